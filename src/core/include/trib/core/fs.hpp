@@ -1,0 +1,21 @@
+// Small file-system helpers shared by the modules that touch local files.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace trib {
+
+// Reads a whole file. Throws Error::NotFound / Error::Retryable (I/O) naming the path.
+std::string read_file(const std::filesystem::path& path);
+
+// Writes `bytes` to `path` atomically: a temp file in the same folder, fsync, rename over the
+// target, fsync of the folder. Readers see the old or the new content, never a torn file.
+// Creates missing parent folders.
+void write_file_atomic(const std::filesystem::path& path, std::string_view bytes);
+
+// fsync a folder so a rename or create inside it is durable.
+void fsync_dir(const std::filesystem::path& dir);
+
+}  // namespace trib

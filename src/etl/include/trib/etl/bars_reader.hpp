@@ -1,0 +1,29 @@
+// Reading curated bars: the catalog's manifest says which partitions exist; only those that
+// overlap [from, to] are opened, and inside them row groups are skipped by ts statistics.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "trib/catalog/catalog.hpp"
+#include "trib/core/bar.hpp"
+#include "trib/core/symbol.hpp"
+#include "trib/lake/bars_file.hpp"
+#include "trib/lake/object_store.hpp"
+
+namespace trib::etl {
+
+struct BarsQuery {
+  Symbol symbol;
+  Timeframe timeframe = Timeframe::kDay1;
+  std::optional<Date> from, to;  // session dates, inclusive
+};
+
+// Rows sorted by ts. Throws Error::NotFound when the symbol has no curated partitions.
+// `partitions_read`, when given, receives how many partition files were opened.
+std::vector<lake::CuratedBar> read_curated_bars(lake::ObjectStore& store, catalog::Catalog& catalog,
+                                                const BarsQuery& query, int* partitions_read = nullptr);
+// Convenience: just the bars.
+std::vector<Bar> read_bars(lake::ObjectStore& store, catalog::Catalog& catalog, const BarsQuery& query);
+
+}  // namespace trib::etl

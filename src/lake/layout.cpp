@@ -1,0 +1,49 @@
+#include "trib/lake/layout.hpp"
+
+#include <fmt/format.h>
+
+namespace trib::lake {
+
+std::string raw_key(std::string_view vendor, std::string_view dataset,
+                    std::string_view symbol_component, Date fetched, std::string_view sha256,
+                    std::string_view ext) {
+  return fmt::format("raw/vendor={}/dataset={}/symbol={}/fetched={}/{}.{}", vendor, dataset,
+                     symbol_component, fetched.to_string(), sha256, ext);
+}
+
+std::string raw_sidecar_key(std::string_view raw_key) {
+  return fmt::format("{}.request.json", raw_key);
+}
+
+std::string partition_dir(Timeframe tf, std::string_view partition) {
+  switch (tf) {
+    case Timeframe::kDay1: return fmt::format("year={}", partition);
+    case Timeframe::kHour1: return fmt::format("month={}", partition);
+    case Timeframe::kMinute1: return fmt::format("day={}", partition);
+  }
+  return fmt::format("part={}", partition);
+}
+
+std::string curated_bars_key(Timeframe tf, const Symbol& symbol, std::string_view partition) {
+  return fmt::format("curated/bars/timeframe={}/symbol={}/{}/data.parquet", to_string(tf),
+                     symbol.path_component(), partition_dir(tf, partition));
+}
+
+std::string features_key(std::string_view feature_set, Timeframe tf, const Symbol& symbol,
+                         std::string_view partition) {
+  return fmt::format("features/{}/timeframe={}/symbol={}/{}/data.parquet", feature_set,
+                     to_string(tf), symbol.path_component(), partition_dir(tf, partition));
+}
+
+std::string quarantine_key(Timeframe tf, const Symbol& symbol, std::string_view raw_sha256) {
+  return fmt::format("quarantine/bars/timeframe={}/symbol={}/raw={}.parquet", to_string(tf),
+                     symbol.path_component(), raw_sha256.substr(0, 16));
+}
+
+std::string version_key(std::string_view live_key, int64_t version, std::string_view sha256) {
+  std::string_view stem = live_key;
+  if (stem.size() > 8 && stem.substr(stem.size() - 8) == ".parquet") stem.remove_suffix(8);
+  return fmt::format("_versions/{}/v{:06d}-{}.parquet", stem, version, sha256.substr(0, 16));
+}
+
+}  // namespace trib::lake

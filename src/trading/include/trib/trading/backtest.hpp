@@ -1,0 +1,65 @@
+// The daily backtester. Timing: the strategy decides on bar t's close; the order executes at
+// bar t+1's open plus slippage (no look-ahead); positions are whole shares; equity is marked at
+// each close. Costs: commission per share with a minimum per order, slippage in basis points
+// against the trader.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "trib/core/bar.hpp"
+#include "trib/trading/strategy.hpp"
+
+namespace trib::trading {
+
+struct CostModel {
+  double commission_per_share = 0.005;
+  double min_commission = 1.0;
+  double slippage_bps = 5;
+  // Commission of an order of `qty` shares (0 for qty 0).
+  double commission(double qty) const;
+  // Execution price of a buy (+1) or sell (-1) at `reference`.
+  double fill_price(double reference, int side) const;
+};
+
+struct BacktestConfig {
+  double initial_cash = 100'000;
+  CostModel costs;
+};
+
+struct Trade {
+  Date session_date;
+  std::string side;  // "buy" | "sell"
+  double qty = 0, price = 0, commission = 0;
+};
+
+struct Metrics {
+  double total_return = 0;
+  double cagr = 0;
+  double annual_volatility = 0;  // stdev of daily returns * sqrt(252)
+  double sharpe = 0;             // mean daily return / stdev * sqrt(252), risk-free 0
+  double max_drawdown = 0;       // as a positive fraction, 0.25 = -25%
+  double turnover = 0;           // annualised: traded notional / mean equity / years
+  int trades = 0;
+  double final_equity = 0;
+  int days = 0;
+};
+
+struct BacktestResult {
+  std::vector<Date> dates;
+  std::vector<double> equity;  // marked at each close
+  std::vector<double> position;
+  std::vector<Trade> trades;
+  Metrics metrics;
+};
+
+// Runs `strategy` over `bars` (ascending, one symbol). Error::InvalidInput when bars are not
+// ascending or fewer than 2.
+BacktestResult run_backtest(const std::vector<Bar>& bars, const Strategy& strategy,
+                            const BacktestConfig& config = {});
+
+// Metrics of an equity curve (used by run_backtest; exposed for tests).
+Metrics compute_metrics(const std::vector<Date>& dates, const std::vector<double>& equity,
+                        double traded_notional, int trades);
+
+}  // namespace trib::trading

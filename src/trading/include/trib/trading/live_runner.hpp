@@ -1,0 +1,48 @@
+// The end-of-day runner: one trading cycle on the latest curated session.
+//   1. read the symbol's curated bars up to the latest session;
+//   2. ask the strategy for its target exposure; size it in whole shares against the account's
+//      equity (cash + positions marked at the last close);
+//   3. if the position must change: build the order with a deterministic client order id
+//      (strategy, symbol, session date), insert it in the ledger if absent — an order already
+//      there for this session means the cycle already ran, so nothing is sent again;
+//   4. risk check (a denial is recorded on the order with its reason), then the broker; fills
+//      and the position go to the ledger.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "trib/catalog/catalog.hpp"
+#include "trib/core/bar.hpp"
+#include "trib/trading/broker.hpp"
+#include "trib/trading/risk.hpp"
+#include "trib/trading/strategy.hpp"
+
+namespace trib::trading {
+
+struct CycleResult {
+  Date session_date;
+  double last_close = 0;
+  double target_exposure = 0;
+  double current_qty = 0, target_qty = 0;
+  std::string action;  // "none" (already at target), "placed", "denied", "already_ran", "rejected"
+  std::optional<catalog::OrderRecord> order;
+  std::vector<catalog::PositionRecord> positions;
+};
+
+struct CycleConfig {
+  std::string account = "paper";
+  std::string symbol;
+  double initial_cash = 100'000;
+};
+
+// `bars` are the symbol's curated bars ascending; the last one is the session traded.
+CycleResult run_eod_cycle(catalog::Catalog& catalog, const std::vector<Bar>& bars,
+                          const Strategy& strategy, const RiskEngine& risk, Broker& broker,
+                          const CycleConfig& config);
+
+// client order id = "<strategy>-<symbol>-<YYYYMMDD>-<8 hex of fnv1a>" (stable across runs).
+std::string make_client_order_id(const std::string& strategy, const std::string& symbol, Date session);
+
+}  // namespace trib::trading
