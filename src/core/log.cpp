@@ -4,7 +4,7 @@
 #include <regex>
 #include <vector>
 
-#include <spdlog/sinks/stderr_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "trib/core/error.hpp"

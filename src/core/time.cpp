@@ -98,7 +98,7 @@ int Date::weekday() const {
 
 std::string Date::to_string() const {
   Civil c = civil_from_days(days_);
-  char buf[16];
+  char buf[48];
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", c.year, c.month, c.day);
   return buf;
 }
