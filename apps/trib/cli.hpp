@@ -1,0 +1,59 @@
+// Shared plumbing of the trib commands: global options, output helpers, the command table.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "trib/core/config.hpp"
+
+namespace trib::cli {
+
+struct Workspace;
+
+struct Globals {
+  std::string workspace = ".";
+  std::string log_level = "warn";
+  bool json = false;
+};
+
+// Every command registers itself with a subcommand and sets the action run after parsing.
+using Action = std::function<int()>;
+
+void add_data_commands(CLI::App& app, Globals& globals, Action& action);      // init ingest backfill worker etl bars dq status
+void add_research_commands(CLI::App& app, Globals& globals, Action& action);  // features backtest trade
+void add_parquet_commands(CLI::App& app, Globals& globals, Action& action);    // parquet inspect|cat
+void add_demo_command(CLI::App& app, Globals& globals, Action& action);       // demo
+
+// The numbers `trib status` shows, as JSON.
+nlohmann::json status_json_for(Workspace& ws);
+
+// Bodies of the research commands, shared with the demo.
+nlohmann::json run_features_json(Workspace& ws, const std::vector<std::string>& symbols);
+nlohmann::json run_backtest_json(Workspace& ws, const StrategyConfig& s,
+                                 const std::string& from, const std::string& to);
+nlohmann::json run_trade_json(Workspace& ws, const StrategyConfig& s);
+void print_backtest(const nlohmann::json& b);
+void print_trade(const nlohmann::json& t);
+
+// Where the demo's S&P 500 file is: $TRIB_SP500_CSV, else node_modules/vega-datasets under the
+// current folder or the source tree this binary was built from.
+std::string find_sp500_csv();
+
+// Progress on stderr: a rewritten line on a terminal, otherwise nothing until done.
+class Progress {
+ public:
+  Progress(std::string label, int64_t total);
+  void update(int64_t done, const std::string& detail = "");
+  void finish(const std::string& detail = "");
+
+ private:
+  std::string label_;
+  int64_t total_;
+  bool tty_;
+  int64_t last_ms_ = 0;
+};
+
+}  // namespace trib::cli

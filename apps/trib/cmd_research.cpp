@@ -1,0 +1,232 @@
+// Research and trading commands: features, backtest, trade.
+#include <set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli.hpp"
+#include "trib/core/error.hpp"
+#include "trib/etl/bars_reader.hpp"
+#include "trib/features/feature_set.hpp"
+#include "trib/trading/backtest.hpp"
+#include "trib/trading/broker.hpp"
+#include "trib/trading/live_runner.hpp"
+#include "trib/trading/risk.hpp"
+#include "trib/trading/strategy.hpp"
+#include "workspace.hpp"
+
+namespace trib::cli {
+using nlohmann::json;
+
+namespace {
+
+struct StrategyArgs {
+  std::string symbol;
+  std::string strategy;
+  int fast = 0, slow = 0;
+  std::string from, to;
+};
+
+// Flags override trib.toml's [strategy].
+StrategyConfig resolve(const Config& config, const StrategyArgs& args) {
+  StrategyConfig s = config.strategy;
+  if (!args.symbol.empty()) s.symbol = args.symbol;
+  if (!args.strategy.empty()) s.name = args.strategy;
+  if (args.fast > 0) s.fast = args.fast;
+  if (args.slow > 0) s.slow = args.slow;
+  return s;
+}
+
+trading::CostModel costs_of(const Config& config) {
+  trading::CostModel costs;
+  costs.commission_per_share = config.broker.commission_per_share;
+  costs.min_commission = config.broker.min_commission;
+  costs.slippage_bps = config.broker.slippage_bps;
+  return costs;
+}
+
+}  // namespace
+
+json run_features_json(Workspace& ws, const std::vector<std::string>& symbols_in) {
+  std::vector<std::string> symbols = symbols_in;
+  if (symbols.empty()) {
+    std::set<std::string> seen;
+    for (const auto& p : ws.catalog->list_partitions("bars", "1d")) seen.insert(p.key.symbol);
+    symbols.assign(seen.begin(), seen.end());
+  }
+  if (symbols.empty()) throw Error::NotFound("no curated bars yet; ingest or backfill first");
+  features::FeatureWriteStats total;
+  Progress progress("features", static_cast<int64_t>(symbols.size()));
+  int64_t done = 0;
+  for (const auto& text : symbols) {
+    auto s = features::write_basic_features(*ws.store, *ws.catalog, Symbol::parse(text));
+    total.rows += s.rows;
+    total.partitions_written += s.partitions_written;
+    total.partitions_unchanged += s.partitions_unchanged;
+    progress.update(++done);
+  }
+  progress.finish();
+  return {{"symbols", symbols.size()},
+          {"rows", total.rows},
+          {"partitions_written", total.partitions_written},
+          {"partitions_unchanged", total.partitions_unchanged}};
+}
+
+json run_backtest_json(Workspace& ws, const StrategyConfig& s, const std::string& from,
+                       const std::string& to) {
+  etl::BarsQuery query;
+  query.symbol = Symbol::parse(s.symbol);
+  if (!from.empty()) query.from = Date::parse(from, "--from");
+  if (!to.empty()) query.to = Date::parse(to, "--to");
+  auto bars = etl::read_bars(*ws.store, *ws.catalog, query);
+  auto strategy = trading::make_strategy(s.name, s.fast, s.slow);
+  trading::BacktestConfig config;
+  config.initial_cash = ws.config.broker.initial_cash;
+  config.costs = costs_of(ws.config);
+  auto result = trading::run_backtest(bars, *strategy, config);
+  const auto& m = result.metrics;
+  return {{"symbol", query.symbol.str()},
+          {"strategy", strategy->name()},
+          {"from", result.dates.front().to_string()},
+          {"to", result.dates.back().to_string()},
+          {"days", m.days},
+          {"initial_cash", config.initial_cash},
+          {"final_equity", m.final_equity},
+          {"total_return", m.total_return},
+          {"cagr", m.cagr},
+          {"annual_volatility", m.annual_volatility},
+          {"sharpe", m.sharpe},
+          {"max_drawdown", m.max_drawdown},
+          {"turnover", m.turnover},
+          {"trades", m.trades}};
+}
+
+json run_trade_json(Workspace& ws, const StrategyConfig& s) {
+  etl::BarsQuery query;
+  query.symbol = Symbol::parse(s.symbol);
+  auto bars = etl::read_bars(*ws.store, *ws.catalog, query);
+  auto strategy = trading::make_strategy(s.name, s.fast, s.slow);
+  trading::RiskEngine risk({ws.config.risk.max_position_notional, ws.config.risk.max_order_notional});
+  auto broker = trading::make_paper_broker(costs_of(ws.config));
+  trading::CycleConfig cycle;
+  cycle.symbol = query.symbol.str();
+  cycle.initial_cash = ws.config.broker.initial_cash;
+  auto r = trading::run_eod_cycle(*ws.catalog, bars, *strategy, risk, *broker, cycle);
+  json out = {{"session_date", r.session_date.to_string()},
+              {"symbol", cycle.symbol},
+              {"strategy", strategy->name()},
+              {"last_close", r.last_close},
+              {"target_exposure", r.target_exposure},
+              {"current_qty", r.current_qty},
+              {"target_qty", r.target_qty},
+              {"action", r.action}};
+  if (r.order) {
+    out["order"] = {{"client_order_id", r.order->client_order_id}, {"side", r.order->side},
+                    {"qty", r.order->qty}, {"status", r.order->status}, {"reason", r.order->reason}};
+  }
+  json positions = json::array();
+  for (const auto& p : r.positions) {
+    positions.push_back({{"account", p.account}, {"symbol", p.symbol}, {"qty", p.qty},
+                         {"avg_price", p.avg_price}, {"realized_pnl", p.realized_pnl}});
+  }
+  out["positions"] = positions;
+  out["cash"] = ws.catalog->account_cash(cycle.account, cycle.initial_cash);
+  return out;
+}
+
+void print_backtest(const json& b) {
+  fmt::print("backtest {} on {} ({} .. {}, {} sessions)\n", b["strategy"].get<std::string>(),
+             b["symbol"].get<std::string>(), b["from"].get<std::string>(),
+             b["to"].get<std::string>(), b["days"].get<int>());
+  fmt::print("  final equity {:.2f} from {:.2f} ({:+.2f}%)\n", b["final_equity"].get<double>(),
+             b["initial_cash"].get<double>(), 100 * b["total_return"].get<double>());
+  fmt::print("  CAGR {:+.2f}%  vol {:.2f}%  Sharpe {:.2f}  max drawdown {:.2f}%  turnover {:.2f}x/yr  trades {}\n",
+             100 * b["cagr"].get<double>(), 100 * b["annual_volatility"].get<double>(),
+             b["sharpe"].get<double>(), 100 * b["max_drawdown"].get<double>(),
+             b["turnover"].get<double>(), b["trades"].get<int>());
+}
+
+void print_trade(const json& t) {
+  fmt::print("paper cycle {} {} for session {}: close {:.2f}, target exposure {:.2f}, qty {} -> {}: {}\n",
+             t["strategy"].get<std::string>(), t["symbol"].get<std::string>(),
+             t["session_date"].get<std::string>(), t["last_close"].get<double>(),
+             t["target_exposure"].get<double>(), t["current_qty"].get<double>(),
+             t["target_qty"].get<double>(), t["action"].get<std::string>());
+  if (t.contains("order")) {
+    const auto& o = t["order"];
+    fmt::print("  order {} {} {} -> {}{}\n", o["client_order_id"].get<std::string>(),
+               o["side"].get<std::string>(), o["qty"].get<double>(), o["status"].get<std::string>(),
+               o["reason"].get<std::string>().empty() ? "" : " (" + o["reason"].get<std::string>() + ")");
+  }
+  for (const auto& p : t["positions"]) {
+    fmt::print("  position {} {} @ {:.2f} (realised {:.2f})\n", p["symbol"].get<std::string>(),
+               p["qty"].get<double>(), p["avg_price"].get<double>(), p["realized_pnl"].get<double>());
+  }
+  fmt::print("  cash {:.2f}\n", t["cash"].get<double>());
+}
+
+void add_research_commands(CLI::App& app, Globals& g, Action& action) {
+  {
+    auto* cmd = app.add_subcommand("features", "Compute the basic feature set (SMA, EMA, RSI, returns, volatility) into the feature zone");
+    auto symbols = std::make_shared<std::vector<std::string>>();
+    cmd->add_option("--symbol", *symbols, "Symbols (repeatable; default: every curated symbol)");
+    cmd->add_flag("--json", g.json, "Machine-readable summary");
+    cmd->callback([&g, &action, symbols] {
+      action = [&g, symbols] {
+        Workspace ws = Workspace::open(g.workspace);
+        json out = run_features_json(ws, *symbols);
+        if (g.json) {
+          fmt::print("{}\n", out.dump());
+        } else {
+          fmt::print("features/basic: {} symbol(s), {} row(s); {} partition(s) written, {} unchanged\n",
+                     out["symbols"].get<int64_t>(), out["rows"].get<int64_t>(),
+                     out["partitions_written"].get<int64_t>(), out["partitions_unchanged"].get<int64_t>());
+        }
+        return 0;
+      };
+    });
+  }
+  auto add_strategy_options = [](CLI::App* cmd, StrategyArgs& args) {
+    cmd->add_option("--symbol", args.symbol, "Symbol (default: [strategy] symbol in trib.toml)");
+    cmd->add_option("--strategy", args.strategy, "Strategy (default sma_cross)");
+    cmd->add_option("--fast", args.fast, "Fast SMA length (default 50)");
+    cmd->add_option("--slow", args.slow, "Slow SMA length (default 200)");
+  };
+  {
+    auto* cmd = app.add_subcommand("backtest", "Daily backtest with commission and slippage; prints CAGR, vol, Sharpe, drawdown, turnover");
+    auto args = std::make_shared<StrategyArgs>();
+    add_strategy_options(cmd, *args);
+    cmd->add_option("--from", args->from, "First session date");
+    cmd->add_option("--to", args->to, "Last session date");
+    cmd->add_flag("--json", g.json, "Machine-readable output");
+    cmd->callback([&g, &action, args] {
+      action = [&g, args] {
+        Workspace ws = Workspace::open(g.workspace);
+        json out = run_backtest_json(ws, resolve(ws.config, *args), args->from, args->to);
+        if (g.json) fmt::print("{}\n", out.dump()); else print_backtest(out);
+        return 0;
+      };
+    });
+  }
+  {
+    auto* cmd = app.add_subcommand("trade", "Run the strategy through risk to the paper broker; records orders, fills, positions");
+    auto args = std::make_shared<StrategyArgs>();
+    auto once = std::make_shared<bool>(false);
+    add_strategy_options(cmd, *args);
+    cmd->add_flag("--once", *once, "One end-of-day cycle on the latest curated session (required for now)");
+    cmd->add_flag("--json", g.json, "Machine-readable output");
+    cmd->callback([&g, &action, args, once] {
+      action = [&g, args, once] {
+        if (!*once) {
+          throw Error::InvalidInput("trade runs one end-of-day cycle: pass --once (always-on mode comes with `trib serve`)");
+        }
+        Workspace ws = Workspace::open(g.workspace);
+        json out = run_trade_json(ws, resolve(ws.config, *args));
+        if (g.json) fmt::print("{}\n", out.dump()); else print_trade(out);
+        return 0;
+      };
+    });
+  }
+}
+
+}  // namespace trib::cli

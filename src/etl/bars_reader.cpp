@@ -1,0 +1,52 @@
+#include "trib/etl/bars_reader.hpp"
+
+#include <fmt/format.h>
+
+#include "trib/core/error.hpp"
+#include "trib/lake/parquet.hpp"
+
+namespace trib::etl {
+
+std::vector<lake::CuratedBar> read_curated_bars(lake::ObjectStore& store,
+                                                catalog::Catalog& catalog,
+                                                const BarsQuery& query, int* partitions_read) {
+  auto partitions = catalog.list_partitions("bars", std::string(to_string(query.timeframe)),
+                                            query.symbol.str());
+  if (partitions.empty()) {
+    throw Error::NotFound(fmt::format(
+        "no curated {} bars for {}; ingest them first (trib ingest / trib backfill)",
+        to_string(query.timeframe), query.symbol.str()));
+  }
+  // Partition values sort like the dates they start with ("2020" < "2020-03" < "2021"), so a
+  // partition overlaps [from, to] when it is not entirely before from or after to.
+  const std::string from_key = query.from ? partition_of(query.timeframe, *query.from) : "";
+  const std::string to_key = query.to ? partition_of(query.timeframe, *query.to) : "";
+  const int64_t from_ts = query.from ? to_ts_ns(*query.from) : INT64_MIN;
+  const int64_t to_ts = query.to ? to_ts_ns(*query.to + 1) - 1 : INT64_MAX;
+  std::vector<lake::CuratedBar> out;
+  int opened = 0;
+  for (const auto& partition : partitions) {
+    const std::string& value = partition.key.partition;
+    if (!from_key.empty() && value < from_key) continue;
+    if (!to_key.empty() && value > to_key) continue;
+    if (partition.max_ts_ns < from_ts || partition.min_ts_ns > to_ts) continue;
+    parquet::Reader reader(parquet::memory_source(store.get(partition.object_key)),
+                           partition.object_key);
+    auto rows = lake::decode_bars_file(reader, from_ts, to_ts);
+    ++opened;
+    out.insert(out.end(), std::make_move_iterator(rows.begin()), std::make_move_iterator(rows.end()));
+  }
+  if (partitions_read != nullptr) *partitions_read = opened;
+  return out;
+}
+
+std::vector<Bar> read_bars(lake::ObjectStore& store, catalog::Catalog& catalog,
+                           const BarsQuery& query) {
+  auto rows = read_curated_bars(store, catalog, query);
+  std::vector<Bar> bars;
+  bars.reserve(rows.size());
+  for (auto& row : rows) bars.push_back(row.bar);
+  return bars;
+}
+
+}  // namespace trib::etl

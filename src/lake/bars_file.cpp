@@ -1,0 +1,156 @@
+#include "trib/lake/bars_file.hpp"
+
+#include <fmt/format.h>
+
+#include "trib/core/config.hpp"
+#include "trib/core/error.hpp"
+
+namespace trib::lake {
+
+using parquet::ColumnSchema;
+using parquet::ColumnVector;
+
+namespace {
+// Column positions in curated_bars_schema(). Persistent order.
+enum BarColumn { kTs, kSessionDate, kOpen, kHigh, kLow, kClose, kVolume, kVwap, kTrades, kSource, kRawId, kNumColumns };
+}  // namespace
+
+parquet::Schema curated_bars_schema() {
+  parquet::Schema schema;
+  schema.columns = {
+      ColumnSchema::Timestamp("ts", parquet::TimeUnit::kNanos),
+      ColumnSchema::Date("session_date"),
+      ColumnSchema::Double("open"),
+      ColumnSchema::Double("high"),
+      ColumnSchema::Double("low"),
+      ColumnSchema::Double("close"),
+      ColumnSchema::Double("volume"),
+      ColumnSchema::Double("vwap", /*optional=*/true),
+      ColumnSchema::Int64("trades", /*optional=*/true),
+      ColumnSchema::String("source"),
+      ColumnSchema::String("raw_id"),
+  };
+  return schema;
+}
+
+std::string encode_bars_file(const std::vector<CuratedBar>& rows, const Symbol& symbol,
+                             Timeframe tf, const std::string& partition) {
+  const size_t n = rows.size();
+  std::vector<ColumnVector> columns(kNumColumns);
+  auto& ts = columns[kTs];
+  ts.type = parquet::PhysicalType::kInt64;
+  auto& date = columns[kSessionDate];
+  date.type = parquet::PhysicalType::kInt32;
+  for (int c : {kOpen, kHigh, kLow, kClose, kVolume, kVwap}) {
+    columns[c].type = parquet::PhysicalType::kDouble;
+    columns[c].f64.reserve(n);
+  }
+  auto& trades = columns[kTrades];
+  trades.type = parquet::PhysicalType::kInt64;
+  columns[kSource].type = parquet::PhysicalType::kByteArray;
+  columns[kRawId].type = parquet::PhysicalType::kByteArray;
+  columns[kSource].offsets.push_back(0);
+  columns[kRawId].offsets.push_back(0);
+  ts.i64.reserve(n);
+  date.i32.reserve(n);
+  bool any_vwap = false, any_trades = false;
+  for (const auto& row : rows) {
+    any_vwap |= row.bar.vwap.has_value();
+    any_trades |= row.bar.trades.has_value();
+  }
+  if (any_vwap) columns[kVwap].defined.reserve(n);
+  if (any_trades) trades.defined.reserve(n);
+
+  int64_t prev_ts = INT64_MIN;
+  for (const auto& row : rows) {
+    const Bar& bar = row.bar;
+    if (bar.ts_ns <= prev_ts) {
+      throw Error::Internal(fmt::format("curated rows for {} {} are not strictly ascending at {}",
+                                        symbol.str(), partition, format_ts_ns(bar.ts_ns)));
+    }
+    prev_ts = bar.ts_ns;
+    ts.i64.push_back(bar.ts_ns);
+    date.i32.push_back(bar.session_date.days_since_epoch());
+    columns[kOpen].f64.push_back(bar.open);
+    columns[kHigh].f64.push_back(bar.high);
+    columns[kLow].f64.push_back(bar.low);
+    columns[kClose].f64.push_back(bar.close);
+    columns[kVolume].f64.push_back(bar.volume);
+    columns[kVwap].f64.push_back(bar.vwap.value_or(0.0));
+    if (any_vwap) columns[kVwap].defined.push_back(bar.vwap.has_value());
+    trades.i64.push_back(bar.trades.value_or(0));
+    if (any_trades) trades.defined.push_back(bar.trades.has_value());
+    columns[kSource].append_string(row.source);
+    columns[kRawId].append_string(row.raw_id);
+  }
+  // A column of all nulls: every slot undefined.
+  if (!any_vwap) columns[kVwap].defined.assign(n, 0);
+  if (!any_trades) trades.defined.assign(n, 0);
+  for (auto& c : columns) c.num_rows = n;
+
+  parquet::WriterOptions options;
+  options.compression = parquet::Compression::kZstd;
+  options.key_value = {
+      {"trib.schema", std::string(kBarsSchemaVersion)},
+      {"trib.code_version", std::string(code_version())},
+      {"trib.symbol", symbol.str()},
+      {"trib.timeframe", std::string(to_string(tf))},
+      {"trib.partition", partition},
+  };
+  parquet::StringSink sink;
+  parquet::Writer writer(sink, curated_bars_schema(), options);
+  writer.write_batch(columns);
+  writer.close();
+  return std::move(sink.buffer());
+}
+
+std::vector<CuratedBar> decode_bars_file(parquet::Reader& reader, int64_t from_ts_ns,
+                                         int64_t to_ts_ns) {
+  const auto& meta = reader.metadata();
+  if (auto version = meta.kv("trib.schema"); version && *version != kBarsSchemaVersion) {
+    throw Error::DataLoss(fmt::format("curated file has schema '{}'; this build reads '{}'",
+                                      *version, kBarsSchemaVersion));
+  }
+  std::vector<int> columns;
+  for (const auto& column : curated_bars_schema().columns) {
+    int idx = meta.schema.find(column.name);
+    if (idx < 0 && !column.optional) {
+      throw Error::DataLoss(fmt::format("curated file lacks column '{}'", column.name));
+    }
+    columns.push_back(idx);
+  }
+  std::vector<CuratedBar> out;
+  out.reserve(static_cast<size_t>(meta.num_rows));
+  for (int rg : reader.row_groups_in_range(columns[kTs], from_ts_ns, to_ts_ns)) {
+    std::vector<int> present;
+    for (int idx : columns) {
+      if (idx >= 0) present.push_back(idx);
+    }
+    std::vector<ColumnVector> read = reader.read_row_group(rg, present);
+    std::vector<const ColumnVector*> by_col(kNumColumns, nullptr);
+    for (size_t c = 0, p = 0; c < columns.size(); ++c) {
+      if (columns[c] >= 0) by_col[c] = &read[p++];
+    }
+    const size_t n = by_col[kTs]->num_rows;
+    for (size_t row = 0; row < n; ++row) {
+      int64_t ts = by_col[kTs]->i64[row];
+      if (ts < from_ts_ns || ts > to_ts_ns) continue;
+      CuratedBar cb;
+      cb.bar.ts_ns = ts;
+      cb.bar.session_date = Date(by_col[kSessionDate]->i32[row]);
+      cb.bar.open = by_col[kOpen]->f64[row];
+      cb.bar.high = by_col[kHigh]->f64[row];
+      cb.bar.low = by_col[kLow]->f64[row];
+      cb.bar.close = by_col[kClose]->f64[row];
+      cb.bar.volume = by_col[kVolume]->f64[row];
+      if (by_col[kVwap] && !by_col[kVwap]->is_null(row)) cb.bar.vwap = by_col[kVwap]->f64[row];
+      if (by_col[kTrades] && !by_col[kTrades]->is_null(row)) cb.bar.trades = by_col[kTrades]->i64[row];
+      cb.source = std::string(by_col[kSource]->str(row));
+      cb.raw_id = std::string(by_col[kRawId]->str(row));
+      out.push_back(std::move(cb));
+    }
+  }
+  return out;
+}
+
+}  // namespace trib::lake
