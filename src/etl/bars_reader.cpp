@@ -3,9 +3,29 @@
 #include <fmt/format.h>
 
 #include "trib/core/error.hpp"
+#include "trib/core/hash.hpp"
+#include "trib/lake/layout.hpp"
 #include "trib/lake/parquet.hpp"
 
 namespace trib::etl {
+
+std::vector<lake::CuratedBar> read_committed_partition(lake::ObjectStore& store,
+                                                       const catalog::PartitionRecord& record,
+                                                       int64_t from_ts_ns, int64_t to_ts_ns) {
+  std::string bytes = store.get(record.object_key);
+  if (sha256_hex(bytes) != record.content_sha256) {
+    std::string saved = lake::version_key(record.object_key, record.version, record.content_sha256);
+    if (!store.exists(saved)) {
+      throw Error::DataLoss(fmt::format(
+          "curated file '{}' does not match its catalog row (version {}) and no saved copy "
+          "exists; rebuild the partition from raw with `trib etl --symbol {}`",
+          record.object_key, record.version, record.key.symbol));
+    }
+    bytes = store.get(saved);
+  }
+  parquet::Reader reader(parquet::memory_source(std::move(bytes)), record.object_key);
+  return lake::decode_bars_file(reader, from_ts_ns, to_ts_ns);
+}
 
 std::vector<lake::CuratedBar> read_curated_bars(lake::ObjectStore& store,
                                                 catalog::Catalog& catalog,
@@ -30,9 +50,7 @@ std::vector<lake::CuratedBar> read_curated_bars(lake::ObjectStore& store,
     if (!from_key.empty() && value < from_key) continue;
     if (!to_key.empty() && value > to_key) continue;
     if (partition.max_ts_ns < from_ts || partition.min_ts_ns > to_ts) continue;
-    parquet::Reader reader(parquet::memory_source(store.get(partition.object_key)),
-                           partition.object_key);
-    auto rows = lake::decode_bars_file(reader, from_ts, to_ts);
+    auto rows = read_committed_partition(store, partition, from_ts, to_ts);
     ++opened;
     out.insert(out.end(), std::make_move_iterator(rows.begin()), std::make_move_iterator(rows.end()));
   }

@@ -8,6 +8,7 @@
 #include "trib/core/error.hpp"
 #include "trib/core/hash.hpp"
 #include "trib/core/log.hpp"
+#include "trib/etl/bars_reader.hpp"
 #include "trib/etl/quality.hpp"
 #include "trib/lake/bars_file.hpp"
 #include "trib/lake/layout.hpp"
@@ -81,30 +82,6 @@ void EtlStats::add(const EtlStats& other) {
   for (const auto& [rule, count] : other.quarantined_by_rule) quarantined_by_rule[rule] += count;
 }
 
-namespace {
-
-// The committed rows of a partition. If the live file does not match the catalog row (a crash
-// after the file was replaced but before the commit), the committed version is read from
-// _versions/, where publish saved it before replacing.
-std::vector<CuratedBar> read_committed(lake::ObjectStore& store,
-                                       const catalog::PartitionRecord& record) {
-  std::string bytes = store.get(record.object_key);
-  if (sha256_hex(bytes) != record.content_sha256) {
-    std::string saved = lake::version_key(record.object_key, record.version, record.content_sha256);
-    if (!store.exists(saved)) {
-      throw Error::DataLoss(fmt::format(
-          "curated file '{}' does not match its catalog row (version {}) and no saved copy "
-          "exists; rebuild the partition from raw",
-          record.object_key, record.version));
-    }
-    bytes = store.get(saved);
-  }
-  pq::Reader reader(pq::memory_source(std::move(bytes)), record.object_key);
-  return lake::decode_bars_file(reader);
-}
-
-}  // namespace
-
 EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
   EtlStats stats;
   const TradingCalendar& calendar = TradingCalendar::nyse();
@@ -159,7 +136,7 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
       std::optional<catalog::PartitionRecord> current = catalog_.get_partition(key);
       std::map<int64_t, CuratedBar> merged;
       if (current) {
-        for (auto& row : read_committed(store_, *current)) merged[row.bar.ts_ns] = std::move(row);
+        for (auto& row : read_committed_partition(store_, *current)) merged[row.bar.ts_ns] = std::move(row);
       }
       for (const Bar* bar : rows) merged[bar->ts_ns] = CuratedBar{*bar, fetched.vendor, raw_id};
       std::vector<CuratedBar> out;

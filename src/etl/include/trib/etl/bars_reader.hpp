@@ -19,6 +19,15 @@ struct BarsQuery {
   std::optional<Date> from, to;  // session dates, inclusive
 };
 
+// The committed rows of one partition in [from_ts_ns, to_ts_ns]. If the live file does not
+// match its catalog row (a writer crashed after replacing the file but before committing), the
+// committed version is read from _versions/, where the writer saved it before replacing; if it is
+// not there either, Error::DataLoss says to rebuild the partition from raw.
+std::vector<lake::CuratedBar> read_committed_partition(lake::ObjectStore& store,
+                                                       const catalog::PartitionRecord& record,
+                                                       int64_t from_ts_ns = INT64_MIN,
+                                                       int64_t to_ts_ns = INT64_MAX);
+
 // Rows sorted by ts. Throws Error::NotFound when the symbol has no curated partitions.
 // `partitions_read`, when given, receives how many partition files were opened.
 std::vector<lake::CuratedBar> read_curated_bars(lake::ObjectStore& store, catalog::Catalog& catalog,

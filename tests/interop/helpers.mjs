@@ -1,0 +1,64 @@
+// Shared helpers for the Node interop tests: run the trib binary, open DuckDB, read reference data.
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const TRIB = process.env.TRIB_BIN ?? path.join(ROOT, 'build/apps/trib/trib');
+export const SHARED = path.resolve(ROOT, '../shared/data');
+export const SP500 = path.join(ROOT, 'node_modules/vega-datasets/data/sp500-2000.csv');
+
+export function tempDir(prefix) {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `trib-${prefix}-`));
+}
+
+// Runs trib synchronously; returns stdout. Throws with stderr on a non-zero exit.
+export function trib(ws, ...args) {
+  return execFileSync(TRIB, ['-w', ws, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export function tribJson(ws, ...args) {
+  const out = trib(ws, ...args, '--json').trim().split('\n');
+  return JSON.parse(out[out.length - 1]);
+}
+
+export function spawnTrib(ws, ...args) {
+  return spawn(TRIB, ['-w', ws, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+// Rows of a DuckDB query as plain objects (dates and BIGINTs as strings).
+export async function duck(sql) {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    const reader = await connection.runAndReadAll(sql);
+    return reader.getRowObjectsJson();
+  } finally {
+    connection.closeSync?.();
+  }
+}
+
+// NYSE sessions per year from exchange_calendars' answer file (independent of our calendar).
+export function nyseSessionsByYear() {
+  const text = fs.readFileSync(path.join(SHARED, 'calendars/xnys_sessions_1990_2023_exchange_calendars.csv'), 'utf8');
+  const counts = new Map();
+  for (const line of text.split('\n').slice(1)) {
+    if (!line) continue;
+    const year = line.slice(0, 4);
+    counts.set(year, (counts.get(year) ?? 0) + 1);
+  }
+  return counts;
+}
+
+export function walk(dir) {
+  const out = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...walk(p));
+    else out.push(p);
+  }
+  return out;
+}
