@@ -1,0 +1,202 @@
+// The end-of-day runner against a real SQLite catalog in a temp folder.
+#include "trib/trading/live_runner.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <regex>
+
+#include "trib/core/calendar.hpp"
+#include "trib/core/error.hpp"
+
+namespace trib::trading {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Always wants the same exposure.
+class FixedExposure final : public Strategy {
+ public:
+  explicit FixedExposure(double exposure) : exposure_(exposure) {}
+  std::string name() const override { return "fixed"; }
+  int warmup_bars() const override { return 1; }
+  double target_exposure(std::span<const Bar>) const override { return exposure_; }
+
+ private:
+  double exposure_;
+};
+
+Bar daily(Date d, double close) {
+  Bar b;
+  b.session_date = d;
+  b.ts_ns = TradingCalendar::nyse().session_open_ts_ns(d);
+  b.open = b.high = b.low = b.close = close;
+  b.volume = 1e6;
+  return b;
+}
+
+CostModel paper_costs() {
+  CostModel c;
+  c.commission_per_share = 0.005;
+  c.min_commission = 1.0;
+  c.slippage_bps = 10;  // buys at close * 1.001, sells at close * 0.999
+  return c;
+}
+
+const Date kFri = Date::from_ymd(2024, 1, 5);
+
+class LiveRunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("trib_live_runner_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    catalog_ = catalog::open_sqlite_catalog(dir_ / "catalog.db");
+    config_.account = "paper";
+    config_.symbol = "AAPL";
+    config_.initial_cash = 10'000;
+    // Tue 2024-01-02 .. Fri 2024-01-05, last close 100.
+    bars_ = {daily(kFri - 3, 97), daily(kFri - 2, 98), daily(kFri - 1, 99), daily(kFri, 100)};
+  }
+  void TearDown() override {
+    catalog_.reset();
+    fs::remove_all(dir_);
+  }
+
+  CycleResult run(const Strategy& s, const RiskEngine& risk, Broker& broker) {
+    return run_eod_cycle(*catalog_, bars_, s, risk, broker, config_);
+  }
+
+  fs::path dir_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  CycleConfig config_;
+  std::vector<Bar> bars_;
+  RiskEngine risk_{RiskLimits{}};  // 50,000 position / 25,000 order
+};
+
+// Cycle 1 (Fri 2024-01-05, close 100, cash 10,000, flat, exposure 0.5):
+//   target trunc(0.5 * 10,000 / 100) = 50 -> buy 50, filled at 100.1 with commission
+//   max(1, 50 * 0.005) = 1 -> cash 10,000 - 5,005 - 1 = 4,994, position 50.
+TEST_F(LiveRunnerTest, RunningTwiceForTheSameSessionPlacesOneOrder) {
+  FixedExposure half(0.5);
+  auto broker = make_paper_broker(paper_costs());
+  const CycleResult first = run(half, risk_, *broker);
+  EXPECT_EQ(first.action, "placed");
+  EXPECT_EQ(first.session_date, kFri);
+  EXPECT_EQ(first.last_close, 100);
+  EXPECT_EQ(first.target_exposure, 0.5);
+  EXPECT_EQ(first.current_qty, 0);
+  EXPECT_EQ(first.target_qty, 50);
+  ASSERT_TRUE(first.order.has_value());
+  const std::string id = make_client_order_id("fixed", "AAPL", kFri);
+  EXPECT_EQ(first.order->client_order_id, id);
+  EXPECT_EQ(first.order->status, "filled");
+  EXPECT_EQ(first.order->side, "buy");
+  EXPECT_EQ(first.order->qty, 50);
+  EXPECT_EQ(first.order->session_date, "2024-01-05");
+  EXPECT_EQ(first.order->broker, "paper");
+  EXPECT_EQ(first.order->broker_order_id, "paper-" + id);
+  // 16:00 New York on 2024-01-05 (EST, UTC-5) = 21:00 UTC: no wall clock involved.
+  const int64_t close_ts = to_ts_ns(kFri) + 21 * 3600 * kNanosPerSecond;
+  EXPECT_EQ(first.order->created_at_ns, close_ts);
+
+  // A second run, even through a fresh broker (a restarted process), sends nothing.
+  auto restarted = make_paper_broker(paper_costs());
+  const CycleResult second = run(half, risk_, *restarted);
+  EXPECT_EQ(second.action, "already_ran");
+  ASSERT_TRUE(second.order.has_value());
+  EXPECT_EQ(second.order->status, "filled");
+
+  EXPECT_EQ(catalog_->list_orders().size(), 1u);
+  const auto fills = catalog_->list_fills();
+  ASSERT_EQ(fills.size(), 1u);
+  EXPECT_EQ(fills[0].fill_id, "paper-" + id + "-1");
+  EXPECT_EQ(fills[0].client_order_id, id);
+  EXPECT_EQ(fills[0].side, "buy");
+  EXPECT_EQ(fills[0].qty, 50);
+  EXPECT_NEAR(fills[0].price, 100.1, 1e-9);
+  EXPECT_NEAR(fills[0].commission, 1.0, 1e-12);
+  EXPECT_EQ(fills[0].ts_ns, close_ts);
+
+  const auto position = catalog_->get_position("paper", "AAPL");
+  ASSERT_TRUE(position.has_value());
+  EXPECT_EQ(position->qty, 50);
+  EXPECT_NEAR(catalog_->account_cash("paper", 10'000), 4'994.0, 1e-9);
+  ASSERT_EQ(second.positions.size(), 1u);
+  EXPECT_EQ(second.positions[0].qty, 50);
+}
+
+// Cycle 2 (Mon 2024-01-08, close 110): equity = 4,994 + 50 * 110 = 10,494;
+//   target trunc(0.5 * 10,494 / 110 = 47.7) = 47 -> sell 3 at 109.89, commission 1
+//   -> cash 4,994 + 329.67 - 1 = 5,322.67, position 47.
+TEST_F(LiveRunnerTest, NextSessionSizesAgainstLedgerEquity) {
+  FixedExposure half(0.5);
+  auto broker = make_paper_broker(paper_costs());
+  ASSERT_EQ(run(half, risk_, *broker).action, "placed");
+  bars_.push_back(daily(Date::from_ymd(2024, 1, 8), 110));
+  const CycleResult next = run(half, risk_, *broker);
+  EXPECT_EQ(next.action, "placed");
+  EXPECT_EQ(next.current_qty, 50);
+  EXPECT_EQ(next.target_qty, 47);
+  ASSERT_TRUE(next.order.has_value());
+  EXPECT_EQ(next.order->side, "sell");
+  EXPECT_EQ(next.order->qty, 3);
+  EXPECT_EQ(catalog_->get_position("paper", "AAPL")->qty, 47);
+  EXPECT_NEAR(catalog_->account_cash("paper", 10'000), 5'322.67, 1e-6);
+  EXPECT_EQ(catalog_->list_orders().size(), 2u);
+}
+
+TEST_F(LiveRunnerTest, DenialIsRecordedWithItsReason) {
+  FixedExposure half(0.5);
+  auto broker = make_paper_broker(paper_costs());
+  const RiskEngine tight(RiskLimits{50'000, 1'000});  // the 50 * 100 = 5,000 order is too big
+  const CycleResult r = run(half, tight, *broker);
+  EXPECT_EQ(r.action, "denied");
+  ASSERT_TRUE(r.order.has_value());
+  EXPECT_EQ(r.order->status, "denied");
+  EXPECT_NE(r.order->reason.find("max_order_notional"), std::string::npos) << r.order->reason;
+  EXPECT_NE(r.order->reason.find("5000.00"), std::string::npos) << r.order->reason;
+  EXPECT_NE(r.order->reason.find("1000.00"), std::string::npos) << r.order->reason;
+  EXPECT_TRUE(catalog_->list_fills().empty());
+  const auto position = catalog_->get_position("paper", "AAPL");
+  EXPECT_TRUE(!position.has_value() || position->qty == 0);
+  EXPECT_NEAR(catalog_->account_cash("paper", 10'000), 10'000, 1e-9);
+
+  // The denial is the session's decision: a rerun does not retry it.
+  EXPECT_EQ(run(half, risk_, *broker).action, "already_ran");
+  EXPECT_EQ(catalog_->list_orders().size(), 1u);
+  EXPECT_EQ(catalog_->get_order(r.order->client_order_id)->status, "denied");
+}
+
+TEST_F(LiveRunnerTest, AtTargetPlacesNothing) {
+  FixedExposure flat(0.0);
+  auto broker = make_paper_broker(paper_costs());
+  const CycleResult r = run(flat, risk_, *broker);
+  EXPECT_EQ(r.action, "none");
+  EXPECT_EQ(r.target_qty, 0);
+  EXPECT_FALSE(r.order.has_value());
+  EXPECT_TRUE(catalog_->list_orders().empty());
+}
+
+TEST_F(LiveRunnerTest, RejectsEmptyInput) {
+  FixedExposure half(0.5);
+  auto broker = make_paper_broker(paper_costs());
+  bars_.clear();
+  EXPECT_THROW(run(half, risk_, *broker), Error);
+}
+
+TEST(ClientOrderId, DeterministicAndReadable) {
+  const std::string id = make_client_order_id("sma_cross", "AAPL", kFri);
+  EXPECT_TRUE(std::regex_match(id, std::regex("sma_cross-AAPL-20240105-[0-9a-f]{8}"))) << id;
+  EXPECT_EQ(id, make_client_order_id("sma_cross", "AAPL", kFri));
+  EXPECT_NE(id, make_client_order_id("sma_cross", "AAPL", kFri + 3));
+  EXPECT_NE(id, make_client_order_id("sma_cross", "MSFT", kFri));
+  // Ambiguous dashes in the readable part are told apart by the hash.
+  EXPECT_NE(make_client_order_id("a-b", "C", kFri), make_client_order_id("a", "b-C", kFri));
+}
+
+}  // namespace
+}  // namespace trib::trading
