@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// Parquet benchmark: our writer and reader vs DuckDB on the same 10-million-row daily-bars table,
+// in the same run, zstd on both sides. Prints a table of ratios (ours / DuckDB; < 1 = we are
+// faster or smaller). Not a test: it asserts nothing and is never run by ctest.
+//
+//   node bench/run-parquet.mjs [ROWS] [REPEATS]      (build first: scripts/build)
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BENCH = process.env.TRIB_PARQUET_BENCH ?? path.join(ROOT, 'build/bench/parquet_bench');
+const ROWS = Number(process.argv[2] ?? 10_000_000);
+const REPEATS = Number(process.argv[3] ?? 3);
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trib-bench-'));
+
+// The same table as parquet_bench.cpp's generator (exact in IEEE double on both sides).
+const TABLE_SQL = `
+  SELECT (TIMESTAMP_NS '2000-01-01 14:30:00' + to_days((i % 10000)::INTEGER))::TIMESTAMP_NS AS ts,
+         (DATE '2000-01-01' + (i % 10000)::INTEGER) AS session_date,
+         open, greatest(open, close) + ((i * 7727) % 97)::DOUBLE / 100.0::DOUBLE AS high,
+         least(open, close) - ((i * 5501) % 89)::DOUBLE / 100.0::DOUBLE AS low,
+         close, ((i * 7727) % 1000000 + 1000)::DOUBLE AS volume,
+         'S' || lpad((i // 10000)::VARCHAR, 4, '0') AS symbol
+  FROM (
+    SELECT i, close, close + ((i * 40503) % 201 - 100)::DOUBLE / 100.0::DOUBLE AS open
+    FROM (
+      SELECT i, 50.0::DOUBLE + (i // 10000)::DOUBLE / 10.0::DOUBLE
+                + (((i % 10000) * 7919 + (i // 10000) * 104729) % 20011)::DOUBLE / 100.0::DOUBLE AS close
+      FROM range(0, ${ROWS}) t(i)))`;
+
+function ours(...args) {
+  return JSON.parse(execFileSync(BENCH, args, { encoding: 'utf8' }).trim());
+}
+
+async function timeSql(connection, sql) {
+  const t0 = process.hrtime.bigint();
+  await connection.run(sql);
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+function best(runs, key = 'seconds') {
+  return runs.reduce((a, b) => (b[key] < a[key] ? b : a));
+}
+
+const instance = await DuckDBInstance.create(':memory:');
+const db = await instance.connect();
+const defaultThreads = (await (await db.runAndReadAll(`SELECT current_setting('threads') AS t`)).getRowObjectsJson())[0].t;
+await db.run(`CREATE TABLE bars AS ${TABLE_SQL}`);
+
+const oursFile = path.join(dir, 'ours.parquet');
+const duck1File = path.join(dir, 'duckdb-1thread.parquet');
+const duckNFile = path.join(dir, 'duckdb-default.parquet');
+
+const results = {};
+const runs = [];
+for (let r = 0; r < REPEATS; r++) runs.push(ours('write', oursFile, String(ROWS)));
+results.oursWrite = best(runs);
+
+const copy = (file) => `COPY bars TO '${file}' (FORMAT parquet, COMPRESSION zstd)`;
+await db.run(`SET threads = 1`);
+let t1 = Infinity;
+for (let r = 0; r < REPEATS; r++) t1 = Math.min(t1, await timeSql(db, copy(duck1File)));
+await db.run(`RESET threads`);
+let tN = Infinity;
+for (let r = 0; r < REPEATS; r++) tN = Math.min(tN, await timeSql(db, copy(duckNFile)));
+
+// Verify the two files hold the same values before comparing speed.
+const [same] = await (await db.runAndReadAll(`
+  SELECT (SELECT count(*) FROM (SELECT * FROM read_parquet('${oursFile}') EXCEPT SELECT * FROM read_parquet('${duck1File}'))) AS only_ours,
+         (SELECT count(*) FROM read_parquet('${oursFile}')) AS n`)).getRowObjectsJson();
+if (Number(same.only_ours) !== 0 || Number(same.n) !== ROWS) {
+  console.error(`the two files differ (${same.only_ours} rows only in ours, ${same.n} rows): fix the generators first`);
+  process.exit(1);
+}
+
+const scanAll = (file) => `SELECT max(ts), max(session_date), sum(open), sum(high), sum(low), sum(close), sum(volume), max(symbol) FROM read_parquet('${file}')`;
+const scanTwo = (file) => `SELECT max(ts), sum(close) FROM read_parquet('${file}')`;
+async function duckScan(sql, threads) {
+  await db.run(threads === 1 ? `SET threads = 1` : `RESET threads`);
+  let t = Infinity;
+  for (let r = 0; r < REPEATS; r++) t = Math.min(t, await timeSql(db, sql));
+  return t;
+}
+function oursScan(file, columns) {
+  const r = [];
+  for (let k = 0; k < REPEATS; k++) r.push(columns ? ours('scan', file, columns) : ours('scan', file));
+  return best(r);
+}
+
+const scans = [];
+for (const [label, file] of [['our file', oursFile], ["DuckDB's file", duck1File]]) {
+  const full = oursScan(file), two = oursScan(file, 'ts,close');
+  scans.push({ label, full, two,
+    duckFull1: await duckScan(scanAll(file), 1), duckFullN: await duckScan(scanAll(file), 0),
+    duckTwo1: await duckScan(scanTwo(file), 1), duckTwoN: await duckScan(scanTwo(file), 0) });
+}
+
+const size = (f) => fs.statSync(f).size;
+const fmt = (x) => x.toFixed(3);
+const ratio = (a, b) => (a / b).toFixed(2);
+const lines = [];
+lines.push(`Parquet benchmark: ${ROWS.toLocaleString('en-US')} rows, zstd, best of ${REPEATS}; DuckDB ${(await (await db.runAndReadAll('SELECT version() AS v')).getRowObjectsJson())[0].v}, default threads = ${defaultThreads}, ${os.cpus().length} CPUs`);
+lines.push('');
+lines.push('| measure | ours | DuckDB 1 thread | ratio | DuckDB default threads | ratio |');
+lines.push('|---|---|---|---|---|---|');
+lines.push(`| write (s) | ${fmt(results.oursWrite.seconds)} | ${fmt(t1)} | ${ratio(results.oursWrite.seconds, t1)} | ${fmt(tN)} | ${ratio(results.oursWrite.seconds, tN)} |`);
+for (const s of scans) {
+  lines.push(`| full scan of ${s.label} (s) | ${fmt(s.full.seconds)} | ${fmt(s.duckFull1)} | ${ratio(s.full.seconds, s.duckFull1)} | ${fmt(s.duckFullN)} | ${ratio(s.full.seconds, s.duckFullN)} |`);
+  lines.push(`| 2-column scan of ${s.label} (s) | ${fmt(s.two.seconds)} | ${fmt(s.duckTwo1)} | ${ratio(s.two.seconds, s.duckTwo1)} | ${fmt(s.duckTwoN)} | ${ratio(s.two.seconds, s.duckTwoN)} |`);
+}
+lines.push(`| file size (MiB) | ${(size(oursFile) / 1048576).toFixed(1)} | ${(size(duck1File) / 1048576).toFixed(1)} | ${ratio(size(oursFile), size(duck1File))} | ${(size(duckNFile) / 1048576).toFixed(1)} | ${ratio(size(oursFile), size(duckNFile))} |`);
+lines.push('');
+lines.push(`Peak RSS of our process: writer ${results.oursWrite.peak_rss_mib.toFixed(0)} MiB, full-scan reader ${scans[0].full.peak_rss_mib.toFixed(0)} MiB, 2-column reader ${scans[0].two.peak_rss_mib.toFixed(0)} MiB.`);
+console.log(lines.join('\n'));
+fs.rmSync(dir, { recursive: true, force: true });
