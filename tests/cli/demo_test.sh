@@ -1,0 +1,25 @@
+# `trib demo` end to end, twice: the second run finds everything in place and changes nothing.
+source "$(dirname "$0")/lib.sh"
+
+"$TRIB_BIN" demo ws > first.txt 2> first.err || { cat first.txt first.err >&2; fail "demo failed"; finish; }
+cat first.txt
+grep -q "1. init .*created" first.txt && pass "workspace created" || fail "init line"
+grep -q "5104 rows -> 5104 curated" first.txt && pass "S&P 500 ingested" || fail "ingest line"
+grep -q "550 tasks, 2 workers, 0 poisoned" first.txt && pass "550 backfill tasks, none poisoned" || fail "backfill line"
+grep -qE "quarantine +[1-9][0-9]* rows" first.txt && pass "injected faults were quarantined" || fail "quarantine line"
+grep -qE "ohlc_inconsistent|negative_volume|non_positive_price|duplicate_timestamp" first.txt && pass "DQ rules reported" || fail "dq section"
+grep -q "Sharpe" first.txt && pass "backtest metrics" || fail "backtest"
+grep -q "one paper cycle for 2020-04-17" first.txt && pass "paper cycle on the last S&P session" || fail "trade line"
+
+snapshot() {
+  (cd ws/lake && find curated features -type f | sort | xargs sha256sum)
+  sqlite3 ws/catalog.db "SELECT * FROM partitions ORDER BY 1,2,3,4"
+  sqlite3 ws/catalog.db "SELECT client_order_id, status FROM orders"
+}
+before=$(snapshot)
+"$TRIB_BIN" demo ws > second.txt 2> second.err || { cat second.txt second.err >&2; fail "second demo failed"; }
+grep -q "already there" second.txt && pass "second run reuses the workspace" || fail "second init"
+grep -q "already_ran" second.txt && pass "no second order for the same session" || fail "second trade: $(grep trade second.txt)"
+[ "$before" == "$(snapshot)" ] && pass "second run changed no curated/feature file, partition row or order" \
+  || { fail "second run changed state"; diff <(echo "$before") <(snapshot) | head -20 >&2; }
+finish
