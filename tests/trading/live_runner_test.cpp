@@ -199,4 +199,35 @@ TEST(ClientOrderId, DeterministicAndReadable) {
 }
 
 }  // namespace
+TEST_F(LiveRunnerTest, AnOrderLeftNewByACrashIsResentOnceAndFilledOnce) {
+  // A previous cycle recorded its order and died before the broker's answer was recorded.
+  FixedExposure half(0.5);
+  const std::string id = make_client_order_id("fixed", "AAPL", kFri);
+  catalog::OrderRecord order;
+  order.client_order_id = id;
+  order.strategy = "fixed";
+  order.symbol = "AAPL";
+  order.side = "buy";
+  order.qty = 49;
+  order.session_date = kFri.to_string();
+  order.status = "new";
+  order.broker = "paper";
+  ASSERT_TRUE(catalog_->insert_order_if_absent(order));
+
+  auto broker = make_paper_broker(paper_costs());
+  CycleResult resumed = run(half, risk_, *broker);
+  EXPECT_EQ(resumed.action, "resumed");
+  ASSERT_TRUE(resumed.order.has_value());
+  EXPECT_EQ(resumed.order->status, "filled");
+  EXPECT_EQ(resumed.order->qty, 49) << "the recorded order is sent, not a new decision";
+  ASSERT_EQ(catalog_->list_fills(id).size(), 1u);
+  EXPECT_EQ(catalog_->get_position("paper", "AAPL")->qty, 49);
+
+  // A fresh broker (a restarted process) and another run: nothing more is sent.
+  auto broker2 = make_paper_broker(paper_costs());
+  EXPECT_EQ(run(half, risk_, *broker2).action, "already_ran");
+  EXPECT_EQ(catalog_->list_fills(id).size(), 1u);
+  EXPECT_EQ(catalog_->get_position("paper", "AAPL")->qty, 49);
+}
+
 }  // namespace trib::trading

@@ -25,7 +25,8 @@ struct FeatureFrame {
   std::vector<std::pair<std::string, std::vector<double>>> columns;
 };
 
-// Computes the basic feature set over the full history `bars` (sorted by ts).
+// Computes the basic feature set over the full history `bars`. Error::InvalidInput unless the
+// bars are strictly ascending by ts.
 FeatureFrame compute_basic_features(const std::vector<Bar>& bars);
 
 struct FeatureWriteStats {

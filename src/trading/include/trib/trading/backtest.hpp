@@ -2,6 +2,13 @@
 // bar t+1's open plus slippage (no look-ahead); positions are whole shares; equity is marked at
 // each close. Costs: commission per share with a minimum per order, slippage in basis points
 // against the trader.
+//
+// Sizing at bar t+1's open: equity is marked at that open (cash + position * open), the side is
+// the direction from the position toward exposure * equity / open, and the target is
+// trunc(exposure * equity / fill_price) whole shares. A buy is sized down to what cash pays for,
+// commission included, so cash never goes negative. Exposures are clamped to [-1, 1]; while the
+// history is shorter than warmup_bars() the decision is flat and the strategy is not called. The
+// decision at the last bar's close has no next open and is not executed.
 #pragma once
 
 #include <string>
@@ -33,6 +40,9 @@ struct Trade {
   double qty = 0, price = 0, commission = 0;
 };
 
+// Daily returns are equity[i] / equity[i-1] - 1. Volatility and Sharpe are 0 when the returns
+// have no dispersion (stdev < 1e-12, e.g. constant growth) or fewer than 2 returns; CAGR and
+// turnover are 0 when the dates span no time.
 struct Metrics {
   double total_return = 0;
   double cagr = 0;
@@ -42,7 +52,7 @@ struct Metrics {
   double turnover = 0;           // annualised: traded notional / mean equity / years
   int trades = 0;
   double final_equity = 0;
-  int days = 0;
+  int days = 0;  // equity points (sessions)
 };
 
 struct BacktestResult {
@@ -54,7 +64,7 @@ struct BacktestResult {
 };
 
 // Runs `strategy` over `bars` (ascending, one symbol). Error::InvalidInput when bars are not
-// ascending or fewer than 2.
+// ascending or fewer than 2, or initial cash is not positive.
 BacktestResult run_backtest(const std::vector<Bar>& bars, const Strategy& strategy,
                             const BacktestConfig& config = {});
 

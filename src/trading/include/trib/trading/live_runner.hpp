@@ -7,6 +7,12 @@
 //      there for this session means the cycle already ran, so nothing is sent again;
 //   4. risk check (a denial is recorded on the order with its reason), then the broker; fills
 //      and the position go to the ledger.
+// Details: the ledger is checked before the position delta, so a rerun reports "already_ran"
+// (with the recorded order) even when the position is now at target. Other symbols held in the
+// account count toward equity at their average price (only this symbol's close is known here).
+// Sizing uses the last close; the broker's slippage and commission can leave cash slightly
+// negative at exposure 1. An order left "new" (a crash between insert and broker) is not
+// resubmitted by a rerun.
 #pragma once
 
 #include <optional>
@@ -26,7 +32,9 @@ struct CycleResult {
   double last_close = 0;
   double target_exposure = 0;
   double current_qty = 0, target_qty = 0;
-  std::string action;  // "none" (already at target), "placed", "denied", "already_ran", "rejected"
+  // "none" (already at target), "placed", "denied", "already_ran", "rejected", or "resumed"
+  // (an order recorded as "new" by a cycle that died before the broker answered, sent again).
+  std::string action;
   std::optional<catalog::OrderRecord> order;
   std::vector<catalog::PositionRecord> positions;
 };
@@ -43,6 +51,8 @@ CycleResult run_eod_cycle(catalog::Catalog& catalog, const std::vector<Bar>& bar
                           const CycleConfig& config);
 
 // client order id = "<strategy>-<symbol>-<YYYYMMDD>-<8 hex of fnv1a>" (stable across runs).
-std::string make_client_order_id(const std::string& strategy, const std::string& symbol, Date session);
+// The hash covers the three fields with a separator, so dashes inside them cannot collide.
+std::string make_client_order_id(const std::string& strategy, const std::string& symbol,
+                                 Date session);
 
 }  // namespace trib::trading

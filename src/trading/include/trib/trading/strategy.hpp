@@ -25,7 +25,8 @@ class Strategy {
   virtual double target_exposure(std::span<const Bar> history) const = 0;
 };
 
-// Long when SMA(fast) of closes is above SMA(slow), flat otherwise.
+// Long when SMA(fast) of closes is strictly above SMA(slow), flat otherwise. name() is
+// "sma_cross" (the make_strategy name; the parameters are not part of it).
 class SmaCrossStrategy final : public Strategy {
  public:
   SmaCrossStrategy(int fast, int slow);  // Error::InvalidInput unless 1 <= fast < slow
