@@ -220,6 +220,7 @@ struct BackfillArgs {
   int visibility_timeout_s = 0;
   std::string seed = "42";
   double fault_rate = 0;
+  int latency_ms = 0;
 };
 
 // Spawns `trib worker --drain` children of this very binary.
@@ -265,6 +266,7 @@ int run_backfill(const Globals& g, const BackfillArgs& args) {
   if (args.vendor == "sim") {
     plan.options["seed"] = args.seed;
     if (args.fault_rate > 0) plan.options["fault_rate"] = fmt::format("{}", args.fault_rate);
+    if (args.latency_ms > 0) plan.options["latency_ms"] = std::to_string(args.latency_ms);
   }
   std::vector<ingest::Task> tasks = ingest::plan_backfill(plan);
   auto queue = ws.open_queue();
@@ -595,6 +597,7 @@ void add_data_commands(CLI::App& app, Globals& g, Action& action) {
     cmd->add_option("--visibility-timeout", args->visibility_timeout_s, "Lease seconds (default from trib.toml)");
     cmd->add_option("--seed", args->seed, "sim: seed (default 42)");
     cmd->add_option("--fault-rate", args->fault_rate, "sim: fraction of bars corrupted on purpose (default 0)");
+    cmd->add_option("--latency-ms", args->latency_ms, "sim: simulated vendor latency per fetch (default 0)");
     cmd->add_flag("--no-drain", args->no_drain, "Only queue the tasks (drain later with `trib worker --drain`)");
     cmd->add_flag("--json", g.json, "Machine-readable summary");
     cmd->callback([&g, &action, args] { action = [&g, args] { return run_backfill(g, *args); }; });

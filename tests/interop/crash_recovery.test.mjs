@@ -19,7 +19,7 @@ test('SIGKILL of a worker mid-backfill: every partition exactly once, right row 
   trib(ws, 'init');
   // Plan and queue; a slow simulated vendor keeps each task in flight long enough to be killed.
   trib(ws, 'backfill', '--vendor', 'sim', '--symbols', String(SYMBOLS), '--from', `${FROM}-01-01`,
-    '--to', `${TO}-12-31`, '--no-drain');
+    '--to', `${TO}-12-31`, '--latency-ms', '40', '--no-drain');
   const planned = SYMBOLS * (TO - FROM + 1);
   assert.equal(tribJson(ws, 'status').queue.pending, planned);
 

@@ -1,0 +1,48 @@
+// The csv vendor: local Yahoo / Stooq / Kaggle style daily files. fetch returns the file's bytes
+// exactly; parse is header-driven (csv_bars.cpp).
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "csv_bars.hpp"
+#include "trib/core/error.hpp"
+#include "trib/core/fs.hpp"
+
+namespace trib::providers {
+namespace {
+
+class CsvProvider final : public Provider {
+ public:
+  std::string_view name() const override { return "csv"; }
+
+  FetchResult fetch(const FetchRequest& request) override {
+    auto it = request.params.find("file");
+    if (it == request.params.end() || it->second.empty()) {
+      throw Error::InvalidInput("the csv vendor needs a file (--file PATH)");
+    }
+    std::filesystem::path path = it->second;
+    if (std::filesystem::is_directory(path)) {
+      throw Error::InvalidInput(fmt::format("{} is a folder; give a CSV file", path.string()));
+    }
+    if (!std::filesystem::exists(path)) {
+      throw Error::NotFound(fmt::format("{}: no such file", path.string()));
+    }
+    FetchResult result;
+    result.bytes = read_file(path);
+    result.ext = "csv";
+    result.content_type = "text/csv";
+    result.request = {{"vendor", "csv"}, {"file", path.filename().string()}};
+    result.multi_symbol = csv_has_symbol_column(result.bytes);
+    return result;
+  }
+
+  ParseResult parse(std::string_view bytes, const ParseContext& context) const override {
+    return parse_bar_csv(bytes, context);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Provider> make_csv_provider() { return std::make_unique<CsvProvider>(); }
+
+}  // namespace trib::providers
