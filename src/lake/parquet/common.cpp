@@ -1,0 +1,530 @@
+// Shared pieces of the Parquet implementation: schema helpers, sinks and sources, compression,
+// the RLE / bit-packing hybrid.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <snappy.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "parquet_internal.hpp"
+#include "trib/core/error.hpp"
+
+namespace trib::parquet {
+
+std::string_view to_string(PhysicalType type) {
+  switch (type) {
+    case PhysicalType::kBoolean: return "BOOLEAN";
+    case PhysicalType::kInt32: return "INT32";
+    case PhysicalType::kInt64: return "INT64";
+    case PhysicalType::kInt96: return "INT96";
+    case PhysicalType::kFloat: return "FLOAT";
+    case PhysicalType::kDouble: return "DOUBLE";
+    case PhysicalType::kByteArray: return "BYTE_ARRAY";
+    case PhysicalType::kFixedLenByteArray: return "FIXED_LEN_BYTE_ARRAY";
+  }
+  return "?";
+}
+
+std::string_view to_string(Compression compression) {
+  switch (compression) {
+    case Compression::kUncompressed: return "UNCOMPRESSED";
+    case Compression::kSnappy: return "SNAPPY";
+    case Compression::kGzip: return "GZIP";
+    case Compression::kZstd: return "ZSTD";
+  }
+  return "?";
+}
+
+Compression parse_compression(std::string_view text) {
+  if (text == "none" || text == "uncompressed") return Compression::kUncompressed;
+  if (text == "snappy") return Compression::kSnappy;
+  if (text == "gzip") return Compression::kGzip;
+  if (text == "zstd") return Compression::kZstd;
+  throw Error::InvalidInput(fmt::format(
+      "compression '{}' is not supported; use none, snappy, gzip or zstd", text));
+}
+
+namespace {
+ColumnSchema make(std::string name, PhysicalType physical, bool optional, LogicalType logical) {
+  ColumnSchema c;
+  c.name = std::move(name);
+  c.physical = physical;
+  c.optional = optional;
+  c.logical = logical;
+  return c;
+}
+}  // namespace
+
+ColumnSchema ColumnSchema::Int32(std::string n, bool o) { return make(std::move(n), PhysicalType::kInt32, o, LogicalType::kNone); }
+ColumnSchema ColumnSchema::Int64(std::string n, bool o) { return make(std::move(n), PhysicalType::kInt64, o, LogicalType::kNone); }
+ColumnSchema ColumnSchema::Double(std::string n, bool o) { return make(std::move(n), PhysicalType::kDouble, o, LogicalType::kNone); }
+ColumnSchema ColumnSchema::Float(std::string n, bool o) { return make(std::move(n), PhysicalType::kFloat, o, LogicalType::kNone); }
+ColumnSchema ColumnSchema::Boolean(std::string n, bool o) { return make(std::move(n), PhysicalType::kBoolean, o, LogicalType::kNone); }
+ColumnSchema ColumnSchema::String(std::string n, bool o) { return make(std::move(n), PhysicalType::kByteArray, o, LogicalType::kString); }
+ColumnSchema ColumnSchema::Date(std::string n, bool o) { return make(std::move(n), PhysicalType::kInt32, o, LogicalType::kDate); }
+ColumnSchema ColumnSchema::Timestamp(std::string n, TimeUnit unit, bool o) {
+  ColumnSchema c = make(std::move(n), PhysicalType::kInt64, o, LogicalType::kTimestamp);
+  c.time_unit = unit;
+  return c;
+}
+
+int Schema::find(std::string_view name) const {
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (columns[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+ColumnVector ColumnVector::of_i32(std::vector<int32_t> v) {
+  ColumnVector c;
+  c.type = PhysicalType::kInt32;
+  c.num_rows = v.size();
+  c.i32 = std::move(v);
+  return c;
+}
+ColumnVector ColumnVector::of_i64(std::vector<int64_t> v) {
+  ColumnVector c;
+  c.type = PhysicalType::kInt64;
+  c.num_rows = v.size();
+  c.i64 = std::move(v);
+  return c;
+}
+ColumnVector ColumnVector::of_f64(std::vector<double> v) {
+  ColumnVector c;
+  c.type = PhysicalType::kDouble;
+  c.num_rows = v.size();
+  c.f64 = std::move(v);
+  return c;
+}
+ColumnVector ColumnVector::of_strings(const std::vector<std::string>& v) {
+  ColumnVector c;
+  c.type = PhysicalType::kByteArray;
+  c.offsets.reserve(v.size() + 1);
+  c.offsets.push_back(0);
+  for (const auto& s : v) c.append_string(s);
+  c.num_rows = v.size();
+  return c;
+}
+void ColumnVector::append_string(std::string_view s) {
+  if (offsets.empty()) offsets.push_back(0);
+  data.append(s);
+  offsets.push_back(data.size());
+}
+
+std::optional<std::string> FileMetadata::kv(std::string_view key) const {
+  for (const auto& [k, v] : key_value) {
+    if (k == key) return v;
+  }
+  return std::nullopt;
+}
+
+// ---- sinks and sources ----
+
+void StringSink::write(const void* data, size_t size) {
+  buffer_.append(static_cast<const char*>(data), size);
+}
+
+namespace {
+void write_all(int fd, const char* p, size_t n, const std::filesystem::path& path) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) throw Error::Retryable(fmt::format("{}: write failed: {}", path.string(), std::strerror(errno)));
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+}
+}  // namespace
+
+FileSink::FileSink(const std::filesystem::path& path) : path_(path) {
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) {
+    throw Error::Retryable(fmt::format("{}: cannot create: {}", path.string(), std::strerror(errno)));
+  }
+  buffer_.reserve(1 << 20);
+}
+
+FileSink::~FileSink() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void FileSink::write(const void* data, size_t size) {
+  position_ += size;
+  if (buffer_.size() + size < (1 << 20)) {
+    buffer_.append(static_cast<const char*>(data), size);
+    return;
+  }
+  write_all(fd_, buffer_.data(), buffer_.size(), path_);
+  buffer_.clear();
+  write_all(fd_, static_cast<const char*>(data), size, path_);
+}
+
+void FileSink::finish() {
+  if (fd_ < 0) return;
+  write_all(fd_, buffer_.data(), buffer_.size(), path_);
+  buffer_.clear();
+  const int fd = fd_;
+  fd_ = -1;
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    throw Error::Retryable(fmt::format("{}: fsync failed: {}", path_.string(), std::strerror(errno)));
+  }
+}
+
+namespace {
+
+class FileSource final : public InputSource {
+ public:
+  explicit FileSource(const std::filesystem::path& path) : path_(path) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) {
+      if (errno == ENOENT) throw Error::NotFound(fmt::format("{}: no such file", path.string()));
+      throw Error::Retryable(fmt::format("{}: cannot open: {}", path.string(), std::strerror(errno)));
+    }
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd_);
+      throw Error::InvalidInput(fmt::format("{}: not a regular file", path.string()));
+    }
+    size_ = static_cast<uint64_t>(st.st_size);
+  }
+  ~FileSource() override { ::close(fd_); }
+  uint64_t size() const override { return size_; }
+  void read_at(uint64_t offset, size_t size, char* out) const override {
+    if (offset > size_ || size > size_ - offset) {
+      throw Error::DataLoss(fmt::format("{}: read of {} bytes at {} is past the end ({} bytes)",
+                                        path_.string(), size, offset, size_));
+    }
+    size_t done = 0;
+    while (done < size) {
+      ssize_t n = ::pread(fd_, out + done, size - done, static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) throw Error::DataLoss(fmt::format("{}: short read", path_.string()));
+      done += static_cast<size_t>(n);
+    }
+  }
+
+ private:
+  std::filesystem::path path_;
+  int fd_ = -1;
+  uint64_t size_ = 0;
+};
+
+class MemorySource final : public InputSource {
+ public:
+  explicit MemorySource(std::string bytes) : bytes_(std::move(bytes)) {}
+  uint64_t size() const override { return bytes_.size(); }
+  void read_at(uint64_t offset, size_t size, char* out) const override {
+    if (offset > bytes_.size() || size > bytes_.size() - offset) {
+      throw Error::DataLoss(fmt::format("read of {} bytes at {} is past the end ({} bytes)", size,
+                                        offset, bytes_.size()));
+    }
+    std::memcpy(out, bytes_.data() + offset, size);
+  }
+
+ private:
+  std::string bytes_;
+};
+
+}  // namespace
+
+std::unique_ptr<InputSource> open_file_source(const std::filesystem::path& path) {
+  return std::make_unique<FileSource>(path);
+}
+
+std::unique_ptr<InputSource> memory_source(std::string bytes) {
+  return std::make_unique<MemorySource>(std::move(bytes));
+}
+
+}  // namespace trib::parquet
+
+namespace trib::parquet::internal {
+
+Compression from_thrift(fmt_::CompressionCodec::type codec) {
+  switch (codec) {
+    case fmt_::CompressionCodec::UNCOMPRESSED: return Compression::kUncompressed;
+    case fmt_::CompressionCodec::SNAPPY: return Compression::kSnappy;
+    case fmt_::CompressionCodec::GZIP: return Compression::kGzip;
+    case fmt_::CompressionCodec::ZSTD: return Compression::kZstd;
+    default:
+      throw Error::InvalidInput(fmt::format(
+          "compression codec {} is not supported (UNCOMPRESSED, SNAPPY, GZIP and ZSTD are)",
+          static_cast<int>(codec)));
+  }
+}
+
+fmt_::CompressionCodec::type to_thrift(Compression c) {
+  switch (c) {
+    case Compression::kUncompressed: return fmt_::CompressionCodec::UNCOMPRESSED;
+    case Compression::kSnappy: return fmt_::CompressionCodec::SNAPPY;
+    case Compression::kGzip: return fmt_::CompressionCodec::GZIP;
+    case Compression::kZstd: return fmt_::CompressionCodec::ZSTD;
+  }
+  return fmt_::CompressionCodec::UNCOMPRESSED;
+}
+
+PhysicalType from_thrift(fmt_::Type::type t) {
+  switch (t) {
+    case fmt_::Type::BOOLEAN: return PhysicalType::kBoolean;
+    case fmt_::Type::INT32: return PhysicalType::kInt32;
+    case fmt_::Type::INT64: return PhysicalType::kInt64;
+    case fmt_::Type::INT96: return PhysicalType::kInt96;
+    case fmt_::Type::FLOAT: return PhysicalType::kFloat;
+    case fmt_::Type::DOUBLE: return PhysicalType::kDouble;
+    case fmt_::Type::BYTE_ARRAY: return PhysicalType::kByteArray;
+    case fmt_::Type::FIXED_LEN_BYTE_ARRAY: return PhysicalType::kFixedLenByteArray;
+  }
+  throw Error::DataLoss(fmt::format("unknown physical type {}", static_cast<int>(t)));
+}
+
+fmt_::Type::type to_thrift(PhysicalType t) {
+  switch (t) {
+    case PhysicalType::kBoolean: return fmt_::Type::BOOLEAN;
+    case PhysicalType::kInt32: return fmt_::Type::INT32;
+    case PhysicalType::kInt64: return fmt_::Type::INT64;
+    case PhysicalType::kInt96: return fmt_::Type::INT96;
+    case PhysicalType::kFloat: return fmt_::Type::FLOAT;
+    case PhysicalType::kDouble: return fmt_::Type::DOUBLE;
+    case PhysicalType::kByteArray: return fmt_::Type::BYTE_ARRAY;
+    case PhysicalType::kFixedLenByteArray: return fmt_::Type::FIXED_LEN_BYTE_ARRAY;
+  }
+  return fmt_::Type::INT64;
+}
+
+std::string encoding_name(fmt_::Encoding::type e) {
+  switch (e) {
+    case fmt_::Encoding::PLAIN: return "PLAIN";
+    case fmt_::Encoding::PLAIN_DICTIONARY: return "PLAIN_DICTIONARY";
+    case fmt_::Encoding::RLE: return "RLE";
+    case fmt_::Encoding::BIT_PACKED: return "BIT_PACKED";
+    case fmt_::Encoding::DELTA_BINARY_PACKED: return "DELTA_BINARY_PACKED";
+    case fmt_::Encoding::DELTA_LENGTH_BYTE_ARRAY: return "DELTA_LENGTH_BYTE_ARRAY";
+    case fmt_::Encoding::DELTA_BYTE_ARRAY: return "DELTA_BYTE_ARRAY";
+    case fmt_::Encoding::RLE_DICTIONARY: return "RLE_DICTIONARY";
+    case fmt_::Encoding::BYTE_STREAM_SPLIT: return "BYTE_STREAM_SPLIT";
+  }
+  return fmt::format("ENCODING_{}", static_cast<int>(e));
+}
+
+void compress(Compression codec, int zstd_level, std::string_view in, std::string& out) {
+  switch (codec) {
+    case Compression::kUncompressed:
+      out.append(in);
+      return;
+    case Compression::kSnappy: {
+      size_t start = out.size();
+      out.resize(start + snappy::MaxCompressedLength(in.size()));
+      size_t n = 0;
+      snappy::RawCompress(in.data(), in.size(), out.data() + start, &n);
+      out.resize(start + n);
+      return;
+    }
+    case Compression::kZstd: {
+      size_t start = out.size();
+      out.resize(start + ZSTD_compressBound(in.size()));
+      thread_local ZSTD_CCtx* cctx = ZSTD_createCCtx();
+      size_t n = ZSTD_compressCCtx(cctx, out.data() + start, out.size() - start, in.data(), in.size(), zstd_level);
+      if (ZSTD_isError(n)) throw Error::Internal(std::string("zstd: ") + ZSTD_getErrorName(n));
+      out.resize(start + n);
+      return;
+    }
+    case Compression::kGzip: {
+      z_stream zs{};
+      if (deflateInit2(&zs, 6, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        throw Error::Internal("zlib: deflateInit2 failed");
+      }
+      size_t start = out.size();
+      out.resize(start + deflateBound(&zs, in.size()) + 32);
+      zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+      zs.avail_in = static_cast<uInt>(in.size());
+      zs.next_out = reinterpret_cast<Bytef*>(out.data() + start);
+      zs.avail_out = static_cast<uInt>(out.size() - start);
+      int rc = deflate(&zs, Z_FINISH);
+      deflateEnd(&zs);
+      if (rc != Z_STREAM_END) throw Error::Internal("zlib: deflate did not finish");
+      out.resize(start + zs.total_out);
+      return;
+    }
+  }
+}
+
+void decompress(Compression codec, std::string_view in, size_t uncompressed_size, std::string& out) {
+  out.resize(uncompressed_size);
+  switch (codec) {
+    case Compression::kUncompressed:
+      if (in.size() != uncompressed_size) {
+        throw Error::DataLoss(fmt::format("page size {} does not match its header ({})", in.size(), uncompressed_size));
+      }
+      if (!in.empty()) std::memcpy(out.data(), in.data(), in.size());
+      return;
+    case Compression::kSnappy: {
+      size_t n = 0;
+      if (!snappy::GetUncompressedLength(in.data(), in.size(), &n) || n != uncompressed_size ||
+          !snappy::RawUncompress(in.data(), in.size(), out.data())) {
+        throw Error::DataLoss("snappy page is corrupt or its size does not match the page header");
+      }
+      return;
+    }
+    case Compression::kZstd: {
+      thread_local ZSTD_DCtx* dctx = ZSTD_createDCtx();
+      size_t n = ZSTD_decompressDCtx(dctx, out.data(), out.size(), in.data(), in.size());
+      if (ZSTD_isError(n) || n != uncompressed_size) {
+        throw Error::DataLoss(fmt::format("zstd page is corrupt or its size does not match the page header ({})",
+                                          ZSTD_isError(n) ? ZSTD_getErrorName(n) : "size"));
+      }
+      return;
+    }
+    case Compression::kGzip: {
+      z_stream zs{};
+      if (inflateInit2(&zs, 15 + 32) != Z_OK) throw Error::Internal("zlib: inflateInit2 failed");
+      zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+      zs.avail_in = static_cast<uInt>(in.size());
+      zs.next_out = reinterpret_cast<Bytef*>(out.data());
+      zs.avail_out = static_cast<uInt>(out.size());
+      int rc = inflate(&zs, Z_FINISH);
+      size_t produced = zs.total_out;
+      inflateEnd(&zs);
+      if ((rc != Z_STREAM_END && !(rc == Z_BUF_ERROR && uncompressed_size == 0)) || produced != uncompressed_size) {
+        throw Error::DataLoss("gzip page is corrupt or its size does not match the page header");
+      }
+      return;
+    }
+  }
+}
+
+// ---- RLE / bit-packing hybrid ----
+
+namespace {
+void bit_pack_group(const uint32_t* values, int bit_width, std::string& out) {
+  // 8 values, LSB first, bit_width bytes.
+  uint64_t acc = 0;
+  int bits = 0;
+  for (int i = 0; i < 8; ++i) {
+    acc |= static_cast<uint64_t>(values[i]) << bits;
+    bits += bit_width;
+    while (bits >= 8) {
+      out.push_back(static_cast<char>(acc & 0xff));
+      acc >>= 8;
+      bits -= 8;
+    }
+  }
+}
+}  // namespace
+
+void rle_encode(const uint32_t* values, size_t count, int bit_width, std::string& out) {
+  const int value_bytes = (bit_width + 7) / 8;
+  std::vector<uint32_t> literals;
+  auto flush_literals = [&] {
+    if (literals.empty()) return;
+    while (literals.size() % 8 != 0) literals.push_back(0);
+    put_uvarint(out, ((literals.size() / 8) << 1) | 1);
+    for (size_t g = 0; g < literals.size(); g += 8) bit_pack_group(&literals[g], bit_width, out);
+    literals.clear();
+  };
+  size_t i = 0;
+  while (i < count) {
+    size_t j = i + 1;
+    while (j < count && values[j] == values[i]) ++j;
+    const size_t run = j - i;
+    if (run >= 8 && literals.size() % 8 == 0) {
+      flush_literals();
+      put_uvarint(out, static_cast<uint64_t>(run) << 1);
+      uint32_t v = values[i];
+      for (int b = 0; b < value_bytes; ++b) out.push_back(static_cast<char>((v >> (8 * b)) & 0xff));
+      i = j;
+    } else {
+      // Take values up to the next group boundary as literals.
+      size_t take = 8 - literals.size() % 8;
+      for (size_t k = 0; k < take && i < count; ++k) literals.push_back(values[i++]);
+    }
+  }
+  flush_literals();
+}
+
+void ByteReader::need(size_t n, const char* what) const {
+  if (remaining() < n) {
+    throw Error::DataLoss(fmt::format("{}: page data ends early (need {} bytes, {} left)", what, n, remaining()));
+  }
+}
+
+uint64_t ByteReader::uvarint(const char* what) {
+  uint64_t v = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    need(1, what);
+    uint8_t b = *pos++;
+    v |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) return v;
+  }
+  throw Error::DataLoss(fmt::format("{}: varint too long", what));
+}
+
+RleDecoder::RleDecoder(const uint8_t* data, size_t size, int bit_width)
+    : data_(data), end_(data + size), bit_width_(bit_width) {
+  if (bit_width < 0 || bit_width > 32) throw Error::DataLoss(fmt::format("RLE bit width {} is invalid", bit_width));
+}
+
+bool RleDecoder::next_run() {
+  if (data_ >= end_) return false;
+  ByteReader r{data_, end_};
+  uint64_t header = r.uvarint("RLE run header");
+  if (header & 1) {
+    uint64_t groups = header >> 1;
+    // The last run may be cut short by writers that do not pad; take what is there.
+    uint64_t bytes = std::min<uint64_t>(groups * static_cast<uint64_t>(bit_width_), r.remaining());
+    if (groups > (uint64_t{1} << 40)) bytes = r.remaining();
+    literal_left_ = bit_width_ == 0 ? groups * 8 : (bytes * 8) / static_cast<uint64_t>(bit_width_);
+    literal_left_ = std::min(literal_left_, groups * 8);
+    literal_pos_ = r.pos;
+    literal_bit_ = 0;
+    data_ = r.pos + bytes;
+  } else {
+    repeat_left_ = header >> 1;
+    int value_bytes = (bit_width_ + 7) / 8;
+    r.need(static_cast<size_t>(value_bytes), "RLE run value");
+    uint32_t v = 0;
+    for (int b = 0; b < value_bytes; ++b) v |= static_cast<uint32_t>(r.pos[b]) << (8 * b);
+    repeat_value_ = v;
+    data_ = r.pos + value_bytes;
+  }
+  return true;
+}
+
+void RleDecoder::decode(uint32_t* out, size_t count) {
+  size_t done = 0;
+  const uint64_t mask = bit_width_ == 32 ? 0xffffffffULL : ((uint64_t{1} << bit_width_) - 1);
+  while (done < count) {
+    if (repeat_left_ > 0) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(repeat_left_, count - done));
+      std::fill(out + done, out + done + n, repeat_value_);
+      repeat_left_ -= n;
+      done += n;
+      continue;
+    }
+    if (literal_left_ > 0) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(literal_left_, count - done));
+      const uint64_t run_bytes = static_cast<uint64_t>(data_ - literal_pos_);
+      for (size_t k = 0; k < n; ++k) {
+        uint64_t byte = literal_bit_ >> 3;
+        int shift = static_cast<int>(literal_bit_ & 7);
+        uint64_t word = 0;
+        // Up to 5 bytes cover a 32-bit value at any shift; never read past the run.
+        int avail = static_cast<int>(std::min<uint64_t>(5, run_bytes - byte));
+        for (int b = 0; b < avail; ++b) word |= static_cast<uint64_t>(literal_pos_[byte + b]) << (8 * b);
+        out[done + k] = static_cast<uint32_t>((word >> shift) & mask);
+        literal_bit_ += static_cast<uint64_t>(bit_width_);
+      }
+      literal_left_ -= n;
+      done += n;
+      continue;
+    }
+    if (!next_run()) throw Error::DataLoss("RLE data ends before all values were decoded");
+  }
+}
+
+}  // namespace trib::parquet::internal
