@@ -1,9 +1,11 @@
-// The embedded catalog: one SQLite file in the workspace, versioned migrations, and the
-// partition commit protocol under the database's write lock.
+// The embedded catalog: one SQLite file in the workspace, versioned migrations (schema.cpp), and
+// the partition commit protocol under the database's write lock.
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
 
+#include "schema.hpp"
 #include "trib/catalog/catalog.hpp"
 #include "trib/catalog/sqlite.hpp"
 #include "trib/core/error.hpp"
@@ -12,436 +14,538 @@
 namespace trib::catalog {
 namespace {
 
-// Migrations, applied in order, each in one transaction. Persistent: never edit a shipped
-// migration; add a new one.
-constexpr const char* kMigrations[] = {
-    // 1: the manifest, raw objects, runs, watermarks, data quality, ledger.
-    R"sql(
-CREATE TABLE instruments (
-  symbol TEXT PRIMARY KEY, vendor TEXT NOT NULL, calendar TEXT NOT NULL
-);
-CREATE TABLE partitions (
-  dataset TEXT NOT NULL, timeframe TEXT NOT NULL, symbol TEXT NOT NULL, partition TEXT NOT NULL,
-  object_key TEXT NOT NULL, row_count INTEGER NOT NULL, content_sha256 TEXT NOT NULL,
-  min_ts_ns INTEGER NOT NULL, max_ts_ns INTEGER NOT NULL, version INTEGER NOT NULL,
-  code_version TEXT NOT NULL, committed_at_ns INTEGER NOT NULL,
-  PRIMARY KEY (dataset, timeframe, symbol, partition)
-);
-CREATE TABLE partition_versions (
-  dataset TEXT NOT NULL, timeframe TEXT NOT NULL, symbol TEXT NOT NULL, partition TEXT NOT NULL,
-  version INTEGER NOT NULL, object_key TEXT NOT NULL, row_count INTEGER NOT NULL,
-  content_sha256 TEXT NOT NULL, committed_at_ns INTEGER NOT NULL, replaced_at_ns INTEGER NOT NULL,
-  PRIMARY KEY (dataset, timeframe, symbol, partition, version)
-);
-CREATE TABLE raw_objects (
-  object_key TEXT PRIMARY KEY, vendor TEXT NOT NULL, dataset TEXT NOT NULL, symbol TEXT NOT NULL,
-  sha256 TEXT NOT NULL, size INTEGER NOT NULL, fetched_date TEXT NOT NULL,
-  request_json TEXT NOT NULL, recorded_at_ns INTEGER NOT NULL
-);
-CREATE INDEX raw_objects_by_symbol ON raw_objects (vendor, symbol);
-CREATE TABLE runs (
-  run_id TEXT PRIMARY KEY, kind TEXT NOT NULL, params_json TEXT NOT NULL, status TEXT NOT NULL,
-  stats_json TEXT NOT NULL DEFAULT '', started_at_ns INTEGER NOT NULL, finished_at_ns INTEGER
-);
-CREATE TABLE watermarks (
-  vendor TEXT NOT NULL, dataset TEXT NOT NULL, symbol TEXT NOT NULL, date TEXT NOT NULL,
-  PRIMARY KEY (vendor, dataset, symbol)
-);
-CREATE TABLE dq_results (
-  run_id TEXT NOT NULL, dataset TEXT NOT NULL, symbol TEXT NOT NULL, rule TEXT NOT NULL,
-  rows INTEGER NOT NULL, PRIMARY KEY (run_id, dataset, symbol, rule)
-);
-CREATE TABLE orders (
-  client_order_id TEXT PRIMARY KEY, strategy TEXT NOT NULL, symbol TEXT NOT NULL,
-  side TEXT NOT NULL CHECK (side IN ('buy', 'sell')), qty REAL NOT NULL,
-  order_type TEXT NOT NULL, limit_price REAL, session_date TEXT NOT NULL, status TEXT NOT NULL,
-  reason TEXT NOT NULL DEFAULT '', broker TEXT NOT NULL, broker_order_id TEXT NOT NULL DEFAULT '',
-  created_at_ns INTEGER NOT NULL
-);
-CREATE TABLE fills (
-  fill_id TEXT PRIMARY KEY, client_order_id TEXT NOT NULL REFERENCES orders (client_order_id),
-  account TEXT NOT NULL, symbol TEXT NOT NULL, side TEXT NOT NULL, qty REAL NOT NULL,
-  price REAL NOT NULL, commission REAL NOT NULL, ts_ns INTEGER NOT NULL
-);
-CREATE TABLE accounts (
-  account TEXT PRIMARY KEY, initial_cash REAL NOT NULL, cash REAL NOT NULL
-);
-CREATE TABLE positions (
-  account TEXT NOT NULL, symbol TEXT NOT NULL, qty REAL NOT NULL, avg_price REAL NOT NULL,
-  realized_pnl REAL NOT NULL, updated_at_ns INTEGER NOT NULL, PRIMARY KEY (account, symbol)
-);
-)sql",
-};
-constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
+// Below this a quantity is zero: fills of fractional shares leave float dust.
+constexpr double kQtyEpsilon = 1e-9;
+
+std::string describe(const PartitionKey& key) {
+  return fmt::format("partition {}/{}/{}/{}", key.dataset, key.timeframe, key.symbol,
+                     key.partition);
+}
+
+int side_sign(const std::string& side, std::string_view what) {
+  if (side == "buy") return 1;
+  if (side == "sell") return -1;
+  throw Error::InvalidInput(fmt::format("{}: side must be 'buy' or 'sell', not '{}'", what, side));
+}
+
+constexpr const char* kPartitionColumns =
+    "dataset, timeframe, symbol, partition, object_key, row_count, content_sha256, min_ts_ns, "
+    "max_ts_ns, version, code_version, committed_at_ns";
+
+constexpr const char* kOrderColumns =
+    "client_order_id, strategy, symbol, side, qty, order_type, limit_price, session_date, status, "
+    "reason, broker, broker_order_id, created_at_ns";
+
+constexpr const char* kPositionColumns =
+    "account, symbol, qty, avg_price, realized_pnl, updated_at_ns";
+
+PartitionRecord read_partition(const SqliteStmt& s) {
+  PartitionRecord r;
+  r.key = {s.text(0), s.text(1), s.text(2), s.text(3)};
+  r.object_key = s.text(4);
+  r.row_count = s.int64(5);
+  r.content_sha256 = s.text(6);
+  r.min_ts_ns = s.int64(7);
+  r.max_ts_ns = s.int64(8);
+  r.version = s.int64(9);
+  r.code_version = s.text(10);
+  r.committed_at_ns = s.int64(11);
+  return r;
+}
+
+OrderRecord read_order(const SqliteStmt& s) {
+  OrderRecord o;
+  o.client_order_id = s.text(0);
+  o.strategy = s.text(1);
+  o.symbol = s.text(2);
+  o.side = s.text(3);
+  o.qty = s.real(4);
+  o.order_type = s.text(5);
+  o.limit_price = s.optional_real(6);
+  o.session_date = s.text(7);
+  o.status = s.text(8);
+  o.reason = s.text(9);
+  o.broker = s.text(10);
+  o.broker_order_id = s.text(11);
+  o.created_at_ns = s.int64(12);
+  return o;
+}
+
+PositionRecord read_position(const SqliteStmt& s) {
+  return PositionRecord{s.text(0), s.text(1), s.real(2), s.real(3), s.real(4), s.int64(5)};
+}
 
 class SqliteCatalog final : public Catalog {
  public:
   explicit SqliteCatalog(const std::filesystem::path& path) : db_(path) { migrate(); }
 
-  void migrate() override {
-    db_.transaction([&] {
-      db_.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at_ns INTEGER NOT NULL)");
-      int current = current_version();
-      if (current > kSchemaVersion) {
-        throw Error::Permanent(fmt::format(
-            "catalog {} has schema version {}, newer than this build ({}); upgrade trib",
-            db_.path().string(), current, kSchemaVersion));
-      }
-      for (int v = current + 1; v <= kSchemaVersion; ++v) {
-        db_.exec(kMigrations[v - 1]);
-        db_.prepare("INSERT INTO schema_migrations (version, applied_at_ns) VALUES (?, ?)")
-            .bind(1, v).bind(2, now_ts_ns()).run();
-      }
-    });
-  }
+  void migrate() override { db_.migrate(kCatalogComponent, catalog_migrations()); }
 
-  int schema_version() override { return current_version(); }
+  int schema_version() override { return db_.schema_version(kCatalogComponent); }
+
+  // ---- instruments ----
 
   void upsert_instrument(const std::string& symbol, const std::string& vendor,
                          const std::string& calendar) override {
-    db_.prepare("INSERT INTO instruments (symbol, vendor, calendar) VALUES (?, ?, ?) "
-                "ON CONFLICT (symbol) DO UPDATE SET vendor = excluded.vendor, calendar = excluded.calendar "
-                "WHERE vendor <> excluded.vendor OR calendar <> excluded.calendar")
-        .bind(1, symbol).bind(2, vendor).bind(3, calendar).run();
+    if (symbol.empty()) throw Error::InvalidInput("upsert_instrument: empty symbol");
+    // Skips the write (and the write lock) when nothing changed: ETL calls this per payload.
+    {
+      auto current = db_.query("SELECT vendor, calendar FROM instruments WHERE symbol = ?", symbol);
+      if (current.step() && current.text(0) == vendor && current.text(1) == calendar) return;
+    }  // the read statement must be reset before BEGIN IMMEDIATE
+    guarded("instrument " + symbol, [&] {
+      db_.transaction([&] {
+        db_.execute(
+            "INSERT INTO instruments (symbol, vendor, calendar, updated_at_ns) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (symbol) DO UPDATE SET vendor = excluded.vendor, "
+            "calendar = excluded.calendar, updated_at_ns = excluded.updated_at_ns",
+            symbol, vendor, calendar, now_ts_ns());
+      });
+    });
   }
 
   std::vector<std::string> list_instruments() override {
     std::vector<std::string> out;
-    auto& s = db_.prepare("SELECT symbol FROM instruments ORDER BY symbol");
+    auto s = db_.prepare("SELECT symbol FROM instruments ORDER BY symbol");
     while (s.step()) out.push_back(s.text(0));
-    s.reset();
     return out;
   }
 
+  // ---- partitions ----
+
   std::optional<PartitionRecord> get_partition(const PartitionKey& key) override {
-    auto& s = db_.prepare(std::string(kPartitionSelect) +
-                          " WHERE dataset = ? AND timeframe = ? AND symbol = ? AND partition = ?");
-    s.bind(1, key.dataset).bind(2, key.timeframe).bind(3, key.symbol).bind(4, key.partition);
-    std::optional<PartitionRecord> out;
-    if (s.step()) out = read_partition(s);
-    s.reset();
-    return out;
+    auto s = db_.query(fmt::format("SELECT {} FROM partitions WHERE dataset = ? AND "
+                                   "timeframe = ? AND symbol = ? AND partition = ?",
+                                   kPartitionColumns),
+                       key.dataset, key.timeframe, key.symbol, key.partition);
+    if (!s.step()) return std::nullopt;
+    return read_partition(s);
   }
 
   std::vector<PartitionRecord> list_partitions(const std::string& dataset,
                                                const std::string& timeframe,
                                                const std::string& symbol) override {
-    auto& s = db_.prepare(std::string(kPartitionSelect) +
-                          " WHERE dataset = ? AND (? = '' OR timeframe = ?) AND (? = '' OR symbol = ?)"
-                          " ORDER BY symbol, timeframe, partition");
-    s.bind(1, dataset).bind(2, timeframe).bind(3, timeframe).bind(4, symbol).bind(5, symbol);
+    auto s = db_.query(fmt::format("SELECT {} FROM partitions WHERE dataset = ?1 "
+                                   "AND (?2 = '' OR timeframe = ?2) AND (?3 = '' OR symbol = ?3) "
+                                   "ORDER BY symbol, partition, timeframe",
+                                   kPartitionColumns),
+                       dataset, timeframe, symbol);
     std::vector<PartitionRecord> out;
     while (s.step()) out.push_back(read_partition(s));
-    s.reset();
     return out;
   }
 
   CommitOutcome commit_partition(
       const PartitionRecord& record,
-      const std::function<void(const std::optional<PartitionRecord>&)>& publish) override {
+      const std::function<void(const std::optional<PartitionRecord>& previous)>& publish) override {
+    const std::string what = describe(record.key);
+    if (record.key.dataset.empty() || record.key.partition.empty() || record.object_key.empty() ||
+        record.content_sha256.empty()) {
+      throw Error::InvalidInput(
+          what + ": commit needs a dataset, a partition, an object key and a content hash");
+    }
     CommitOutcome outcome = CommitOutcome::kUnchanged;
-    db_.transaction([&] {
-      std::optional<PartitionRecord> previous = get_partition(record.key);
-      if (previous && previous->content_sha256 == record.content_sha256 &&
-          previous->row_count == record.row_count) {
-        outcome = CommitOutcome::kUnchanged;
-        return;
-      }
-      publish(previous);
-      const int64_t now = now_ts_ns();
-      if (previous) {
-        db_.prepare("INSERT OR REPLACE INTO partition_versions (dataset, timeframe, symbol, partition, "
-                    "version, object_key, row_count, content_sha256, committed_at_ns, replaced_at_ns) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-            .bind(1, previous->key.dataset).bind(2, previous->key.timeframe)
-            .bind(3, previous->key.symbol).bind(4, previous->key.partition)
-            .bind(5, previous->version).bind(6, previous->object_key).bind(7, previous->row_count)
-            .bind(8, previous->content_sha256).bind(9, previous->committed_at_ns).bind(10, now)
-            .run();
-      }
-      db_.prepare("INSERT OR REPLACE INTO partitions (dataset, timeframe, symbol, partition, object_key, "
-                  "row_count, content_sha256, min_ts_ns, max_ts_ns, version, code_version, committed_at_ns) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-          .bind(1, record.key.dataset).bind(2, record.key.timeframe).bind(3, record.key.symbol)
-          .bind(4, record.key.partition).bind(5, record.object_key).bind(6, record.row_count)
-          .bind(7, record.content_sha256).bind(8, record.min_ts_ns).bind(9, record.max_ts_ns)
-          .bind(10, previous ? previous->version + 1 : int64_t{1}).bind(11, record.code_version)
-          .bind(12, now)
-          .run();
-      outcome = previous ? CommitOutcome::kReplaced : CommitOutcome::kCreated;
-    });
+    bool publishing = false;
+    try {
+      db_.transaction([&] {
+        const std::optional<PartitionRecord> previous = get_partition(record.key);
+        if (previous && previous->content_sha256 == record.content_sha256 &&
+            previous->row_count == record.row_count) {
+          return;  // nothing written: the empty transaction commits as a no-op
+        }
+        // Under the write lock: no other committer of any partition runs until we finish, so
+        // the file publish puts in place and the row we write agree.
+        publishing = true;
+        publish(previous);
+        publishing = false;
+        const int64_t now = now_ts_ns();
+        if (previous) {
+          db_.execute(
+              "INSERT OR REPLACE INTO partition_versions (dataset, timeframe, symbol, partition, "
+              "version, object_key, row_count, content_sha256, min_ts_ns, max_ts_ns, "
+              "code_version, committed_at_ns, replaced_at_ns) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              previous->key.dataset, previous->key.timeframe, previous->key.symbol,
+              previous->key.partition, previous->version, previous->object_key,
+              previous->row_count, previous->content_sha256, previous->min_ts_ns,
+              previous->max_ts_ns, previous->code_version, previous->committed_at_ns, now);
+        }
+        db_.execute(
+            "INSERT INTO partitions (dataset, timeframe, symbol, partition, object_key, "
+            "row_count, content_sha256, min_ts_ns, max_ts_ns, version, code_version, "
+            "committed_at_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (dataset, timeframe, symbol, partition) DO UPDATE SET "
+            "object_key = excluded.object_key, row_count = excluded.row_count, "
+            "content_sha256 = excluded.content_sha256, min_ts_ns = excluded.min_ts_ns, "
+            "max_ts_ns = excluded.max_ts_ns, version = excluded.version, "
+            "code_version = excluded.code_version, committed_at_ns = excluded.committed_at_ns",
+            record.key.dataset, record.key.timeframe, record.key.symbol, record.key.partition,
+            record.object_key, record.row_count, record.content_sha256, record.min_ts_ns,
+            record.max_ts_ns, previous ? previous->version + 1 : int64_t{1},
+            record.code_version, now);
+        outcome = previous ? CommitOutcome::kReplaced : CommitOutcome::kCreated;
+      });
+    } catch (const Error& e) {
+      if (publishing) throw;  // publish's own error, unchanged (the caller switches on it)
+      throw with_context(e, what);
+    }
     return outcome;
   }
 
+  std::vector<PartitionRecord> partition_history(const PartitionKey& key) override {
+    auto s = db_.query(fmt::format("SELECT {} FROM partition_versions WHERE dataset = ? AND "
+                                   "timeframe = ? AND symbol = ? AND partition = ? "
+                                   "ORDER BY version",
+                                   kPartitionColumns),
+                       key.dataset, key.timeframe, key.symbol, key.partition);
+    std::vector<PartitionRecord> out;
+    while (s.step()) out.push_back(read_partition(s));
+    return out;
+  }
+
+  // ---- raw objects ----
+
   bool record_raw_object(const RawObjectRecord& r) override {
-    db_.prepare("INSERT OR IGNORE INTO raw_objects (object_key, vendor, dataset, symbol, sha256, size, "
-                "fetched_date, request_json, recorded_at_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        .bind(1, r.object_key).bind(2, r.vendor).bind(3, r.dataset).bind(4, r.symbol)
-        .bind(5, r.sha256).bind(6, r.size).bind(7, r.fetched_date).bind(8, r.request_json)
-        .bind(9, now_ts_ns())
-        .run();
-    return db_.changes() > 0;
+    if (r.object_key.empty()) throw Error::InvalidInput("record_raw_object: empty object key");
+    bool inserted = false;
+    guarded("raw object " + r.object_key, [&] {
+      db_.transaction([&] {
+        inserted = db_.execute(
+                       "INSERT INTO raw_objects (object_key, vendor, dataset, symbol, sha256, "
+                       "size, fetched_date, request_json, recorded_at_ns) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (object_key) DO NOTHING",
+                       r.object_key, r.vendor, r.dataset, r.symbol, r.sha256, r.size,
+                       r.fetched_date, r.request_json, now_ts_ns()) > 0;
+      });
+    });
+    return inserted;
   }
 
   std::vector<RawObjectRecord> list_raw_objects(const std::string& vendor,
                                                 const std::string& symbol) override {
-    auto& s = db_.prepare(
+    auto s = db_.query(
         "SELECT object_key, vendor, dataset, symbol, sha256, size, fetched_date, request_json "
-        "FROM raw_objects WHERE (? = '' OR vendor = ?) AND (? = '' OR symbol = ?) "
-        "ORDER BY recorded_at_ns, object_key");
-    s.bind(1, vendor).bind(2, vendor).bind(3, symbol).bind(4, symbol);
+        "FROM raw_objects WHERE (?1 = '' OR vendor = ?1) AND (?2 = '' OR symbol = ?2) "
+        "ORDER BY object_key",
+        vendor, symbol);
     std::vector<RawObjectRecord> out;
     while (s.step()) {
-      out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.int64(5), s.text(6), s.text(7)});
+      out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.int64(5),
+                     s.text(6), s.text(7)});
     }
-    s.reset();
     return out;
   }
 
+  // ---- runs, watermarks, data quality ----
+
   void start_run(const RunRecord& run) override {
-    db_.prepare("INSERT INTO runs (run_id, kind, params_json, status, stats_json, started_at_ns) "
-                "VALUES (?, ?, ?, ?, ?, ?)")
-        .bind(1, run.run_id).bind(2, run.kind).bind(3, run.params_json)
-        .bind(4, run.status.empty() ? std::string("running") : run.status).bind(5, run.stats_json)
-        .bind(6, run.started_at_ns ? run.started_at_ns : now_ts_ns())
-        .run();
+    if (run.run_id.empty()) throw Error::InvalidInput("start_run: empty run id");
+    guarded("run " + run.run_id, [&] {
+      db_.transaction([&] {
+        if (db_.scalar("SELECT 1 FROM runs WHERE run_id = ?", run.run_id)) {
+          throw Error::Conflict("run " + run.run_id + " already exists");
+        }
+        db_.execute(
+            "INSERT INTO runs (run_id, kind, params_json, status, stats_json, started_at_ns, "
+            "finished_at_ns) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            run.run_id, run.kind, run.params_json,
+            run.status.empty() ? std::string("running") : run.status, run.stats_json,
+            run.started_at_ns != 0 ? run.started_at_ns : now_ts_ns(), run.finished_at_ns);
+      });
+    });
   }
 
   void finish_run(const std::string& run_id, const std::string& status,
                   const std::string& stats_json) override {
-    db_.prepare("UPDATE runs SET status = ?, stats_json = ?, finished_at_ns = ? WHERE run_id = ?")
-        .bind(1, status).bind(2, stats_json).bind(3, now_ts_ns()).bind(4, run_id).run();
-    if (db_.changes() == 0) throw Error::NotFound("run " + run_id + " does not exist");
+    int64_t changed = 0;
+    guarded("run " + run_id, [&] {
+      db_.transaction([&] {
+        changed = db_.execute(
+            "UPDATE runs SET status = ?, stats_json = ?, finished_at_ns = ? WHERE run_id = ?",
+            status, stats_json, now_ts_ns(), run_id);
+      });
+    });
+    if (changed == 0) throw Error::NotFound("run " + run_id + " does not exist");
   }
 
   std::optional<RunRecord> get_run(const std::string& run_id) override {
-    auto& s = db_.prepare("SELECT run_id, kind, params_json, status, stats_json, started_at_ns, "
-                          "coalesce(finished_at_ns, 0) FROM runs WHERE run_id = ?");
-    s.bind(1, run_id);
-    std::optional<RunRecord> out;
-    if (s.step()) out = RunRecord{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.int64(5), s.int64(6)};
-    s.reset();
-    return out;
+    auto s = db_.query(
+        "SELECT run_id, kind, params_json, status, stats_json, started_at_ns, finished_at_ns "
+        "FROM runs WHERE run_id = ?",
+        run_id);
+    if (!s.step()) return std::nullopt;
+    return RunRecord{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.int64(5),
+                     s.int64(6)};
   }
 
   std::optional<std::string> get_watermark(const std::string& vendor, const std::string& dataset,
                                            const std::string& symbol) override {
-    auto& s = db_.prepare("SELECT date FROM watermarks WHERE vendor = ? AND dataset = ? AND symbol = ?");
-    s.bind(1, vendor).bind(2, dataset).bind(3, symbol);
-    std::optional<std::string> out;
-    if (s.step()) out = s.text(0);
-    s.reset();
-    return out;
+    auto s = db_.query(
+        "SELECT date FROM watermarks WHERE vendor = ? AND dataset = ? AND symbol = ?", vendor,
+        dataset, symbol);
+    if (!s.step()) return std::nullopt;
+    return s.text(0);
   }
 
   void advance_watermark(const std::string& vendor, const std::string& dataset,
                          const std::string& symbol, const std::string& date) override {
-    db_.prepare("INSERT INTO watermarks (vendor, dataset, symbol, date) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (vendor, dataset, symbol) DO UPDATE SET date = excluded.date "
-                "WHERE excluded.date > watermarks.date")
-        .bind(1, vendor).bind(2, dataset).bind(3, symbol).bind(4, date).run();
+    const std::string what = fmt::format("watermark {}/{}/{}", vendor, dataset, symbol);
+    // Canonical YYYY-MM-DD only, so that text order is date order.
+    const auto parsed = Date::try_parse(date);
+    if (!parsed || parsed->to_string() != date) {
+      throw Error::InvalidInput(fmt::format("{}: '{}' is not a YYYY-MM-DD date", what, date));
+    }
+    guarded(what, [&] {
+      db_.transaction([&] {
+        db_.execute(
+            "INSERT INTO watermarks (vendor, dataset, symbol, date, updated_at_ns) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (vendor, dataset, symbol) DO UPDATE SET "
+            "date = excluded.date, updated_at_ns = excluded.updated_at_ns "
+            "WHERE excluded.date > watermarks.date",
+            vendor, dataset, symbol, date, now_ts_ns());
+      });
+    });
   }
 
   void record_dq(const DqResult& r) override {
-    db_.prepare("INSERT INTO dq_results (run_id, dataset, symbol, rule, rows) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (run_id, dataset, symbol, rule) DO UPDATE SET rows = rows + excluded.rows")
-        .bind(1, r.run_id).bind(2, r.dataset).bind(3, r.symbol).bind(4, r.rule).bind(5, r.rows).run();
+    if (r.rule.empty()) throw Error::InvalidInput("record_dq: empty rule");
+    guarded(fmt::format("dq {}/{}/{}/{}", r.run_id, r.dataset, r.symbol, r.rule), [&] {
+      db_.transaction([&] {
+        db_.execute(
+            "INSERT INTO dq_results (run_id, dataset, symbol, rule, rows) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (run_id, dataset, symbol, rule) DO UPDATE SET "
+            "rows = dq_results.rows + excluded.rows",
+            r.run_id, r.dataset, r.symbol, r.rule, r.rows);
+      });
+    });
   }
 
   std::vector<DqResult> dq_summary(const std::string& run_id) override {
-    auto& s = db_.prepare("SELECT dataset, rule, sum(rows) FROM dq_results WHERE (? = '' OR run_id = ?) "
-                          "GROUP BY dataset, rule ORDER BY dataset, rule");
-    s.bind(1, run_id).bind(2, run_id);
+    auto s = db_.query(
+        "SELECT dataset, rule, sum(rows) FROM dq_results WHERE (?1 = '' OR run_id = ?1) "
+        "GROUP BY dataset, rule ORDER BY dataset, rule",
+        run_id);
     std::vector<DqResult> out;
     while (s.step()) out.push_back({run_id, s.text(0), "", s.text(1), s.int64(2)});
-    s.reset();
     return out;
   }
 
+  // ---- ledger ----
+
   bool insert_order_if_absent(const OrderRecord& o) override {
-    db_.prepare("INSERT OR IGNORE INTO orders (client_order_id, strategy, symbol, side, qty, order_type, "
-                "limit_price, session_date, status, reason, broker, broker_order_id, created_at_ns) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        .bind(1, o.client_order_id).bind(2, o.strategy).bind(3, o.symbol).bind(4, o.side)
-        .bind(5, o.qty).bind(6, o.order_type).bind(7, o.limit_price).bind(8, o.session_date)
-        .bind(9, o.status).bind(10, o.reason).bind(11, o.broker).bind(12, o.broker_order_id)
-        .bind(13, o.created_at_ns ? o.created_at_ns : now_ts_ns())
-        .run();
-    return db_.changes() > 0;
+    const std::string what = "order " + o.client_order_id;
+    if (o.client_order_id.empty()) throw Error::InvalidInput("insert_order: empty client order id");
+    side_sign(o.side, what);
+    if (!(o.qty > 0) || !std::isfinite(o.qty)) {
+      throw Error::InvalidInput(fmt::format("{}: qty must be positive, not {}", what, o.qty));
+    }
+    bool inserted = false;
+    guarded(what, [&] {
+      db_.transaction([&] {
+        const int64_t now = now_ts_ns();
+        inserted =
+            db_.execute(
+                "INSERT INTO orders (client_order_id, strategy, symbol, side, qty, order_type, "
+                "limit_price, session_date, status, reason, broker, broker_order_id, "
+                "created_at_ns, updated_at_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (client_order_id) DO NOTHING",
+                o.client_order_id, o.strategy, o.symbol, o.side, o.qty, o.order_type,
+                o.limit_price, o.session_date, o.status.empty() ? std::string("new") : o.status,
+                o.reason, o.broker, o.broker_order_id,
+                o.created_at_ns != 0 ? o.created_at_ns : now, now) > 0;
+      });
+    });
+    return inserted;
   }
 
   std::optional<OrderRecord> get_order(const std::string& client_order_id) override {
-    auto& s = db_.prepare(std::string(kOrderSelect) + " WHERE client_order_id = ?");
-    s.bind(1, client_order_id);
-    std::optional<OrderRecord> out;
-    if (s.step()) out = read_order(s);
-    s.reset();
-    return out;
+    auto s = db_.query(
+        fmt::format("SELECT {} FROM orders WHERE client_order_id = ?", kOrderColumns),
+        client_order_id);
+    if (!s.step()) return std::nullopt;
+    return read_order(s);
   }
 
   void update_order(const std::string& client_order_id, const std::string& status,
                     const std::string& reason, const std::string& broker_order_id) override {
-    db_.prepare("UPDATE orders SET status = ?, reason = ?, broker_order_id = ? WHERE client_order_id = ?")
-        .bind(1, status).bind(2, reason).bind(3, broker_order_id).bind(4, client_order_id).run();
-    if (db_.changes() == 0) throw Error::NotFound("order " + client_order_id + " does not exist");
+    int64_t changed = 0;
+    guarded("order " + client_order_id, [&] {
+      db_.transaction([&] {
+        // An empty broker_order_id keeps the one recorded (a denial has none to report).
+        changed = db_.execute(
+            "UPDATE orders SET status = ?, reason = ?, "
+            "broker_order_id = coalesce(nullif(?, ''), broker_order_id), updated_at_ns = ? "
+            "WHERE client_order_id = ?",
+            status, reason, broker_order_id, now_ts_ns(), client_order_id);
+      });
+    });
+    if (changed == 0) throw Error::NotFound("order " + client_order_id + " does not exist");
   }
 
   std::vector<OrderRecord> list_orders(const std::string& strategy) override {
-    auto& s = db_.prepare(std::string(kOrderSelect) +
-                          " WHERE (? = '' OR strategy = ?) ORDER BY created_at_ns, client_order_id");
-    s.bind(1, strategy).bind(2, strategy);
+    auto s = db_.query(fmt::format("SELECT {} FROM orders WHERE (?1 = '' OR strategy = ?1) "
+                                   "ORDER BY created_at_ns, client_order_id",
+                                   kOrderColumns),
+                       strategy);
     std::vector<OrderRecord> out;
     while (s.step()) out.push_back(read_order(s));
-    s.reset();
     return out;
   }
 
   bool apply_fill(const std::string& account, const FillRecord& fill) override {
-    if (fill.side != "buy" && fill.side != "sell") {
-      throw Error::InvalidInput("fill " + fill.fill_id + ": side must be buy or sell");
+    const std::string what = fmt::format("fill {} (account {})", fill.fill_id, account);
+    if (fill.fill_id.empty() || account.empty()) {
+      throw Error::InvalidInput("apply_fill: empty fill id or account");
     }
-    if (!(fill.qty > 0) || !(fill.price > 0)) {
-      throw Error::InvalidInput("fill " + fill.fill_id + ": qty and price must be positive");
+    const int side = side_sign(fill.side, what);
+    if (!(fill.qty > 0) || !std::isfinite(fill.qty) || !(fill.price >= 0) ||
+        !std::isfinite(fill.price) || !std::isfinite(fill.commission)) {
+      throw Error::InvalidInput(fmt::format("{}: needs qty > 0 and a finite price and commission "
+                                            "(qty {}, price {}, commission {})",
+                                            what, fill.qty, fill.price, fill.commission));
     }
     bool applied = false;
-    db_.transaction([&] {
-      db_.prepare("INSERT OR IGNORE INTO fills (fill_id, client_order_id, account, symbol, side, qty, price, "
-                  "commission, ts_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-          .bind(1, fill.fill_id).bind(2, fill.client_order_id).bind(3, account).bind(4, fill.symbol)
-          .bind(5, fill.side).bind(6, fill.qty).bind(7, fill.price).bind(8, fill.commission)
-          .bind(9, fill.ts_ns)
-          .run();
-      if (db_.changes() == 0) return;  // seen before: nothing changes
-      applied = true;
-      const double signed_qty = fill.side == "buy" ? fill.qty : -fill.qty;
-      auto pos = get_position(account, fill.symbol).value_or(PositionRecord{account, fill.symbol});
-      // Average-cost accounting: adding to a position moves the average; reducing realises
-      // (price - avg) per unit closed; crossing zero opens the remainder at the fill price.
-      double qty = pos.qty, avg = pos.avg_price, realized = pos.realized_pnl;
-      if (qty == 0 || (qty > 0) == (signed_qty > 0)) {
-        avg = (qty * avg + signed_qty * fill.price) / (qty + signed_qty);
-        qty += signed_qty;
-      } else {
-        const double closing = std::min(std::fabs(signed_qty), std::fabs(qty));
-        realized += closing * (fill.price - avg) * (qty > 0 ? 1 : -1);
-        const double remaining = qty + signed_qty;
-        if (remaining == 0) {
-          avg = 0;
-        } else if ((remaining > 0) != (qty > 0)) {
-          avg = fill.price;  // flipped through zero
-        }
-        qty = remaining;
-      }
-      db_.prepare("INSERT OR REPLACE INTO positions (account, symbol, qty, avg_price, realized_pnl, updated_at_ns) "
-                  "VALUES (?, ?, ?, ?, ?, ?)")
-          .bind(1, account).bind(2, fill.symbol).bind(3, qty).bind(4, avg).bind(5, realized)
-          .bind(6, fill.ts_ns)
-          .run();
-      db_.prepare("UPDATE accounts SET cash = cash - ? WHERE account = ?")
-          .bind(1, signed_qty * fill.price + fill.commission).bind(2, account).run();
-      if (db_.changes() == 0) {
-        throw Error::InvalidInput("account '" + account + "' does not exist; open it with account_cash first");
-      }
+    guarded(what, [&] {
+      db_.transaction([&] {
+        if (db_.scalar("SELECT 1 FROM fills WHERE fill_id = ?", fill.fill_id)) return;
+        const int64_t now = now_ts_ns();
+        ensure_account(account, now);
+        db_.execute(
+            "INSERT INTO fills (fill_id, account, client_order_id, symbol, side, qty, price, "
+            "commission, ts_ns, recorded_at_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            fill.fill_id, account, fill.client_order_id, fill.symbol, fill.side, fill.qty,
+            fill.price, fill.commission, fill.ts_ns, now);
+        PositionRecord position =
+            get_position(account, fill.symbol).value_or(PositionRecord{account, fill.symbol});
+        position = apply_fill_to_position(position, side, fill.qty, fill.price);
+        position.updated_at_ns = fill.ts_ns;
+        db_.execute(
+            "INSERT INTO positions (account, symbol, qty, avg_price, realized_pnl, "
+            "updated_at_ns) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account, symbol) DO UPDATE "
+            "SET qty = excluded.qty, avg_price = excluded.avg_price, "
+            "realized_pnl = excluded.realized_pnl, updated_at_ns = excluded.updated_at_ns",
+            account, fill.symbol, position.qty, position.avg_price, position.realized_pnl,
+            position.updated_at_ns);
+        db_.execute("UPDATE accounts SET net_flow = net_flow + ? WHERE account = ?",
+                    -side * fill.qty * fill.price - fill.commission, account);
+        applied = true;
+      });
     });
     return applied;
   }
 
   std::vector<FillRecord> list_fills(const std::string& client_order_id) override {
-    auto& s = db_.prepare("SELECT fill_id, client_order_id, symbol, side, qty, price, commission, ts_ns "
-                          "FROM fills WHERE (? = '' OR client_order_id = ?) ORDER BY ts_ns, fill_id");
-    s.bind(1, client_order_id).bind(2, client_order_id);
+    auto s = db_.query(
+        "SELECT fill_id, client_order_id, symbol, side, qty, price, commission, ts_ns FROM fills "
+        "WHERE (?1 = '' OR client_order_id = ?1) ORDER BY ts_ns, fill_id",
+        client_order_id);
     std::vector<FillRecord> out;
     while (s.step()) {
-      out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.real(4), s.real(5), s.real(6), s.int64(7)});
+      out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.real(4), s.real(5), s.real(6),
+                     s.int64(7)});
     }
-    s.reset();
     return out;
   }
 
   std::optional<PositionRecord> get_position(const std::string& account,
                                              const std::string& symbol) override {
-    auto& s = db_.prepare("SELECT account, symbol, qty, avg_price, realized_pnl, updated_at_ns "
-                          "FROM positions WHERE account = ? AND symbol = ?");
-    s.bind(1, account).bind(2, symbol);
-    std::optional<PositionRecord> out;
-    if (s.step()) out = PositionRecord{s.text(0), s.text(1), s.real(2), s.real(3), s.real(4), s.int64(5)};
-    s.reset();
-    return out;
+    auto s = db_.query(
+        fmt::format("SELECT {} FROM positions WHERE account = ? AND symbol = ?", kPositionColumns),
+        account, symbol);
+    if (!s.step()) return std::nullopt;
+    return read_position(s);
   }
 
   std::vector<PositionRecord> list_positions(const std::string& account) override {
-    auto& s = db_.prepare("SELECT account, symbol, qty, avg_price, realized_pnl, updated_at_ns "
-                          "FROM positions WHERE (? = '' OR account = ?) ORDER BY account, symbol");
-    s.bind(1, account).bind(2, account);
+    auto s = db_.query(fmt::format("SELECT {} FROM positions WHERE (?1 = '' OR account = ?1) "
+                                   "ORDER BY account, symbol",
+                                   kPositionColumns),
+                       account);
     std::vector<PositionRecord> out;
-    while (s.step()) out.push_back({s.text(0), s.text(1), s.real(2), s.real(3), s.real(4), s.int64(5)});
-    s.reset();
+    while (s.step()) out.push_back(read_position(s));
     return out;
   }
 
   double account_cash(const std::string& account, double initial_cash) override {
-    db_.prepare("INSERT OR IGNORE INTO accounts (account, initial_cash, cash) VALUES (?, ?, ?)")
-        .bind(1, account).bind(2, initial_cash).bind(3, initial_cash).run();
-    auto& s = db_.prepare("SELECT cash FROM accounts WHERE account = ?");
-    s.bind(1, account);
-    s.step();
-    double cash = s.real(0);
-    s.reset();
-    return cash;
+    if (account.empty()) throw Error::InvalidInput("account_cash: empty account");
+    if (auto cash = read_cash(account)) return *cash;
+    guarded("account " + account, [&] {
+      db_.transaction([&] {
+        ensure_account(account, now_ts_ns());
+        // The first caller names the initial cash; later values are ignored.
+        db_.execute(
+            "UPDATE accounts SET initial_cash = ? WHERE account = ? AND initial_cash IS NULL",
+            initial_cash, account);
+      });
+    });
+    return read_cash(account).value_or(initial_cash);
   }
 
  private:
-  static constexpr const char* kPartitionSelect =
-      "SELECT dataset, timeframe, symbol, partition, object_key, row_count, content_sha256, "
-      "min_ts_ns, max_ts_ns, version, code_version, committed_at_ns FROM partitions";
-  static constexpr const char* kOrderSelect =
-      "SELECT client_order_id, strategy, symbol, side, qty, order_type, limit_price, session_date, "
-      "status, reason, broker, broker_order_id, created_at_ns FROM orders";
-
-  static PartitionRecord read_partition(SqliteStmt& s) {
-    PartitionRecord r;
-    r.key = {s.text(0), s.text(1), s.text(2), s.text(3)};
-    r.object_key = s.text(4);
-    r.row_count = s.int64(5);
-    r.content_sha256 = s.text(6);
-    r.min_ts_ns = s.int64(7);
-    r.max_ts_ns = s.int64(8);
-    r.version = s.int64(9);
-    r.code_version = s.text(10);
-    r.committed_at_ns = s.int64(11);
-    return r;
+  // Runs `op`; a trib::Error from it gets `what` (the key involved) in front of its message.
+  template <typename F>
+  void guarded(const std::string& what, F&& op) {
+    try {
+      op();
+    } catch (const Error& e) {
+      throw with_context(e, what);
+    }
   }
 
-  static OrderRecord read_order(SqliteStmt& s) {
-    OrderRecord o;
-    o.client_order_id = s.text(0);
-    o.strategy = s.text(1);
-    o.symbol = s.text(2);
-    o.side = s.text(3);
-    o.qty = s.real(4);
-    o.order_type = s.text(5);
-    if (!s.is_null(6)) o.limit_price = s.real(6);
-    o.session_date = s.text(7);
-    o.status = s.text(8);
-    o.reason = s.text(9);
-    o.broker = s.text(10);
-    o.broker_order_id = s.text(11);
-    o.created_at_ns = s.int64(12);
-    return o;
+  void ensure_account(const std::string& account, int64_t now) {
+    db_.execute(
+        "INSERT INTO accounts (account, initial_cash, net_flow, created_at_ns) "
+        "VALUES (?, NULL, 0, ?) ON CONFLICT (account) DO NOTHING",
+        account, now);
   }
 
-  int current_version() {
-    auto& s = db_.prepare("SELECT coalesce(max(version), 0) FROM schema_migrations");
-    s.step();
-    int v = static_cast<int>(s.int64(0));
-    s.reset();
-    return v;
+  // The cash of an account whose initial cash is known.
+  std::optional<double> read_cash(const std::string& account) {
+    auto s = db_.query(
+        "SELECT initial_cash + net_flow FROM accounts WHERE account = ? "
+        "AND initial_cash IS NOT NULL",
+        account);
+    if (!s.step()) return std::nullopt;
+    return s.real(0);
   }
 
   SqliteDb db_;
 };
 
 }  // namespace
+
+std::vector<PartitionRecord> Catalog::partition_history(const PartitionKey& key) {
+  throw Error::Permanent(describe(key) + ": this catalog keeps no partition history");
+}
+
+PositionRecord apply_fill_to_position(PositionRecord position, int side, double qty,
+                                      double price) {
+  const double held = std::fabs(position.qty);
+  const bool flat = held <= kQtyEpsilon;
+  if (flat || (position.qty > 0) == (side > 0)) {
+    // Opening or adding: the average is the cost-weighted mean of old and new units.
+    const double old_units = flat ? 0.0 : held;
+    const double old_avg = flat ? 0.0 : position.avg_price;
+    position.avg_price = (old_units * old_avg + qty * price) / (old_units + qty);
+    position.qty = side * (old_units + qty);
+    return position;
+  }
+  // Reducing: each closed unit realises its gain against the average (inverted for shorts).
+  const double direction = position.qty > 0 ? 1.0 : -1.0;
+  const double closed = std::min(qty, held);
+  position.realized_pnl += closed * (price - position.avg_price) * direction;
+  const double opened = qty - closed;
+  if (opened > kQtyEpsilon) {  // through zero: the rest opens the other way at this price
+    position.qty = side * opened;
+    position.avg_price = price;
+  } else if (held - closed <= kQtyEpsilon) {  // exactly closed
+    position.qty = 0;
+    position.avg_price = 0;
+  } else {  // partly closed: the average of what is left does not move
+    position.qty = direction * (held - closed);
+  }
+  return position;
+}
 
 std::unique_ptr<Catalog> open_sqlite_catalog(const std::filesystem::path& path) {
   return std::make_unique<SqliteCatalog>(path);

@@ -30,9 +30,10 @@ State& state() {
 }
 
 const std::regex& secret_pattern() {
-  // key=value, key: value, "key":"value", Authorization: <scheme> <value>
+  // key=value, key: value, "key":"value", Authorization: <scheme> <value>; a trailing "-key"
+  // is part of the key (APCA-API-SECRET-KEY: <value>).
   static const std::regex re(
-      R"((["']?(?:api[_-]?key|apikey|access[_-]?token|token|secret|password|passwd|signature|sig|authorization|account[_-]?key|client[_-]?secret)["']?\s*[:=]\s*["']?)((?:Bearer |SharedKey |Basic )?[^\s"'&,;}]+))",
+      R"((["']?(?:api[_-]?key|apikey|access[_-]?token|token|secret|password|passwd|signature|sig|authorization|account[_-]?key|client[_-]?secret)(?:[_-]?key)?["']?\s*[:=]\s*["']?)((?:Bearer |SharedKey |Basic )?[^\s"'&,;}]+))",
       std::regex::icase);
   return re;
 }

@@ -15,7 +15,8 @@ std::unique_ptr<Provider> make_provider(std::string_view vendor, const ProviderO
   if (vendor == "sim") return make_sim_provider(options);
   std::string list;
   for (const auto& v : available_vendors()) list += (list.empty() ? "" : ", ") + v;
-  throw Error::InvalidInput(fmt::format("unknown vendor '{}'; available vendors: {}", vendor, list));
+  throw Error::InvalidInput(
+      fmt::format("unknown vendor '{}'; available vendors: {}", vendor, list));
 }
 
 std::vector<Symbol> sim_universe(int n) {

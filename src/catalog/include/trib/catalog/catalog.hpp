@@ -130,6 +130,10 @@ class Catalog {
       const PartitionRecord& record,
       const std::function<void(const std::optional<PartitionRecord>& previous)>& publish) = 0;
 
+  // Replaced versions of a partition (rows of partition_versions), oldest first; the live one is
+  // get_partition(). For --as-of reads. Not pure so that decorators need not forward it.
+  virtual std::vector<PartitionRecord> partition_history(const PartitionKey& key);
+
   // ---- raw objects ----
   // Inserts if absent (keyed by object_key); returns true if inserted.
   virtual bool record_raw_object(const RawObjectRecord& record) = 0;
@@ -174,5 +178,13 @@ class Catalog {
 
 // Opens (creating if missing) a SQLite catalog and migrates it. WAL mode, busy timeout 30 s.
 std::unique_ptr<Catalog> open_sqlite_catalog(const std::filesystem::path& path);
+
+// Average-cost accounting, exactly as apply_fill applies a fill to a position: buying into a
+// long (or selling into a short) moves the average price; a fill against the position realises
+// (price - avg_price) per unit closed (sign-adjusted for shorts); a fill that crosses zero closes
+// the position and opens the remainder at the fill price. Commissions are not part of
+// realized_pnl (they go to cash). side: +1 buy, -1 sell; qty > 0.
+PositionRecord apply_fill_to_position(PositionRecord position, int side, double qty,
+                                      double price);
 
 }  // namespace trib::catalog

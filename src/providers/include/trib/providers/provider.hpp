@@ -70,7 +70,8 @@ class Provider {
 };
 
 // Options for building providers; unknown keys are ignored by adapters that do not use them.
-//   sim: "seed" (default 42), "fault_rate" (probability a bar is corrupted, default 0)
+//   sim: "seed" (default 42), "fault_rate" (probability a bar is corrupted, default 0),
+//        "fail_fetch" ("retryable:N"), "latency_ms" (sleep per fetch, default 0)
 using ProviderOptions = std::map<std::string, std::string>;
 
 // Throws Error::InvalidInput "unknown vendor 'x'; available vendors: csv, sim".
@@ -79,5 +80,9 @@ std::vector<std::string> available_vendors();
 
 // The symbols the sim vendor serves for a universe of n: SIM0001 ... SIMnnnn.
 std::vector<Symbol> sim_universe(int n);
+
+// sim option "fail_fetch" = "retryable:N" fails the first N fetch calls of the process (counted
+// across provider instances, since workers build one per task). Tests reset the count here.
+void reset_sim_injected_failures();
 
 }  // namespace trib::providers

@@ -1,0 +1,22 @@
+// The catalog's migrations. Persistent schema: never edit, renumber or remove a shipped
+// migration, never rename a column or change the meaning of a stored string; add a migration.
+//
+// Stored strings (persistent: do not rename): orders.side and fills.side are "buy" | "sell";
+// orders.status "new" | "accepted" | "filled" | "denied" | "rejected" | "cancelled";
+// runs.status "running" | "ok" | "failed".
+//
+// The embedded queue keeps its own tables (prefixed queue_) in the same file and records its
+// migrations in schema_migrations under component "queue".
+#pragma once
+
+#include <span>
+
+#include "trib/catalog/sqlite.hpp"
+
+namespace trib::catalog {
+
+inline constexpr char kCatalogComponent[] = "catalog";
+
+std::span<const Migration> catalog_migrations();
+
+}  // namespace trib::catalog

@@ -1,0 +1,64 @@
+// Helpers shared by the providers tests.
+#pragma once
+
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
+
+#include <gtest/gtest.h>
+
+#include "trib/core/error.hpp"
+
+namespace trib::providers::testing {
+
+// A fresh folder under the system temp dir, removed when the object goes.
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    path_ = std::filesystem::temp_directory_path() /
+            ("trib-providers-test-" + std::to_string(::getpid()) + "-" +
+             std::to_string(counter.fetch_add(1)));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline std::string slurp(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+inline void spit(const std::filesystem::path& path, std::string_view bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// Runs `f`, expecting a trib::Error of `category`; returns its message. Records a test failure
+// when nothing or something else is thrown.
+template <typename F>
+std::string expect_error(F&& f, ErrorCategory category) {
+  try {
+    f();
+  } catch (const Error& e) {
+    EXPECT_EQ(to_string(e.category()), to_string(category)) << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "expected an Error of category " << to_string(category);
+  return "";
+}
+
+}  // namespace trib::providers::testing
