@@ -150,8 +150,8 @@ void print_trade(const json& t) {
   fmt::print("paper cycle {} {} for session {}: close {:.2f}, target exposure {:.2f}, qty {} -> {}: {}\n",
              t["strategy"].get<std::string>(), t["symbol"].get<std::string>(),
              t["session_date"].get<std::string>(), t["last_close"].get<double>(),
-             t["target_exposure"].get<double>(), t["current_qty"].get<double>(),
-             t["target_qty"].get<double>(), t["action"].get<std::string>());
+             t["target_exposure"].get<double>(), t["current_qty"].get<double>() + 0.0,
+             t["target_qty"].get<double>() + 0.0, t["action"].get<std::string>());
   if (t.contains("order")) {
     const auto& o = t["order"];
     fmt::print("  order {} {} {} -> {}{}\n", o["client_order_id"].get<std::string>(),

@@ -72,7 +72,7 @@ CycleResult run_eod_cycle(catalog::Catalog& catalog, const std::vector<Bar>& bar
     equity += p.qty * (p.symbol == config.symbol ? last.close : p.avg_price);
   }
   const double raw = exposure * equity / last.close;
-  result.target_qty = std::trunc(raw + (raw > 0 ? 1e-9 : -1e-9));
+  result.target_qty = std::trunc(raw + (raw > 0 ? 1e-9 : -1e-9)) + 0.0;  // never -0
 
   // 3. An order for this (strategy, symbol, session) means the cycle already ran, whatever its
   // outcome (a denial is that session's decision too) — unless it is still "new": the process

@@ -4,7 +4,7 @@ source "$(dirname "$0")/lib.sh"
 "$TRIB_BIN" demo ws > first.txt 2> first.err || { cat first.txt first.err >&2; fail "demo failed"; finish; }
 cat first.txt
 grep -q "1. init .*created" first.txt && pass "workspace created" || fail "init line"
-grep -q "5104 rows -> 5104 curated" first.txt && pass "S&P 500 ingested" || fail "ingest line"
+grep -q "5105 rows -> 5105 curated" first.txt && pass "S&P 500 ingested" || fail "ingest line"
 grep -q "550 tasks, 2 workers, 0 poisoned" first.txt && pass "550 backfill tasks, none poisoned" || fail "backfill line"
 grep -qE "quarantine +[1-9][0-9]* rows" first.txt && pass "injected faults were quarantined" || fail "quarantine line"
 grep -qE "ohlc_inconsistent|negative_volume|non_positive_price|duplicate_timestamp" first.txt && pass "DQ rules reported" || fail "dq section"
@@ -19,7 +19,9 @@ snapshot() {
 before=$(snapshot)
 "$TRIB_BIN" demo ws > second.txt 2> second.err || { cat second.txt second.err >&2; fail "second demo failed"; }
 grep -q "already there" second.txt && pass "second run reuses the workspace" || fail "second init"
-grep -q "already_ran" second.txt && pass "no second order for the same session" || fail "second trade: $(grep trade second.txt)"
+# On 2020-04-17 SMA(50) < SMA(200): the strategy is flat, so the cycle places nothing ("none");
+# had it traded, the second run would say "already_ran". Either way: no new order (checked below).
+grep -qE "7\. trade .*: (none|already_ran)" second.txt && pass "no second order for the same session" || fail "second trade: $(grep trade second.txt)"
 [ "$before" == "$(snapshot)" ] && pass "second run changed no curated/feature file, partition row or order" \
   || { fail "second run changed state"; diff <(echo "$before") <(snapshot) | head -20 >&2; }
 finish

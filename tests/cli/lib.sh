@@ -21,7 +21,7 @@ expect_error() {
   err=$(cat "$TMP/.stderr")
   if [ "$rc" != "$code" ]; then fail "$name: exit $rc, expected $code (stderr: $err)"; return; fi
   if [ "$(printf '%s\n' "$err" | wc -l)" != 1 ]; then fail "$name: expected one stderr line, got: $err"; return; fi
-  if ! printf '%s' "$err" | grep -qE "$pattern"; then fail "$name: stderr '$err' does not match /$pattern/"; return; fi
+  if ! printf '%s' "$err" | grep -qE -- "$pattern"; then fail "$name: stderr '$err' does not match /$pattern/"; return; fi
   if [ -n "$out" ]; then fail "$name: unexpected stdout: $out"; return; fi
   pass "$name: $err"
 }
