@@ -15,12 +15,12 @@
 //   volume       = (i * 7727) % 1000000 + 1000             DOUBLE
 //   symbol       = 'S' + 4-digit s                         STRING (dictionary)
 // Only write_batch and close are timed on the write side; generation is not.
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include <fmt/format.h>
@@ -33,10 +33,18 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// VmHWM of this process image. (getrusage's ru_maxrss survives execve, so it would report the
+// memory of the Node process that spawned us.)
 double peak_rss_mib() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+  FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return -1;
+  char line[256];
+  double kib = -1;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::strncmp(line, "VmHWM:", 6) == 0) kib = std::atof(line + 6);
+  }
+  std::fclose(f);
+  return kib / 1024.0;
 }
 
 Schema bars_schema() {

@@ -510,12 +510,17 @@ void RleDecoder::decode(uint32_t* out, size_t count) {
       size_t n = static_cast<size_t>(std::min<uint64_t>(literal_left_, count - done));
       const uint64_t run_bytes = static_cast<uint64_t>(data_ - literal_pos_);
       for (size_t k = 0; k < n; ++k) {
-        uint64_t byte = literal_bit_ >> 3;
-        int shift = static_cast<int>(literal_bit_ & 7);
-        uint64_t word = 0;
-        // Up to 5 bytes cover a 32-bit value at any shift; never read past the run.
-        int avail = static_cast<int>(std::min<uint64_t>(5, run_bytes - byte));
-        for (int b = 0; b < avail; ++b) word |= static_cast<uint64_t>(literal_pos_[byte + b]) << (8 * b);
+        const uint64_t byte = literal_bit_ >> 3;
+        const int shift = static_cast<int>(literal_bit_ & 7);
+        uint64_t word;
+        if (byte + 8 <= run_bytes) {
+          std::memcpy(&word, literal_pos_ + byte, 8);  // fast path: one unaligned load
+        } else {
+          // Near the end of the run: never read past it.
+          word = 0;
+          const int avail = static_cast<int>(std::min<uint64_t>(8, run_bytes - byte));
+          for (int b = 0; b < avail; ++b) word |= static_cast<uint64_t>(literal_pos_[byte + b]) << (8 * b);
+        }
         out[done + k] = static_cast<uint32_t>((word >> shift) & mask);
         literal_bit_ += static_cast<uint64_t>(bit_width_);
       }

@@ -193,6 +193,7 @@ void decode_values(ByteReader& r, tf::Encoding::type encoding, size_t n, const C
                    const ColumnVector* dictionary, ColumnVector& dst) {
   const PhysicalType t = ctx.schema->physical;
   auto append_fixed_bytes = [&](const uint8_t* src, size_t count) {
+    if (count == 0) return;  // memcpy from/to a null pointer is undefined even for 0 bytes
     switch (t) {
       case PhysicalType::kInt32: { size_t o = dst.i32.size(); dst.i32.resize(o + count); std::memcpy(dst.i32.data() + o, src, count * 4); break; }
       case PhysicalType::kFloat: { size_t o = dst.f32.size(); dst.f32.resize(o + count); std::memcpy(dst.f32.data() + o, src, count * 4); break; }
@@ -249,12 +250,19 @@ void decode_values(ByteReader& r, tf::Encoding::type encoding, size_t n, const C
       for (uint32_t i : idx) {
         if (i >= dict_size) throw Error::DataLoss(fmt::format("column '{}': dictionary index {} out of range ({})", ctx.name, i, dict_size));
       }
+      auto gather = [&](auto& out_vec, const auto& dict_vec) {
+        const size_t base = out_vec.size();
+        out_vec.resize(base + n);
+        auto* dst_ptr = out_vec.data() + base;
+        const auto* src = dict_vec.data();
+        for (size_t k = 0; k < n; ++k) dst_ptr[k] = src[idx[k]];
+      };
       switch (t) {
-        case PhysicalType::kInt32: for (uint32_t i : idx) dst.i32.push_back(dictionary->i32[i]); break;
-        case PhysicalType::kFloat: for (uint32_t i : idx) dst.f32.push_back(dictionary->f32[i]); break;
-        case PhysicalType::kInt64: case PhysicalType::kInt96: for (uint32_t i : idx) dst.i64.push_back(dictionary->i64[i]); break;
-        case PhysicalType::kDouble: for (uint32_t i : idx) dst.f64.push_back(dictionary->f64[i]); break;
-        case PhysicalType::kBoolean: for (uint32_t i : idx) dst.b8.push_back(dictionary->b8[i]); break;
+        case PhysicalType::kInt32: gather(dst.i32, dictionary->i32); break;
+        case PhysicalType::kFloat: gather(dst.f32, dictionary->f32); break;
+        case PhysicalType::kInt64: case PhysicalType::kInt96: gather(dst.i64, dictionary->i64); break;
+        case PhysicalType::kDouble: gather(dst.f64, dictionary->f64); break;
+        case PhysicalType::kBoolean: gather(dst.b8, dictionary->b8); break;
         default: for (uint32_t i : idx) dst.append_string(dictionary->str(i)); break;
       }
       return;
@@ -345,22 +353,6 @@ void scatter(ColumnVector& values, const std::vector<uint8_t>& defined, size_t f
     if (d) ++v;
   }
   (void)first_row;
-}
-
-void append_dense(ColumnVector& values, ColumnVector& out) {
-  switch (out.type) {
-    case PhysicalType::kBoolean: out.b8.insert(out.b8.end(), values.b8.begin(), values.b8.end()); break;
-    case PhysicalType::kInt32: out.i32.insert(out.i32.end(), values.i32.begin(), values.i32.end()); break;
-    case PhysicalType::kInt64: case PhysicalType::kInt96: out.i64.insert(out.i64.end(), values.i64.begin(), values.i64.end()); break;
-    case PhysicalType::kFloat: out.f32.insert(out.f32.end(), values.f32.begin(), values.f32.end()); break;
-    case PhysicalType::kDouble: out.f64.insert(out.f64.end(), values.f64.begin(), values.f64.end()); break;
-    default: {
-      const uint64_t base = out.data.size();
-      out.data.append(values.data);
-      for (size_t i = 1; i < values.offsets.size(); ++i) out.offsets.push_back(base + values.offsets[i]);
-      break;
-    }
-  }
 }
 
 }  // namespace
@@ -521,14 +513,15 @@ struct Reader::Impl {
           non_null += levels[i];
         }
       }
-      values = ColumnVector{};
-      values.type = schema.physical;
-      if (!out.offsets.empty()) values.offsets.push_back(0);
-      decode_values(r, encoding, non_null, ctx, dictionary ? &*dictionary : nullptr, values);
       if (non_null == n) {
-        append_dense(values, out);
+        // No nulls on this page: decode straight into the output.
+        decode_values(r, encoding, n, ctx, dictionary ? &*dictionary : nullptr, out);
         if (schema.optional) all_defined.insert(all_defined.end(), n, 1);
       } else {
+        values = ColumnVector{};
+        values.type = schema.physical;
+        if (!out.offsets.empty()) values.offsets.push_back(0);
+        decode_values(r, encoding, non_null, ctx, dictionary ? &*dictionary : nullptr, values);
         scatter(values, defined, static_cast<size_t>(done), out);
         all_defined.insert(all_defined.end(), defined.begin(), defined.end());
         any_null = true;
