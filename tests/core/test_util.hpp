@@ -1,4 +1,4 @@
-// Helpers shared by the core tests.
+// Helpers shared by the core and providers tests.
 #pragma once
 
 #include <unistd.h>
@@ -21,7 +21,7 @@ class TempDir {
   TempDir() {
     static std::atomic<int> counter{0};
     path_ =
-        std::filesystem::temp_directory_path() / ("trib-core-test-" + std::to_string(::getpid()) +
+        std::filesystem::temp_directory_path() / ("trib-test-" + std::to_string(::getpid()) +
                                                   "-" + std::to_string(counter.fetch_add(1)));
     std::filesystem::create_directories(path_);
   }

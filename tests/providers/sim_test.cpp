@@ -8,7 +8,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "test_util.hpp"
+#include "../core/test_util.hpp"
 #include "trib/core/error.hpp"
 #include "trib/providers/provider.hpp"
 
