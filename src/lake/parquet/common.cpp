@@ -355,6 +355,29 @@ void compress(Compression codec, int zstd_level, std::string_view in, std::strin
 }
 
 void decompress(Compression codec, std::string_view in, size_t uncompressed_size, std::string& out) {
+  // Check the header's size against what the compressed bytes can possibly hold before
+  // allocating it, so a tiny hostile page cannot claim gigabytes.
+  bool plausible = true;
+  switch (codec) {
+    case Compression::kUncompressed: plausible = in.size() == uncompressed_size; break;
+    case Compression::kSnappy: {
+      size_t n = 0;
+      plausible = snappy::GetUncompressedLength(in.data(), in.size(), &n) && n == uncompressed_size;
+      break;
+    }
+    case Compression::kZstd: {
+      const unsigned long long n = ZSTD_getFrameContentSize(in.data(), in.size());
+      if (n == ZSTD_CONTENTSIZE_ERROR) plausible = false;
+      else if (n != ZSTD_CONTENTSIZE_UNKNOWN) plausible = n == uncompressed_size;
+      else plausible = uncompressed_size / 32768 <= in.size();  // at most one 128 KiB block per 4 bytes
+      break;
+    }
+    case Compression::kGzip: plausible = uncompressed_size / 1032 <= in.size(); break;  // deflate's limit
+  }
+  if (!plausible) {
+    throw Error::DataLoss(fmt::format("{} page of {} bytes cannot hold the {} bytes its header claims",
+                                      to_string(codec), in.size(), uncompressed_size));
+  }
   out.resize(uncompressed_size);
   switch (codec) {
     case Compression::kUncompressed:

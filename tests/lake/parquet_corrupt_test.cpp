@@ -1,0 +1,338 @@
+// Hostile and corrupt inputs to the Parquet reader: each must throw trib::Error (or, for bit
+// flips that keep the file well-formed, read), never crash, hang or allocate without bound.
+// Files in tests/lake/corrupt/ (including every crash the fuzzer found) are regression cases.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include "trib/core/error.hpp"
+#include "trib/lake/parquet.hpp"
+
+namespace trib::parquet {
+namespace {
+
+// Opens `bytes` and reads every column of every row group.
+void read_everything(const std::string& bytes) {
+  Reader reader(memory_source(bytes));
+  std::vector<int> all;
+  for (size_t c = 0; c < reader.metadata().schema.columns.size(); ++c) {
+    all.push_back(static_cast<int>(c));
+  }
+  for (int rg = 0; rg < reader.num_row_groups(); ++rg) (void)reader.read_row_group(rg, all);
+}
+
+enum class Outcome { kRead, kError, kOtherException };
+
+Outcome try_read(const std::string& bytes, std::string* message = nullptr) {
+  try {
+    read_everything(bytes);
+    return Outcome::kRead;
+  } catch (const Error& e) {
+    if (message) *message = e.what();
+    return Outcome::kError;
+  } catch (const std::exception& e) {
+    if (message) *message = e.what();
+    return Outcome::kOtherException;
+  }
+}
+
+std::string small_file(Compression compression, bool dictionary, bool statistics = true) {
+  Schema schema;
+  schema.columns = {ColumnSchema::Int64("id"), ColumnSchema::String("s", true),
+                    ColumnSchema::Double("x"), ColumnSchema::Boolean("b")};
+  WriterOptions options;
+  options.compression = compression;
+  options.dictionary = dictionary;
+  options.write_statistics = statistics;
+  options.row_group_rows = 30;
+  options.data_page_bytes = 128;
+  options.key_value = {{"k", "v"}};
+  StringSink sink;
+  Writer writer(sink, schema, options);
+  std::vector<int64_t> id;
+  std::vector<double> x;
+  std::vector<std::string> s;
+  for (int i = 0; i < 50; ++i) {
+    id.push_back(i * 1000);
+    x.push_back(i * 0.5);
+    s.push_back("v" + std::to_string(i % 7));
+  }
+  auto sc = ColumnVector::of_strings(s);
+  sc.defined.assign(50, 1);
+  sc.defined[3] = 0;
+  ColumnVector b;
+  b.type = PhysicalType::kBoolean;
+  b.num_rows = 50;
+  b.b8.assign(50, 1);
+  writer.write_batch({ColumnVector::of_i64(id), sc, ColumnVector::of_f64(x), b});
+  writer.close();
+  return std::move(sink.buffer());
+}
+
+uint32_t footer_length(const std::string& f) {
+  uint32_t len = 0;
+  std::memcpy(&len, f.data() + f.size() - 8, 4);
+  return len;
+}
+
+TEST(ParquetCorrupt, ValidFileReads) {
+  for (auto c : {Compression::kUncompressed, Compression::kSnappy, Compression::kGzip,
+                 Compression::kZstd}) {
+    const std::string f = small_file(c, true);
+    std::string msg;
+    EXPECT_EQ(try_read(f, &msg), Outcome::kRead) << msg;
+  }
+}
+
+TEST(ParquetCorrupt, EveryPrefixThrows) {
+  for (bool dictionary : {false, true}) {
+    const std::string f = small_file(Compression::kSnappy, dictionary);
+    ASSERT_LT(f.size(), 20000u);
+    for (size_t len = 0; len < f.size(); ++len) {
+      std::string msg;
+      const Outcome o = try_read(f.substr(0, len), &msg);
+      ASSERT_EQ(o, Outcome::kError) << "prefix of " << len << " of " << f.size() << ": " << msg;
+    }
+  }
+}
+
+TEST(ParquetCorrupt, TruncatedTailAndGarbageAppended) {
+  const std::string f = small_file(Compression::kZstd, true);
+  // Dropping bytes from the middle (keeping the tail) moves every offset.
+  for (size_t cut : {1u, 7u, 100u}) {
+    std::string g = f.substr(0, 4) + f.substr(4 + cut);
+    EXPECT_NE(try_read(g), Outcome::kOtherException) << cut;
+  }
+}
+
+// Flips bits of every byte in [begin, end), one byte at a time: the result may read (the flip hit
+// something harmless) or throw trib::Error, but nothing else.
+void flip_each_byte(const std::string& f, size_t begin, size_t end, const char* what) {
+  int errors = 0, reads = 0;
+  for (size_t i = begin; i < end; ++i) {
+    for (uint8_t mask : {uint8_t{0xff}, uint8_t{0x01}, uint8_t{0x80}}) {
+      std::string g = f;
+      g[i] = static_cast<char>(static_cast<uint8_t>(g[i]) ^ mask);
+      std::string msg;
+      const Outcome o = try_read(g, &msg);
+      ASSERT_NE(o, Outcome::kOtherException) << what << " byte " << i << " mask " << int(mask)
+                                             << ": non-trib exception: " << msg;
+      (o == Outcome::kError ? errors : reads)++;
+    }
+  }
+  EXPECT_GT(errors, 0) << what;
+  ::testing::Test::RecordProperty(std::string(what) + "_reads", reads);
+}
+
+TEST(ParquetCorrupt, FooterByteFlips) {
+  for (bool dictionary : {false, true}) {
+    const std::string f = small_file(Compression::kGzip, dictionary);
+    const size_t len = footer_length(f);
+    ASSERT_LT(len + 8, f.size());
+    flip_each_byte(f, f.size() - 8 - len, f.size(), "footer");
+  }
+}
+
+TEST(ParquetCorrupt, FirstPageHeaderByteFlips) {
+  for (auto c : {Compression::kUncompressed, Compression::kSnappy, Compression::kZstd}) {
+    for (bool dictionary : {false, true}) {
+      const std::string f = small_file(c, dictionary);
+      // The first page header starts right after the magic; 64 bytes covers it and the start of
+      // the page body.
+      flip_each_byte(f, 4, std::min<size_t>(f.size(), 68), "page header");
+    }
+  }
+}
+
+TEST(ParquetCorrupt, HugeFooterLength) {
+  const std::string f = small_file(Compression::kUncompressed, false);
+  for (uint32_t len : {0x80000000u, 0xffffffffu, static_cast<uint32_t>(f.size()),
+                       static_cast<uint32_t>(f.size() - 8), 0u, 1u}) {
+    std::string g = f;
+    std::memcpy(g.data() + g.size() - 8, &len, 4);
+    std::string msg;
+    EXPECT_EQ(try_read(g, &msg), Outcome::kError) << len << ": " << msg;
+  }
+}
+
+// Appends a Thrift compact varint.
+void put_varint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+
+// Skips a varint at `pos`, returning the position after it.
+size_t skip_varint(const std::string& s, size_t pos) {
+  while (pos < s.size() && (static_cast<uint8_t>(s[pos]) & 0x80)) ++pos;
+  return pos + 1;
+}
+
+TEST(ParquetCorrupt, HugeUncompressedPageSize) {
+  for (auto c : {Compression::kUncompressed, Compression::kZstd, Compression::kSnappy,
+                 Compression::kGzip}) {
+    const std::string f = small_file(c, false);
+    // PageHeader: field 1 (type, i32) then field 2 (uncompressed_page_size, i32), each with a
+    // one-byte compact field header 0x15.
+    ASSERT_EQ(static_cast<uint8_t>(f[4]), 0x15);
+    const size_t after_type = skip_varint(f, 5);
+    ASSERT_EQ(static_cast<uint8_t>(f[after_type]), 0x15);
+    const size_t size_begin = after_type + 1, size_end = skip_varint(f, size_begin);
+    for (int64_t huge : {int64_t{0x7fffffff}, int64_t{-1}, int64_t{1} << 30}) {
+      std::string header_size;
+      put_varint(header_size, zigzag(huge));
+      std::string g = f.substr(0, size_begin) + header_size + f.substr(size_end);
+      std::string msg;
+      EXPECT_EQ(try_read(g, &msg), Outcome::kError) << to_string(c) << " " << huge << ": " << msg;
+    }
+  }
+}
+
+TEST(ParquetCorrupt, NotParquet) {
+  const std::vector<std::string> inputs = {
+      "", "P", "PAR1", "PAR1PAR1", "hello, world; this is not a parquet file at all",
+      std::string("PAR1") + std::string(4, '\0') + "PAR1",
+      std::string("PAR1") + std::string(100, '\xff') + "PAR1",
+      std::string(1000, '\0'), "PAR1" + std::string(64, 'x') + std::string("\x10\0\0\0PAR1", 8)};
+  for (const auto& in : inputs) {
+    std::string msg;
+    EXPECT_EQ(try_read(in, &msg), Outcome::kError) << in.size() << " bytes: " << msg;
+  }
+}
+
+// A tiny Thrift compact-protocol encoder, enough for a hand-made FileMetaData.
+class Compact {
+ public:
+  void field(int id, int type) {
+    const int delta = id - last_.back();
+    if (delta > 0 && delta <= 15) {
+      out_.push_back(static_cast<char>((delta << 4) | type));
+    } else {
+      out_.push_back(static_cast<char>(type));
+      put_varint(out_, zigzag(id));
+    }
+    last_.back() = id;
+  }
+  void i32(int id, int32_t v) { field(id, 5); put_varint(out_, zigzag(v)); }
+  void i64(int id, int64_t v) { field(id, 6); put_varint(out_, zigzag(v)); }
+  void str(int id, const std::string& v) {
+    field(id, 8);
+    put_varint(out_, v.size());
+    out_ += v;
+  }
+  void list_of_structs(int id, int size) {
+    field(id, 9);
+    out_.push_back(static_cast<char>((size << 4) | 12));
+  }
+  void begin_struct() { last_.push_back(0); }
+  void end_struct() {
+    out_.push_back('\0');
+    last_.pop_back();
+  }
+  std::string& bytes() { return out_; }
+
+ private:
+  std::string out_;
+  std::vector<int> last_{0};
+};
+
+std::string file_with_footer(std::string footer) {
+  const uint32_t len = static_cast<uint32_t>(footer.size());
+  std::string f = "PAR1" + footer;
+  f.append(reinterpret_cast<const char*>(&len), 4);
+  return f + "PAR1";
+}
+
+TEST(ParquetCorrupt, NestedSchemaIsRefused) {
+  // schema: root { group g (OPTIONAL) { x INT64 REQUIRED } }
+  Compact c;
+  c.i32(1, 1);  // version
+  c.list_of_structs(2, 3);
+  c.begin_struct();  // root
+  c.str(4, "schema");
+  c.i32(5, 1);
+  c.end_struct();
+  c.begin_struct();  // g
+  c.i32(3, 1);       // OPTIONAL
+  c.str(4, "g");
+  c.i32(5, 1);
+  c.end_struct();
+  c.begin_struct();  // x
+  c.i32(1, 2);       // INT64
+  c.i32(3, 0);       // REQUIRED
+  c.str(4, "x");
+  c.end_struct();
+  c.i64(3, 0);  // num_rows
+  c.list_of_structs(4, 0);
+  c.bytes().push_back('\0');
+  std::string msg;
+  try {
+    Reader reader(memory_source(file_with_footer(c.bytes())));
+    FAIL() << "nested schema was accepted";
+  } catch (const Error& e) {
+    msg = e.what();
+    EXPECT_EQ(e.category(), ErrorCategory::kInvalidInput) << msg;
+  }
+  EXPECT_NE(msg.find("nested columns are not supported"), std::string::npos) << msg;
+}
+
+TEST(ParquetCorrupt, HandMadeFooterWithBadCounts) {
+  // A flat schema that claims more leaves than it has, and a negative num_children.
+  for (int children : {5, -1, 1000000}) {
+    Compact c;
+    c.i32(1, 1);
+    c.list_of_structs(2, 2);
+    c.begin_struct();
+    c.str(4, "schema");
+    c.i32(5, children);
+    c.end_struct();
+    c.begin_struct();
+    c.i32(1, 2);
+    c.i32(3, 0);
+    c.str(4, "x");
+    c.end_struct();
+    c.i64(3, 0);
+    c.list_of_structs(4, 0);
+    c.bytes().push_back('\0');
+    std::string msg;
+    EXPECT_EQ(try_read(file_with_footer(c.bytes()), &msg), Outcome::kError) << children << msg;
+  }
+}
+
+TEST(ParquetCorrupt, RegressionFiles) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(TRIB_SOURCE_DIR) / "tests" / "lake" / "corrupt";
+  ASSERT_TRUE(fs::is_directory(dir)) << dir;
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const long peak_before_kib = usage.ru_maxrss;
+  int count = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (!entry.is_regular_file() || entry.path().extension() != ".parquet") continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string msg;
+    EXPECT_EQ(try_read(bytes, &msg), Outcome::kError) << entry.path().filename() << ": " << msg;
+    ++count;
+  }
+  EXPECT_GT(count, 0);
+  // Small hostile files must not make the reader allocate what their headers claim (one claims a
+  // 2 GiB page).
+  getrusage(RUSAGE_SELF, &usage);
+  EXPECT_LT(usage.ru_maxrss - peak_before_kib, 256L * 1024) << "peak RSS grew (KiB)";
+}
+
+}  // namespace
+}  // namespace trib::parquet
