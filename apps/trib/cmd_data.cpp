@@ -372,9 +372,6 @@ int run_worker(const Globals& g, bool drain, int visibility_timeout_s, int64_t m
   signal(SIGTERM, on_signal);
   const int visibility = visibility_timeout_s > 0 ? visibility_timeout_s
                                                   : ws.config.queue.visibility_timeout_s;
-  auto store = lake::open_local_store(ws.config.lake.path);
-  queue::QueueOptions qopts;
-  qopts.max_attempts = ws.config.queue.max_attempts;
   auto queue = ws.open_queue();
   etl::EtlEngine engine(*ws.store, *ws.catalog);
   ingest::FetchHandler handler(*ws.store, *ws.catalog, &engine);
