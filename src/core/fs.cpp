@@ -6,7 +6,6 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
 #include <fmt/format.h>
 
@@ -45,17 +44,17 @@ void fsync_dir(const fs::path& dir) {
   ::close(fd);
 }
 
-void write_file_atomic(const fs::path& path, std::string_view bytes) {
+fs::path write_temp_file(const fs::path& target, std::string_view bytes) {
   static std::atomic<uint64_t> counter{0};
-  fs::path dir = path.parent_path();
+  fs::path dir = target.parent_path();
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) {
     throw Error::Retryable(fmt::format("{}: cannot create folder: {}", dir.string(), ec.message()));
   }
-  fs::path tmp = dir / fmt::format(".{}.tmp-{}-{}", path.filename().string(), ::getpid(),
+  fs::path tmp = dir / fmt::format(".{}.tmp-{}-{}", target.filename().string(), ::getpid(),
                                    counter.fetch_add(1));
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) {
     throw Error::Retryable(fmt::format("{}: cannot create: {}", tmp.string(), std::strerror(errno)));
   }
@@ -67,21 +66,26 @@ void write_file_atomic(const fs::path& path, std::string_view bytes) {
       int err = errno;
       ::close(fd);
       ::unlink(tmp.c_str());
-      throw Error::Retryable(fmt::format("{}: write failed: {}", path.string(), std::strerror(err)));
+      throw Error::Retryable(fmt::format("{}: write failed: {}", target.string(), std::strerror(err)));
     }
     done += static_cast<size_t>(n);
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
-    throw Error::Retryable(fmt::format("{}: fsync failed: {}", path.string(), std::strerror(err)));
+    throw Error::Retryable(fmt::format("{}: fsync failed: {}", target.string(), std::strerror(err)));
   }
+  return tmp;
+}
+
+void write_file_atomic(const fs::path& path, std::string_view bytes) {
+  fs::path tmp = write_temp_file(path, bytes);
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
     throw Error::Retryable(fmt::format("{}: rename failed: {}", path.string(), std::strerror(err)));
   }
-  fsync_dir(dir);
+  fsync_dir(path.parent_path());
 }
 
 }  // namespace trib

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -58,7 +57,7 @@ class LocalStore final : public ObjectStore {
   bool put_if_absent(std::string_view key, std::string_view bytes) override {
     fs::path target = path_of(key);
     if (fs::exists(target)) return false;
-    fs::path tmp = write_temp(target, bytes);
+    fs::path tmp = write_temp_file(target, bytes);
     int rc = ::link(tmp.c_str(), target.c_str());
     int err = errno;
     ::unlink(tmp.c_str());
@@ -133,40 +132,6 @@ class LocalStore final : public ObjectStore {
   fs::path path_of(std::string_view key) const {
     validate_key(key);
     return root_ / std::string(key);
-  }
-
-  static fs::path write_temp(const fs::path& target, std::string_view bytes) {
-    static std::atomic<uint64_t> counter{0};
-    std::error_code ec;
-    fs::create_directories(target.parent_path(), ec);
-    if (ec) {
-      throw Error::Retryable(fmt::format("{}: cannot create folder: {}",
-                                         target.parent_path().string(), ec.message()));
-    }
-    fs::path tmp = target.parent_path() / fmt::format(".{}.tmp-{}-{}", target.filename().string(),
-                                                      ::getpid(), counter.fetch_add(1));
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      throw Error::Retryable(fmt::format("{}: cannot create: {}", tmp.string(), std::strerror(errno)));
-    }
-    size_t done = 0;
-    while (done < bytes.size()) {
-      ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        int err = errno;
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        throw Error::Retryable(fmt::format("{}: write failed: {}", tmp.string(), std::strerror(err)));
-      }
-      done += static_cast<size_t>(n);
-    }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
-      int err = errno;
-      ::unlink(tmp.c_str());
-      throw Error::Retryable(fmt::format("{}: fsync failed: {}", tmp.string(), std::strerror(err)));
-    }
-    return tmp;
   }
 
   fs::path root_;

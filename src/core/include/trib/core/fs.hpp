@@ -10,6 +10,11 @@ namespace trib {
 // Reads a whole file. Throws Error::NotFound / Error::Retryable (I/O) naming the path.
 std::string read_file(const std::filesystem::path& path);
 
+// Writes `bytes` to a new temp file beside `target` (".<name>.tmp-<pid>-<n>", never a name a
+// lake listing returns), fsynced, and returns its path. The caller renames or links it into place
+// and removes it on failure. Creates missing parent folders.
+std::filesystem::path write_temp_file(const std::filesystem::path& target, std::string_view bytes);
+
 // Writes `bytes` to `path` atomically: a temp file in the same folder, fsync, rename over the
 // target, fsync of the folder. Readers see the old or the new content, never a torn file.
 // Creates missing parent folders.
