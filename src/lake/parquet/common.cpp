@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include <fmt/format.h>
 #include <snappy.h>
@@ -354,9 +356,7 @@ void compress(Compression codec, int zstd_level, std::string_view in, std::strin
   }
 }
 
-void decompress(Compression codec, std::string_view in, size_t uncompressed_size, std::string& out) {
-  // Check the header's size against what the compressed bytes can possibly hold before
-  // allocating it, so a tiny hostile page cannot claim gigabytes.
+void check_page_size(Compression codec, std::string_view in, size_t uncompressed_size) {
   bool plausible = true;
   switch (codec) {
     case Compression::kUncompressed: plausible = in.size() == uncompressed_size; break;
@@ -378,25 +378,34 @@ void decompress(Compression codec, std::string_view in, size_t uncompressed_size
     throw Error::DataLoss(fmt::format("{} page of {} bytes cannot hold the {} bytes its header claims",
                                       to_string(codec), in.size(), uncompressed_size));
   }
+}
+
+void decompress(Compression codec, std::string_view in, size_t uncompressed_size, std::string& out) {
+  check_page_size(codec, in, uncompressed_size);  // before allocating what the header claims
   out.resize(uncompressed_size);
+  decompress(codec, in, out.data(), uncompressed_size);
+}
+
+void decompress(Compression codec, std::string_view in, char* out, size_t uncompressed_size) {
+  check_page_size(codec, in, uncompressed_size);
   switch (codec) {
     case Compression::kUncompressed:
       if (in.size() != uncompressed_size) {
         throw Error::DataLoss(fmt::format("page size {} does not match its header ({})", in.size(), uncompressed_size));
       }
-      if (!in.empty()) std::memcpy(out.data(), in.data(), in.size());
+      if (!in.empty()) std::memcpy(out, in.data(), in.size());
       return;
     case Compression::kSnappy: {
       size_t n = 0;
       if (!snappy::GetUncompressedLength(in.data(), in.size(), &n) || n != uncompressed_size ||
-          !snappy::RawUncompress(in.data(), in.size(), out.data())) {
+          !snappy::RawUncompress(in.data(), in.size(), out)) {
         throw Error::DataLoss("snappy page is corrupt or its size does not match the page header");
       }
       return;
     }
     case Compression::kZstd: {
       thread_local ZSTD_DCtx* dctx = ZSTD_createDCtx();
-      size_t n = ZSTD_decompressDCtx(dctx, out.data(), out.size(), in.data(), in.size());
+      size_t n = ZSTD_decompressDCtx(dctx, out, uncompressed_size, in.data(), in.size());
       if (ZSTD_isError(n) || n != uncompressed_size) {
         throw Error::DataLoss(fmt::format("zstd page is corrupt or its size does not match the page header ({})",
                                           ZSTD_isError(n) ? ZSTD_getErrorName(n) : "size"));
@@ -408,8 +417,8 @@ void decompress(Compression codec, std::string_view in, size_t uncompressed_size
       if (inflateInit2(&zs, 15 + 32) != Z_OK) throw Error::Internal("zlib: inflateInit2 failed");
       zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
       zs.avail_in = static_cast<uInt>(in.size());
-      zs.next_out = reinterpret_cast<Bytef*>(out.data());
-      zs.avail_out = static_cast<uInt>(out.size());
+      zs.next_out = reinterpret_cast<Bytef*>(out);
+      zs.avail_out = static_cast<uInt>(uncompressed_size);
       int rc = inflate(&zs, Z_FINISH);
       size_t produced = zs.total_out;
       inflateEnd(&zs);
@@ -487,6 +496,33 @@ uint64_t ByteReader::uvarint(const char* what) {
   throw Error::DataLoss(fmt::format("{}: varint too long", what));
 }
 
+namespace {
+
+// Unpacks `groups` groups of 8 bit-packed values of width W (LSB first, W bytes per group).
+// Reads up to (7 * W) / 8 + 8 bytes past the start of the last group: callers check.
+template <int W>
+void unpack_groups(const uint8_t* in, size_t groups, uint32_t* out) {
+  constexpr uint64_t kMask = W == 32 ? 0xffffffffULL : ((uint64_t{1} << W) - 1);
+  for (size_t g = 0; g < groups; ++g, in += W, out += 8) {
+    for (int j = 0; j < 8; ++j) {  // constant trip count and shifts: fully unrolled
+      uint64_t word;
+      std::memcpy(&word, in + (j * W) / 8, 8);
+      out[j] = static_cast<uint32_t>((word >> ((j * W) % 8)) & kMask);
+    }
+  }
+}
+
+using UnpackGroups = void (*)(const uint8_t*, size_t, uint32_t*);
+
+template <size_t... W>
+constexpr std::array<UnpackGroups, sizeof...(W)> unpack_table(std::index_sequence<W...>) {
+  return {(W == 0 ? nullptr : &unpack_groups<static_cast<int>(W == 0 ? 1 : W)>)...};
+}
+
+constexpr auto kUnpackGroups = unpack_table(std::make_index_sequence<33>{});
+
+}  // namespace
+
 RleDecoder::RleDecoder(const uint8_t* data, size_t size, int bit_width)
     : data_(data), end_(data + size), bit_width_(bit_width) {
   if (bit_width < 0 || bit_width > 32) throw Error::DataLoss(fmt::format("RLE bit width {} is invalid", bit_width));
@@ -530,22 +566,52 @@ void RleDecoder::decode(uint32_t* out, size_t count) {
       continue;
     }
     if (literal_left_ > 0) {
-      size_t n = static_cast<size_t>(std::min<uint64_t>(literal_left_, count - done));
-      const uint64_t run_bytes = static_cast<uint64_t>(data_ - literal_pos_);
-      for (size_t k = 0; k < n; ++k) {
-        const uint64_t byte = literal_bit_ >> 3;
-        const int shift = static_cast<int>(literal_bit_ & 7);
-        uint64_t word;
-        if (byte + 8 <= run_bytes) {
-          std::memcpy(&word, literal_pos_ + byte, 8);  // fast path: one unaligned load
-        } else {
-          // Near the end of the run: never read past it.
-          word = 0;
-          const int avail = static_cast<int>(std::min<uint64_t>(8, run_bytes - byte));
-          for (int b = 0; b < avail; ++b) word |= static_cast<uint64_t>(literal_pos_[byte + b]) << (8 * b);
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(literal_left_, count - done));
+      uint32_t* o = out + done;
+      if (bit_width_ == 0) {
+        std::fill(o, o + n, 0u);
+      } else {
+        const uint64_t run_bytes = static_cast<uint64_t>(data_ - literal_pos_);
+        const uint64_t w = static_cast<uint64_t>(bit_width_);
+        uint64_t bit = literal_bit_;
+        // Values whose 8-byte load stays inside the run take the fast path (no bounds test in
+        // the loop); a value needs at most 7 + 32 bits, so one load always holds it.
+        size_t fast = 0;
+        if (run_bytes >= 8) {
+          const uint64_t last_bit = (run_bytes - 8) * 8 + 7;  // last bit whose byte starts a safe load
+          if (bit <= last_bit) fast = static_cast<size_t>(std::min<uint64_t>(n, (last_bit - bit) / w + 1));
         }
-        out[done + k] = static_cast<uint32_t>((word >> shift) & mask);
-        literal_bit_ += static_cast<uint64_t>(bit_width_);
+        const uint8_t* base = literal_pos_;
+        size_t k = 0;
+        // Whole groups of 8 values (bit_width bytes each) unpack with shifts known at compile
+        // time when the 8-byte loads of the group stay inside the run.
+        const uint64_t group_bits = 8 * w;
+        if (bit % group_bits == 0) {
+          const uint64_t byte0 = bit >> 3;
+          const uint64_t reach = (7 * w) / 8 + 8;  // bytes past a group's start its loads touch
+          if (run_bytes >= byte0 + reach) {
+            const uint64_t groups = std::min<uint64_t>(n / 8, (run_bytes - byte0 - reach) / w + 1);
+            kUnpackGroups[bit_width_](base + byte0, static_cast<size_t>(groups), o);
+            k = static_cast<size_t>(groups) * 8;
+            bit += groups * group_bits;
+          }
+        }
+        for (; k < fast; ++k) {
+          uint64_t word;
+          std::memcpy(&word, base + (bit >> 3), 8);
+          o[k] = static_cast<uint32_t>((word >> (bit & 7)) & mask);
+          bit += w;
+        }
+        for (size_t k = fast; k < n; ++k) {
+          // Near the end of the run: never read past it.
+          const uint64_t byte = bit >> 3;
+          uint64_t word = 0;
+          const uint64_t avail = std::min<uint64_t>(8, run_bytes - byte);
+          for (uint64_t b = 0; b < avail; ++b) word |= static_cast<uint64_t>(base[byte + b]) << (8 * b);
+          o[k] = static_cast<uint32_t>((word >> (bit & 7)) & mask);
+          bit += w;
+        }
+        literal_bit_ = bit;
       }
       literal_left_ -= n;
       done += n;

@@ -33,6 +33,11 @@ extern template size_t deserialize(const uint8_t*, size_t, fmt_::PageHeader&, co
 void compress(Compression codec, int zstd_level, std::string_view in, std::string& out);
 // Decompresses exactly `uncompressed_size` bytes; a mismatch is Error::DataLoss.
 void decompress(Compression codec, std::string_view in, size_t uncompressed_size, std::string& out);
+// The same into out[0, uncompressed_size), which the caller has sized.
+// Callers allocate only after check_page_size(), which refuses (Error::DataLoss) a header size the
+// compressed bytes cannot possibly hold, so a tiny hostile page cannot claim gigabytes.
+void decompress(Compression codec, std::string_view in, char* out, size_t uncompressed_size);
+void check_page_size(Compression codec, std::string_view in, size_t uncompressed_size);
 
 Compression from_thrift(fmt_::CompressionCodec::type codec);
 fmt_::CompressionCodec::type to_thrift(Compression c);

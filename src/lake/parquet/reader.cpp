@@ -4,6 +4,7 @@
 // Error::DataLoss instead of crashing or exhausting memory.
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -132,8 +133,63 @@ ColumnStatistics statistics_of(const tf::ColumnMetaData& meta, PhysicalType t) {
 }
 
 // ---- value decoders ----------------------------------------------------------------------
+//
+// Fixed-width columns are decoded straight into their output vector, which is sized to the row
+// group once; byte arrays are appended. Scratch buffers live per thread and are reused from one
+// column chunk to the next, so a scan allocates (and page-faults) once, not once per chunk.
 
-// Decodes DELTA_BINARY_PACKED values into out (int64; callers narrow for INT32).
+struct Scratch {
+  std::string chunk;             // compressed column chunk
+  std::string page;              // one decompressed page
+  std::vector<uint32_t> idx;     // dictionary indexes / RLE values of one page
+  std::vector<uint8_t> defined;  // definition levels of one page
+  std::vector<int64_t> deltas, deltas2;
+  ColumnVector values;           // dense non-null values of a page with nulls
+  ColumnVector dictionary;
+
+  // Grows a byte buffer to at least n without zero-filling on every reuse.
+  static char* room(std::string& buffer, size_t n) {
+    if (buffer.size() < n) buffer.resize(n);
+    return buffer.data();
+  }
+  // A scan of a file with one huge chunk must not pin that memory for the thread's lifetime.
+  void trim() {
+    constexpr size_t kKeep = size_t{64} << 20;
+    if (chunk.capacity() > kKeep) std::string().swap(chunk);
+    if (page.capacity() > kKeep) std::string().swap(page);
+    if (idx.capacity() * 4 > kKeep) std::vector<uint32_t>().swap(idx);
+    if (values.data.capacity() > kKeep || values.f64.capacity() * 8 > kKeep || values.i64.capacity() * 8 > kKeep) {
+      values = ColumnVector{};
+    }
+  }
+};
+
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
+
+template <typename T> std::vector<T>& storage(ColumnVector& c);
+template <> std::vector<uint8_t>& storage<uint8_t>(ColumnVector& c) { return c.b8; }
+template <> std::vector<int32_t>& storage<int32_t>(ColumnVector& c) { return c.i32; }
+template <> std::vector<int64_t>& storage<int64_t>(ColumnVector& c) { return c.i64; }
+template <> std::vector<float>& storage<float>(ColumnVector& c) { return c.f32; }
+template <> std::vector<double>& storage<double>(ColumnVector& c) { return c.f64; }
+
+// Reads one little-endian value of up to 57 bits at bit offset `bit` of data[0, size).
+inline uint64_t bits_at(const uint8_t* data, size_t size, uint64_t bit, int width) {
+  const uint64_t byte = bit >> 3;
+  uint64_t word = 0;
+  if (byte + 8 <= size) {
+    std::memcpy(&word, data + byte, 8);
+  } else {
+    for (uint64_t b = 0; byte + b < size && b < 8; ++b) word |= static_cast<uint64_t>(data[byte + b]) << (8 * b);
+  }
+  word >>= (bit & 7);
+  return width >= 64 ? word : word & ((uint64_t{1} << width) - 1);
+}
+
+// Decodes DELTA_BINARY_PACKED values into out[0, count) (int64; callers narrow for INT32).
 void decode_delta_binary(ByteReader& r, size_t count, std::vector<int64_t>& out) {
   const uint64_t block_size = r.uvarint("DELTA_BINARY_PACKED block size");
   const uint64_t miniblocks = r.uvarint("DELTA_BINARY_PACKED miniblock count");
@@ -145,38 +201,44 @@ void decode_delta_binary(ByteReader& r, size_t count, std::vector<int64_t>& out)
   }
   if (total < count) throw Error::DataLoss("DELTA_BINARY_PACKED holds fewer values than the page says");
   const uint64_t per_miniblock = block_size / miniblocks;
-  out.clear();
-  out.reserve(count);
+  if (out.size() < count) out.resize(count);
   if (count == 0) return;
-  out.push_back(value);
-  std::vector<uint8_t> widths(miniblocks);
-  while (out.size() < count) {
+  int64_t* dst = out.data();
+  size_t have = 0;
+  dst[have++] = value;
+  uint8_t widths[1024];
+  while (have < count) {
     const int64_t min_delta = r.zigzag_varint("DELTA_BINARY_PACKED min delta");
     r.need(miniblocks, "DELTA_BINARY_PACKED bit widths");
-    std::memcpy(widths.data(), r.pos, miniblocks);
+    std::memcpy(widths, r.pos, miniblocks);
     r.pos += miniblocks;
-    for (uint64_t m = 0; m < miniblocks && out.size() < count; ++m) {
+    for (uint64_t m = 0; m < miniblocks && have < count; ++m) {
       const int width = widths[m];
       if (width > 64) throw Error::DataLoss("DELTA_BINARY_PACKED bit width is over 64");
       const size_t bytes = static_cast<size_t>(per_miniblock * static_cast<uint64_t>(width) / 8);
       r.need(bytes, "DELTA_BINARY_PACKED miniblock");
       const uint8_t* data = r.pos;
-      uint64_t bit = 0;
-      for (uint64_t k = 0; k < per_miniblock && out.size() < count; ++k) {
-        uint64_t delta = 0;
-        if (width > 0) {
-          for (int b = 0; b < width;) {
-            const uint64_t byte = (bit + static_cast<uint64_t>(b)) >> 3;
-            const int shift = static_cast<int>((bit + static_cast<uint64_t>(b)) & 7);
-            const int take = std::min(8 - shift, width - b);
-            delta |= static_cast<uint64_t>((data[byte] >> shift) & ((1u << take) - 1)) << b;
-            b += take;
-          }
+      const size_t take = static_cast<size_t>(std::min<uint64_t>(per_miniblock, count - have));
+      uint64_t v = static_cast<uint64_t>(value);
+      const uint64_t step = static_cast<uint64_t>(min_delta);
+      if (width == 0) {
+        for (size_t k = 0; k < take; ++k) dst[have + k] = static_cast<int64_t>(v += step);
+      } else if (width <= 56) {
+        for (size_t k = 0; k < take; ++k) {
+          v += step + bits_at(data, bytes, static_cast<uint64_t>(k) * static_cast<uint64_t>(width), width);
+          dst[have + k] = static_cast<int64_t>(v);
         }
-        bit += static_cast<uint64_t>(width);
-        value = static_cast<int64_t>(static_cast<uint64_t>(value) + static_cast<uint64_t>(min_delta) + delta);
-        out.push_back(value);
+      } else {
+        for (size_t k = 0; k < take; ++k) {
+          const uint64_t bit = static_cast<uint64_t>(k) * static_cast<uint64_t>(width);
+          const uint64_t lo = bits_at(data, bytes, bit, 32);
+          const uint64_t hi = bits_at(data, bytes, bit + 32, width - 32);
+          v += step + (lo | (hi << 32));
+          dst[have + k] = static_cast<int64_t>(v);
+        }
       }
+      value = static_cast<int64_t>(v);
+      have += take;
       r.pos += bytes;
     }
   }
@@ -188,52 +250,128 @@ struct ChunkContext {
   std::string name;
 };
 
-// Appends `n` values decoded from `r` with `encoding` to `dst` (non-null values only).
-void decode_values(ByteReader& r, tf::Encoding::type encoding, size_t n, const ChunkContext& ctx,
-                   const ColumnVector* dictionary, ColumnVector& dst) {
-  const PhysicalType t = ctx.schema->physical;
-  auto append_fixed_bytes = [&](const uint8_t* src, size_t count) {
-    if (count == 0) return;  // memcpy from/to a null pointer is undefined even for 0 bytes
-    switch (t) {
-      case PhysicalType::kInt32: { size_t o = dst.i32.size(); dst.i32.resize(o + count); std::memcpy(dst.i32.data() + o, src, count * 4); break; }
-      case PhysicalType::kFloat: { size_t o = dst.f32.size(); dst.f32.resize(o + count); std::memcpy(dst.f32.data() + o, src, count * 4); break; }
-      case PhysicalType::kInt64: { size_t o = dst.i64.size(); dst.i64.resize(o + count); std::memcpy(dst.i64.data() + o, src, count * 8); break; }
-      case PhysicalType::kDouble: { size_t o = dst.f64.size(); dst.f64.resize(o + count); std::memcpy(dst.f64.data() + o, src, count * 8); break; }
-      case PhysicalType::kInt96:
-        for (size_t i = 0; i < count; ++i) {
-          int64_t nanos;
-          int32_t julian;
-          std::memcpy(&nanos, src + 12 * i, 8);
-          std::memcpy(&julian, src + 12 * i + 8, 4);
-          dst.i64.push_back((static_cast<int64_t>(julian) - 2440588) * 86400LL * 1'000'000'000LL + nanos);
-        }
-        break;
-      case PhysicalType::kFixedLenByteArray:
-        for (size_t i = 0; i < count; ++i) dst.append_string(std::string_view(reinterpret_cast<const char*>(src) + i * static_cast<size_t>(ctx.width), static_cast<size_t>(ctx.width)));
-        break;
-      default: break;
-    }
-  };
+// Dictionary indexes of one page, checked against the dictionary's size.
+const uint32_t* decode_indexes(ByteReader& r, size_t n, size_t dict_size, const ChunkContext& ctx) {
+  const int width = r.read<uint8_t>("dictionary index bit width");
+  if (width > 32) throw Error::DataLoss("dictionary index bit width is over 32");
+  auto& idx = scratch().idx;
+  if (idx.size() < n) idx.resize(n);
+  RleDecoder(r.pos, r.remaining(), width).decode(idx.data(), n);
+  r.pos = r.end;
+  uint32_t largest = 0;
+  for (size_t k = 0; k < n; ++k) largest = std::max(largest, idx[k]);  // vectorises
+  if (n > 0 && largest >= dict_size) {
+    throw Error::DataLoss(fmt::format("column '{}': dictionary index {} out of range ({})", ctx.name, largest, dict_size));
+  }
+  return idx.data();
+}
 
+int64_t int96_to_nanos(const uint8_t* src) {
+  int64_t nanos;
+  int32_t julian;
+  std::memcpy(&nanos, src, 8);
+  std::memcpy(&julian, src + 8, 4);
+  return (static_cast<int64_t>(julian) - 2440588) * 86400LL * 1'000'000'000LL + nanos;
+}
+
+// Decodes `n` non-null values of a fixed-width column from `r` into dst[0, n).
+template <typename T>
+void decode_fixed(ByteReader& r, tf::Encoding::type encoding, size_t n, const ChunkContext& ctx,
+                  const ColumnVector* dictionary, T* dst) {
+  const PhysicalType t = ctx.schema->physical;
   switch (encoding) {
     case tf::Encoding::PLAIN: {
       if (t == PhysicalType::kBoolean) {
         r.need((n + 7) / 8, "PLAIN booleans");
-        for (size_t i = 0; i < n; ++i) dst.b8.push_back((r.pos[i >> 3] >> (i & 7)) & 1);
+        for (size_t i = 0; i < n; ++i) dst[i] = static_cast<T>((r.pos[i >> 3] >> (i & 7)) & 1);
         r.pos += (n + 7) / 8;
-      } else if (t == PhysicalType::kByteArray) {
-        for (size_t i = 0; i < n; ++i) {
-          uint32_t len = r.read<uint32_t>("PLAIN byte array length");
-          r.need(len, "PLAIN byte array");
-          dst.append_string(std::string_view(reinterpret_cast<const char*>(r.pos), len));
-          r.pos += len;
+        return;
+      }
+      const size_t bytes = n * static_cast<size_t>(ctx.width);
+      if (ctx.width == 0 || bytes / static_cast<size_t>(ctx.width) != n) throw Error::DataLoss("PLAIN value size overflow");
+      r.need(bytes, "PLAIN values");
+      if constexpr (std::is_same_v<T, int64_t>) {
+        if (t == PhysicalType::kInt96) {
+          for (size_t i = 0; i < n; ++i) dst[i] = int96_to_nanos(r.pos + 12 * i);
+          r.pos += bytes;
+          return;
         }
-      } else {
-        const size_t bytes = n * static_cast<size_t>(ctx.width);
-        if (ctx.width == 0 || bytes / static_cast<size_t>(ctx.width) != n) throw Error::DataLoss("PLAIN value size overflow");
-        r.need(bytes, "PLAIN values");
-        append_fixed_bytes(r.pos, n);
+      }
+      if (n > 0) std::memcpy(dst, r.pos, bytes);
+      r.pos += bytes;
+      return;
+    }
+    case tf::Encoding::PLAIN_DICTIONARY:
+    case tf::Encoding::RLE_DICTIONARY: {
+      if (dictionary == nullptr) throw Error::DataLoss(fmt::format("column '{}': dictionary-encoded page without a dictionary", ctx.name));
+      if (n == 0) return;
+      const T* dict = storage<T>(const_cast<ColumnVector&>(*dictionary)).data();  // read only
+      const uint32_t* idx = decode_indexes(r, n, dictionary->num_rows, ctx);
+      for (size_t k = 0; k < n; ++k) dst[k] = dict[idx[k]];
+      return;
+    }
+    case tf::Encoding::RLE: {
+      if (t != PhysicalType::kBoolean) throw Error::DataLoss("RLE value encoding is only valid for booleans");
+      uint32_t len = r.read<uint32_t>("RLE boolean length");
+      r.need(len, "RLE booleans");
+      auto& bits = scratch().idx;
+      if (bits.size() < n) bits.resize(n);
+      RleDecoder(r.pos, len, 1).decode(bits.data(), n);
+      r.pos += len;
+      for (size_t i = 0; i < n; ++i) {
+        if (bits[i] > 1) throw Error::DataLoss("RLE boolean value is not 0 or 1");
+        dst[i] = static_cast<T>(bits[i]);
+      }
+      return;
+    }
+    case tf::Encoding::DELTA_BINARY_PACKED: {
+      if (t != PhysicalType::kInt32 && t != PhysicalType::kInt64) throw Error::DataLoss("DELTA_BINARY_PACKED is only valid for INT32 and INT64");
+      auto& values = scratch().deltas;
+      decode_delta_binary(r, n, values);
+      for (size_t i = 0; i < n; ++i) dst[i] = static_cast<T>(values[i]);
+      return;
+    }
+    case tf::Encoding::BYTE_STREAM_SPLIT: {
+      const size_t w = static_cast<size_t>(ctx.width);
+      if (w != sizeof(T) || t == PhysicalType::kBoolean) throw Error::DataLoss("BYTE_STREAM_SPLIT needs a fixed-width type");
+      const size_t bytes = n * w;
+      r.need(bytes, "BYTE_STREAM_SPLIT values");
+      auto* out = reinterpret_cast<uint8_t*>(dst);
+      for (size_t k = 0; k < w; ++k) {
+        const uint8_t* stream = r.pos + k * n;
+        for (size_t i = 0; i < n; ++i) out[i * w + k] = stream[i];
+      }
+      r.pos += bytes;
+      return;
+    }
+    case tf::Encoding::DELTA_LENGTH_BYTE_ARRAY:
+    case tf::Encoding::DELTA_BYTE_ARRAY:
+      throw Error::DataLoss(fmt::format("column '{}': {} is only valid for byte arrays", ctx.name, encoding_name(encoding)));
+    default:
+      throw Error::DataLoss(fmt::format("column '{}': encoding {} is not supported", ctx.name, encoding_name(encoding)));
+  }
+}
+
+// Appends `n` non-null byte-array values decoded from `r` to dst.offsets / dst.data.
+void decode_bytes(ByteReader& r, tf::Encoding::type encoding, size_t n, const ChunkContext& ctx,
+                  const ColumnVector* dictionary, ColumnVector& dst) {
+  const PhysicalType t = ctx.schema->physical;
+  const size_t w = static_cast<size_t>(ctx.width);
+  switch (encoding) {
+    case tf::Encoding::PLAIN: {
+      if (t == PhysicalType::kFixedLenByteArray) {
+        const size_t bytes = n * w;
+        if (w == 0 || bytes / w != n) throw Error::DataLoss("PLAIN value size overflow");
+        r.need(bytes, "PLAIN fixed-length byte arrays");
+        for (size_t i = 0; i < n; ++i) dst.append_string(std::string_view(reinterpret_cast<const char*>(r.pos) + i * w, w));
         r.pos += bytes;
+        return;
+      }
+      for (size_t i = 0; i < n; ++i) {
+        uint32_t len = r.read<uint32_t>("PLAIN byte array length");
+        r.need(len, "PLAIN byte array");
+        dst.append_string(std::string_view(reinterpret_cast<const char*>(r.pos), len));
+        r.pos += len;
       }
       return;
     }
@@ -241,55 +379,34 @@ void decode_values(ByteReader& r, tf::Encoding::type encoding, size_t n, const C
     case tf::Encoding::RLE_DICTIONARY: {
       if (dictionary == nullptr) throw Error::DataLoss(fmt::format("column '{}': dictionary-encoded page without a dictionary", ctx.name));
       if (n == 0) return;
-      const int width = r.read<uint8_t>("dictionary index bit width");
-      if (width > 32) throw Error::DataLoss("dictionary index bit width is over 32");
-      std::vector<uint32_t> idx(n);
-      RleDecoder(r.pos, r.remaining(), width).decode(idx.data(), n);
-      r.pos = r.end;
-      const size_t dict_size = dictionary->num_rows;
-      for (uint32_t i : idx) {
-        if (i >= dict_size) throw Error::DataLoss(fmt::format("column '{}': dictionary index {} out of range ({})", ctx.name, i, dict_size));
+      const uint32_t* idx = decode_indexes(r, n, dictionary->num_rows, ctx);
+      // Size the output once, then copy each value: no per-value growth.
+      const uint64_t* doff = dictionary->offsets.data();
+      uint64_t total = 0;
+      for (size_t k = 0; k < n; ++k) total += doff[idx[k] + 1] - doff[idx[k]];
+      const size_t base = dst.data.size();
+      dst.data.resize(base + total);
+      char* out = dst.data.data() + base;
+      const char* src = dictionary->data.data();
+      uint64_t at = base;
+      const size_t obase = dst.offsets.size();
+      dst.offsets.resize(obase + n);
+      uint64_t* offsets = dst.offsets.data() + obase;
+      for (size_t k = 0; k < n; ++k) {
+        const uint64_t from = doff[idx[k]], len = doff[idx[k] + 1] - from;
+        std::memcpy(out, src + from, len);
+        out += len;
+        at += len;
+        offsets[k] = at;
       }
-      auto gather = [&](auto& out_vec, const auto& dict_vec) {
-        const size_t base = out_vec.size();
-        out_vec.resize(base + n);
-        auto* dst_ptr = out_vec.data() + base;
-        const auto* src = dict_vec.data();
-        for (size_t k = 0; k < n; ++k) dst_ptr[k] = src[idx[k]];
-      };
-      switch (t) {
-        case PhysicalType::kInt32: gather(dst.i32, dictionary->i32); break;
-        case PhysicalType::kFloat: gather(dst.f32, dictionary->f32); break;
-        case PhysicalType::kInt64: case PhysicalType::kInt96: gather(dst.i64, dictionary->i64); break;
-        case PhysicalType::kDouble: gather(dst.f64, dictionary->f64); break;
-        case PhysicalType::kBoolean: gather(dst.b8, dictionary->b8); break;
-        default: for (uint32_t i : idx) dst.append_string(dictionary->str(i)); break;
-      }
-      return;
-    }
-    case tf::Encoding::RLE: {
-      if (t != PhysicalType::kBoolean) throw Error::DataLoss("RLE value encoding is only valid for booleans");
-      uint32_t len = r.read<uint32_t>("RLE boolean length");
-      r.need(len, "RLE booleans");
-      std::vector<uint32_t> bits(n);
-      RleDecoder(r.pos, len, 1).decode(bits.data(), n);
-      r.pos += len;
-      for (uint32_t b : bits) dst.b8.push_back(static_cast<uint8_t>(b));
-      return;
-    }
-    case tf::Encoding::DELTA_BINARY_PACKED: {
-      std::vector<int64_t> values;
-      decode_delta_binary(r, n, values);
-      if (t == PhysicalType::kInt32) for (int64_t v : values) dst.i32.push_back(static_cast<int32_t>(v));
-      else if (t == PhysicalType::kInt64) dst.i64.insert(dst.i64.end(), values.begin(), values.end());
-      else throw Error::DataLoss("DELTA_BINARY_PACKED is only valid for INT32 and INT64");
       return;
     }
     case tf::Encoding::DELTA_LENGTH_BYTE_ARRAY: {
       if (t != PhysicalType::kByteArray) throw Error::DataLoss("DELTA_LENGTH_BYTE_ARRAY is only valid for BYTE_ARRAY");
-      std::vector<int64_t> lengths;
+      auto& lengths = scratch().deltas;
       decode_delta_binary(r, n, lengths);
-      for (int64_t len : lengths) {
+      for (size_t i = 0; i < n; ++i) {
+        const int64_t len = lengths[i];
         if (len < 0) throw Error::DataLoss("negative byte array length");
         r.need(static_cast<size_t>(len), "DELTA_LENGTH_BYTE_ARRAY data");
         dst.append_string(std::string_view(reinterpret_cast<const char*>(r.pos), static_cast<size_t>(len)));
@@ -298,10 +415,8 @@ void decode_values(ByteReader& r, tf::Encoding::type encoding, size_t n, const C
       return;
     }
     case tf::Encoding::DELTA_BYTE_ARRAY: {
-      if (t != PhysicalType::kByteArray && t != PhysicalType::kFixedLenByteArray) {
-        throw Error::DataLoss("DELTA_BYTE_ARRAY is only valid for byte arrays");
-      }
-      std::vector<int64_t> prefixes, suffixes;
+      auto& prefixes = scratch().deltas;
+      auto& suffixes = scratch().deltas2;
       decode_delta_binary(r, n, prefixes);
       decode_delta_binary(r, n, suffixes);
       std::string previous, current;
@@ -319,16 +434,16 @@ void decode_values(ByteReader& r, tf::Encoding::type encoding, size_t n, const C
       return;
     }
     case tf::Encoding::BYTE_STREAM_SPLIT: {
-      const int w = ctx.width;
-      if (w <= 0 || t == PhysicalType::kInt96) throw Error::DataLoss("BYTE_STREAM_SPLIT needs a fixed-width type");
-      const size_t bytes = n * static_cast<size_t>(w);
+      if (t != PhysicalType::kFixedLenByteArray || w == 0) throw Error::DataLoss("BYTE_STREAM_SPLIT needs a fixed-width type");
+      const size_t bytes = n * w;
+      if (bytes / w != n) throw Error::DataLoss("BYTE_STREAM_SPLIT value size overflow");
       r.need(bytes, "BYTE_STREAM_SPLIT values");
-      std::string joined(bytes, '\0');
+      std::string value(w, '\0');
       for (size_t i = 0; i < n; ++i) {
-        for (int k = 0; k < w; ++k) joined[i * static_cast<size_t>(w) + static_cast<size_t>(k)] = static_cast<char>(r.pos[static_cast<size_t>(k) * n + i]);
+        for (size_t k = 0; k < w; ++k) value[k] = static_cast<char>(r.pos[k * n + i]);
+        dst.append_string(value);
       }
       r.pos += bytes;
-      append_fixed_bytes(reinterpret_cast<const uint8_t*>(joined.data()), n);
       return;
     }
     default:
@@ -336,23 +451,45 @@ void decode_values(ByteReader& r, tf::Encoding::type encoding, size_t n, const C
   }
 }
 
-// Moves the dense non-null values of `values` into row slots per `defined` (nulls get defaults).
-void scatter(ColumnVector& values, const std::vector<uint8_t>& defined, size_t first_row, ColumnVector& out) {
-  // `out` already holds rows [0, first_row); values holds this page's non-null values.
-  size_t v = 0;
-  for (size_t i = 0; i < defined.size(); ++i) {
-    const bool d = defined[i] != 0;
-    switch (out.type) {
-      case PhysicalType::kBoolean: out.b8.push_back(d ? values.b8[v] : 0); break;
-      case PhysicalType::kInt32: out.i32.push_back(d ? values.i32[v] : 0); break;
-      case PhysicalType::kInt64: case PhysicalType::kInt96: out.i64.push_back(d ? values.i64[v] : 0); break;
-      case PhysicalType::kFloat: out.f32.push_back(d ? values.f32[v] : 0.0f); break;
-      case PhysicalType::kDouble: out.f64.push_back(d ? values.f64[v] : 0.0); break;
-      default: out.append_string(d ? values.str(v) : std::string_view()); break;
-    }
-    if (d) ++v;
+// The fixed-width vector a column of physical type `t` decodes into, as a typed call.
+template <typename F>
+void with_fixed_type(PhysicalType t, F&& f) {
+  switch (t) {
+    case PhysicalType::kBoolean: f(uint8_t{}); break;
+    case PhysicalType::kInt32: f(int32_t{}); break;
+    case PhysicalType::kInt64: case PhysicalType::kInt96: f(int64_t{}); break;
+    case PhysicalType::kFloat: f(float{}); break;
+    case PhysicalType::kDouble: f(double{}); break;
+    default: break;
   }
-  (void)first_row;
+}
+
+bool is_byte_array(PhysicalType t) {
+  return t == PhysicalType::kByteArray || t == PhysicalType::kFixedLenByteArray;
+}
+
+// Makes `out` an empty column of type `t` for `rows` rows, keeping its buffers' capacity; a
+// fixed-width vector is sized to `rows` (a no-op when `out` is reused for equal row groups).
+void prepare_output(ColumnVector& out, PhysicalType t, size_t rows) {
+  const bool bytes = is_byte_array(t);
+  auto keep = [&](auto& v, bool used) {
+    if (!used) v.clear();
+    else if (v.size() != rows) v.resize(rows);
+  };
+  keep(out.b8, t == PhysicalType::kBoolean);
+  keep(out.i32, t == PhysicalType::kInt32);
+  keep(out.i64, t == PhysicalType::kInt64 || t == PhysicalType::kInt96);
+  keep(out.f32, t == PhysicalType::kFloat);
+  keep(out.f64, t == PhysicalType::kDouble);
+  out.offsets.clear();
+  out.data.clear();
+  out.defined.clear();
+  if (bytes) {
+    out.offsets.reserve(rows + 1);
+    out.offsets.push_back(0);
+  }
+  out.type = t;
+  out.num_rows = 0;
 }
 
 }  // namespace
@@ -379,7 +516,7 @@ struct Reader::Impl {
     return chunk.meta_data;
   }
 
-  ColumnVector read_column(int row_group, int column) const {
+  void read_column(int row_group, int column, ColumnVector& out) const {
     const ColumnSchema& schema = meta.schema.columns[static_cast<size_t>(column)];
     const tf::ColumnMetaData& cm = chunk_meta(row_group, column);
     const int64_t rows = raw.row_groups[static_cast<size_t>(row_group)].num_rows;
@@ -398,72 +535,79 @@ struct Reader::Impl {
       throw Error::DataLoss(fmt::format("{}: chunk range {}+{} is outside the file ({} bytes)", where, start,
                                         cm.total_compressed_size, file_size));
     }
-    std::string chunk(static_cast<size_t>(cm.total_compressed_size), '\0');
-    source->read_at(static_cast<uint64_t>(start), chunk.size(), chunk.data());
+    Scratch& s = scratch();
+    const size_t chunk_size = static_cast<size_t>(cm.total_compressed_size);
+    const char* chunk = Scratch::room(s.chunk, chunk_size);
+    source->read_at(static_cast<uint64_t>(start), chunk_size, s.chunk.data());
     const Compression codec = from_thrift(cm.codec);
 
     ChunkContext ctx{&schema, fixed_width(schema.physical, schema.type_length), schema.name};
     if (schema.physical == PhysicalType::kFixedLenByteArray && ctx.width <= 0) {
       throw Error::DataLoss(where + ": FIXED_LEN_BYTE_ARRAY without a type length");
     }
-    ColumnVector out;
-    out.type = schema.physical;
-    if (schema.physical == PhysicalType::kByteArray || schema.physical == PhysicalType::kFixedLenByteArray) {
-      out.offsets.reserve(static_cast<size_t>(rows) + 1);
-      out.offsets.push_back(0);
-    }
-    std::optional<ColumnVector> dictionary;
-    std::string page;
-    ColumnVector values;
-    std::vector<uint8_t> defined;
-    std::vector<uint32_t> levels;
+    const PhysicalType t = schema.physical;
+    const bool bytes = is_byte_array(t);
+    prepare_output(out, t, static_cast<size_t>(rows));
+    bool have_dictionary = false;
     bool any_null = false;
-    std::vector<uint8_t> all_defined;
     size_t pos = 0;
     int64_t done = 0;
     while (done < rows) {
-      if (pos >= chunk.size()) throw Error::DataLoss(fmt::format("{}: pages end after {} of {} values", where, done, rows));
+      if (pos >= chunk_size) throw Error::DataLoss(fmt::format("{}: pages end after {} of {} values", where, done, rows));
       tf::PageHeader header;
-      pos += deserialize(reinterpret_cast<const uint8_t*>(chunk.data()) + pos, chunk.size() - pos, header, "page header");
+      pos += deserialize(reinterpret_cast<const uint8_t*>(chunk) + pos, chunk_size - pos, header, "page header");
       if (header.compressed_page_size < 0 || header.uncompressed_page_size < 0 ||
-          static_cast<size_t>(header.compressed_page_size) > chunk.size() - pos ||
+          static_cast<size_t>(header.compressed_page_size) > chunk_size - pos ||
           header.uncompressed_page_size > kMaxPageBytes) {
         throw Error::DataLoss(fmt::format("{}: page sizes {} / {} do not fit the chunk", where,
                                           header.compressed_page_size, header.uncompressed_page_size));
       }
-      std::string_view body(chunk.data() + pos, static_cast<size_t>(header.compressed_page_size));
+      std::string_view body(chunk + pos, static_cast<size_t>(header.compressed_page_size));
       pos += static_cast<size_t>(header.compressed_page_size);
+      const size_t uncompressed = static_cast<size_t>(header.uncompressed_page_size);
 
       if (header.type == tf::PageType::DICTIONARY_PAGE) {
         if (!header.__isset.dictionary_page_header) throw Error::DataLoss(where + ": dictionary page without its header");
         const auto& dh = header.dictionary_page_header;
         if (dh.num_values < 0) throw Error::DataLoss(where + ": negative dictionary size");
-        decompress(codec, body, static_cast<size_t>(header.uncompressed_page_size), page);
-        ColumnVector dict;
-        dict.type = schema.physical;
-        if (!out.offsets.empty()) dict.offsets.push_back(0);
-        ByteReader r{reinterpret_cast<const uint8_t*>(page.data()), reinterpret_cast<const uint8_t*>(page.data()) + page.size()};
-        if (ctx.width > 0 && static_cast<uint64_t>(dh.num_values) * static_cast<uint64_t>(ctx.width) > page.size()) {
+        check_page_size(codec, body, uncompressed);
+        decompress(codec, body, Scratch::room(s.page, uncompressed), uncompressed);
+        const auto* p = reinterpret_cast<const uint8_t*>(s.page.data());
+        ByteReader r{p, p + uncompressed};
+        const size_t count = static_cast<size_t>(dh.num_values);
+        // Every dictionary entry takes at least one byte (or bit, for booleans): bound the count
+        // by the page before allocating for it.
+        if ((ctx.width > 0 && static_cast<uint64_t>(count) * static_cast<uint64_t>(ctx.width) > uncompressed) ||
+            (ctx.width == 0 && count / 8 > uncompressed)) {
           throw Error::DataLoss(where + ": dictionary holds fewer values than its header says");
         }
-        decode_values(r, tf::Encoding::PLAIN, static_cast<size_t>(dh.num_values), ctx, nullptr, dict);
-        dict.num_rows = static_cast<size_t>(dh.num_values);
-        dictionary = std::move(dict);
+        ColumnVector& dict = s.dictionary;
+        if (bytes) {
+          prepare_output(dict, t, 0);
+          decode_bytes(r, tf::Encoding::PLAIN, count, ctx, nullptr, dict);
+        } else {
+          prepare_output(dict, t, count);
+          with_fixed_type(t, [&](auto tag) {
+            using T = decltype(tag);
+            decode_fixed<T>(r, tf::Encoding::PLAIN, count, ctx, nullptr, storage<T>(dict).data());
+          });
+        }
+        dict.num_rows = count;
+        have_dictionary = true;
         continue;
       }
       if (header.type != tf::PageType::DATA_PAGE && header.type != tf::PageType::DATA_PAGE_V2) continue;
 
       int64_t page_values = 0;
       tf::Encoding::type encoding;
-      ByteReader r{nullptr, nullptr};
-      std::string_view def_bytes;
-      bool def_prefixed = true;
+      std::string_view def_bytes;  // v2: the definition levels, stored uncompressed
+      std::string_view values_body = body;
+      size_t values_size = uncompressed;
+      bool values_compressed = true;
       if (header.type == tf::PageType::DATA_PAGE) {
         if (!header.__isset.data_page_header) throw Error::DataLoss(where + ": data page without its header");
         page_values = header.data_page_header.num_values;
         encoding = header.data_page_header.encoding;
-        decompress(codec, body, static_cast<size_t>(header.uncompressed_page_size), page);
-        r = ByteReader{reinterpret_cast<const uint8_t*>(page.data()), reinterpret_cast<const uint8_t*>(page.data()) + page.size()};
       } else {
         if (!header.__isset.data_page_header_v2) throw Error::DataLoss(where + ": v2 data page without its header");
         const auto& h2 = header.data_page_header_v2;
@@ -477,23 +621,38 @@ struct Reader::Impl {
         }
         const size_t levels_len = static_cast<size_t>(h2.definition_levels_byte_length);
         def_bytes = body.substr(0, levels_len);
-        def_prefixed = false;
-        std::string_view rest = body.substr(levels_len);
-        const size_t rest_uncompressed = static_cast<size_t>(header.uncompressed_page_size) - levels_len;
-        const bool compressed = !h2.__isset.is_compressed || h2.is_compressed;
-        decompress(compressed ? codec : Compression::kUncompressed, rest, rest_uncompressed, page);
-        r = ByteReader{reinterpret_cast<const uint8_t*>(page.data()), reinterpret_cast<const uint8_t*>(page.data()) + page.size()};
+        values_body = body.substr(levels_len);
+        values_size = uncompressed - levels_len;
+        values_compressed = !h2.__isset.is_compressed || h2.is_compressed;
       }
       if (page_values < 0 || page_values > rows - done) {
         throw Error::DataLoss(fmt::format("{}: page claims {} values, {} remain", where, page_values, rows - done));
       }
       const size_t n = static_cast<size_t>(page_values);
+      const size_t row0 = static_cast<size_t>(done);
+      const Compression page_codec = values_compressed ? codec : Compression::kUncompressed;
+
+      // A PLAIN page of a required fixed-width column is nothing but the values: decompress it
+      // straight into the output.
+      if (!schema.optional && !bytes && encoding == tf::Encoding::PLAIN && t != PhysicalType::kBoolean &&
+          t != PhysicalType::kInt96 && ctx.width > 0 && values_size == n * static_cast<size_t>(ctx.width)) {
+        with_fixed_type(t, [&](auto tag) {
+          using T = decltype(tag);
+          decompress(page_codec, values_body, reinterpret_cast<char*>(storage<T>(out).data() + row0), values_size);
+        });
+        done += page_values;
+        continue;
+      }
+
+      check_page_size(page_codec, values_body, values_size);
+      decompress(page_codec, values_body, Scratch::room(s.page, values_size), values_size);
+      const auto* p = reinterpret_cast<const uint8_t*>(s.page.data());
+      ByteReader r{p, p + values_size};
       size_t non_null = n;
-      defined.clear();
       if (schema.optional) {
         const uint8_t* lp;
         size_t ll;
-        if (def_prefixed) {
+        if (header.type == tf::PageType::DATA_PAGE) {
           const uint32_t len = r.read<uint32_t>("definition levels length");
           r.need(len, "definition levels");
           lp = r.pos;
@@ -503,34 +662,71 @@ struct Reader::Impl {
           lp = reinterpret_cast<const uint8_t*>(def_bytes.data());
           ll = def_bytes.size();
         }
-        levels.resize(n);
+        auto& levels = s.idx;
+        if (levels.size() < n) levels.resize(n);
         RleDecoder(lp, ll, 1).decode(levels.data(), n);
-        defined.resize(n);
+        if (s.defined.size() < n) s.defined.resize(n);
         non_null = 0;
         for (size_t i = 0; i < n; ++i) {
           if (levels[i] > 1) throw Error::DataLoss(where + ": definition level above 1");
-          defined[i] = static_cast<uint8_t>(levels[i]);
+          s.defined[i] = static_cast<uint8_t>(levels[i]);
           non_null += levels[i];
         }
       }
-      if (non_null == n) {
-        // No nulls on this page: decode straight into the output.
-        decode_values(r, encoding, n, ctx, dictionary ? &*dictionary : nullptr, out);
-        if (schema.optional) all_defined.insert(all_defined.end(), n, 1);
-      } else {
-        values = ColumnVector{};
-        values.type = schema.physical;
-        if (!out.offsets.empty()) values.offsets.push_back(0);
-        decode_values(r, encoding, non_null, ctx, dictionary ? &*dictionary : nullptr, values);
-        scatter(values, defined, static_cast<size_t>(done), out);
-        all_defined.insert(all_defined.end(), defined.begin(), defined.end());
+      const ColumnVector* dictionary = have_dictionary ? &s.dictionary : nullptr;
+      if (non_null != n && !any_null) {
+        // First null of the chunk: every row so far was defined.
+        out.defined.assign(static_cast<size_t>(rows), 1);
         any_null = true;
+      }
+      if (non_null == n) {
+        if (bytes) {
+          decode_bytes(r, encoding, n, ctx, dictionary, out);
+        } else {
+          with_fixed_type(t, [&](auto tag) {
+            using T = decltype(tag);
+            decode_fixed<T>(r, encoding, n, ctx, dictionary, storage<T>(out).data() + row0);
+          });
+        }
+      } else {
+        std::copy(s.defined.begin(), s.defined.begin() + static_cast<std::ptrdiff_t>(n),
+                  out.defined.begin() + static_cast<std::ptrdiff_t>(row0));
+        const uint8_t* defined = s.defined.data();
+        ColumnVector& values = s.values;
+        if (bytes) {
+          prepare_output(values, t, 0);
+          decode_bytes(r, encoding, non_null, ctx, dictionary, values);
+          size_t v = 0;
+          for (size_t i = 0; i < n; ++i) {
+            if (defined[i] != 0) {
+              out.append_string(values.str(v));
+              ++v;
+            } else {
+              out.offsets.push_back(out.data.size());
+            }
+          }
+        } else {
+          with_fixed_type(t, [&](auto tag) {
+            using T = decltype(tag);
+            auto& dense = storage<T>(values);
+            if (dense.size() < non_null) dense.resize(non_null);
+            decode_fixed<T>(r, encoding, non_null, ctx, dictionary, dense.data());
+            T* dst = storage<T>(out).data() + row0;
+            size_t v = 0;
+            for (size_t i = 0; i < n; ++i) {
+              dst[i] = defined[i] != 0 ? dense[v] : T{};
+              v += defined[i];
+            }
+          });
+        }
       }
       done += page_values;
     }
     out.num_rows = static_cast<size_t>(rows);
-    if (any_null) out.defined = std::move(all_defined);
-    return out;
+    if (bytes && out.offsets.size() != static_cast<size_t>(rows) + 1) {
+      throw Error::Internal(where + ": decoded offsets do not match the row count");
+    }
+    s.trim();
   }
 };
 
@@ -625,17 +821,27 @@ Reader& Reader::operator=(Reader&&) noexcept = default;
 const FileMetadata& Reader::metadata() const { return impl_->meta; }
 int Reader::num_row_groups() const { return static_cast<int>(impl_->meta.row_groups.size()); }
 
-ColumnVector Reader::read_column(int row_group, int column) const {
+void Reader::read_column(int row_group, int column, ColumnVector& out) const {
   if (column < 0 || column >= static_cast<int>(impl_->meta.schema.columns.size())) {
     throw Error::InvalidInput(fmt::format("{}: column {} does not exist", impl_->name, column));
   }
-  return impl_->read_column(row_group, column);
+  impl_->read_column(row_group, column, out);
+}
+
+ColumnVector Reader::read_column(int row_group, int column) const {
+  ColumnVector out;
+  read_column(row_group, column, out);
+  return out;
+}
+
+void Reader::read_row_group(int row_group, const std::vector<int>& columns, std::vector<ColumnVector>& out) const {
+  out.resize(columns.size());
+  for (size_t i = 0; i < columns.size(); ++i) read_column(row_group, columns[i], out[i]);
 }
 
 std::vector<ColumnVector> Reader::read_row_group(int row_group, const std::vector<int>& columns) const {
   std::vector<ColumnVector> out;
-  out.reserve(columns.size());
-  for (int c : columns) out.push_back(read_column(row_group, c));
+  read_row_group(row_group, columns, out);
   return out;
 }
 

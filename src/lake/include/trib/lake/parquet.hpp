@@ -235,6 +235,10 @@ class Reader {
   ColumnVector read_column(int row_group, int column) const;
   // The given columns (schema indexes, in the order given) of one row group.
   std::vector<ColumnVector> read_row_group(int row_group, const std::vector<int>& columns) const;
+  // The same, decoding into `out` and reusing its buffers: a scan that passes the same vectors
+  // for every row group allocates once instead of once per row group.
+  void read_column(int row_group, int column, ColumnVector& out) const;
+  void read_row_group(int row_group, const std::vector<int>& columns, std::vector<ColumnVector>& out) const;
   // Indexes of the row groups whose statistics for INT64/INT32 column `column` may hold values
   // in [min_value, max_value]; groups without statistics are always included.
   std::vector<int> row_groups_in_range(int column, int64_t min_value, int64_t max_value) const;
