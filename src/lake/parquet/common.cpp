@@ -573,44 +573,35 @@ void RleDecoder::decode(uint32_t* out, size_t count) {
       } else {
         const uint64_t run_bytes = static_cast<uint64_t>(data_ - literal_pos_);
         const uint64_t w = static_cast<uint64_t>(bit_width_);
-        uint64_t bit = literal_bit_;
-        // Values whose 8-byte load stays inside the run take the fast path (no bounds test in
-        // the loop); a value needs at most 7 + 32 bits, so one load always holds it.
-        size_t fast = 0;
-        if (run_bytes >= 8) {
-          const uint64_t last_bit = (run_bytes - 8) * 8 + 7;  // last bit whose byte starts a safe load
-          if (bit <= last_bit) fast = static_cast<size_t>(std::min<uint64_t>(n, (last_bit - bit) / w + 1));
-        }
         const uint8_t* base = literal_pos_;
-        size_t k = 0;
-        // Whole groups of 8 values (bit_width bytes each) unpack with shifts known at compile
-        // time when the 8-byte loads of the group stay inside the run.
-        const uint64_t group_bits = 8 * w;
-        if (bit % group_bits == 0) {
-          const uint64_t byte0 = bit >> 3;
-          const uint64_t reach = (7 * w) / 8 + 8;  // bytes past a group's start its loads touch
-          if (run_bytes >= byte0 + reach) {
-            const uint64_t groups = std::min<uint64_t>(n / 8, (run_bytes - byte0 - reach) / w + 1);
-            kUnpackGroups[bit_width_](base + byte0, static_cast<size_t>(groups), o);
-            k = static_cast<size_t>(groups) * 8;
-            bit += groups * group_bits;
-          }
-        }
-        for (; k < fast; ++k) {
-          uint64_t word;
-          std::memcpy(&word, base + (bit >> 3), 8);
-          o[k] = static_cast<uint32_t>((word >> (bit & 7)) & mask);
-          bit += w;
-        }
-        for (size_t k = fast; k < n; ++k) {
-          // Near the end of the run: never read past it.
+        uint64_t bit = literal_bit_;
+        // One value, never reading past the run (a value needs at most 7 + 32 bits of a load).
+        auto one = [&](uint32_t* dst) {
           const uint64_t byte = bit >> 3;
           uint64_t word = 0;
-          const uint64_t avail = std::min<uint64_t>(8, run_bytes - byte);
-          for (uint64_t b = 0; b < avail; ++b) word |= static_cast<uint64_t>(base[byte + b]) << (8 * b);
-          o[k] = static_cast<uint32_t>((word >> (bit & 7)) & mask);
+          if (byte + 8 <= run_bytes) {
+            std::memcpy(&word, base + byte, 8);
+          } else {
+            for (uint64_t b = 0; byte + b < run_bytes; ++b) word |= static_cast<uint64_t>(base[byte + b]) << (8 * b);
+          }
+          *dst = static_cast<uint32_t>((word >> (bit & 7)) & mask);
           bit += w;
+        };
+        // Values up to the next group boundary, then whole groups of 8 (bit_width bytes each)
+        // with shifts known at compile time while a group's loads stay inside the run, then
+        // the rest one by one.
+        size_t k = 0;
+        const size_t head = std::min<size_t>(n, static_cast<size_t>((8 - (bit / w) % 8) % 8));
+        for (; k < head; ++k) one(o + k);
+        const uint64_t byte0 = bit >> 3;
+        const uint64_t reach = (7 * w) / 8 + 8;  // bytes past a group's start its loads touch
+        if (n - k >= 8 && run_bytes >= byte0 + reach) {
+          const uint64_t groups = std::min<uint64_t>((n - k) / 8, (run_bytes - byte0 - reach) / w + 1);
+          kUnpackGroups[bit_width_](base + byte0, static_cast<size_t>(groups), o + k);
+          k += static_cast<size_t>(groups) * 8;
+          bit += groups * 8 * w;
         }
+        for (; k < n; ++k) one(o + k);
         literal_bit_ = bit;
       }
       literal_left_ -= n;

@@ -4,6 +4,7 @@
 // Error::DataLoss instead of crashing or exhausting memory.
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <type_traits>
 
 #include <fmt/format.h>
@@ -134,34 +135,16 @@ ColumnStatistics statistics_of(const tf::ColumnMetaData& meta, PhysicalType t) {
 
 // ---- value decoders ----------------------------------------------------------------------
 //
-// Fixed-width columns are decoded straight into their output vector, which is sized to the row
-// group once; byte arrays are appended. Scratch buffers live per thread and are reused from one
-// column chunk to the next, so a scan allocates (and page-faults) once, not once per chunk.
+// A column chunk is decoded by a ChunkCursor, page by page, handing out rows in order any number
+// at a time: read_column takes a whole row group in one call, a BatchReader a batch at a time.
+// Fixed-width values are decoded straight into their output vector; byte arrays are appended.
+// PLAIN and dictionary pages are decoded as their rows are taken; the rarer encodings (DELTA_*,
+// BYTE_STREAM_SPLIT, RLE booleans) are decoded a whole page at a time when the page is loaded.
 
+// Per-thread scratch for the whole-page decoders.
 struct Scratch {
-  std::string chunk;             // compressed column chunk
-  std::string page;              // one decompressed page
-  std::vector<uint32_t> idx;     // dictionary indexes / RLE values of one page
-  std::vector<uint8_t> defined;  // definition levels of one page
+  std::vector<uint32_t> bits;
   std::vector<int64_t> deltas, deltas2;
-  ColumnVector values;           // dense non-null values of a page with nulls
-  ColumnVector dictionary;
-
-  // Grows a byte buffer to at least n without zero-filling on every reuse.
-  static char* room(std::string& buffer, size_t n) {
-    if (buffer.size() < n) buffer.resize(n);
-    return buffer.data();
-  }
-  // A scan of a file with one huge chunk must not pin that memory for the thread's lifetime.
-  void trim() {
-    constexpr size_t kKeep = size_t{64} << 20;
-    if (chunk.capacity() > kKeep) std::string().swap(chunk);
-    if (page.capacity() > kKeep) std::string().swap(page);
-    if (idx.capacity() * 4 > kKeep) std::vector<uint32_t>().swap(idx);
-    if (values.data.capacity() > kKeep || values.f64.capacity() * 8 > kKeep || values.i64.capacity() * 8 > kKeep) {
-      values = ColumnVector{};
-    }
-  }
 };
 
 Scratch& scratch() {
@@ -175,6 +158,15 @@ template <> std::vector<int32_t>& storage<int32_t>(ColumnVector& c) { return c.i
 template <> std::vector<int64_t>& storage<int64_t>(ColumnVector& c) { return c.i64; }
 template <> std::vector<float>& storage<float>(ColumnVector& c) { return c.f32; }
 template <> std::vector<double>& storage<double>(ColumnVector& c) { return c.f64; }
+template <typename T> const std::vector<T>& storage(const ColumnVector& c) {
+  return storage<T>(const_cast<ColumnVector&>(c));
+}
+
+// Grows a byte buffer to at least n without zero-filling it again on every reuse.
+char* room(std::string& buffer, size_t n) {
+  if (buffer.size() < n) buffer.resize(n);
+  return buffer.data();
+}
 
 // Reads one little-endian value of up to 57 bits at bit offset `bit` of data[0, size).
 inline uint64_t bits_at(const uint8_t* data, size_t size, uint64_t bit, int width) {
@@ -245,25 +237,27 @@ void decode_delta_binary(ByteReader& r, size_t count, std::vector<int64_t>& out)
 }
 
 struct ChunkContext {
-  const ColumnSchema* schema;
-  int width;  // fixed width in bytes, 0 for byte arrays and booleans
+  const ColumnSchema* schema = nullptr;
+  int width = 0;  // fixed width in bytes, 0 for byte arrays and booleans
   std::string name;
 };
 
-// Dictionary indexes of one page, checked against the dictionary's size.
-const uint32_t* decode_indexes(ByteReader& r, size_t n, size_t dict_size, const ChunkContext& ctx) {
-  const int width = r.read<uint8_t>("dictionary index bit width");
-  if (width > 32) throw Error::DataLoss("dictionary index bit width is over 32");
-  auto& idx = scratch().idx;
-  if (idx.size() < n) idx.resize(n);
-  RleDecoder(r.pos, r.remaining(), width).decode(idx.data(), n);
-  r.pos = r.end;
-  uint32_t largest = 0;
-  for (size_t k = 0; k < n; ++k) largest = std::max(largest, idx[k]);  // vectorises
-  if (n > 0 && largest >= dict_size) {
-    throw Error::DataLoss(fmt::format("column '{}': dictionary index {} out of range ({})", ctx.name, largest, dict_size));
+// Decodes the next n dictionary indexes from `decoder` in blocks small enough to stay in L1,
+// checks each block against the dictionary's size and hands it to f(indexes, count, first).
+template <typename F>
+void for_each_index_block(RleDecoder& decoder, size_t n, size_t dict_size, const ChunkContext& ctx, F&& f) {
+  constexpr size_t kBlock = 1024;
+  uint32_t idx[kBlock];
+  for (size_t first = 0; first < n; first += kBlock) {
+    const size_t m = std::min(kBlock, n - first);
+    decoder.decode(idx, m);
+    uint32_t largest = 0;
+    for (size_t k = 0; k < m; ++k) largest = std::max(largest, idx[k]);  // vectorises
+    if (largest >= dict_size) {
+      throw Error::DataLoss(fmt::format("column '{}': dictionary index {} out of range ({})", ctx.name, largest, dict_size));
+    }
+    f(static_cast<const uint32_t*>(idx), m, first);
   }
-  return idx.data();
 }
 
 int64_t int96_to_nanos(const uint8_t* src) {
@@ -274,10 +268,11 @@ int64_t int96_to_nanos(const uint8_t* src) {
   return (static_cast<int64_t>(julian) - 2440588) * 86400LL * 1'000'000'000LL + nanos;
 }
 
-// Decodes `n` non-null values of a fixed-width column from `r` into dst[0, n).
+// Decodes `n` non-null values of a fixed-width column from `r` into dst[0, n). PLAIN reads only
+// what it decodes, so it can be called again for the next values of the same page (except for
+// booleans, which ChunkCursor handles itself).
 template <typename T>
-void decode_fixed(ByteReader& r, tf::Encoding::type encoding, size_t n, const ChunkContext& ctx,
-                  const ColumnVector* dictionary, T* dst) {
+void decode_fixed(ByteReader& r, tf::Encoding::type encoding, size_t n, const ChunkContext& ctx, T* dst) {
   const PhysicalType t = ctx.schema->physical;
   switch (encoding) {
     case tf::Encoding::PLAIN: {
@@ -301,20 +296,11 @@ void decode_fixed(ByteReader& r, tf::Encoding::type encoding, size_t n, const Ch
       r.pos += bytes;
       return;
     }
-    case tf::Encoding::PLAIN_DICTIONARY:
-    case tf::Encoding::RLE_DICTIONARY: {
-      if (dictionary == nullptr) throw Error::DataLoss(fmt::format("column '{}': dictionary-encoded page without a dictionary", ctx.name));
-      if (n == 0) return;
-      const T* dict = storage<T>(const_cast<ColumnVector&>(*dictionary)).data();  // read only
-      const uint32_t* idx = decode_indexes(r, n, dictionary->num_rows, ctx);
-      for (size_t k = 0; k < n; ++k) dst[k] = dict[idx[k]];
-      return;
-    }
     case tf::Encoding::RLE: {
       if (t != PhysicalType::kBoolean) throw Error::DataLoss("RLE value encoding is only valid for booleans");
       uint32_t len = r.read<uint32_t>("RLE boolean length");
       r.need(len, "RLE booleans");
-      auto& bits = scratch().idx;
+      auto& bits = scratch().bits;
       if (bits.size() < n) bits.resize(n);
       RleDecoder(r.pos, len, 1).decode(bits.data(), n);
       r.pos += len;
@@ -352,9 +338,9 @@ void decode_fixed(ByteReader& r, tf::Encoding::type encoding, size_t n, const Ch
   }
 }
 
-// Appends `n` non-null byte-array values decoded from `r` to dst.offsets / dst.data.
-void decode_bytes(ByteReader& r, tf::Encoding::type encoding, size_t n, const ChunkContext& ctx,
-                  const ColumnVector* dictionary, ColumnVector& dst) {
+// Appends `n` non-null byte-array values decoded from `r` to dst.offsets / dst.data. PLAIN reads
+// only what it decodes, so it can be called again for the next values of the same page.
+void decode_bytes(ByteReader& r, tf::Encoding::type encoding, size_t n, const ChunkContext& ctx, ColumnVector& dst) {
   const PhysicalType t = ctx.schema->physical;
   const size_t w = static_cast<size_t>(ctx.width);
   switch (encoding) {
@@ -372,32 +358,6 @@ void decode_bytes(ByteReader& r, tf::Encoding::type encoding, size_t n, const Ch
         r.need(len, "PLAIN byte array");
         dst.append_string(std::string_view(reinterpret_cast<const char*>(r.pos), len));
         r.pos += len;
-      }
-      return;
-    }
-    case tf::Encoding::PLAIN_DICTIONARY:
-    case tf::Encoding::RLE_DICTIONARY: {
-      if (dictionary == nullptr) throw Error::DataLoss(fmt::format("column '{}': dictionary-encoded page without a dictionary", ctx.name));
-      if (n == 0) return;
-      const uint32_t* idx = decode_indexes(r, n, dictionary->num_rows, ctx);
-      // Size the output once, then copy each value: no per-value growth.
-      const uint64_t* doff = dictionary->offsets.data();
-      uint64_t total = 0;
-      for (size_t k = 0; k < n; ++k) total += doff[idx[k] + 1] - doff[idx[k]];
-      const size_t base = dst.data.size();
-      dst.data.resize(base + total);
-      char* out = dst.data.data() + base;
-      const char* src = dictionary->data.data();
-      uint64_t at = base;
-      const size_t obase = dst.offsets.size();
-      dst.offsets.resize(obase + n);
-      uint64_t* offsets = dst.offsets.data() + obase;
-      for (size_t k = 0; k < n; ++k) {
-        const uint64_t from = doff[idx[k]], len = doff[idx[k] + 1] - from;
-        std::memcpy(out, src + from, len);
-        out += len;
-        at += len;
-        offsets[k] = at;
       }
       return;
     }
@@ -451,6 +411,17 @@ void decode_bytes(ByteReader& r, tf::Encoding::type encoding, size_t n, const Ch
   }
 }
 
+// Appends values [first, first + n) of byte-array column `src` to `dst`.
+void append_range(const ColumnVector& src, size_t first, size_t n, ColumnVector& dst) {
+  if (n == 0) return;
+  const uint64_t from = src.offsets[first], to = src.offsets[first + n];
+  const uint64_t shift = dst.data.size() - from;
+  dst.data.append(src.data, from, to - from);
+  const size_t base = dst.offsets.size();
+  dst.offsets.resize(base + n);
+  for (size_t k = 0; k < n; ++k) dst.offsets[base + k] = src.offsets[first + 1 + k] + shift;
+}
+
 // The fixed-width vector a column of physical type `t` decodes into, as a typed call.
 template <typename F>
 void with_fixed_type(PhysicalType t, F&& f) {
@@ -469,9 +440,8 @@ bool is_byte_array(PhysicalType t) {
 }
 
 // Makes `out` an empty column of type `t` for `rows` rows, keeping its buffers' capacity; a
-// fixed-width vector is sized to `rows` (a no-op when `out` is reused for equal row groups).
+// fixed-width vector is sized to `rows` (a no-op when `out` is reused for equal batches).
 void prepare_output(ColumnVector& out, PhysicalType t, size_t rows) {
-  const bool bytes = is_byte_array(t);
   auto keep = [&](auto& v, bool used) {
     if (!used) v.clear();
     else if (v.size() != rows) v.resize(rows);
@@ -484,7 +454,7 @@ void prepare_output(ColumnVector& out, PhysicalType t, size_t rows) {
   out.offsets.clear();
   out.data.clear();
   out.defined.clear();
-  if (bytes) {
+  if (is_byte_array(t)) {
     out.offsets.reserve(rows + 1);
     out.offsets.push_back(0);
   }
@@ -494,7 +464,9 @@ void prepare_output(ColumnVector& out, PhysicalType t, size_t rows) {
 
 }  // namespace
 
-struct Reader::Impl {
+// A parsed file: what Reader and BatchReader share. (Named, not anonymous: Reader::Impl derives
+// from it.)
+struct OpenFile {
   std::unique_ptr<InputSource> source;
   std::string name;
   tf::FileMetaData raw;
@@ -516,84 +488,109 @@ struct Reader::Impl {
     return chunk.meta_data;
   }
 
-  void read_column(int row_group, int column, ColumnVector& out) const {
-    const ColumnSchema& schema = meta.schema.columns[static_cast<size_t>(column)];
-    const tf::ColumnMetaData& cm = chunk_meta(row_group, column);
-    const int64_t rows = raw.row_groups[static_cast<size_t>(row_group)].num_rows;
-    const std::string where = fmt::format("{}: column '{}' row group {}", name, schema.name, row_group);
-    if (from_thrift(cm.type) != schema.physical) throw Error::DataLoss(where + ": chunk type differs from the schema");
-    if (rows < 0 || cm.num_values != rows) {
-      throw Error::DataLoss(fmt::format("{}: {} values for {} rows", where, cm.num_values, rows));
+  void read_column(int row_group, int column, ColumnVector& out) const;
+};
+
+struct Reader::Impl : OpenFile {};
+
+namespace {
+
+// Decodes one column chunk, handing out its rows in order, any number at a time. open() reads
+// the chunk's compressed bytes (bounded by the chunk's size in the file); pages are decompressed
+// one at a time as rows are taken. Buffers are kept across open() calls.
+class ChunkCursor {
+ public:
+  void open(const OpenFile& file, int row_group, int column) {
+    const ColumnSchema& schema = file.meta.schema.columns[static_cast<size_t>(column)];
+    const tf::ColumnMetaData& cm = file.chunk_meta(row_group, column);
+    rows_ = file.raw.row_groups[static_cast<size_t>(row_group)].num_rows;
+    where_ = fmt::format("{}: column '{}' row group {}", file.name, schema.name, row_group);
+    if (from_thrift(cm.type) != schema.physical) throw Error::DataLoss(where_ + ": chunk type differs from the schema");
+    if (rows_ < 0 || cm.num_values != rows_) {
+      throw Error::DataLoss(fmt::format("{}: {} values for {} rows", where_, cm.num_values, rows_));
     }
     int64_t start = cm.data_page_offset;
     if (cm.__isset.dictionary_page_offset && cm.dictionary_page_offset > 0 && cm.dictionary_page_offset < start) {
       start = cm.dictionary_page_offset;
     }
-    const uint64_t file_size = source->size();
+    const uint64_t file_size = file.source->size();
     if (start < 4 || cm.total_compressed_size <= 0 || static_cast<uint64_t>(start) >= file_size ||
         static_cast<uint64_t>(cm.total_compressed_size) > file_size - static_cast<uint64_t>(start)) {
-      throw Error::DataLoss(fmt::format("{}: chunk range {}+{} is outside the file ({} bytes)", where, start,
+      throw Error::DataLoss(fmt::format("{}: chunk range {}+{} is outside the file ({} bytes)", where_, start,
                                         cm.total_compressed_size, file_size));
     }
-    Scratch& s = scratch();
-    const size_t chunk_size = static_cast<size_t>(cm.total_compressed_size);
-    const char* chunk = Scratch::room(s.chunk, chunk_size);
-    source->read_at(static_cast<uint64_t>(start), chunk_size, s.chunk.data());
-    const Compression codec = from_thrift(cm.codec);
-
-    ChunkContext ctx{&schema, fixed_width(schema.physical, schema.type_length), schema.name};
-    if (schema.physical == PhysicalType::kFixedLenByteArray && ctx.width <= 0) {
-      throw Error::DataLoss(where + ": FIXED_LEN_BYTE_ARRAY without a type length");
+    codec_ = from_thrift(cm.codec);
+    ctx_ = ChunkContext{&schema, fixed_width(schema.physical, schema.type_length), schema.name};
+    if (schema.physical == PhysicalType::kFixedLenByteArray && ctx_.width <= 0) {
+      throw Error::DataLoss(where_ + ": FIXED_LEN_BYTE_ARRAY without a type length");
     }
-    const PhysicalType t = schema.physical;
-    const bool bytes = is_byte_array(t);
-    prepare_output(out, t, static_cast<size_t>(rows));
-    bool have_dictionary = false;
-    bool any_null = false;
-    size_t pos = 0;
-    int64_t done = 0;
-    while (done < rows) {
-      if (pos >= chunk_size) throw Error::DataLoss(fmt::format("{}: pages end after {} of {} values", where, done, rows));
+    t_ = schema.physical;
+    bytes_ = is_byte_array(t_);
+    optional_ = schema.optional;
+    chunk_size_ = static_cast<size_t>(cm.total_compressed_size);
+    file.source->read_at(static_cast<uint64_t>(start), chunk_size_, room(chunk_, chunk_size_));
+    pos_ = 0;
+    done_ = 0;
+    have_dictionary_ = false;
+    page_left_ = 0;
+  }
+
+  int64_t rows_left() const { return rows_ - done_; }
+
+  // Decodes the next `count` rows into `out`, which prepare_output() made ready for `count` rows.
+  void read(size_t count, ColumnVector& out) {
+    if (static_cast<int64_t>(count) > rows_left()) throw Error::Internal(where_ + ": read past the end of the chunk");
+    size_t at = 0;
+    while (at < count) {
+      if (page_left_ == 0) {
+        at += next_page(out, at, count);
+        continue;
+      }
+      const size_t take = std::min(page_left_, count - at);
+      read_slice(take, at, count, out);
+      at += take;
+      page_left_ -= take;
+      page_row_ += take;
+      done_ += static_cast<int64_t>(take);
+    }
+    if (bytes_ && out.offsets.size() != count + 1) throw Error::Internal(where_ + ": decoded offsets do not match the row count");
+  }
+
+  // A cursor kept for reuse must not pin the buffers of one huge chunk for good.
+  void trim() {
+    constexpr size_t kKeep = size_t{64} << 20;
+    if (chunk_.capacity() > kKeep) std::string().swap(chunk_);
+    if (page_.capacity() > kKeep) std::string().swap(page_);
+    if (page_values_.data.capacity() > kKeep || page_values_.i64.capacity() * 8 > kKeep ||
+        page_values_.f64.capacity() * 8 > kKeep) {
+      page_values_ = ColumnVector{};
+    }
+  }
+
+ private:
+  // Parses pages up to the next data page (decoding a dictionary page on the way) and makes it
+  // current. A PLAIN page of a required fixed-width column that fits in this read is nothing
+  // but its values: it is decompressed straight into `out` and its row count returned.
+  size_t next_page(ColumnVector& out, size_t at, size_t count) {
+    for (;;) {
+      if (pos_ >= chunk_size_) {
+        throw Error::DataLoss(fmt::format("{}: pages end after {} of {} values", where_, done_, rows_));
+      }
+      const char* chunk = chunk_.data();
       tf::PageHeader header;
-      pos += deserialize(reinterpret_cast<const uint8_t*>(chunk) + pos, chunk_size - pos, header, "page header");
+      pos_ += deserialize(reinterpret_cast<const uint8_t*>(chunk) + pos_, chunk_size_ - pos_, header, "page header");
       if (header.compressed_page_size < 0 || header.uncompressed_page_size < 0 ||
-          static_cast<size_t>(header.compressed_page_size) > chunk_size - pos ||
+          static_cast<size_t>(header.compressed_page_size) > chunk_size_ - pos_ ||
           header.uncompressed_page_size > kMaxPageBytes) {
-        throw Error::DataLoss(fmt::format("{}: page sizes {} / {} do not fit the chunk", where,
+        throw Error::DataLoss(fmt::format("{}: page sizes {} / {} do not fit the chunk", where_,
                                           header.compressed_page_size, header.uncompressed_page_size));
       }
-      std::string_view body(chunk + pos, static_cast<size_t>(header.compressed_page_size));
-      pos += static_cast<size_t>(header.compressed_page_size);
+      std::string_view body(chunk + pos_, static_cast<size_t>(header.compressed_page_size));
+      pos_ += static_cast<size_t>(header.compressed_page_size);
       const size_t uncompressed = static_cast<size_t>(header.uncompressed_page_size);
 
       if (header.type == tf::PageType::DICTIONARY_PAGE) {
-        if (!header.__isset.dictionary_page_header) throw Error::DataLoss(where + ": dictionary page without its header");
-        const auto& dh = header.dictionary_page_header;
-        if (dh.num_values < 0) throw Error::DataLoss(where + ": negative dictionary size");
-        check_page_size(codec, body, uncompressed);
-        decompress(codec, body, Scratch::room(s.page, uncompressed), uncompressed);
-        const auto* p = reinterpret_cast<const uint8_t*>(s.page.data());
-        ByteReader r{p, p + uncompressed};
-        const size_t count = static_cast<size_t>(dh.num_values);
-        // Every dictionary entry takes at least one byte (or bit, for booleans): bound the count
-        // by the page before allocating for it.
-        if ((ctx.width > 0 && static_cast<uint64_t>(count) * static_cast<uint64_t>(ctx.width) > uncompressed) ||
-            (ctx.width == 0 && count / 8 > uncompressed)) {
-          throw Error::DataLoss(where + ": dictionary holds fewer values than its header says");
-        }
-        ColumnVector& dict = s.dictionary;
-        if (bytes) {
-          prepare_output(dict, t, 0);
-          decode_bytes(r, tf::Encoding::PLAIN, count, ctx, nullptr, dict);
-        } else {
-          prepare_output(dict, t, count);
-          with_fixed_type(t, [&](auto tag) {
-            using T = decltype(tag);
-            decode_fixed<T>(r, tf::Encoding::PLAIN, count, ctx, nullptr, storage<T>(dict).data());
-          });
-        }
-        dict.num_rows = count;
-        have_dictionary = true;
+        load_dictionary(header, body, uncompressed);
         continue;
       }
       if (header.type != tf::PageType::DATA_PAGE && header.type != tf::PageType::DATA_PAGE_V2) continue;
@@ -604,20 +601,21 @@ struct Reader::Impl {
       std::string_view values_body = body;
       size_t values_size = uncompressed;
       bool values_compressed = true;
-      if (header.type == tf::PageType::DATA_PAGE) {
-        if (!header.__isset.data_page_header) throw Error::DataLoss(where + ": data page without its header");
+      const bool v1 = header.type == tf::PageType::DATA_PAGE;
+      if (v1) {
+        if (!header.__isset.data_page_header) throw Error::DataLoss(where_ + ": data page without its header");
         page_values = header.data_page_header.num_values;
         encoding = header.data_page_header.encoding;
       } else {
-        if (!header.__isset.data_page_header_v2) throw Error::DataLoss(where + ": v2 data page without its header");
+        if (!header.__isset.data_page_header_v2) throw Error::DataLoss(where_ + ": v2 data page without its header");
         const auto& h2 = header.data_page_header_v2;
         page_values = h2.num_values;
         encoding = h2.encoding;
-        if (h2.repetition_levels_byte_length != 0) throw Error::InvalidInput(where + ": repeated (nested) columns are not supported");
+        if (h2.repetition_levels_byte_length != 0) throw Error::InvalidInput(where_ + ": repeated (nested) columns are not supported");
         if (h2.definition_levels_byte_length < 0 ||
             static_cast<size_t>(h2.definition_levels_byte_length) > body.size() ||
             h2.definition_levels_byte_length > header.uncompressed_page_size) {
-          throw Error::DataLoss(where + ": v2 level lengths do not fit the page");
+          throw Error::DataLoss(where_ + ": v2 level lengths do not fit the page");
         }
         const size_t levels_len = static_cast<size_t>(h2.definition_levels_byte_length);
         def_bytes = body.substr(0, levels_len);
@@ -625,34 +623,32 @@ struct Reader::Impl {
         values_size = uncompressed - levels_len;
         values_compressed = !h2.__isset.is_compressed || h2.is_compressed;
       }
-      if (page_values < 0 || page_values > rows - done) {
-        throw Error::DataLoss(fmt::format("{}: page claims {} values, {} remain", where, page_values, rows - done));
+      if (page_values < 0 || page_values > rows_ - done_) {
+        throw Error::DataLoss(fmt::format("{}: page claims {} values, {} remain", where_, page_values, rows_ - done_));
       }
       const size_t n = static_cast<size_t>(page_values);
-      const size_t row0 = static_cast<size_t>(done);
-      const Compression page_codec = values_compressed ? codec : Compression::kUncompressed;
+      const Compression page_codec = values_compressed ? codec_ : Compression::kUncompressed;
 
-      // A PLAIN page of a required fixed-width column is nothing but the values: decompress it
-      // straight into the output.
-      if (!schema.optional && !bytes && encoding == tf::Encoding::PLAIN && t != PhysicalType::kBoolean &&
-          t != PhysicalType::kInt96 && ctx.width > 0 && values_size == n * static_cast<size_t>(ctx.width)) {
-        with_fixed_type(t, [&](auto tag) {
+      if (!optional_ && !bytes_ && encoding == tf::Encoding::PLAIN && t_ != PhysicalType::kBoolean &&
+          t_ != PhysicalType::kInt96 && n <= count - at && values_size == n * static_cast<size_t>(ctx_.width)) {
+        with_fixed_type(t_, [&](auto tag) {
           using T = decltype(tag);
-          decompress(page_codec, values_body, reinterpret_cast<char*>(storage<T>(out).data() + row0), values_size);
+          decompress(page_codec, values_body, reinterpret_cast<char*>(storage<T>(out).data() + at), values_size);
         });
-        done += page_values;
-        continue;
+        done_ += page_values;
+        return n;
       }
 
       check_page_size(page_codec, values_body, values_size);
-      decompress(page_codec, values_body, Scratch::room(s.page, values_size), values_size);
-      const auto* p = reinterpret_cast<const uint8_t*>(s.page.data());
+      decompress(page_codec, values_body, room(page_, values_size), values_size);
+      const auto* p = reinterpret_cast<const uint8_t*>(page_.data());
       ByteReader r{p, p + values_size};
       size_t non_null = n;
-      if (schema.optional) {
+      page_nulls_ = false;
+      if (optional_) {
         const uint8_t* lp;
         size_t ll;
-        if (header.type == tf::PageType::DATA_PAGE) {
+        if (v1) {
           const uint32_t len = r.read<uint32_t>("definition levels length");
           r.need(len, "definition levels");
           lp = r.pos;
@@ -662,73 +658,244 @@ struct Reader::Impl {
           lp = reinterpret_cast<const uint8_t*>(def_bytes.data());
           ll = def_bytes.size();
         }
-        auto& levels = s.idx;
-        if (levels.size() < n) levels.resize(n);
-        RleDecoder(lp, ll, 1).decode(levels.data(), n);
-        if (s.defined.size() < n) s.defined.resize(n);
-        non_null = 0;
+        if (levels_.size() < n) levels_.resize(n);
+        RleDecoder(lp, ll, 1).decode(levels_.data(), n);
+        // One vectorisable pass checks the levels and counts the values; the common page
+        // without nulls then needs nothing more.
+        const uint32_t* lv = levels_.data();
+        uint32_t highest = 0;
+        size_t ones = 0;
         for (size_t i = 0; i < n; ++i) {
-          if (levels[i] > 1) throw Error::DataLoss(where + ": definition level above 1");
-          s.defined[i] = static_cast<uint8_t>(levels[i]);
-          non_null += levels[i];
+          highest = std::max(highest, lv[i]);
+          ones += lv[i];
+        }
+        if (highest > 1) throw Error::DataLoss(where_ + ": definition level above 1");
+        non_null = ones;
+        if (non_null != n) {
+          page_nulls_ = true;
+          if (page_defined_.size() < n) page_defined_.resize(n);
+          for (size_t i = 0; i < n; ++i) page_defined_[i] = static_cast<uint8_t>(lv[i]);
         }
       }
-      const ColumnVector* dictionary = have_dictionary ? &s.dictionary : nullptr;
-      if (non_null != n && !any_null) {
-        // First null of the chunk: every row so far was defined.
-        out.defined.assign(static_cast<size_t>(rows), 1);
-        any_null = true;
-      }
-      if (non_null == n) {
-        if (bytes) {
-          decode_bytes(r, encoding, n, ctx, dictionary, out);
-        } else {
-          with_fixed_type(t, [&](auto tag) {
-            using T = decltype(tag);
-            decode_fixed<T>(r, encoding, n, ctx, dictionary, storage<T>(out).data() + row0);
-          });
-        }
-      } else {
-        std::copy(s.defined.begin(), s.defined.begin() + static_cast<std::ptrdiff_t>(n),
-                  out.defined.begin() + static_cast<std::ptrdiff_t>(row0));
-        const uint8_t* defined = s.defined.data();
-        ColumnVector& values = s.values;
-        if (bytes) {
-          prepare_output(values, t, 0);
-          decode_bytes(r, encoding, non_null, ctx, dictionary, values);
-          size_t v = 0;
-          for (size_t i = 0; i < n; ++i) {
-            if (defined[i] != 0) {
-              out.append_string(values.str(v));
-              ++v;
-            } else {
-              out.offsets.push_back(out.data.size());
-            }
+
+      encoding_ = encoding;
+      page_left_ = n;
+      page_row_ = 0;
+      page_decoded_ = false;
+      values_ = r;
+      switch (encoding) {
+        case tf::Encoding::PLAIN:
+          if (t_ == PhysicalType::kBoolean) {
+            r.need((non_null + 7) / 8, "PLAIN booleans");
+            bool_index_ = 0;
           }
+          break;
+        case tf::Encoding::PLAIN_DICTIONARY:
+        case tf::Encoding::RLE_DICTIONARY:
+          if (!have_dictionary_) {
+            throw Error::DataLoss(fmt::format("column '{}': dictionary-encoded page without a dictionary", ctx_.name));
+          }
+          if (non_null > 0) {
+            const int width = r.read<uint8_t>("dictionary index bit width");
+            if (width > 32) throw Error::DataLoss("dictionary index bit width is over 32");
+            indexes_.emplace(r.pos, r.remaining(), width);
+          }
+          break;
+        default:
+          // Decoded whole, now; rows are then copied out of page_values_.
+          page_decoded_ = true;
+          page_value_pos_ = 0;
+          if (bytes_) {
+            prepare_output(page_values_, t_, 0);
+            decode_bytes(r, encoding, non_null, ctx_, page_values_);
+          } else {
+            prepare_output(page_values_, t_, non_null);
+            with_fixed_type(t_, [&](auto tag) {
+              using T = decltype(tag);
+              decode_fixed<T>(r, encoding, non_null, ctx_, storage<T>(page_values_).data());
+            });
+          }
+          break;
+      }
+      return 0;
+    }
+  }
+
+  void load_dictionary(const tf::PageHeader& header, std::string_view body, size_t uncompressed) {
+    if (!header.__isset.dictionary_page_header) throw Error::DataLoss(where_ + ": dictionary page without its header");
+    const auto& dh = header.dictionary_page_header;
+    if (dh.num_values < 0) throw Error::DataLoss(where_ + ": negative dictionary size");
+    check_page_size(codec_, body, uncompressed);
+    decompress(codec_, body, room(page_, uncompressed), uncompressed);
+    const auto* p = reinterpret_cast<const uint8_t*>(page_.data());
+    ByteReader r{p, p + uncompressed};
+    const size_t count = static_cast<size_t>(dh.num_values);
+    // Every entry takes at least one byte (a bit, for booleans): bound the count by the page
+    // before allocating for it.
+    if ((ctx_.width > 0 && static_cast<uint64_t>(count) * static_cast<uint64_t>(ctx_.width) > uncompressed) ||
+        (ctx_.width == 0 && count / 8 > uncompressed)) {
+      throw Error::DataLoss(where_ + ": dictionary holds fewer values than its header says");
+    }
+    if (bytes_) {
+      prepare_output(dictionary_, t_, 0);
+      decode_bytes(r, tf::Encoding::PLAIN, count, ctx_, dictionary_);
+    } else {
+      prepare_output(dictionary_, t_, count);
+      with_fixed_type(t_, [&](auto tag) {
+        using T = decltype(tag);
+        decode_fixed<T>(r, tf::Encoding::PLAIN, count, ctx_, storage<T>(dictionary_).data());
+      });
+    }
+    dictionary_.num_rows = count;
+    have_dictionary_ = true;
+  }
+
+  // Rows [page_row_, page_row_ + take) of the current page into out rows [at, at + take).
+  void read_slice(size_t take, size_t at, size_t count, ColumnVector& out) {
+    size_t non_null = take;
+    const uint8_t* defined = nullptr;
+    if (page_nulls_) {
+      defined = page_defined_.data() + page_row_;
+      non_null = 0;
+      for (size_t i = 0; i < take; ++i) non_null += defined[i];
+    }
+    if (non_null == take) {
+      if (bytes_) {
+        next_bytes(take, out);
+      } else {
+        with_fixed_type(t_, [&](auto tag) {
+          using T = decltype(tag);
+          next_fixed<T>(take, storage<T>(out).data() + at);
+        });
+      }
+      return;
+    }
+    if (out.defined.empty()) out.defined.assign(count, 1);  // first null of this read
+    std::copy(defined, defined + take, out.defined.begin() + static_cast<std::ptrdiff_t>(at));
+    if (bytes_) {
+      prepare_output(dense_, t_, 0);
+      next_bytes(non_null, dense_);
+      size_t v = 0;
+      for (size_t i = 0; i < take; ++i) {
+        if (defined[i] != 0) {
+          out.append_string(dense_.str(v));
+          ++v;
         } else {
-          with_fixed_type(t, [&](auto tag) {
-            using T = decltype(tag);
-            auto& dense = storage<T>(values);
-            if (dense.size() < non_null) dense.resize(non_null);
-            decode_fixed<T>(r, encoding, non_null, ctx, dictionary, dense.data());
-            T* dst = storage<T>(out).data() + row0;
-            size_t v = 0;
-            for (size_t i = 0; i < n; ++i) {
-              dst[i] = defined[i] != 0 ? dense[v] : T{};
-              v += defined[i];
-            }
-          });
+          out.offsets.push_back(out.data.size());
         }
       }
-      done += page_values;
+      return;
     }
-    out.num_rows = static_cast<size_t>(rows);
-    if (bytes && out.offsets.size() != static_cast<size_t>(rows) + 1) {
-      throw Error::Internal(where + ": decoded offsets do not match the row count");
-    }
-    s.trim();
+    with_fixed_type(t_, [&](auto tag) {
+      using T = decltype(tag);
+      auto& dense = storage<T>(dense_);
+      if (dense.size() < non_null) dense.resize(non_null);
+      next_fixed<T>(non_null, dense.data());
+      T* dst = storage<T>(out).data() + at;
+      size_t v = 0;
+      for (size_t i = 0; i < take; ++i) {
+        dst[i] = defined[i] != 0 ? dense[v] : T{};
+        v += defined[i];
+      }
+    });
   }
+
+  // The next m non-null values of the current page.
+  template <typename T>
+  void next_fixed(size_t m, T* dst) {
+    if (m == 0) return;
+    if (page_decoded_) {
+      std::copy_n(storage<T>(page_values_).data() + page_value_pos_, m, dst);
+      page_value_pos_ += m;
+      return;
+    }
+    if (encoding_ == tf::Encoding::PLAIN_DICTIONARY || encoding_ == tf::Encoding::RLE_DICTIONARY) {
+      const T* dict = storage<T>(dictionary_).data();
+      for_each_index_block(*indexes_, m, dictionary_.num_rows, ctx_, [&](const uint32_t* idx, size_t k, size_t first) {
+        T* o = dst + first;
+        for (size_t j = 0; j < k; ++j) o[j] = dict[idx[j]];
+      });
+      return;
+    }
+    if (t_ == PhysicalType::kBoolean) {  // PLAIN booleans: bit-packed, checked at page load
+      for (size_t i = 0; i < m; ++i, ++bool_index_) {
+        dst[i] = static_cast<T>((values_.pos[bool_index_ >> 3] >> (bool_index_ & 7)) & 1);
+      }
+      return;
+    }
+    decode_fixed<T>(values_, encoding_, m, ctx_, dst);
+  }
+
+  void next_bytes(size_t m, ColumnVector& dst) {
+    if (m == 0) return;
+    if (page_decoded_) {
+      append_range(page_values_, page_value_pos_, m, dst);
+      page_value_pos_ += m;
+      return;
+    }
+    if (encoding_ == tf::Encoding::PLAIN_DICTIONARY || encoding_ == tf::Encoding::RLE_DICTIONARY) {
+      const uint64_t* doff = dictionary_.offsets.data();
+      const char* src = dictionary_.data.data();
+      for_each_index_block(*indexes_, m, dictionary_.num_rows, ctx_, [&](const uint32_t* idx, size_t k, size_t) {
+        // Size the block's output once, then copy each value: no per-value growth.
+        uint64_t total = 0;
+        for (size_t j = 0; j < k; ++j) total += doff[idx[j] + 1] - doff[idx[j]];
+        uint64_t at = dst.data.size();
+        dst.data.resize(at + total);
+        char* o = dst.data.data() + at;
+        const size_t obase = dst.offsets.size();
+        dst.offsets.resize(obase + k);
+        uint64_t* offsets = dst.offsets.data() + obase;
+        for (size_t j = 0; j < k; ++j) {
+          const uint64_t from = doff[idx[j]], len = doff[idx[j] + 1] - from;
+          std::memcpy(o, src + from, len);
+          o += len;
+          at += len;
+          offsets[j] = at;
+        }
+      });
+      return;
+    }
+    decode_bytes(values_, encoding_, m, ctx_, dst);
+  }
+
+  std::string where_;
+  ChunkContext ctx_;
+  PhysicalType t_ = PhysicalType::kInt64;
+  bool bytes_ = false, optional_ = false;
+  Compression codec_ = Compression::kUncompressed;
+  int64_t rows_ = 0, done_ = 0;  // rows in the chunk; rows handed out
+  std::string chunk_;
+  size_t chunk_size_ = 0, pos_ = 0;
+  ColumnVector dictionary_;
+  bool have_dictionary_ = false;
+  // The current data page.
+  std::string page_;
+  tf::Encoding::type encoding_ = tf::Encoding::PLAIN;
+  size_t page_left_ = 0, page_row_ = 0;  // rows of the page not yet / already handed out
+  ByteReader values_{nullptr, nullptr};  // PLAIN: the value bytes not yet decoded
+  size_t bool_index_ = 0;                // PLAIN booleans: values taken
+  std::optional<RleDecoder> indexes_;    // dictionary pages: the index stream
+  bool page_nulls_ = false;
+  std::vector<uint32_t> levels_;
+  std::vector<uint8_t> page_defined_;    // when page_nulls_: one 0/1 per row of the page
+  bool page_decoded_ = false;            // other encodings: the page's values, decoded at load
+  ColumnVector page_values_;
+  size_t page_value_pos_ = 0;
+  ColumnVector dense_;                   // the non-null values of a slice with nulls
 };
+
+}  // namespace
+
+void OpenFile::read_column(int row_group, int column, ColumnVector& out) const {
+  thread_local ChunkCursor cursor;  // its buffers are reused from one call to the next
+  cursor.open(*this, row_group, column);
+  const size_t rows = static_cast<size_t>(cursor.rows_left());
+  prepare_output(out, meta.schema.columns[static_cast<size_t>(column)].physical, rows);
+  cursor.read(rows, out);
+  out.num_rows = rows;
+  cursor.trim();
+}
 
 Reader::Reader(std::unique_ptr<InputSource> source, std::string name) : impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
