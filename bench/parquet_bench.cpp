@@ -115,7 +115,7 @@ int write_main(const char* out, int64_t rows, int64_t row_group_rows) {
   return 0;
 }
 
-int scan_main(const char* file, const std::string& column_list) {
+int scan_main(const char* file, const std::string& column_list, size_t batch_rows) {
   auto t0 = Clock::now();
   Reader reader = Reader::open(file);
   const auto& meta = reader.metadata();
@@ -139,9 +139,9 @@ int scan_main(const char* file, const std::string& column_list) {
   double sums[4] = {0, 0, 0, 0};
   uint64_t isum = 0;
   int64_t rows = 0;
-  std::vector<ColumnVector> cols;  // reused across row groups, as a scan loop would
-  for (int rg = 0; rg < reader.num_row_groups(); ++rg) {
-    reader.read_row_group(rg, columns, cols);
+  std::vector<ColumnVector> cols;  // reused from batch to batch, as a scan loop would
+  BatchReader batches(reader, columns, batch_rows);
+  while (batches.next(cols)) {
     rows += static_cast<int64_t>(cols[0].num_rows);
     for (const auto& col : cols) {
       const size_t n = col.f64.size();
@@ -170,7 +170,11 @@ int main(int argc, char** argv) {
     if (mode == "write" && argc >= 4) {
       return write_main(argv[2], std::atoll(argv[3]), argc > 4 ? std::atoll(argv[4]) : 1 << 20);
     }
-    if (mode == "scan" && argc >= 3) return scan_main(argv[2], argc > 3 ? argv[3] : "");
+    if (mode == "scan" && argc >= 3) {
+      const char* batch = std::getenv("TRIB_BENCH_BATCH_ROWS");
+      return scan_main(argv[2], argc > 3 ? argv[3] : "",
+                       batch != nullptr ? static_cast<size_t>(std::atoll(batch)) : BatchReader::kDefaultBatchRows);
+    }
     std::fprintf(stderr, "usage: parquet_bench write OUT ROWS [ROW_GROUP_ROWS] | scan FILE [COLUMNS]\n");
     return 2;
   } catch (const std::exception& e) {

@@ -24,7 +24,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (!col.offsets.empty() && col.offsets.back() > col.data.size()) __builtin_trap();
       }
     }
-    if (columns > 0) (void)reader.row_groups_in_range(0, 0, 1000);
+    if (columns > 0) {
+      (void)reader.row_groups_in_range(0, 0, 1000);
+      // The same file again in small batches, into reused vectors: a batch boundary lands
+      // inside pages and runs, and cursor state carries from one batch to the next.
+      pq::BatchReader batches(reader, all, 5);
+      std::vector<pq::ColumnVector> batch;
+      while (batches.next(batch)) {
+        for (const auto& col : batch) {
+          if (col.num_rows > 5) __builtin_trap();
+          if (!col.offsets.empty() && col.offsets.back() > col.data.size()) __builtin_trap();
+        }
+      }
+    }
   } catch (const trib::Error&) {
     // Expected for corrupt input.
   }

@@ -34,6 +34,8 @@ void add_parquet_commands(CLI::App& app, Globals& g, Action& action) {
     cmd->add_option("--columns", *columns, "Comma-separated columns (default all)");
     cmd->add_option("--limit", options->limit, "At most N rows");
     cmd->add_option("--format", options->format, "csv (default) or json");
+    cmd->add_option("--batch-rows", options->batch_rows, "Rows decoded at a time (bounds memory; default 65536)")
+        ->check(CLI::PositiveNumber);
     cmd->callback([&action, file, options, columns] {
       action = [file, options, columns] {
         std::stringstream list(*columns);

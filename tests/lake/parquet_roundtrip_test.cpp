@@ -247,6 +247,39 @@ int64_t check_all(const Reader& reader, const Schema& schema, int64_t rows) {
   return checked;
 }
 
+// Reads every column with a BatchReader of `batch_rows` rows into one reused vector and checks
+// every value, the batch sizes and that no batch spans row groups.
+void check_batches(const Reader& reader, const Schema& schema, int64_t rows, size_t batch_rows) {
+  SCOPED_TRACE("batches of " + std::to_string(batch_rows));
+  std::vector<int> all;
+  for (size_t c = 0; c < schema.columns.size(); ++c) all.push_back(static_cast<int>(c));
+  BatchReader batches(reader, all, batch_rows);
+  std::vector<ColumnVector> cols;
+  int64_t base = 0, group_left = 0;
+  int group = -1;
+  while (batches.next(cols)) {
+    ASSERT_EQ(cols.size(), all.size());
+    const size_t n = cols[0].num_rows;
+    if (group_left == 0) {
+      ++group;
+      group_left = reader.metadata().row_groups[static_cast<size_t>(group)].num_rows;
+    }
+    ASSERT_EQ(batches.row_group(), group);
+    ASSERT_EQ(n, static_cast<size_t>(std::min<int64_t>(group_left, static_cast<int64_t>(batch_rows))));
+    for (size_t c = 0; c < cols.size(); ++c) {
+      ASSERT_EQ(cols[c].num_rows, n);
+      ASSERT_TRUE(cols[c].defined.empty() || cols[c].defined.size() == n) << schema.columns[c].name;
+      for (size_t i = 0; i < n; ++i) {
+        ASSERT_TRUE(same_value(schema.columns[c], cols[c], i, base + static_cast<int64_t>(i)));
+      }
+    }
+    base += static_cast<int64_t>(n);
+    group_left -= static_cast<int64_t>(n);
+  }
+  EXPECT_EQ(base, rows);
+  EXPECT_FALSE(batches.next(cols)) << "next() after the end";
+}
+
 TEST(ParquetRoundTrip, AllTypesCompressionsDictionaryNullsRowGroupsPages) {
   const Schema schema = full_schema();
   const int64_t rows = 2500;
@@ -294,6 +327,11 @@ TEST(ParquetRoundTrip, AllTypesCompressionsDictionaryNullsRowGroupsPages) {
                     .total_uncompressed_size,
                 2100);
       EXPECT_EQ(check_all(reader, schema, rows), rows * static_cast<int64_t>(schema.columns.size()));
+      // Batches cut pages (and runs of nulls) at odd places.
+      for (size_t batch_rows : {size_t{1}, size_t{7}, size_t{333}}) {
+        if (batch_rows == 1 && compression != Compression::kZstd) continue;  // slow; once is enough
+        check_batches(reader, schema, rows, batch_rows);
+      }
       if (HasFailure()) return;
     }
   }
@@ -461,6 +499,48 @@ TEST(ParquetRoundTrip, ProjectionInAnyOrder) {
   EXPECT_THROW(reader.read_column(-1, 0), Error);
 }
 
+void expect_invalid(const std::function<void()>& fn, const std::string& what) {
+  try {
+    fn();
+    ADD_FAILURE() << what << ": no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.category(), ErrorCategory::kInvalidInput) << what << ": " << e.what();
+  }
+}
+
+TEST(ParquetRoundTrip, BatchReaderChosenRowGroupsAndErrors) {
+  const Schema schema = full_schema();
+  WriterOptions options;
+  options.row_group_rows = 200;
+  const std::string bytes = write_table(schema, options, 450, {450});
+  Reader reader(memory_source(bytes));
+  ASSERT_EQ(reader.num_row_groups(), 3);
+  const int a = schema.find("str_o"), b = schema.find("f64_r");
+  // Groups 2 then 0, projected in the order given; groups 2 and 0 start at rows 400 and 0.
+  BatchReader batches(reader, {a, b}, std::vector<int>{2, 0}, 64);
+  std::vector<ColumnVector> cols;
+  std::vector<std::pair<int, size_t>> seen;
+  int64_t next_row[3] = {0, 200, 400};
+  while (batches.next(cols)) {
+    const int g = batches.row_group();
+    seen.emplace_back(g, cols[0].num_rows);
+    for (size_t i = 0; i < cols[0].num_rows; ++i) {
+      ASSERT_TRUE(same_value(schema.columns[static_cast<size_t>(a)], cols[0], i, next_row[g] + static_cast<int64_t>(i)));
+      ASSERT_TRUE(same_value(schema.columns[static_cast<size_t>(b)], cols[1], i, next_row[g] + static_cast<int64_t>(i)));
+    }
+    next_row[g] += static_cast<int64_t>(cols[0].num_rows);
+  }
+  EXPECT_EQ(seen, (std::vector<std::pair<int, size_t>>{{2, 50}, {0, 64}, {0, 64}, {0, 64}, {0, 8}}));
+  // Nothing to read: no row groups.
+  BatchReader none(reader, {a}, std::vector<int>{}, 10);
+  EXPECT_FALSE(none.next(cols));
+
+  expect_invalid([&] { BatchReader(reader, {}); }, "no columns");
+  expect_invalid([&] { BatchReader(reader, {static_cast<int>(schema.columns.size())}); }, "unknown column");
+  expect_invalid([&] { BatchReader(reader, {0}, std::vector<int>{3}); }, "unknown row group");
+  expect_invalid([&] { BatchReader(reader, {0}, 0); }, "zero batch rows");
+}
+
 TEST(ParquetRoundTrip, RowGroupsInRangeByTimestamp) {
   Schema schema;
   schema.columns = {ColumnSchema::Timestamp("ts", TimeUnit::kMillis), ColumnSchema::Int32("v")};
@@ -489,14 +569,6 @@ TEST(ParquetRoundTrip, RowGroupsInRangeByTimestamp) {
   EXPECT_EQ(reader.row_groups_in_range(1, 950, 2000), (std::vector<int>{9}));
 }
 
-void expect_invalid(const std::function<void()>& fn, const std::string& what) {
-  try {
-    fn();
-    ADD_FAILURE() << what << ": no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.category(), ErrorCategory::kInvalidInput) << what << ": " << e.what();
-  }
-}
 
 TEST(ParquetRoundTrip, WriterErrors) {
   Schema schema;

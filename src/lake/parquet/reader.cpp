@@ -1037,4 +1037,71 @@ std::vector<int> Reader::row_groups_in_range(int column, int64_t min_value, int6
   return out;
 }
 
+// ---- BatchReader ---------------------------------------------------------------------------
+
+struct BatchReader::Impl {
+  const OpenFile* file = nullptr;
+  std::vector<int> columns;
+  std::vector<int> groups;
+  size_t batch_rows = 0;
+  size_t next_group = 0;
+  int current_group = -1;
+  std::vector<ChunkCursor> cursors;
+  int64_t group_left = 0;
+};
+
+BatchReader::BatchReader(const Reader& reader, std::vector<int> columns, size_t batch_rows)
+    : BatchReader(reader, std::move(columns), [&] {
+        std::vector<int> all(static_cast<size_t>(reader.num_row_groups()));
+        for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
+        return all;
+      }(), batch_rows) {}
+
+BatchReader::BatchReader(const Reader& reader, std::vector<int> columns, std::vector<int> row_groups, size_t batch_rows)
+    : impl_(std::make_unique<Impl>()) {
+  const OpenFile& file = *reader.impl_;
+  if (columns.empty()) throw Error::InvalidInput(fmt::format("{}: choose at least one column to read", file.name));
+  if (batch_rows == 0) throw Error::InvalidInput("batch_rows must be at least 1");
+  const int ncols = static_cast<int>(file.meta.schema.columns.size());
+  for (int c : columns) {
+    if (c < 0 || c >= ncols) throw Error::InvalidInput(fmt::format("{}: column {} does not exist ({} columns)", file.name, c, ncols));
+  }
+  const int ngroups = static_cast<int>(file.raw.row_groups.size());
+  for (int g : row_groups) {
+    if (g < 0 || g >= ngroups) {
+      throw Error::InvalidInput(fmt::format("{}: row group {} does not exist ({} row groups)", file.name, g, ngroups));
+    }
+  }
+  impl_->file = &file;
+  impl_->cursors.resize(columns.size());
+  impl_->columns = std::move(columns);
+  impl_->groups = std::move(row_groups);
+  impl_->batch_rows = batch_rows;
+}
+
+BatchReader::~BatchReader() = default;
+BatchReader::BatchReader(BatchReader&&) noexcept = default;
+BatchReader& BatchReader::operator=(BatchReader&&) noexcept = default;
+
+bool BatchReader::next(std::vector<ColumnVector>& out) {
+  Impl& m = *impl_;
+  while (m.group_left == 0) {
+    if (m.next_group >= m.groups.size()) return false;
+    m.current_group = m.groups[m.next_group++];
+    for (size_t i = 0; i < m.columns.size(); ++i) m.cursors[i].open(*m.file, m.current_group, m.columns[i]);
+    m.group_left = m.cursors[0].rows_left();
+  }
+  const size_t n = static_cast<size_t>(std::min<int64_t>(m.group_left, static_cast<int64_t>(m.batch_rows)));
+  out.resize(m.columns.size());
+  for (size_t i = 0; i < m.columns.size(); ++i) {
+    prepare_output(out[i], m.file->meta.schema.columns[static_cast<size_t>(m.columns[i])].physical, n);
+    m.cursors[i].read(n, out[i]);
+    out[i].num_rows = n;
+  }
+  m.group_left -= static_cast<int64_t>(n);
+  return true;
+}
+
+int BatchReader::row_group() const { return impl_->current_group; }
+
 }  // namespace trib::parquet

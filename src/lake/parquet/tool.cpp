@@ -222,10 +222,16 @@ void cat(const Reader& reader, const CatOptions& options, std::ostream& out) {
     buf.push_back('\n');
   }
   int64_t printed = 0;
-  for (int rg = 0; rg < reader.num_row_groups(); ++rg) {
-    if (options.limit >= 0 && printed >= options.limit) break;
-    auto data = reader.read_row_group(rg, columns);
-    const size_t rows = data.empty() ? 0 : data[0].num_rows;
+  if (columns.empty()) {
+    out.write(buf.data(), static_cast<std::streamsize>(buf.size()));
+    return;
+  }
+  // Batch by batch: memory stays bounded however large the file's row groups are, and --limit
+  // decodes no more than the batch that holds its last row.
+  BatchReader batches(reader, columns, options.batch_rows);
+  std::vector<ColumnVector> data;
+  while ((options.limit < 0 || printed < options.limit) && batches.next(data)) {
+    const size_t rows = data[0].num_rows;
     for (size_t row = 0; row < rows; ++row) {
       if (options.limit >= 0 && printed >= options.limit) break;
       if (options.format == "csv") {

@@ -244,6 +244,38 @@ class Reader {
   std::vector<int> row_groups_in_range(int column, int64_t min_value, int64_t max_value) const;
 
  private:
+  friend class BatchReader;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Streams chosen columns of a file in batches of at most `batch_rows` rows, decoding page by page:
+// memory stays bounded by the projected columns' compressed chunks of one row group, one page
+// per column and one batch, however large the row groups are. A batch never spans row groups.
+// The Reader must outlive the BatchReader. Not thread-safe (use one per thread).
+//
+//   BatchReader batches(reader, {ts, close});
+//   std::vector<ColumnVector> batch;
+//   while (batches.next(batch)) { ... batch[0].i64, batch[1].f64, batch[0].num_rows ... }
+class BatchReader {
+ public:
+  static constexpr size_t kDefaultBatchRows = 64 * 1024;
+  // Throws Error::InvalidInput for no columns, an unknown column or row group, or batch_rows 0.
+  BatchReader(const Reader& reader, std::vector<int> columns, size_t batch_rows = kDefaultBatchRows);
+  // Only the given row groups, in the given order (e.g. from Reader::row_groups_in_range).
+  BatchReader(const Reader& reader, std::vector<int> columns, std::vector<int> row_groups,
+              size_t batch_rows = kDefaultBatchRows);
+  ~BatchReader();
+  BatchReader(BatchReader&&) noexcept;
+  BatchReader& operator=(BatchReader&&) noexcept;
+
+  // Decodes the next batch into `out` (one ColumnVector per chosen column, buffers reused);
+  // returns false, leaving `out` alone, when every row has been read.
+  bool next(std::vector<ColumnVector>& out);
+  // Row group of the batch last returned by next().
+  int row_group() const;
+
+ private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

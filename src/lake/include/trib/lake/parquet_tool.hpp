@@ -19,6 +19,7 @@ struct CatOptions {
   std::vector<std::string> columns;  // empty = all; unknown names are Error::InvalidInput
   int64_t limit = -1;                // -1 = all rows
   std::string format = "csv";        // "csv" (RFC 4180 with a header) or "json" (JSON Lines)
+  size_t batch_rows = BatchReader::kDefaultBatchRows;  // rows decoded at a time; >= 1
 };
 
 // Prints rows. Values by logical type: DATE as YYYY-MM-DD; TIMESTAMP as ISO-8601 UTC with the
