@@ -554,6 +554,25 @@ bool RleDecoder::next_run() {
   return true;
 }
 
+bool RleDecoder::starts_with_run(const uint8_t* data, size_t size, int bit_width, uint32_t value, size_t count) {
+  if (bit_width < 0 || bit_width > 32) return false;
+  uint64_t header = 0;
+  size_t i = 0;
+  for (int shift = 0; i < size && shift < 64; shift += 7) {
+    const uint8_t b = data[i++];
+    header |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) {
+      if ((header & 1) != 0 || (header >> 1) < count) return false;
+      const size_t value_bytes = static_cast<size_t>((bit_width + 7) / 8);
+      if (size - i < value_bytes) return false;
+      uint32_t v = 0;
+      for (size_t k = 0; k < value_bytes; ++k) v |= static_cast<uint32_t>(data[i + k]) << (8 * k);
+      return v == value;
+    }
+  }
+  return false;
+}
+
 void RleDecoder::decode(uint32_t* out, size_t count) {
   size_t done = 0;
   const uint64_t mask = bit_width_ == 32 ? 0xffffffffULL : ((uint64_t{1} << bit_width_) - 1);

@@ -73,6 +73,9 @@ class RleDecoder {
   RleDecoder(const uint8_t* data, size_t size, int bit_width);
   // Fills out[0, count); throws Error::DataLoss if the data runs out.
   void decode(uint32_t* out, size_t count);
+  // True when the data starts with one repeated run of at least `count` copies of `value` (a
+  // page's definition levels without nulls, typically): callers then need not decode them.
+  static bool starts_with_run(const uint8_t* data, size_t size, int bit_width, uint32_t value, size_t count);
 
  private:
   bool next_run();

@@ -658,24 +658,8 @@ class ChunkCursor {
           lp = reinterpret_cast<const uint8_t*>(def_bytes.data());
           ll = def_bytes.size();
         }
-        if (levels_.size() < n) levels_.resize(n);
-        RleDecoder(lp, ll, 1).decode(levels_.data(), n);
-        // One vectorisable pass checks the levels and counts the values; the common page
-        // without nulls then needs nothing more.
-        const uint32_t* lv = levels_.data();
-        uint32_t highest = 0;
-        size_t ones = 0;
-        for (size_t i = 0; i < n; ++i) {
-          highest = std::max(highest, lv[i]);
-          ones += lv[i];
-        }
-        if (highest > 1) throw Error::DataLoss(where_ + ": definition level above 1");
-        non_null = ones;
-        if (non_null != n) {
-          page_nulls_ = true;
-          if (page_defined_.size() < n) page_defined_.resize(n);
-          for (size_t i = 0; i < n; ++i) page_defined_[i] = static_cast<uint8_t>(lv[i]);
-        }
+        // A page without nulls usually stores its levels as one run of 1s: nothing to decode.
+        if (!RleDecoder::starts_with_run(lp, ll, 1, 1, n)) non_null = decode_levels(lp, ll, n);
       }
 
       encoding_ = encoding;
@@ -719,6 +703,28 @@ class ChunkCursor {
       }
       return 0;
     }
+  }
+
+  // Decodes a page's definition levels; returns how many are 1 and, if some are 0, keeps them
+  // in page_defined_ (page_nulls_).
+  size_t decode_levels(const uint8_t* data, size_t size, size_t n) {
+    if (levels_.size() < n) levels_.resize(n);
+    RleDecoder(data, size, 1).decode(levels_.data(), n);
+    // One vectorisable pass checks the levels and counts the values.
+    const uint32_t* lv = levels_.data();
+    uint32_t highest = 0;
+    size_t ones = 0;
+    for (size_t i = 0; i < n; ++i) {
+      highest = std::max(highest, lv[i]);
+      ones += lv[i];
+    }
+    if (highest > 1) throw Error::DataLoss(where_ + ": definition level above 1");
+    if (ones != n) {
+      page_nulls_ = true;
+      if (page_defined_.size() < n) page_defined_.resize(n);
+      for (size_t i = 0; i < n; ++i) page_defined_[i] = static_cast<uint8_t>(lv[i]);
+    }
+    return ones;
   }
 
   void load_dictionary(const tf::PageHeader& header, std::string_view body, size_t uncompressed) {
