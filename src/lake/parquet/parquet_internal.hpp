@@ -76,6 +76,7 @@ class RleDecoder {
   // True when the data starts with one repeated run of at least `count` copies of `value` (a
   // page's definition levels without nulls, typically): callers then need not decode them.
   static bool starts_with_run(const uint8_t* data, size_t size, int bit_width, uint32_t value, size_t count);
+  int bit_width() const { return bit_width_; }
 
  private:
   bool next_run();
