@@ -514,6 +514,8 @@ void unpack_groups(const uint8_t* in, size_t groups, uint32_t* out) {
 
 using UnpackGroups = void (*)(const uint8_t*, size_t, uint32_t*);
 
+// kUnpackGroups[w] unpacks width w; width 0 has no entry (the "W == 0 ? 1 : W" only keeps the
+// unused branch from instantiating unpack_groups<0>).
 template <size_t... W>
 constexpr std::array<UnpackGroups, sizeof...(W)> unpack_table(std::index_sequence<W...>) {
   return {(W == 0 ? nullptr : &unpack_groups<static_cast<int>(W == 0 ? 1 : W)>)...};

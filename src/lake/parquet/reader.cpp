@@ -521,6 +521,13 @@ class ChunkCursor {
     if (rows_ < 0 || cm.num_values != rows_) {
       throw Error::DataLoss(fmt::format("{}: {} values for {} rows", where_, cm.num_values, rows_));
     }
+    done_ = 0;
+    page_left_ = 0;
+    have_dictionary_ = false;
+    if (rows_ == 0) {  // an empty row group: some writers give its chunks no pages at all
+      chunk_size_ = pos_ = 0;
+      return;
+    }
     int64_t start = cm.data_page_offset;
     if (cm.__isset.dictionary_page_offset && cm.dictionary_page_offset > 0 && cm.dictionary_page_offset < start) {
       start = cm.dictionary_page_offset;
@@ -542,9 +549,6 @@ class ChunkCursor {
     chunk_size_ = static_cast<size_t>(cm.total_compressed_size);
     file.source->read_at(static_cast<uint64_t>(start), chunk_size_, room(chunk_, chunk_size_));
     pos_ = 0;
-    done_ = 0;
-    have_dictionary_ = false;
-    page_left_ = 0;
   }
 
   int64_t rows_left() const { return rows_ - done_; }
@@ -573,9 +577,14 @@ class ChunkCursor {
     constexpr size_t kKeep = size_t{64} << 20;
     if (chunk_.capacity() > kKeep) std::string().swap(chunk_);
     if (page_.capacity() > kKeep) std::string().swap(page_);
-    if (page_values_.data.capacity() > kKeep || page_values_.i64.capacity() * 8 > kKeep ||
-        page_values_.f64.capacity() * 8 > kKeep) {
-      page_values_ = ColumnVector{};
+    if (levels_.capacity() * 4 > kKeep) std::vector<uint32_t>().swap(levels_);
+    if (page_defined_.capacity() > kKeep) std::vector<uint8_t>().swap(page_defined_);
+    for (ColumnVector* v : {&page_values_, &dense_}) {
+      if (v->data.capacity() > kKeep || v->i64.capacity() * 8 > kKeep || v->f64.capacity() * 8 > kKeep ||
+          v->i32.capacity() * 4 > kKeep || v->f32.capacity() * 4 > kKeep || v->b8.capacity() > kKeep ||
+          v->offsets.capacity() * 8 > kKeep) {
+        *v = ColumnVector{};
+      }
     }
   }
 

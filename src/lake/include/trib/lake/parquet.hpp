@@ -252,7 +252,8 @@ class Reader {
 // Streams chosen columns of a file in batches of at most `batch_rows` rows, decoding page by page:
 // memory stays bounded by the projected columns' compressed chunks of one row group, one page
 // per column and one batch, however large the row groups are. A batch never spans row groups.
-// The Reader must outlive the BatchReader. Not thread-safe (use one per thread).
+// The Reader must outlive the BatchReader. Not thread-safe (use one per thread). After next()
+// throws (a corrupt page), the BatchReader is done: make a new one to read other row groups.
 //
 //   BatchReader batches(reader, {ts, close});
 //   std::vector<ColumnVector> batch;
