@@ -29,11 +29,26 @@ void read_everything(const std::string& bytes) {
   for (int rg = 0; rg < reader.num_row_groups(); ++rg) (void)reader.read_row_group(rg, all);
 }
 
+// The same through a BatchReader of 5-row batches: batch boundaries inside pages and runs.
+void read_in_batches(const std::string& bytes) {
+  Reader reader(memory_source(bytes));
+  std::vector<int> all;
+  for (size_t c = 0; c < reader.metadata().schema.columns.size(); ++c) {
+    all.push_back(static_cast<int>(c));
+  }
+  if (all.empty()) return;
+  BatchReader batches(reader, all, 5);
+  std::vector<ColumnVector> batch;
+  while (batches.next(batch)) {
+  }
+}
+
 enum class Outcome { kRead, kError, kOtherException };
 
-Outcome try_read(const std::string& bytes, std::string* message = nullptr) {
+Outcome try_read(const std::string& bytes, std::string* message = nullptr, bool batches = false) {
   try {
-    read_everything(bytes);
+    if (batches) read_in_batches(bytes);
+    else read_everything(bytes);
     return Outcome::kRead;
   } catch (const Error& e) {
     if (message) *message = e.what();
@@ -325,6 +340,7 @@ TEST(ParquetCorrupt, RegressionFiles) {
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     std::string msg;
     EXPECT_EQ(try_read(bytes, &msg), Outcome::kError) << entry.path().filename() << ": " << msg;
+    EXPECT_EQ(try_read(bytes, &msg, true), Outcome::kError) << entry.path().filename() << " in batches: " << msg;
     ++count;
   }
   EXPECT_GT(count, 0);

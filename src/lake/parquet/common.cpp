@@ -550,6 +550,11 @@ bool RleDecoder::next_run() {
     r.need(static_cast<size_t>(value_bytes), "RLE run value");
     uint32_t v = 0;
     for (int b = 0; b < value_bytes; ++b) v |= static_cast<uint32_t>(r.pos[b]) << (8 * b);
+    // Decoders rely on every value being below 2^bit_width (dictionary index checks compare
+    // values as signed 32-bit), so a run value with stray high bits is corrupt.
+    if (bit_width_ < 32 && (v >> bit_width_) != 0) {
+      throw Error::DataLoss(fmt::format("RLE run value {} does not fit its bit width {}", v, bit_width_));
+    }
     repeat_value_ = v;
     data_ = r.pos + value_bytes;
   }
