@@ -1,10 +1,12 @@
 #include "trib/core/fs.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -44,6 +46,40 @@ void fsync_dir(const fs::path& dir) {
   ::close(fd);
 }
 
+namespace {
+
+// The writer's pid in ".<name>.tmp-<pid>-<n>", or -1 when `file` is not a temp file of `name`.
+long temp_file_pid(std::string_view file, std::string_view name) {
+  const std::string prefix = fmt::format(".{}.tmp-", name);
+  if (file.substr(0, prefix.size()) != prefix) return -1;
+  const std::string_view rest = file.substr(prefix.size());
+  long pid = -1;
+  auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), pid);
+  if (ec != std::errc() || end == rest.data() || end == rest.data() + rest.size() || *end != '-' || pid <= 0) {
+    return -1;
+  }
+  return pid;
+}
+
+}  // namespace
+
+size_t remove_stale_temp_files(const fs::path& target) {
+  const fs::path dir = target.parent_path();
+  const std::string name = target.filename().string();
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec);
+  if (ec) return 0;  // no folder yet: nothing to sweep
+  size_t removed = 0;
+  for (const auto& entry : it) {
+    const long pid = temp_file_pid(entry.path().filename().string(), name);
+    if (pid < 0 || pid == static_cast<long>(::getpid())) continue;
+    // ESRCH: no such process. EPERM means it exists (as another user): leave its file alone.
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    if (::unlink(entry.path().c_str()) == 0) ++removed;
+  }
+  return removed;
+}
+
 fs::path write_temp_file(const fs::path& target, std::string_view bytes) {
   static std::atomic<uint64_t> counter{0};
   fs::path dir = target.parent_path();
@@ -52,6 +88,9 @@ fs::path write_temp_file(const fs::path& target, std::string_view bytes) {
   if (ec) {
     throw Error::Retryable(fmt::format("{}: cannot create folder: {}", dir.string(), ec.message()));
   }
+  // A writer killed mid-write (the retried task comes back to this same target) left its temp
+  // file here; nothing else would ever remove it.
+  remove_stale_temp_files(target);
   fs::path tmp = dir / fmt::format(".{}.tmp-{}-{}", target.filename().string(), ::getpid(),
                                    counter.fetch_add(1));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);

@@ -1,5 +1,8 @@
 // Hashing, errors and file helpers.
+#include <unistd.h>
+
 #include <gmock/gmock.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "test_util.hpp"
@@ -74,6 +77,30 @@ TEST(Fs, AtomicWriteAndRead) {
   EXPECT_THAT(
       testing::expect_error([&] { read_file(dir.path() / "missing"); }, ErrorCategory::kNotFound),
       HasSubstr("missing"));
+}
+
+TEST(Fs, StaleTempFilesOfDeadWritersAreRemoved) {
+  testing::TempDir dir;
+  const auto target = dir.path() / "part/data.parquet";
+  std::filesystem::create_directories(target.parent_path());
+  // A pid no process has (above any pid_max), this process's pid and pid 1 (alive).
+  const auto dead = target.parent_path() / ".data.parquet.tmp-2147483000-3";
+  const auto mine = target.parent_path() / fmt::format(".data.parquet.tmp-{}-9", ::getpid());
+  const auto init = target.parent_path() / ".data.parquet.tmp-1-0";
+  const auto other = target.parent_path() / ".other.parquet.tmp-2147483000-1";  // another target
+  const auto odd = target.parent_path() / ".data.parquet.tmp-notapid";
+  for (const auto& p : {dead, mine, init, other, odd}) write_file_atomic(p, "partial");
+  // (Writing those five already swept nothing: none of them is a temp of the others' names.)
+  EXPECT_TRUE(std::filesystem::exists(dead));
+  write_file_atomic(target, "committed");  // the retried write cleans up the dead writer's file
+  EXPECT_FALSE(std::filesystem::exists(dead));
+  EXPECT_TRUE(std::filesystem::exists(mine));
+  EXPECT_TRUE(std::filesystem::exists(init));
+  EXPECT_TRUE(std::filesystem::exists(other));
+  EXPECT_TRUE(std::filesystem::exists(odd));
+  EXPECT_EQ(read_file(target), "committed");
+  EXPECT_EQ(remove_stale_temp_files(target), 0u);
+  EXPECT_EQ(remove_stale_temp_files(dir.path() / "nowhere/x"), 0u);
 }
 
 }  // namespace

@@ -57,22 +57,16 @@ async function crashAndRecover() {
   }
   // Exactly one file per partition and no temp files left anywhere in the lake.
   const curated = walk(path.join(ws, 'lake/curated'));
-  assert.equal(curated.length, planned);
+  assert.equal(curated.length, planned, `files besides data.parquet: ${JSON.stringify(curated.filter((f) => !f.endsWith('/data.parquet')))}`);
   assert.ok(curated.every((f) => f.endsWith('/data.parquet')));
   const leftovers = walk(path.join(ws, 'lake')).filter((f) => path.basename(f).includes('.tmp-'));
   assert.deepEqual(leftovers, []);
+  fs.rmSync(path.dirname(ws), { recursive: true, force: true });
 }
 
-// Known issue: one run in about eight under heavy machine load has seen DuckDB report 89
-// (symbol, year) groups for 88 planned partitions; it has not reproduced on a quiet machine.
-// The first failure is printed in full (odd groups and files) and the scenario runs once more
-// from scratch; a second failure fails the test.
-test('SIGKILL of a worker mid-backfill: every partition exactly once, right row counts', async (t) => {
-  try {
-    await crashAndRecover();
-  } catch (first) {
-    t.diagnostic(`first attempt failed, retrying once: ${first.message}`);
-    console.error('crash_recovery first attempt:', first);
-    await crashAndRecover();
-  }
+// Under load the victim is sometimes killed inside a write, leaving its temp file
+// (".<name>.tmp-<pid>-<n>") in the partition or raw folder; the survivor's retry of the same
+// task must sweep it (core's remove_stale_temp_files), which the leftovers check above asserts.
+test('SIGKILL of a worker mid-backfill: every partition exactly once, right row counts', async () => {
+  await crashAndRecover();
 });
