@@ -670,6 +670,12 @@ class ChunkCursor {
         const uint8_t* lp;
         size_t ll;
         if (v1) {
+          // RLE is what every current writer uses; the deprecated BIT_PACKED level encoding
+          // (no length prefix, most significant bit first) would be misread as RLE.
+          if (header.data_page_header.definition_level_encoding != tf::Encoding::RLE) {
+            throw Error::InvalidInput(fmt::format("{}: definition levels encoded as {} are not supported (only RLE)", where_,
+                                                  encoding_name(header.data_page_header.definition_level_encoding)));
+          }
           const uint32_t len = r.read<uint32_t>("definition levels length");
           r.need(len, "definition levels");
           lp = r.pos;
