@@ -111,6 +111,7 @@ json run_trade_json(Workspace& ws, const StrategyConfig& s) {
   trading::CycleConfig cycle;
   cycle.symbol = query.symbol.str();
   cycle.initial_cash = ws.config.broker.initial_cash;
+  cycle.costs = costs_of(ws.config);
   auto r = trading::run_eod_cycle(*ws.catalog, bars, *strategy, risk, *broker, cycle);
   json out = {{"session_date", r.session_date.to_string()},
               {"symbol", cycle.symbol},

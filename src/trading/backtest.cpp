@@ -20,21 +20,20 @@ double CostModel::fill_price(double reference, int side) const {
   return reference * (1.0 + (side > 0 ? 1.0 : -1.0) * slippage_bps / 10'000.0);
 }
 
-namespace {
-
-// Whole shares of a buy at `price` that `cash` pays for, commission included (at most `wanted`).
-double affordable_shares(double wanted, double price, double cash, const CostModel& costs) {
-  if (!(cash > 0)) return 0;
-  double n = std::floor(cash / (price + costs.commission_per_share));
-  if (n * costs.commission_per_share < costs.min_commission) {
+double CostModel::affordable_shares(double wanted, double price, double cash) const {
+  if (!(cash > 0) || !(price > 0)) return 0;
+  double n = std::floor(cash / (price + commission_per_share));
+  if (n * commission_per_share < min_commission) {
     // The minimum commission applies to every size up to n.
-    n = std::min(n, std::floor((cash - costs.min_commission) / price));
+    n = std::min(n, std::floor((cash - min_commission) / price));
   }
-  n = std::max(0.0, std::min(wanted, n));
+  n = std::max(0.0, std::min(std::floor(wanted), n));
   // Guard against rounding at the boundary.
-  while (n > 0 && n * price + costs.commission(n) > cash) n -= 1;
+  while (n > 0 && n * price + commission(n) > cash) n -= 1;
   return n;
 }
+
+namespace {
 
 // Whole shares toward zero, tolerant of representation error (99.9999999999 -> 100).
 double whole_shares(double x) { return std::trunc(x + (x > 0 ? 1e-9 : -1e-9)); }
@@ -56,7 +55,7 @@ class Simulator {
     double shares = (target - qty_) * side;
     if (shares <= 0) return;
     if (side > 0) {
-      shares = affordable_shares(shares, price, cash_, costs_);
+      shares = costs_.affordable_shares(shares, price, cash_);
     } else if (cash_ + shares * price - costs_.commission(shares) < 0) {
       shares = 0;  // proceeds would not even pay the commission
     }

@@ -94,6 +94,13 @@ CycleResult run_eod_cycle(catalog::Catalog& catalog, const std::vector<Bar>& bar
     if (delta == 0) return finish("none");
     side = delta > 0 ? 1 : -1;
     qty = std::fabs(delta);
+    if (side > 0) {
+      // Equity includes the position, so a full-exposure target can cost more than the cash
+      // there is once slippage and commission are added.
+      const double cash = catalog.account_cash(config.account, config.initial_cash);
+      qty = config.costs.affordable_shares(qty, config.costs.fill_price(last.close, 1), cash);
+      if (qty == 0) return finish("insufficient_cash");
+    }
     catalog::OrderRecord order;
     order.client_order_id = client_id;
     order.strategy = strategy.name();

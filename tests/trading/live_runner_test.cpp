@@ -181,6 +181,28 @@ TEST_F(LiveRunnerTest, AtTargetPlacesNothing) {
   EXPECT_TRUE(catalog_->list_orders().empty());
 }
 
+// Full exposure (cash 10,000, close 100, buys at 100.1): 100 shares would cost 10,010 + 1.
+// The buy is capped at 99 (9,909.90 + the 1.00 minimum commission), leaving 89.10 cash.
+TEST_F(LiveRunnerTest, FullExposureBuyIsCappedByCashIncludingCosts) {
+  config_.costs = paper_costs();
+  auto broker = make_paper_broker(paper_costs());
+  const CycleResult r = run(FixedExposure(1.0), risk_, *broker);
+  EXPECT_EQ(r.action, "placed");
+  EXPECT_EQ(r.target_qty, 100);
+  ASSERT_TRUE(r.order.has_value());
+  EXPECT_EQ(r.order->qty, 99);
+  EXPECT_NEAR(catalog_->account_cash("paper", 10'000), 10'000 - 99 * 100.1 - 1.0, 1e-9);
+  EXPECT_GE(catalog_->account_cash("paper", 10'000), 0.0);
+
+  // Next session, close 89: equity 89.10 + 99 * 89 = 8,900.10 -> target 100, one more share,
+  // which costs 89.089 + 1.00 commission: more than the 89.10 cash.
+  bars_.push_back(daily(Date::from_ymd(2024, 1, 8), 89));
+  const CycleResult next = run(FixedExposure(1.0), risk_, *broker);
+  EXPECT_EQ(next.action, "insufficient_cash");
+  EXPECT_FALSE(next.order.has_value());
+  EXPECT_NEAR(catalog_->account_cash("paper", 10'000), 10'000 - 99 * 100.1 - 1.0, 1e-9);
+}
+
 TEST_F(LiveRunnerTest, RejectsEmptyInput) {
   FixedExposure half(0.5);
   auto broker = make_paper_broker(paper_costs());

@@ -27,6 +27,9 @@ struct CostModel {
   double commission(double qty) const;
   // Execution price of a buy (+1) or sell (-1) at `reference`.
   double fill_price(double reference, int side) const;
+  // Whole shares of a buy at execution price `price` that `cash` pays for, commission
+  // included: at most `wanted`, 0 when nothing is affordable.
+  double affordable_shares(double wanted, double price, double cash) const;
 };
 
 struct BacktestConfig {

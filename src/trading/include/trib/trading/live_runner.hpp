@@ -10,9 +10,10 @@
 // Details: the ledger is checked before the position delta, so a rerun reports "already_ran"
 // (with the recorded order) even when the position is now at target. Other symbols held in the
 // account count toward equity at their average price (only this symbol's close is known here).
-// Sizing uses the last close; the broker's slippage and commission can leave cash slightly
-// negative at exposure 1. An order left "new" (a crash between insert and broker) is not
-// resubmitted by a rerun.
+// Sizing uses the last close; a buy is capped at what the cash pays for with the configured
+// slippage and commission ("insufficient_cash" when that is no share at all). An order left
+// "new" (a crash between insert and broker) is resubmitted by a rerun ("resumed"); the broker
+// deduplicates on the client order id.
 #pragma once
 
 #include <optional>
@@ -32,8 +33,9 @@ struct CycleResult {
   double last_close = 0;
   double target_exposure = 0;
   double current_qty = 0, target_qty = 0;
-  // "none" (already at target), "placed", "denied", "already_ran", "rejected", or "resumed"
-  // (an order recorded as "new" by a cycle that died before the broker answered, sent again).
+  // "none" (already at target), "placed", "denied", "already_ran", "rejected",
+  // "insufficient_cash" (a buy the cash cannot pay for a single share of), or "resumed" (an
+  // order recorded as "new" by a cycle that died before the broker answered, sent again).
   std::string action;
   std::optional<catalog::OrderRecord> order;
   std::vector<catalog::PositionRecord> positions;
@@ -43,6 +45,9 @@ struct CycleConfig {
   std::string account = "paper";
   std::string symbol;
   double initial_cash = 100'000;
+  // What the broker is expected to charge: a buy is capped at what the account's cash pays for
+  // at the close plus slippage, commission included, so cash never goes negative.
+  CostModel costs;
 };
 
 // `bars` are the symbol's curated bars ascending; the last one is the session traded.
