@@ -541,6 +541,56 @@ TEST(ParquetRoundTrip, BatchReaderChosenRowGroupsAndErrors) {
   expect_invalid([&] { BatchReader(reader, {0}, 0); }, "zero batch rows");
 }
 
+// read_column allocates a huge row group 4 Mi rows at a time: values, nulls first seen in the
+// second slice and strings must come out the same as from small batches.
+TEST(ParquetRoundTrip, ReadColumnOfAHugeRowGroupInSlices) {
+  Schema schema;
+  schema.columns = {ColumnSchema::Int32("v", true), ColumnSchema::Int64("i"), ColumnSchema::String("s", true)};
+  const int64_t rows = 5'000'000, late_null = 4'500'000;
+  WriterOptions options;
+  options.row_group_rows = rows;
+  StringSink sink;
+  Writer writer(sink, schema, options);
+  for (int64_t start = 0; start < rows; start += 1'000'000) {
+    std::vector<ColumnVector> cols(3);
+    cols[0].type = PhysicalType::kInt32;
+    cols[1].type = PhysicalType::kInt64;
+    cols[2].type = PhysicalType::kByteArray;
+    cols[2].offsets.push_back(0);
+    for (int64_t r = start; r < start + 1'000'000; ++r) {
+      const bool null = r == late_null;
+      cols[0].i32.push_back(null ? 0 : static_cast<int32_t>(r % 7));
+      cols[0].defined.push_back(null ? 0 : 1);
+      cols[1].i64.push_back(r);
+      cols[2].append_string(null ? std::string_view() : std::string_view(r % 2 == 0 ? "even" : "odd"));
+      cols[2].defined.push_back(null ? 0 : 1);
+    }
+    for (auto& c : cols) c.num_rows = 1'000'000;
+    writer.write_batch(cols);
+  }
+  writer.close();
+  Reader reader(memory_source(sink.buffer()));
+  ASSERT_EQ(reader.num_row_groups(), 1);
+  ColumnVector v = reader.read_column(0, 0), i = reader.read_column(0, 1), str = reader.read_column(0, 2);
+  ASSERT_EQ(v.num_rows, static_cast<size_t>(rows));
+  ASSERT_EQ(v.i32.size(), static_cast<size_t>(rows));
+  ASSERT_EQ(v.defined.size(), static_cast<size_t>(rows));
+  ASSERT_EQ(i.i64.size(), static_cast<size_t>(rows));
+  ASSERT_TRUE(i.defined.empty());
+  ASSERT_EQ(str.offsets.size(), static_cast<size_t>(rows) + 1);
+  for (int64_t r = 0; r < rows; ++r) {
+    const size_t k = static_cast<size_t>(r);
+    const bool null = r == late_null;
+    ASSERT_EQ(v.is_null(k), null) << r;
+    ASSERT_EQ(str.is_null(k), null) << r;
+    ASSERT_EQ(i.i64[k], r);
+    if (!null) {
+      ASSERT_EQ(v.i32[k], r % 7) << r;
+      ASSERT_EQ(str.str(k), r % 2 == 0 ? "even" : "odd") << r;
+    }
+  }
+}
+
 TEST(ParquetRoundTrip, RowGroupsInRangeByTimestamp) {
   Schema schema;
   schema.columns = {ColumnSchema::Timestamp("ts", TimeUnit::kMillis), ColumnSchema::Int32("v")};

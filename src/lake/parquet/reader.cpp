@@ -553,23 +553,26 @@ class ChunkCursor {
 
   int64_t rows_left() const { return rows_ - done_; }
 
-  // Decodes the next `count` rows into `out`, which prepare_output() made ready for `count` rows.
-  void read(size_t count, ColumnVector& out) {
+  // Decodes the next `count` rows into rows [first, first + count) of `out`: fixed-width vectors
+  // must already hold first + count slots (prepare_output()), byte arrays first rows.
+  void read(size_t count, ColumnVector& out, size_t first = 0) {
     if (static_cast<int64_t>(count) > rows_left()) throw Error::Internal(where_ + ": read past the end of the chunk");
-    size_t at = 0;
-    while (at < count) {
+    const size_t end = first + count;
+    if (!out.defined.empty() && out.defined.size() < end) out.defined.resize(end, 1);
+    size_t at = first;
+    while (at < end) {
       if (page_left_ == 0) {
-        at += next_page(out, at, count);
+        at += next_page(out, at, end);
         continue;
       }
-      const size_t take = std::min(page_left_, count - at);
-      read_slice(take, at, count, out);
+      const size_t take = std::min(page_left_, end - at);
+      read_slice(take, at, end, out);
       at += take;
       page_left_ -= take;
       page_row_ += take;
       done_ += static_cast<int64_t>(take);
     }
-    if (bytes_ && out.offsets.size() != count + 1) throw Error::Internal(where_ + ": decoded offsets do not match the row count");
+    if (bytes_ && out.offsets.size() != end + 1) throw Error::Internal(where_ + ": decoded offsets do not match the row count");
   }
 
   // A cursor kept for reuse must not pin the buffers of one huge chunk for good.
@@ -590,9 +593,10 @@ class ChunkCursor {
 
  private:
   // Parses pages up to the next data page (decoding a dictionary page on the way) and makes it
-  // current. A PLAIN page of a required fixed-width column that fits in this read is nothing
-  // but its values: it is decompressed straight into `out` and its row count returned.
-  size_t next_page(ColumnVector& out, size_t at, size_t count) {
+  // current. A PLAIN page of a required fixed-width column that fits in this read (rows up to
+  // `end`) is nothing but its values: it is decompressed straight into `out` at row `at` and its
+  // row count returned.
+  size_t next_page(ColumnVector& out, size_t at, size_t end) {
     for (;;) {
       if (pos_ >= chunk_size_) {
         throw Error::DataLoss(fmt::format("{}: pages end after {} of {} values", where_, done_, rows_));
@@ -651,7 +655,7 @@ class ChunkCursor {
       const Compression page_codec = values_compressed ? codec_ : Compression::kUncompressed;
 
       if (!optional_ && !bytes_ && encoding == tf::Encoding::PLAIN && t_ != PhysicalType::kBoolean &&
-          t_ != PhysicalType::kInt96 && n <= count - at && values_size == n * static_cast<size_t>(ctx_.width)) {
+          t_ != PhysicalType::kInt96 && n <= end - at && values_size == n * static_cast<size_t>(ctx_.width)) {
         with_fixed_type(t_, [&](auto tag) {
           using T = decltype(tag);
           decompress(page_codec, values_body, reinterpret_cast<char*>(storage<T>(out).data() + at), values_size);
@@ -783,8 +787,9 @@ class ChunkCursor {
     have_dictionary_ = true;
   }
 
-  // Rows [page_row_, page_row_ + take) of the current page into out rows [at, at + take).
-  void read_slice(size_t take, size_t at, size_t count, ColumnVector& out) {
+  // Rows [page_row_, page_row_ + take) of the current page into out rows [at, at + take) of a
+  // read that ends at row `end`.
+  void read_slice(size_t take, size_t at, size_t end, ColumnVector& out) {
     size_t non_null = take;
     const uint8_t* defined = nullptr;
     if (page_nulls_) {
@@ -803,7 +808,7 @@ class ChunkCursor {
       }
       return;
     }
-    if (out.defined.empty()) out.defined.assign(count, 1);  // first null of this read
+    if (out.defined.empty()) out.defined.assign(end, 1);  // the first null: all before were values
     std::copy(defined, defined + take, out.defined.begin() + static_cast<std::ptrdiff_t>(at));
     if (bytes_) {
       prepare_output(dense_, t_, 0);
@@ -923,9 +928,20 @@ class ChunkCursor {
 void OpenFile::read_column(int row_group, int column, ColumnVector& out) const {
   thread_local ChunkCursor cursor;  // its buffers are reused from one call to the next
   cursor.open(*this, row_group, column);
+  const PhysicalType t = meta.schema.columns[static_cast<size_t>(column)].physical;
   const size_t rows = static_cast<size_t>(cursor.rows_left());
-  prepare_output(out, meta.schema.columns[static_cast<size_t>(column)].physical, rows);
-  cursor.read(rows, out);
+  // The row count comes from the footer: allocate for it a slice at a time, as pages prove the
+  // rows exist, so a hostile footer claiming billions of rows cannot make us allocate for them.
+  constexpr size_t kSlice = size_t{1} << 22;
+  prepare_output(out, t, std::min(rows, kSlice));
+  for (size_t done = 0; done < rows;) {
+    const size_t n = std::min(kSlice, rows - done);
+    if (done > 0 && !is_byte_array(t)) {
+      with_fixed_type(t, [&](auto tag) { storage<decltype(tag)>(out).resize(done + n); });
+    }
+    cursor.read(n, out, done);
+    done += n;
+  }
   out.num_rows = rows;
   cursor.trim();
 }
