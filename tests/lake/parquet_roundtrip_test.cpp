@@ -541,12 +541,12 @@ TEST(ParquetRoundTrip, BatchReaderChosenRowGroupsAndErrors) {
   expect_invalid([&] { BatchReader(reader, {0}, 0); }, "zero batch rows");
 }
 
-// read_column allocates a huge row group 4 Mi rows at a time: values, nulls first seen in the
-// second slice and strings must come out the same as from small batches.
+// read_column allocates a huge row group 4 Mi rows at a time: values, strings, a column whose
+// nulls are in both slices and one whose only null is in the second must come out right.
 TEST(ParquetRoundTrip, ReadColumnOfAHugeRowGroupInSlices) {
   Schema schema;
   schema.columns = {ColumnSchema::Int32("v", true), ColumnSchema::Int64("i"), ColumnSchema::String("s", true)};
-  const int64_t rows = 5'000'000, late_null = 4'500'000;
+  const int64_t rows = 5'000'000, early_null = 10, late_null = 4'500'000;
   WriterOptions options;
   options.row_group_rows = rows;
   StringSink sink;
@@ -558,9 +558,9 @@ TEST(ParquetRoundTrip, ReadColumnOfAHugeRowGroupInSlices) {
     cols[2].type = PhysicalType::kByteArray;
     cols[2].offsets.push_back(0);
     for (int64_t r = start; r < start + 1'000'000; ++r) {
-      const bool null = r == late_null;
-      cols[0].i32.push_back(null ? 0 : static_cast<int32_t>(r % 7));
-      cols[0].defined.push_back(null ? 0 : 1);
+      const bool null = r == late_null, v_null = null || r == early_null;
+      cols[0].i32.push_back(v_null ? 0 : static_cast<int32_t>(r % 7));
+      cols[0].defined.push_back(v_null ? 0 : 1);
       cols[1].i64.push_back(r);
       cols[2].append_string(null ? std::string_view() : std::string_view(r % 2 == 0 ? "even" : "odd"));
       cols[2].defined.push_back(null ? 0 : 1);
@@ -580,14 +580,12 @@ TEST(ParquetRoundTrip, ReadColumnOfAHugeRowGroupInSlices) {
   ASSERT_EQ(str.offsets.size(), static_cast<size_t>(rows) + 1);
   for (int64_t r = 0; r < rows; ++r) {
     const size_t k = static_cast<size_t>(r);
-    const bool null = r == late_null;
-    ASSERT_EQ(v.is_null(k), null) << r;
+    const bool null = r == late_null, v_null = null || r == early_null;
+    ASSERT_EQ(v.is_null(k), v_null) << r;
     ASSERT_EQ(str.is_null(k), null) << r;
     ASSERT_EQ(i.i64[k], r);
-    if (!null) {
-      ASSERT_EQ(v.i32[k], r % 7) << r;
-      ASSERT_EQ(str.str(k), r % 2 == 0 ? "even" : "odd") << r;
-    }
+    if (!v_null) ASSERT_EQ(v.i32[k], r % 7) << r;
+    if (!null) ASSERT_EQ(str.str(k), r % 2 == 0 ? "even" : "odd") << r;
   }
 }
 
