@@ -33,7 +33,7 @@ function expectedRow(id) {
 
 const dir = tempDir('pq');
 const combos = [];
-for (const compression of ['none', 'snappy', 'gzip', 'zstd']) {
+for (const compression of ['none', 'snappy', 'gzip', 'zstd', 'brotli', 'lz4']) {
   for (const dictionary of ['0', '1']) combos.push({ compression, dictionary });
 }
 
@@ -72,6 +72,8 @@ for (const { compression, dictionary } of combos) {
     const [meta] = await duck(`SELECT count(DISTINCT row_group_id) AS groups,
       list(DISTINCT compression ORDER BY compression) AS codecs FROM parquet_metadata('${file}')`);
     assert.equal(Number(meta.groups), 3);
+    const codec = { none: 'UNCOMPRESSED', lz4: 'LZ4_RAW' }[compression] ?? compression.toUpperCase();
+    assert.deepEqual(JSON.parse(JSON.stringify(meta.codecs)), [codec]);
 
     // hyparquet, an independent JavaScript implementation.
     const buffer = fs.readFileSync(file);
@@ -154,7 +156,7 @@ const DUCK_TABLE = `
   FROM range(0, 3000) t(i)`;
 
 const duckCombos = [
-  ['uncompressed', ''], ['snappy', ''], ['zstd', ''], ['gzip', ''],
+  ['uncompressed', ''], ['snappy', ''], ['zstd', ''], ['gzip', ''], ['brotli', ''], ['lz4', ''],
   ['snappy', ', PARQUET_VERSION v2'], ['zstd', ', PARQUET_VERSION v2'],
 ];
 

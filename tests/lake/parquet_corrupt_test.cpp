@@ -100,7 +100,7 @@ uint32_t footer_length(const std::string& f) {
 
 TEST(ParquetCorrupt, ValidFileReads) {
   for (auto c : {Compression::kUncompressed, Compression::kSnappy, Compression::kGzip,
-                 Compression::kZstd}) {
+                 Compression::kZstd, Compression::kBrotli, Compression::kLz4Raw}) {
     const std::string f = small_file(c, true);
     std::string msg;
     EXPECT_EQ(try_read(f, &msg), Outcome::kRead) << msg;
@@ -147,6 +147,40 @@ void flip_each_byte(const std::string& f, size_t begin, size_t end, const char* 
   ::testing::Test::RecordProperty(std::string(what) + "_reads", reads);
 }
 
+// The legacy LZ4 codec (5) is ambiguous: Hadoop-framed blocks or a bare block. A file whose
+// chunks say LZ4 but hold bare blocks (what LZ4_RAW writes) must read like the LZ4_RAW file.
+TEST(ParquetCorrupt, LegacyLz4CodecWithBareBlocksReads) {
+  const std::string raw = small_file(Compression::kLz4Raw, true);
+  std::string legacy = raw;
+  // ColumnMetaData.codec is field 4 after field 3 (a list): compact header 0x15, then
+  // zigzag(7) = 0x0e for LZ4_RAW; zigzag(5) = 0x0a is LZ4.
+  const size_t footer_begin = legacy.size() - 8 - footer_length(legacy);
+  int patched = 0;
+  for (size_t i = footer_begin; i + 1 < legacy.size() - 8; ++i) {
+    if (legacy[i] == '\x15' && legacy[i + 1] == '\x0e') {
+      legacy[i + 1] = '\x0a';
+      ++patched;
+    }
+  }
+  ASSERT_EQ(patched, 8);  // 4 columns x 2 row groups
+  Reader a(memory_source(raw)), b(memory_source(legacy));
+  ASSERT_EQ(b.num_row_groups(), 2);
+  for (int rg = 0; rg < 2; ++rg) {
+    for (int c = 0; c < 4; ++c) {
+      EXPECT_EQ(b.metadata().row_groups[static_cast<size_t>(rg)].columns[static_cast<size_t>(c)].compression,
+                Compression::kLz4);
+      const ColumnVector x = a.read_column(rg, c), y = b.read_column(rg, c);
+      EXPECT_EQ(x.num_rows, y.num_rows);
+      EXPECT_EQ(x.i64, y.i64);
+      EXPECT_EQ(x.f64, y.f64);
+      EXPECT_EQ(x.b8, y.b8);
+      EXPECT_EQ(x.offsets, y.offsets);
+      EXPECT_EQ(x.data, y.data);
+      EXPECT_EQ(x.defined, y.defined);
+    }
+  }
+}
+
 TEST(ParquetCorrupt, FooterByteFlips) {
   for (bool dictionary : {false, true}) {
     const std::string f = small_file(Compression::kGzip, dictionary);
@@ -157,7 +191,8 @@ TEST(ParquetCorrupt, FooterByteFlips) {
 }
 
 TEST(ParquetCorrupt, FirstPageHeaderByteFlips) {
-  for (auto c : {Compression::kUncompressed, Compression::kSnappy, Compression::kZstd}) {
+  for (auto c : {Compression::kUncompressed, Compression::kSnappy, Compression::kZstd,
+                 Compression::kBrotli, Compression::kLz4Raw}) {
     for (bool dictionary : {false, true}) {
       const std::string f = small_file(c, dictionary);
       // The first page header starts right after the magic; 64 bytes covers it and the start of
@@ -197,7 +232,7 @@ size_t skip_varint(const std::string& s, size_t pos) {
 
 TEST(ParquetCorrupt, HugeUncompressedPageSize) {
   for (auto c : {Compression::kUncompressed, Compression::kZstd, Compression::kSnappy,
-                 Compression::kGzip}) {
+                 Compression::kGzip, Compression::kBrotli, Compression::kLz4Raw}) {
     const std::string f = small_file(c, false);
     // PageHeader: field 1 (type, i32) then field 2 (uncompressed_page_size, i32), each with a
     // one-byte compact field header 0x15.

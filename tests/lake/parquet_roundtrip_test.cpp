@@ -284,7 +284,8 @@ TEST(ParquetRoundTrip, AllTypesCompressionsDictionaryNullsRowGroupsPages) {
   const Schema schema = full_schema();
   const int64_t rows = 2500;
   for (Compression compression : {Compression::kUncompressed, Compression::kSnappy,
-                                  Compression::kGzip, Compression::kZstd}) {
+                                  Compression::kGzip, Compression::kZstd, Compression::kBrotli,
+                                  Compression::kLz4Raw}) {
     for (bool dictionary : {false, true}) {
       SCOPED_TRACE(std::string(to_string(compression)) + (dictionary ? " dict" : " plain"));
       WriterOptions options;
@@ -646,6 +647,22 @@ TEST(ParquetRoundTrip, WriterErrors) {
     b[1] = ColumnVector::of_strings({"x"});
     w.write_batch(b);
   }, "mismatched row counts");
+  expect_invalid([&] {
+    StringSink sink;
+    WriterOptions o;
+    o.compression = Compression::kLz4;
+    Writer w(sink, schema, o);
+  }, "legacy LZ4 is read only");
+  expect_invalid([&] {
+    StringSink sink;
+    WriterOptions o;
+    o.compression = Compression::kBrotli;
+    o.brotli_quality = 12;
+    Writer w(sink, schema, o);
+  }, "brotli quality");
+  EXPECT_EQ(parse_compression("lz4"), Compression::kLz4Raw);
+  EXPECT_EQ(parse_compression("brotli"), Compression::kBrotli);
+  expect_invalid([] { parse_compression("lzo"); }, "lzo");
   expect_invalid([&] {
     StringSink sink;
     Writer w(sink, schema);

@@ -10,7 +10,10 @@
 #include <cstring>
 #include <utility>
 
+#include <brotli/decode.h>
+#include <brotli/encode.h>
 #include <fmt/format.h>
+#include <lz4.h>
 #include <snappy.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -40,6 +43,9 @@ std::string_view to_string(Compression compression) {
     case Compression::kSnappy: return "SNAPPY";
     case Compression::kGzip: return "GZIP";
     case Compression::kZstd: return "ZSTD";
+    case Compression::kBrotli: return "BROTLI";
+    case Compression::kLz4Raw: return "LZ4_RAW";
+    case Compression::kLz4: return "LZ4";
   }
   return "?";
 }
@@ -49,8 +55,10 @@ Compression parse_compression(std::string_view text) {
   if (text == "snappy") return Compression::kSnappy;
   if (text == "gzip") return Compression::kGzip;
   if (text == "zstd") return Compression::kZstd;
+  if (text == "brotli") return Compression::kBrotli;
+  if (text == "lz4" || text == "lz4_raw") return Compression::kLz4Raw;
   throw Error::InvalidInput(fmt::format(
-      "compression '{}' is not supported; use none, snappy, gzip or zstd", text));
+      "compression '{}' is not supported; use none, snappy, gzip, zstd, brotli or lz4", text));
 }
 
 namespace {
@@ -254,9 +262,13 @@ Compression from_thrift(fmt_::CompressionCodec::type codec) {
     case fmt_::CompressionCodec::SNAPPY: return Compression::kSnappy;
     case fmt_::CompressionCodec::GZIP: return Compression::kGzip;
     case fmt_::CompressionCodec::ZSTD: return Compression::kZstd;
+    case fmt_::CompressionCodec::BROTLI: return Compression::kBrotli;
+    case fmt_::CompressionCodec::LZ4_RAW: return Compression::kLz4Raw;
+    case fmt_::CompressionCodec::LZ4: return Compression::kLz4;
     default:
       throw Error::InvalidInput(fmt::format(
-          "compression codec {} is not supported (UNCOMPRESSED, SNAPPY, GZIP and ZSTD are)",
+          "compression codec {} is not supported (UNCOMPRESSED, SNAPPY, GZIP, ZSTD, BROTLI, LZ4 and "
+          "LZ4_RAW are; LZO is not)",
           static_cast<int>(codec)));
   }
 }
@@ -267,6 +279,9 @@ fmt_::CompressionCodec::type to_thrift(Compression c) {
     case Compression::kSnappy: return fmt_::CompressionCodec::SNAPPY;
     case Compression::kGzip: return fmt_::CompressionCodec::GZIP;
     case Compression::kZstd: return fmt_::CompressionCodec::ZSTD;
+    case Compression::kBrotli: return fmt_::CompressionCodec::BROTLI;
+    case Compression::kLz4Raw: return fmt_::CompressionCodec::LZ4_RAW;
+    case Compression::kLz4: return fmt_::CompressionCodec::LZ4;
   }
   return fmt_::CompressionCodec::UNCOMPRESSED;
 }
@@ -314,7 +329,7 @@ std::string encoding_name(fmt_::Encoding::type e) {
   return fmt::format("ENCODING_{}", static_cast<int>(e));
 }
 
-void compress(Compression codec, int zstd_level, std::string_view in, std::string& out) {
+void compress(Compression codec, int level, std::string_view in, std::string& out) {
   switch (codec) {
     case Compression::kUncompressed:
       out.append(in);
@@ -331,7 +346,7 @@ void compress(Compression codec, int zstd_level, std::string_view in, std::strin
       size_t start = out.size();
       out.resize(start + ZSTD_compressBound(in.size()));
       thread_local ZSTD_CCtx* cctx = ZSTD_createCCtx();
-      size_t n = ZSTD_compressCCtx(cctx, out.data() + start, out.size() - start, in.data(), in.size(), zstd_level);
+      size_t n = ZSTD_compressCCtx(cctx, out.data() + start, out.size() - start, in.data(), in.size(), level);
       if (ZSTD_isError(n)) throw Error::Internal(std::string("zstd: ") + ZSTD_getErrorName(n));
       out.resize(start + n);
       return;
@@ -353,8 +368,68 @@ void compress(Compression codec, int zstd_level, std::string_view in, std::strin
       out.resize(start + zs.total_out);
       return;
     }
+    case Compression::kBrotli: {
+      size_t start = out.size();
+      size_t n = BrotliEncoderMaxCompressedSize(in.size());
+      if (n == 0) n = in.size() + 1024;  // the bound is 0 when it would overflow
+      out.resize(start + n);
+      if (!BrotliEncoderCompress(std::clamp(level, 0, 11), BROTLI_DEFAULT_WINDOW, BROTLI_MODE_GENERIC, in.size(),
+                                 reinterpret_cast<const uint8_t*>(in.data()), &n,
+                                 reinterpret_cast<uint8_t*>(out.data() + start))) {
+        throw Error::Internal("brotli: compression failed");
+      }
+      out.resize(start + n);
+      return;
+    }
+    case Compression::kLz4Raw: {
+      if (in.size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) throw Error::InvalidInput("page too large for LZ4");
+      size_t start = out.size();
+      out.resize(start + static_cast<size_t>(LZ4_compressBound(static_cast<int>(in.size()))));
+      const int n = LZ4_compress_default(in.data(), out.data() + start, static_cast<int>(in.size()),
+                                         static_cast<int>(out.size() - start));
+      if (n <= 0 && !in.empty()) throw Error::Internal("lz4: compression failed");
+      out.resize(start + static_cast<size_t>(std::max(n, 0)));
+      return;
+    }
+    case Compression::kLz4:
+      throw Error::InvalidInput("the legacy LZ4 codec is read only; write LZ4_RAW (\"lz4\")");
   }
 }
+
+namespace {
+
+uint32_t load_be32(const char* p) {
+  const auto* u = reinterpret_cast<const uint8_t*>(p);
+  return (uint32_t{u[0]} << 24) | (uint32_t{u[1]} << 16) | (uint32_t{u[2]} << 8) | uint32_t{u[3]};
+}
+
+// The legacy LZ4 codec as Hadoop wrote it: blocks of [decompressed length BE32][compressed
+// length BE32][LZ4 block]. False (and nothing promised about `out`) when `in` is not framed so.
+bool lz4_hadoop(std::string_view in, char* out, size_t size) {
+  size_t pos = 0, produced = 0;
+  while (pos < in.size()) {
+    if (in.size() - pos < 8) return false;
+    const uint32_t raw = load_be32(in.data() + pos), packed = load_be32(in.data() + pos + 4);
+    pos += 8;
+    if (packed > in.size() - pos || raw > size - produced || packed > static_cast<uint32_t>(INT32_MAX) ||
+        raw > static_cast<uint32_t>(INT32_MAX)) {
+      return false;
+    }
+    const int n = LZ4_decompress_safe(in.data() + pos, out + produced, static_cast<int>(packed), static_cast<int>(raw));
+    if (n < 0 || static_cast<uint32_t>(n) != raw) return false;
+    pos += packed;
+    produced += raw;
+  }
+  return produced == size;
+}
+
+bool lz4_block(std::string_view in, char* out, size_t size) {
+  if (in.size() > static_cast<size_t>(INT32_MAX) || size > static_cast<size_t>(INT32_MAX)) return false;
+  const int n = LZ4_decompress_safe(in.data(), out, static_cast<int>(in.size()), static_cast<int>(size));
+  return n >= 0 && static_cast<size_t>(n) == size;
+}
+
+}  // namespace
 
 void check_page_size(Compression codec, std::string_view in, size_t uncompressed_size) {
   bool plausible = true;
@@ -373,6 +448,13 @@ void check_page_size(Compression codec, std::string_view in, size_t uncompressed
       break;
     }
     case Compression::kGzip: plausible = uncompressed_size / 1032 <= in.size(); break;  // deflate's limit
+    // LZ4 expands at most ~255:1 (a match length costs one byte per 255).
+    case Compression::kLz4Raw: case Compression::kLz4: plausible = uncompressed_size / 256 <= in.size() + 16; break;
+    // Brotli has no useful bound (a few bytes can repeat a byte for megabytes): allow 64 KiB
+    // per input byte or 64 MiB, whichever is more.
+    case Compression::kBrotli:
+      plausible = uncompressed_size <= std::max<size_t>(in.size() * 65536, size_t{64} << 20);
+      break;
   }
   if (!plausible) {
     throw Error::DataLoss(fmt::format("{} page of {} bytes cannot hold the {} bytes its header claims",
@@ -427,6 +509,26 @@ void decompress(Compression codec, std::string_view in, char* out, size_t uncomp
       }
       return;
     }
+    case Compression::kBrotli: {
+      size_t n = uncompressed_size;
+      if (BrotliDecoderDecompress(in.size(), reinterpret_cast<const uint8_t*>(in.data()), &n,
+                                  reinterpret_cast<uint8_t*>(out)) != BROTLI_DECODER_RESULT_SUCCESS ||
+          n != uncompressed_size) {
+        throw Error::DataLoss("brotli page is corrupt or its size does not match the page header");
+      }
+      return;
+    }
+    case Compression::kLz4Raw:
+      if (!lz4_block(in, out, uncompressed_size)) {
+        throw Error::DataLoss("LZ4_RAW page is corrupt or its size does not match the page header");
+      }
+      return;
+    case Compression::kLz4:
+      // Hadoop's framing first, then a bare block, as other readers do for this ambiguous codec.
+      if (!lz4_hadoop(in, out, uncompressed_size) && !lz4_block(in, out, uncompressed_size)) {
+        throw Error::DataLoss("LZ4 page is corrupt or its size does not match the page header");
+      }
+      return;
   }
 }
 

@@ -29,8 +29,9 @@ extern template void serialize(const fmt_::PageHeader&, std::string&);
 extern template size_t deserialize(const uint8_t*, size_t, fmt_::FileMetaData&, const char*);
 extern template size_t deserialize(const uint8_t*, size_t, fmt_::PageHeader&, const char*);
 
-// Compresses `in` with `codec`, appending to `out`.
-void compress(Compression codec, int zstd_level, std::string_view in, std::string& out);
+// Compresses `in` with `codec` at `level` (zstd level or brotli quality; others ignore it),
+// appending to `out`.
+void compress(Compression codec, int level, std::string_view in, std::string& out);
 // Decompresses exactly `uncompressed_size` bytes; a mismatch is Error::DataLoss.
 void decompress(Compression codec, std::string_view in, size_t uncompressed_size, std::string& out);
 // The same into out[0, uncompressed_size), which the caller has sized.

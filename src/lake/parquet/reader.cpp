@@ -1008,10 +1008,10 @@ Reader::Reader(std::unique_ptr<InputSource> source, std::string name) : impl_(st
       ci.physical = m.meta.schema.columns[c].physical;
       if (chunk.__isset.meta_data) {
         const auto& cm = chunk.meta_data;
-        ci.compression = cm.codec == tf::CompressionCodec::UNCOMPRESSED || cm.codec == tf::CompressionCodec::SNAPPY ||
-                                 cm.codec == tf::CompressionCodec::GZIP || cm.codec == tf::CompressionCodec::ZSTD
-                             ? from_thrift(cm.codec)
-                             : Compression::kUncompressed;
+        // An unsupported codec (LZO) is reported when the chunk is read, not here.
+        ci.compression = cm.codec == tf::CompressionCodec::LZO || cm.codec < 0 || cm.codec > tf::CompressionCodec::LZ4_RAW
+                             ? Compression::kUncompressed
+                             : from_thrift(cm.codec);
         for (auto e : cm.encodings) ci.encodings.push_back(encoding_name(e));
         ci.num_values = cm.num_values;
         ci.total_compressed_size = cm.total_compressed_size;

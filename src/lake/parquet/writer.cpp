@@ -152,7 +152,7 @@ class ColumnWriter {
       header.__set_type(tf::PageType::DICTIONARY_PAGE);
       header.__set_uncompressed_page_size(static_cast<int32_t>(page.size()));
       std::string compressed;
-      compress(options_.compression, options_.zstd_level, page, compressed);
+      compress(options_.compression, level(), page, compressed);
       header.__set_compressed_page_size(static_cast<int32_t>(compressed.size()));
       tf::DictionaryPageHeader dict;
       dict.__set_num_values(static_cast<int32_t>(dict_count()));
@@ -435,7 +435,7 @@ class ColumnWriter {
     header.__set_type(tf::PageType::DATA_PAGE);
     header.__set_uncompressed_page_size(static_cast<int32_t>(body.size()));
     std::string compressed;
-    compress(options_.compression, options_.zstd_level, body, compressed);
+    compress(options_.compression, level(), body, compressed);
     header.__set_compressed_page_size(static_cast<int32_t>(compressed.size()));
     tf::DataPageHeader data;
     data.__set_num_values(static_cast<int32_t>(page_rows_));
@@ -455,6 +455,9 @@ class ColumnWriter {
     ++pages_written_;
     reset_page();
   }
+
+  // The codec's level: zstd level or brotli quality.
+  int level() const { return options_.compression == Compression::kBrotli ? options_.brotli_quality : options_.zstd_level; }
 
   const ColumnSchema& schema_;
   const WriterOptions& options_;
@@ -605,6 +608,12 @@ Writer::Writer(OutputSink& sink, Schema schema, WriterOptions options)
     : impl_(std::make_unique<Impl>(sink, std::move(schema), std::move(options))) {
   if (impl_->schema.columns.empty()) throw Error::InvalidInput("a Parquet schema needs at least one column");
   if (impl_->options.row_group_rows < 1) throw Error::InvalidInput("row_group_rows must be at least 1");
+  if (impl_->options.compression == Compression::kLz4) {
+    throw Error::InvalidInput("the legacy LZ4 codec is read only; write LZ4_RAW (\"lz4\")");
+  }
+  if (impl_->options.brotli_quality < 0 || impl_->options.brotli_quality > 11) {
+    throw Error::InvalidInput("brotli quality must be 0..11");
+  }
   if (impl_->options.zstd_level < 1 || impl_->options.zstd_level > 22) {
     throw Error::InvalidInput("zstd level must be 1..22");
   }

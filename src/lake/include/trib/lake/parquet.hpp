@@ -24,11 +24,14 @@ namespace trib::parquet {
 enum class PhysicalType { kBoolean, kInt32, kInt64, kInt96, kFloat, kDouble, kByteArray, kFixedLenByteArray };
 enum class LogicalType { kNone, kString, kDate, kTimestamp, kDecimal, kInt, kJson, kEnum, kUuid, kTime };
 enum class TimeUnit { kMillis, kMicros, kNanos };
-enum class Compression { kUncompressed, kSnappy, kGzip, kZstd };
+// kLz4 is the legacy LZ4 codec (Hadoop framing, or a bare block): read only; writers use
+// kLz4Raw.
+enum class Compression { kUncompressed, kSnappy, kGzip, kZstd, kBrotli, kLz4Raw, kLz4 };
 
 std::string_view to_string(PhysicalType type);
 std::string_view to_string(Compression compression);
-// "none"/"uncompressed", "snappy", "gzip", "zstd"; throws Error::InvalidInput otherwise.
+// "none"/"uncompressed", "snappy", "gzip", "zstd", "brotli", "lz4"/"lz4_raw" (both LZ4_RAW);
+// throws Error::InvalidInput otherwise.
 Compression parse_compression(std::string_view text);
 
 struct ColumnSchema {
@@ -169,6 +172,7 @@ class FileSink final : public OutputSink {
 struct WriterOptions {
   Compression compression = Compression::kZstd;
   int zstd_level = 3;
+  int brotli_quality = 5;  // 0-11
   // Dictionary-encode each column chunk (RLE_DICTIONARY) while its dictionary stays under
   // dictionary_page_limit_bytes; past that the chunk falls back to PLAIN.
   bool dictionary = true;
