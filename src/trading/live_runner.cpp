@@ -11,14 +11,14 @@
 
 namespace trib::trading {
 
-std::string make_client_order_id(const std::string& strategy, const std::string& symbol,
-                                 Date session) {
-  const std::string date = session.to_string();  // YYYY-MM-DD
+std::string make_client_order_id(const OrderKey& key) {
+  const std::string date = key.session.to_string();  // YYYY-MM-DD
   const std::string compact = date.substr(0, 4) + date.substr(5, 2) + date.substr(8, 2);
   // The hash separates fields with a byte no name contains, so ("a-b","c") != ("a","b-c").
-  const uint64_t h = fnv1a64(strategy + '\x1f' + symbol + '\x1f' + date);
+  const uint64_t h = fnv1a64(key.strategy + '\x1f' + key.params + '\x1f' + key.account + '\x1f' +
+                             key.symbol + '\x1f' + date);
   const auto folded = static_cast<uint32_t>(h ^ (h >> 32));
-  return fmt::format("{}-{}-{}-{:08x}", strategy, symbol, compact, folded);
+  return fmt::format("{}-{}-{}-{:08x}", key.strategy, key.symbol, compact, folded);
 }
 
 namespace {
@@ -58,7 +58,7 @@ CycleResult run_eod_cycle(catalog::Catalog& catalog, const std::vector<Bar>& bar
   // 2. Size in whole shares against equity = cash + positions. Only this symbol has a price
   // here; other symbols of the account are marked at their average price.
   const std::string client_id =
-      make_client_order_id(strategy.name(), config.symbol, last.session_date);
+      make_client_order_id({strategy.name(), strategy.params(), config.account, config.symbol, last.session_date});
   auto finish = [&](std::string action) {
     result.action = std::move(action);
     result.order = catalog.get_order(client_id);

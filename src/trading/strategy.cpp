@@ -26,6 +26,7 @@ SmaCrossStrategy::SmaCrossStrategy(int fast, int slow) : fast_(fast), slow_(slow
 }
 
 std::string SmaCrossStrategy::name() const { return "sma_cross"; }
+std::string SmaCrossStrategy::params() const { return fmt::format("fast={},slow={}", fast_, slow_); }
 
 double SmaCrossStrategy::target_exposure(std::span<const Bar> history) const {
   if (history.size() < static_cast<size_t>(slow_)) return 0.0;

@@ -91,7 +91,7 @@ TEST_F(LiveRunnerTest, RunningTwiceForTheSameSessionPlacesOneOrder) {
   EXPECT_EQ(first.current_qty, 0);
   EXPECT_EQ(first.target_qty, 50);
   ASSERT_TRUE(first.order.has_value());
-  const std::string id = make_client_order_id("fixed", "AAPL", kFri);
+  const std::string id = make_client_order_id({"fixed", "", "paper", "AAPL", kFri});
   EXPECT_EQ(first.order->client_order_id, id);
   EXPECT_EQ(first.order->status, "filled");
   EXPECT_EQ(first.order->side, "buy");
@@ -203,6 +203,29 @@ TEST_F(LiveRunnerTest, FullExposureBuyIsCappedByCashIncludingCosts) {
   EXPECT_NEAR(catalog_->account_cash("paper", 10'000), 10'000 - 99 * 100.1 - 1.0, 1e-9);
 }
 
+// Two parameterisations of one strategy, each in its own account, trade the same symbol on the
+// same session: both orders are placed (their client order ids differ).
+TEST_F(LiveRunnerTest, TwoParameterisationsInTwoAccountsBothTrade) {
+  auto broker = make_paper_broker(paper_costs());
+  bars_.clear();
+  // 40 sessions of rising closes: SMA(2) > SMA(5) and SMA(3) > SMA(8), both long.
+  Date d = TradingCalendar::nyse().previous_session(kFri);
+  std::vector<Date> days;
+  for (int i = 0; i < 40; ++i, d = TradingCalendar::nyse().previous_session(d)) days.push_back(d);
+  for (size_t i = days.size(); i-- > 0;) bars_.push_back(daily(days[i], 100.0 + static_cast<double>(days.size() - i)));
+  const SmaCrossStrategy a(2, 5), b(3, 8);
+  config_.account = "alpha";
+  const CycleResult ra = run(a, risk_, *broker);
+  config_.account = "beta";
+  const CycleResult rb = run(b, risk_, *broker);
+  EXPECT_EQ(ra.action, "placed");
+  EXPECT_EQ(rb.action, "placed");
+  ASSERT_TRUE(ra.order && rb.order);
+  EXPECT_NE(ra.order->client_order_id, rb.order->client_order_id);
+  EXPECT_GT(catalog_->get_position("alpha", "AAPL")->qty, 0);
+  EXPECT_GT(catalog_->get_position("beta", "AAPL")->qty, 0);
+}
+
 TEST_F(LiveRunnerTest, RejectsEmptyInput) {
   FixedExposure half(0.5);
   auto broker = make_paper_broker(paper_costs());
@@ -211,20 +234,28 @@ TEST_F(LiveRunnerTest, RejectsEmptyInput) {
 }
 
 TEST(ClientOrderId, DeterministicAndReadable) {
-  const std::string id = make_client_order_id("sma_cross", "AAPL", kFri);
+  const OrderKey key{"sma_cross", "fast=10,slow=30", "paper", "AAPL", kFri};
+  const std::string id = make_client_order_id(key);
   EXPECT_TRUE(std::regex_match(id, std::regex("sma_cross-AAPL-20240105-[0-9a-f]{8}"))) << id;
-  EXPECT_EQ(id, make_client_order_id("sma_cross", "AAPL", kFri));
-  EXPECT_NE(id, make_client_order_id("sma_cross", "AAPL", kFri + 3));
-  EXPECT_NE(id, make_client_order_id("sma_cross", "MSFT", kFri));
+  EXPECT_EQ(id, make_client_order_id(key));
+  auto with = [&](auto change) {
+    OrderKey k = key;
+    change(k);
+    return make_client_order_id(k);
+  };
+  EXPECT_NE(id, with([](OrderKey& k) { k.session = kFri + 3; }));
+  EXPECT_NE(id, with([](OrderKey& k) { k.symbol = "MSFT"; }));
+  EXPECT_NE(id, with([](OrderKey& k) { k.params = "fast=5,slow=30"; }));
+  EXPECT_NE(id, with([](OrderKey& k) { k.account = "paper2"; }));
   // Ambiguous dashes in the readable part are told apart by the hash.
-  EXPECT_NE(make_client_order_id("a-b", "C", kFri), make_client_order_id("a", "b-C", kFri));
+  EXPECT_NE(make_client_order_id({"a-b", "", "p", "C", kFri}), make_client_order_id({"a", "", "p", "b-C", kFri}));
 }
 
 }  // namespace
 TEST_F(LiveRunnerTest, AnOrderLeftNewByACrashIsResentOnceAndFilledOnce) {
   // A previous cycle recorded its order and died before the broker's answer was recorded.
   FixedExposure half(0.5);
-  const std::string id = make_client_order_id("fixed", "AAPL", kFri);
+  const std::string id = make_client_order_id({"fixed", "", "paper", "AAPL", kFri});
   catalog::OrderRecord order;
   order.client_order_id = id;
   order.strategy = "fixed";

@@ -55,9 +55,19 @@ CycleResult run_eod_cycle(catalog::Catalog& catalog, const std::vector<Bar>& bar
                           const Strategy& strategy, const RiskEngine& risk, Broker& broker,
                           const CycleConfig& config);
 
-// client order id = "<strategy>-<symbol>-<YYYYMMDD>-<8 hex of fnv1a>" (stable across runs).
-// The hash covers the three fields with a separator, so dashes inside them cannot collide.
-std::string make_client_order_id(const std::string& strategy, const std::string& symbol,
-                                 Date session);
+// What an order's client id is derived from: one order per (strategy with its parameters,
+// account, symbol, session).
+struct OrderKey {
+  std::string strategy;  // Strategy::name()
+  std::string params;    // Strategy::params()
+  std::string account;
+  std::string symbol;
+  Date session;
+};
+
+// client order id = "<strategy>-<symbol>-<YYYYMMDD>-<8 hex of fnv1a over every field of the
+// key>": readable, stable across runs, and distinct for two parameterisations of a strategy or
+// two accounts trading the same symbol on the same session.
+std::string make_client_order_id(const OrderKey& key);
 
 }  // namespace trib::trading

@@ -18,6 +18,9 @@ class Strategy {
  public:
   virtual ~Strategy() = default;
   virtual std::string name() const = 0;
+  // The parameters, canonically ("fast=10,slow=30"): with name() they identify the strategy,
+  // so two parameterisations never share an order id.
+  virtual std::string params() const { return ""; }
   // Bars needed before the strategy can decide (decisions before that are "flat").
   virtual int warmup_bars() const = 0;
   // Target exposure as a fraction of equity in [-1, 1] after seeing `history` (ascending, the
@@ -26,11 +29,12 @@ class Strategy {
 };
 
 // Long when SMA(fast) of closes is strictly above SMA(slow), flat otherwise. name() is
-// "sma_cross" (the make_strategy name; the parameters are not part of it).
+// "sma_cross" (the make_strategy name); params() "fast=F,slow=S".
 class SmaCrossStrategy final : public Strategy {
  public:
   SmaCrossStrategy(int fast, int slow);  // Error::InvalidInput unless 1 <= fast < slow
   std::string name() const override;
+  std::string params() const override;
   int warmup_bars() const override { return slow_; }
   double target_exposure(std::span<const Bar> history) const override;
 
