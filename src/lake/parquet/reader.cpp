@@ -146,6 +146,12 @@ ColumnStatistics statistics_of(const tf::ColumnMetaData& meta, PhysicalType t) {
 struct Scratch {
   std::vector<uint32_t> bits;
   std::vector<int64_t> deltas, deltas2;
+
+  void trim(size_t keep_bytes) {
+    if (bits.capacity() * 4 > keep_bytes) std::vector<uint32_t>().swap(bits);
+    if (deltas.capacity() * 8 > keep_bytes) std::vector<int64_t>().swap(deltas);
+    if (deltas2.capacity() * 8 > keep_bytes) std::vector<int64_t>().swap(deltas2);
+  }
 };
 
 Scratch& scratch() {
@@ -578,6 +584,7 @@ class ChunkCursor {
   // A cursor kept for reuse must not pin the buffers of one huge chunk for good.
   void trim() {
     constexpr size_t kKeep = size_t{64} << 20;
+    scratch().trim(kKeep);
     if (chunk_.capacity() > kKeep) std::string().swap(chunk_);
     if (page_.capacity() > kKeep) std::string().swap(page_);
     if (levels_.capacity() * 4 > kKeep) std::vector<uint32_t>().swap(levels_);
