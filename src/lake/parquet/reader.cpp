@@ -587,7 +587,6 @@ class ChunkCursor {
     scratch().trim(kKeep);
     if (chunk_.capacity() > kKeep) std::string().swap(chunk_);
     if (page_.capacity() > kKeep) std::string().swap(page_);
-    if (levels_.capacity() * 4 > kKeep) std::vector<uint32_t>().swap(levels_);
     if (page_defined_.capacity() > kKeep) std::vector<uint8_t>().swap(page_defined_);
     for (ColumnVector* v : {&page_values_, &dense_}) {
       if (v->data.capacity() > kKeep || v->i64.capacity() * 8 > kKeep || v->f64.capacity() * 8 > kKeep ||
@@ -697,7 +696,7 @@ class ChunkCursor {
           ll = def_bytes.size();
         }
         // A page without nulls usually stores its levels as one run of 1s: nothing to decode.
-        if (!RleDecoder::starts_with_run(lp, ll, 1, 1, n)) non_null = decode_levels(lp, ll, n);
+        if (!RleDecoder::starts_with_run(lp, ll, 1, 1, n)) non_null = count_levels(lp, ll, n);
       }
 
       encoding_ = encoding;
@@ -724,7 +723,14 @@ class ChunkCursor {
           }
           break;
         default:
-          // Decoded whole, now; rows are then copied out of page_values_.
+          // Decoded whole, now; rows are then copied out of page_values_. These encodings can
+          // claim values without spending bytes on them (a DELTA miniblock of width 0), so a
+          // page claiming more values than bits and over 16 Mi of them is refused rather than
+          // allocated for.
+          if (non_null > (size_t{1} << 24) && non_null / 8 > values_size) {
+            throw Error::InvalidInput(fmt::format("{}: a {} page of {} values in {} bytes is too large to decode",
+                                                  where_, encoding_name(encoding), non_null, values_size));
+          }
           page_decoded_ = true;
           page_value_pos_ = 0;
           if (bytes_) {
@@ -743,26 +749,40 @@ class ChunkCursor {
     }
   }
 
-  // Decodes a page's definition levels; returns how many are 1 and, if some are 0, keeps them
-  // in page_defined_ (page_nulls_).
-  size_t decode_levels(const uint8_t* data, size_t size, size_t n) {
-    if (levels_.size() < n) levels_.resize(n);
-    RleDecoder(data, size, 1).decode(levels_.data(), n);
-    // One vectorisable pass checks the levels and counts the values.
-    const uint32_t* lv = levels_.data();
-    uint32_t highest = 0;
+  // Counts a page's defined values (levels of 1), checking every level, without keeping them:
+  // memory stays constant however many rows a page's runs claim. When some are 0, a decoder
+  // positioned at the page's first level is kept; read_slice decodes them slice by slice.
+  size_t count_levels(const uint8_t* data, size_t size, size_t n) {
+    RleDecoder counter(data, size, 1);
+    uint32_t block[1024];
     size_t ones = 0;
-    for (size_t i = 0; i < n; ++i) {
-      highest = std::max(highest, lv[i]);
-      ones += lv[i];
+    uint32_t highest = 0;
+    for (size_t first = 0; first < n; first += 1024) {
+      const size_t m = std::min<size_t>(1024, n - first);
+      counter.decode(block, m);
+      for (size_t i = 0; i < m; ++i) {  // vectorises
+        highest = std::max(highest, block[i]);
+        ones += block[i];
+      }
     }
     if (highest > 1) throw Error::DataLoss(where_ + ": definition level above 1");
     if (ones != n) {
       page_nulls_ = true;
-      if (page_defined_.size() < n) page_defined_.resize(n);
-      for (size_t i = 0; i < n; ++i) page_defined_[i] = static_cast<uint8_t>(lv[i]);
+      levels_.emplace(data, size, 1);
     }
     return ones;
+  }
+
+  // The next `take` definition levels of the current page into page_defined_ (0/1 bytes).
+  const uint8_t* next_levels(size_t take) {
+    if (page_defined_.size() < take) page_defined_.resize(take);
+    uint32_t block[1024];
+    for (size_t first = 0; first < take; first += 1024) {
+      const size_t m = std::min<size_t>(1024, take - first);
+      levels_->decode(block, m);
+      for (size_t i = 0; i < m; ++i) page_defined_[first + i] = static_cast<uint8_t>(block[i]);
+    }
+    return page_defined_.data();
   }
 
   void load_dictionary(const tf::PageHeader& header, std::string_view body, size_t uncompressed) {
@@ -800,7 +820,7 @@ class ChunkCursor {
     size_t non_null = take;
     const uint8_t* defined = nullptr;
     if (page_nulls_) {
-      defined = page_defined_.data() + page_row_;
+      defined = next_levels(take);
       non_null = 0;
       for (size_t i = 0; i < take; ++i) non_null += defined[i];
     }
@@ -922,8 +942,8 @@ class ChunkCursor {
   size_t bool_index_ = 0;                // PLAIN booleans: values taken
   std::optional<RleDecoder> indexes_;    // dictionary pages: the index stream
   bool page_nulls_ = false;
-  std::vector<uint32_t> levels_;
-  std::vector<uint8_t> page_defined_;    // when page_nulls_: one 0/1 per row of the page
+  std::optional<RleDecoder> levels_;     // when page_nulls_: the page's levels not yet taken
+  std::vector<uint8_t> page_defined_;    // the levels of the slice being read, 0/1
   bool page_decoded_ = false;            // other encodings: the page's values, decoded at load
   ColumnVector page_values_;
   size_t page_value_pos_ = 0;
