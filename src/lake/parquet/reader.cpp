@@ -527,6 +527,13 @@ class ChunkCursor {
     if (rows_ < 0 || cm.num_values != rows_) {
       throw Error::DataLoss(fmt::format("{}: {} values for {} rows", where_, cm.num_values, rows_));
     }
+    ctx_ = ChunkContext{&schema, fixed_width(schema.physical, schema.type_length), schema.name};
+    if (schema.physical == PhysicalType::kFixedLenByteArray && ctx_.width <= 0) {
+      throw Error::DataLoss(where_ + ": FIXED_LEN_BYTE_ARRAY without a type length");
+    }
+    t_ = schema.physical;
+    bytes_ = is_byte_array(t_);
+    optional_ = schema.optional;
     done_ = 0;
     page_left_ = 0;
     have_dictionary_ = false;
@@ -545,13 +552,6 @@ class ChunkCursor {
                                         cm.total_compressed_size, file_size));
     }
     codec_ = from_thrift(cm.codec);
-    ctx_ = ChunkContext{&schema, fixed_width(schema.physical, schema.type_length), schema.name};
-    if (schema.physical == PhysicalType::kFixedLenByteArray && ctx_.width <= 0) {
-      throw Error::DataLoss(where_ + ": FIXED_LEN_BYTE_ARRAY without a type length");
-    }
-    t_ = schema.physical;
-    bytes_ = is_byte_array(t_);
-    optional_ = schema.optional;
     chunk_size_ = static_cast<size_t>(cm.total_compressed_size);
     file.source->read_at(static_cast<uint64_t>(start), chunk_size_, room(chunk_, chunk_size_));
     pos_ = 0;
