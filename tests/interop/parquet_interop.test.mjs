@@ -1,13 +1,17 @@
-// The Parquet interop matrix: files we write are read by DuckDB and hyparquet with the values we
-// meant to write (recomputed here from the fixture's formulas), and files DuckDB writes are read
-// by us (`trib parquet cat`) with the values DuckDB itself reports.
+// The Parquet interop matrix: files we write are read by DuckDB, hyparquet and arrow-rs (the Rust
+// Arrow implementation, as parquet-wasm) with the values we meant to write (recomputed here from
+// the fixture's formulas); files DuckDB writes are read by us (`trib parquet cat`) with the values
+// DuckDB itself reports, and files arrow-rs writes (every codec, v1 and v2 pages, dictionary and
+// the DELTA / BYTE_STREAM_SPLIT encodings) with the values we gave it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import * as arrow from 'apache-arrow';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
+import * as arrowRs from 'parquet-wasm/node';
 import { duck, ROOT, tempDir, TRIB } from './helpers.mjs';
 
 const FIXTURE = process.env.TRIB_PARQUET_FIXTURE ?? path.join(path.dirname(TRIB), '../../tests/parquet_fixture');
@@ -38,7 +42,7 @@ for (const compression of ['none', 'snappy', 'gzip', 'zstd', 'brotli', 'lz4']) {
 }
 
 for (const { compression, dictionary } of combos) {
-  test(`ours -> DuckDB and hyparquet: ${compression}, dictionary ${dictionary === '1' ? 'on' : 'off'}`, async () => {
+  test(`ours -> DuckDB, hyparquet and arrow-rs: ${compression}, dictionary ${dictionary === '1' ? 'on' : 'off'}`, async () => {
     const file = path.join(dir, `ours-${compression}-${dictionary}.parquet`);
     execFileSync(FIXTURE, [file, String(ROWS), compression, dictionary, '10000']);
 
@@ -97,6 +101,105 @@ for (const { compression, dictionary } of combos) {
     const md = parquetMetadata(arrayBuffer);
     assert.equal(md.row_groups.length, 3);
     assert.ok(md.key_value_metadata.some((kv) => kv.key === 'fixture' && kv.value === 'interop'));
+
+    // arrow-rs: every value, timestamps to the nanosecond.
+    const table = arrow.tableFromIPC(arrowRs.readParquet(new Uint8Array(buffer)).intoIPCStream());
+    assert.equal(table.numRows, ROWS);
+    const col = (name) => table.getChild(name);
+    for (let id = 0; id < ROWS; id++) {
+      const e = expectedRow(id);
+      const where = `arrow-rs row ${id}`;
+      assert.equal(col('id').get(id), e.id, where);
+      assert.equal(col('i32').get(id), e.i32, where);
+      assert.equal(col('f64').get(id), e.f64, where);
+      assert.equal(col('f32').get(id), e.f32, where);
+      assert.equal(col('flag').get(id), e.flag, where);
+      assert.equal(col('sym').get(id), e.sym, where);
+      assert.equal(col('text').get(id), e.text, where);
+      assert.equal(new Date(col('day').get(id)).toISOString().slice(0, 10), e.day, where);
+      assert.equal(int64At(col('ts'), id), e.ts_ns, where);
+      assert.equal(int64At(col('ts_ms'), id), e.ts_ms_ms, where);
+    }
+  });
+}
+
+// The raw 64-bit value of row `row` of an Arrow vector (get() turns timestamps into milliseconds).
+function int64At(vector, row) {
+  for (const data of vector.data) {
+    if (row < data.length) return data.values[data.offset + row];
+    row -= data.length;
+  }
+  throw new Error(`row ${row} past the end`);
+}
+
+// arrow-rs writes: one table in every codec, v1 and v2 pages, dictionary on and off, and with the
+// encodings other writers choose, in small pages and row groups; ours must read back exactly it.
+const ARROW_ROWS = 5_000;
+function arrowTable() {
+  const n = ARROW_ROWS;
+  const range = (f) => Array.from({ length: n }, (_, i) => f(i));
+  return arrow.tableFromArrays({
+    id: BigInt64Array.from(range((i) => BigInt(i) * 1_000_003n - 7n)),
+    i32: arrow.vectorFromArray(range((i) => (i % 6 === 1 ? null : i * 17 - 40_000)), new arrow.Int32()),
+    f64: Float64Array.from(range((i) => (i % 2 ? -1 : 1) * i / 7)),
+    f32: Float32Array.from(range((i) => i * 0.5)),
+    flag: arrow.vectorFromArray(range((i) => (i % 10 === 9 ? null : i % 3 === 0)), new arrow.Bool()),
+    str: arrow.vectorFromArray(range((i) => (i % 8 === 2 ? null : `k${i % 37},"${'x'.repeat(i % 5)}"`)), new arrow.Utf8()),
+    uniq: arrow.vectorFromArray(range((i) => `unique-${i}-value`), new arrow.Utf8()),
+    day: arrow.vectorFromArray(range((i) => new Date(Date.UTC(1999, 11, 31 + i))), new arrow.DateDay()),
+  });
+}
+const arrowIpc = arrow.tableToIPC(arrowTable(), 'stream');
+
+const C = arrowRs.Compression, E = arrowRs.Encoding;
+const arrowCombos = [];
+for (const [codec, name] of [[C.UNCOMPRESSED, 'uncompressed'], [C.SNAPPY, 'snappy'], [C.GZIP, 'gzip'],
+  [C.BROTLI, 'brotli'], [C.LZ4, 'lz4 (legacy)'], [C.ZSTD, 'zstd'], [C.LZ4_RAW, 'lz4_raw']]) {
+  arrowCombos.push({ label: `${name}, v1 pages`, codec, v2: false, dictionary: true });
+  arrowCombos.push({ label: `${name}, v2 pages`, codec, v2: true, dictionary: true });
+}
+arrowCombos.push({ label: 'zstd, v2, no dictionary, DELTA_BINARY_PACKED / DELTA_BYTE_ARRAY / BYTE_STREAM_SPLIT',
+  codec: C.ZSTD, v2: true, dictionary: false,
+  encodings: { id: E.DELTA_BINARY_PACKED, i32: E.DELTA_BINARY_PACKED, str: E.DELTA_BYTE_ARRAY,
+    uniq: E.DELTA_LENGTH_BYTE_ARRAY, f64: E.BYTE_STREAM_SPLIT, f32: E.BYTE_STREAM_SPLIT } });
+arrowCombos.push({ label: 'snappy, v1, no dictionary, DELTA_LENGTH_BYTE_ARRAY / DELTA_BINARY_PACKED',
+  codec: C.SNAPPY, v2: false, dictionary: false,
+  encodings: { str: E.DELTA_LENGTH_BYTE_ARRAY, uniq: E.DELTA_BYTE_ARRAY, id: E.DELTA_BINARY_PACKED } });
+
+for (const combo of arrowCombos) {
+  test(`arrow-rs -> ours: ${combo.label}`, () => {
+    let props = new arrowRs.WriterPropertiesBuilder()
+      .setCompression(combo.codec)
+      .setWriterVersion(combo.v2 ? arrowRs.WriterVersion.V2 : arrowRs.WriterVersion.V1)
+      .setDictionaryEnabled(combo.dictionary)
+      .setDataPageSizeLimit(2048)
+      .setMaxRowGroupSize(1500);
+    for (const [column, encoding] of Object.entries(combo.encodings ?? {})) props = props.setColumnEncoding(column, encoding);
+    const file = path.join(dir, `arrow-rs-${arrowCombos.indexOf(combo)}.parquet`);
+    // writeParquet takes ownership of the table it is given: a fresh one per file.
+    fs.writeFileSync(file, arrowRs.writeParquet(arrowRs.Table.fromIPCStream(arrowIpc), props.build()));
+
+    const csv = execFileSync(TRIB, ['parquet', 'cat', file, '--format', 'csv'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    const csv7 = execFileSync(TRIB, ['parquet', 'cat', file, '--format', 'csv', '--batch-rows', '7'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    assert.equal(csv7, csv, 'cat --batch-rows 7 must print what a whole-row-group read prints');
+    const [header, ...body] = parseCsv(csv);
+    const names = header.map((h) => h.v);
+    assert.deepEqual(names, ['id', 'i32', 'f64', 'f32', 'flag', 'str', 'uniq', 'day']);
+    assert.equal(body.length, ARROW_ROWS);
+    const table = arrowTable();
+    for (let r = 0; r < ARROW_ROWS; r++) {
+      const got = Object.fromEntries(names.map((n, c) => [n, body[r][c]]));
+      const where = `${combo.label} row ${r}`;
+      const want = (name) => table.getChild(name).get(r);
+      assert.equal(got.id.v, String(want('id')), where);
+      assert.equal(got.i32.v === '' ? null : Number(got.i32.v), want('i32'), where);
+      assert.equal(Number(got.f64.v), want('f64'), where);
+      assert.equal(Number(got.f32.v), want('f32'), where);
+      assert.equal(got.flag.v === '' ? null : got.flag.v === 'true', want('flag'), where);
+      assert.equal(got.str.v === '' && !got.str.q ? null : got.str.v, want('str'), where);
+      assert.equal(got.uniq.v, want('uniq'), where);
+      assert.equal(got.day.v, new Date(want('day')).toISOString().slice(0, 10), where);
+    }
   });
 }
 
