@@ -472,11 +472,16 @@ TEST(ParquetRoundTrip, KeyValueOrderCreatedByAndDeterminism) {
   EXPECT_EQ(std::string_view(a).substr(a.size() - 4), "PAR1");
 }
 
-TEST(ParquetRoundTrip, ProjectionInAnyOrder) {
-  const Schema schema = full_schema();
+// full_schema() with 450 rows in row groups of 200, 200 and 50.
+std::string three_group_table() {
   WriterOptions options;
   options.row_group_rows = 200;
-  const std::string bytes = write_table(schema, options, 450, {450});
+  return write_table(full_schema(), options, 450, {450});
+}
+
+TEST(ParquetRoundTrip, ProjectionInAnyOrder) {
+  const Schema schema = full_schema();
+  const std::string bytes = three_group_table();
   Reader reader(memory_source(bytes));
   const int a = schema.find("str_o"), b = schema.find("i32_r"), c = schema.find("ts_ns_o");
   ASSERT_GE(std::min({a, b, c}), 0);
@@ -511,9 +516,7 @@ void expect_invalid(const std::function<void()>& fn, const std::string& what) {
 
 TEST(ParquetRoundTrip, BatchReaderChosenRowGroupsAndErrors) {
   const Schema schema = full_schema();
-  WriterOptions options;
-  options.row_group_rows = 200;
-  const std::string bytes = write_table(schema, options, 450, {450});
+  const std::string bytes = three_group_table();
   Reader reader(memory_source(bytes));
   ASSERT_EQ(reader.num_row_groups(), 3);
   const int a = schema.find("str_o"), b = schema.find("f64_r");
