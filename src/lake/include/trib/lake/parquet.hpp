@@ -221,9 +221,11 @@ class InputSource {
 std::unique_ptr<InputSource> open_file_source(const std::filesystem::path& path);
 std::unique_ptr<InputSource> memory_source(std::string bytes);
 
-// Reads a Parquet file. Metadata is parsed once at open; column chunks are read on demand, one
-// row group at a time, so memory stays bounded by the largest projected row group.
-// Thread-compatible: concurrent const reads on one Reader are safe.
+// Reads a Parquet file. Metadata is parsed once at open; column chunks are read on demand.
+// read_column / read_row_group decode whole row groups (memory grows with the row group);
+// BatchReader below streams them in batches of bounded size.
+// Thread-compatible: concurrent const reads on one Reader are safe, and so are BatchReaders on
+// one Reader used from different threads.
 class Reader {
  public:
   explicit Reader(std::unique_ptr<InputSource> source, std::string name = "<memory>");
