@@ -48,9 +48,9 @@ void fsync_dir(const fs::path& dir) {
 
 namespace {
 
-// The writer's pid in ".<name>.tmp-<pid>-<n>", or -1 when `file` is not a temp file of `name`.
-long temp_file_pid(std::string_view file, std::string_view name) {
-  const std::string prefix = fmt::format(".{}.tmp-", name);
+// The writer's pid in "<prefix><pid>-<n>" (prefix ".<name>.tmp-"), or -1 when `file` is not
+// such a temp file.
+long temp_file_pid(std::string_view file, std::string_view prefix) {
   if (file.substr(0, prefix.size()) != prefix) return -1;
   const std::string_view rest = file.substr(prefix.size());
   long pid = -1;
@@ -65,13 +65,13 @@ long temp_file_pid(std::string_view file, std::string_view name) {
 
 size_t remove_stale_temp_files(const fs::path& target) {
   const fs::path dir = target.parent_path();
-  const std::string name = target.filename().string();
+  const std::string prefix = fmt::format(".{}.tmp-", target.filename().string());
   std::error_code ec;
   fs::directory_iterator it(dir, ec);
   if (ec) return 0;  // no folder yet: nothing to sweep
   size_t removed = 0;
   for (const auto& entry : it) {
-    const long pid = temp_file_pid(entry.path().filename().string(), name);
+    const long pid = temp_file_pid(entry.path().filename().string(), prefix);
     if (pid < 0 || pid == static_cast<long>(::getpid())) continue;
     // ESRCH: no such process. EPERM means it exists (as another user): leave its file alone.
     if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;

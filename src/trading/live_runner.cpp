@@ -67,7 +67,8 @@ CycleResult run_eod_cycle(catalog::Catalog& catalog, const std::vector<Bar>& bar
   };
   const auto position = catalog.get_position(config.account, config.symbol);
   result.current_qty = position ? position->qty : 0.0;
-  double equity = catalog.account_cash(config.account, config.initial_cash);
+  const double cash = catalog.account_cash(config.account, config.initial_cash);
+  double equity = cash;
   for (const auto& p : catalog.list_positions(config.account)) {
     equity += p.qty * (p.symbol == config.symbol ? last.close : p.avg_price);
   }
@@ -97,7 +98,6 @@ CycleResult run_eod_cycle(catalog::Catalog& catalog, const std::vector<Bar>& bar
     if (side > 0) {
       // Equity includes the position, so a full-exposure target can cost more than the cash
       // there is once slippage and commission are added.
-      const double cash = catalog.account_cash(config.account, config.initial_cash);
       qty = config.costs.affordable_shares(qty, config.costs.fill_price(last.close, 1), cash);
       if (qty == 0) return finish("insufficient_cash");
     }

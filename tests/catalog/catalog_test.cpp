@@ -2,7 +2,6 @@
 // watermarks and data-quality counts. The ledger and the cross-process commit race have their
 // own files.
 #include <sqlite3.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -15,6 +14,7 @@
 #include "trib/catalog/catalog.hpp"
 #include "trib/catalog/sqlite.hpp"
 #include "trib/core/error.hpp"
+#include "../core/test_util.hpp"
 
 namespace trib::catalog {
 namespace {
@@ -23,25 +23,8 @@ namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-fs::path test_dir(const char* prefix) {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  fs::path dir = fs::temp_directory_path() / (std::string(prefix) + std::to_string(::getpid()) +
-                                              "-" + info->test_suite_name() + "-" + info->name());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-template <typename F>
-ErrorCategory category_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.category();
-  }
-  ADD_FAILURE() << "expected a trib::Error";
-  return ErrorCategory::kInternal;
-}
+using testing::category_of;
+using testing::exit_code_of;
 
 std::string error_of(const std::function<void()>& f) {
   try {
@@ -73,19 +56,12 @@ class RawDb {
   sqlite3* db_ = nullptr;
 };
 
-int wait_exit_code(pid_t pid) {
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 // ---- the SQLite layer ---------------------------------------------------------------------------
 
 class SqliteDbTest : public ::testing::Test {
  protected:
-  void SetUp() override { dir_ = test_dir("trib-sqlite-"); }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
+  testing::TempDir tmp_;
+  const fs::path dir_ = tmp_.path();
 };
 
 TEST_F(SqliteDbTest, ConnectionUsesWalNormalSyncForeignKeysAndBusyTimeout) {
@@ -201,15 +177,8 @@ TEST_F(SqliteDbTest, WriterBlockedPastTheTimeoutGetsRetryable) {
 
 class CatalogTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = test_dir("trib-catalog-");
-    db_ = dir_ / "catalog.db";
-    catalog_ = open_sqlite_catalog(db_);
-  }
-  void TearDown() override {
-    catalog_.reset();
-    fs::remove_all(dir_);
-  }
+  void SetUp() override { catalog_ = open_sqlite_catalog(db_); }
+  void TearDown() override { catalog_.reset(); }  // before tmp_ removes the folder
 
   static PartitionRecord record(const std::string& symbol, const std::string& partition,
                                 const std::string& sha, int64_t rows = 10) {
@@ -225,7 +194,8 @@ class CatalogTest : public ::testing::Test {
     return r;
   }
 
-  fs::path dir_, db_;
+  testing::TempDir tmp_;
+  const fs::path dir_ = tmp_.path(), db_ = dir_ / "catalog.db";
   std::unique_ptr<Catalog> catalog_;
 };
 
@@ -266,7 +236,7 @@ TEST_F(CatalogTest, ProcessesRacingToCreateTheCatalogAllSucceed) {
     }
     children.push_back(pid);
   }
-  for (pid_t pid : children) EXPECT_EQ(wait_exit_code(pid), 0);
+  for (pid_t pid : children) EXPECT_EQ(exit_code_of(pid), 0);
   RawDb raw(fresh);
   EXPECT_EQ(raw.number("SELECT count(*) FROM schema_migrations"), 1);
   EXPECT_EQ(raw.text("PRAGMA journal_mode"), "wal");

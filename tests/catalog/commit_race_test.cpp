@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
@@ -21,6 +20,7 @@
 
 #include "trib/catalog/catalog.hpp"
 #include "trib/core/error.hpp"
+#include "trib/core/fs.hpp"
 #include "trib/core/hash.hpp"
 
 namespace trib::catalog {
@@ -38,23 +38,6 @@ struct Shared {
   std::atomic<int> conflicts{0};    // publish refused: the version moved since our read
 };
 static_assert(std::atomic<int>::is_always_lock_free);
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_file_atomic(const fs::path& path, const std::string& bytes) {
-  const fs::path tmp = path.string() + ".tmp." + std::to_string(::getpid()) + "." +
-                       std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id()));
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << bytes;
-  }
-  fs::rename(tmp, path);
-}
 
 // One committer: appends `count` tokens to the partition's "file" (a line per token), each
 // through the ETL protocol: read the row and the file, merge, commit; a version that moved

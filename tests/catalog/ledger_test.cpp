@@ -13,36 +13,19 @@
 
 #include "trib/catalog/catalog.hpp"
 #include "trib/core/error.hpp"
+#include "../core/test_util.hpp"
 
 namespace trib::catalog {
 namespace {
 
 namespace fs = std::filesystem;
 
-template <typename F>
-ErrorCategory category_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.category();
-  }
-  ADD_FAILURE() << "expected a trib::Error";
-  return ErrorCategory::kInternal;
-}
+using testing::category_of;
 
 class LedgerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("trib-ledger-" + std::to_string(::getpid()) + "-" + info->name());
-    fs::remove_all(dir_);
-    catalog_ = open_sqlite_catalog(dir_ / "catalog.db");
-  }
-  void TearDown() override {
-    catalog_.reset();
-    fs::remove_all(dir_);
-  }
+  void SetUp() override { catalog_ = open_sqlite_catalog(dir_ / "catalog.db"); }
+  void TearDown() override { catalog_.reset(); }  // before tmp_ removes the folder
 
   static OrderRecord order(const std::string& id, const std::string& side = "buy") {
     OrderRecord o;
@@ -67,7 +50,8 @@ class LedgerTest : public ::testing::Test {
     return p.value_or(PositionRecord{});
   }
 
-  fs::path dir_;
+  testing::TempDir tmp_;
+  const fs::path dir_ = tmp_.path();
   std::unique_ptr<Catalog> catalog_;
   int fills_ = 0;
 };

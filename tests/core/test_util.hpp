@@ -1,6 +1,7 @@
-// Helpers shared by the core and providers tests.
+// Helpers shared by the unit tests.
 #pragma once
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -59,6 +60,26 @@ std::string expect_error(F&& f, ErrorCategory category) {
   }
   ADD_FAILURE() << "expected an Error of category " << to_string(category);
   return "";
+}
+
+// The category of the trib::Error `f` throws; records a test failure (and answers kInternal)
+// when it throws none.
+template <typename F>
+ErrorCategory category_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.category();
+  }
+  ADD_FAILURE() << "expected a trib::Error";
+  return ErrorCategory::kInternal;
+}
+
+// Waits for child `pid`: its exit code, or 128 + the signal that killed it.
+inline int exit_code_of(pid_t pid) {
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 }  // namespace trib::testing

@@ -5,8 +5,6 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -14,6 +12,7 @@
 #include <sys/resource.h>
 
 #include "trib/core/error.hpp"
+#include "trib/core/fs.hpp"
 #include "trib/lake/parquet.hpp"
 
 namespace trib::parquet {
@@ -371,8 +370,7 @@ TEST(ParquetCorrupt, RegressionFiles) {
   int count = 0;
   for (const auto& entry : fs::directory_iterator(dir)) {
     if (!entry.is_regular_file() || entry.path().extension() != ".parquet") continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string bytes = read_file(entry.path());
     std::string msg;
     EXPECT_EQ(try_read(bytes, &msg), Outcome::kError) << entry.path().filename() << ": " << msg;
     EXPECT_EQ(try_read(bytes, &msg, true), Outcome::kError) << entry.path().filename() << " in batches: " << msg;

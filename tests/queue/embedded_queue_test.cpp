@@ -15,6 +15,7 @@
 
 #include "trib/core/error.hpp"
 #include "trib/queue/task_queue.hpp"
+#include "../core/test_util.hpp"
 
 namespace trib::queue {
 namespace {
@@ -38,25 +39,16 @@ Error error_of(F&& f) {
 
 class QueueTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("trib-queue-" + std::to_string(::getpid()) + "-" + info->name());
-    fs::remove_all(dir_);
-    db_ = dir_ / "catalog.db";
-    queue_ = open(3);
-  }
-  void TearDown() override {
-    queue_.reset();
-    fs::remove_all(dir_);
-  }
+  void SetUp() override { queue_ = open(3); }
+  void TearDown() override { queue_.reset(); }  // before tmp_ removes the folder
   std::unique_ptr<TaskQueue> open(int max_attempts, const std::string& name = "tasks") {
     QueueOptions options;
     options.max_attempts = max_attempts;
     return open_embedded_queue(db_, name, options);
   }
 
-  fs::path dir_, db_;
+  testing::TempDir tmp_;
+  const fs::path dir_ = tmp_.path(), db_ = dir_ / "catalog.db";
   std::unique_ptr<TaskQueue> queue_;
 };
 

@@ -5,7 +5,6 @@
 // inherit its lock bookkeeping), so each test opens queues in a scope and closes them first.
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -23,6 +22,7 @@
 #include "trib/catalog/sqlite.hpp"
 #include "trib/core/error.hpp"
 #include "trib/queue/task_queue.hpp"
+#include "../core/test_util.hpp"
 
 namespace trib::queue {
 namespace {
@@ -52,21 +52,11 @@ pid_t spawn(const std::function<int()>& body) {
   ::_exit(rc);
 }
 
-// How a child ended: its exit code, or 128 + the signal that killed it.
-int wait_for(pid_t pid) {
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
+using testing::exit_code_of;
 
 class QueueConcurrencyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("trib-queue-mt-" + std::to_string(::getpid()) + "-" + info->name());
-    fs::remove_all(dir_);
-    db_ = dir_ / "catalog.db";
     void* mem = ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE,
                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     ASSERT_NE(mem, MAP_FAILED);
@@ -78,7 +68,6 @@ class QueueConcurrencyTest : public ::testing::Test {
   }
   void TearDown() override {
     ::munmap(shared_, sizeof(Shared));
-    fs::remove_all(dir_);
   }
 
   std::unique_ptr<TaskQueue> open() { return open_embedded_queue(db_, "tasks", {5}); }
@@ -117,7 +106,8 @@ class QueueConcurrencyTest : public ::testing::Test {
     EXPECT_EQ(open()->count(), 0);
   }
 
-  fs::path dir_, db_;
+  testing::TempDir tmp_;  // children _exit, so only the parent removes it
+  const fs::path dir_ = tmp_.path(), db_ = dir_ / "catalog.db";
   Shared* shared_ = nullptr;
 };
 
@@ -158,7 +148,7 @@ TEST_F(QueueConcurrencyTest, ProcessesDrainEveryMessageExactlyOnce) {
       return 0;
     }));
   }
-  for (pid_t pid : children) EXPECT_EQ(wait_for(pid), 0);
+  for (pid_t pid : children) EXPECT_EQ(exit_code_of(pid), 0);
   expect_each_completed_once(kMessages);
   for (int i = 0; i < kMessages; ++i) EXPECT_EQ(shared_->max_dequeue[i].load(), 1) << i;
 }
@@ -172,7 +162,7 @@ TEST_F(QueueConcurrencyTest, LeaseOfAKilledConsumerExpiresAndAnotherGetsTheMessa
     ::kill(::getpid(), SIGKILL);  // dies holding the lease, without remove()
     return 3;
   });
-  EXPECT_EQ(wait_for(victim), 128 + SIGKILL);
+  EXPECT_EQ(exit_code_of(victim), 128 + SIGKILL);
   {
     auto q = open();
     EXPECT_EQ(q->count(), 1);
@@ -188,7 +178,7 @@ TEST_F(QueueConcurrencyTest, LeaseOfAKilledConsumerExpiresAndAnotherGetsTheMessa
     q->remove(*m);
     return 10 + m->dequeue_count;
   });
-  EXPECT_EQ(wait_for(heir), 10 + 2);
+  EXPECT_EQ(exit_code_of(heir), 10 + 2);
   EXPECT_EQ(open()->count(), 0);
 }
 
@@ -203,7 +193,7 @@ TEST_F(QueueConcurrencyTest, ConsumerThatExitsWithoutRemovingLosesNothingWhileOt
     shared_->crashed_on = std::stoi(m->body);
     ::_exit(0);
   });
-  EXPECT_EQ(wait_for(quitter), 0);
+  EXPECT_EQ(exit_code_of(quitter), 0);
   std::vector<pid_t> children;
   for (int p = 0; p < 3; ++p) {
     children.push_back(spawn([&] {
@@ -212,7 +202,7 @@ TEST_F(QueueConcurrencyTest, ConsumerThatExitsWithoutRemovingLosesNothingWhileOt
       return 0;
     }));
   }
-  for (pid_t pid : children) EXPECT_EQ(wait_for(pid), 0);
+  for (pid_t pid : children) EXPECT_EQ(exit_code_of(pid), 0);
   const int abandoned = shared_->crashed_on.load();
   ASSERT_GE(abandoned, 0);
   expect_each_completed_once(60);
@@ -230,7 +220,7 @@ TEST_F(QueueConcurrencyTest, WriterKilledInsideATransactionDoesNotWedgeTheQueue)
     ::kill(::getpid(), SIGKILL);
     return 3;
   });
-  EXPECT_EQ(wait_for(victim), 128 + SIGKILL);
+  EXPECT_EQ(exit_code_of(victim), 128 + SIGKILL);
   auto q = open();
   EXPECT_EQ(q->count(), 2);  // the delete never committed
   auto m = q->receive(seconds(30));

@@ -112,8 +112,7 @@ struct ByteReader {
   }
 };
 
-// Largest page or value count we accept before allocating: a header claiming more is hostile.
+// Largest page we accept before allocating: a header claiming more is hostile.
 inline constexpr int64_t kMaxPageBytes = int64_t{1} << 31;
-inline constexpr int64_t kMaxValuesPerPage = int64_t{1} << 31;
 
 }  // namespace trib::parquet::internal

@@ -165,9 +165,6 @@ template <> std::vector<int32_t>& storage<int32_t>(ColumnVector& c) { return c.i
 template <> std::vector<int64_t>& storage<int64_t>(ColumnVector& c) { return c.i64; }
 template <> std::vector<float>& storage<float>(ColumnVector& c) { return c.f32; }
 template <> std::vector<double>& storage<double>(ColumnVector& c) { return c.f64; }
-template <typename T> const std::vector<T>& storage(const ColumnVector& c) {
-  return storage<T>(const_cast<ColumnVector&>(c));
-}
 
 // Grows a byte buffer to at least n without zero-filling it again on every reuse.
 char* room(std::string& buffer, size_t n) {
@@ -185,7 +182,7 @@ inline uint64_t bits_at(const uint8_t* data, size_t size, uint64_t bit, int widt
     for (uint64_t b = 0; byte + b < size && b < 8; ++b) word |= static_cast<uint64_t>(data[byte + b]) << (8 * b);
   }
   word >>= (bit & 7);
-  return width >= 64 ? word : word & ((uint64_t{1} << width) - 1);
+  return word & ((uint64_t{1} << width) - 1);  // width <= 57: one load holds the value
 }
 
 // Decodes DELTA_BINARY_PACKED values into out[0, count) (int64; callers narrow for INT32).
