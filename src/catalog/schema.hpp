@@ -11,9 +11,14 @@
 
 #include <span>
 
-#include "trib/catalog/sqlite.hpp"
+#include "trib/db/sqlite.hpp"
 
 namespace trib::catalog {
+
+using db::Migration;
+using db::SqliteDb;
+using db::SqliteStmt;
+using db::with_context;
 
 inline constexpr char kCatalogComponent[] = "catalog";
 

@@ -7,7 +7,6 @@
 
 #include "schema.hpp"
 #include "trib/catalog/catalog.hpp"
-#include "trib/catalog/sqlite.hpp"
 #include "trib/core/error.hpp"
 #include "trib/core/time.hpp"
 

@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "trib/catalog/sqlite.hpp"
+#include "trib/db/sqlite.hpp"
 #include "trib/core/error.hpp"
 #include "trib/core/time.hpp"
 #include "trib/queue/task_queue.hpp"
@@ -16,7 +16,7 @@
 namespace trib::queue {
 namespace {
 
-using catalog::SqliteDb;
+using db::SqliteDb;
 using std::chrono::seconds;
 
 // Persistent schema: never edit a shipped migration or rename a column; add a migration.
@@ -46,7 +46,7 @@ CREATE TABLE queue_poison (
 );
 )sql";
 
-constexpr catalog::Migration kQueueMigrations[] = {
+constexpr db::Migration kQueueMigrations[] = {
     {1, "queue_messages, queue_poison", kQueueSchema},
 };
 
@@ -261,7 +261,7 @@ class EmbeddedQueue final : public TaskQueue {
       op();
     } catch (const Error& e) {
       if (std::string_view(e.what()).starts_with("queue '")) throw;
-      throw catalog::with_context(
+      throw db::with_context(
           e, message_id.empty() ? fmt::format("queue '{}'", name_)
                                 : fmt::format("queue '{}' message {}", name_, message_id));
     }

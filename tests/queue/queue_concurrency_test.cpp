@@ -19,7 +19,7 @@
 
 #include <gtest/gtest.h>
 
-#include "trib/catalog/sqlite.hpp"
+#include "trib/db/sqlite.hpp"
 #include "trib/core/error.hpp"
 #include "trib/queue/task_queue.hpp"
 #include "../core/test_util.hpp"
@@ -214,7 +214,7 @@ TEST_F(QueueConcurrencyTest, WriterKilledInsideATransactionDoesNotWedgeTheQueue)
   // A process that dies between BEGIN IMMEDIATE and COMMIT: the kernel drops its locks and the
   // next connection rolls its half-written transaction back.
   const pid_t victim = spawn([&] {
-    catalog::SqliteDb db(db_);
+    db::SqliteDb db(db_);
     db.exec("BEGIN IMMEDIATE");
     db.exec("DELETE FROM queue_messages");
     ::kill(::getpid(), SIGKILL);

@@ -1,3 +1,4 @@
+// db: database plumbing shared by the catalog and the queue, so neither depends on the other.
 // A thin RAII layer over the SQLite C API, shared by the SQLite catalog and the embedded queue
 // (which keeps its tables in the same file but opens its own connection).
 //
@@ -27,7 +28,7 @@
 struct sqlite3;
 struct sqlite3_stmt;
 
-namespace trib::catalog {
+namespace trib::db {
 
 inline constexpr int kSqliteBusyTimeoutMs = 30'000;
 
@@ -160,4 +161,4 @@ class SqliteDb {
 // The same error with `context` (the table, queue or key involved) in front of its message.
 Error with_context(const Error& error, std::string_view context);
 
-}  // namespace trib::catalog
+}  // namespace trib::db

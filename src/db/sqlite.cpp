@@ -1,4 +1,4 @@
-#include "trib/catalog/sqlite.hpp"
+#include "trib/db/sqlite.hpp"
 
 #include <sqlite3.h>
 
@@ -7,7 +7,7 @@
 #include "trib/core/error.hpp"
 #include "trib/core/time.hpp"
 
-namespace trib::catalog {
+namespace trib::db {
 namespace {
 
 std::string_view shorten(std::string_view sql) {
@@ -270,4 +270,4 @@ int SqliteDb::migrate(std::string_view component, std::span<const Migration> mig
   return current;
 }
 
-}  // namespace trib::catalog
+}  // namespace trib::db
