@@ -7,8 +7,15 @@
 //    lease expires and is delivered with dequeue count + 1;
 //  - a message that has been delivered max_attempts times and comes back once more is moved to
 //    "<name>-poison" together with its last error instead of being delivered again;
+//  - dead_letter() moves a leased message to the poison queue at once (a permanent error:
+//    retrying cannot help), and redrive() moves poison messages back with a fresh count;
+//  - an enqueue may carry a dedupe key: while a message with that key is in the queue (visible
+//    or leased, not poisoned or removed) a second enqueue with the key adds nothing, so
+//    re-planning the same work does not queue it twice;
 //  - bodies are text (JSON by convention), at most 64 KiB.
-// Embedded implementation: a table in the workspace's SQLite database (the catalog file).
+// Implementations: embedded (tables in the workspace's SQLite file) and PostgreSQL (tables in
+// the catalog database, leases taken with FOR UPDATE SKIP LOCKED). One typed test suite
+// (tests/queue) runs over every implementation.
 #pragma once
 
 #include <chrono>
@@ -31,6 +38,17 @@ struct Message {
   int64_t inserted_at_ns = 0;
 };
 
+// A message as listed (peeked): nothing about it changes by looking.
+struct QueuedMessage {
+  std::string id;
+  std::string body;
+  int dequeue_count = 0;
+  int64_t inserted_at_ns = 0;
+  int64_t visible_at_ns = 0;  // in the future while leased or delayed
+  std::string last_error;
+  std::string dedupe_key;
+};
+
 struct PoisonMessage {
   std::string id;
   std::string body;
@@ -51,6 +69,12 @@ class TaskQueue {
   // kMaxBodyBytes. Returns the message id.
   virtual std::string enqueue(const std::string& body,
                               std::chrono::seconds delay = std::chrono::seconds(0)) = 0;
+  // Adds a message unless one with `dedupe_key` (non-empty) is in the queue already (visible or
+  // leased); returns the new id, or nullopt when it was already queued (nothing added).
+  virtual std::optional<std::string> enqueue_unique(const std::string& body,
+                                                    const std::string& dedupe_key,
+                                                    std::chrono::seconds delay =
+                                                        std::chrono::seconds(0)) = 0;
   // Leases the oldest visible message for `visibility_timeout`, or returns nullopt when none is
   // visible. Messages past max_attempts are moved to the poison queue here, never returned.
   virtual std::optional<Message> receive(std::chrono::seconds visibility_timeout) = 0;
@@ -64,19 +88,35 @@ class TaskQueue {
   // to the poison queue at once. Error::Conflict when the pop receipt is stale.
   virtual void release(const Message& message, const std::string& error,
                        std::chrono::seconds retry_after) = 0;
+  // Moves a leased message to the poison queue now, with `error` (a permanent failure: invalid
+  // input, not found). Error::Conflict when the pop receipt is stale.
+  virtual void dead_letter(const Message& message, const std::string& error) = 0;
 
   // Messages not yet removed (visible or leased), and those visible now.
   virtual int64_t count() = 0;
   virtual int64_t visible_count() = 0;
+  // Up to `limit` messages in delivery order (oldest first), leased ones included.
+  virtual std::vector<QueuedMessage> list(size_t limit = 1000) = 0;
   virtual std::vector<PoisonMessage> list_poison() = 0;
   virtual int64_t poison_count() = 0;
-  // Deletes every message and poison message of this queue (tests, `trib worker --purge`).
+  // Moves poison messages back to the queue (all when `ids` is empty, else those ids), visible
+  // now with dequeue count 0 and their last error kept; returns how many moved.
+  virtual int64_t redrive(const std::vector<std::string>& ids = {}) = 0;
+  // Deletes the poison messages; returns how many.
+  virtual int64_t purge_poison() = 0;
+  // Deletes every message and poison message of this queue (tests, `trib queue purge --all`).
   virtual void clear() = 0;
 };
 
 // Opens (creating tables if missing) the queue `name` inside the SQLite database at `db_path`.
 // One object per thread; any number of processes may share the file.
 std::unique_ptr<TaskQueue> open_embedded_queue(const std::filesystem::path& db_path,
+                                               const std::string& name, QueueOptions options = {});
+
+// Opens (creating tables if missing) the queue `name` in the PostgreSQL database at
+// `connection_url` (libpq URL or key=value string; the password comes from the environment:
+// PGPASSWORD or ~/.pgpass, never from trib.toml). One object per thread.
+std::unique_ptr<TaskQueue> open_postgres_queue(const std::string& connection_url,
                                                const std::string& name, QueueOptions options = {});
 
 }  // namespace trib::queue
