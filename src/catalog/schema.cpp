@@ -140,8 +140,137 @@ CREATE TABLE positions (
 ) WITHOUT ROWID;
 )sql";
 
+// Migration 2: the commit protocol for object storage (version objects), merge precedence and
+// ingest windows on raw objects, task completion, data-quality counts keyed by raw object, the
+// hot cache, and an exact ledger (integer micro-units instead of REAL).
+constexpr const char* kObjectStoreCommitSchema = R"sql(
+ALTER TABLE partitions ADD COLUMN version_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE partition_versions ADD COLUMN version_key TEXT NOT NULL DEFAULT '';
+
+ALTER TABLE raw_objects ADD COLUMN fetched_at_ns INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE raw_objects ADD COLUMN task_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE raw_objects ADD COLUMN window_from TEXT NOT NULL DEFAULT '';
+ALTER TABLE raw_objects ADD COLUMN window_to TEXT NOT NULL DEFAULT '';
+UPDATE raw_objects SET fetched_at_ns = recorded_at_ns;
+CREATE INDEX raw_objects_by_task ON raw_objects (task_id);
+CREATE INDEX raw_objects_by_fetch ON raw_objects (fetched_at_ns, object_key);
+
+CREATE TABLE tasks_done (
+  task_id    TEXT PRIMARY KEY,
+  run_id     TEXT NOT NULL,
+  done_at_ns INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX tasks_done_by_run ON tasks_done (run_id);
+
+-- Counts keyed by what they count (raw object, symbol, rule), replaced on every recount.
+CREATE TABLE dq_counts (
+  raw_object TEXT NOT NULL,
+  dataset    TEXT NOT NULL,
+  symbol     TEXT NOT NULL,
+  rule       TEXT NOT NULL,
+  rows       INTEGER NOT NULL CHECK (rows > 0),
+  run_id     TEXT NOT NULL,
+  PRIMARY KEY (raw_object, dataset, symbol, rule)
+) WITHOUT ROWID;
+CREATE INDEX dq_counts_by_run ON dq_counts (run_id);
+INSERT INTO dq_counts (raw_object, dataset, symbol, rule, rows, run_id)
+  SELECT 'run:' || run_id, dataset, symbol, rule, rows, run_id FROM dq_results WHERE rows > 0;
+DROP TABLE dq_results;
+
+CREATE TABLE hot_bars (
+  symbol        TEXT NOT NULL,
+  timeframe     TEXT NOT NULL,
+  ts_ns         INTEGER NOT NULL,
+  session_date  INTEGER NOT NULL,
+  open          REAL NOT NULL,
+  high          REAL NOT NULL,
+  low           REAL NOT NULL,
+  close         REAL NOT NULL,
+  volume        REAL NOT NULL,
+  vwap          REAL,
+  trades        INTEGER,
+  source        TEXT NOT NULL,
+  raw_id        TEXT NOT NULL,
+  fetched_at_ns INTEGER NOT NULL,
+  PRIMARY KEY (symbol, timeframe, ts_ns)
+) WITHOUT ROWID;
+
+-- The ledger in micro-units (1e-6): exact sums of money and quantities.
+CREATE TABLE ledger_accounts (
+  account             TEXT PRIMARY KEY,
+  initial_cash_micros INTEGER,
+  net_flow_micros     INTEGER NOT NULL DEFAULT 0,
+  created_at_ns       INTEGER NOT NULL
+);
+INSERT INTO ledger_accounts
+  SELECT account, CAST(round(initial_cash * 1000000) AS INTEGER),
+         CAST(round(net_flow * 1000000) AS INTEGER), created_at_ns FROM accounts;
+
+CREATE TABLE ledger_orders (
+  client_order_id    TEXT PRIMARY KEY,
+  strategy           TEXT NOT NULL,
+  symbol             TEXT NOT NULL,
+  side               TEXT NOT NULL CHECK (side IN ('buy', 'sell')),
+  qty_micros         INTEGER NOT NULL CHECK (qty_micros > 0),
+  order_type         TEXT NOT NULL,
+  limit_price_micros INTEGER,
+  session_date       TEXT NOT NULL,
+  status             TEXT NOT NULL
+                     CHECK (status IN ('new', 'accepted', 'filled', 'denied', 'rejected', 'cancelled')),
+  reason             TEXT NOT NULL,
+  broker             TEXT NOT NULL,
+  broker_order_id    TEXT NOT NULL,
+  created_at_ns      INTEGER NOT NULL,
+  updated_at_ns      INTEGER NOT NULL
+);
+CREATE INDEX ledger_orders_by_strategy ON ledger_orders (strategy, created_at_ns);
+INSERT INTO ledger_orders
+  SELECT client_order_id, strategy, symbol, side, CAST(round(qty * 1000000) AS INTEGER), order_type,
+         CAST(round(limit_price * 1000000) AS INTEGER), session_date, status, reason, broker,
+         broker_order_id, created_at_ns, updated_at_ns FROM orders;
+
+CREATE TABLE ledger_fills (
+  fill_id           TEXT PRIMARY KEY,
+  account           TEXT NOT NULL REFERENCES ledger_accounts (account),
+  client_order_id   TEXT NOT NULL,
+  symbol            TEXT NOT NULL,
+  side              TEXT NOT NULL CHECK (side IN ('buy', 'sell')),
+  qty_micros        INTEGER NOT NULL CHECK (qty_micros > 0),
+  price_micros      INTEGER NOT NULL CHECK (price_micros >= 0),
+  commission_micros INTEGER NOT NULL,
+  ts_ns             INTEGER NOT NULL,
+  recorded_at_ns    INTEGER NOT NULL
+);
+CREATE INDEX ledger_fills_by_order ON ledger_fills (client_order_id);
+INSERT INTO ledger_fills
+  SELECT fill_id, account, client_order_id, symbol, side, CAST(round(qty * 1000000) AS INTEGER),
+         CAST(round(price * 1000000) AS INTEGER), CAST(round(commission * 1000000) AS INTEGER),
+         ts_ns, recorded_at_ns FROM fills;
+
+CREATE TABLE ledger_positions (
+  account             TEXT NOT NULL REFERENCES ledger_accounts (account),
+  symbol              TEXT NOT NULL,
+  qty_micros          INTEGER NOT NULL,
+  avg_price_micros    INTEGER NOT NULL,
+  realized_pnl_micros INTEGER NOT NULL,
+  updated_at_ns       INTEGER NOT NULL,
+  PRIMARY KEY (account, symbol)
+) WITHOUT ROWID;
+INSERT INTO ledger_positions
+  SELECT account, symbol, CAST(round(qty * 1000000) AS INTEGER),
+         CAST(round(avg_price * 1000000) AS INTEGER), CAST(round(realized_pnl * 1000000) AS INTEGER),
+         updated_at_ns FROM positions;
+
+DROP TABLE positions;
+DROP TABLE fills;
+DROP TABLE orders;
+DROP TABLE accounts;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "manifest, raw objects, runs, watermarks, dq, ledger", kInitialSchema},
+    {2, "version objects, fetch precedence, tasks, dq by raw object, hot cache, exact ledger",
+     kObjectStoreCommitSchema},
 };
 
 }  // namespace

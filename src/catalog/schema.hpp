@@ -1,9 +1,10 @@
 // The catalog's migrations. Persistent schema: never edit, renumber or remove a shipped
 // migration, never rename a column or change the meaning of a stored string; add a migration.
 //
-// Stored strings (persistent: do not rename): orders.side and fills.side are "buy" | "sell";
-// orders.status "new" | "accepted" | "filled" | "denied" | "rejected" | "cancelled";
-// runs.status "running" | "ok" | "failed".
+// Stored strings (persistent: do not rename; the enums' names in catalog.cpp): side "buy" |
+// "sell"; order status "new" | "accepted" | "filled" | "denied" | "rejected" | "cancelled";
+// runs.status "running" | "ok" | "failed" | "interrupted". Money and quantities are integer
+// micro-units (columns named *_micros).
 //
 // The embedded queue keeps its own tables (prefixed queue_) in the same file and records its
 // migrations in schema_migrations under component "queue".

@@ -1,7 +1,7 @@
 // The embedded catalog: one SQLite file in the workspace, versioned migrations (schema.cpp), and
-// the partition commit protocol under the database's write lock.
+// the partition commit point as one short write transaction (no object I/O inside it).
 #include <algorithm>
-#include <cmath>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -13,43 +13,67 @@
 namespace trib::catalog {
 namespace {
 
-// Below this a quantity is zero: fills of fractional shares leave float dust.
-constexpr double kQtyEpsilon = 1e-9;
-
 std::string describe(const PartitionKey& key) {
   return fmt::format("partition {}/{}/{}/{}", key.dataset, key.timeframe, key.symbol,
                      key.partition);
 }
 
-int side_sign(const std::string& side, std::string_view what) {
-  if (side == "buy") return 1;
-  if (side == "sell") return -1;
-  throw Error::InvalidInput(fmt::format("{}: side must be 'buy' or 'sell', not '{}'", what, side));
-}
-
 constexpr const char* kPartitionColumns =
-    "dataset, timeframe, symbol, partition, object_key, row_count, content_sha256, min_ts_ns, "
-    "max_ts_ns, version, code_version, committed_at_ns";
+    "dataset, timeframe, symbol, partition, object_key, version_key, row_count, content_sha256, "
+    "min_ts_ns, max_ts_ns, version, code_version, committed_at_ns";
+
+constexpr const char* kRawColumns =
+    "object_key, vendor, dataset, symbol, sha256, size, fetched_date, request_json, "
+    "fetched_at_ns, task_id, window_from, window_to";
+
+constexpr const char* kHotColumns =
+    "ts_ns, session_date, open, high, low, close, volume, vwap, trades, source, raw_id, "
+    "fetched_at_ns";
 
 constexpr const char* kOrderColumns =
-    "client_order_id, strategy, symbol, side, qty, order_type, limit_price, session_date, status, "
-    "reason, broker, broker_order_id, created_at_ns";
+    "client_order_id, strategy, symbol, side, qty_micros, order_type, limit_price_micros, "
+    "session_date, status, reason, broker, broker_order_id, created_at_ns";
 
 constexpr const char* kPositionColumns =
-    "account, symbol, qty, avg_price, realized_pnl, updated_at_ns";
+    "account, symbol, qty_micros, avg_price_micros, realized_pnl_micros, updated_at_ns";
+
+Micros micros(const SqliteStmt& s, int column) { return Micros::from_raw(s.int64(column)); }
 
 PartitionRecord read_partition(const SqliteStmt& s) {
   PartitionRecord r;
   r.key = {s.text(0), s.text(1), s.text(2), s.text(3)};
   r.object_key = s.text(4);
-  r.row_count = s.int64(5);
-  r.content_sha256 = s.text(6);
-  r.min_ts_ns = s.int64(7);
-  r.max_ts_ns = s.int64(8);
-  r.version = s.int64(9);
-  r.code_version = s.text(10);
-  r.committed_at_ns = s.int64(11);
+  r.version_key = s.text(5);
+  r.row_count = s.int64(6);
+  r.content_sha256 = s.text(7);
+  r.min_ts_ns = s.int64(8);
+  r.max_ts_ns = s.int64(9);
+  r.version = s.int64(10);
+  r.code_version = s.text(11);
+  r.committed_at_ns = s.int64(12);
   return r;
+}
+
+RawObjectRecord read_raw(const SqliteStmt& s) {
+  return {s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.int64(5),
+          s.text(6), s.text(7), s.int64(8), s.text(9), s.text(10), s.text(11)};
+}
+
+HotBar read_hot(const SqliteStmt& s) {
+  HotBar h;
+  h.ts_ns = s.int64(0);
+  h.session_date = s.integer(1);
+  h.open = s.real(2);
+  h.high = s.real(3);
+  h.low = s.real(4);
+  h.close = s.real(5);
+  h.volume = s.real(6);
+  h.vwap = s.optional_real(7);
+  if (!s.is_null(8)) h.trades = s.int64(8);
+  h.source = s.text(9);
+  h.raw_id = s.text(10);
+  h.fetched_at_ns = s.int64(11);
+  return h;
 }
 
 OrderRecord read_order(const SqliteStmt& s) {
@@ -57,12 +81,12 @@ OrderRecord read_order(const SqliteStmt& s) {
   o.client_order_id = s.text(0);
   o.strategy = s.text(1);
   o.symbol = s.text(2);
-  o.side = s.text(3);
-  o.qty = s.real(4);
+  o.side = parse_side(s.text(3));
+  o.qty = micros(s, 4);
   o.order_type = s.text(5);
-  o.limit_price = s.optional_real(6);
+  if (!s.is_null(6)) o.limit_price = micros(s, 6);
   o.session_date = s.text(7);
-  o.status = s.text(8);
+  o.status = parse_order_status(s.text(8));
   o.reason = s.text(9);
   o.broker = s.text(10);
   o.broker_order_id = s.text(11);
@@ -71,16 +95,42 @@ OrderRecord read_order(const SqliteStmt& s) {
 }
 
 PositionRecord read_position(const SqliteStmt& s) {
-  return PositionRecord{s.text(0), s.text(1), s.real(2), s.real(3), s.real(4), s.int64(5)};
+  return PositionRecord{s.text(0), s.text(1), micros(s, 2), micros(s, 3), micros(s, 4),
+                        s.int64(5)};
+}
+
+void check_commit(const PartitionCommit& c) {
+  const PartitionRecord& r = c.record;
+  if (r.key.dataset.empty() || r.key.partition.empty() || r.object_key.empty() ||
+      r.version_key.empty() || r.content_sha256.empty()) {
+    throw Error::InvalidInput(describe(r.key) +
+                              ": commit needs a dataset, a partition, a live key, a version key "
+                              "and a content hash");
+  }
+  if (c.expected_version < 0) {
+    throw Error::InvalidInput(describe(r.key) + ": expected version must not be negative");
+  }
+}
+
+void check_date(const std::string& date, std::string_view what) {
+  const auto parsed = Date::try_parse(date);
+  if (!parsed || parsed->to_string() != date) {
+    throw Error::InvalidInput(fmt::format("{}: '{}' is not a YYYY-MM-DD date", what, date));
+  }
 }
 
 class SqliteCatalog final : public Catalog {
  public:
-  explicit SqliteCatalog(const std::filesystem::path& path) : db_(path) { migrate(); }
+  SqliteCatalog(const std::filesystem::path& path, CatalogOptions options)
+      : options_(options), db_(path) {
+    migrate();
+  }
 
   void migrate() override { db_.migrate(kCatalogComponent, catalog_migrations()); }
 
   int schema_version() override { return db_.schema_version(kCatalogComponent); }
+
+  std::string describe() const override { return "sqlite:" + db_.path().string(); }
 
   // ---- instruments ----
 
@@ -134,61 +184,42 @@ class SqliteCatalog final : public Catalog {
     return out;
   }
 
-  CommitOutcome commit_partition(
-      const PartitionRecord& record,
-      const std::function<void(const std::optional<PartitionRecord>& previous)>& publish) override {
-    const std::string what = describe(record.key);
-    if (record.key.dataset.empty() || record.key.partition.empty() || record.object_key.empty() ||
-        record.content_sha256.empty()) {
-      throw Error::InvalidInput(
-          what + ": commit needs a dataset, a partition, an object key and a content hash");
+  CommitResult commit_partition(const PartitionCommit& commit) override {
+    return commit_partitions({commit}).front();
+  }
+
+  std::vector<CommitResult> commit_partitions(const std::vector<PartitionCommit>& commits) override {
+    for (const auto& c : commits) check_commit(c);
+    for (const auto& c : commits) {
+      for (const auto& w : c.watermarks) check_date(w.date, "watermark " + w.symbol);
     }
-    CommitOutcome outcome = CommitOutcome::kUnchanged;
-    bool publishing = false;
-    try {
+    std::vector<CommitResult> results;
+    const std::string what = commits.size() == 1 ? catalog::describe(commits.front().record.key)
+                                                 : fmt::format("{} partitions", commits.size());
+    guarded(what, [&] {
       db_.transaction([&] {
-        const std::optional<PartitionRecord> previous = get_partition(record.key);
-        if (previous && previous->content_sha256 == record.content_sha256 &&
-            previous->row_count == record.row_count) {
-          return;  // nothing written: the empty transaction commits as a no-op
+        results.clear();
+        // Hot-cache rows per (symbol, timeframe), applied once at the end of the transaction.
+        std::map<std::pair<std::string, std::string>, std::vector<const std::vector<HotBar>*>> hot;
+        for (const auto& c : commits) {
+          CommitResult result = commit_one(c);
+          if (result.outcome != CommitOutcome::kUnchanged && !c.hot_rows.empty()) {
+            hot[{c.record.key.symbol, c.record.key.timeframe}].push_back(&c.hot_rows);
+          }
+          for (const auto& w : c.watermarks) write_watermark(w);
+          results.push_back(result);
         }
-        // Under the write lock: no other committer of any partition runs until we finish, so
-        // the file publish puts in place and the row we write agree.
-        publishing = true;
-        publish(previous);
-        publishing = false;
-        const int64_t now = now_ts_ns();
-        if (previous) {
-          db_.execute(
-              "INSERT OR REPLACE INTO partition_versions (dataset, timeframe, symbol, partition, "
-              "version, object_key, row_count, content_sha256, min_ts_ns, max_ts_ns, "
-              "code_version, committed_at_ns, replaced_at_ns) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-              previous->key.dataset, previous->key.timeframe, previous->key.symbol,
-              previous->key.partition, previous->version, previous->object_key,
-              previous->row_count, previous->content_sha256, previous->min_ts_ns,
-              previous->max_ts_ns, previous->code_version, previous->committed_at_ns, now);
+        for (const auto& [key, batches] : hot) {
+          std::vector<HotBar> cached = hot_bars(key.first, key.second, INT64_MIN, INT64_MAX);
+          std::vector<HotBar> merged = cached;
+          for (const auto* rows : batches) {
+            merged = merge_hot_rows(std::move(merged), *rows, options_.hot_cache_sessions);
+          }
+          write_hot_diff(key.first, key.second, cached, merged);
         }
-        db_.execute(
-            "INSERT INTO partitions (dataset, timeframe, symbol, partition, object_key, "
-            "row_count, content_sha256, min_ts_ns, max_ts_ns, version, code_version, "
-            "committed_at_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (dataset, timeframe, symbol, partition) DO UPDATE SET "
-            "object_key = excluded.object_key, row_count = excluded.row_count, "
-            "content_sha256 = excluded.content_sha256, min_ts_ns = excluded.min_ts_ns, "
-            "max_ts_ns = excluded.max_ts_ns, version = excluded.version, "
-            "code_version = excluded.code_version, committed_at_ns = excluded.committed_at_ns",
-            record.key.dataset, record.key.timeframe, record.key.symbol, record.key.partition,
-            record.object_key, record.row_count, record.content_sha256, record.min_ts_ns,
-            record.max_ts_ns, previous ? previous->version + 1 : int64_t{1},
-            record.code_version, now);
-        outcome = previous ? CommitOutcome::kReplaced : CommitOutcome::kCreated;
       });
-    } catch (const Error& e) {
-      if (publishing) throw;  // publish's own error, unchanged (the caller switches on it)
-      throw with_context(e, what);
-    }
-    return outcome;
+    });
+    return results;
   }
 
   std::vector<PartitionRecord> partition_history(const PartitionKey& key) override {
@@ -202,6 +233,38 @@ class SqliteCatalog final : public Catalog {
     return out;
   }
 
+  void restore_partition(const PartitionRecord& r) override {
+    guarded(catalog::describe(r.key), [&] {
+      db_.transaction([&] { upsert_partition_row(r, r.version, r.committed_at_ns); });
+    });
+  }
+
+  // ---- hot cache ----
+
+  std::vector<HotBar> hot_bars(const std::string& symbol, const std::string& timeframe,
+                               int64_t from_ts_ns, int64_t to_ts_ns) override {
+    auto s = db_.query(fmt::format("SELECT {} FROM hot_bars WHERE symbol = ? AND timeframe = ? "
+                                   "AND ts_ns BETWEEN ? AND ? ORDER BY ts_ns",
+                                   kHotColumns),
+                       symbol, timeframe, from_ts_ns, to_ts_ns);
+    std::vector<HotBar> out;
+    while (s.step()) out.push_back(read_hot(s));
+    return out;
+  }
+
+  void replace_hot_bars(const std::string& symbol, const std::string& timeframe,
+                        const std::vector<HotBar>& rows) override {
+    guarded("hot cache of " + symbol, [&] {
+      db_.transaction([&] {
+        std::vector<HotBar> cached = hot_bars(symbol, timeframe, INT64_MIN, INT64_MAX);
+        write_hot_diff(symbol, timeframe, cached,
+                       merge_hot_rows({}, rows, options_.hot_cache_sessions));
+      });
+    });
+  }
+
+  int hot_cache_sessions() const override { return options_.hot_cache_sessions; }
+
   // ---- raw objects ----
 
   bool record_raw_object(const RawObjectRecord& r) override {
@@ -211,31 +274,46 @@ class SqliteCatalog final : public Catalog {
       db_.transaction([&] {
         inserted = db_.execute(
                        "INSERT INTO raw_objects (object_key, vendor, dataset, symbol, sha256, "
-                       "size, fetched_date, request_json, recorded_at_ns) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (object_key) DO NOTHING",
+                       "size, fetched_date, request_json, recorded_at_ns, fetched_at_ns, task_id, "
+                       "window_from, window_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                       "ON CONFLICT (object_key) DO NOTHING",
                        r.object_key, r.vendor, r.dataset, r.symbol, r.sha256, r.size,
-                       r.fetched_date, r.request_json, now_ts_ns()) > 0;
+                       r.fetched_date, r.request_json, now_ts_ns(), r.fetched_at_ns, r.task_id,
+                       r.window_from, r.window_to) > 0;
       });
     });
     return inserted;
   }
 
-  std::vector<RawObjectRecord> list_raw_objects(const std::string& vendor,
-                                                const std::string& symbol) override {
-    auto s = db_.query(
-        "SELECT object_key, vendor, dataset, symbol, sha256, size, fetched_date, request_json "
-        "FROM raw_objects WHERE (?1 = '' OR vendor = ?1) AND (?2 = '' OR symbol = ?2) "
-        "ORDER BY object_key",
-        vendor, symbol);
+  std::optional<RawObjectRecord> get_raw_object(const std::string& object_key) override {
+    auto s = db_.query(fmt::format("SELECT {} FROM raw_objects WHERE object_key = ?", kRawColumns),
+                       object_key);
+    if (!s.step()) return std::nullopt;
+    return read_raw(s);
+  }
+
+  std::vector<RawObjectRecord> raw_objects_of_task(const std::string& task_id) override {
     std::vector<RawObjectRecord> out;
-    while (s.step()) {
-      out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.int64(5),
-                     s.text(6), s.text(7)});
-    }
+    if (task_id.empty()) return out;
+    auto s = db_.query(
+        fmt::format("SELECT {} FROM raw_objects WHERE task_id = ? ORDER BY object_key", kRawColumns),
+        task_id);
+    while (s.step()) out.push_back(read_raw(s));
     return out;
   }
 
-  // ---- runs, watermarks, data quality ----
+  std::vector<RawObjectRecord> list_raw_objects(const std::string& vendor,
+                                                const std::string& symbol) override {
+    auto s = db_.query(fmt::format("SELECT {} FROM raw_objects WHERE (?1 = '' OR vendor = ?1) "
+                                   "AND (?2 = '' OR symbol = ?2) ORDER BY fetched_at_ns, object_key",
+                                   kRawColumns),
+                       vendor, symbol);
+    std::vector<RawObjectRecord> out;
+    while (s.step()) out.push_back(read_raw(s));
+    return out;
+  }
+
+  // ---- runs, tasks, watermarks, data quality ----
 
   void start_run(const RunRecord& run) override {
     if (run.run_id.empty()) throw Error::InvalidInput("start_run: empty run id");
@@ -247,21 +325,20 @@ class SqliteCatalog final : public Catalog {
         db_.execute(
             "INSERT INTO runs (run_id, kind, params_json, status, stats_json, started_at_ns, "
             "finished_at_ns) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            run.run_id, run.kind, run.params_json,
-            run.status.empty() ? std::string("running") : run.status, run.stats_json,
+            run.run_id, run.kind, run.params_json, to_string(run.status), run.stats_json,
             run.started_at_ns != 0 ? run.started_at_ns : now_ts_ns(), run.finished_at_ns);
       });
     });
   }
 
-  void finish_run(const std::string& run_id, const std::string& status,
+  void finish_run(const std::string& run_id, RunStatus status,
                   const std::string& stats_json) override {
     int64_t changed = 0;
     guarded("run " + run_id, [&] {
       db_.transaction([&] {
         changed = db_.execute(
             "UPDATE runs SET status = ?, stats_json = ?, finished_at_ns = ? WHERE run_id = ?",
-            status, stats_json, now_ts_ns(), run_id);
+            to_string(status), stats_json, now_ts_ns(), run_id);
       });
     });
     if (changed == 0) throw Error::NotFound("run " + run_id + " does not exist");
@@ -273,8 +350,29 @@ class SqliteCatalog final : public Catalog {
         "FROM runs WHERE run_id = ?",
         run_id);
     if (!s.step()) return std::nullopt;
-    return RunRecord{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.int64(5),
-                     s.int64(6)};
+    return RunRecord{s.text(0), s.text(1), s.text(2), parse_run_status(s.text(3)), s.text(4),
+                     s.int64(5), s.int64(6)};
+  }
+
+  bool mark_task_done(const std::string& task_id, const std::string& run_id) override {
+    if (task_id.empty()) throw Error::InvalidInput("mark_task_done: empty task id");
+    bool inserted = false;
+    guarded("task " + task_id, [&] {
+      db_.transaction([&] {
+        inserted = db_.execute("INSERT INTO tasks_done (task_id, run_id, done_at_ns) "
+                               "VALUES (?, ?, ?) ON CONFLICT (task_id) DO NOTHING",
+                               task_id, run_id, now_ts_ns()) > 0;
+      });
+    });
+    return inserted;
+  }
+
+  bool is_task_done(const std::string& task_id) override {
+    return db_.scalar("SELECT 1 FROM tasks_done WHERE task_id = ?", task_id).has_value();
+  }
+
+  int64_t count_tasks_done(const std::string& run_id) override {
+    return db_.scalar("SELECT count(*) FROM tasks_done WHERE run_id = ?", run_id).value_or(0);
   }
 
   std::optional<std::string> get_watermark(const std::string& vendor, const std::string& dataset,
@@ -286,46 +384,42 @@ class SqliteCatalog final : public Catalog {
     return s.text(0);
   }
 
-  void advance_watermark(const std::string& vendor, const std::string& dataset,
-                         const std::string& symbol, const std::string& date) override {
-    const std::string what = fmt::format("watermark {}/{}/{}", vendor, dataset, symbol);
-    // Canonical YYYY-MM-DD only, so that text order is date order.
-    const auto parsed = Date::try_parse(date);
-    if (!parsed || parsed->to_string() != date) {
-      throw Error::InvalidInput(fmt::format("{}: '{}' is not a YYYY-MM-DD date", what, date));
-    }
-    guarded(what, [&] {
-      db_.transaction([&] {
-        db_.execute(
-            "INSERT INTO watermarks (vendor, dataset, symbol, date, updated_at_ns) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (vendor, dataset, symbol) DO UPDATE SET "
-            "date = excluded.date, updated_at_ns = excluded.updated_at_ns "
-            "WHERE excluded.date > watermarks.date",
-            vendor, dataset, symbol, date, now_ts_ns());
-      });
-    });
+  void advance_watermark(const Watermark& w) override {
+    const std::string what = fmt::format("watermark {}/{}/{}", w.vendor, w.dataset, w.symbol);
+    check_date(w.date, what);
+    guarded(what, [&] { db_.transaction([&] { write_watermark(w); }); });
   }
 
-  void record_dq(const DqResult& r) override {
-    if (r.rule.empty()) throw Error::InvalidInput("record_dq: empty rule");
-    guarded(fmt::format("dq {}/{}/{}/{}", r.run_id, r.dataset, r.symbol, r.rule), [&] {
+  void replace_dq(const std::string& raw_object, const std::string& dataset,
+                  const std::string& symbol, const std::map<std::string, int64_t>& rows_by_rule,
+                  const std::string& run_id) override {
+    if (raw_object.empty()) throw Error::InvalidInput("replace_dq: empty raw object");
+    for (const auto& [rule, rows] : rows_by_rule) {
+      if (rule.empty() || rows < 0) {
+        throw Error::InvalidInput(fmt::format("replace_dq: bad count '{}' = {}", rule, rows));
+      }
+    }
+    guarded(fmt::format("dq {}/{}/{}", raw_object, dataset, symbol), [&] {
       db_.transaction([&] {
-        db_.execute(
-            "INSERT INTO dq_results (run_id, dataset, symbol, rule, rows) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (run_id, dataset, symbol, rule) DO UPDATE SET "
-            "rows = dq_results.rows + excluded.rows",
-            r.run_id, r.dataset, r.symbol, r.rule, r.rows);
+        db_.execute("DELETE FROM dq_counts WHERE raw_object = ? AND dataset = ? AND symbol = ?",
+                    raw_object, dataset, symbol);
+        for (const auto& [rule, rows] : rows_by_rule) {
+          if (rows == 0) continue;
+          db_.execute("INSERT INTO dq_counts (raw_object, dataset, symbol, rule, rows, run_id) "
+                      "VALUES (?, ?, ?, ?, ?, ?)",
+                      raw_object, dataset, symbol, rule, rows, run_id);
+        }
       });
     });
   }
 
   std::vector<DqResult> dq_summary(const std::string& run_id) override {
     auto s = db_.query(
-        "SELECT dataset, rule, sum(rows) FROM dq_results WHERE (?1 = '' OR run_id = ?1) "
+        "SELECT dataset, rule, sum(rows) FROM dq_counts WHERE (?1 = '' OR run_id = ?1) "
         "GROUP BY dataset, rule ORDER BY dataset, rule",
         run_id);
     std::vector<DqResult> out;
-    while (s.step()) out.push_back({run_id, s.text(0), "", s.text(1), s.int64(2)});
+    while (s.step()) out.push_back({run_id, s.text(0), "", s.text(1), s.int64(2), ""});
     return out;
   }
 
@@ -334,24 +428,26 @@ class SqliteCatalog final : public Catalog {
   bool insert_order_if_absent(const OrderRecord& o) override {
     const std::string what = "order " + o.client_order_id;
     if (o.client_order_id.empty()) throw Error::InvalidInput("insert_order: empty client order id");
-    side_sign(o.side, what);
-    if (!(o.qty > 0) || !std::isfinite(o.qty)) {
-      throw Error::InvalidInput(fmt::format("{}: qty must be positive, not {}", what, o.qty));
+    if (o.qty <= Micros()) {
+      throw Error::InvalidInput(fmt::format("{}: qty must be positive, not {}", what,
+                                            o.qty.to_string()));
     }
     bool inserted = false;
     guarded(what, [&] {
       db_.transaction([&] {
         const int64_t now = now_ts_ns();
+        std::optional<int64_t> limit;
+        if (o.limit_price) limit = o.limit_price->raw();
         inserted =
             db_.execute(
-                "INSERT INTO orders (client_order_id, strategy, symbol, side, qty, order_type, "
-                "limit_price, session_date, status, reason, broker, broker_order_id, "
-                "created_at_ns, updated_at_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "INSERT INTO ledger_orders (client_order_id, strategy, symbol, side, qty_micros, "
+                "order_type, limit_price_micros, session_date, status, reason, broker, "
+                "broker_order_id, created_at_ns, updated_at_ns) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (client_order_id) DO NOTHING",
-                o.client_order_id, o.strategy, o.symbol, o.side, o.qty, o.order_type,
-                o.limit_price, o.session_date, o.status.empty() ? std::string("new") : o.status,
-                o.reason, o.broker, o.broker_order_id,
-                o.created_at_ns != 0 ? o.created_at_ns : now, now) > 0;
+                o.client_order_id, o.strategy, o.symbol, to_string(o.side), o.qty.raw(),
+                o.order_type, limit, o.session_date, to_string(o.status), o.reason, o.broker,
+                o.broker_order_id, o.created_at_ns != 0 ? o.created_at_ns : now, now) > 0;
       });
     });
     return inserted;
@@ -359,30 +455,30 @@ class SqliteCatalog final : public Catalog {
 
   std::optional<OrderRecord> get_order(const std::string& client_order_id) override {
     auto s = db_.query(
-        fmt::format("SELECT {} FROM orders WHERE client_order_id = ?", kOrderColumns),
+        fmt::format("SELECT {} FROM ledger_orders WHERE client_order_id = ?", kOrderColumns),
         client_order_id);
     if (!s.step()) return std::nullopt;
     return read_order(s);
   }
 
-  void update_order(const std::string& client_order_id, const std::string& status,
+  void update_order(const std::string& client_order_id, OrderStatus status,
                     const std::string& reason, const std::string& broker_order_id) override {
     int64_t changed = 0;
     guarded("order " + client_order_id, [&] {
       db_.transaction([&] {
         // An empty broker_order_id keeps the one recorded (a denial has none to report).
         changed = db_.execute(
-            "UPDATE orders SET status = ?, reason = ?, "
+            "UPDATE ledger_orders SET status = ?, reason = ?, "
             "broker_order_id = coalesce(nullif(?, ''), broker_order_id), updated_at_ns = ? "
             "WHERE client_order_id = ?",
-            status, reason, broker_order_id, now_ts_ns(), client_order_id);
+            to_string(status), reason, broker_order_id, now_ts_ns(), client_order_id);
       });
     });
     if (changed == 0) throw Error::NotFound("order " + client_order_id + " does not exist");
   }
 
   std::vector<OrderRecord> list_orders(const std::string& strategy) override {
-    auto s = db_.query(fmt::format("SELECT {} FROM orders WHERE (?1 = '' OR strategy = ?1) "
+    auto s = db_.query(fmt::format("SELECT {} FROM ledger_orders WHERE (?1 = '' OR strategy = ?1) "
                                    "ORDER BY created_at_ns, client_order_id",
                                    kOrderColumns),
                        strategy);
@@ -396,37 +492,40 @@ class SqliteCatalog final : public Catalog {
     if (fill.fill_id.empty() || account.empty()) {
       throw Error::InvalidInput("apply_fill: empty fill id or account");
     }
-    const int side = side_sign(fill.side, what);
-    if (!(fill.qty > 0) || !std::isfinite(fill.qty) || !(fill.price >= 0) ||
-        !std::isfinite(fill.price) || !std::isfinite(fill.commission)) {
-      throw Error::InvalidInput(fmt::format("{}: needs qty > 0 and a finite price and commission "
-                                            "(qty {}, price {}, commission {})",
-                                            what, fill.qty, fill.price, fill.commission));
+    if (fill.qty <= Micros() || fill.price < Micros()) {
+      throw Error::InvalidInput(fmt::format("{}: needs qty > 0 and price >= 0 (qty {}, price {})",
+                                            what, fill.qty.to_string(), fill.price.to_string()));
     }
     bool applied = false;
     guarded(what, [&] {
       db_.transaction([&] {
-        if (db_.scalar("SELECT 1 FROM fills WHERE fill_id = ?", fill.fill_id)) return;
+        if (db_.scalar("SELECT 1 FROM ledger_fills WHERE fill_id = ?", fill.fill_id)) return;
         const int64_t now = now_ts_ns();
         ensure_account(account, now);
         db_.execute(
-            "INSERT INTO fills (fill_id, account, client_order_id, symbol, side, qty, price, "
-            "commission, ts_ns, recorded_at_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            fill.fill_id, account, fill.client_order_id, fill.symbol, fill.side, fill.qty,
-            fill.price, fill.commission, fill.ts_ns, now);
+            "INSERT INTO ledger_fills (fill_id, account, client_order_id, symbol, side, "
+            "qty_micros, price_micros, commission_micros, ts_ns, recorded_at_ns) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            fill.fill_id, account, fill.client_order_id, fill.symbol, to_string(fill.side),
+            fill.qty.raw(), fill.price.raw(), fill.commission.raw(), fill.ts_ns, now);
         PositionRecord position =
             get_position(account, fill.symbol).value_or(PositionRecord{account, fill.symbol});
-        position = apply_fill_to_position(position, side, fill.qty, fill.price);
+        position = apply_fill_to_position(position, fill.side, fill.qty, fill.price);
         position.updated_at_ns = fill.ts_ns;
         db_.execute(
-            "INSERT INTO positions (account, symbol, qty, avg_price, realized_pnl, "
-            "updated_at_ns) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account, symbol) DO UPDATE "
-            "SET qty = excluded.qty, avg_price = excluded.avg_price, "
-            "realized_pnl = excluded.realized_pnl, updated_at_ns = excluded.updated_at_ns",
-            account, fill.symbol, position.qty, position.avg_price, position.realized_pnl,
-            position.updated_at_ns);
-        db_.execute("UPDATE accounts SET net_flow = net_flow + ? WHERE account = ?",
-                    -side * fill.qty * fill.price - fill.commission, account);
+            "INSERT INTO ledger_positions (account, symbol, qty_micros, avg_price_micros, "
+            "realized_pnl_micros, updated_at_ns) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (account, symbol) DO UPDATE SET qty_micros = excluded.qty_micros, "
+            "avg_price_micros = excluded.avg_price_micros, "
+            "realized_pnl_micros = excluded.realized_pnl_micros, "
+            "updated_at_ns = excluded.updated_at_ns",
+            account, fill.symbol, position.qty.raw(), position.avg_price.raw(),
+            position.realized_pnl.raw(), position.updated_at_ns);
+        const Micros notional = mul(fill.qty, fill.price);
+        const Micros flow = (fill.side == Side::kBuy ? -notional : notional) - fill.commission;
+        db_.execute(
+            "UPDATE ledger_accounts SET net_flow_micros = net_flow_micros + ? WHERE account = ?",
+            flow.raw(), account);
         applied = true;
       });
     });
@@ -435,28 +534,29 @@ class SqliteCatalog final : public Catalog {
 
   std::vector<FillRecord> list_fills(const std::string& client_order_id) override {
     auto s = db_.query(
-        "SELECT fill_id, client_order_id, symbol, side, qty, price, commission, ts_ns FROM fills "
-        "WHERE (?1 = '' OR client_order_id = ?1) ORDER BY ts_ns, fill_id",
+        "SELECT fill_id, client_order_id, symbol, side, qty_micros, price_micros, "
+        "commission_micros, ts_ns FROM ledger_fills WHERE (?1 = '' OR client_order_id = ?1) "
+        "ORDER BY ts_ns, fill_id",
         client_order_id);
     std::vector<FillRecord> out;
     while (s.step()) {
-      out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.real(4), s.real(5), s.real(6),
-                     s.int64(7)});
+      out.push_back({s.text(0), s.text(1), s.text(2), parse_side(s.text(3)), micros(s, 4),
+                     micros(s, 5), micros(s, 6), s.int64(7)});
     }
     return out;
   }
 
   std::optional<PositionRecord> get_position(const std::string& account,
                                              const std::string& symbol) override {
-    auto s = db_.query(
-        fmt::format("SELECT {} FROM positions WHERE account = ? AND symbol = ?", kPositionColumns),
-        account, symbol);
+    auto s = db_.query(fmt::format("SELECT {} FROM ledger_positions WHERE account = ? AND symbol = ?",
+                                   kPositionColumns),
+                       account, symbol);
     if (!s.step()) return std::nullopt;
     return read_position(s);
   }
 
   std::vector<PositionRecord> list_positions(const std::string& account) override {
-    auto s = db_.query(fmt::format("SELECT {} FROM positions WHERE (?1 = '' OR account = ?1) "
+    auto s = db_.query(fmt::format("SELECT {} FROM ledger_positions WHERE (?1 = '' OR account = ?1) "
                                    "ORDER BY account, symbol",
                                    kPositionColumns),
                        account);
@@ -465,7 +565,7 @@ class SqliteCatalog final : public Catalog {
     return out;
   }
 
-  double account_cash(const std::string& account, double initial_cash) override {
+  Micros account_cash(const std::string& account, Micros initial_cash) override {
     if (account.empty()) throw Error::InvalidInput("account_cash: empty account");
     if (auto cash = read_cash(account)) return *cash;
     guarded("account " + account, [&] {
@@ -473,8 +573,9 @@ class SqliteCatalog final : public Catalog {
         ensure_account(account, now_ts_ns());
         // The first caller names the initial cash; later values are ignored.
         db_.execute(
-            "UPDATE accounts SET initial_cash = ? WHERE account = ? AND initial_cash IS NULL",
-            initial_cash, account);
+            "UPDATE ledger_accounts SET initial_cash_micros = ? WHERE account = ? "
+            "AND initial_cash_micros IS NULL",
+            initial_cash.raw(), account);
       });
     });
     return read_cash(account).value_or(initial_cash);
@@ -491,63 +592,112 @@ class SqliteCatalog final : public Catalog {
     }
   }
 
+  // One partition's commit inside the caller's transaction.
+  CommitResult commit_one(const PartitionCommit& c) {
+    const PartitionRecord& r = c.record;
+    const std::optional<PartitionRecord> current = get_partition(r.key);
+    const int64_t current_version = current ? current->version : 0;
+    if (current && current->content_sha256 == r.content_sha256 &&
+        current->row_count == r.row_count) {
+      return {CommitOutcome::kUnchanged, current_version};
+    }
+    if (current_version != c.expected_version) {
+      throw Error::Conflict(fmt::format(
+          "{} moved from version {} to {} while this writer merged; retry on top of it",
+          catalog::describe(r.key), c.expected_version, current_version));
+    }
+    const int64_t now = now_ts_ns();
+    if (current) {
+      db_.execute(
+          fmt::format("INSERT OR REPLACE INTO partition_versions ({}, replaced_at_ns) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      kPartitionColumns),
+          current->key.dataset, current->key.timeframe, current->key.symbol,
+          current->key.partition, current->object_key, current->version_key, current->row_count,
+          current->content_sha256, current->min_ts_ns, current->max_ts_ns, current->version,
+          current->code_version, current->committed_at_ns, now);
+    }
+    upsert_partition_row(r, current_version + 1, now);
+    return {current ? CommitOutcome::kReplaced : CommitOutcome::kCreated, current_version + 1};
+  }
+
+  void upsert_partition_row(const PartitionRecord& r, int64_t version, int64_t committed_at_ns) {
+    db_.execute(
+        fmt::format("INSERT INTO partitions ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (dataset, timeframe, symbol, partition) DO UPDATE SET "
+                    "object_key = excluded.object_key, version_key = excluded.version_key, "
+                    "row_count = excluded.row_count, content_sha256 = excluded.content_sha256, "
+                    "min_ts_ns = excluded.min_ts_ns, max_ts_ns = excluded.max_ts_ns, "
+                    "version = excluded.version, code_version = excluded.code_version, "
+                    "committed_at_ns = excluded.committed_at_ns",
+                    kPartitionColumns),
+        r.key.dataset, r.key.timeframe, r.key.symbol, r.key.partition, r.object_key,
+        r.version_key, r.row_count, r.content_sha256, r.min_ts_ns, r.max_ts_ns, version,
+        r.code_version, committed_at_ns);
+  }
+
+  void write_watermark(const Watermark& w) {
+    db_.execute(
+        "INSERT INTO watermarks (vendor, dataset, symbol, date, updated_at_ns) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (vendor, dataset, symbol) DO UPDATE SET "
+        "date = excluded.date, updated_at_ns = excluded.updated_at_ns "
+        "WHERE excluded.date > watermarks.date",
+        w.vendor, w.dataset, w.symbol, w.date, now_ts_ns());
+  }
+
+  // Writes only what differs between the cached rows and the wanted ones.
+  void write_hot_diff(const std::string& symbol, const std::string& timeframe,
+                      const std::vector<HotBar>& cached, const std::vector<HotBar>& wanted) {
+    std::map<int64_t, const HotBar*> want;
+    for (const auto& h : wanted) want[h.ts_ns] = &h;
+    for (const auto& h : cached) {
+      auto it = want.find(h.ts_ns);
+      if (it == want.end()) {
+        db_.execute("DELETE FROM hot_bars WHERE symbol = ? AND timeframe = ? AND ts_ns = ?",
+                    symbol, timeframe, h.ts_ns);
+      } else if (*it->second == h) {
+        want.erase(it);  // already there, unchanged
+      }
+    }
+    for (const auto& [ts, h] : want) {
+      db_.execute(fmt::format("INSERT OR REPLACE INTO hot_bars (symbol, timeframe, {}) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              kHotColumns),
+                  symbol, timeframe, h->ts_ns, int64_t{h->session_date}, h->open, h->high,
+                  h->low, h->close, h->volume, h->vwap, h->trades, h->source, h->raw_id,
+                  h->fetched_at_ns);
+    }
+  }
+
   void ensure_account(const std::string& account, int64_t now) {
     db_.execute(
-        "INSERT INTO accounts (account, initial_cash, net_flow, created_at_ns) "
-        "VALUES (?, NULL, 0, ?) ON CONFLICT (account) DO NOTHING",
+        "INSERT INTO ledger_accounts (account, initial_cash_micros, net_flow_micros, "
+        "created_at_ns) VALUES (?, NULL, 0, ?) ON CONFLICT (account) DO NOTHING",
         account, now);
   }
 
   // The cash of an account whose initial cash is known.
-  std::optional<double> read_cash(const std::string& account) {
+  std::optional<Micros> read_cash(const std::string& account) {
     auto s = db_.query(
-        "SELECT initial_cash + net_flow FROM accounts WHERE account = ? "
-        "AND initial_cash IS NOT NULL",
+        "SELECT initial_cash_micros + net_flow_micros FROM ledger_accounts WHERE account = ? "
+        "AND initial_cash_micros IS NOT NULL",
         account);
     if (!s.step()) return std::nullopt;
-    return s.real(0);
+    return micros(s, 0);
   }
 
+  CatalogOptions options_;
   SqliteDb db_;
 };
 
 }  // namespace
 
-std::vector<PartitionRecord> Catalog::partition_history(const PartitionKey& key) {
-  throw Error::Permanent(describe(key) + ": this catalog keeps no partition history");
-}
-
-PositionRecord apply_fill_to_position(PositionRecord position, int side, double qty,
-                                      double price) {
-  const double held = std::fabs(position.qty);
-  const bool flat = held <= kQtyEpsilon;
-  if (flat || (position.qty > 0) == (side > 0)) {
-    // Opening or adding: the average is the cost-weighted mean of old and new units.
-    const double old_units = flat ? 0.0 : held;
-    const double old_avg = flat ? 0.0 : position.avg_price;
-    position.avg_price = (old_units * old_avg + qty * price) / (old_units + qty);
-    position.qty = side * (old_units + qty);
-    return position;
+std::unique_ptr<Catalog> open_sqlite_catalog(const std::filesystem::path& path,
+                                             CatalogOptions options) {
+  if (options.hot_cache_sessions < 0) {
+    throw Error::InvalidInput("hot cache sessions must not be negative");
   }
-  // Reducing: each closed unit realises its gain against the average (inverted for shorts).
-  const double direction = position.qty > 0 ? 1.0 : -1.0;
-  const double closed = std::min(qty, held);
-  position.realized_pnl += closed * (price - position.avg_price) * direction;
-  const double opened = qty - closed;
-  if (opened > kQtyEpsilon) {  // through zero: the rest opens the other way at this price
-    position.qty = side * opened;
-    position.avg_price = price;
-  } else if (held - closed <= kQtyEpsilon) {  // exactly closed
-    position.qty = 0;
-    position.avg_price = 0;
-  } else {  // partly closed: the average of what is left does not move
-    position.qty = direction * (held - closed);
-  }
-  return position;
-}
-
-std::unique_ptr<Catalog> open_sqlite_catalog(const std::filesystem::path& path) {
-  return std::make_unique<SqliteCatalog>(path);
+  return std::make_unique<SqliteCatalog>(path, options);
 }
 
 }  // namespace trib::catalog

@@ -1,23 +1,45 @@
-// catalog: the platform's metadata and state. One interface, a SQLite implementation (embedded
-// default; PostgreSQL later), and versioned schema migrations. It owns: instruments, the
+// catalog: the platform's metadata and state. One interface, SQLite (embedded default) and
+// PostgreSQL implementations with the same versioned migrations, one typed test suite over both. It owns: instruments, the
 // partition manifest (the commit point of every curated file), raw-object records, ingestion
 // runs and watermarks, data-quality results, and the order / fill / position ledger.
 // It knows nothing of Parquet, vendors or strategies.
 //
 // Thread safety: a Catalog object may be used from one thread at a time; open one per thread or
 // process (SQLite handles cross-process locking; busy waits are bounded by a 30 s timeout and
-// then throw Error::Retryable).
+// then throw Error::Retryable; PostgreSQL serialisation failures are retried, then Retryable).
+//
+// The commit protocol (docs/architecture.md): the writer puts the new version as an immutable
+// object, then commit_partition() is the commit point (a conditional update on the version the
+// writer read, never a transaction held across object I/O), then the live file is published and
+// repaired by the next writer or reader if a crash left it stale.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "trib/core/money.hpp"
+
 namespace trib::catalog {
+
+// ---- statuses: enums in code, stable lower-case strings in the database ----
+enum class RunStatus { kRunning, kOk, kFailed, kInterrupted };
+enum class Side { kBuy, kSell };
+enum class OrderStatus { kNew, kAccepted, kFilled, kDenied, kRejected, kCancelled };
+
+std::string_view to_string(RunStatus status);
+std::string_view to_string(Side side);
+std::string_view to_string(OrderStatus status);
+// Error::InvalidInput naming the value and the allowed ones.
+RunStatus parse_run_status(std::string_view text);
+Side parse_side(std::string_view text);
+OrderStatus parse_order_status(std::string_view text);
+inline int sign_of(Side side) { return side == Side::kBuy ? 1 : -1; }
 
 // Identifies one live file of a dataset: ("bars", "1d", "AAPL", "2020").
 struct PartitionKey {
@@ -30,7 +52,8 @@ struct PartitionKey {
 
 struct PartitionRecord {
   PartitionKey key;
-  std::string object_key;      // lake key of the live file
+  std::string object_key;      // lake key of the live file (the globbed tree)
+  std::string version_key;     // lake key of this version's immutable object (_versions/...)
   int64_t row_count = 0;
   std::string content_sha256;  // of the file bytes
   int64_t min_ts_ns = 0, max_ts_ns = 0;
@@ -41,6 +64,38 @@ struct PartitionRecord {
 
 enum class CommitOutcome { kCreated, kReplaced, kUnchanged };
 
+// One row of the hot cache: the last N sessions of a symbol, kept in the catalog so recent bars
+// (and strategies) are answered without opening Parquet. Same values as the curated row.
+struct HotBar {
+  int64_t ts_ns = 0;
+  int32_t session_date = 0;  // days since the epoch
+  double open = 0, high = 0, low = 0, close = 0, volume = 0;
+  std::optional<double> vwap;
+  std::optional<int64_t> trades;
+  std::string source, raw_id;
+  int64_t fetched_at_ns = 0;
+  bool operator==(const HotBar&) const = default;
+};
+
+struct Watermark {
+  std::string vendor, dataset, symbol;
+  std::string date;  // YYYY-MM-DD: the last date fully ingested
+};
+
+// Everything that becomes true at the commit point of one partition, in one unit of work.
+struct PartitionCommit {
+  PartitionRecord record;        // the new version (version/committed_at are filled in)
+  int64_t expected_version = 0;  // the version the writer read and merged onto; 0 = none
+  // The partition's rows for the hot cache (bars datasets; empty for others).
+  std::vector<HotBar> hot_rows;
+  std::vector<Watermark> watermarks;  // advanced with the commit (only ever forward)
+};
+
+struct CommitResult {
+  CommitOutcome outcome = CommitOutcome::kUnchanged;
+  int64_t version = 0;  // the partition's version after the call
+};
+
 struct RawObjectRecord {
   std::string object_key;
   std::string vendor, dataset, symbol;  // symbol "" for multi-symbol payloads
@@ -48,34 +103,39 @@ struct RawObjectRecord {
   int64_t size = 0;
   std::string fetched_date;  // YYYY-MM-DD
   std::string request_json;  // the sidecar
+  int64_t fetched_at_ns = 0;  // when the bytes were fetched: the merge precedence (later wins)
+  std::string task_id;        // the task that fetched it ("" for a local file)
+  std::string window_from, window_to;  // the ingest window (YYYY-MM-DD or ""), honoured by rebuilds
+  bool operator==(const RawObjectRecord&) const = default;
 };
 
-// A data-quality count for one run, dataset, symbol and rule.
+// A data-quality count: rows of one raw object and symbol that failed one rule.
 struct DqResult {
-  std::string run_id;
+  std::string run_id;  // the run that last (re)counted it
   std::string dataset, symbol, rule;
   int64_t rows = 0;
+  std::string raw_object;
 };
 
 struct RunRecord {
   std::string run_id;
-  std::string kind;         // "ingest", "backfill", "etl", "trade", ...
+  std::string kind;  // "ingest", "backfill", "etl", "trade", ...
   std::string params_json;
-  std::string status;       // "running", "ok", "failed"
+  RunStatus status = RunStatus::kRunning;
   std::string stats_json;
   int64_t started_at_ns = 0, finished_at_ns = 0;
 };
 
-// ---- ledger ----
+// ---- ledger: money and quantities exact (Micros) ----
 struct OrderRecord {
   std::string client_order_id;  // deterministic: the idempotency key
   std::string strategy, symbol;
-  std::string side;             // "buy" | "sell"
-  double qty = 0;
+  Side side = Side::kBuy;
+  Micros qty;
   std::string order_type = "market";
-  std::optional<double> limit_price;
+  std::optional<Micros> limit_price;
   std::string session_date;     // YYYY-MM-DD the decision was made for
-  std::string status;           // "new", "accepted", "filled", "denied", "rejected", "cancelled"
+  OrderStatus status = OrderStatus::kNew;
   std::string reason;           // denial / rejection reason
   std::string broker;           // "paper"
   std::string broker_order_id;
@@ -85,17 +145,22 @@ struct OrderRecord {
 struct FillRecord {
   std::string fill_id;          // unique per broker
   std::string client_order_id;
-  std::string symbol, side;
-  double qty = 0, price = 0, commission = 0;
+  std::string symbol;
+  Side side = Side::kBuy;
+  Micros qty, price, commission;
   int64_t ts_ns = 0;
 };
 
 struct PositionRecord {
   std::string account, symbol;  // account "paper"
-  double qty = 0;
-  double avg_price = 0;
-  double realized_pnl = 0;
+  Micros qty;                   // signed: negative is short
+  Micros avg_price;
+  Micros realized_pnl;
   int64_t updated_at_ns = 0;
+};
+
+struct CatalogOptions {
+  int hot_cache_sessions = 300;  // rows per (symbol, timeframe) kept in the hot cache; 0 = off
 };
 
 class Catalog {
@@ -105,6 +170,8 @@ class Catalog {
   // Brings the schema to the latest version; idempotent; safe to race from several processes.
   virtual void migrate() = 0;
   virtual int schema_version() = 0;
+  // "sqlite:<path>" or "postgres:<url without password>", for messages.
+  virtual std::string describe() const = 0;
 
   // ---- instruments ----
   virtual void upsert_instrument(const std::string& symbol, const std::string& vendor,
@@ -113,48 +180,75 @@ class Catalog {
 
   // ---- partitions: the manifest ----
   virtual std::optional<PartitionRecord> get_partition(const PartitionKey& key) = 0;
-  // Empty symbol / timeframe = any. Sorted by symbol, partition.
+  // Empty symbol / timeframe = any. Sorted by symbol, partition, timeframe.
   virtual std::vector<PartitionRecord> list_partitions(const std::string& dataset,
                                                        const std::string& timeframe = "",
                                                        const std::string& symbol = "") = 0;
-  // The commit point of a partition. Under the catalog's write lock (held across processes):
-  //   1. reads the current row for record.key;
-  //   2. if it exists with the same content_sha256 and row_count: returns kUnchanged, does not
-  //      call publish and changes nothing;
-  //   3. otherwise calls publish(previous) (which writes the file into place; it may throw, and
-  //      then nothing is recorded), then inserts or updates the row with version = previous+1
-  //      (or 1) and returns kCreated / kReplaced.
-  // The lock serialises committers of the same partition, so the file in place and the row
-  // always agree once a commit returns.
-  virtual CommitOutcome commit_partition(
-      const PartitionRecord& record,
-      const std::function<void(const std::optional<PartitionRecord>& previous)>& publish) = 0;
+  // The commit point of a partition: one short transaction, no object I/O inside it. The new
+  // version's immutable object (record.version_key) must already be durable in the lake.
+  //   - the row's version differs from commit.expected_version: if its content equals the
+  //     record's (someone committed the same bytes) -> kUnchanged, else Error::Conflict and
+  //     nothing is written (the queue retries the merge on top of the winner: no lost update);
+  //   - same content as the current row -> kUnchanged (watermarks still advance);
+  //   - otherwise the row becomes version expected+1 (kCreated / kReplaced), the replaced
+  //     version is kept in partition history, the hot cache takes commit.hot_rows, and
+  //     commit.watermarks advance — all or nothing.
+  virtual CommitResult commit_partition(const PartitionCommit& commit) = 0;
+  // Several commits in one transaction (a run's group commit): each as above; a Conflict on any
+  // rolls back all of them. Results in order.
+  virtual std::vector<CommitResult> commit_partitions(const std::vector<PartitionCommit>& commits) = 0;
+  // Replaced versions of a partition, oldest first; the live one is get_partition(). For --as-of
+  // reads and vacuum.
+  virtual std::vector<PartitionRecord> partition_history(const PartitionKey& key) = 0;
+  // Sets a partition's row as found in the lake (`trib catalog rebuild`): no version check.
+  virtual void restore_partition(const PartitionRecord& record) = 0;
 
-  // Replaced versions of a partition (rows of partition_versions), oldest first; the live one is
-  // get_partition(). For --as-of reads. Not pure so that decorators need not forward it.
-  virtual std::vector<PartitionRecord> partition_history(const PartitionKey& key);
+  // ---- hot cache ----
+  // The cached rows of (symbol, timeframe) with ts in [from_ts_ns, to_ts_ns], ascending.
+  virtual std::vector<HotBar> hot_bars(const std::string& symbol, const std::string& timeframe,
+                                       int64_t from_ts_ns = INT64_MIN,
+                                       int64_t to_ts_ns = INT64_MAX) = 0;
+  // Replaces the whole cache of (symbol, timeframe) (rebuild); keeps the newest N rows.
+  virtual void replace_hot_bars(const std::string& symbol, const std::string& timeframe,
+                                const std::vector<HotBar>& rows) = 0;
+  virtual int hot_cache_sessions() const = 0;
 
   // ---- raw objects ----
   // Inserts if absent (keyed by object_key); returns true if inserted.
   virtual bool record_raw_object(const RawObjectRecord& record) = 0;
+  virtual std::optional<RawObjectRecord> get_raw_object(const std::string& object_key) = 0;
+  // The raw objects a task stored (a redelivered fetch finds its payload here and skips the
+  // vendor), by object key.
+  virtual std::vector<RawObjectRecord> raw_objects_of_task(const std::string& task_id) = 0;
+  // Sorted by (fetched_at_ns, object_key): the order in which a rebuild applies them.
   virtual std::vector<RawObjectRecord> list_raw_objects(const std::string& vendor = "",
                                                         const std::string& symbol = "") = 0;
 
-  // ---- runs, watermarks, data quality ----
+  // ---- runs, tasks, watermarks, data quality ----
   virtual void start_run(const RunRecord& run) = 0;
-  virtual void finish_run(const std::string& run_id, const std::string& status,
+  virtual void finish_run(const std::string& run_id, RunStatus status,
                           const std::string& stats_json) = 0;
   virtual std::optional<RunRecord> get_run(const std::string& run_id) = 0;
+  // A task's effect committed (keyed by task id: a redelivery changes nothing). Returns true
+  // when newly recorded.
+  virtual bool mark_task_done(const std::string& task_id, const std::string& run_id) = 0;
+  virtual bool is_task_done(const std::string& task_id) = 0;
+  // Tasks recorded done by `run_id`.
+  virtual int64_t count_tasks_done(const std::string& run_id) = 0;
   // Last date fully ingested for (vendor, dataset, symbol); advancing only (an older value is
   // ignored).
   virtual std::optional<std::string> get_watermark(const std::string& vendor,
                                                    const std::string& dataset,
                                                    const std::string& symbol) = 0;
-  virtual void advance_watermark(const std::string& vendor, const std::string& dataset,
-                                 const std::string& symbol, const std::string& date) = 0;
-  // Adds `rows` to the count of (run, dataset, symbol, rule).
-  virtual void record_dq(const DqResult& result) = 0;
-  // Totals per rule over all runs (run_id empty) or one run.
+  virtual void advance_watermark(const Watermark& watermark) = 0;
+  // Replaces the counts of (raw_object, dataset, symbol) with `rows_by_rule` (rules absent from
+  // it drop out), so redelivery, re-runs and concurrent ingests of one payload report the true
+  // count, never a sum of attempts.
+  virtual void replace_dq(const std::string& raw_object, const std::string& dataset,
+                          const std::string& symbol,
+                          const std::map<std::string, int64_t>& rows_by_rule,
+                          const std::string& run_id) = 0;
+  // Totals per (dataset, rule) over everything (run_id empty) or what one run (re)counted.
   virtual std::vector<DqResult> dq_summary(const std::string& run_id = "") = 0;
 
   // ---- ledger ----
@@ -162,29 +256,39 @@ class Catalog {
   // a repeated trading cycle place no second order.
   virtual bool insert_order_if_absent(const OrderRecord& order) = 0;
   virtual std::optional<OrderRecord> get_order(const std::string& client_order_id) = 0;
-  virtual void update_order(const std::string& client_order_id, const std::string& status,
+  virtual void update_order(const std::string& client_order_id, OrderStatus status,
                             const std::string& reason, const std::string& broker_order_id) = 0;
   virtual std::vector<OrderRecord> list_orders(const std::string& strategy = "") = 0;
-  // Records the fill and applies it to the account's position in one transaction; a fill_id
-  // seen before changes nothing and returns false.
+  // Records the fill and applies it to the account's position and cash in one transaction; a
+  // fill_id seen before changes nothing and returns false.
   virtual bool apply_fill(const std::string& account, const FillRecord& fill) = 0;
   virtual std::vector<FillRecord> list_fills(const std::string& client_order_id = "") = 0;
   virtual std::optional<PositionRecord> get_position(const std::string& account,
                                                      const std::string& symbol) = 0;
   virtual std::vector<PositionRecord> list_positions(const std::string& account = "") = 0;
-  // Cash of an account: initial (first call creates it) + realised flows of its fills.
-  virtual double account_cash(const std::string& account, double initial_cash) = 0;
+  // Cash of an account: initial (the first call names it) + the flows of its fills.
+  virtual Micros account_cash(const std::string& account, Micros initial_cash) = 0;
 };
 
 // Opens (creating if missing) a SQLite catalog and migrates it. WAL mode, busy timeout 30 s.
-std::unique_ptr<Catalog> open_sqlite_catalog(const std::filesystem::path& path);
+std::unique_ptr<Catalog> open_sqlite_catalog(const std::filesystem::path& path,
+                                             CatalogOptions options = {});
+// Opens a PostgreSQL catalog (libpq URL or key=value string; password from PGPASSWORD or
+// ~/.pgpass, never from trib.toml) and migrates it. One object per thread.
+std::unique_ptr<Catalog> open_postgres_catalog(const std::string& url, CatalogOptions options = {});
 
 // Average-cost accounting, exactly as apply_fill applies a fill to a position: buying into a
 // long (or selling into a short) moves the average price; a fill against the position realises
 // (price - avg_price) per unit closed (sign-adjusted for shorts); a fill that crosses zero closes
 // the position and opens the remainder at the fill price. Commissions are not part of
 // realized_pnl (they go to cash). side: +1 buy, -1 sell; qty > 0.
-PositionRecord apply_fill_to_position(PositionRecord position, int side, double qty,
-                                      double price);
+PositionRecord apply_fill_to_position(PositionRecord position, Side side, Micros qty,
+                                      Micros price);
+
+// The hot cache after taking `incoming` (one partition's rows, ascending) into `cached`
+// (ascending): rows with the same ts are replaced, then only the newest `sessions` rows are
+// kept. Both implementations apply exactly this.
+std::vector<HotBar> merge_hot_rows(std::vector<HotBar> cached, const std::vector<HotBar>& incoming,
+                                   int sessions);
 
 }  // namespace trib::catalog
