@@ -391,23 +391,28 @@ class SqliteCatalog final : public Catalog {
   }
 
   void replace_dq(const std::string& raw_object, const std::string& dataset,
-                  const std::string& symbol, const std::map<std::string, int64_t>& rows_by_rule,
+                  const std::map<std::string, std::map<std::string, int64_t>>& rows_by_symbol_rule,
                   const std::string& run_id) override {
     if (raw_object.empty()) throw Error::InvalidInput("replace_dq: empty raw object");
-    for (const auto& [rule, rows] : rows_by_rule) {
-      if (rule.empty() || rows < 0) {
-        throw Error::InvalidInput(fmt::format("replace_dq: bad count '{}' = {}", rule, rows));
+    for (const auto& [symbol, by_rule] : rows_by_symbol_rule) {
+      for (const auto& [rule, rows] : by_rule) {
+        if (rule.empty() || rows < 0) {
+          throw Error::InvalidInput(
+              fmt::format("replace_dq: bad count {} '{}' = {}", symbol, rule, rows));
+        }
       }
     }
-    guarded(fmt::format("dq {}/{}/{}", raw_object, dataset, symbol), [&] {
+    guarded(fmt::format("dq {}/{}", raw_object, dataset), [&] {
       db_.transaction([&] {
-        db_.execute("DELETE FROM dq_counts WHERE raw_object = ? AND dataset = ? AND symbol = ?",
-                    raw_object, dataset, symbol);
-        for (const auto& [rule, rows] : rows_by_rule) {
-          if (rows == 0) continue;
-          db_.execute("INSERT INTO dq_counts (raw_object, dataset, symbol, rule, rows, run_id) "
-                      "VALUES (?, ?, ?, ?, ?, ?)",
-                      raw_object, dataset, symbol, rule, rows, run_id);
+        db_.execute("DELETE FROM dq_counts WHERE raw_object = ? AND dataset = ?", raw_object,
+                    dataset);
+        for (const auto& [symbol, by_rule] : rows_by_symbol_rule) {
+          for (const auto& [rule, rows] : by_rule) {
+            if (rows == 0) continue;
+            db_.execute("INSERT INTO dq_counts (raw_object, dataset, symbol, rule, rows, run_id) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        raw_object, dataset, symbol, rule, rows, run_id);
+          }
         }
       });
     });

@@ -241,13 +241,13 @@ class Catalog {
                                                    const std::string& dataset,
                                                    const std::string& symbol) = 0;
   virtual void advance_watermark(const Watermark& watermark) = 0;
-  // Replaces the counts of (raw_object, dataset, symbol) with `rows_by_rule` (rules absent from
-  // it drop out), so redelivery, re-runs and concurrent ingests of one payload report the true
-  // count, never a sum of attempts.
-  virtual void replace_dq(const std::string& raw_object, const std::string& dataset,
-                          const std::string& symbol,
-                          const std::map<std::string, int64_t>& rows_by_rule,
-                          const std::string& run_id) = 0;
+  // Replaces every count of (raw_object, dataset) with `rows_by_symbol_rule` (symbol -> rule ->
+  // rows; what is absent drops out), so redelivery, re-runs and concurrent ingests of one payload
+  // report the true count, never a sum of attempts.
+  virtual void replace_dq(
+      const std::string& raw_object, const std::string& dataset,
+      const std::map<std::string, std::map<std::string, int64_t>>& rows_by_symbol_rule,
+      const std::string& run_id) = 0;
   // Totals per (dataset, rule) over everything (run_id empty) or what one run (re)counted.
   virtual std::vector<DqResult> dq_summary(const std::string& run_id = "") = 0;
 
