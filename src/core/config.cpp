@@ -1,6 +1,12 @@
 #include "trib/core/config.hpp"
 
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <span>
 #include <sstream>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
@@ -12,6 +18,283 @@ namespace fs = std::filesystem;
 
 namespace {
 
+constexpr std::string_view kPostgresUrlExample = "url = \"postgresql://trib@127.0.0.1:5432/trib\"";
+
+// Every section trib.toml may hold and, in the order error messages list them, its keys.
+using Names = std::span<const std::string_view>;
+constexpr std::string_view kLakeKeys[] = {"kind", "path"};
+constexpr std::string_view kCatalogKeys[] = {"kind", "path", "url"};
+constexpr std::string_view kQueueKeys[] = {"kind", "name", "url", "visibility_timeout_s",
+                                           "max_attempts"};
+constexpr std::string_view kHotCacheKeys[] = {"sessions"};
+constexpr std::string_view kBrokerKeys[] = {"kind", "initial_cash", "commission_per_share",
+                                            "min_commission", "slippage_bps"};
+constexpr std::string_view kRiskKeys[] = {"max_position_notional", "max_order_notional"};
+constexpr std::string_view kStrategyKeys[] = {"name", "symbol", "fast", "slow"};
+struct SectionSchema {
+  std::string_view name;
+  Names keys;
+};
+constexpr SectionSchema kSchema[] = {
+    {"lake", kLakeKeys},          {"catalog", kCatalogKeys}, {"queue", kQueueKeys},
+    {"hot_cache", kHotCacheKeys}, {"broker", kBrokerKeys},   {"risk", kRiskKeys},
+    {"strategy", kStrategyKeys},
+};
+
+std::string join(Names items) {
+  std::string out;
+  for (auto item : items) out += (out.empty() ? "" : ", ") + std::string(item);
+  return out;
+}
+
+std::string section_names() {
+  std::string out;
+  for (const auto& s : kSchema) out += (out.empty() ? "" : ", ") + std::string(s.name);
+  return out;
+}
+
+// "a string", "an integer", ... for a message saying what was found.
+std::string_view type_name(toml::node_type type) {
+  switch (type) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a float";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    case toml::node_type::none: break;
+  }
+  return "nothing";
+}
+
+// A float as TOML would show it: 3.0, not 3.
+std::string float_text(double v) {
+  std::string s = fmt::format("{}", v);
+  if (s.find_first_of(".ein") == std::string::npos) s += ".0";
+  return s;
+}
+
+// What was found, with the value when it is a number or boolean (never a string's text: that may
+// be a url holding a secret).
+std::string found(const toml::node& node) {
+  std::string what(type_name(node.type()));
+  if (auto i = node.as_integer()) return fmt::format("{} ({})", what, i->get());
+  if (auto f = node.as_floating_point()) return fmt::format("{} ({})", what, float_text(f->get()));
+  if (auto b = node.as_boolean()) return fmt::format("{} ({})", what, b->get());
+  return what;
+}
+
+// Refuses any section or key trib.toml does not define, and a section that is not a table.
+void check_known(const toml::table& root) {
+  for (auto&& [section_key, section_node] : root) {
+    const SectionSchema* schema = nullptr;
+    for (const auto& s : kSchema) {
+      if (section_key.str() == s.name) schema = &s;
+    }
+    if (schema == nullptr && !section_node.is_table()) {
+      throw Error::InvalidInput(fmt::format(
+          "trib.toml: {} is outside any section and not a known section; known sections: {}",
+          section_key.str(), section_names()));
+    }
+    if (schema == nullptr) {
+      throw Error::InvalidInput(fmt::format("trib.toml: [{}] is not a known section; known: {}",
+                                            section_key.str(), section_names()));
+    }
+    const toml::table* table = section_node.as_table();
+    if (table == nullptr) {
+      throw Error::InvalidInput(fmt::format("trib.toml: [{}] must be a table, found {}",
+                                            schema->name, found(section_node)));
+    }
+    for (auto&& [key, node] : *table) {
+      bool known = false;
+      for (auto k : schema->keys) known = known || key.str() == k;
+      if (!known) {
+        throw Error::InvalidInput(fmt::format("trib.toml: [{}] {} is not a known key; known: {}",
+                                              schema->name, key.str(), join(schema->keys)));
+      }
+    }
+  }
+}
+
+const toml::node* find(const toml::table& root, std::string_view section, std::string_view key) {
+  const toml::table* table = root[section].as_table();
+  return table == nullptr ? nullptr : table->get(key);
+}
+
+[[noreturn]] void wrong_type(std::string_view section, std::string_view key,
+                             std::string_view expected, const toml::node& node) {
+  throw Error::InvalidInput(
+      fmt::format("trib.toml: [{}] {} must be {}, found {}", section, key, expected, found(node)));
+}
+
+void read_string(const toml::table& root, std::string_view section, std::string_view key,
+                 std::string& out) {
+  const toml::node* node = find(root, section, key);
+  if (node == nullptr) return;
+  if (auto v = node->as_string()) {
+    out = v->get();
+    return;
+  }
+  wrong_type(section, key, "a string", *node);
+}
+
+// An integer in [lo, hi]. A float is refused even when whole: these are counts.
+void read_int(const toml::table& root, std::string_view section, std::string_view key, int64_t lo,
+              int64_t hi, int& out) {
+  const toml::node* node = find(root, section, key);
+  if (node == nullptr) return;
+  auto v = node->as_integer();
+  if (v == nullptr) wrong_type(section, key, "an integer", *node);
+  const int64_t value = v->get();
+  if (value < lo || value > hi) {
+    throw Error::InvalidInput(fmt::format(
+        "trib.toml: [{}] {} = {} is out of range; allowed: [{}, {}]", section, key, value, lo, hi));
+  }
+  out = static_cast<int>(value);
+}
+
+// A finite float; an integer is accepted.
+void read_float(const toml::table& root, std::string_view section, std::string_view key,
+                double& out) {
+  const toml::node* node = find(root, section, key);
+  if (node == nullptr) return;
+  double value = 0;
+  if (auto i = node->as_integer()) {
+    value = static_cast<double>(i->get());
+  } else if (auto f = node->as_floating_point()) {
+    value = f->get();
+  } else {
+    wrong_type(section, key, "a number", *node);
+  }
+  if (!std::isfinite(value)) {
+    throw Error::InvalidInput(
+        fmt::format("trib.toml: [{}] {} = {} is not a finite number", section, key, value));
+  }
+  out = value;
+}
+
+void check_range(bool ok, std::string_view section, std::string_view key, double value,
+                 std::string_view allowed) {
+  if (!ok) {
+    throw Error::InvalidInput(fmt::format("trib.toml: [{}] {} = {} is out of range; allowed: {}",
+                                          section, key, value, allowed));
+  }
+}
+
+void check_kind(std::string_view section, const std::string& kind,
+                std::initializer_list<std::string_view> known) {
+  const Names names(known.begin(), known.size());
+  for (auto k : known) {
+    if (kind == k) return;
+  }
+  throw Error::InvalidInput(
+      fmt::format("trib.toml: [{}] kind = '{}' is not available in this build; use one of: {}",
+                  section, kind, join(names)));
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+enum class UrlCheck { kOk, kMalformed, kHasPassword };
+
+// A libpq URL: postgresql://[user[:password]@][host][:port][,...][/dbname][?param=value&...].
+// As libpq does, the user info is what precedes the first '@' met before any '/'.
+UrlCheck check_postgres_uri(std::string_view url, size_t scheme_end) {
+  std::string_view rest = url.substr(scheme_end);
+  size_t stop = rest.find_first_of("@/");
+  if (stop != std::string_view::npos && rest[stop] == '@' &&
+      rest.substr(0, stop).find(':') != std::string_view::npos) {
+    return UrlCheck::kHasPassword;
+  }
+  size_t query = rest.find('?');
+  if (query == std::string_view::npos) return UrlCheck::kOk;
+  std::string_view params = rest.substr(query + 1);
+  while (!params.empty()) {
+    size_t amp = params.find('&');
+    std::string_view param = params.substr(0, amp);
+    if (iequals(param.substr(0, param.find('=')), "password")) return UrlCheck::kHasPassword;
+    if (amp == std::string_view::npos) break;
+    params.remove_prefix(amp + 1);
+  }
+  return UrlCheck::kOk;
+}
+
+// libpq key=value conninfo: keyword = value pairs separated by whitespace; a value may be
+// single-quoted; a backslash escapes the next character.
+UrlCheck check_conninfo(std::string_view s) {
+  size_t i = 0;
+  bool any = false;
+  while (true) {
+    while (i < s.size() && is_space(s[i])) ++i;
+    if (i == s.size()) break;
+    size_t start = i;
+    while (i < s.size() && !is_space(s[i]) && s[i] != '=') ++i;
+    std::string_view keyword = s.substr(start, i - start);
+    if (iequals(keyword, "password")) return UrlCheck::kHasPassword;
+    while (i < s.size() && is_space(s[i])) ++i;
+    if (keyword.empty() || i == s.size() || s[i] != '=') return UrlCheck::kMalformed;
+    ++i;
+    while (i < s.size() && is_space(s[i])) ++i;
+    if (i < s.size() && s[i] == '\'') {
+      ++i;
+      while (i < s.size() && s[i] != '\'') i += s[i] == '\\' ? 2 : 1;
+      if (i >= s.size()) return UrlCheck::kMalformed;
+      ++i;
+    } else {
+      while (i < s.size() && !is_space(s[i])) i += s[i] == '\\' ? 2 : 1;
+      i = std::min(i, s.size());
+    }
+    any = true;
+  }
+  return any ? UrlCheck::kOk : UrlCheck::kMalformed;
+}
+
+UrlCheck check_url(std::string_view url) {
+  for (std::string_view scheme : {"postgresql://", "postgres://"}) {
+    if (url.size() >= scheme.size() && iequals(url.substr(0, scheme.size()), scheme)) {
+      return check_postgres_uri(url, scheme.size());
+    }
+  }
+  if (url.find("://") != std::string_view::npos) {
+    // Another scheme: still refuse a password before saying the scheme is wrong.
+    size_t scheme_end = url.find("://") + 3;
+    return check_postgres_uri(url, scheme_end) == UrlCheck::kHasPassword ? UrlCheck::kHasPassword
+                                                                         : UrlCheck::kMalformed;
+  }
+  return check_conninfo(url);
+}
+
+// Never puts the url in a message: it may hold a secret.
+void validate_url(std::string_view section, const std::string& url) {
+  if (url.empty()) return;
+  switch (check_url(url)) {
+    case UrlCheck::kOk: return;
+    case UrlCheck::kHasPassword:
+      throw Error::InvalidInput(fmt::format(
+          "trib.toml: [{}] url contains a password; secrets never go in trib.toml: remove it "
+          "from the url and set PGPASSWORD in the environment (or use ~/.pgpass) instead",
+          section));
+    case UrlCheck::kMalformed:
+      throw Error::InvalidInput(fmt::format(
+          "trib.toml: [{}] url is neither a postgresql:// URL nor key=value conninfo; e.g. {} "
+          "or url = \"host=127.0.0.1 port=5432 dbname=trib user=trib\"",
+          section, kPostgresUrlExample));
+  }
+}
+
 fs::path resolve(const fs::path& workspace, const fs::path& p) {
   return p.is_absolute() ? p.lexically_normal() : (workspace / p).lexically_normal();
 }
@@ -22,30 +305,39 @@ std::string relative_if_inside(const fs::path& workspace, const fs::path& p) {
   return p.generic_string();
 }
 
-template <typename T>
-void read(const toml::table& root, std::string_view section, std::string_view key, T& out) {
-  const toml::node* node = root.at_path(fmt::format("{}.{}", section, key)).node();
-  if (node == nullptr) return;
-  if constexpr (std::is_same_v<T, std::string>) {
-    if (auto v = node->value<std::string>()) { out = *v; return; }
-  } else if constexpr (std::is_same_v<T, int>) {
-    if (auto v = node->value<int64_t>()) { out = static_cast<int>(*v); return; }
-  } else if constexpr (std::is_same_v<T, double>) {
-    if (auto v = node->value<double>()) { out = *v; return; }
+// A TOML basic string holding `s`.
+std::string toml_string(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\f': out += "\\f"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+          out += fmt::format("\\u{:04X}", static_cast<unsigned>(static_cast<unsigned char>(c)));
+        } else {
+          out += c;
+        }
+    }
   }
-  throw Error::InvalidInput(fmt::format("trib.toml: [{}] {} has the wrong type", section, key));
+  return out + "\"";
 }
 
-void check_kind(std::string_view section, const std::string& kind,
-                std::initializer_list<std::string_view> known) {
-  for (auto k : known) {
-    if (kind == k) return;
+// A TOML float that reads back as exactly `v`: `decimals` fixed digits when they are exact
+// (100000.00), else the shortest form that round-trips (0.0035).
+std::string toml_float(double v, int decimals) {
+  if (std::isfinite(v) && std::fabs(v) < 1e15) {
+    std::string fixed = fmt::format("{:.{}f}", v, decimals);
+    double back = 0;
+    auto [end, ec] = std::from_chars(fixed.data(), fixed.data() + fixed.size(), back);
+    if (ec == std::errc() && end == fixed.data() + fixed.size() && back == v) return fixed;
   }
-  std::string list;
-  for (auto k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-  throw Error::InvalidInput(fmt::format(
-      "trib.toml: [{}] kind = '{}' is not available in this build; use one of: {}", section, kind,
-      list));
+  return float_text(v);  // nan and inf print as TOML spells them
 }
 
 }  // namespace
@@ -61,9 +353,9 @@ Config Config::defaults(const fs::path& workspace) {
 Config Config::load(const fs::path& workspace) {
   fs::path file = workspace / "trib.toml";
   if (!fs::exists(workspace)) {
-    throw Error::NotFound(fmt::format(
-        "workspace '{}' does not exist; create it with `trib init {}`", workspace.string(),
-        workspace.string()));
+    throw Error::NotFound(
+        fmt::format("workspace '{}' does not exist; create it with `trib init {}`",
+                    workspace.string(), workspace.string()));
   }
   if (!fs::exists(file)) {
     throw Error::NotFound(fmt::format(
@@ -79,62 +371,124 @@ Config Config::load(const fs::path& workspace) {
     throw Error::InvalidInput(
         fmt::format("{}: {} ({})", file.string(), e.description(), where.str()));
   }
+  check_known(root);
+
   Config c = defaults(workspace);
   std::string lake_path = c.lake.path.string(), catalog_path = c.catalog.path.string();
-  read(root, "lake", "kind", c.lake.kind);
-  read(root, "lake", "path", lake_path);
-  read(root, "catalog", "kind", c.catalog.kind);
-  read(root, "catalog", "path", catalog_path);
-  read(root, "queue", "kind", c.queue.kind);
-  read(root, "queue", "name", c.queue.name);
-  read(root, "queue", "visibility_timeout_s", c.queue.visibility_timeout_s);
-  read(root, "queue", "max_attempts", c.queue.max_attempts);
-  read(root, "broker", "kind", c.broker.kind);
-  read(root, "broker", "initial_cash", c.broker.initial_cash);
-  read(root, "broker", "commission_per_share", c.broker.commission_per_share);
-  read(root, "broker", "min_commission", c.broker.min_commission);
-  read(root, "broker", "slippage_bps", c.broker.slippage_bps);
-  read(root, "risk", "max_position_notional", c.risk.max_position_notional);
-  read(root, "risk", "max_order_notional", c.risk.max_order_notional);
-  read(root, "strategy", "name", c.strategy.name);
-  read(root, "strategy", "symbol", c.strategy.symbol);
-  read(root, "strategy", "fast", c.strategy.fast);
-  read(root, "strategy", "slow", c.strategy.slow);
+  constexpr int64_t kIntMin = std::numeric_limits<int>::min();
+  constexpr int64_t kIntMax = std::numeric_limits<int>::max();
+  read_string(root, "lake", "kind", c.lake.kind);
+  read_string(root, "lake", "path", lake_path);
+  read_string(root, "catalog", "kind", c.catalog.kind);
+  read_string(root, "catalog", "path", catalog_path);
+  read_string(root, "catalog", "url", c.catalog.url);
+  read_string(root, "queue", "kind", c.queue.kind);
+  read_string(root, "queue", "name", c.queue.name);
+  read_string(root, "queue", "url", c.queue.url);
+  read_int(root, "queue", "visibility_timeout_s", 1, 604'800, c.queue.visibility_timeout_s);
+  read_int(root, "queue", "max_attempts", 1, 100, c.queue.max_attempts);
+  read_int(root, "hot_cache", "sessions", 0, 100'000, c.hot_cache.sessions);
+  read_string(root, "broker", "kind", c.broker.kind);
+  read_float(root, "broker", "initial_cash", c.broker.initial_cash);
+  read_float(root, "broker", "commission_per_share", c.broker.commission_per_share);
+  read_float(root, "broker", "min_commission", c.broker.min_commission);
+  read_float(root, "broker", "slippage_bps", c.broker.slippage_bps);
+  read_float(root, "risk", "max_position_notional", c.risk.max_position_notional);
+  read_float(root, "risk", "max_order_notional", c.risk.max_order_notional);
+  read_string(root, "strategy", "name", c.strategy.name);
+  read_string(root, "strategy", "symbol", c.strategy.symbol);
+  read_int(root, "strategy", "fast", kIntMin, kIntMax, c.strategy.fast);
+  read_int(root, "strategy", "slow", kIntMin, kIntMax, c.strategy.slow);
   c.lake.path = resolve(c.workspace, lake_path);
   c.catalog.path = resolve(c.workspace, catalog_path);
 
   check_kind("lake", c.lake.kind, {"local"});
-  check_kind("catalog", c.catalog.kind, {"sqlite"});
-  check_kind("queue", c.queue.kind, {"embedded"});
+  check_kind("catalog", c.catalog.kind, {"sqlite", "postgres"});
+  check_kind("queue", c.queue.kind, {"embedded", "postgres"});
   check_kind("broker", c.broker.kind, {"paper"});
-  if (c.queue.visibility_timeout_s < 1) {
-    throw Error::InvalidInput("trib.toml: [queue] visibility_timeout_s must be at least 1");
+
+  const BrokerConfig& b = c.broker;
+  check_range(b.initial_cash > 0, "broker", "initial_cash", b.initial_cash, "> 0");
+  check_range(b.commission_per_share >= 0, "broker", "commission_per_share", b.commission_per_share,
+              ">= 0");
+  check_range(b.min_commission >= 0, "broker", "min_commission", b.min_commission, ">= 0");
+  check_range(b.slippage_bps >= 0 && b.slippage_bps < 10'000, "broker", "slippage_bps",
+              b.slippage_bps, "[0, 10000)");
+  check_range(c.risk.max_position_notional > 0, "risk", "max_position_notional",
+              c.risk.max_position_notional, "> 0");
+  check_range(c.risk.max_order_notional > 0, "risk", "max_order_notional",
+              c.risk.max_order_notional, "> 0");
+  if (c.strategy.fast < 1) {
+    throw Error::InvalidInput(
+        fmt::format("trib.toml: [strategy] fast = {} is out of range; needs 1 <= fast < slow",
+                    c.strategy.fast));
   }
-  if (c.queue.max_attempts < 1) {
-    throw Error::InvalidInput("trib.toml: [queue] max_attempts must be at least 1");
+  if (c.strategy.slow <= c.strategy.fast) {
+    throw Error::InvalidInput(fmt::format(
+        "trib.toml: [strategy] slow = {} is out of range; needs 1 <= fast < slow (fast = {})",
+        c.strategy.slow, c.strategy.fast));
   }
-  if (c.strategy.fast < 1 || c.strategy.slow <= c.strategy.fast) {
-    throw Error::InvalidInput("trib.toml: [strategy] needs 1 <= fast < slow");
+
+  // A password in either url is refused whatever the kind: the file must never hold one.
+  validate_url("catalog", c.catalog.url);
+  validate_url("queue", c.queue.url);
+  if (c.catalog.kind == "postgres" && c.catalog.url.empty()) {
+    throw Error::InvalidInput(fmt::format(
+        "trib.toml: [catalog] kind = 'postgres' needs a url, e.g. {} (the password comes from "
+        "PGPASSWORD or ~/.pgpass, never from trib.toml)",
+        kPostgresUrlExample));
+  }
+  // A postgres queue without its own url lives in the postgres catalog's database.
+  if (c.queue.kind == "postgres" && c.queue.url.empty()) {
+    if (c.catalog.kind != "postgres") {
+      throw Error::InvalidInput(fmt::format(
+          "trib.toml: [queue] kind = 'postgres' needs a url when the catalog is not postgres "
+          "(it shares a postgres catalog's url); e.g. {} (the password comes from PGPASSWORD or "
+          "~/.pgpass, never from trib.toml)",
+          kPostgresUrlExample));
+    }
+    c.queue.url = c.catalog.url;
   }
   return c;
 }
 
 std::string Config::to_toml() const {
-  return fmt::format(
-      "# Tributary workspace. Secrets never go here: they come from the environment.\n\n"
-      "[lake]\nkind = \"{}\"\npath = \"{}\"\n\n"
-      "[catalog]\nkind = \"{}\"\npath = \"{}\"\n\n"
-      "[queue]\nkind = \"{}\"\nname = \"{}\"\nvisibility_timeout_s = {}\nmax_attempts = {}\n\n"
-      "[broker]\nkind = \"{}\"\ninitial_cash = {:.2f}\ncommission_per_share = {}\n"
-      "min_commission = {:.2f}\nslippage_bps = {:.1f}\n\n"
-      "[risk]\nmax_position_notional = {:.2f}\nmax_order_notional = {:.2f}\n\n"
-      "[strategy]\nname = \"{}\"\nsymbol = \"{}\"\nfast = {}\nslow = {}\n",
-      lake.kind, relative_if_inside(workspace, lake.path), catalog.kind,
-      relative_if_inside(workspace, catalog.path), queue.kind, queue.name,
-      queue.visibility_timeout_s, queue.max_attempts, broker.kind, broker.initial_cash,
-      broker.commission_per_share, broker.min_commission, broker.slippage_bps,
-      risk.max_position_notional, risk.max_order_notional, strategy.name, strategy.symbol,
-      strategy.fast, strategy.slow);
+  std::string out =
+      "# Tributary workspace. Secrets never go here: they come from the environment\n"
+      "# (PostgreSQL: PGPASSWORD or ~/.pgpass).\n";
+  auto line = [&out](std::string_view key, const std::string& value) {
+    out += fmt::format("{} = {}\n", key, value);
+  };
+  out += "\n[lake]\n";
+  line("kind", toml_string(lake.kind));
+  line("path", toml_string(relative_if_inside(workspace, lake.path)));
+  out += "\n[catalog]\n";
+  line("kind", toml_string(catalog.kind));
+  line("path", toml_string(relative_if_inside(workspace, catalog.path)));
+  if (!catalog.url.empty()) line("url", toml_string(catalog.url));
+  out += "\n[queue]\n";
+  line("kind", toml_string(queue.kind));
+  line("name", toml_string(queue.name));
+  if (!queue.url.empty()) line("url", toml_string(queue.url));
+  line("visibility_timeout_s", std::to_string(queue.visibility_timeout_s));
+  line("max_attempts", std::to_string(queue.max_attempts));
+  out += "\n[hot_cache]\n";
+  line("sessions", std::to_string(hot_cache.sessions));
+  out += "\n[broker]\n";
+  line("kind", toml_string(broker.kind));
+  line("initial_cash", toml_float(broker.initial_cash, 2));
+  line("commission_per_share", toml_float(broker.commission_per_share, 1));
+  line("min_commission", toml_float(broker.min_commission, 2));
+  line("slippage_bps", toml_float(broker.slippage_bps, 1));
+  out += "\n[risk]\n";
+  line("max_position_notional", toml_float(risk.max_position_notional, 2));
+  line("max_order_notional", toml_float(risk.max_order_notional, 2));
+  out += "\n[strategy]\n";
+  line("name", toml_string(strategy.name));
+  line("symbol", toml_string(strategy.symbol));
+  line("fast", std::to_string(strategy.fast));
+  line("slow", std::to_string(strategy.slow));
+  return out;
 }
 
 std::string_view code_version() { return TRIB_CODE_VERSION; }

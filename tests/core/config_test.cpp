@@ -1,4 +1,8 @@
 // Workspace configuration: defaults, loading, round trip and errors.
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -14,7 +18,23 @@ using testing::expect_error;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::spit;
+using ::testing::StartsWith;
 using testing::TempDir;
+
+// Writes `toml` as the workspace's trib.toml and loads it.
+Config load_text(const TempDir& dir, std::string_view toml) {
+  spit(dir.path() / "trib.toml", toml);
+  return Config::load(dir.path());
+}
+
+// Writes `toml`, expects load() to throw InvalidInput starting "trib.toml: ", returns the message.
+std::string load_error(const TempDir& dir, std::string_view toml) {
+  spit(dir.path() / "trib.toml", toml);
+  std::string message =
+      expect_error([&] { Config::load(dir.path()); }, ErrorCategory::kInvalidInput);
+  EXPECT_THAT(message, StartsWith("trib.toml: ")) << toml;
+  return message;
+}
 
 TEST(Config, Defaults) {
   TempDir dir;
@@ -25,7 +45,11 @@ TEST(Config, Defaults) {
   EXPECT_EQ(c.catalog.kind, "sqlite");
   EXPECT_EQ(c.catalog.path, c.workspace / "catalog.db");
   EXPECT_EQ(c.queue.kind, "embedded");
+  EXPECT_EQ(c.catalog.url, "");
   EXPECT_EQ(c.queue.visibility_timeout_s, 60);
+  EXPECT_EQ(c.queue.max_attempts, 5);
+  EXPECT_EQ(c.queue.url, "");
+  EXPECT_EQ(c.hot_cache.sessions, 300);
   EXPECT_EQ(c.broker.kind, "paper");
   EXPECT_EQ(c.strategy.fast, 50);
   EXPECT_EQ(c.strategy.slow, 200);
@@ -41,6 +65,7 @@ TEST(Config, ToTomlRoundTrips) {
   c.strategy.fast = 10;
   c.strategy.slow = 30;
   c.risk.max_order_notional = 12'345.5;
+  c.hot_cache.sessions = 0;
   const std::string toml = c.to_toml();
   // Paths inside the workspace are written relative, so a workspace can be moved.
   EXPECT_THAT(toml, HasSubstr("path = \"lake\""));
@@ -57,7 +82,361 @@ TEST(Config, ToTomlRoundTrips) {
   EXPECT_EQ(back.strategy.fast, 10);
   EXPECT_EQ(back.strategy.slow, 30);
   EXPECT_EQ(back.risk.max_order_notional, 12'345.5);
+  EXPECT_EQ(back.hot_cache.sessions, 0);
+  EXPECT_EQ(back, c);
   EXPECT_EQ(back.to_toml(), toml);
+}
+
+TEST(Config, DefaultsWriteEverySectionAndNoUrl) {
+  TempDir dir;
+  Config c = Config::defaults(dir.path());
+  const std::string toml = c.to_toml();
+  for (const char* section :
+       {"[lake]", "[catalog]", "[queue]", "[hot_cache]", "[broker]", "[risk]", "[strategy]"}) {
+    EXPECT_THAT(toml, HasSubstr(section));
+  }
+  EXPECT_THAT(toml, HasSubstr("[hot_cache]\nsessions = 300\n"));
+  EXPECT_THAT(toml, HasSubstr("initial_cash = 100000.00\n"));
+  EXPECT_THAT(toml, Not(HasSubstr("url")));
+  EXPECT_EQ(load_text(dir, toml), c);
+}
+
+TEST(Config, RoundTripsPostgresUrlsExactFloatsAndOddStrings) {
+  TempDir dir;
+  Config c = Config::defaults(dir.path());
+  c.catalog.kind = "postgres";
+  c.catalog.url = "postgresql://trib@127.0.0.1:5432/trib";
+  c.queue.kind = "postgres";
+  c.queue.url = "host=10.0.0.7 port=5433 dbname='trib queue' user=worker";
+  c.queue.visibility_timeout_s = 604'800;
+  c.queue.max_attempts = 100;
+  c.hot_cache.sessions = 100'000;
+  c.broker.initial_cash = 100'000.125;  // more decimals than the 2 written by default
+  c.broker.commission_per_share = 0;
+  c.broker.min_commission = 0.1 + 0.2;  // not exactly 0.3
+  c.broker.slippage_bps = 9'999.5;
+  c.risk.max_position_notional = 1e18;
+  c.risk.max_order_notional = 1e-3;
+  c.strategy.name = "quote\" back\\slash\ttab";
+  c.strategy.symbol = "BRK.B";
+  c.lake.path = "/srv/lake with space";
+  const std::string toml = c.to_toml();
+  EXPECT_THAT(toml, HasSubstr("[catalog]\nkind = \"postgres\"\npath = \"catalog.db\"\n"
+                              "url = \"postgresql://trib@127.0.0.1:5432/trib\"\n"));
+  Config back = load_text(dir, toml);
+  EXPECT_EQ(back, c);
+  EXPECT_EQ(back.strategy.name, c.strategy.name);
+  EXPECT_EQ(back.broker.min_commission, 0.1 + 0.2);
+  EXPECT_EQ(back.to_toml(), toml);
+}
+
+TEST(Config, NewKeysLoad) {
+  TempDir dir;
+  Config c = load_text(dir,
+                       "[catalog]\nkind = \"postgres\"\nurl = \"host=127.0.0.1 dbname=trib\"\n"
+                       "[queue]\nkind = \"postgres\"\nurl = \"postgresql:///q?host=/run/pg\"\n"
+                       "[hot_cache]\nsessions = 0\n");
+  EXPECT_EQ(c.catalog.kind, "postgres");
+  EXPECT_EQ(c.catalog.url, "host=127.0.0.1 dbname=trib");
+  EXPECT_EQ(c.queue.kind, "postgres");
+  EXPECT_EQ(c.queue.url, "postgresql:///q?host=/run/pg");
+  EXPECT_EQ(c.hot_cache.sessions, 0);
+  // A url beside a sqlite catalog or an embedded queue is kept (and unused).
+  c = load_text(dir, "[catalog]\nurl = \"postgresql://trib@db/trib\"\n");
+  EXPECT_EQ(c.catalog.kind, "sqlite");
+  EXPECT_EQ(c.catalog.url, "postgresql://trib@db/trib");
+  EXPECT_EQ(c.queue.url, "");
+}
+
+TEST(Config, PostgresQueueUrlDefaultsToTheCatalogs) {
+  TempDir dir;
+  const std::string catalog =
+      "[catalog]\nkind = \"postgres\"\nurl = \"postgresql://trib@127.0.0.1:5432/trib\"\n";
+  Config c = load_text(dir, catalog + "[queue]\nkind = \"postgres\"\n");
+  EXPECT_EQ(c.queue.url, "postgresql://trib@127.0.0.1:5432/trib");
+  EXPECT_EQ(load_text(dir, c.to_toml()), c);
+  // Its own url wins.
+  c = load_text(dir, catalog + "[queue]\nkind = \"postgres\"\nurl = \"dbname=q\"\n");
+  EXPECT_EQ(c.queue.url, "dbname=q");
+  // An embedded queue gets none.
+  c = load_text(dir, catalog);
+  EXPECT_EQ(c.queue.kind, "embedded");
+  EXPECT_EQ(c.queue.url, "");
+  // A postgres queue beside a sqlite catalog may name its own database...
+  c = load_text(dir, "[queue]\nkind = \"postgres\"\nurl = \"dbname=q\"\n");
+  EXPECT_EQ(c.catalog.kind, "sqlite");
+  EXPECT_EQ(c.queue.url, "dbname=q");
+  // ...but must.
+  std::string message = load_error(dir, "[queue]\nkind = \"postgres\"\n");
+  EXPECT_THAT(message, HasSubstr("[queue] kind = 'postgres' needs a url"));
+  EXPECT_THAT(message, HasSubstr("postgresql://"));
+  message = load_error(dir, "[queue]\nkind = \"postgres\"\nurl = \"\"\n");
+  EXPECT_THAT(message, HasSubstr("[queue] kind = 'postgres' needs a url"));
+  // A sqlite catalog's (unused) url is not borrowed: the queue would not share its database.
+  message = load_error(dir,
+                       "[catalog]\nkind = \"sqlite\"\nurl = \"dbname=trib\"\n"
+                       "[queue]\nkind = \"postgres\"\n");
+  EXPECT_THAT(message, HasSubstr("[queue] kind = 'postgres' needs a url when the catalog is not "
+                                 "postgres"));
+}
+
+TEST(Config, PostgresCatalogNeedsAUrl) {
+  TempDir dir;
+  for (const char* toml :
+       {"[catalog]\nkind = \"postgres\"\n", "[catalog]\nkind = \"postgres\"\nurl = \"\"\n"}) {
+    std::string message = load_error(dir, toml);
+    EXPECT_THAT(message, HasSubstr("[catalog] kind = 'postgres' needs a url"));
+    EXPECT_THAT(message, HasSubstr("url = \"postgresql://trib@127.0.0.1:5432/trib\""));
+    EXPECT_THAT(message, HasSubstr("PGPASSWORD"));
+  }
+}
+
+TEST(Config, KindsComeFromTheAvailableList) {
+  TempDir dir;
+  EXPECT_THAT(load_error(dir, "[catalog]\nkind = \"mysql\"\n"),
+              HasSubstr("[catalog] kind = 'mysql' is not available in this build; use one of: "
+                        "sqlite, postgres"));
+  EXPECT_THAT(load_error(dir, "[queue]\nkind = \"azure\"\n"),
+              HasSubstr("use one of: embedded, postgres"));
+  EXPECT_THAT(load_error(dir, "[lake]\nkind = \"postgres\"\n"), HasSubstr("use one of: local"));
+  EXPECT_THAT(load_error(dir, "[broker]\nkind = \"alpaca\"\n"), HasSubstr("use one of: paper"));
+}
+
+TEST(Config, PasswordInAUrlIsRefusedWithoutRepeatingIt) {
+  TempDir dir;
+  const char* urls[] = {
+      "postgresql://trib:Hunter2Secret@127.0.0.1:5432/trib",
+      "postgres://trib:Hunter2Secret@db.example.com/trib",
+      "POSTGRESQL://trib:Hunter2Secret@db/trib",
+      "postgresql://trib:Hunter2Secret@host1:5432,host2:5433/trib?sslmode=require",
+      "postgresql://trib:Hunter2Secret@ss@db/trib",  // an unescaped '@' in the password
+      "postgresql://trib:@db/trib",                  // an empty one is still a password field
+      "postgresql://db/trib?sslmode=require&password=Hunter2Secret",
+      "host=127.0.0.1 password=Hunter2Secret dbname=trib",
+      "password=Hunter2Secret",
+      "host=db user=trib password = 'Hunter2Secret with spaces'",
+      "mysql://trib:Hunter2Secret@db/trib",
+  };
+  for (const char* section : {"catalog", "queue"}) {
+    for (const char* kind :
+         {"postgres", section == std::string("catalog") ? "sqlite" : "embedded"}) {
+      for (const char* url : urls) {
+        const std::string toml =
+            fmt::format("[{}]\nkind = \"{}\"\nurl = \"{}\"\n", section, kind, url);
+        std::string message = load_error(dir, toml);
+        EXPECT_THAT(message, HasSubstr(fmt::format("[{}] url contains a password", section)))
+            << toml;
+        EXPECT_THAT(message, HasSubstr("PGPASSWORD")) << toml;
+        EXPECT_THAT(message, HasSubstr("~/.pgpass")) << toml;
+        EXPECT_THAT(message, Not(HasSubstr("Hunter2"))) << toml;
+        EXPECT_THAT(message, Not(HasSubstr(url))) << toml;
+      }
+    }
+  }
+}
+
+TEST(Config, UrlsWithoutAPasswordAreAccepted) {
+  TempDir dir;
+  for (const char* url : {
+           "postgresql://trib@127.0.0.1:5432/trib",
+           "postgres://127.0.0.1/trib",
+           "postgresql://",
+           "postgresql:///trib?host=/var/run/postgresql",
+           "postgresql://trib@db/trib?sslmode=require&passfile=/home/trib/.pgpass",
+           "postgresql://%5B%3A%3A1%5D@[::1]:5432/trib",
+           "host=127.0.0.1 port=5432 dbname=trib user=trib",
+           "host = db  dbname = 'a \\' b' passfile=/x",
+       }) {
+    const std::string toml = fmt::format("[catalog]\nkind = \"postgres\"\nurl = '''{}'''\n", url);
+    EXPECT_EQ(load_text(dir, toml).catalog.url, url) << toml;
+  }
+}
+
+TEST(Config, MalformedUrlSaysWhatIsExpectedWithoutRepeatingIt) {
+  TempDir dir;
+  for (const char* url :
+       {"localhost", "mysql://trib@db/trib", "host=db dbname", "   ", "host='db unterminated"}) {
+    const std::string toml = fmt::format("[catalog]\nkind = \"postgres\"\nurl = \"{}\"\n", url);
+    std::string message = load_error(dir, toml);
+    EXPECT_THAT(message, HasSubstr("[catalog] url is neither a postgresql:// URL nor key=value "
+                                   "conninfo"))
+        << toml;
+    EXPECT_THAT(message, HasSubstr("postgresql://trib@127.0.0.1:5432/trib")) << toml;
+  }
+}
+
+TEST(Config, UnknownKeyIsNamedWithTheSectionsKnownKeys) {
+  TempDir dir;
+  EXPECT_EQ(load_error(dir, "[queue]\nvisiblity_timeout_s = 30\n"),
+            "trib.toml: [queue] visiblity_timeout_s is not a known key; known: kind, name, url, "
+            "visibility_timeout_s, max_attempts");
+  EXPECT_EQ(load_error(dir, "[catalog]\nkind = \"sqlite\"\npassword = \"x\"\n"),
+            "trib.toml: [catalog] password is not a known key; known: kind, path, url");
+  EXPECT_EQ(load_error(dir, "[hot_cache]\nsession = 10\n"),
+            "trib.toml: [hot_cache] session is not a known key; known: sessions");
+  EXPECT_THAT(load_error(dir, "[broker]\ncommission = 0.01\n"),
+              HasSubstr("known: kind, initial_cash, commission_per_share, min_commission, "
+                        "slippage_bps"));
+  EXPECT_THAT(load_error(dir, "[risk]\nmax_notional = 1\n"),
+              HasSubstr("known: max_position_notional, max_order_notional"));
+  EXPECT_THAT(load_error(dir, "[strategy]\nfast = 5\nslow = 9\nmedium = 7\n"),
+              HasSubstr("[strategy] medium is not a known key; known: name, symbol, fast, slow"));
+  EXPECT_THAT(load_error(dir, "[lake]\nbucket = \"b\"\n"),
+              HasSubstr("[lake] bucket is not a known key; known: kind, path"));
+  // A sub-table is a key of its section too.
+  EXPECT_THAT(load_error(dir, "[queue.retry]\nbackoff = 2\n"),
+              HasSubstr("[queue] retry is not a known key"));
+}
+
+TEST(Config, UnknownSectionIsNamedWithTheKnownSections) {
+  TempDir dir;
+  EXPECT_EQ(load_error(dir, "[queues]\nname = \"x\"\n"),
+            "trib.toml: [queues] is not a known section; known: lake, catalog, queue, hot_cache, "
+            "broker, risk, strategy");
+  EXPECT_THAT(load_error(dir, "[hotcache]\nsessions = 3\n"),
+              HasSubstr("[hotcache] is not a known section"));
+  // A key outside any section.
+  EXPECT_EQ(load_error(dir, "sessions = 3\n[hot_cache]\n"),
+            "trib.toml: sessions is outside any section and not a known section; known sections: "
+            "lake, catalog, queue, hot_cache, broker, risk, strategy");
+  // A known section that is not a table.
+  EXPECT_THAT(load_error(dir, "queue = \"tasks\"\n"),
+              HasSubstr("[queue] must be a table, found a string"));
+  EXPECT_THAT(load_error(dir, "[[risk]]\nmax_order_notional = 1\n"),
+              HasSubstr("[risk] must be a table, found an array"));
+}
+
+TEST(Config, WrongTypeNamesTheKeyTheExpectedAndTheFoundType) {
+  TempDir dir;
+  struct Case {
+    const char* toml;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"[queue]\nmax_attempts = 2.5\n",
+       "trib.toml: [queue] max_attempts must be an integer, found a float (2.5)"},
+      {"[queue]\nmax_attempts = 3.0\n",  // whole, but still a float
+       "trib.toml: [queue] max_attempts must be an integer, found a float (3.0)"},
+      {"[queue]\nvisibility_timeout_s = \"60\"\n",
+       "trib.toml: [queue] visibility_timeout_s must be an integer, found a string"},
+      {"[hot_cache]\nsessions = true\n",
+       "trib.toml: [hot_cache] sessions must be an integer, found a boolean (true)"},
+      {"[broker]\ninitial_cash = \"lots\"\n",
+       "trib.toml: [broker] initial_cash must be a number, found a string"},
+      {"[risk]\nmax_order_notional = [1, 2]\n",
+       "trib.toml: [risk] max_order_notional must be a number, found an array"},
+      {"[catalog]\nurl = 5432\n",
+       "trib.toml: [catalog] url must be a string, found an integer (5432)"},
+      {"[queue]\nurl = { host = \"db\" }\n",
+       "trib.toml: [queue] url must be a string, found a table"},
+      {"[lake]\npath = 3\n", "trib.toml: [lake] path must be a string, found an integer (3)"},
+      {"[strategy]\nsymbol = 2024-01-02\n",
+       "trib.toml: [strategy] symbol must be a string, found a date"},
+      {"[catalog]\nkind = false\n",
+       "trib.toml: [catalog] kind must be a string, found a boolean (false)"},
+  };
+  for (const Case& c : cases) EXPECT_EQ(load_error(dir, c.toml), c.message) << c.toml;
+  // An integer where a float is expected is fine.
+  Config c = load_text(dir,
+                       "[broker]\ncommission_per_share = 0\nmin_commission = 2\nslippage_bps = 0\n"
+                       "[risk]\nmax_position_notional = 1000\nmax_order_notional = 500\n");
+  EXPECT_EQ(c.broker.commission_per_share, 0.0);
+  EXPECT_EQ(c.broker.min_commission, 2.0);
+  EXPECT_EQ(c.broker.slippage_bps, 0.0);
+  EXPECT_EQ(c.risk.max_position_notional, 1000.0);
+  EXPECT_EQ(c.risk.max_order_notional, 500.0);
+}
+
+TEST(Config, OutOfRangeNamesTheKeyTheValueAndTheRange) {
+  TempDir dir;
+  struct Case {
+    const char* toml;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"[broker]\ninitial_cash = 0\n", "[broker] initial_cash = 0 is out of range; allowed: > 0"},
+      {"[broker]\ninitial_cash = -5.5\n",
+       "[broker] initial_cash = -5.5 is out of range; allowed: > 0"},
+      {"[broker]\ncommission_per_share = -0.001\n",
+       "[broker] commission_per_share = -0.001 is out of range; allowed: >= 0"},
+      {"[broker]\nmin_commission = -1\n",
+       "[broker] min_commission = -1 is out of range; allowed: >= 0"},
+      {"[broker]\nslippage_bps = -0.5\n",
+       "[broker] slippage_bps = -0.5 is out of range; allowed: [0, 10000)"},
+      {"[broker]\nslippage_bps = 10000\n",
+       "[broker] slippage_bps = 10000 is out of range; allowed: [0, 10000)"},
+      {"[risk]\nmax_position_notional = 0\n",
+       "[risk] max_position_notional = 0 is out of range; allowed: > 0"},
+      {"[risk]\nmax_position_notional = -100\n",
+       "[risk] max_position_notional = -100 is out of range; allowed: > 0"},
+      {"[risk]\nmax_order_notional = 0.0\n",
+       "[risk] max_order_notional = 0 is out of range; allowed: > 0"},
+      {"[risk]\nmax_order_notional = -1\n",
+       "[risk] max_order_notional = -1 is out of range; allowed: > 0"},
+      {"[queue]\nvisibility_timeout_s = 0\n",
+       "[queue] visibility_timeout_s = 0 is out of range; allowed: [1, 604800]"},
+      {"[queue]\nvisibility_timeout_s = 604801\n",
+       "[queue] visibility_timeout_s = 604801 is out of range; allowed: [1, 604800]"},
+      {"[queue]\nvisibility_timeout_s = 9999999999\n",  // beyond int: no silent wrap
+       "[queue] visibility_timeout_s = 9999999999 is out of range; allowed: [1, 604800]"},
+      {"[queue]\nmax_attempts = 0\n",
+       "[queue] max_attempts = 0 is out of range; allowed: [1, 100]"},
+      {"[queue]\nmax_attempts = 101\n",
+       "[queue] max_attempts = 101 is out of range; allowed: [1, 100]"},
+      {"[hot_cache]\nsessions = -1\n",
+       "[hot_cache] sessions = -1 is out of range; allowed: [0, 100000]"},
+      {"[hot_cache]\nsessions = 100001\n",
+       "[hot_cache] sessions = 100001 is out of range; allowed: [0, 100000]"},
+      {"[strategy]\nfast = 0\nslow = 10\n",
+       "[strategy] fast = 0 is out of range; needs 1 <= fast < slow"},
+      {"[strategy]\nfast = -3\n", "[strategy] fast = -3 is out of range; needs 1 <= fast < slow"},
+      {"[strategy]\nfast = 20\nslow = 20\n",
+       "[strategy] slow = 20 is out of range; needs 1 <= fast < slow (fast = 20)"},
+      {"[strategy]\nfast = 20\nslow = 10\n",
+       "[strategy] slow = 10 is out of range; needs 1 <= fast < slow (fast = 20)"},
+      {"[strategy]\nslow = 3000000000\n",
+       "[strategy] slow = 3000000000 is out of range; allowed: [-2147483648, 2147483647]"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(load_error(dir, c.toml), std::string("trib.toml: ") + c.message) << c.toml;
+  }
+  // The edges that are in range load.
+  Config c = load_text(dir,
+                       "[queue]\nvisibility_timeout_s = 1\nmax_attempts = 100\n"
+                       "[hot_cache]\nsessions = 100000\n"
+                       "[broker]\ninitial_cash = 0.01\ncommission_per_share = 0\n"
+                       "min_commission = 0\nslippage_bps = 9999.99\n"
+                       "[risk]\nmax_position_notional = 0.01\nmax_order_notional = 0.01\n"
+                       "[strategy]\nfast = 1\nslow = 2\n");
+  EXPECT_EQ(c.queue.visibility_timeout_s, 1);
+  EXPECT_EQ(c.queue.max_attempts, 100);
+  EXPECT_EQ(c.hot_cache.sessions, 100'000);
+  EXPECT_EQ(c.broker.slippage_bps, 9999.99);
+  EXPECT_EQ(c.strategy.fast, 1);
+  EXPECT_EQ(c.strategy.slow, 2);
+  c = load_text(dir,
+                "[queue]\nvisibility_timeout_s = 604800\nmax_attempts = 1\n"
+                "[hot_cache]\nsessions = 0\n");
+  EXPECT_EQ(c.queue.visibility_timeout_s, 604'800);
+  EXPECT_EQ(c.queue.max_attempts, 1);
+  EXPECT_EQ(c.hot_cache.sessions, 0);
+}
+
+TEST(Config, NonFiniteFloatsAreRefusedEverywhere) {
+  TempDir dir;
+  const char* keys[][2] = {
+      {"broker", "initial_cash"},        {"broker", "commission_per_share"},
+      {"broker", "min_commission"},      {"broker", "slippage_bps"},
+      {"risk", "max_position_notional"}, {"risk", "max_order_notional"},
+  };
+  for (const auto& [section, key] : keys) {
+    for (const char* value : {"nan", "+nan", "-nan", "inf", "+inf", "-inf"}) {
+      const std::string toml = fmt::format("[{}]\n{} = {}\n", section, key, value);
+      std::string message = load_error(dir, toml);
+      EXPECT_THAT(message, HasSubstr(fmt::format("[{}] {} = ", section, key))) << toml;
+      EXPECT_THAT(message, HasSubstr("is not a finite number")) << toml;
+    }
+  }
 }
 
 TEST(Config, LoadFillsMissingKeysWithDefaultsAndResolvesPaths) {

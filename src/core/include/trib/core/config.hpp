@@ -1,48 +1,79 @@
 // Workspace configuration: trib.toml in the workspace folder. Which backend runs (local folder or
-// blob, SQLite or PostgreSQL, embedded or Azure queue, paper or Alpaca broker) is configuration,
-// never a code fork. Secrets are never read from the file: only from the environment.
+// blob, SQLite or PostgreSQL, embedded or PostgreSQL queue, paper or Alpaca broker) is
+// configuration, never a code fork. Secrets are never read from the file: only from the
+// environment (PostgreSQL: PGPASSWORD or ~/.pgpass); a url holding a password is refused.
+//
+// Loading is strict: an unknown section or key, a value of the wrong type, a non-finite float or
+// a value out of its range is an Error::InvalidInput naming the key (see Config::load).
 #pragma once
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 namespace trib {
 
 struct LakeConfig {
   std::string kind = "local";  // local (Azure Blob: later)
   std::filesystem::path path;  // absolute after load; "lake" under the workspace by default
+
+  bool operator==(const LakeConfig&) const = default;
 };
 
 struct CatalogConfig {
-  std::string kind = "sqlite";  // sqlite (postgres: later)
-  std::filesystem::path path;   // absolute after load; "catalog.db" by default
+  std::string kind = "sqlite";  // sqlite | postgres
+  std::filesystem::path path;   // sqlite: absolute after load; "catalog.db" by default
+  // postgres (required there): a libpq URL ("postgresql://trib@127.0.0.1:5432/trib") or key=value
+  // conninfo ("host=127.0.0.1 dbname=trib user=trib"), never with a password in it.
+  std::string url;
+
+  bool operator==(const CatalogConfig&) const = default;
 };
 
 struct QueueConfig {
-  std::string kind = "embedded";  // a table in the catalog database (azure: later)
+  std::string kind = "embedded";  // embedded (a table in the catalog's SQLite file) | postgres
   std::string name = "tasks";
-  int visibility_timeout_s = 60;  // lease length; a crashed worker's task reappears after it
-  int max_attempts = 5;           // deliveries before the message moves to <name>-poison
+  // postgres: as CatalogConfig::url. Left empty in the file, load() fills it with the catalog's
+  // url (an error when the catalog has none), so after load() a postgres queue's url is set.
+  std::string url;
+  int visibility_timeout_s = 60;  // lease length, [1, 604800]; a crashed worker's task reappears
+  int max_attempts = 5;           // [1, 100] deliveries before the message moves to <name>-poison
+
+  bool operator==(const QueueConfig&) const = default;
+};
+
+struct HotCacheConfig {
+  // The last `sessions` sessions of every symbol are kept in the catalog; 0 turns the cache off.
+  // [0, 100000].
+  int sessions = 300;
+
+  bool operator==(const HotCacheConfig&) const = default;
 };
 
 struct BrokerConfig {
-  std::string kind = "paper";  // paper (alpaca: later)
-  double initial_cash = 100'000;
-  double commission_per_share = 0.005;
-  double min_commission = 1.0;
-  double slippage_bps = 5;
+  std::string kind = "paper";           // paper (alpaca: later)
+  double initial_cash = 100'000;        // > 0
+  double commission_per_share = 0.005;  // >= 0
+  double min_commission = 1.0;          // >= 0
+  double slippage_bps = 5;              // [0, 10000)
+
+  bool operator==(const BrokerConfig&) const = default;
 };
 
 struct RiskConfig {
-  double max_position_notional = 50'000;  // |position| * price after the order, per symbol
-  double max_order_notional = 25'000;     // |qty| * price of one order
+  double max_position_notional = 50'000;  // > 0; |position| * price after the order, per symbol
+  double max_order_notional = 25'000;     // > 0; |qty| * price of one order
+
+  bool operator==(const RiskConfig&) const = default;
 };
 
 struct StrategyConfig {
   std::string name = "sma_cross";
   std::string symbol = "^GSPC";
-  int fast = 50;
+  int fast = 50;  // 1 <= fast < slow
   int slow = 200;
+
+  bool operator==(const StrategyConfig&) const = default;
 };
 
 struct Config {
@@ -50,16 +81,25 @@ struct Config {
   LakeConfig lake;
   CatalogConfig catalog;
   QueueConfig queue;
+  HotCacheConfig hot_cache;
   BrokerConfig broker;
   RiskConfig risk;
   StrategyConfig strategy;
 
+  bool operator==(const Config&) const = default;
+
   // The defaults a fresh workspace gets, rooted at `workspace`.
   static Config defaults(const std::filesystem::path& workspace);
-  // Reads <workspace>/trib.toml. Throws Error::NotFound when the workspace or file is missing
-  // (the message says to run `trib init`), Error::InvalidInput naming the bad key otherwise.
+  // Reads <workspace>/trib.toml; keys it leaves out keep their defaults. Throws Error::NotFound
+  // when the workspace or file is missing (the message says to run `trib init`), and
+  // Error::InvalidInput, starting "trib.toml:" (or the file's path for a TOML syntax error), for
+  // an unknown section or key (listing the known ones), a wrong type (naming the expected and the
+  // found type; an integer is fine where a float is expected), a non-finite float, a value out
+  // of range (naming the value and the range), an unavailable kind, a postgres kind without a
+  // url, or a url that holds a password (the message never repeats the url or the password).
   static Config load(const std::filesystem::path& workspace);
-  // The TOML text for this config (paths relative to the workspace when they are inside it).
+  // The TOML text for this config (paths relative to the workspace when they are inside it; url
+  // keys only when non-empty). For a valid config, load() reads it back equal.
   std::string to_toml() const;
 };
 
