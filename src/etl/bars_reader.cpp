@@ -1,6 +1,7 @@
 #include "trib/etl/bars_reader.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "trib/core/error.hpp"
 #include "trib/core/hash.hpp"
@@ -12,19 +13,32 @@ namespace trib::etl {
 std::vector<lake::CuratedBar> read_committed_partition(lake::ObjectStore& store,
                                                        const catalog::PartitionRecord& record,
                                                        int64_t from_ts_ns, int64_t to_ts_ns) {
-  std::string bytes = store.get(record.object_key);
-  if (sha256_hex(bytes) != record.content_sha256) {
-    std::string saved = lake::version_key(record.object_key, record.version, record.content_sha256);
-    if (!store.exists(saved)) {
-      throw Error::DataLoss(fmt::format(
-          "curated file '{}' does not match its catalog row (version {}) and no saved copy "
-          "exists; rebuild the partition from raw with `trib etl --symbol {}`",
-          record.object_key, record.version, record.key.symbol));
-    }
-    bytes = store.get(saved);
+  // The committed version is its immutable object; the live file is only a published copy (which
+  // a crash may have left stale). Older builds committed the live file itself and saved replaced
+  // versions under the numbered layout.
+  std::vector<std::string> candidates;
+  if (!record.version_key.empty()) candidates.push_back(record.version_key);
+  candidates.push_back(record.object_key);
+  if (record.version_key.empty()) {
+    candidates.push_back(lake::version_key(record.object_key, record.version, record.content_sha256));
   }
-  parquet::Reader reader(parquet::memory_source(std::move(bytes)), record.object_key);
-  return lake::decode_bars_file(reader, from_ts_ns, to_ts_ns);
+  for (const auto& key : candidates) {
+    std::string bytes;
+    try {
+      bytes = store.get(key);
+    } catch (const Error& e) {
+      if (e.category() == ErrorCategory::kNotFound) continue;
+      throw;
+    }
+    if (sha256_hex(bytes) != record.content_sha256) continue;
+    parquet::Reader reader(parquet::memory_source(std::move(bytes)), key);
+    return lake::decode_bars_file(reader, from_ts_ns, to_ts_ns);
+  }
+  throw Error::DataLoss(fmt::format(
+      "no copy of {} {} {} version {} matches its catalog row (looked at {}); rebuild the "
+      "partition from raw with `trib etl --rebuild --symbol {}`",
+      record.key.symbol, record.key.timeframe, record.key.partition, record.version,
+      fmt::join(candidates, ", "), record.key.symbol));
 }
 
 std::vector<lake::CuratedBar> read_curated_bars(lake::ObjectStore& store,

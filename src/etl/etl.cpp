@@ -13,6 +13,7 @@
 #include "trib/lake/bars_file.hpp"
 #include "trib/lake/layout.hpp"
 #include "trib/lake/parquet.hpp"
+#include "trib/lake/raw_store.hpp"
 
 namespace trib::etl {
 namespace {
@@ -70,43 +71,132 @@ std::string encode_quarantine(const std::vector<QuarantinedRow>& rows, const std
   return std::move(sink.buffer());
 }
 
+catalog::HotBar to_hot_bar(const CuratedBar& row) {
+  catalog::HotBar h;
+  h.ts_ns = row.bar.ts_ns;
+  h.session_date = row.bar.session_date.days_since_epoch();
+  h.open = row.bar.open;
+  h.high = row.bar.high;
+  h.low = row.bar.low;
+  h.close = row.bar.close;
+  h.volume = row.bar.volume;
+  h.vwap = row.bar.vwap;
+  h.trades = row.bar.trades;
+  h.source = row.source;
+  h.raw_id = row.raw_id;
+  h.fetched_at_ns = row.fetched_at_ns;
+  return h;
+}
+
 }  // namespace
 
 void EtlStats::add(const EtlStats& other) {
   rows_in += other.rows_in;
   rows_accepted += other.rows_accepted;
   rows_quarantined += other.rows_quarantined;
+  rows_outside_window += other.rows_outside_window;
+  payloads_quarantined += other.payloads_quarantined;
   partitions_created += other.partitions_created;
   partitions_replaced += other.partitions_replaced;
   partitions_unchanged += other.partitions_unchanged;
+  live_files_repaired += other.live_files_repaired;
   for (const auto& [rule, count] : other.quarantined_by_rule) quarantined_by_rule[rule] += count;
 }
+
+namespace {
+
+// A partition's new version on its way to the commit point.
+struct PendingPartition {
+  catalog::PartitionCommit commit;
+  std::string rebuild_id;  // set when this commit starts the partition over (rebuild)
+};
+
+// Republishes the live file from its committed version object when they differ. On the local
+// store the live file is a hard link of the version object, so equal ETags mean published.
+bool publish_live(lake::ObjectStore& store, const catalog::PartitionRecord& record,
+                  std::vector<std::string>& to_sync) {
+  if (record.version_key.empty()) return false;  // committed by an older build: nothing to do
+  auto version = store.head(record.version_key);
+  if (!version) {
+    throw Error::DataLoss(fmt::format(
+        "version object '{}' of {} {} is missing; rebuild from raw with `trib etl --rebuild`",
+        record.version_key, record.key.symbol, record.key.partition));
+  }
+  auto live = store.head(record.object_key);
+  if (live && live->etag == version->etag) return false;
+  store.copy(record.version_key, record.object_key, lake::Durability::kDeferred);
+  to_sync.push_back(record.object_key);
+  return true;
+}
+
+std::string partition_id(const catalog::PartitionKey& key) {
+  return fmt::format("{}/{}/{}/{}", key.dataset, key.timeframe, key.symbol, key.partition);
+}
+
+}  // namespace
 
 EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
   EtlStats stats;
   const TradingCalendar& calendar = TradingCalendar::nyse();
-  const std::string& raw_id = fetched.raw.sha256;
+  const catalog::RawObjectRecord& rec = fetched.record;
+  const std::string& raw_id = rec.sha256;
   const std::string dataset = "bars";
+  const std::string timeframe(to_string(fetched.timeframe));
+  const std::string tag = sha256_hex(rec.object_key).substr(0, 16);
+  std::map<std::string, std::map<std::string, int64_t>> dq;  // symbol -> rule -> rows
+
+  // 1. Parse (unless the caller already parsed these bytes).
+  providers::ParseResult parsed_here;
+  const providers::ParseResult* parsed = fetched.parsed ? &*fetched.parsed : nullptr;
+  if (parsed == nullptr) {
+    std::string bytes = lake::RawStore(store_).get(rec.object_key);  // a bad raw zone throws
+    try {
+      auto provider = providers::make_provider(rec.vendor);
+      providers::ParseContext context;
+      context.symbol = fetched.symbol;
+      context.timeframe = fetched.timeframe;
+      parsed_here = provider->parse(bytes, context);
+      parsed = &parsed_here;
+    } catch (const Error& e) {
+      if (e.category() != ErrorCategory::kDataLoss && e.category() != ErrorCategory::kInvalidInput) {
+        throw;
+      }
+      // The payload as a whole is unreadable (an error page, a truncated body): it stays in the
+      // raw zone as evidence and is quarantined as a whole with the reason.
+      nlohmann::json note = {{"raw_object", rec.object_key}, {"vendor", rec.vendor},
+                             {"symbol", rec.symbol},         {"rule", "unparseable_payload"},
+                             {"reason", e.what()}};
+      store_.put(fmt::format("quarantine/payloads/vendor={}/raw={}.json", rec.vendor, tag),
+                 note.dump(2) + "\n");
+      catalog_.replace_dq(rec.object_key, dataset, {{rec.symbol, {{"unparseable_payload", 1}}}},
+                          fetched.run_id);
+      log::warn("raw object {} could not be parsed and is quarantined: {}", rec.object_key,
+                e.what());
+      stats.payloads_quarantined = 1;
+      stats.quarantined_by_rule["unparseable_payload"] = 1;
+      return stats;
+    }
+  }
 
   auto quarantine = [&](const std::string& symbol_component, const std::string& symbol,
                         const std::vector<QuarantinedRow>& rows) {
     if (rows.empty()) return;
     std::string key = fmt::format("quarantine/bars/timeframe={}/symbol={}/raw={}.parquet",
-                                  to_string(fetched.timeframe), symbol_component,
-                                  raw_id.substr(0, 16));
-    store_.put(key, encode_quarantine(rows, fetched.vendor, raw_id));
-    std::map<std::string, int64_t> by_rule;
-    for (const auto& row : rows) ++by_rule[row.rule];
-    for (const auto& [rule, count] : by_rule) {
-      catalog_.record_dq({fetched.run_id, dataset, symbol, rule, count});
-      stats.quarantined_by_rule[rule] += count;
+                                  timeframe, symbol_component, tag);
+    store_.put(key, encode_quarantine(rows, rec.vendor, raw_id));
+    for (const auto& row : rows) {
+      ++dq[symbol][row.rule];
+      ++stats.quarantined_by_rule[row.rule];
     }
     stats.rows_quarantined += static_cast<int64_t>(rows.size());
   };
 
-  // Rows the parser could not read belong to the payload's symbol, or to the multi-symbol file.
+  // 2. Window, rules, quarantine. Rows the parser could not read belong to the payload's
+  // symbol, or to the multi-symbol file.
+  const std::optional<Date> window_from = Date::try_parse(rec.window_from);
+  const std::optional<Date> window_to = Date::try_parse(rec.window_to);
   std::vector<QuarantinedRow> unparsed;
-  for (const auto& finding : fetched.parsed.findings) {
+  for (const auto& finding : parsed->findings) {
     unparsed.push_back({std::nullopt, finding.line, finding.rule, finding.reason, finding.raw_text});
   }
   stats.rows_in += static_cast<int64_t>(unparsed.size());
@@ -115,8 +205,20 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
     unparsed.clear();
   }
 
-  for (const auto& [symbol, bars] : fetched.parsed.bars) {
-    stats.rows_in += static_cast<int64_t>(bars.size());
+  std::vector<PendingPartition> pending;
+  std::vector<std::string> version_writes;
+  for (const auto& [symbol, all_bars] : parsed->bars) {
+    stats.rows_in += static_cast<int64_t>(all_bars.size());
+    std::vector<Bar> bars;
+    bars.reserve(all_bars.size());
+    for (const Bar& bar : all_bars) {
+      if ((window_from && bar.session_date < *window_from) ||
+          (window_to && bar.session_date > *window_to)) {
+        ++stats.rows_outside_window;
+      } else {
+        bars.push_back(bar);
+      }
+    }
     ValidatedBars validated = validate_bars(bars, fetched.timeframe, calendar);
     if (symbol == fetched.symbol) {
       validated.quarantined.insert(validated.quarantined.begin(), unparsed.begin(), unparsed.end());
@@ -124,90 +226,135 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
     }
     quarantine(symbol.path_component(), symbol.str(), validated.quarantined);
     stats.rows_accepted += static_cast<int64_t>(validated.accepted.size());
-    if (!validated.accepted.empty()) catalog_.upsert_instrument(symbol.str(), fetched.vendor, "nyse");
+    if (!validated.accepted.empty()) catalog_.upsert_instrument(symbol.str(), rec.vendor, "nyse");
 
     std::map<std::string, std::vector<const Bar*>> by_partition;
     for (const Bar& bar : validated.accepted) {
       by_partition[partition_of(fetched.timeframe, bar.session_date)].push_back(&bar);
     }
+    // 3. Merge onto the committed rows with the fetch-time precedence.
     for (const auto& [partition, rows] : by_partition) {
-      catalog::PartitionKey key{dataset, std::string(to_string(fetched.timeframe)), symbol.str(),
-                                partition};
-      std::optional<catalog::PartitionRecord> current = catalog_.get_partition(key);
+      catalog::PartitionKey key{dataset, timeframe, symbol.str(), partition};
+      const std::optional<catalog::PartitionRecord> current = catalog_.get_partition(key);
+      const std::string id = partition_id(key);
+      const bool start_over = options_.rebuild && !rebuilt_.contains(id);
       std::map<int64_t, CuratedBar> merged;
-      if (current) {
-        for (auto& row : read_committed_partition(store_, *current)) merged[row.bar.ts_ns] = std::move(row);
+      if (current && !start_over) {
+        for (auto& row : read_committed_partition(store_, *current)) {
+          merged.emplace(row.bar.ts_ns, std::move(row));
+        }
       }
-      for (const Bar* bar : rows) merged[bar->ts_ns] = CuratedBar{*bar, fetched.vendor, raw_id};
+      // A partition committed by an older build (no version object) is rewritten in the new
+      // layout.
+      bool changed = start_over || !current || current->version_key.empty();
+      for (const Bar* bar : rows) {
+        CuratedBar candidate{*bar, rec.vendor, raw_id, rec.fetched_at_ns};
+        auto [it, inserted] = merged.try_emplace(bar->ts_ns, candidate);
+        if (inserted) {
+          changed = true;
+        } else if (lake::takes_precedence(candidate, it->second) && !(candidate == it->second)) {
+          it->second = std::move(candidate);
+          changed = true;
+        }
+      }
+      PendingPartition p;
+      p.commit.expected_version = current ? current->version : 0;
+      if (start_over) p.rebuild_id = id;
+      p.commit.watermarks.push_back(
+          {rec.vendor, dataset, symbol.str(), rows.back()->session_date.to_string()});
+      if (!changed) {
+        p.commit.record = *current;  // same content: the commit only advances the watermark
+        pending.push_back(std::move(p));
+        continue;
+      }
       std::vector<CuratedBar> out;
       out.reserve(merged.size());
       for (auto& [ts, row] : merged) out.push_back(std::move(row));
-
-      catalog::PartitionRecord record;
+      std::string bytes = lake::encode_bars_file(out, symbol, fetched.timeframe, partition);
+      catalog::PartitionRecord& record = p.commit.record;
       record.key = key;
       record.object_key = lake::curated_bars_key(fetched.timeframe, symbol, partition);
-      std::string bytes = lake::encode_bars_file(out, symbol, fetched.timeframe, partition);
       record.content_sha256 = sha256_hex(bytes);
+      record.version_key = lake::version_object_key(record.object_key, record.content_sha256);
       record.row_count = static_cast<int64_t>(out.size());
       record.min_ts_ns = out.front().bar.ts_ns;
       record.max_ts_ns = out.back().bar.ts_ns;
       record.code_version = std::string(code_version());
-      const int64_t read_version = current ? current->version : 0;
-      auto outcome = catalog_.commit_partition(
-          record, [&](const std::optional<catalog::PartitionRecord>& previous) {
-            const int64_t now_version = previous ? previous->version : 0;
-            if (now_version != read_version) {
-              throw Error::Conflict(fmt::format(
-                  "partition {} {} changed while merging (version {} -> {}); retry", symbol.str(),
-                  partition, read_version, now_version));
-            }
-            if (previous) {
-              // Keep the replaced version outside the globbed tree for --as-of reads.
-              std::string saved = lake::version_key(previous->object_key, previous->version,
-                                                    previous->content_sha256);
-              if (!store_.exists(saved) && store_.exists(previous->object_key)) {
-                std::string old = store_.get(previous->object_key);
-                if (sha256_hex(old) == previous->content_sha256) store_.put_if_absent(saved, old);
-              }
-            }
-            store_.put(record.object_key, bytes);
-          });
-      switch (outcome) {
-        case catalog::CommitOutcome::kCreated: ++stats.partitions_created; break;
-        case catalog::CommitOutcome::kReplaced: ++stats.partitions_replaced; break;
-        case catalog::CommitOutcome::kUnchanged: ++stats.partitions_unchanged; break;
+      const size_t hot = static_cast<size_t>(std::max(0, catalog_.hot_cache_sessions()));
+      for (size_t i = out.size() > hot ? out.size() - hot : 0; i < out.size(); ++i) {
+        p.commit.hot_rows.push_back(to_hot_bar(out[i]));
       }
+      if (!(current && current->content_sha256 == record.content_sha256)) {
+        // 4a. The immutable version object, durable before the commit point names it.
+        if (store_.put_if(record.version_key, bytes, lake::WriteCondition::absent(),
+                          lake::Durability::kDeferred)) {
+          version_writes.push_back(record.version_key);
+        }
+      }
+      pending.push_back(std::move(p));
     }
   }
   // Findings for a single-symbol payload whose rows all failed to parse.
   if (!unparsed.empty()) quarantine(fetched.symbol.path_component(), fetched.symbol.str(), unparsed);
+  catalog_.replace_dq(rec.object_key, dataset, dq, fetched.run_id);
+
+  if (!pending.empty()) {
+    store_.sync(version_writes);
+    // 4b. The commit point: one conditional catalog transaction for the payload's partitions.
+    std::vector<catalog::PartitionCommit> commits;
+    commits.reserve(pending.size());
+    for (const auto& p : pending) commits.push_back(p.commit);
+    std::vector<catalog::CommitResult> results = catalog_.commit_partitions(commits);
+    // 4c. Publish the live files (and repair any a crash left behind).
+    std::vector<std::string> published;
+    for (size_t i = 0; i < pending.size(); ++i) {
+      switch (results[i].outcome) {
+        case catalog::CommitOutcome::kCreated: ++stats.partitions_created; break;
+        case catalog::CommitOutcome::kReplaced: ++stats.partitions_replaced; break;
+        case catalog::CommitOutcome::kUnchanged: ++stats.partitions_unchanged; break;
+      }
+      if (!pending[i].rebuild_id.empty()) rebuilt_.insert(pending[i].rebuild_id);
+      const bool repaired = publish_live(store_, pending[i].commit.record, published);
+      if (repaired && results[i].outcome == catalog::CommitOutcome::kUnchanged) {
+        ++stats.live_files_repaired;
+      }
+    }
+    store_.sync(published);
+  }
   return stats;
 }
 
 EtlStats EtlEngine::apply_raw_object(const catalog::RawObjectRecord& record,
                                      const std::string& run_id) {
-  lake::RawStore raw(store_);
-  std::string bytes = raw.get(record.object_key);
-  auto provider = providers::make_provider(record.vendor);
   ingest::FetchedRaw fetched;
-  fetched.vendor = record.vendor;
+  fetched.record = record;
   nlohmann::json sidecar = nlohmann::json::parse(record.request_json, nullptr, false);
   if (!sidecar.is_discarded() && sidecar.contains("timeframe") && sidecar["timeframe"].is_string()) {
     fetched.timeframe = parse_timeframe(sidecar["timeframe"].get<std::string>());
   }
   if (!record.symbol.empty()) fetched.symbol = Symbol::parse(record.symbol);
-  fetched.raw.key = record.object_key;
-  fetched.raw.sha256 = record.sha256;
-  fetched.raw.size = static_cast<uint64_t>(record.size);
-  fetched.record = record;
   fetched.run_id = run_id;
-  providers::ParseContext context;
-  context.symbol = fetched.symbol;
-  context.timeframe = fetched.timeframe;
-  fetched.parsed = provider->parse(bytes, context);
   EtlStats stats = apply(fetched);
   stats_.add(stats);
   return stats;
+}
+
+int repair_live_files(lake::ObjectStore& store, catalog::Catalog& catalog,
+                      const std::string& dataset, bool dry_run) {
+  int repaired = 0;
+  std::vector<std::string> published;
+  for (const auto& record : catalog.list_partitions(dataset)) {
+    if (record.version_key.empty()) continue;
+    if (dry_run) {
+      auto version = store.head(record.version_key);
+      auto live = store.head(record.object_key);
+      if (!version || !live || live->etag != version->etag) ++repaired;
+      continue;
+    }
+    if (publish_live(store, record, published)) ++repaired;
+  }
+  store.sync(published);
+  return repaired;
 }
 
 }  // namespace trib::etl

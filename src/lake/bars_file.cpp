@@ -12,7 +12,10 @@ using parquet::ColumnVector;
 
 namespace {
 // Column positions in curated_bars_schema(). Persistent order.
-enum BarColumn { kTs, kSessionDate, kOpen, kHigh, kLow, kClose, kVolume, kVwap, kTrades, kSource, kRawId, kNumColumns };
+enum BarColumn {
+  kTs, kSessionDate, kOpen, kHigh, kLow, kClose, kVolume, kVwap, kTrades, kSource, kRawId,
+  kFetchedAt, kNumColumns
+};
 }  // namespace
 
 parquet::Schema curated_bars_schema() {
@@ -29,6 +32,7 @@ parquet::Schema curated_bars_schema() {
       ColumnSchema::Int64("trades", /*optional=*/true),
       ColumnSchema::String("source"),
       ColumnSchema::String("raw_id"),
+      ColumnSchema::Timestamp("fetched_at", parquet::TimeUnit::kNanos),
   };
   return schema;
 }
@@ -51,6 +55,9 @@ std::string encode_bars_file(const std::vector<CuratedBar>& rows, const Symbol& 
   columns[kRawId].type = parquet::PhysicalType::kByteArray;
   columns[kSource].offsets.push_back(0);
   columns[kRawId].offsets.push_back(0);
+  auto& fetched = columns[kFetchedAt];
+  fetched.type = parquet::PhysicalType::kInt64;
+  fetched.i64.reserve(n);
   ts.i64.reserve(n);
   date.i32.reserve(n);
   bool any_vwap = false, any_trades = false;
@@ -82,6 +89,7 @@ std::string encode_bars_file(const std::vector<CuratedBar>& rows, const Symbol& 
     if (any_trades) trades.defined.push_back(bar.trades.has_value());
     columns[kSource].append_string(row.source);
     columns[kRawId].append_string(row.raw_id);
+    fetched.i64.push_back(row.fetched_at_ns);
   }
   // A column of all nulls: every slot undefined.
   if (!any_vwap) columns[kVwap].defined.assign(n, 0);
@@ -107,14 +115,17 @@ std::string encode_bars_file(const std::vector<CuratedBar>& rows, const Symbol& 
 std::vector<CuratedBar> decode_bars_file(parquet::Reader& reader, int64_t from_ts_ns,
                                          int64_t to_ts_ns) {
   const auto& meta = reader.metadata();
-  if (auto version = meta.kv("trib.schema"); version && *version != kBarsSchemaVersion) {
+  // bars/1 files (before fetch-time lineage) read with fetched_at 0.
+  const auto version = meta.kv("trib.schema");
+  const bool v1 = version && *version == "bars/1";
+  if (version && *version != kBarsSchemaVersion && !v1) {
     throw Error::DataLoss(fmt::format("curated file has schema '{}'; this build reads '{}'",
                                       *version, kBarsSchemaVersion));
   }
   std::vector<int> columns;
   for (const auto& column : curated_bars_schema().columns) {
     int idx = meta.schema.find(column.name);
-    if (idx < 0 && !column.optional) {
+    if (idx < 0 && !column.optional && !(v1 && column.name == "fetched_at")) {
       throw Error::DataLoss(fmt::format("curated file lacks column '{}'", column.name));
     }
     columns.push_back(idx);
@@ -147,6 +158,7 @@ std::vector<CuratedBar> decode_bars_file(parquet::Reader& reader, int64_t from_t
       if (by_col[kTrades] && !by_col[kTrades]->is_null(row)) cb.bar.trades = by_col[kTrades]->i64[row];
       cb.source = std::string(by_col[kSource]->str(row));
       cb.raw_id = std::string(by_col[kRawId]->str(row));
+      if (by_col[kFetchedAt]) cb.fetched_at_ns = by_col[kFetchedAt]->i64[row];
       out.push_back(std::move(cb));
     }
   }

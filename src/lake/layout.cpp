@@ -6,7 +6,11 @@ namespace trib::lake {
 
 std::string raw_key(std::string_view vendor, std::string_view dataset,
                     std::string_view symbol_component, Date fetched, std::string_view sha256,
-                    std::string_view ext) {
+                    std::string_view ext, std::string_view window) {
+  if (!window.empty()) {
+    return fmt::format("raw/vendor={}/dataset={}/symbol={}/fetched={}/{}.w{}.{}", vendor, dataset,
+                       symbol_component, fetched.to_string(), sha256, window, ext);
+  }
   return fmt::format("raw/vendor={}/dataset={}/symbol={}/fetched={}/{}.{}", vendor, dataset,
                      symbol_component, fetched.to_string(), sha256, ext);
 }
@@ -44,6 +48,16 @@ std::string version_key(std::string_view live_key, int64_t version, std::string_
   std::string_view stem = live_key;
   if (stem.size() > 8 && stem.substr(stem.size() - 8) == ".parquet") stem.remove_suffix(8);
   return fmt::format("_versions/{}/v{:06d}-{}.parquet", stem, version, sha256.substr(0, 16));
+}
+
+}  // namespace trib::lake
+
+namespace trib::lake {
+
+std::string version_object_key(std::string_view live_key, std::string_view sha256) {
+  std::string_view stem = live_key;
+  if (stem.ends_with(".parquet")) stem.remove_suffix(8);
+  return fmt::format("_versions/{}/{}.parquet", stem, sha256);
 }
 
 }  // namespace trib::lake

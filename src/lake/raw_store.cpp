@@ -13,7 +13,7 @@ RawObject RawStore::put(const RawPut& put, std::string_view bytes) {
   object.sha256 = sha256_hex(bytes);
   object.size = bytes.size();
   object.key = raw_key(put.vendor, put.dataset, put.symbol_component, put.fetched, object.sha256,
-                       put.ext);
+                       put.ext, put.window);
   // The sidecar goes first: a payload is never visible without its request description.
   // Both are put-if-absent, so a retry after a crash between the two completes the pair.
   nlohmann::json sidecar = put.sidecar;

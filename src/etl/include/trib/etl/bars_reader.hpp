@@ -19,10 +19,9 @@ struct BarsQuery {
   std::optional<Date> from, to;  // session dates, inclusive
 };
 
-// The committed rows of one partition in [from_ts_ns, to_ts_ns]. If the live file does not
-// match its catalog row (a writer crashed after replacing the file but before committing), the
-// committed version is read from _versions/, where the writer saved it before replacing; if it is
-// not there either, Error::DataLoss says to rebuild the partition from raw.
+// The committed rows of one partition in [from_ts_ns, to_ts_ns], read from the version's
+// immutable object (verified against the catalog's SHA-256), else from the live file when it
+// matches; Error::DataLoss, saying how to rebuild from raw, when no copy matches.
 std::vector<lake::CuratedBar> read_committed_partition(lake::ObjectStore& store,
                                                        const catalog::PartitionRecord& record,
                                                        int64_t from_ts_ns = INT64_MIN,

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -12,31 +13,47 @@
 namespace trib::etl {
 
 struct EtlStats {
-  int64_t rows_in = 0;           // rows the payload held (parsed + unparseable)
-  int64_t rows_accepted = 0;     // passed the rules
-  int64_t rows_quarantined = 0;  // written to quarantine with a reason
+  int64_t rows_in = 0;              // rows the payload held (parsed + unparseable)
+  int64_t rows_accepted = 0;        // passed the rules
+  int64_t rows_quarantined = 0;     // written to quarantine with a reason
+  int64_t rows_outside_window = 0;  // outside the ingest window recorded with the raw object
+  int64_t payloads_quarantined = 0; // whole payloads that could not be parsed at all
   int partitions_created = 0, partitions_replaced = 0, partitions_unchanged = 0;
+  int live_files_repaired = 0;      // live files found stale (a crash after a commit) and fixed
   std::map<std::string, int64_t> quarantined_by_rule;
   void add(const EtlStats& other);
 };
 
-// Merges stored payloads into curated partitions. For each (symbol, partition) touched:
-// the live file's rows are read, the payload's accepted rows replace rows with the same ts (the
-// newer fetch wins) or are added, and the result is committed through
-// Catalog::commit_partition: unchanged content is not rewritten; replaced content keeps the old
-// file under _versions/. A concurrent commit to the same partition between our read and our
-// commit raises Error::Conflict (retryable), so no update is lost. Quarantined rows go to
-// quarantine/ (one file per symbol and raw object, rewritten identically on a retry) and are
-// counted in the catalog's dq_results under the run id.
+struct EtlOptions {
+  // Rebuild from raw (`trib etl --rebuild`): the first time this engine touches a partition it
+  // starts from nothing instead of the committed rows, so the result depends only on the raw
+  // objects applied, whatever the curated zone held (or lost).
+  bool rebuild = false;
+};
+
+// Raw to curated for bars. For each stored payload:
+//  1. parse (a payload that cannot be parsed at all is quarantined as a whole with its reason
+//     and counted; the task is done — the evidence is in the raw zone);
+//  2. keep the rows inside the ingest window recorded with the raw object, apply the data-quality
+//     rules, write rejected rows to quarantine/ (one file per symbol and raw object, rewritten
+//     identically on a retry), and replace the payload's data-quality counts in the catalog;
+//  3. merge the accepted rows into each touched partition with a deterministic precedence: for
+//     one timestamp the row from the later fetch wins (fetched_at, then raw id), whatever order
+//     payloads are applied or replayed in;
+//  4. commit (docs/architecture.md, "The commit protocol"): write each new version as an
+//     immutable object under _versions/ (put-if-absent, fsyncs grouped), then one conditional
+//     catalog commit for the payload's partitions (expected version = the one merged onto; a
+//     concurrent writer makes it a Conflict, retried by the queue on top of the winner), which
+//     also refreshes the hot cache and advances watermarks; then publish the live files
+//     (repairing any a crash left stale).
 class EtlEngine final : public ingest::RawConsumer {
  public:
-  EtlEngine(lake::ObjectStore& store, catalog::Catalog& catalog)
-      : store_(store), catalog_(catalog) {}
+  EtlEngine(lake::ObjectStore& store, catalog::Catalog& catalog, EtlOptions options = {})
+      : store_(store), catalog_(catalog), options_(options) {}
 
   void consume(const ingest::FetchedRaw& fetched) override { stats_.add(apply(fetched)); }
   EtlStats apply(const ingest::FetchedRaw& fetched);
-  // Re-runs ETL from a raw object already in the lake (`trib etl`): parse with its vendor's
-  // adapter and apply.
+  // Re-runs ETL from a raw object already in the lake (`trib etl`).
   EtlStats apply_raw_object(const catalog::RawObjectRecord& record, const std::string& run_id);
 
   const EtlStats& stats() const { return stats_; }
@@ -44,7 +61,16 @@ class EtlEngine final : public ingest::RawConsumer {
  private:
   lake::ObjectStore& store_;
   catalog::Catalog& catalog_;
+  EtlOptions options_;
   EtlStats stats_;
+  std::set<std::string> rebuilt_;  // partitions this engine has started from nothing
 };
+
+// Makes every live file of `dataset` equal to its committed version (a crash between a commit
+// and its publish leaves the live file stale; readers through the catalog are unaffected, tools
+// that glob the folder are not). Returns how many were republished; with `dry_run`, how many
+// would be.
+int repair_live_files(lake::ObjectStore& store, catalog::Catalog& catalog,
+                      const std::string& dataset = "bars", bool dry_run = false);
 
 }  // namespace trib::etl

@@ -1,5 +1,11 @@
+// The fetch stage: ask the vendor, store the bytes write-once in the raw zone, record them in the
+// catalog — before anything parses them — then hand the stored payload to the next stage (the
+// ETL, plugged in by the application as a RawConsumer). A vendor's error page or an unparseable
+// body is thereby kept as evidence, and a retried task whose payload is already recorded (by task
+// id) goes straight to the next stage: an ETL retry never calls the vendor again.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "trib/catalog/catalog.hpp"
@@ -10,15 +16,16 @@
 
 namespace trib::ingest {
 
-// A payload that is safely in the raw zone and recorded in the catalog, with its parse.
+// A payload that is safely in the raw zone and recorded in the catalog.
 struct FetchedRaw {
-  std::string vendor;
+  catalog::RawObjectRecord record;  // key, vendor, symbol, fetch time, task, window
   Timeframe timeframe = Timeframe::kDay1;
   Symbol symbol;  // empty for multi-symbol payloads
-  lake::RawObject raw;
-  catalog::RawObjectRecord record;
-  providers::ParseResult parsed;
+  bool newly_written = false;
   std::string run_id;
+  // The parse of these very bytes when the caller already has it (a local file is parsed to be
+  // validated before anything is written); otherwise the next stage parses the stored bytes.
+  std::optional<providers::ParseResult> parsed;
 };
 
 // What happens to a stored payload next (the ETL). Must be idempotent: a redelivered task hands
@@ -29,20 +36,27 @@ class RawConsumer {
   virtual void consume(const FetchedRaw& fetched) = 0;
 };
 
-// Fetches, stores write-once, records, parses and hands over. Idempotent per task: the raw
-// object is content-addressed and put-if-absent, the catalog record insert-if-absent, and the
-// consumer is idempotent.
+// Describes a payload being stored.
+struct RawOrigin {
+  std::string vendor;
+  std::string dataset = "bars";
+  Timeframe timeframe = Timeframe::kDay1;
+  Symbol symbol;  // empty for multi-symbol payloads
+  std::string run_id, task_id;
+  std::optional<Date> window_from, window_to;  // the ingest window the ETL honours
+};
+
 class FetchHandler {
  public:
   FetchHandler(lake::ObjectStore& store, catalog::Catalog& catalog, RawConsumer* consumer)
       : store_(store), raw_(store), catalog_(catalog), consumer_(consumer) {}
 
+  // Stage 1 (skipped when the task's payload is already recorded), then stage 2.
   void handle(const Task& task);
-  // Stores and records an already fetched payload (used by `trib ingest` for local files, which
-  // must validate before anything is written) and hands it over.
-  FetchedRaw store(const std::string& vendor, Timeframe tf, const Symbol& symbol,
-                   const providers::FetchResult& fetched, providers::ParseResult parsed,
-                   const std::string& run_id);
+  // Stores and records an already fetched payload (`trib ingest` of a local file) and hands it
+  // over; `parsed` is the caller's parse of fetched.bytes, if any.
+  FetchedRaw store(const RawOrigin& origin, const providers::FetchResult& fetched,
+                   std::optional<providers::ParseResult> parsed = std::nullopt);
 
  private:
   lake::ObjectStore& store_;

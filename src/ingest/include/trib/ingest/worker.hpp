@@ -1,11 +1,17 @@
+// The queue worker loop: receive, decode the task, handle it while a lease keeper renews the
+// lease, remove. Failures are sorted by category: transient ones are released for a retry with
+// backoff (the queue poisons them after max_attempts); permanent ones (invalid input, not found,
+// permanent, data loss) go to the poison queue at once, since retrying cannot help.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "trib/ingest/task.hpp"
+#include "trib/core/error.hpp"
 #include "trib/queue/task_queue.hpp"
 
 namespace trib::ingest {
@@ -16,18 +22,25 @@ struct WorkerOptions {
   // reappear); return once the queue holds no message at all.
   bool exit_when_empty = true;
   int64_t max_tasks = -1;  // stop after this many (tests); -1 = unlimited
+  // Opens a second connection to the same queue for the lease keeper (a queue object belongs to
+  // one thread). When set, a running task's lease is renewed every visibility_timeout / 3, so a
+  // task longer than its visibility timeout is not delivered to a second worker.
+  std::function<std::unique_ptr<queue::TaskQueue>()> open_lease_queue;
 };
 
 struct WorkerStats {
-  int64_t processed = 0;  // handled and removed
-  int64_t failed = 0;     // attempts that threw and were released for retry / poison
+  int64_t processed = 0;     // handled and removed
+  int64_t failed = 0;        // attempts that threw and were released for a retry
+  int64_t dead_lettered = 0; // sent to the poison queue at once (permanent errors)
+  int64_t renewals = 0;      // lease renewals while tasks ran
 };
 
-// Drains `queue`: receive, decode the task, handle, remove. A handler error releases the
-// message with capped exponential backoff (1 s, 2 s, 4 s ... 60 s) and the error text; after
-// max_attempts the queue moves it to poison. A body that is not a task is released at once with
-// no delay, so it reaches poison after max_attempts quick deliveries.
-// `stop`, when set, ends the loop after the current task.
+// True for the categories a retry cannot fix.
+bool is_permanent(ErrorCategory category);
+
+// Drains `queue`. A handler error releases the message with capped exponential backoff (1 s, 2 s,
+// 4 s ... 60 s; rate limits x4) and the error text, or dead-letters it when permanent. A body that
+// is not a task is dead-lettered at once. `stop`, when set, ends the loop after the current task.
 WorkerStats drain_queue(queue::TaskQueue& queue, const std::function<void(const Task&)>& handle,
                         const WorkerOptions& options, const std::atomic<bool>* stop = nullptr);
 

@@ -2,8 +2,9 @@
 //
 // Columns (persistent: renaming or retyping one is a schema version bump):
 //   ts TIMESTAMP(NANOS, UTC), session_date DATE, open high low close volume DOUBLE,
-//   vwap DOUBLE OPTIONAL, trades INT64 OPTIONAL, source STRING, raw_id STRING.
-// Key-value metadata: trib.schema = "bars/1", trib.code_version, trib.symbol, trib.timeframe,
+//   vwap DOUBLE OPTIONAL, trades INT64 OPTIONAL, source STRING, raw_id STRING,
+//   fetched_at TIMESTAMP(NANOS, UTC) (when the raw object was fetched: the merge precedence).
+// Key-value metadata: trib.schema = "bars/2" (bars/1 files, without fetched_at, still read), trib.code_version, trib.symbol, trib.timeframe,
 // trib.partition. No wall-clock anywhere: equal rows give equal bytes.
 #pragma once
 
@@ -17,15 +18,25 @@
 
 namespace trib::lake {
 
-inline constexpr std::string_view kBarsSchemaVersion = "bars/1";
+inline constexpr std::string_view kBarsSchemaVersion = "bars/2";
 
 // A curated row: the bar plus lineage.
 struct CuratedBar {
   Bar bar;
   std::string source;  // vendor
   std::string raw_id;  // sha256 of the raw object the row came from
+  int64_t fetched_at_ns = 0;  // when that raw object was fetched
   bool operator==(const CuratedBar&) const = default;
 };
+
+// The merge precedence of two rows for one timestamp: the later fetch wins, ties broken by raw
+// id, so the outcome never depends on the order payloads are applied or replayed in.
+inline bool takes_precedence(const CuratedBar& candidate, const CuratedBar& current) {
+  if (candidate.fetched_at_ns != current.fetched_at_ns) {
+    return candidate.fetched_at_ns > current.fetched_at_ns;
+  }
+  return candidate.raw_id > current.raw_id;
+}
 
 parquet::Schema curated_bars_schema();
 

@@ -11,9 +11,12 @@
 
 namespace trib::lake {
 
-// raw/vendor=<v>/dataset=<d>/symbol=<S>/fetched=<YYYY-MM-DD>/<sha256>.<ext>
+// raw/vendor=<v>/dataset=<d>/symbol=<S>/fetched=<YYYY-MM-DD>/<sha256>[.w<window>].<ext>
+// The window ("2020-01-01_2020-12-31") is the ingest window the payload was stored for: the same
+// bytes ingested for two windows are two raw objects, each rebuilt with its own window.
 std::string raw_key(std::string_view vendor, std::string_view dataset, std::string_view symbol_component,
-                    Date fetched, std::string_view sha256, std::string_view ext);
+                    Date fetched, std::string_view sha256, std::string_view ext,
+                    std::string_view window = "");
 // The sidecar beside a raw object: <raw key>.request.json
 std::string raw_sidecar_key(std::string_view raw_key);
 
@@ -28,6 +31,10 @@ std::string features_key(std::string_view feature_set, Timeframe tf, const Symbo
 std::string quarantine_key(Timeframe tf, const Symbol& symbol, std::string_view raw_sha256);
 // _versions/<key without .parquet>/v<version>-<sha256 prefix>.parquet: replaced curated versions,
 // kept outside the globbed tree for --as-of reads until vacuum.
+// (The layout before version objects; still read for partitions committed by older builds.)
 std::string version_key(std::string_view live_key, int64_t version, std::string_view sha256);
+// _versions/<key without .parquet>/<sha256>.parquet: the immutable object of one version of a
+// partition, written before its commit; the live file is published from it.
+std::string version_object_key(std::string_view live_key, std::string_view sha256);
 
 }  // namespace trib::lake

@@ -25,6 +25,7 @@ struct RawPut {
   std::string symbol_component;  // Symbol::path_component(), or "_multi" for multi-symbol files
   Date fetched;                  // the date of the fetch (part of the path)
   std::string ext;               // "csv", "json"
+  std::string window;            // "" or "<from>_<to>": part of the key (see raw_key)
   nlohmann::json sidecar;        // request description, status, fetched_at; no secrets
 };
 
