@@ -8,10 +8,13 @@
 #include <nlohmann/json.hpp>
 
 #include "trib/core/config.hpp"
+#include "trib/etl/etl.hpp"
+#include "workspace.hpp"
 
 namespace trib::cli {
 
-struct Workspace;
+
+
 
 struct Globals {
   std::string workspace = ".";
@@ -22,10 +25,15 @@ struct Globals {
 // Every command registers itself with a subcommand and sets the action run after parsing.
 using Action = std::function<int()>;
 
-void add_data_commands(CLI::App& app, Globals& globals, Action& action);      // init ingest backfill worker etl bars dq status
+void add_data_commands(CLI::App& app, Globals& globals, Action& action);      // init ingest etl verify bars dq status
+void add_queue_commands(CLI::App& app, Globals& globals, Action& action);     // backfill worker queue catalog
 void add_research_commands(CLI::App& app, Globals& globals, Action& action);  // features backtest trade
 void add_parquet_commands(CLI::App& app, Globals& globals, Action& action);    // parquet inspect|cat
 void add_demo_command(CLI::App& app, Globals& globals, Action& action);       // demo
+
+// ETL counts as JSON and as the lines the commands print.
+nlohmann::json stats_json(const etl::EtlStats& stats);
+void print_etl_stats(const etl::EtlStats& stats);
 
 // The numbers `trib status` shows, as JSON.
 nlohmann::json status_json_for(Workspace& ws);

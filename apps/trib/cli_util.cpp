@@ -13,6 +13,37 @@
 namespace trib::cli {
 namespace fs = std::filesystem;
 
+nlohmann::json stats_json(const etl::EtlStats& s) {
+  return {{"rows_in", s.rows_in},
+          {"rows_accepted", s.rows_accepted},
+          {"rows_quarantined", s.rows_quarantined},
+          {"rows_outside_window", s.rows_outside_window},
+          {"payloads_quarantined", s.payloads_quarantined},
+          {"partitions_created", s.partitions_created},
+          {"partitions_replaced", s.partitions_replaced},
+          {"partitions_unchanged", s.partitions_unchanged},
+          {"live_files_repaired", s.live_files_repaired},
+          {"quarantined_by_rule", s.quarantined_by_rule}};
+}
+
+void print_etl_stats(const etl::EtlStats& s) {
+  fmt::print("rows: {} in, {} curated, {} quarantined", s.rows_in, s.rows_accepted,
+             s.rows_quarantined);
+  if (s.rows_outside_window > 0) fmt::print(", {} outside the ingest window", s.rows_outside_window);
+  fmt::print("\n");
+  if (s.payloads_quarantined > 0) {
+    fmt::print("payloads quarantined whole (unparseable): {}\n", s.payloads_quarantined);
+  }
+  fmt::print("partitions: {} created, {} replaced, {} unchanged\n", s.partitions_created,
+             s.partitions_replaced, s.partitions_unchanged);
+  if (s.live_files_repaired > 0) {
+    fmt::print("live files repaired (left stale by a crash): {}\n", s.live_files_repaired);
+  }
+  for (const auto& [rule, count] : s.quarantined_by_rule) {
+    fmt::print("  quarantined {:>6}  {}\n", count, rule);
+  }
+}
+
 std::string find_sp500_csv() {
   const char* rel = "node_modules/vega-datasets/data/sp500-2000.csv";
   if (const char* env = std::getenv("TRIB_SP500_CSV")) return env;

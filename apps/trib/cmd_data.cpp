@@ -1,9 +1,4 @@
-// Data commands: init, ingest, backfill, worker, etl, bars, dq, status.
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
+// Data commands: init, ingest, etl, verify, bars, dq, status.
 #include <algorithm>
 #include <atomic>
 #include <set>
@@ -24,40 +19,16 @@
 #include "trib/etl/quality.hpp"
 #include "trib/ingest/fetch_handler.hpp"
 #include "trib/ingest/task.hpp"
-#include "trib/ingest/worker.hpp"
+#include "trib/core/hash.hpp"
+#include "trib/runtime/shutdown.hpp"
 #include "trib/providers/provider.hpp"
 #include "workspace.hpp"
-
-extern char** environ;
 
 namespace trib::cli {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-std::atomic<bool> g_stop{false};
-void on_signal(int) { g_stop.store(true); }
-
-json stats_json(const etl::EtlStats& s) {
-  return {{"rows_in", s.rows_in},
-          {"rows_accepted", s.rows_accepted},
-          {"rows_quarantined", s.rows_quarantined},
-          {"partitions_created", s.partitions_created},
-          {"partitions_replaced", s.partitions_replaced},
-          {"partitions_unchanged", s.partitions_unchanged},
-          {"quarantined_by_rule", s.quarantined_by_rule}};
-}
-
-void print_etl_stats(const etl::EtlStats& s) {
-  fmt::print("rows: {} in, {} curated, {} quarantined\n", s.rows_in, s.rows_accepted,
-             s.rows_quarantined);
-  fmt::print("partitions: {} created, {} replaced, {} unchanged\n", s.partitions_created,
-             s.partitions_replaced, s.partitions_unchanged);
-  for (const auto& [rule, count] : s.quarantined_by_rule) {
-    fmt::print("  quarantined {:>6}  {}\n", count, rule);
-  }
-}
 
 // ---- ingest ----------------------------------------------------------------------------------
 
@@ -90,7 +61,7 @@ int run_ingest(const Globals& g, const IngestArgs& args) {
   auto provider = providers::make_provider(args.vendor);
   Symbol symbol;
   if (!args.symbol.empty()) symbol = Symbol::parse(args.symbol);
-  Workspace ws = Workspace::open(g.workspace);
+  Workspace ws = open_workspace(g.workspace);
 
   providers::FetchRequest request;
   request.symbol = symbol;
@@ -131,303 +102,128 @@ int run_ingest(const Globals& g, const IngestArgs& args) {
       throw Error::InvalidInput(fmt::format("{}: no rows", source));
     }
   }
-  // Keep only the requested window when one was given.
-  if (!args.from.empty() || !args.to.empty()) {
-    for (auto& [sym, bars] : parsed.bars) {
-      std::erase_if(bars, [&](const Bar& b) {
-        return (!args.from.empty() && b.session_date < request.from) ||
-               (!args.to.empty() && b.session_date > request.to);
-      });
-    }
-  }
-
   std::string run_id = new_run_id("ingest");
-  ws.catalog->start_run({run_id, "ingest", json{{"vendor", args.vendor}, {"file", args.file},
-                                                {"symbol", symbol.str()}}.dump(), "running", "", 0, 0});
+  ws.catalog->start_run({run_id, "ingest",
+                         json{{"vendor", args.vendor}, {"file", args.file}, {"symbol", symbol.str()},
+                              {"from", args.from}, {"to", args.to}}.dump(),
+                         catalog::RunStatus::kRunning, "", 0, 0});
   etl::EtlEngine engine(*ws.store, *ws.catalog);
   ingest::FetchHandler handler(*ws.store, *ws.catalog, &engine);
-  auto stored = handler.store(args.vendor, Timeframe::kDay1, symbol, fetched, std::move(parsed), run_id);
-  ws.catalog->finish_run(run_id, "ok", stats_json(engine.stats()).dump());
-  if (g.json) {
-    json out = stats_json(engine.stats());
-    out["run_id"] = run_id;
-    out["raw_key"] = stored.raw.key;
-    out["raw_new"] = stored.raw.newly_written;
-    fmt::print("{}\n", out.dump());
-  } else {
-    fmt::print("raw: {} ({})\n", ws.store->describe(stored.raw.key),
-               stored.raw.newly_written ? "new" : "already stored");
-    print_etl_stats(engine.stats());
-  }
-  return 0;
-}
-
-// ---- backfill and workers ---------------------------------------------------------------------
-
-struct DrainResult {
-  ingest::WorkerStats worker;
-  etl::EtlStats etl;
-};
-
-DrainResult drain_in_thread(const Config& config, int visibility_timeout_s, int64_t max_tasks) {
-  auto store = lake::open_local_store(config.lake.path);
-  auto catalog = catalog::open_sqlite_catalog(config.catalog.path);
-  queue::QueueOptions qopts;
-  qopts.max_attempts = config.queue.max_attempts;
-  auto queue = queue::open_embedded_queue(config.catalog.path, config.queue.name, qopts);
-  etl::EtlEngine engine(*store, *catalog);
-  ingest::FetchHandler handler(*store, *catalog, &engine);
-  ingest::WorkerOptions options;
-  options.visibility_timeout_s = visibility_timeout_s;
-  options.max_tasks = max_tasks;
-  DrainResult result;
-  result.worker = ingest::drain_queue(
-      *queue, [&](const ingest::Task& task) { handler.handle(task); }, options, &g_stop);
-  result.etl = engine.stats();
-  return result;
-}
-
-std::vector<Symbol> parse_symbols(const std::string& text, const std::string& vendor) {
-  if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit)) {
-    int n = std::stoi(text);
-    if (vendor != "sim") {
-      throw Error::InvalidInput("--symbols N (a count) only works with --vendor sim; list the "
-                                "symbols instead, e.g. --symbols AAPL,MSFT");
+  ingest::RawOrigin origin;
+  origin.vendor = args.vendor;
+  origin.symbol = symbol;
+  origin.run_id = run_id;
+  // The window travels with the raw object, so `trib etl` rebuilds exactly what was asked for.
+  if (!args.from.empty()) origin.window_from = request.from;
+  if (!args.to.empty()) origin.window_to = request.to;
+  try {
+    auto stored = handler.store(origin, fetched, std::move(parsed));
+    ws.catalog->finish_run(run_id, catalog::RunStatus::kOk, stats_json(engine.stats()).dump());
+    if (g.json) {
+      json out = stats_json(engine.stats());
+      out["run_id"] = run_id;
+      out["raw_key"] = stored.record.object_key;
+      out["raw_new"] = stored.newly_written;
+      fmt::print("{}\n", out.dump());
+    } else {
+      fmt::print("raw: {} ({})\n", ws.store->describe(stored.record.object_key),
+                 stored.newly_written ? "new" : "already stored");
+      print_etl_stats(engine.stats());
     }
-    if (n < 1 || n > 9999) throw Error::InvalidInput("--symbols: the count must be 1..9999");
-    return providers::sim_universe(n);
-  }
-  std::vector<Symbol> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(',', start);
-    if (end == std::string::npos) end = text.size();
-    std::string item = text.substr(start, end - start);
-    if (!item.empty()) out.push_back(Symbol::parse(item));
-    start = end + 1;
-  }
-  if (out.empty()) throw Error::InvalidInput("--symbols: give a list (AAPL,MSFT) or, for sim, a count");
-  return out;
-}
-
-struct BackfillArgs {
-  std::string vendor = "sim";
-  std::string symbols;
-  std::string from, to;
-  int workers = 2;
-  std::string mode = "thread";
-  bool no_drain = false;
-  int visibility_timeout_s = 0;
-  std::string seed = "42";
-  double fault_rate = 0;
-  int latency_ms = 0;
-};
-
-// Spawns `trib worker --drain` children of this very binary.
-std::vector<pid_t> spawn_workers(const Globals& g, int count, int visibility_timeout_s) {
-  std::string exe = fs::read_symlink("/proc/self/exe").string();
-  std::vector<pid_t> pids;
-  for (int i = 0; i < count; ++i) {
-    std::vector<std::string> args = {exe, "-w", g.workspace, "--log-level", g.log_level,
-                                     "worker", "--drain", "--quiet"};
-    if (visibility_timeout_s > 0) {
-      args.push_back("--visibility-timeout");
-      args.push_back(std::to_string(visibility_timeout_s));
-    }
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    int rc = posix_spawn(&pid, exe.c_str(), nullptr, nullptr, argv.data(), environ);
-    if (rc != 0) throw Error::Retryable(fmt::format("cannot start a worker process: {}", strerror(rc)));
-    pids.push_back(pid);
-  }
-  return pids;
-}
-
-int run_backfill(const Globals& g, const BackfillArgs& args) {
-  providers::make_provider(args.vendor);  // unknown vendor: fail before anything is written
-  std::vector<Symbol> symbols = parse_symbols(args.symbols, args.vendor);
-  if (args.from.empty() || args.to.empty()) throw Error::InvalidInput("backfill needs --from and --to");
-  Date from = Date::parse(args.from, "--from"), to = Date::parse(args.to, "--to");
-  if (args.workers < 1 || args.workers > 64) throw Error::InvalidInput("--workers must be 1..64");
-  if (args.mode != "thread" && args.mode != "process") {
-    throw Error::InvalidInput("--worker-mode must be thread or process");
-  }
-  if (args.fault_rate < 0 || args.fault_rate > 1) throw Error::InvalidInput("--fault-rate must be in [0, 1]");
-  Workspace ws = Workspace::open(g.workspace);
-
-  ingest::BackfillPlan plan;
-  plan.vendor = args.vendor;
-  plan.symbols = symbols;
-  plan.from = from;
-  plan.to = to;
-  plan.run_id = new_run_id("backfill");
-  if (args.vendor == "sim") {
-    plan.options["seed"] = args.seed;
-    if (args.fault_rate > 0) plan.options["fault_rate"] = fmt::format("{}", args.fault_rate);
-    if (args.latency_ms > 0) plan.options["latency_ms"] = std::to_string(args.latency_ms);
-  }
-  std::vector<ingest::Task> tasks = ingest::plan_backfill(plan);
-  auto queue = ws.open_queue();
-  for (const auto& task : tasks) queue->enqueue(task.to_json());
-  ws.catalog->start_run({plan.run_id, "backfill",
-                         json{{"vendor", args.vendor}, {"symbols", symbols.size()},
-                              {"from", args.from}, {"to", args.to}, {"tasks", tasks.size()}}.dump(),
-                         "running", "", 0, 0});
-  if (args.no_drain) {
-    fmt::print("queued {} tasks on '{}'; drain with `trib worker --drain`\n", tasks.size(),
-               ws.config.queue.name);
-    return 0;
-  }
-  const int visibility = args.visibility_timeout_s > 0 ? args.visibility_timeout_s
-                                                       : ws.config.queue.visibility_timeout_s;
-  const int64_t poison_before = queue->poison_count();
-  const int64_t pending_before = queue->count();
-  Progress progress("backfill", pending_before);
-  DrainResult total;
-  std::mutex total_mutex;
-  auto started = std::chrono::steady_clock::now();
-  std::vector<std::thread> threads;
-  std::vector<pid_t> pids;
-  std::atomic<int> running{args.workers};
-  if (args.mode == "thread") {
-    for (int i = 0; i < args.workers; ++i) {
-      threads.emplace_back([&] {
-        try {
-          DrainResult r = drain_in_thread(ws.config, visibility, -1);
-          std::lock_guard lock(total_mutex);
-          total.worker.processed += r.worker.processed;
-          total.worker.failed += r.worker.failed;
-          total.etl.add(r.etl);
-        } catch (const std::exception& e) {
-          log::error("worker thread stopped: {}", e.what());
-        }
-        --running;
-      });
-    }
-  } else {
-    pids = spawn_workers(g, args.workers, visibility);
-  }
-  int dead_workers = 0;
-  while (true) {
-    if (args.mode == "process") {
-      for (auto& pid : pids) {
-        if (pid <= 0) continue;
-        int status = 0;
-        if (waitpid(pid, &status, WNOHANG) == pid) {
-          if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-            ++dead_workers;
-            std::fprintf(stderr, "\ntrib: worker %d %s; its leased task returns to the queue after %d s\n",
-                         pid, WIFSIGNALED(status) ? fmt::format("was killed by signal {}", WTERMSIG(status)).c_str()
-                                                  : "failed", visibility);
-          }
-          pid = 0;
-          --running;
-        }
-      }
-    }
-    int64_t remaining = queue->count();
-    progress.update(pending_before - remaining,
-                    fmt::format("{} worker{} {}", running.load(), running.load() == 1 ? "" : "s",
-                                queue->poison_count() > poison_before ? "(poison!)" : ""));
-    if (running.load() == 0) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  for (auto& t : threads) t.join();
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  const int64_t poisoned = queue->poison_count() - poison_before;
-  const int64_t left = queue->count();
-  progress.finish(fmt::format("{:.1f} s", seconds));
-
-  // Process workers report through the catalog: count what this run committed.
-  json stats = stats_json(total.etl);
-  stats["tasks"] = tasks.size();
-  stats["processed"] = total.worker.processed;
-  stats["failed_attempts"] = total.worker.failed;
-  stats["poisoned"] = poisoned;
-  stats["left_in_queue"] = left;
-  stats["seconds"] = seconds;
-  stats["worker_mode"] = args.mode;
-  stats["dead_workers"] = dead_workers;
-  std::string status = (poisoned == 0 && left == 0) ? "ok" : "failed";
-  ws.catalog->finish_run(plan.run_id, status, stats.dump());
-  if (g.json) {
-    stats["run_id"] = plan.run_id;
-    fmt::print("{}\n", stats.dump());
-  } else {
-    fmt::print("backfill {}: {} tasks in {:.1f} s with {} {} worker{}\n", plan.run_id, tasks.size(),
-               seconds, args.workers, args.mode, args.workers == 1 ? "" : "s");
-    if (args.mode == "thread") print_etl_stats(total.etl);
-    if (poisoned > 0) {
-      fmt::print("{} task(s) moved to the poison queue; see `trib status`\n", poisoned);
-    }
-  }
-  return status == "ok" ? 0 : 1;
-}
-
-int run_worker(const Globals& g, bool drain, int visibility_timeout_s, int64_t max_tasks, bool quiet) {
-  Workspace ws = Workspace::open(g.workspace);
-  signal(SIGINT, on_signal);
-  signal(SIGTERM, on_signal);
-  const int visibility = visibility_timeout_s > 0 ? visibility_timeout_s
-                                                  : ws.config.queue.visibility_timeout_s;
-  auto queue = ws.open_queue();
-  etl::EtlEngine engine(*ws.store, *ws.catalog);
-  ingest::FetchHandler handler(*ws.store, *ws.catalog, &engine);
-  ingest::WorkerOptions options;
-  options.visibility_timeout_s = visibility;
-  options.exit_when_empty = drain;
-  options.max_tasks = max_tasks;
-  auto stats = ingest::drain_queue(
-      *queue, [&](const ingest::Task& task) { handler.handle(task); }, options, &g_stop);
-  if (g.json) {
-    json out = stats_json(engine.stats());
-    out["processed"] = stats.processed;
-    out["failed_attempts"] = stats.failed;
-    fmt::print("{}\n", out.dump());
-  } else if (!quiet) {
-    fmt::print("worker: {} task(s) done, {} failed attempt(s)\n", stats.processed, stats.failed);
-    print_etl_stats(engine.stats());
+  } catch (const Error& e) {
+    ws.catalog->finish_run(run_id, catalog::RunStatus::kFailed, json{{"error", e.what()}}.dump());
+    throw;
   }
   return 0;
 }
 
 // ---- etl --------------------------------------------------------------------------------------
 
-int run_etl(const Globals& g, const std::string& symbol_text, const std::string& vendor) {
-  Workspace ws = Workspace::open(g.workspace);
+int run_etl(const Globals& g, const std::string& symbol_text, const std::string& vendor,
+            bool rebuild) {
+  Workspace ws = open_workspace(g.workspace);
   std::string symbol;
   if (!symbol_text.empty()) symbol = Symbol::parse(symbol_text).str();
   auto raws = ws.catalog->list_raw_objects(vendor, symbol);
   std::string run_id = new_run_id("etl");
-  ws.catalog->start_run({run_id, "etl", json{{"vendor", vendor}, {"symbol", symbol}}.dump(),
-                         "running", "", 0, 0});
-  etl::EtlEngine engine(*ws.store, *ws.catalog);
+  ws.catalog->start_run({run_id, "etl",
+                         json{{"vendor", vendor}, {"symbol", symbol}, {"rebuild", rebuild}}.dump(),
+                         catalog::RunStatus::kRunning, "", 0, 0});
+  etl::EtlOptions options;
+  options.rebuild = rebuild;
+  etl::EtlEngine engine(*ws.store, *ws.catalog, options);
   Progress progress("etl", static_cast<int64_t>(raws.size()));
   int64_t done = 0;
+  const auto& stop = runtime::install_shutdown_handlers();
   for (const auto& raw : raws) {
+    if (stop.load()) break;
     engine.apply_raw_object(raw, run_id);
     progress.update(++done);
   }
   progress.finish();
-  ws.catalog->finish_run(run_id, "ok", stats_json(engine.stats()).dump());
+  const bool interrupted = done < static_cast<int64_t>(raws.size());
+  json stats = stats_json(engine.stats());
+  stats["raw_objects"] = raws.size();
+  stats["raw_objects_applied"] = done;
+  ws.catalog->finish_run(run_id, interrupted ? catalog::RunStatus::kInterrupted : catalog::RunStatus::kOk,
+                         stats.dump());
   if (g.json) {
-    json out = stats_json(engine.stats());
-    out["raw_objects"] = raws.size();
-    out["run_id"] = run_id;
+    stats["run_id"] = run_id;
+    fmt::print("{}\n", stats.dump());
+  } else {
+    fmt::print("etl {}: {} of {} raw object(s){}\n", run_id, done, raws.size(),
+               rebuild ? " (rebuilt from raw)" : "");
+    print_etl_stats(engine.stats());
+    if (interrupted) {
+      fmt::print("interrupted: run the same command again to finish (it is idempotent)\n");
+    }
+  }
+  return interrupted ? 130 : 0;
+}
+
+// ---- verify -----------------------------------------------------------------------------------
+
+int run_verify(const Globals& g, bool repair) {
+  Workspace ws = open_workspace(g.workspace);
+  int64_t checked = 0, bad = 0, stale = 0, legacy = 0;
+  std::vector<std::string> problems;
+  for (const auto& record : ws.catalog->list_partitions("bars")) {
+    ++checked;
+    if (record.version_key.empty()) {
+      ++legacy;
+      continue;
+    }
+    try {
+      std::string bytes = ws.store->get(record.version_key);
+      if (sha256_hex(bytes) != record.content_sha256) {
+        ++bad;
+        problems.push_back(fmt::format("{}: version object does not match its SHA-256", record.version_key));
+        continue;
+      }
+    } catch (const Error& e) {
+      ++bad;
+      problems.push_back(fmt::format("{}: {}", record.version_key, e.what()));
+      continue;
+    }
+  }
+  stale = etl::repair_live_files(*ws.store, *ws.catalog, "bars", /*dry_run=*/!repair);
+  json out = {{"partitions", checked}, {"corrupt", bad}, {"stale_live_files", stale},
+              {"repaired", repair ? stale : 0}, {"legacy", legacy}, {"problems", problems}};
+  if (g.json) {
     fmt::print("{}\n", out.dump());
   } else {
-    fmt::print("etl {}: {} raw object(s)\n", run_id, raws.size());
-    print_etl_stats(engine.stats());
+    fmt::print("verified {} partition(s): {} corrupt, {} stale live file(s){}\n", checked, bad,
+               stale, repair ? " (republished)" : (stale > 0 ? "; fix with `trib verify --repair`" : ""));
+    for (const auto& p : problems) fmt::print("  {}\n", p);
+    if (bad > 0) fmt::print("rebuild corrupt partitions from raw with `trib etl --rebuild`\n");
   }
-  return 0;
+  return bad > 0 ? 5 : (stale > 0 && !repair ? 1 : 0);
 }
 
 // ---- bars -------------------------------------------------------------------------------------
 
 int run_bars(const Globals& g, const std::string& symbol_text, const std::string& from,
-             const std::string& to, const std::string& format) {
+             const std::string& to, const std::string& format, bool hot) {
   if (format != "table" && format != "csv" && format != "json") {
     throw Error::InvalidInput(fmt::format("--format '{}' is not known; use table, csv or json", format));
   }
@@ -438,9 +234,46 @@ int run_bars(const Globals& g, const std::string& symbol_text, const std::string
   if (query.from && query.to && *query.to < *query.from) {
     throw Error::InvalidInput(fmt::format("--from {} is after --to {}", from, to));
   }
-  Workspace ws = Workspace::open(g.workspace);
+  Workspace ws = open_workspace(g.workspace);
   int partitions = 0;
-  auto rows = etl::read_curated_bars(*ws.store, *ws.catalog, query, &partitions);
+  std::vector<lake::CuratedBar> rows;
+  if (hot) {
+    // Straight from the catalog's hot cache: no Parquet is opened.
+    const int64_t from_ts = query.from ? to_ts_ns(*query.from) : INT64_MIN;
+    const int64_t to_ts = query.to ? to_ts_ns(*query.to + 1) - 1 : INT64_MAX;
+    auto cached = ws.catalog->hot_bars(query.symbol.str(), "1d", INT64_MIN, INT64_MAX);
+    if (cached.empty()) {
+      throw Error::NotFound(fmt::format(
+          "the hot cache holds no bars of {}{}", query.symbol.str(),
+          ws.config.hot_cache.sessions == 0 ? " ([hot_cache] sessions = 0 turns it off)" : ""));
+    }
+    if (from_ts < cached.front().ts_ns && query.from) {
+      std::fprintf(stderr,
+                   "trib: note: the hot cache holds the last %d sessions of %s, from %s; "
+                   "drop --hot for older bars\n",
+                   ws.config.hot_cache.sessions, query.symbol.str().c_str(),
+                   Date(cached.front().session_date).to_string().c_str());
+    }
+    for (const auto& h : cached) {
+      if (h.ts_ns < from_ts || h.ts_ns > to_ts) continue;
+      lake::CuratedBar row;
+      row.bar.ts_ns = h.ts_ns;
+      row.bar.session_date = Date(h.session_date);
+      row.bar.open = h.open;
+      row.bar.high = h.high;
+      row.bar.low = h.low;
+      row.bar.close = h.close;
+      row.bar.volume = h.volume;
+      row.bar.vwap = h.vwap;
+      row.bar.trades = h.trades;
+      row.source = h.source;
+      row.raw_id = h.raw_id;
+      row.fetched_at_ns = h.fetched_at_ns;
+      rows.push_back(std::move(row));
+    }
+  } else {
+    rows = etl::read_curated_bars(*ws.store, *ws.catalog, query, &partitions);
+  }
   std::string out;
   if (format == "csv") {
     out += "session_date,ts,open,high,low,close,volume,source\n";
@@ -465,8 +298,12 @@ int run_bars(const Globals& g, const std::string& symbol_text, const std::string
                          r.bar.session_date.to_string(), r.bar.open, r.bar.high, r.bar.low,
                          r.bar.close, r.bar.volume);
     }
-    out += fmt::format("{} bar(s) of {} from {} partition file(s)\n", rows.size(),
-                       query.symbol.str(), partitions);
+    if (hot) {
+      out += fmt::format("{} bar(s) of {} from the hot cache\n", rows.size(), query.symbol.str());
+    } else {
+      out += fmt::format("{} bar(s) of {} from {} partition file(s)\n", rows.size(),
+                         query.symbol.str(), partitions);
+    }
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
   return 0;
@@ -475,7 +312,7 @@ int run_bars(const Globals& g, const std::string& symbol_text, const std::string
 // ---- dq and status ----------------------------------------------------------------------------
 
 int run_dq(const Globals& g, const std::string& run_id) {
-  Workspace ws = Workspace::open(g.workspace);
+  Workspace ws = open_workspace(g.workspace);
   auto summary = ws.catalog->dq_summary(run_id);
   if (g.json) {
     json out = json::array();
@@ -512,7 +349,7 @@ json workspace_status(Workspace& ws) {
   for (const auto& r : ws.catalog->dq_summary()) quarantined += r.rows;
   return {{"workspace", ws.config.workspace.string()},
           {"lake", ws.config.lake.path.string()},
-          {"catalog", ws.config.catalog.path.string()},
+          {"catalog", ws.describe_catalog()},
           {"raw_objects", raws.size()},
           {"raw_bytes", raw_bytes},
           {"curated_partitions", partitions.size()},
@@ -525,7 +362,7 @@ json workspace_status(Workspace& ws) {
 }
 
 int run_status(const Globals& g) {
-  Workspace ws = Workspace::open(g.workspace);
+  Workspace ws = open_workspace(g.workspace);
   json s = workspace_status(ws);
   if (g.json) {
     fmt::print("{}\n", s.dump());
@@ -554,7 +391,7 @@ nlohmann::json status_json_for(Workspace& ws) { return workspace_status(ws); }
 
 void add_data_commands(CLI::App& app, Globals& g, Action& action) {
   {
-    auto* cmd = app.add_subcommand("init", "Create a workspace: trib.toml, lake folder, SQLite catalog");
+    auto* cmd = app.add_subcommand("init", "Create a workspace: trib.toml, lake folder, catalog and queue");
     auto dir = std::make_shared<std::string>();
     cmd->add_option("dir", *dir, "Workspace folder (default: --workspace or .)");
     cmd->callback([&g, &action, dir] {
@@ -562,9 +399,10 @@ void add_data_commands(CLI::App& app, Globals& g, Action& action) {
         std::string target = dir->empty() ? g.workspace : *dir;
         bool created = init_workspace(target);
         Config c = Config::load(target);
+        Workspace ws = open_workspace(target);
         fmt::print("{} workspace {}\n  config  {}\n  lake    {}\n  catalog {}\n",
                    created ? "created" : "already a", c.workspace.string(),
-                   (c.workspace / "trib.toml").string(), c.lake.path.string(), c.catalog.path.string());
+                   (c.workspace / "trib.toml").string(), c.lake.path.string(), ws.describe_catalog());
         return 0;
       };
     });
@@ -583,49 +421,29 @@ void add_data_commands(CLI::App& app, Globals& g, Action& action) {
     cmd->callback([&g, &action, args] { action = [&g, args] { return run_ingest(g, *args); }; });
   }
   {
-    auto* cmd = app.add_subcommand("backfill", "Plan (symbol, year) fetch tasks, queue them and drain the queue with workers");
-    auto args = std::make_shared<BackfillArgs>();
-    cmd->add_option("--vendor", args->vendor, "Vendor (default sim)");
-    cmd->add_option("--symbols", args->symbols, "Comma-separated symbols, or a count N for sim (SIM0001..)")->required();
-    cmd->add_option("--from", args->from, "First date YYYY-MM-DD")->required();
-    cmd->add_option("--to", args->to, "Last date YYYY-MM-DD")->required();
-    cmd->add_option("--workers", args->workers, "Parallel workers (default 2)");
-    cmd->add_option("--worker-mode", args->mode, "thread (default) or process");
-    cmd->add_option("--visibility-timeout", args->visibility_timeout_s, "Lease seconds (default from trib.toml)");
-    cmd->add_option("--seed", args->seed, "sim: seed (default 42)");
-    cmd->add_option("--fault-rate", args->fault_rate, "sim: fraction of bars corrupted on purpose (default 0)");
-    cmd->add_option("--latency-ms", args->latency_ms, "sim: simulated vendor latency per fetch (default 0)");
-    cmd->add_flag("--no-drain", args->no_drain, "Only queue the tasks (drain later with `trib worker --drain`)");
-    cmd->add_flag("--json", g.json, "Machine-readable summary");
-    cmd->callback([&g, &action, args] { action = [&g, args] { return run_backfill(g, *args); }; });
-  }
-  {
-    auto* cmd = app.add_subcommand("worker", "Process tasks from the queue (until empty with --drain, else until SIGTERM)");
-    auto drain = std::make_shared<bool>(false);
-    auto quiet = std::make_shared<bool>(false);
-    auto visibility = std::make_shared<int>(0);
-    auto max_tasks = std::make_shared<int64_t>(-1);
-    cmd->add_flag("--drain", *drain, "Exit once the queue is empty");
-    cmd->add_option("--visibility-timeout", *visibility, "Lease seconds (default from trib.toml)");
-    cmd->add_option("--max-tasks", *max_tasks, "Stop after this many tasks");
-    cmd->add_flag("--quiet", *quiet, "No summary");
-    cmd->add_flag("--json", g.json, "Machine-readable summary");
-    cmd->callback([&g, &action, drain, visibility, max_tasks, quiet] {
-      action = [&g, drain, visibility, max_tasks, quiet] {
-        return run_worker(g, *drain, *visibility, *max_tasks, *quiet);
-      };
-    });
-  }
-  {
-    auto* cmd = app.add_subcommand("etl", "Rebuild curated partitions from the raw objects in the catalog (idempotent)");
+    auto* cmd = app.add_subcommand(
+        "etl", "Re-apply the raw objects in the catalog to curated (idempotent); --rebuild starts "
+               "each partition over from raw, reproducing the curated zone byte for byte");
     auto symbol = std::make_shared<std::string>();
     auto vendor = std::make_shared<std::string>();
+    auto rebuild = std::make_shared<bool>(false);
     cmd->add_option("--symbol", *symbol, "Only this symbol's raw objects");
     cmd->add_option("--vendor", *vendor, "Only this vendor's raw objects");
+    cmd->add_flag("--rebuild", *rebuild,
+                  "Ignore what curated holds: rebuild the touched partitions from raw only");
     cmd->add_flag("--json", g.json, "Machine-readable summary");
-    cmd->callback([&g, &action, symbol, vendor] {
-      action = [&g, symbol, vendor] { return run_etl(g, *symbol, *vendor); };
+    cmd->callback([&g, &action, symbol, vendor, rebuild] {
+      action = [&g, symbol, vendor, rebuild] { return run_etl(g, *symbol, *vendor, *rebuild); };
     });
+  }
+  {
+    auto* cmd = app.add_subcommand(
+        "verify", "Check every curated partition against the catalog: version objects by SHA-256, "
+                  "live files published (exit 5 on corruption, 1 on stale live files)");
+    auto repair = std::make_shared<bool>(false);
+    cmd->add_flag("--repair", *repair, "Republish live files a crash left stale");
+    cmd->add_flag("--json", g.json, "Machine-readable output");
+    cmd->callback([&g, &action, repair] { action = [&g, repair] { return run_verify(g, *repair); }; });
   }
   {
     auto* cmd = app.add_subcommand("bars", "Print curated bars of a symbol (reads only partitions in range)");
@@ -633,12 +451,16 @@ void add_data_commands(CLI::App& app, Globals& g, Action& action) {
     auto from = std::make_shared<std::string>();
     auto to = std::make_shared<std::string>();
     auto format = std::make_shared<std::string>("table");
+    auto hot = std::make_shared<bool>(false);
     cmd->add_option("symbol", *symbol, "Symbol, e.g. ^GSPC")->required();
+    cmd->add_flag("--hot", *hot, "Answer from the catalog's hot cache (the last [hot_cache] sessions) without reading Parquet");
     cmd->add_option("--from", *from, "First session date YYYY-MM-DD");
     cmd->add_option("--to", *to, "Last session date YYYY-MM-DD");
     cmd->add_option("--format", *format, "table (default), csv or json (one object per line)");
-    cmd->callback([&g, &action, symbol, from, to, format] {
-      action = [&g, symbol, from, to, format] { return run_bars(g, *symbol, *from, *to, *format); };
+    cmd->callback([&g, &action, symbol, from, to, format, hot] {
+      action = [&g, symbol, from, to, format, hot] {
+        return run_bars(g, *symbol, *from, *to, *format, *hot);
+      };
     });
   }
   {

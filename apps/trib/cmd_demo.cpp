@@ -88,7 +88,7 @@ void add_demo_command(CLI::App& app, Globals& g, Action& action) {
                                  backfill["rows_quarantined"].get<int64_t>()),
            0.0);
 
-      Workspace ws = Workspace::open(ws_dir);
+      Workspace ws = open_workspace(ws_dir);
       t = std::chrono::steady_clock::now();
       json feats = run_features_json(ws, {});
       step(5, "features", fmt::format("SMA/EMA/RSI/returns/volatility for {} symbols, {} rows",

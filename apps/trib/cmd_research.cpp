@@ -122,16 +122,21 @@ json run_trade_json(Workspace& ws, const StrategyConfig& s) {
               {"target_qty", r.target_qty},
               {"action", r.action}};
   if (r.order) {
-    out["order"] = {{"client_order_id", r.order->client_order_id}, {"side", r.order->side},
-                    {"qty", r.order->qty}, {"status", r.order->status}, {"reason", r.order->reason}};
+    out["order"] = {{"client_order_id", r.order->client_order_id},
+                    {"side", catalog::to_string(r.order->side)},
+                    {"qty", r.order->qty.to_double()},
+                    {"status", catalog::to_string(r.order->status)},
+                    {"reason", r.order->reason}};
   }
   json positions = json::array();
   for (const auto& p : r.positions) {
-    positions.push_back({{"account", p.account}, {"symbol", p.symbol}, {"qty", p.qty},
-                         {"avg_price", p.avg_price}, {"realized_pnl", p.realized_pnl}});
+    positions.push_back({{"account", p.account}, {"symbol", p.symbol}, {"qty", p.qty.to_double()},
+                         {"avg_price", p.avg_price.to_double()},
+                         {"realized_pnl", p.realized_pnl.to_double()}});
   }
   out["positions"] = positions;
-  out["cash"] = ws.catalog->account_cash(cycle.account, cycle.initial_cash);
+  out["cash"] =
+      ws.catalog->account_cash(cycle.account, Micros::from_double(cycle.initial_cash)).to_double();
   return out;
 }
 
@@ -174,7 +179,7 @@ void add_research_commands(CLI::App& app, Globals& g, Action& action) {
     cmd->add_flag("--json", g.json, "Machine-readable summary");
     cmd->callback([&g, &action, symbols] {
       action = [&g, symbols] {
-        Workspace ws = Workspace::open(g.workspace);
+        Workspace ws = open_workspace(g.workspace);
         json out = run_features_json(ws, *symbols);
         if (g.json) {
           fmt::print("{}\n", out.dump());
@@ -202,7 +207,7 @@ void add_research_commands(CLI::App& app, Globals& g, Action& action) {
     cmd->add_flag("--json", g.json, "Machine-readable output");
     cmd->callback([&g, &action, args] {
       action = [&g, args] {
-        Workspace ws = Workspace::open(g.workspace);
+        Workspace ws = open_workspace(g.workspace);
         json out = run_backtest_json(ws, resolve(ws.config, *args), args->from, args->to);
         if (g.json) fmt::print("{}\n", out.dump()); else print_backtest(out);
         return 0;
@@ -221,7 +226,7 @@ void add_research_commands(CLI::App& app, Globals& g, Action& action) {
         if (!*once) {
           throw Error::InvalidInput("trade runs one end-of-day cycle: pass --once (always-on mode comes with `trib serve`)");
         }
-        Workspace ws = Workspace::open(g.workspace);
+        Workspace ws = open_workspace(g.workspace);
         json out = run_trade_json(ws, resolve(ws.config, *args));
         if (g.json) fmt::print("{}\n", out.dump()); else print_trade(out);
         return 0;

@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
 
   Action action;
   add_data_commands(app, globals, action);
+  add_queue_commands(app, globals, action);
   add_research_commands(app, globals, action);
   add_parquet_commands(app, globals, action);
   add_demo_command(app, globals, action);

@@ -1,33 +1,15 @@
-// The CLI's view of a workspace: its config and the backends it names, opened once per command.
+// The CLI's view of a workspace: the backends trib.toml names, opened through runtime (the same
+// wiring the server and the Azure Functions handler use).
 #pragma once
 
-#include <filesystem>
-#include <memory>
-#include <string>
-
-#include "trib/catalog/catalog.hpp"
-#include "trib/core/config.hpp"
-#include "trib/lake/object_store.hpp"
-#include "trib/queue/task_queue.hpp"
+#include "trib/runtime/backends.hpp"
 
 namespace trib::cli {
 
-struct Workspace {
-  Config config;
-  std::unique_ptr<lake::ObjectStore> store;
-  std::unique_ptr<catalog::Catalog> catalog;
+using Workspace = runtime::Backends;
+using runtime::init_workspace;
+using runtime::new_run_id;
 
-  // Loads trib.toml and opens the lake and catalog. Throws Error::NotFound (with the `trib init`
-  // hint) when the folder is not a workspace.
-  static Workspace open(const std::filesystem::path& dir);
-  std::unique_ptr<queue::TaskQueue> open_queue() const;
-};
-
-// Creates (or completes) a workspace: trib.toml, the lake folder, a migrated catalog.
-// Returns false when it already existed (nothing is overwritten).
-bool init_workspace(const std::filesystem::path& dir);
-
-// A run id: "<kind>-<UTC yyyymmddThhmmss>-<4 hex>" (run records only, never in data files).
-std::string new_run_id(const std::string& kind);
+inline Workspace open_workspace(const std::string& dir) { return runtime::open_workspace(dir); }
 
 }  // namespace trib::cli

@@ -23,7 +23,6 @@ std::string make_client_order_id(const OrderKey& key) {
 
 namespace {
 
-std::string side_name(int side) { return side > 0 ? "buy" : "sell"; }
 
 }  // namespace
 
@@ -66,11 +65,12 @@ CycleResult run_eod_cycle(catalog::Catalog& catalog, const std::vector<Bar>& bar
     return result;
   };
   const auto position = catalog.get_position(config.account, config.symbol);
-  result.current_qty = position ? position->qty : 0.0;
-  const double cash = catalog.account_cash(config.account, config.initial_cash);
+  result.current_qty = position ? position->qty.to_double() : 0.0;
+  const double cash =
+      catalog.account_cash(config.account, Micros::from_double(config.initial_cash)).to_double();
   double equity = cash;
   for (const auto& p : catalog.list_positions(config.account)) {
-    equity += p.qty * (p.symbol == config.symbol ? last.close : p.avg_price);
+    equity += p.qty.to_double() * (p.symbol == config.symbol ? last.close : p.avg_price.to_double());
   }
   const double raw = exposure * equity / last.close;
   result.target_qty = std::trunc(raw + (raw > 0 ? 1e-9 : -1e-9)) + 0.0;  // never -0
@@ -86,9 +86,9 @@ CycleResult run_eod_cycle(catalog::Catalog& catalog, const std::vector<Bar>& bar
   double qty = 0;
   std::string placed = "placed";
   if (auto existing = catalog.get_order(client_id)) {
-    if (existing->status != "new") return finish("already_ran");
-    side = existing->side == "buy" ? 1 : -1;
-    qty = existing->qty;
+    if (existing->status != catalog::OrderStatus::kNew) return finish("already_ran");
+    side = catalog::sign_of(existing->side);
+    qty = existing->qty.to_double();
     placed = "resumed";
   } else {
     const double delta = result.target_qty - result.current_qty;
@@ -105,10 +105,10 @@ CycleResult run_eod_cycle(catalog::Catalog& catalog, const std::vector<Bar>& bar
     order.client_order_id = client_id;
     order.strategy = strategy.name();
     order.symbol = config.symbol;
-    order.side = side_name(side);
-    order.qty = qty;
+    order.side = side > 0 ? catalog::Side::kBuy : catalog::Side::kSell;
+    order.qty = Micros::from_double(qty);
     order.session_date = last.session_date.to_string();
-    order.status = "new";
+    order.status = catalog::OrderStatus::kNew;
     order.broker = broker.name();
     order.created_at_ns = ts_ns;
     if (!catalog.insert_order_if_absent(order)) return finish("already_ran");  // lost a race
@@ -118,22 +118,24 @@ CycleResult run_eod_cycle(catalog::Catalog& catalog, const std::vector<Bar>& bar
   const RiskDecision decision =
       risk.check(OrderIntent{config.symbol, side, qty, last.close}, result.current_qty);
   if (const auto* denied = std::get_if<OrderDenied>(&decision)) {
-    catalog.update_order(client_id, "denied", denied->rule + ": " + denied->reason, "");
+    catalog.update_order(client_id, catalog::OrderStatus::kDenied, denied->rule + ": " + denied->reason, "");
     return finish("denied");
   }
   const BrokerAck ack =
       broker.submit(BrokerOrder{client_id, config.symbol, side, qty, last.close, ts_ns});
   if (ack.status == "rejected") {
-    catalog.update_order(client_id, "rejected", ack.reason, ack.broker_order_id);
+    catalog.update_order(client_id, catalog::OrderStatus::kRejected, ack.reason, ack.broker_order_id);
     return finish("rejected");
   }
   for (const BrokerFill& fill : ack.fills) {
     catalog.apply_fill(config.account,
                        catalog::FillRecord{fill.fill_id, client_id, config.symbol,
-                                           side_name(side), fill.qty, fill.price,
-                                           fill.commission, fill.ts_ns});
+                                           side > 0 ? catalog::Side::kBuy : catalog::Side::kSell,
+                                           Micros::from_double(fill.qty),
+                                           Micros::from_double(fill.price),
+                                           Micros::from_double(fill.commission), fill.ts_ns});
   }
-  catalog.update_order(client_id, ack.status, "", ack.broker_order_id);
+  catalog.update_order(client_id, catalog::parse_order_status(ack.status), "", ack.broker_order_id);
   return finish(placed);
 }
 
