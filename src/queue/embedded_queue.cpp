@@ -1,16 +1,18 @@
 // The embedded queue: two tables in the workspace's SQLite file (its own connection, its own
 // migrations under component "queue"). Every state change runs in one BEGIN IMMEDIATE
 // transaction, so receive / remove / release are atomic across threads and processes.
-#include <sys/random.h>
-
-#include <cerrno>
-#include <cstring>
+// Times (visible_at_ns, inserted_at_ns) come from this machine's clock: every process sharing the
+// file runs on it.
+#include <algorithm>
+#include <cstdint>
+#include <limits>
 
 #include <fmt/format.h>
 
-#include "trib/db/sqlite.hpp"
+#include "queue_common.hpp"
 #include "trib/core/error.hpp"
 #include "trib/core/time.hpp"
+#include "trib/db/sqlite.hpp"
 #include "trib/queue/task_queue.hpp"
 
 namespace trib::queue {
@@ -46,51 +48,27 @@ CREATE TABLE queue_poison (
 );
 )sql";
 
+// Dedupe keys: a key is taken while its message is in queue_messages; the partial unique index
+// makes a second enqueue_unique with it a no-op. Poisoned messages keep their key (and their
+// insertion time) so redrive() can put both back.
+constexpr const char* kDedupeSchema = R"sql(
+ALTER TABLE queue_messages ADD COLUMN dedupe_key TEXT;
+CREATE UNIQUE INDEX queue_messages_dedupe ON queue_messages (queue, dedupe_key)
+  WHERE dedupe_key IS NOT NULL;
+ALTER TABLE queue_poison ADD COLUMN dedupe_key TEXT;
+ALTER TABLE queue_poison ADD COLUMN inserted_at_ns INTEGER;
+)sql";
+
 constexpr db::Migration kQueueMigrations[] = {
     {1, "queue_messages, queue_poison", kQueueSchema},
+    {2, "dedupe keys; poison keeps key and insertion time", kDedupeSchema},
 };
 
-// 128 random bits as 32 hex digits. From the kernel on every call: a user-space generator would
-// be copied into forked workers and hand out the same ids and pop receipts twice.
-std::string random_hex128() {
-  unsigned char bytes[16];
-  size_t got = 0;
-  while (got < sizeof bytes) {
-    const ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw Error::Internal(fmt::format("getrandom failed: {}", std::strerror(errno)));
-    }
-    got += static_cast<size_t>(n);
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(32, '0');
-  for (size_t i = 0; i < sizeof bytes; ++i) {
-    out[2 * i] = kHex[bytes[i] >> 4];
-    out[2 * i + 1] = kHex[bytes[i] & 0xf];
-  }
-  return out;
-}
-
-// Azure Storage queue names: 3-63 of [a-z0-9-], starting and ending with a letter or digit, no
-// "--". Enforced here too so a name that works embedded also works on Azure.
-void check_queue_name(const std::string& name) {
-  bool ok = name.size() >= 3 && name.size() <= 63 && name.front() != '-' && name.back() != '-' &&
-            name.find("--") == std::string::npos;
-  for (char c : name) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
-  if (!ok) {
-    throw Error::InvalidInput(fmt::format(
-        "queue name '{}' is invalid: use 3-63 lowercase letters, digits and single hyphens",
-        name));
-  }
-}
+using detail::checked_seconds;
+using detail::random_hex128;
 
 int64_t to_ns(seconds s, std::string_view what, const std::string& queue) {
-  if (s.count() < 0) {
-    throw Error::InvalidInput(
-        fmt::format("queue '{}': {} must not be negative ({} s)", queue, what, s.count()));
-  }
-  return s.count() * kNanosPerSecond;
+  return checked_seconds(s, what, queue) * kNanosPerSecond;
 }
 
 class EmbeddedQueue final : public TaskQueue {
@@ -103,11 +81,7 @@ class EmbeddedQueue final : public TaskQueue {
   const std::string& name() const override { return name_; }
 
   std::string enqueue(const std::string& body, seconds delay) override {
-    if (body.size() > kMaxBodyBytes) {
-      throw Error::InvalidInput(fmt::format(
-          "queue '{}': message body of {} bytes exceeds the {} byte limit", name_, body.size(),
-          kMaxBodyBytes));
-    }
+    detail::check_body(name_, body);
     const int64_t delay_ns = to_ns(delay, "delay", name_);
     std::string id = random_hex128();
     guarded(id, [&] {
@@ -119,6 +93,27 @@ class EmbeddedQueue final : public TaskQueue {
             name_, id, body, now + delay_ns, now);
       });
     });
+    return id;
+  }
+
+  std::optional<std::string> enqueue_unique(const std::string& body, const std::string& dedupe_key,
+                                            seconds delay) override {
+    detail::check_body(name_, body);
+    detail::check_dedupe_key(name_, dedupe_key);
+    const int64_t delay_ns = to_ns(delay, "delay", name_);
+    std::string id = random_hex128();
+    bool added = false;
+    guarded(id, [&] {
+      db_.transaction([&] {
+        const int64_t now = now_ts_ns();
+        added = db_.execute(
+                    "INSERT INTO queue_messages (queue, id, body, visible_at_ns, inserted_at_ns, "
+                    "dedupe_key) VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (queue, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING",
+                    name_, id, body, now + delay_ns, now, dedupe_key) == 1;
+      });
+    });
+    if (!added) return std::nullopt;
     return id;
   }
 
@@ -146,10 +141,8 @@ class EmbeddedQueue final : public TaskQueue {
           if (m.dequeue_count >= options_.max_attempts) {
             // Delivered max_attempts times and visible again: its last lease expired (the
             // worker died) or it was released; either way it is not delivered again.
-            move_to_poison(m.id, last_error.empty()
-                                     ? fmt::format("lease expired after {} deliveries",
-                                                   m.dequeue_count)
-                                     : last_error);
+            move_to_poison(m.id, last_error.empty() ? detail::lease_expired_error(m.dequeue_count)
+                                                    : last_error);
             continue;
           }
           m.dequeue_count += 1;
@@ -206,6 +199,15 @@ class EmbeddedQueue final : public TaskQueue {
     });
   }
 
+  void dead_letter(const Message& message, const std::string& error) override {
+    guarded(message.id, [&] {
+      db_.transaction([&] {
+        check_receipt(message);
+        move_to_poison(message.id, error);
+      });
+    });
+  }
+
   int64_t count() override {
     return db_.scalar("SELECT count(*) FROM queue_messages WHERE queue = ?", name_).value_or(0);
   }
@@ -217,18 +219,76 @@ class EmbeddedQueue final : public TaskQueue {
         .value_or(0);
   }
 
+  std::vector<QueuedMessage> list(size_t limit) override {
+    std::vector<QueuedMessage> out;
+    guarded("", [&] {
+      auto s = db_.query(
+          "SELECT id, body, dequeue_count, inserted_at_ns, visible_at_ns, last_error, "
+          "coalesce(dedupe_key, '') FROM queue_messages WHERE queue = ? ORDER BY seq LIMIT ?",
+          name_, static_cast<int64_t>(std::min<size_t>(limit, std::numeric_limits<int64_t>::max())));
+      while (s.step()) {
+        out.push_back({s.text(0), s.text(1), s.integer(2), s.int64(3), s.int64(4), s.text(5),
+                       s.text(6)});
+      }
+    });
+    return out;
+  }
+
   std::vector<PoisonMessage> list_poison() override {
-    auto s = db_.query(
-        "SELECT id, body, dequeue_count, last_error FROM queue_poison WHERE queue = ? "
-        "ORDER BY moved_at_ns, id",
-        name_);
     std::vector<PoisonMessage> out;
-    while (s.step()) out.push_back({s.text(0), s.text(1), s.integer(2), s.text(3)});
+    guarded("", [&] {
+      auto s = db_.query(
+          "SELECT id, body, dequeue_count, last_error FROM queue_poison WHERE queue = ? "
+          "ORDER BY moved_at_ns, id",
+          name_);
+      while (s.step()) out.push_back({s.text(0), s.text(1), s.integer(2), s.text(3)});
+    });
     return out;
   }
 
   int64_t poison_count() override {
     return db_.scalar("SELECT count(*) FROM queue_poison WHERE queue = ?", name_).value_or(0);
+  }
+
+  int64_t redrive(const std::vector<std::string>& ids) override {
+    int64_t moved = 0;
+    guarded("", [&] {
+      db_.transaction([&] {
+        std::vector<std::string> candidates;
+        if (ids.empty()) {
+          auto s = db_.query("SELECT id FROM queue_poison WHERE queue = ? ORDER BY moved_at_ns, id",
+                             name_);
+          while (s.step()) candidates.push_back(s.text(0));
+        } else {
+          candidates = ids;
+        }
+        const int64_t now = now_ts_ns();
+        for (const std::string& id : candidates) {
+          // Skipped (left in poison) when its dedupe key is queued again meanwhile: the work is
+          // queued already.
+          const int64_t inserted = db_.execute(
+              "INSERT INTO queue_messages (queue, id, body, dequeue_count, visible_at_ns, "
+              "inserted_at_ns, last_error, dedupe_key) "
+              "SELECT queue, id, body, 0, ?, coalesce(inserted_at_ns, moved_at_ns), last_error, "
+              "dedupe_key FROM queue_poison WHERE queue = ? AND id = ? "
+              "ON CONFLICT DO NOTHING",
+              now, name_, id);
+          if (inserted == 0) continue;
+          db_.execute("DELETE FROM queue_poison WHERE queue = ? AND id = ?", name_, id);
+          ++moved;
+        }
+      });
+    });
+    return moved;
+  }
+
+  int64_t purge_poison() override {
+    int64_t purged = 0;
+    guarded("", [&] {
+      db_.transaction(
+          [&] { purged = db_.execute("DELETE FROM queue_poison WHERE queue = ?", name_); });
+    });
+    return purged;
   }
 
   void clear() override {
@@ -245,11 +305,8 @@ class EmbeddedQueue final : public TaskQueue {
   static const std::filesystem::path& checked_path(const std::filesystem::path& path,
                                                    const std::string& name,
                                                    const QueueOptions& options) {
-    check_queue_name(name);
-    if (options.max_attempts < 1) {
-      throw Error::InvalidInput(fmt::format("queue '{}': max_attempts must be at least 1 ({})",
-                                            name, options.max_attempts));
-    }
+    detail::check_queue_name(name);
+    detail::check_options(name, options);
     return path;
   }
 
@@ -272,15 +329,9 @@ class EmbeddedQueue final : public TaskQueue {
     auto s = db_.query(
         "SELECT pop_receipt, dequeue_count FROM queue_messages WHERE id = ? AND queue = ?",
         message.id, name_);
-    if (!s.step()) {
-      throw Error::Conflict(fmt::format(
-          "queue '{}': message {} is gone (removed, poisoned or never here)", name_, message.id));
-    }
+    if (!s.step()) throw Error::Conflict(detail::gone_message(name_, message.id));
     if (message.pop_receipt.empty() || s.text(0) != message.pop_receipt) {
-      throw Error::Conflict(fmt::format(
-          "queue '{}': pop receipt for message {} is stale (its lease ended and it was "
-          "released or received again)",
-          name_, message.id));
+      throw Error::Conflict(detail::stale_receipt_message(name_, message.id));
     }
     return s.integer(1);
   }
@@ -288,8 +339,9 @@ class EmbeddedQueue final : public TaskQueue {
   void move_to_poison(const std::string& id, const std::string& error) {
     db_.execute(
         "INSERT OR REPLACE INTO queue_poison (queue, id, body, dequeue_count, last_error, "
-        "moved_at_ns) SELECT queue, id, body, dequeue_count, ?, ? FROM queue_messages "
-        "WHERE id = ?",
+        "moved_at_ns, dedupe_key, inserted_at_ns) "
+        "SELECT queue, id, body, dequeue_count, ?, ?, dedupe_key, inserted_at_ns "
+        "FROM queue_messages WHERE id = ?",
         error, now_ts_ns(), id);
     db_.execute("DELETE FROM queue_messages WHERE id = ?", id);
   }

@@ -1,117 +1,41 @@
-// The embedded queue under concurrency: threads and forked processes draining one queue (each
-// with its own queue object), and consumers that die holding a lease.
+// TaskQueue under concurrency, on every implementation (queue_fixture.hpp): threads and forked
+// processes draining one queue (each with its own queue object), consumers that die holding a
+// lease, and a writer killed inside a transaction. Every message is completed exactly once:
+// nothing lost, and no message delivered to two live leases (the loser's remove() would be a
+// Conflict and fail its worker).
 //
-// No SQLite connection may be open in the parent across fork() (SQLite's rule: the child would
-// inherit its lock bookkeeping), so each test opens queues in a scope and closes them first.
+// No connection may be open in the parent across fork(), so each test closes the fixture's
+// queue first and opens queues in scopes.
 #include <signal.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
-#include <functional>
+#include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-#include "trib/db/sqlite.hpp"
 #include "trib/core/error.hpp"
 #include "trib/queue/task_queue.hpp"
-#include "../core/test_util.hpp"
+#include "queue_fixture.hpp"
 
 namespace trib::queue {
 namespace {
 
-namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-constexpr int kMessages = 240;
-
-// Per-message counters shared with forked children.
-struct Shared {
-  std::atomic<int> completed[kMessages];    // successful remove() calls
-  std::atomic<int> max_dequeue[kMessages];  // highest dequeue_count seen
-  std::atomic<int> crashed_on{-1};          // the message a dying consumer held
-};
-
-pid_t spawn(const std::function<int()>& body) {
-  const pid_t pid = ::fork();
-  if (pid != 0) return pid;
-  int rc = 1;
-  try {
-    rc = body();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "child %d: %s\n", ::getpid(), e.what());
-  }
-  ::_exit(rc);
-}
-
 using testing::exit_code_of;
 
-class QueueConcurrencyTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    void* mem = ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE,
-                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    ASSERT_NE(mem, MAP_FAILED);
-    shared_ = new (mem) Shared();
-    for (int i = 0; i < kMessages; ++i) {
-      shared_->completed[i] = 0;
-      shared_->max_dequeue[i] = 0;
-    }
-  }
-  void TearDown() override {
-    ::munmap(shared_, sizeof(Shared));
-  }
+constexpr int kMessages = kSharedMessages;
 
-  std::unique_ptr<TaskQueue> open() { return open_embedded_queue(db_, "tasks", {5}); }
-
-  void fill(int n) {
-    auto q = open();
-    for (int i = 0; i < n; ++i) q->enqueue(std::to_string(i));
-  }
-
-  // A worker loop: lease, "process", remove; exits once the queue is empty. Returns the number
-  // of messages it completed.
-  int drain(TaskQueue& q, seconds lease) {
-    int done = 0;
-    while (true) {
-      auto m = q.receive(lease);
-      if (!m) {
-        if (q.count() == 0) return done;
-        std::this_thread::sleep_for(milliseconds(20));  // leased elsewhere; wait for it
-        continue;
-      }
-      const int i = std::stoi(m->body);
-      int seen = shared_->max_dequeue[i].load();
-      while (seen < m->dequeue_count &&
-             !shared_->max_dequeue[i].compare_exchange_weak(seen, m->dequeue_count)) {
-      }
-      q.remove(*m);  // throws Conflict if someone else held it meanwhile
-      shared_->completed[i].fetch_add(1);
-      ++done;
-    }
-  }
-
-  void expect_each_completed_once(int n) {
-    for (int i = 0; i < n; ++i) {
-      EXPECT_EQ(shared_->completed[i].load(), 1) << "message " << i;
-    }
-    EXPECT_EQ(open()->count(), 0);
-  }
-
-  testing::TempDir tmp_;  // children _exit, so only the parent removes it
-  const fs::path dir_ = tmp_.path(), db_ = dir_ / "catalog.db";
-  Shared* shared_ = nullptr;
-};
-
-TEST_F(QueueConcurrencyTest, ThreadsDrainEveryMessageExactlyOnce) {
+TEST_P(QueueTest, ConcurrentThreadsDrainEveryMessageExactlyOnce) {
+  queue_.reset();
   fill(kMessages);
   constexpr int kThreads = 4;
   std::vector<std::thread> threads;
@@ -120,7 +44,7 @@ TEST_F(QueueConcurrencyTest, ThreadsDrainEveryMessageExactlyOnce) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       try {
-        auto q = open();  // one queue object per thread
+        auto q = open_worker();  // one queue object per thread
         done[t] = drain(*q, seconds(30));
       } catch (const std::exception& e) {
         std::fprintf(stderr, "thread %d: %s\n", t, e.what());
@@ -137,13 +61,14 @@ TEST_F(QueueConcurrencyTest, ThreadsDrainEveryMessageExactlyOnce) {
   for (int i = 0; i < kMessages; ++i) EXPECT_EQ(shared_->max_dequeue[i].load(), 1) << i;
 }
 
-TEST_F(QueueConcurrencyTest, ProcessesDrainEveryMessageExactlyOnce) {
+TEST_P(QueueTest, ConcurrentProcessesDrainEveryMessageExactlyOnce) {
+  queue_.reset();
   fill(kMessages);
   constexpr int kProcesses = 3;
   std::vector<pid_t> children;
   for (int p = 0; p < kProcesses; ++p) {
     children.push_back(spawn([&] {
-      auto q = open();
+      auto q = open_worker();
       drain(*q, seconds(30));
       return 0;
     }));
@@ -153,10 +78,11 @@ TEST_F(QueueConcurrencyTest, ProcessesDrainEveryMessageExactlyOnce) {
   for (int i = 0; i < kMessages; ++i) EXPECT_EQ(shared_->max_dequeue[i].load(), 1) << i;
 }
 
-TEST_F(QueueConcurrencyTest, LeaseOfAKilledConsumerExpiresAndAnotherGetsTheMessage) {
+TEST_P(QueueTest, ConcurrentLeaseOfAKilledConsumerExpiresAndAnotherGetsTheMessage) {
+  queue_.reset();
   fill(1);
   const pid_t victim = spawn([&] {
-    auto q = open();
+    auto q = open_worker();
     auto m = q->receive(seconds(1));
     if (!m) return 2;
     ::kill(::getpid(), SIGKILL);  // dies holding the lease, without remove()
@@ -164,14 +90,14 @@ TEST_F(QueueConcurrencyTest, LeaseOfAKilledConsumerExpiresAndAnotherGetsTheMessa
   });
   EXPECT_EQ(exit_code_of(victim), 128 + SIGKILL);
   {
-    auto q = open();
+    auto q = open_worker();
     EXPECT_EQ(q->count(), 1);
     EXPECT_EQ(q->visible_count(), 0);  // still leased by the dead consumer
   }
   std::this_thread::sleep_for(milliseconds(1100));
   // Another consumer (another process) gets it, as its second delivery.
   const pid_t heir = spawn([&] {
-    auto q = open();
+    auto q = open_worker();
     auto m = q->receive(seconds(30));
     if (!m) return 2;
     if (m->body != "0") return 3;
@@ -179,15 +105,16 @@ TEST_F(QueueConcurrencyTest, LeaseOfAKilledConsumerExpiresAndAnotherGetsTheMessa
     return 10 + m->dequeue_count;
   });
   EXPECT_EQ(exit_code_of(heir), 10 + 2);
-  EXPECT_EQ(open()->count(), 0);
+  EXPECT_EQ(open_worker()->count(), 0);
 }
 
-TEST_F(QueueConcurrencyTest, ConsumerThatExitsWithoutRemovingLosesNothingWhileOthersDrain) {
+TEST_P(QueueTest, ConcurrentConsumerThatExitsWithoutRemovingLosesNothingWhileOthersDrain) {
+  queue_.reset();
   fill(60);
   // One consumer takes a message and _exit()s; three others drain the queue meanwhile and pick
   // the abandoned message up once its one-second lease expires.
   const pid_t quitter = spawn([&] {
-    auto q = open();
+    auto q = open_worker();
     auto m = q->receive(seconds(1));
     if (!m) return 2;
     shared_->crashed_on = std::stoi(m->body);
@@ -197,7 +124,7 @@ TEST_F(QueueConcurrencyTest, ConsumerThatExitsWithoutRemovingLosesNothingWhileOt
   std::vector<pid_t> children;
   for (int p = 0; p < 3; ++p) {
     children.push_back(spawn([&] {
-      auto q = open();
+      auto q = open_worker();
       drain(*q, seconds(1));
       return 0;
     }));
@@ -209,25 +136,99 @@ TEST_F(QueueConcurrencyTest, ConsumerThatExitsWithoutRemovingLosesNothingWhileOt
   EXPECT_EQ(shared_->max_dequeue[abandoned].load(), 2);  // redelivered once
 }
 
-TEST_F(QueueConcurrencyTest, WriterKilledInsideATransactionDoesNotWedgeTheQueue) {
+TEST_P(QueueTest, ConcurrentWriterKilledInsideATransactionDoesNotWedgeTheQueue) {
+  queue_.reset();
   fill(2);
-  // A process that dies between BEGIN IMMEDIATE and COMMIT: the kernel drops its locks and the
-  // next connection rolls its half-written transaction back.
-  const pid_t victim = spawn([&] {
-    db::SqliteDb db(db_);
-    db.exec("BEGIN IMMEDIATE");
-    db.exec("DELETE FROM queue_messages");
-    ::kill(::getpid(), SIGKILL);
-    return 3;
-  });
-  EXPECT_EQ(exit_code_of(victim), 128 + SIGKILL);
-  auto q = open();
+  // A process that dies between BEGIN and COMMIT: its half-written transaction is rolled back
+  // (SQLite: by the next connection; PostgreSQL: by the server when the session ends).
+  kill_a_writer_mid_transaction();
+  auto q = open_worker();
   EXPECT_EQ(q->count(), 2);  // the delete never committed
   auto m = q->receive(seconds(30));
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->body, "0");
   q->remove(*m);
   EXPECT_EQ(q->count(), 1);
+}
+
+TEST_P(QueueTest, ConcurrentEnqueueUniqueAddsEachKeyOnce) {
+  queue_.reset();
+  constexpr int kThreads = 4;
+  constexpr int kKeys = 50;
+  std::atomic<int> added{0};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      try {
+        auto q = open_worker();
+        for (int k = 0; k < kKeys; ++k) {
+          const int key = (k * 7 + t * 13) % kKeys;  // each thread in its own order
+          if (q->enqueue_unique(std::to_string(key), "key-" + std::to_string(key))) {
+            added.fetch_add(1);
+          }
+        }
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "thread %d: %s\n", t, e.what());
+        failures.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(added.load(), kKeys);
+  auto q = open_worker();
+  EXPECT_EQ(q->count(), kKeys);
+  std::set<std::string> keys;
+  for (const auto& m : q->list()) {
+    EXPECT_EQ(m.dedupe_key, "key-" + m.body);
+    keys.insert(m.dedupe_key);
+  }
+  EXPECT_EQ(keys.size(), static_cast<size_t>(kKeys));
+}
+
+TEST_P(QueueTest, ConcurrentDeadLettersAndRedriveLoseNothing) {
+  queue_.reset();
+  constexpr int kCount = 120;
+  fill(kCount);
+  // Workers dead-letter every seventh message on its first delivery (a "permanent" error),
+  // complete the rest; then the poison is redriven and drained again.
+  std::atomic<int> failures{0};
+  auto work = [&](bool dead_letter_sevens) {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 3; ++t) {
+      threads.emplace_back([&, t] {
+        try {
+          auto q = open_worker();
+          while (auto m = q->receive(seconds(30))) {
+            const int i = std::stoi(m->body);
+            if (dead_letter_sevens && i % 7 == 0) {
+              q->dead_letter(*m, "permanent: message " + m->body);
+              continue;
+            }
+            q->remove(*m);
+            shared_->completed[i].fetch_add(1);
+          }
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "thread %d: %s\n", t, e.what());
+          failures.fetch_add(1);
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+  };
+  work(true);
+  auto q = open_worker();
+  constexpr int kSevens = (kCount + 6) / 7;
+  EXPECT_EQ(q->count(), 0);
+  EXPECT_EQ(q->poison_count(), kSevens);
+  for (const auto& p : q->list_poison()) EXPECT_EQ(p.last_error, "permanent: message " + p.body);
+  EXPECT_EQ(q->redrive(), kSevens);
+  q.reset();
+  work(false);
+  EXPECT_EQ(failures.load(), 0);
+  expect_each_completed_once(kCount);
+  EXPECT_EQ(open_worker()->poison_count(), 0);
 }
 
 }  // namespace

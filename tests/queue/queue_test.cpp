@@ -1,6 +1,7 @@
-// The embedded queue's Azure Storage Queue semantics, one consumer at a time. Concurrency
-// (threads, processes, crashes) is in queue_concurrency_test.cpp. Leases use 1-second timeouts,
-// the smallest the API can express, so a few tests sleep just over a second.
+// TaskQueue's Azure Storage Queue semantics, one consumer at a time, on every implementation
+// (queue_fixture.hpp: Backends/QueueTest.<Test>/embedded and .../postgres). Concurrency
+// (threads, processes, crashes) is in queue_concurrency_test.cpp. Leases use 1-second
+// timeouts, the smallest the API can express, so a few tests sleep just over a second.
 #include <unistd.h>
 
 #include <chrono>
@@ -14,8 +15,9 @@
 #include <gtest/gtest.h>
 
 #include "trib/core/error.hpp"
+#include "trib/core/time.hpp"
 #include "trib/queue/task_queue.hpp"
-#include "../core/test_util.hpp"
+#include "queue_fixture.hpp"
 
 namespace trib::queue {
 namespace {
@@ -26,33 +28,7 @@ using ::testing::HasSubstr;
 
 constexpr auto kPastOneLease = std::chrono::milliseconds(1100);
 
-template <typename F>
-Error error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected a trib::Error";
-  return Error::Internal("no error");
-}
-
-class QueueTest : public ::testing::Test {
- protected:
-  void SetUp() override { queue_ = open(3); }
-  void TearDown() override { queue_.reset(); }  // before tmp_ removes the folder
-  std::unique_ptr<TaskQueue> open(int max_attempts, const std::string& name = "tasks") {
-    QueueOptions options;
-    options.max_attempts = max_attempts;
-    return open_embedded_queue(db_, name, options);
-  }
-
-  testing::TempDir tmp_;
-  const fs::path dir_ = tmp_.path(), db_ = dir_ / "catalog.db";
-  std::unique_ptr<TaskQueue> queue_;
-};
-
-TEST_F(QueueTest, EmptyQueueReceivesNothing) {
+TEST_P(QueueTest, EmptyQueueReceivesNothing) {
   EXPECT_EQ(queue_->name(), "tasks");
   EXPECT_FALSE(queue_->receive(seconds(30)).has_value());
   EXPECT_EQ(queue_->count(), 0);
@@ -60,7 +36,7 @@ TEST_F(QueueTest, EmptyQueueReceivesNothing) {
   EXPECT_EQ(queue_->poison_count(), 0);
 }
 
-TEST_F(QueueTest, DeliversInFifoOrderWithFreshIdsAndReceipts) {
+TEST_P(QueueTest, DeliversInFifoOrderWithFreshIdsAndReceipts) {
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) ids.push_back(queue_->enqueue(fmt::format("m{}", i)));
   EXPECT_EQ(queue_->count(), 5);
@@ -85,7 +61,7 @@ TEST_F(QueueTest, DeliversInFifoOrderWithFreshIdsAndReceipts) {
   EXPECT_EQ(queue_->visible_count(), 0);
 }
 
-TEST_F(QueueTest, RemoveDeletesALeasedMessage) {
+TEST_P(QueueTest, RemoveDeletesALeasedMessage) {
   queue_->enqueue("a");
   queue_->enqueue("b");
   auto a = queue_->receive(seconds(30));
@@ -98,7 +74,7 @@ TEST_F(QueueTest, RemoveDeletesALeasedMessage) {
   EXPECT_EQ(error_of([&] { queue_->remove(*a); }).category(), ErrorCategory::kConflict);
 }
 
-TEST_F(QueueTest, VisibilityTimeoutHidesThenRedeliversWithHigherCount) {
+TEST_P(QueueTest, VisibilityTimeoutHidesThenRedeliversWithHigherCount) {
   queue_->enqueue("job");
   auto first = queue_->receive(seconds(1));
   ASSERT_TRUE(first.has_value());
@@ -127,7 +103,7 @@ TEST_F(QueueTest, VisibilityTimeoutHidesThenRedeliversWithHigherCount) {
   EXPECT_EQ(queue_->count(), 0);
 }
 
-TEST_F(QueueTest, UpdateVisibilityExtendsTheLeaseAndRotatesTheReceipt) {
+TEST_P(QueueTest, UpdateVisibilityExtendsTheLeaseAndRotatesTheReceipt) {
   queue_->enqueue("long job");
   auto m = queue_->receive(seconds(1));
   const Message before = *m;
@@ -142,7 +118,7 @@ TEST_F(QueueTest, UpdateVisibilityExtendsTheLeaseAndRotatesTheReceipt) {
   EXPECT_EQ(again->dequeue_count, 2);
 }
 
-TEST_F(QueueTest, DelayedMessagesBecomeVisibleLater) {
+TEST_P(QueueTest, DelayedMessagesBecomeVisibleLater) {
   queue_->enqueue("later", seconds(1));
   queue_->enqueue("now");
   EXPECT_EQ(queue_->count(), 2);
@@ -157,7 +133,7 @@ TEST_F(QueueTest, DelayedMessagesBecomeVisibleLater) {
   EXPECT_EQ(m->body, "later");
 }
 
-TEST_F(QueueTest, ReleaseRecordsTheErrorAndRetriesAfterTheDelay) {
+TEST_P(QueueTest, ReleaseRecordsTheErrorAndRetriesAfterTheDelay) {
   queue_->enqueue("flaky");
   queue_->enqueue("next");
   auto m = queue_->receive(seconds(30));
@@ -177,7 +153,7 @@ TEST_F(QueueTest, ReleaseRecordsTheErrorAndRetriesAfterTheDelay) {
   EXPECT_FALSE(queue_->receive(seconds(30)).has_value());
 }
 
-TEST_F(QueueTest, ReleaseOnTheLastAttemptPoisonsAtOnce) {
+TEST_P(QueueTest, ReleaseOnTheLastAttemptPoisonsAtOnce) {
   queue_ = open(2);
   const std::string id = queue_->enqueue("bad task");
   auto m = queue_->receive(seconds(30));
@@ -196,7 +172,7 @@ TEST_F(QueueTest, ReleaseOnTheLastAttemptPoisonsAtOnce) {
   EXPECT_EQ(queue_->poison_count(), 1);
 }
 
-TEST_F(QueueTest, ExpiredLeasesPastMaxAttemptsGoToPoisonOnReceive) {
+TEST_P(QueueTest, ExpiredLeasesPastMaxAttemptsGoToPoisonOnReceive) {
   queue_ = open(2);
   queue_->enqueue("crashy");
   queue_->enqueue("fine");
@@ -220,7 +196,7 @@ TEST_F(QueueTest, ExpiredLeasesPastMaxAttemptsGoToPoisonOnReceive) {
   EXPECT_EQ(poison[0].last_error, "lease expired after 2 deliveries");
 }
 
-TEST_F(QueueTest, ExpiredLeaseKeepsTheLastReleasedError) {
+TEST_P(QueueTest, ExpiredLeaseKeepsTheLastReleasedError) {
   queue_ = open(2);
   queue_->enqueue("x");
   auto m = queue_->receive(seconds(30));
@@ -233,7 +209,7 @@ TEST_F(QueueTest, ExpiredLeaseKeepsTheLastReleasedError) {
   EXPECT_EQ(poison[0].last_error, "retryable: first failure");
 }
 
-TEST_F(QueueTest, BodiesUpTo64KiB) {
+TEST_P(QueueTest, BodiesUpTo64KiB) {
   const std::string max(kMaxBodyBytes, 'x');
   queue_->enqueue(max);
   EXPECT_EQ(queue_->receive(seconds(30))->body, max);
@@ -248,7 +224,7 @@ TEST_F(QueueTest, BodiesUpTo64KiB) {
   EXPECT_EQ(queue_->receive(seconds(30))->body, json);
 }
 
-TEST_F(QueueTest, QueuesInOneFileAreIndependent) {
+TEST_P(QueueTest, QueuesInOneDatabaseAreIndependent) {
   auto other = open(3, "other-queue");
   queue_->enqueue("for tasks");
   other->enqueue("for other");
@@ -265,7 +241,7 @@ TEST_F(QueueTest, QueuesInOneFileAreIndependent) {
   EXPECT_EQ(queue_->count(), 1);
 }
 
-TEST_F(QueueTest, ClearDeletesMessagesAndPoison) {
+TEST_P(QueueTest, ClearDeletesMessagesAndPoison) {
   queue_ = open(1);
   queue_->enqueue("a");
   auto m = queue_->receive(seconds(30));
@@ -277,7 +253,7 @@ TEST_F(QueueTest, ClearDeletesMessagesAndPoison) {
   EXPECT_EQ(queue_->poison_count(), 0);
 }
 
-TEST_F(QueueTest, RejectsBadNamesOptionsAndDurations) {
+TEST_P(QueueTest, RejectsBadNamesOptionsAndDurations) {
   for (const char* name : {"", "ab", "Tasks", "tasks_1", "-tasks", "tasks-", "a--b"}) {
     EXPECT_EQ(error_of([&] { open(3, name); }).category(), ErrorCategory::kInvalidInput) << name;
   }
@@ -288,13 +264,319 @@ TEST_F(QueueTest, RejectsBadNamesOptionsAndDurations) {
             ErrorCategory::kInvalidInput);
 }
 
-TEST_F(QueueTest, MessagesSurviveReopening) {
+TEST_P(QueueTest, MessagesSurviveReopening) {
   queue_->enqueue("persisted");
   queue_.reset();
   queue_ = open(3);
   auto m = queue_->receive(seconds(30));
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->body, "persisted");
+}
+
+// ---- dedupe keys, dead letters, listing, redrive, purge ----------------------------------------
+
+TEST_P(QueueTest, EnqueueUniqueAddsOncePerKeyWhileQueued) {
+  const auto first = queue_->enqueue_unique("{\"symbol\":\"AAPL\",\"year\":2020}", "AAPL/2020");
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->size(), 32u);
+  // Re-planning the same work adds nothing, whatever the body says now.
+  EXPECT_EQ(queue_->enqueue_unique("{\"symbol\":\"AAPL\",\"year\":2020,\"v\":2}", "AAPL/2020"),
+            std::nullopt);
+  const auto other = queue_->enqueue_unique("{\"symbol\":\"MSFT\"}", "MSFT/2020");
+  ASSERT_TRUE(other.has_value());
+  queue_->enqueue("no key");  // plain messages never collide
+  queue_->enqueue("no key");
+  EXPECT_EQ(queue_->count(), 4);
+
+  // Leased still counts as queued.
+  auto m = queue_->receive(seconds(30));
+  ASSERT_EQ(m->id, *first);
+  EXPECT_EQ(queue_->enqueue_unique("again", "AAPL/2020"), std::nullopt);
+  // Removed: the key is free again, and the new message is a new one.
+  queue_->remove(*m);
+  const auto again = queue_->enqueue_unique("again", "AAPL/2020");
+  ASSERT_TRUE(again.has_value());
+  EXPECT_NE(*again, *first);
+  // Keys belong to one queue.
+  auto elsewhere = open(3, "other-queue");
+  EXPECT_TRUE(elsewhere->enqueue_unique("x", "AAPL/2020").has_value());
+  // A delayed unique message holds its key while it waits.
+  EXPECT_TRUE(queue_->enqueue_unique("later", "later-key", seconds(60)).has_value());
+  EXPECT_EQ(queue_->enqueue_unique("later", "later-key"), std::nullopt);
+  EXPECT_EQ(queue_->count(), 5);
+  EXPECT_EQ(queue_->visible_count(), 4);
+}
+
+TEST_P(QueueTest, EnqueueUniqueChecksItsArguments) {
+  EXPECT_EQ(error_of([&] { queue_->enqueue_unique("x", ""); }).category(),
+            ErrorCategory::kInvalidInput);
+  EXPECT_EQ(error_of([&] { queue_->enqueue_unique("x", std::string(1025, 'k')); }).category(),
+            ErrorCategory::kInvalidInput);
+  EXPECT_EQ(error_of([&] { queue_->enqueue_unique(std::string(kMaxBodyBytes + 1, 'x'), "k"); })
+                .category(),
+            ErrorCategory::kInvalidInput);
+  EXPECT_EQ(error_of([&] { queue_->enqueue_unique("x", "k", seconds(-1)); }).category(),
+            ErrorCategory::kInvalidInput);
+  EXPECT_EQ(queue_->count(), 0);
+  EXPECT_TRUE(queue_->enqueue_unique("x", "k").has_value());  // the key was never taken
+}
+
+TEST_P(QueueTest, BodiesMustBeUtf8TextWithoutNul) {
+  for (const std::string& bad : {std::string("a\0b", 3), std::string("\xff"),
+                                 std::string("caf\xc3"), std::string("\xed\xa0\x80")}) {
+    const Error e = error_of([&] { queue_->enqueue(bad); });
+    EXPECT_EQ(e.category(), ErrorCategory::kInvalidInput);
+    EXPECT_THAT(e.what(), HasSubstr("UTF-8"));
+  }
+  EXPECT_EQ(queue_->count(), 0);
+  const std::string emoji = "\xf0\x9f\x93\x88 \xe2\x82\xac";  // 4- and 3-byte sequences
+  queue_->enqueue(emoji);
+  EXPECT_EQ(queue_->receive(seconds(30))->body, emoji);
+}
+
+TEST_P(QueueTest, DeadLetterMovesALeasedMessageToPoisonAtOnce) {
+  const std::string id = queue_->enqueue("{\"symbol\":\"NOPE\"}");
+  queue_->enqueue("next");
+  auto m = queue_->receive(seconds(30));
+  ASSERT_EQ(m->id, id);
+  queue_->dead_letter(*m, "not-found: unknown symbol NOPE");
+  EXPECT_EQ(queue_->count(), 1);
+  auto poison = queue_->list_poison();
+  ASSERT_EQ(poison.size(), 1u);
+  EXPECT_EQ(poison[0].id, id);
+  EXPECT_EQ(poison[0].body, "{\"symbol\":\"NOPE\"}");
+  EXPECT_EQ(poison[0].dequeue_count, 1);  // on its first attempt: no retries spent
+  EXPECT_EQ(poison[0].last_error, "not-found: unknown symbol NOPE");
+  // Its receipt is dead now, like any removed message's.
+  const Error gone = error_of([&] { queue_->remove(*m); });
+  EXPECT_EQ(gone.category(), ErrorCategory::kConflict);
+  EXPECT_THAT(gone.what(), HasSubstr(id));
+  EXPECT_EQ(error_of([&] { queue_->dead_letter(*m, "twice"); }).category(),
+            ErrorCategory::kConflict);
+  EXPECT_EQ(queue_->receive(seconds(30))->body, "next");
+}
+
+TEST_P(QueueTest, DeadLetterWithAStaleReceiptChangesNothing) {
+  queue_->enqueue("job");
+  auto first = queue_->receive(seconds(1));
+  std::this_thread::sleep_for(kPastOneLease);
+  auto second = queue_->receive(seconds(30));  // someone else holds it now
+  ASSERT_TRUE(second.has_value());
+  const Error stale = error_of([&] { queue_->dead_letter(*first, "late"); });
+  EXPECT_EQ(stale.category(), ErrorCategory::kConflict);
+  EXPECT_THAT(stale.what(), HasSubstr("stale"));
+  EXPECT_EQ(queue_->poison_count(), 0);
+  EXPECT_EQ(queue_->count(), 1);
+  queue_->remove(*second);
+}
+
+TEST_P(QueueTest, ListShowsMessagesInDeliveryOrderWithoutTouchingThem) {
+  const int64_t before_ns = now_ts_ns() - 5 * kNanosPerSecond;  // room for the server's clock
+  const std::string a = queue_->enqueue("a");
+  const std::string b = *queue_->enqueue_unique("b", "key-b");
+  const std::string c = queue_->enqueue("c", seconds(60));
+  auto leased = queue_->receive(seconds(60));  // a
+  ASSERT_EQ(leased->id, a);
+  auto failed = queue_->receive(seconds(60));  // b
+  queue_->release(*failed, "retryable: vendor 503", seconds(0));
+
+  auto listed = queue_->list();
+  ASSERT_EQ(listed.size(), 3u);
+  EXPECT_EQ(listed[0].id, a);
+  EXPECT_EQ(listed[1].id, b);
+  EXPECT_EQ(listed[2].id, c);
+  EXPECT_EQ(listed[0].body, "a");
+  EXPECT_EQ(listed[0].dequeue_count, 1);
+  EXPECT_EQ(listed[1].dequeue_count, 1);
+  EXPECT_EQ(listed[2].dequeue_count, 0);
+  EXPECT_EQ(listed[1].last_error, "retryable: vendor 503");
+  EXPECT_EQ(listed[0].last_error, "");
+  EXPECT_EQ(listed[1].dedupe_key, "key-b");
+  EXPECT_EQ(listed[0].dedupe_key, "");
+  for (const auto& m : listed) EXPECT_GT(m.inserted_at_ns, before_ns) << m.id;
+  // Leased and delayed ones are visible about a minute from now; the released one now.
+  EXPECT_GT(listed[0].visible_at_ns - listed[0].inserted_at_ns, 50 * kNanosPerSecond);
+  EXPECT_GT(listed[2].visible_at_ns - listed[2].inserted_at_ns, 50 * kNanosPerSecond);
+  EXPECT_LT(listed[1].visible_at_ns - listed[1].inserted_at_ns, 50 * kNanosPerSecond);
+
+  ASSERT_EQ(queue_->list(2).size(), 2u);
+  EXPECT_EQ(queue_->list(2)[1].id, b);
+  EXPECT_TRUE(queue_->list(0).empty());
+  EXPECT_TRUE(open(3, "other-queue")->list().empty());
+  // Looking changed nothing: b is still the visible one, delivered for the second time.
+  auto next = queue_->receive(seconds(30));
+  ASSERT_EQ(next->id, b);
+  EXPECT_EQ(next->dequeue_count, 2);
+  queue_->remove(*leased);  // a's lease and receipt are intact
+}
+
+TEST_P(QueueTest, RedriveMovesPoisonBackWithAFreshCount) {
+  queue_ = open(1);
+  const std::string x = queue_->enqueue("x");
+  const std::string y = queue_->enqueue("y");
+  for (int i = 0; i < 2; ++i) {
+    auto m = queue_->receive(seconds(30));
+    queue_->release(*m, "invalid-input: bad " + m->body, seconds(0));  // last attempt: poison
+  }
+  EXPECT_EQ(queue_->count(), 0);
+  EXPECT_EQ(queue_->poison_count(), 2);
+  EXPECT_EQ(queue_->redrive({"no-such-id"}), 0);
+
+  EXPECT_EQ(queue_->redrive({y}), 1);
+  EXPECT_EQ(queue_->poison_count(), 1);
+  EXPECT_EQ(queue_->list_poison()[0].id, x);
+  auto listed = queue_->list();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].id, y);  // the same message, not a copy
+  EXPECT_EQ(listed[0].dequeue_count, 0);
+  EXPECT_EQ(listed[0].last_error, "invalid-input: bad y");  // kept for whoever looks next
+  auto m = queue_->receive(seconds(30));
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->id, y);
+  EXPECT_EQ(m->body, "y");
+  EXPECT_EQ(m->dequeue_count, 1);  // a full set of attempts again
+  queue_->remove(*m);
+
+  EXPECT_EQ(queue_->redrive(), 1);  // all that is left
+  EXPECT_EQ(queue_->poison_count(), 0);
+  EXPECT_EQ(queue_->receive(seconds(30))->id, x);
+  EXPECT_EQ(queue_->redrive(), 0);
+}
+
+TEST_P(QueueTest, RedriveGoesToTheBackOfTheQueue) {
+  queue_ = open(1);
+  queue_->enqueue("old");
+  auto m = queue_->receive(seconds(30));
+  queue_->dead_letter(*m, "permanent");
+  queue_->enqueue("newer");
+  EXPECT_EQ(queue_->redrive(), 1);
+  EXPECT_EQ(queue_->receive(seconds(30))->body, "newer");
+  EXPECT_EQ(queue_->receive(seconds(30))->body, "old");
+}
+
+TEST_P(QueueTest, RedriveLeavesPoisonWhoseDedupeKeyIsQueuedAgain) {
+  const std::string first = *queue_->enqueue_unique("v1", "AAPL/2020");
+  auto m = queue_->receive(seconds(30));
+  queue_->dead_letter(*m, "permanent: bad request");
+  // Poisoned: the key is free, and re-planning queues the work again.
+  const std::string second = *queue_->enqueue_unique("v2", "AAPL/2020");
+  // Redriving the poisoned copy would queue the same work twice: it stays in poison.
+  EXPECT_EQ(queue_->redrive(), 0);
+  EXPECT_EQ(queue_->redrive({first}), 0);
+  EXPECT_EQ(queue_->poison_count(), 1);
+  EXPECT_EQ(queue_->count(), 1);
+  // Once the live one is done, the poisoned one can come back, with its key.
+  auto live = queue_->receive(seconds(30));
+  ASSERT_EQ(live->id, second);
+  queue_->remove(*live);
+  EXPECT_EQ(queue_->redrive(), 1);
+  EXPECT_EQ(queue_->enqueue_unique("v3", "AAPL/2020"), std::nullopt);
+  EXPECT_EQ(queue_->list()[0].dedupe_key, "AAPL/2020");
+  EXPECT_EQ(queue_->receive(seconds(30))->body, "v1");
+}
+
+TEST_P(QueueTest, PurgePoisonDeletesOnlyThisQueuesPoison) {
+  queue_ = open(1);
+  auto other = open(1, "other-queue");
+  for (TaskQueue* q : {queue_.get(), queue_.get(), other.get()}) {
+    q->enqueue("doomed");
+    auto m = q->receive(seconds(30));
+    q->dead_letter(*m, "permanent");
+  }
+  queue_->enqueue("alive");
+  EXPECT_EQ(queue_->poison_count(), 2);
+  EXPECT_EQ(queue_->purge_poison(), 2);
+  EXPECT_EQ(queue_->poison_count(), 0);
+  EXPECT_EQ(queue_->purge_poison(), 0);
+  EXPECT_EQ(other->poison_count(), 1);
+  EXPECT_EQ(queue_->count(), 1);  // messages are not poison
+}
+
+TEST_P(QueueTest, ErrorsNameTheQueueAndTheMessage) {
+  queue_->enqueue("x");
+  auto m = queue_->receive(seconds(30));
+  queue_->remove(*m);
+  for (const Error& e : {error_of([&] { queue_->remove(*m); }),
+                         error_of([&] { queue_->update_visibility(*m, seconds(1)); }),
+                         error_of([&] { queue_->release(*m, "e", seconds(0)); }),
+                         error_of([&] { queue_->dead_letter(*m, "e"); })}) {
+    EXPECT_EQ(e.category(), ErrorCategory::kConflict);
+    EXPECT_THAT(e.what(), ::testing::AllOf(HasSubstr("queue 'tasks'"), HasSubstr(m->id),
+                                           HasSubstr("gone")));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, QueueTest,
+                         ::testing::Values(Backend::kEmbedded, Backend::kPostgres),
+                         backend_name);
+
+// ---- one backend only --------------------------------------------------------------------------
+
+TEST(PostgresQueueTest, UnreachableServerIsRetryableAndNamesNoPassword) {
+  const Error e = error_of([] {
+    open_postgres_queue("postgresql://trib:pw-never-shown@127.0.0.1:1/trib", "tasks");
+  });
+  EXPECT_EQ(e.category(), ErrorCategory::kRetryable);
+  EXPECT_THAT(e.what(), ::testing::AllOf(HasSubstr("127.0.0.1:1"),
+                                         ::testing::Not(HasSubstr("pw-never-shown"))));
+  EXPECT_EQ(error_of([] { open_postgres_queue("postgresql://x@h/db?nonsense=1", "tasks"); })
+                .category(),
+            ErrorCategory::kInvalidInput);
+  EXPECT_EQ(error_of([] { open_postgres_queue("postgresql://127.0.0.1:1/x", "Bad_Name"); })
+                .category(),
+            ErrorCategory::kInvalidInput);  // checked before connecting
+}
+
+// A workspace written before dedupe keys existed (queue schema version 1, frozen here as it
+// shipped) is upgraded in place: its messages and poison survive and get the new abilities.
+TEST(EmbeddedQueueUpgradeTest, VersionOneFileGetsDedupeKeysAndKeepsItsMessages) {
+  testing::TempDir tmp;
+  const fs::path path = tmp.path() / "catalog.db";
+  {
+    db::SqliteDb db(path);
+    const db::Migration v1[] = {{1, "queue_messages, queue_poison", R"sql(
+CREATE TABLE queue_messages (
+  seq            INTEGER PRIMARY KEY,
+  queue          TEXT NOT NULL,
+  id             TEXT NOT NULL UNIQUE,
+  body           TEXT NOT NULL,
+  dequeue_count  INTEGER NOT NULL DEFAULT 0,
+  visible_at_ns  INTEGER NOT NULL,
+  pop_receipt    TEXT NOT NULL DEFAULT '',
+  inserted_at_ns INTEGER NOT NULL,
+  last_error     TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX queue_messages_by_queue ON queue_messages (queue, seq);
+CREATE INDEX queue_messages_by_visibility ON queue_messages (queue, visible_at_ns);
+CREATE TABLE queue_poison (
+  queue         TEXT NOT NULL,
+  id            TEXT NOT NULL,
+  body          TEXT NOT NULL,
+  dequeue_count INTEGER NOT NULL,
+  last_error    TEXT NOT NULL,
+  moved_at_ns   INTEGER NOT NULL,
+  PRIMARY KEY (queue, id)
+);
+)sql"}};
+    ASSERT_EQ(db.migrate("queue", v1), 1);
+    db.exec(
+        "INSERT INTO queue_messages (queue, id, body, visible_at_ns, inserted_at_ns) "
+        "VALUES ('tasks', 'old-message', 'queued by v1', 0, 1);"
+        "INSERT INTO queue_poison VALUES ('tasks', 'old-poison', 'poisoned by v1', 5, 'boom', 2)");
+  }
+  auto q = open_embedded_queue(path, "tasks");
+  EXPECT_EQ(db::SqliteDb(path).schema_version("queue"), 2);
+  EXPECT_EQ(q->count(), 1);
+  EXPECT_TRUE(q->enqueue_unique("new", "k").has_value());
+  EXPECT_EQ(q->enqueue_unique("new", "k"), std::nullopt);
+  EXPECT_EQ(q->redrive(), 1);  // a v1 poison row has no key and no insertion time: still fine
+  auto listed = q->list();
+  ASSERT_EQ(listed.size(), 3u);
+  EXPECT_EQ(listed[0].id, "old-message");
+  EXPECT_EQ(listed[2].id, "old-poison");
+  EXPECT_EQ(listed[2].inserted_at_ns, 2);  // the time it was poisoned stands in
+  auto m = q->receive(seconds(30));
+  EXPECT_EQ(m->body, "queued by v1");
 }
 
 }  // namespace

@@ -12,10 +12,20 @@
 //  - an enqueue may carry a dedupe key: while a message with that key is in the queue (visible
 //    or leased, not poisoned or removed) a second enqueue with the key adds nothing, so
 //    re-planning the same work does not queue it twice;
-//  - bodies are text (JSON by convention), at most 64 KiB.
+//  - bodies are UTF-8 text without NUL bytes (JSON by convention), at most 64 KiB; anything
+//    else is Error::InvalidInput on every backend (PostgreSQL text and Azure XML hold no more).
 // Implementations: embedded (tables in the workspace's SQLite file) and PostgreSQL (tables in
-// the catalog database, leases taken with FOR UPDATE SKIP LOCKED). One typed test suite
-// (tests/queue) runs over every implementation.
+// the catalog database, leases taken with FOR UPDATE SKIP LOCKED). One value-parameterized test
+// suite (tests/queue, Backends/QueueTest.*/<backend>) runs over every implementation.
+//
+// Clocks: the embedded queue times leases with the local clock (every process sharing the file
+// runs on this machine); the PostgreSQL queue with the database server's clock only, so workers
+// on machines whose clocks disagree still agree on when a lease ends. Timestamps reported
+// (inserted_at_ns, visible_at_ns) come from that clock.
+//
+// Errors other than those documented below come from the storage (trib::Error categories of
+// db/sqlite.hpp and db/postgres.hpp: Retryable for a busy database or a lost connection, ...),
+// with the queue (and message) named in front.
 #pragma once
 
 #include <chrono>
@@ -69,8 +79,10 @@ class TaskQueue {
   // kMaxBodyBytes. Returns the message id.
   virtual std::string enqueue(const std::string& body,
                               std::chrono::seconds delay = std::chrono::seconds(0)) = 0;
-  // Adds a message unless one with `dedupe_key` (non-empty) is in the queue already (visible or
-  // leased); returns the new id, or nullopt when it was already queued (nothing added).
+  // Adds a message unless one with `dedupe_key` (1-1024 bytes of text) is in the queue already
+  // (visible, delayed or leased); returns the new id, or nullopt when it was already queued
+  // (nothing added). Atomic against concurrent enqueues of the same key. Once its message is
+  // removed or poisoned, the key is free again.
   virtual std::optional<std::string> enqueue_unique(const std::string& body,
                                                     const std::string& dedupe_key,
                                                     std::chrono::seconds delay =
@@ -99,8 +111,10 @@ class TaskQueue {
   virtual std::vector<QueuedMessage> list(size_t limit = 1000) = 0;
   virtual std::vector<PoisonMessage> list_poison() = 0;
   virtual int64_t poison_count() = 0;
-  // Moves poison messages back to the queue (all when `ids` is empty, else those ids), visible
-  // now with dequeue count 0 and their last error kept; returns how many moved.
+  // Moves poison messages back to the queue (all when `ids` is empty, else those ids; unknown ids
+  // are ignored), same id, at the back of the queue, visible now with dequeue count 0 and their
+  // last error and dedupe key kept; returns how many moved. A poison message whose dedupe key
+  // is queued again meanwhile stays in poison (redriving it would queue the same work twice).
   virtual int64_t redrive(const std::vector<std::string>& ids = {}) = 0;
   // Deletes the poison messages; returns how many.
   virtual int64_t purge_poison() = 0;
@@ -115,7 +129,11 @@ std::unique_ptr<TaskQueue> open_embedded_queue(const std::filesystem::path& db_p
 
 // Opens (creating tables if missing) the queue `name` in the PostgreSQL database at
 // `connection_url` (libpq URL or key=value string; the password comes from the environment:
-// PGPASSWORD or ~/.pgpass, never from trib.toml). One object per thread.
+// PGPASSWORD or ~/.pgpass, never from trib.toml). Tables queue_messages and queue_poison live
+// in the first schema of the search path (choose one with options=-csearch_path=<schema>).
+// One object per thread (one connection each); a lost connection is Error::Retryable and the
+// next call reconnects. Connecting fails with InvalidInput (bad URL), Permanent (credentials,
+// unknown role or database) or Retryable (server unreachable), never naming the password.
 std::unique_ptr<TaskQueue> open_postgres_queue(const std::string& connection_url,
                                                const std::string& name, QueueOptions options = {});
 
