@@ -2,10 +2,15 @@
 // flips that keep the file well-formed, read), never crash, hang or allocate without bound.
 // Files in tests/lake/corrupt/ (including every crash the fuzzer found) are regression cases.
 #include <algorithm>
+#include <climits>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -381,6 +386,263 @@ TEST(ParquetCorrupt, RegressionFiles) {
   // 2 GiB page).
   getrusage(RUSAGE_SELF, &usage);
   EXPECT_LT(usage.ru_maxrss - peak_before_kib, 256L * 1024) << "peak RSS grew (KiB)";
+}
+
+// ---- hand-built hostile files (tests/lake/corrupt/), one test each --------------------------
+
+std::string corrupt_file(const char* name) {
+  return read_file(std::filesystem::path(TRIB_SOURCE_DIR) / "tests" / "lake" / "corrupt" / name);
+}
+
+// Reads `bytes` whole and in batches; both must throw trib::Error of `category` whose message
+// holds `needle`.
+void expect_refused(const std::string& bytes, ErrorCategory category, const std::string& needle) {
+  for (bool batches : {false, true}) {
+    try {
+      if (batches) read_in_batches(bytes);
+      else read_everything(bytes);
+      ADD_FAILURE() << "read without an error" << (batches ? " (in batches)" : "");
+    } catch (const Error& e) {
+      EXPECT_EQ(e.category(), category) << e.what();
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  }
+}
+
+// One required INT96 column, one row, PLAIN, uncompressed: the value's 12 bytes start at byte 21.
+constexpr size_t kInt96ValueAt = 21;
+
+TEST(ParquetCorrupt, Int96JulianDayOverflowIsRefused) {
+  // Julian day 0x7fffffff: (day - 2440588) * 86400e9 overflowed int64 (UB under UBSan).
+  const std::string f = corrupt_file("int96-julian-day-overflow.parquet");
+  ASSERT_EQ(f.size(), 100u);
+  expect_refused(f, ErrorCategory::kInvalidInput, "does not fit in int64 nanoseconds");
+  // Day 0 (4713 BC) and the last nanosecond a day can add past INT64_MAX are refused too.
+  for (auto [julian, nanos] : {std::pair<int32_t, int64_t>{0, 0}, {INT32_MIN, 0}, {2440588 + 106751, INT64_MAX}}) {
+    std::string g = f;
+    std::memcpy(g.data() + kInt96ValueAt, &nanos, 8);
+    std::memcpy(g.data() + kInt96ValueAt + 8, &julian, 4);
+    expect_refused(g, ErrorCategory::kInvalidInput, "does not fit in int64 nanoseconds");
+  }
+}
+
+TEST(ParquetCorrupt, Int96InRangeReads) {
+  // The same file with sane values: the day after the epoch plus 5 ns, and the first day of 1678.
+  std::string f = corrupt_file("int96-julian-day-overflow.parquet");
+  for (auto [julian, nanos, expected] :
+       {std::tuple<int32_t, int64_t, int64_t>{2440589, 5, int64_t{86400} * 1'000'000'000 + 5},
+        {2440588 - 106740, 0, -int64_t{106740} * 86400 * 1'000'000'000},
+        {2440588, -1, -1}}) {
+    std::memcpy(f.data() + kInt96ValueAt, &nanos, 8);
+    std::memcpy(f.data() + kInt96ValueAt + 8, &julian, 4);
+    Reader reader(memory_source(f));
+    const ColumnVector c = reader.read_column(0, 0);
+    ASSERT_EQ(c.num_rows, 1u);
+    EXPECT_EQ(c.i64, std::vector<int64_t>{expected}) << julian;
+  }
+}
+
+TEST(ParquetCorrupt, RowGroupRowCountsThatOverflowAreRefused) {
+  // Two row groups of INT64_MAX rows each: their sum overflowed int64 in the Reader constructor.
+  const std::string f = corrupt_file("row-groups-int64-max-rows.parquet");
+  try {
+    Reader reader(memory_source(f));
+    FAIL() << "opened";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.category(), ErrorCategory::kDataLoss) << e.what();
+    EXPECT_NE(std::string(e.what()).find("add up to more than 2^63"), std::string::npos) << e.what();
+  }
+  // A negative row count in a row group or in the footer is refused as well.
+  Compact c;
+  c.i32(1, 1);
+  c.list_of_structs(2, 2);
+  c.begin_struct();
+  c.str(4, "schema");
+  c.i32(5, 1);
+  c.end_struct();
+  c.begin_struct();
+  c.i32(1, 2);
+  c.i32(3, 0);
+  c.str(4, "x");
+  c.end_struct();
+  c.i64(3, -5);
+  c.list_of_structs(4, 0);
+  c.bytes().push_back('\0');
+  std::string msg;
+  EXPECT_EQ(try_read(file_with_footer(c.bytes()), &msg), Outcome::kError);
+  EXPECT_NE(msg.find("claims -5 rows"), std::string::npos) << msg;
+}
+
+// Resets this process's peak resident memory (VmHWM) to its current RSS; false where the kernel
+// does not allow it.
+bool reset_peak_rss() {
+  FILE* f = std::fopen("/proc/self/clear_refs", "w");
+  if (f == nullptr) return false;
+  const bool ok = std::fputs("5", f) >= 0;
+  return std::fclose(f) == 0 && ok;
+}
+
+// A "VmRSS:"-style line of /proc/self/status, in KiB, or -1.
+long status_kib(const char* key) {
+  FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return -1;
+  char line[256];
+  long kib = -1;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::strncmp(line, key, std::strlen(key)) == 0) kib = std::atol(line + std::strlen(key));
+  }
+  std::fclose(f);
+  return kib;
+}
+
+TEST(ParquetCorrupt, RleRunClaimingMillionsOfRowsIsRefusedInSmallMemory) {
+  // 134 bytes: a one-value dictionary and one data page whose single RLE run of index 0 claims
+  // 300 million rows; read_column allocated 2.4 GB for them.
+  const std::string f = corrupt_file("rle-run-300m-rows.parquet");
+  ASSERT_EQ(f.size(), 134u);
+  const bool measured = reset_peak_rss();
+  const long rss_before = status_kib("VmRSS:");
+  expect_refused(f, ErrorCategory::kInvalidInput, "too large to decode");
+  if (!measured || rss_before < 0) GTEST_SKIP() << "cannot reset the peak RSS here";
+  const long grew = status_kib("VmHWM:") - rss_before;
+  EXPECT_LT(grew, 8 * 1024) << "peak RSS grew by " << grew << " KiB";
+  ::testing::Test::RecordProperty("peak_rss_growth_kib", static_cast<int>(grew));
+}
+
+// A compact-protocol PageHeader of `type` (0 data, 2 dictionary) with both sizes `size`; `sub`
+// writes the type's own header.
+template <typename F>
+std::string page_header(int type, int32_t uncompressed, int32_t compressed, F&& sub) {
+  Compact h;
+  h.i32(1, type);
+  h.i32(2, uncompressed);
+  h.i32(3, compressed);
+  sub(h);
+  h.bytes().push_back('\0');
+  return h.bytes();
+}
+
+std::string data_page_header(int32_t uncompressed, int32_t compressed, int32_t values, int encoding) {
+  return page_header(0, uncompressed, compressed, [&](Compact& h) {
+    h.field(5, 12);  // data_page_header
+    h.begin_struct();
+    h.i32(1, values);
+    h.i32(2, encoding);
+    h.i32(3, 3);  // RLE levels
+    h.i32(4, 3);
+    h.end_struct();
+  });
+}
+
+// A hand-built file of one REQUIRED INT64 column and one row group of `rows` rows whose chunk
+// is `chunk` (pages with their headers) compressed with `codec`; its data pages start at byte
+// `data_at` of the chunk (after the dictionary page, if any).
+std::string one_column_file(const std::string& chunk, int64_t rows, int codec, size_t data_at) {
+  Compact c;
+  c.i32(1, 1);
+  c.list_of_structs(2, 2);
+  c.begin_struct();
+  c.str(4, "schema");
+  c.i32(5, 1);
+  c.end_struct();
+  c.begin_struct();
+  c.i32(1, 2);  // INT64
+  c.i32(3, 0);  // REQUIRED
+  c.str(4, "c");
+  c.end_struct();
+  c.i64(3, rows);
+  c.list_of_structs(4, 1);
+  c.begin_struct();  // RowGroup
+  c.list_of_structs(1, 1);
+  c.begin_struct();  // ColumnChunk
+  c.i64(2, 4);       // file_offset
+  c.field(3, 12);    // meta_data
+  c.begin_struct();
+  c.i32(1, 2);    // INT64
+  c.field(2, 9);  // encodings: [PLAIN, RLE_DICTIONARY]
+  c.bytes().push_back(static_cast<char>((2 << 4) | 5));
+  put_varint(c.bytes(), 0);
+  put_varint(c.bytes(), zigzag(8));
+  c.field(3, 9);  // path_in_schema: ["c"]
+  c.bytes().push_back(static_cast<char>((1 << 4) | 8));
+  put_varint(c.bytes(), 1);
+  c.bytes().push_back('c');
+  c.i32(4, codec);
+  c.i64(5, rows);
+  c.i64(6, static_cast<int64_t>(chunk.size()));
+  c.i64(7, static_cast<int64_t>(chunk.size()));
+  c.i64(9, static_cast<int64_t>(4 + data_at));  // data_page_offset
+  if (data_at > 0) c.i64(11, 4);                // dictionary_page_offset
+  c.end_struct();
+  c.end_struct();
+  c.i64(2, static_cast<int64_t>(chunk.size()));  // total_byte_size
+  c.i64(3, rows);
+  c.end_struct();
+  c.bytes().push_back('\0');
+  const std::string& footer = c.bytes();
+  const uint32_t len = static_cast<uint32_t>(footer.size());
+  std::string f = "PAR1" + chunk + footer;
+  f.append(reinterpret_cast<const char*>(&len), 4);
+  return f + "PAR1";
+}
+
+// A one-value dictionary page, then `pages` data pages each of `per_page` rows of dictionary
+// index 0 as one RLE run, uncompressed: what a constant column looks like.
+std::string run_pages_file(int pages, int32_t per_page) {
+  std::string chunk = page_header(2, 8, 8, [](Compact& h) {
+    h.field(7, 12);  // dictionary_page_header
+    h.begin_struct();
+    h.i32(1, 1);  // num_values
+    h.i32(2, 0);  // PLAIN
+    h.end_struct();
+  });
+  chunk.append(8, '\x01');  // the dictionary's one value
+  const size_t data_at = chunk.size();
+  std::string run;  // bit width 1, then a run of per_page zeros
+  run.push_back('\x01');
+  put_varint(run, static_cast<uint64_t>(per_page) << 1);
+  run.push_back('\0');
+  for (int p = 0; p < pages; ++p) {
+    chunk += data_page_header(static_cast<int32_t>(run.size()), static_cast<int32_t>(run.size()), per_page, 8);
+    chunk += run;
+  }
+  return one_column_file(chunk, int64_t{pages} * per_page, 0, data_at);
+}
+
+TEST(ParquetCorrupt, ConstantColumnOfAMillionRowsInOneTinyPageReads) {
+  // What a legitimate constant column looks like: one run for the whole page. It must read.
+  const std::string f = run_pages_file(1, 1'000'000);
+  ASSERT_LT(f.size(), 200u);
+  Reader reader(memory_source(f));
+  const ColumnVector c = reader.read_column(0, 0);
+  ASSERT_EQ(c.num_rows, 1'000'000u);
+  EXPECT_EQ(c.i64, std::vector<int64_t>(1'000'000, 0x0101010101010101));
+  std::string msg;
+  EXPECT_EQ(try_read(f, &msg, true), Outcome::kRead) << msg;
+  // So must 16 Mi rows in one page, and our own writer's constant column.
+  EXPECT_EQ(Reader(memory_source(run_pages_file(1, 1 << 24))).read_column(0, 0).num_rows, size_t{1} << 24);
+  Schema schema;
+  schema.columns = {ColumnSchema::Int64("k")};
+  WriterOptions options;
+  options.row_group_rows = 3'000'000;
+  options.write_statistics = false;
+  StringSink sink;
+  Writer writer(sink, schema, options);
+  writer.write_batch({ColumnVector::of_i64(std::vector<int64_t>(3'000'000, 42))});
+  writer.close();
+  EXPECT_LT(sink.buffer().size(), 1000u);
+  const ColumnVector k = Reader(memory_source(sink.buffer())).read_column(0, 0);
+  EXPECT_EQ(k.i64, std::vector<int64_t>(3'000'000, 42));
+}
+
+TEST(ParquetCorrupt, PagesOfRunsPastTheChunkCapAreRefused) {
+  // Under the per-page cap, but four such pages in a ~130-byte chunk claim far more rows than
+  // the chunk's bytes allow: refused at the second page, before its rows are allocated.
+  const std::string one_page_too_many = run_pages_file(1, (1 << 24) + 100);
+  expect_refused(one_page_too_many, ErrorCategory::kInvalidInput, "too large to decode");
+  const std::string f = run_pages_file(4, 1 << 24);
+  ASSERT_LT(f.size(), 400u);
+  expect_refused(f, ErrorCategory::kInvalidInput, "too large to decode");
 }
 
 }  // namespace

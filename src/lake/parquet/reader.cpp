@@ -275,12 +275,25 @@ void for_each_index_block(RleDecoder& decoder, size_t n, size_t dict_size, const
   }
 }
 
-int64_t int96_to_nanos(const uint8_t* src) {
+// An INT96 timestamp (Impala's layout: nanoseconds of the day, then the Julian day) as
+// nanoseconds since the Unix epoch. Only days within about 292 years of 1970 fit in int64
+// nanoseconds: any other value (a hostile day of 0x7fffffff, or a legitimate 9999-12-31
+// sentinel) is refused instead of overflowing.
+int64_t int96_to_nanos(const uint8_t* src, const ChunkContext& ctx) {
   int64_t nanos;
   int32_t julian;
   std::memcpy(&nanos, src, 8);
   std::memcpy(&julian, src + 8, 4);
-  return (static_cast<int64_t>(julian) - 2440588) * 86400LL * 1'000'000'000LL + nanos;
+  constexpr int64_t kUnixEpochJulianDay = 2440588;
+  constexpr int64_t kNanosPerDay = int64_t{86400} * 1'000'000'000;
+  int64_t day_nanos = 0, out = 0;
+  if (__builtin_mul_overflow(static_cast<int64_t>(julian) - kUnixEpochJulianDay, kNanosPerDay, &day_nanos) ||
+      __builtin_add_overflow(day_nanos, nanos, &out)) {
+    throw Error::InvalidInput(fmt::format(
+        "column '{}': INT96 timestamp (Julian day {}, {} ns into the day) does not fit in int64 nanoseconds "
+        "since 1970 (years 1677-2262)", ctx.name, julian, nanos));
+  }
+  return out;
 }
 
 // Decodes `n` non-null values of a fixed-width column from `r` into dst[0, n). PLAIN reads only
@@ -302,7 +315,7 @@ void decode_fixed(ByteReader& r, tf::Encoding::type encoding, size_t n, const Ch
       r.need(bytes, "PLAIN values");
       if constexpr (std::is_same_v<T, int64_t>) {
         if (t == PhysicalType::kInt96) {
-          for (size_t i = 0; i < n; ++i) dst[i] = int96_to_nanos(r.pos + 12 * i);
+          for (size_t i = 0; i < n; ++i) dst[i] = int96_to_nanos(r.pos + 12 * i, ctx);
           r.pos += bytes;
           return;
         }
@@ -550,6 +563,8 @@ class ChunkCursor {
     }
     codec_ = from_thrift(cm.codec);
     chunk_size_ = static_cast<size_t>(cm.total_compressed_size);
+    unbacked_ = 0;
+    unbacked_limit_ = kMaxUnbackedPageValues + kUnbackedRowsPerChunkByte * static_cast<uint64_t>(chunk_size_);
     file.source->read_at(static_cast<uint64_t>(start), chunk_size_, room(chunk_, chunk_size_));
     pos_ = 0;
   }
@@ -655,6 +670,7 @@ class ChunkCursor {
         throw Error::DataLoss(fmt::format("{}: page claims {} values, {} remain", where_, page_values, rows_ - done_));
       }
       const size_t n = static_cast<size_t>(page_values);
+      check_unbacked_rows(n, uncompressed);
       const Compression page_codec = values_compressed ? codec_ : Compression::kUncompressed;
 
       if (!optional_ && !bytes_ && encoding == tf::Encoding::PLAIN && t_ != PhysicalType::kBoolean &&
@@ -720,14 +736,8 @@ class ChunkCursor {
           }
           break;
         default:
-          // Decoded whole, now; rows are then copied out of page_values_. These encodings can
-          // claim values without spending bytes on them (a DELTA miniblock of width 0), so a
-          // page claiming more values than bits and over 16 Mi of them is refused rather than
-          // allocated for.
-          if (non_null > (size_t{1} << 24) && non_null / 8 > values_size) {
-            throw Error::InvalidInput(fmt::format("{}: a {} page of {} values in {} bytes is too large to decode",
-                                                  where_, encoding_name(encoding), non_null, values_size));
-          }
+          // Decoded whole, now; rows are then copied out of page_values_ (bounded by
+          // check_unbacked_rows, as a DELTA miniblock of width 0 costs no bytes per value).
           page_decoded_ = true;
           page_value_pos_ = 0;
           if (bytes_) {
@@ -743,6 +753,26 @@ class ChunkCursor {
           break;
       }
       return 0;
+    }
+  }
+
+  // A page's values beyond one per bit of its (uncompressed) bytes cost no bytes at all: an RLE
+  // run of dictionary indexes or of null levels, a DELTA miniblock of width 0 can claim any
+  // number of rows in a few bytes, and read_column allocates for every row it hands out. They
+  // are legitimate (a constant column is one run), so they are allowed, but only up to
+  // kMaxUnbackedPageValues per page and, per chunk, that many plus kUnbackedRowsPerChunkByte per
+  // byte of the chunk: what our own writer needs for a constant column (about 22 Ki rows per
+  // byte with 512 Ki-row pages) with room to spare. Past that the page is refused before
+  // anything is allocated for it.
+  void check_unbacked_rows(size_t n, size_t page_bytes) {
+    const uint64_t backed = uint64_t{8} * page_bytes;
+    const uint64_t unbacked = n > backed ? n - backed : 0;
+    unbacked_ += unbacked;
+    if (unbacked > kMaxUnbackedPageValues || unbacked_ > unbacked_limit_) {
+      throw Error::InvalidInput(fmt::format(
+          "{}: a page of {} values in {} bytes is too large to decode ({} values not backed by a bit each in this "
+          "chunk of {} bytes; at most {} per page and {} per chunk)", where_, n, page_bytes, unbacked_, chunk_size_,
+          kMaxUnbackedPageValues, unbacked_limit_));
     }
   }
 
@@ -926,7 +956,10 @@ class ChunkCursor {
   PhysicalType t_ = PhysicalType::kInt64;
   bool bytes_ = false, optional_ = false;
   Compression codec_ = Compression::kUncompressed;
+  static constexpr uint64_t kMaxUnbackedPageValues = uint64_t{1} << 24;
+  static constexpr uint64_t kUnbackedRowsPerChunkByte = 32 * 1024;
   int64_t rows_ = 0, done_ = 0;  // rows in the chunk; rows handed out
+  uint64_t unbacked_ = 0, unbacked_limit_ = 0;  // see check_unbacked_rows
   std::string chunk_;
   size_t chunk_size_ = 0, pos_ = 0;
   ColumnVector dictionary_;
@@ -956,10 +989,12 @@ void OpenFile::read_column(int row_group, int column, ColumnVector& out) const {
   const size_t rows = static_cast<size_t>(cursor.rows_left());
   // The row count comes from the footer: allocate for it a slice at a time, as pages prove the
   // rows exist, so a hostile footer claiming billions of rows cannot make us allocate for them.
-  constexpr size_t kSlice = size_t{1} << 22;
-  prepare_output(out, t, std::min(rows, kSlice));
+  // Slices start small and double (the rows decoded so far prove the next slice is worth it)
+  // up to kSlice.
+  constexpr size_t kFirstSlice = size_t{1} << 18, kSlice = size_t{1} << 22;
+  prepare_output(out, t, std::min(rows, kFirstSlice));
   for (size_t done = 0; done < rows;) {
-    const size_t n = std::min(kSlice, rows - done);
+    const size_t n = std::min({done == 0 ? kFirstSlice : std::min(done, kSlice), rows - done});
     if (done > 0 && !is_byte_array(t)) {
       with_fixed_type(t, [&](auto tag) { storage<decltype(tag)>(out).resize(done + n); });
     }
@@ -1020,8 +1055,10 @@ Reader::Reader(std::unique_ptr<InputSource> source, std::string name) : impl_(st
     if (rg.columns.size() != leaves) {
       throw Error::DataLoss(fmt::format("{}: a row group has {} columns, the schema {}", m.name, rg.columns.size(), leaves));
     }
-    if (rg.num_rows < 0) throw Error::DataLoss(m.name + ": negative row count");
-    total_rows += rg.num_rows;
+    if (rg.num_rows < 0) throw Error::DataLoss(fmt::format("{}: a row group claims {} rows", m.name, rg.num_rows));
+    if (__builtin_add_overflow(total_rows, rg.num_rows, &total_rows)) {
+      throw Error::DataLoss(fmt::format("{}: the row groups' row counts add up to more than 2^63", m.name));
+    }
     RowGroupInfo info;
     info.num_rows = rg.num_rows;
     info.total_byte_size = rg.total_byte_size;
@@ -1048,6 +1085,7 @@ Reader::Reader(std::unique_ptr<InputSource> source, std::string name) : impl_(st
     }
     m.meta.row_groups.push_back(std::move(info));
   }
+  if (m.raw.num_rows < 0) throw Error::DataLoss(fmt::format("{}: the footer claims {} rows", m.name, m.raw.num_rows));
   if (total_rows != m.raw.num_rows) {
     throw Error::DataLoss(fmt::format("{}: row groups hold {} rows, the footer says {}", m.name, total_rows, m.raw.num_rows));
   }
