@@ -645,5 +645,24 @@ TEST(ParquetCorrupt, PagesOfRunsPastTheChunkCapAreRefused) {
   expect_refused(f, ErrorCategory::kInvalidInput, "too large to decode");
 }
 
+TEST(ParquetCorrupt, ZstdFrameClaimingAGigabyteIsRefusedBeforeAllocating) {
+  // A page header and the zstd frame inside agree on 1 GiB, but the frame is one 128 KiB RLE
+  // block: no zstd frame of 16 bytes can hold 1 GiB (a block of at most 128 KiB costs at least
+  // 4 bytes), so the page is refused before its buffer is allocated.
+  constexpr int32_t kClaim = 1 << 30;
+  std::string frame = "\x28\xb5\x2f\xfd";  // magic
+  frame.push_back('\xa0');                 // 4-byte content size, single segment
+  frame.append(reinterpret_cast<const char*>(&kClaim), 4);
+  const uint32_t block = 1u | (1u << 1) | ((128u << 10) << 3);  // last, RLE, 128 KiB
+  frame.append(reinterpret_cast<const char*>(&block), 3);
+  frame.push_back('\0');
+  const std::string chunk = data_page_header(kClaim, static_cast<int32_t>(frame.size()), kClaim / 8, 0) + frame;
+  const std::string f = one_column_file(chunk, kClaim / 8, 6, 0);  // 6: ZSTD
+  const bool measured = reset_peak_rss();
+  const long rss_before = status_kib("VmRSS:");
+  expect_refused(f, ErrorCategory::kDataLoss, "cannot hold");
+  if (measured && rss_before >= 0) EXPECT_LT(status_kib("VmHWM:") - rss_before, 8 * 1024);
+}
+
 }  // namespace
 }  // namespace trib::parquet

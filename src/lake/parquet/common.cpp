@@ -441,10 +441,11 @@ void check_page_size(Compression codec, std::string_view in, size_t uncompressed
       break;
     }
     case Compression::kZstd: {
+      // The frame's content size is a claim like the header's: whatever it says, a block holds
+      // at most 128 KiB and costs at least 4 bytes (an RLE block).
       const unsigned long long n = ZSTD_getFrameContentSize(in.data(), in.size());
-      if (n == ZSTD_CONTENTSIZE_ERROR) plausible = false;
-      else if (n != ZSTD_CONTENTSIZE_UNKNOWN) plausible = n == uncompressed_size;
-      else plausible = uncompressed_size / 32768 <= in.size();  // at most one 128 KiB block per 4 bytes
+      plausible = n != ZSTD_CONTENTSIZE_ERROR && (n == ZSTD_CONTENTSIZE_UNKNOWN || n == uncompressed_size) &&
+                  uncompressed_size / 32768 <= in.size();
       break;
     }
     case Compression::kGzip: plausible = uncompressed_size / 1032 <= in.size(); break;  // deflate's limit
