@@ -9,6 +9,7 @@
 #include "trib/core/hash.hpp"
 #include "trib/core/log.hpp"
 #include "trib/etl/bars_reader.hpp"
+#include "trib/etl/partition_commit.hpp"
 #include "trib/etl/quality.hpp"
 #include "trib/lake/bars_file.hpp"
 #include "trib/lake/layout.hpp"
@@ -105,30 +106,6 @@ void EtlStats::add(const EtlStats& other) {
 
 namespace {
 
-// A partition's new version on its way to the commit point.
-struct PendingPartition {
-  catalog::PartitionCommit commit;
-  std::string rebuild_id;  // set when this commit starts the partition over (rebuild)
-};
-
-// Republishes the live file from its committed version object when they differ. On the local
-// store the live file is a hard link of the version object, so equal ETags mean published.
-bool publish_live(lake::ObjectStore& store, const catalog::PartitionRecord& record,
-                  std::vector<std::string>& to_sync) {
-  if (record.version_key.empty()) return false;  // committed by an older build: nothing to do
-  auto version = store.head(record.version_key);
-  if (!version) {
-    throw Error::DataLoss(fmt::format(
-        "version object '{}' of {} {} is missing; rebuild from raw with `trib etl --rebuild`",
-        record.version_key, record.key.symbol, record.key.partition));
-  }
-  auto live = store.head(record.object_key);
-  if (live && live->etag == version->etag) return false;
-  store.copy(record.version_key, record.object_key, lake::Durability::kDeferred);
-  to_sync.push_back(record.object_key);
-  return true;
-}
-
 std::string partition_id(const catalog::PartitionKey& key) {
   return fmt::format("{}/{}/{}/{}", key.dataset, key.timeframe, key.symbol, key.partition);
 }
@@ -205,8 +182,8 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
     unparsed.clear();
   }
 
-  std::vector<PendingPartition> pending;
-  std::vector<std::string> version_writes;
+  std::vector<PendingVersion> pending;
+  std::vector<std::string> rebuild_ids;  // per pending entry: "" or the partition started over
   for (const auto& [symbol, all_bars] : parsed->bars) {
     stats.rows_in += static_cast<int64_t>(all_bars.size());
     std::vector<Bar> bars;
@@ -257,9 +234,9 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
           changed = true;
         }
       }
-      PendingPartition p;
+      PendingVersion p;
       p.commit.expected_version = current ? current->version : 0;
-      if (start_over) p.rebuild_id = id;
+      rebuild_ids.push_back(start_over ? id : "");
       p.commit.watermarks.push_back(
           {rec.vendor, dataset, symbol.str(), rows.back()->session_date.to_string()});
       if (!changed) {
@@ -270,12 +247,10 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
       std::vector<CuratedBar> out;
       out.reserve(merged.size());
       for (auto& [ts, row] : merged) out.push_back(std::move(row));
-      std::string bytes = lake::encode_bars_file(out, symbol, fetched.timeframe, partition);
+      p.bytes = lake::encode_bars_file(out, symbol, fetched.timeframe, partition);
       catalog::PartitionRecord& record = p.commit.record;
       record.key = key;
       record.object_key = lake::curated_bars_key(fetched.timeframe, symbol, partition);
-      record.content_sha256 = sha256_hex(bytes);
-      record.version_key = lake::version_object_key(record.object_key, record.content_sha256);
       record.row_count = static_cast<int64_t>(out.size());
       record.min_ts_ns = out.front().bar.ts_ns;
       record.max_ts_ns = out.back().bar.ts_ns;
@@ -284,13 +259,6 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
       for (size_t i = out.size() > hot ? out.size() - hot : 0; i < out.size(); ++i) {
         p.commit.hot_rows.push_back(to_hot_bar(out[i]));
       }
-      if (!(current && current->content_sha256 == record.content_sha256)) {
-        // 4a. The immutable version object, durable before the commit point names it.
-        if (store_.put_if(record.version_key, bytes, lake::WriteCondition::absent(),
-                          lake::Durability::kDeferred)) {
-          version_writes.push_back(record.version_key);
-        }
-      }
       pending.push_back(std::move(p));
     }
   }
@@ -298,29 +266,17 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
   if (!unparsed.empty()) quarantine(fetched.symbol.path_component(), fetched.symbol.str(), unparsed);
   catalog_.replace_dq(rec.object_key, dataset, dq, fetched.run_id);
 
-  if (!pending.empty()) {
-    store_.sync(version_writes);
-    // 4b. The commit point: one conditional catalog transaction for the payload's partitions.
-    std::vector<catalog::PartitionCommit> commits;
-    commits.reserve(pending.size());
-    for (const auto& p : pending) commits.push_back(p.commit);
-    std::vector<catalog::CommitResult> results = catalog_.commit_partitions(commits);
-    // 4c. Publish the live files (and repair any a crash left behind).
-    std::vector<std::string> published;
-    for (size_t i = 0; i < pending.size(); ++i) {
-      switch (results[i].outcome) {
-        case catalog::CommitOutcome::kCreated: ++stats.partitions_created; break;
-        case catalog::CommitOutcome::kReplaced: ++stats.partitions_replaced; break;
-        case catalog::CommitOutcome::kUnchanged: ++stats.partitions_unchanged; break;
-      }
-      if (!pending[i].rebuild_id.empty()) rebuilt_.insert(pending[i].rebuild_id);
-      const bool repaired = publish_live(store_, pending[i].commit.record, published);
-      if (repaired && results[i].outcome == catalog::CommitOutcome::kUnchanged) {
-        ++stats.live_files_repaired;
-      }
+  // 4. Version objects, the conditional commit, the live files.
+  const CommitReport report = commit_versions(store_, catalog_, pending);
+  for (size_t i = 0; i < report.results.size(); ++i) {
+    switch (report.results[i].outcome) {
+      case catalog::CommitOutcome::kCreated: ++stats.partitions_created; break;
+      case catalog::CommitOutcome::kReplaced: ++stats.partitions_replaced; break;
+      case catalog::CommitOutcome::kUnchanged: ++stats.partitions_unchanged; break;
     }
-    store_.sync(published);
+    if (!rebuild_ids[i].empty()) rebuilt_.insert(rebuild_ids[i]);
   }
+  stats.live_files_repaired = report.live_files_repaired;
   return stats;
 }
 

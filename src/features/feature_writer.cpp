@@ -9,6 +9,7 @@
 #include "trib/core/error.hpp"
 #include "trib/core/hash.hpp"
 #include "trib/etl/bars_reader.hpp"
+#include "trib/etl/partition_commit.hpp"
 #include "trib/features/feature_set.hpp"
 #include "trib/lake/layout.hpp"
 #include "trib/lake/parquet.hpp"
@@ -84,6 +85,7 @@ FeatureWriteStats write_basic_features(lake::ObjectStore& store, catalog::Catalo
   stats.rows = static_cast<int64_t>(frame.ts_ns.size());
   // Bars are ascending, so each partition is one contiguous run of rows.
   std::set<std::string> seen;
+  std::vector<etl::PendingVersion> pending;
   size_t begin = 0;
   while (begin < frame.ts_ns.size()) {
     const std::string partition = partition_of(tf, frame.session_date[begin]);
@@ -95,27 +97,28 @@ FeatureWriteStats write_basic_features(lake::ObjectStore& store, catalog::Catalo
     while (end < frame.ts_ns.size() && partition_of(tf, frame.session_date[end]) == partition) {
       ++end;
     }
-    const std::string bytes = encode_rows(frame, begin, end, symbol, tf, partition);
-
-    catalog::PartitionRecord record;
+    etl::PendingVersion p;
+    p.bytes = encode_rows(frame, begin, end, symbol, tf, partition);
+    catalog::PartitionRecord& record = p.commit.record;
     record.key = {std::string(kDataset), std::string(to_string(tf)), symbol.str(), partition};
     record.object_key = lake::features_key("basic", tf, symbol, partition);
     record.row_count = static_cast<int64_t>(end - begin);
-    record.content_sha256 = sha256_hex(bytes);
     record.min_ts_ns = frame.ts_ns[begin];
     record.max_ts_ns = frame.ts_ns[end - 1];
     record.code_version = std::string(code_version());
-
-    const catalog::CommitOutcome outcome = catalog.commit_partition(
-        record, [&](const std::optional<catalog::PartitionRecord>&) {
-          store.put(record.object_key, bytes);
-        });
-    if (outcome == catalog::CommitOutcome::kUnchanged) {
+    // Features are derived, not merged: whatever version is there is replaced.
+    const auto current = catalog.get_partition(record.key);
+    p.commit.expected_version = current ? current->version : 0;
+    pending.push_back(std::move(p));
+    begin = end;
+  }
+  // One commit for the symbol's partitions (docs/architecture.md, the commit protocol).
+  for (const auto& result : etl::commit_versions(store, catalog, pending).results) {
+    if (result.outcome == catalog::CommitOutcome::kUnchanged) {
       ++stats.partitions_unchanged;
     } else {
       ++stats.partitions_written;
     }
-    begin = end;
   }
   return stats;
 }

@@ -13,6 +13,7 @@
 #include "trib/core/config.hpp"
 #include "trib/core/error.hpp"
 #include "trib/core/hash.hpp"
+#include "trib/etl/partition_commit.hpp"
 #include "trib/features/feature_set.hpp"
 #include "trib/lake/bars_file.hpp"
 #include "trib/lake/layout.hpp"
@@ -67,18 +68,20 @@ class FeatureWriterTest : public ::testing::Test {
     // Curate the bars the way ETL does: one file per year, committed in the manifest.
     std::map<std::string, std::vector<lake::CuratedBar>> by_year;
     for (const auto& r : rows_) by_year[partition_of(Timeframe::kDay1, r.bar.session_date)].push_back(r);
+    std::vector<etl::PendingVersion> pending;
     for (const auto& [year, rows] : by_year) {
-      const std::string bytes = lake::encode_bars_file(rows, spy_, Timeframe::kDay1, year);
-      catalog::PartitionRecord rec;
+      etl::PendingVersion p;
+      p.bytes = lake::encode_bars_file(rows, spy_, Timeframe::kDay1, year);
+      catalog::PartitionRecord& rec = p.commit.record;
       rec.key = {"bars", "1d", "SPY", year};
       rec.object_key = lake::curated_bars_key(Timeframe::kDay1, spy_, year);
       rec.row_count = static_cast<int64_t>(rows.size());
-      rec.content_sha256 = sha256_hex(bytes);
       rec.min_ts_ns = rows.front().bar.ts_ns;
       rec.max_ts_ns = rows.back().bar.ts_ns;
       rec.code_version = std::string(code_version());
-      catalog_->commit_partition(rec, [&](const auto&) { store_->put(rec.object_key, bytes); });
+      pending.push_back(std::move(p));
     }
+    etl::commit_versions(*store_, *catalog_, pending);
   }
   void TearDown() override {
     catalog_.reset();

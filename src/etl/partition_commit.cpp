@@ -1,0 +1,63 @@
+#include "trib/etl/partition_commit.hpp"
+
+#include <fmt/format.h>
+
+#include "trib/core/error.hpp"
+#include "trib/core/hash.hpp"
+#include "trib/lake/layout.hpp"
+
+namespace trib::etl {
+
+bool publish_live(lake::ObjectStore& store, const catalog::PartitionRecord& record,
+                  std::vector<std::string>& to_sync) {
+  if (record.version_key.empty()) return false;  // committed by an older build: nothing to do
+  auto version = store.head(record.version_key);
+  if (!version) {
+    throw Error::DataLoss(fmt::format(
+        "version object '{}' of {} {} is missing; rebuild from raw with `trib etl --rebuild`",
+        record.version_key, record.key.symbol, record.key.partition));
+  }
+  // On the local store the live file is a hard link of its version object: equal ETags mean it
+  // is published. (A blob store compares content hashes instead.)
+  auto live = store.head(record.object_key);
+  if (live && live->etag == version->etag) return false;
+  store.copy(record.version_key, record.object_key, lake::Durability::kDeferred);
+  to_sync.push_back(record.object_key);
+  return true;
+}
+
+CommitReport commit_versions(lake::ObjectStore& store, catalog::Catalog& catalog,
+                             std::vector<PendingVersion>& pending) {
+  CommitReport report;
+  if (pending.empty()) return report;
+  // 1. Immutable version objects, durable before the commit point names them.
+  std::vector<std::string> written;
+  for (auto& p : pending) {
+    if (p.bytes.empty()) continue;
+    catalog::PartitionRecord& record = p.commit.record;
+    record.content_sha256 = sha256_hex(p.bytes);
+    record.version_key = lake::version_object_key(record.object_key, record.content_sha256);
+    if (store.put_if(record.version_key, p.bytes, lake::WriteCondition::absent(),
+                     lake::Durability::kDeferred)) {
+      written.push_back(record.version_key);
+    }
+  }
+  store.sync(written);
+  // 2. The commit point.
+  std::vector<catalog::PartitionCommit> commits;
+  commits.reserve(pending.size());
+  for (const auto& p : pending) commits.push_back(p.commit);
+  report.results = catalog.commit_partitions(commits);
+  // 3. Publish (and repair).
+  std::vector<std::string> published;
+  for (size_t i = 0; i < pending.size(); ++i) {
+    const bool republished = publish_live(store, pending[i].commit.record, published);
+    if (republished && report.results[i].outcome == catalog::CommitOutcome::kUnchanged) {
+      ++report.live_files_repaired;
+    }
+  }
+  store.sync(published);
+  return report;
+}
+
+}  // namespace trib::etl
