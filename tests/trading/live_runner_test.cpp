@@ -93,9 +93,9 @@ TEST_F(LiveRunnerTest, RunningTwiceForTheSameSessionPlacesOneOrder) {
   ASSERT_TRUE(first.order.has_value());
   const std::string id = make_client_order_id({"fixed", "", "paper", "AAPL", kFri});
   EXPECT_EQ(first.order->client_order_id, id);
-  EXPECT_EQ(first.order->status, "filled");
-  EXPECT_EQ(first.order->side, "buy");
-  EXPECT_EQ(first.order->qty, 50);
+  EXPECT_EQ(first.order->status, catalog::OrderStatus::kFilled);
+  EXPECT_EQ(first.order->side, catalog::Side::kBuy);
+  EXPECT_EQ(first.order->qty.to_double(), 50);
   EXPECT_EQ(first.order->session_date, "2024-01-05");
   EXPECT_EQ(first.order->broker, "paper");
   EXPECT_EQ(first.order->broker_order_id, "paper-" + id);
@@ -108,25 +108,25 @@ TEST_F(LiveRunnerTest, RunningTwiceForTheSameSessionPlacesOneOrder) {
   const CycleResult second = run(half, risk_, *restarted);
   EXPECT_EQ(second.action, "already_ran");
   ASSERT_TRUE(second.order.has_value());
-  EXPECT_EQ(second.order->status, "filled");
+  EXPECT_EQ(second.order->status, catalog::OrderStatus::kFilled);
 
   EXPECT_EQ(catalog_->list_orders().size(), 1u);
   const auto fills = catalog_->list_fills();
   ASSERT_EQ(fills.size(), 1u);
   EXPECT_EQ(fills[0].fill_id, "paper-" + id + "-1");
   EXPECT_EQ(fills[0].client_order_id, id);
-  EXPECT_EQ(fills[0].side, "buy");
-  EXPECT_EQ(fills[0].qty, 50);
-  EXPECT_NEAR(fills[0].price, 100.1, 1e-9);
-  EXPECT_NEAR(fills[0].commission, 1.0, 1e-12);
+  EXPECT_EQ(fills[0].side, catalog::Side::kBuy);
+  EXPECT_EQ(fills[0].qty.to_double(), 50);
+  EXPECT_NEAR(fills[0].price.to_double(), 100.1, 1e-9);
+  EXPECT_NEAR(fills[0].commission.to_double(), 1.0, 1e-12);
   EXPECT_EQ(fills[0].ts_ns, close_ts);
 
   const auto position = catalog_->get_position("paper", "AAPL");
   ASSERT_TRUE(position.has_value());
-  EXPECT_EQ(position->qty, 50);
-  EXPECT_NEAR(catalog_->account_cash("paper", 10'000), 4'994.0, 1e-9);
+  EXPECT_EQ(position->qty.to_double(), 50);
+  EXPECT_NEAR(catalog_->account_cash("paper", Micros::from_double(10'000)).to_double(), 4'994.0, 1e-9);
   ASSERT_EQ(second.positions.size(), 1u);
-  EXPECT_EQ(second.positions[0].qty, 50);
+  EXPECT_EQ(second.positions[0].qty.to_double(), 50);
 }
 
 // Cycle 2 (Mon 2024-01-08, close 110): equity = 4,994 + 50 * 110 = 10,494;
@@ -142,10 +142,10 @@ TEST_F(LiveRunnerTest, NextSessionSizesAgainstLedgerEquity) {
   EXPECT_EQ(next.current_qty, 50);
   EXPECT_EQ(next.target_qty, 47);
   ASSERT_TRUE(next.order.has_value());
-  EXPECT_EQ(next.order->side, "sell");
-  EXPECT_EQ(next.order->qty, 3);
-  EXPECT_EQ(catalog_->get_position("paper", "AAPL")->qty, 47);
-  EXPECT_NEAR(catalog_->account_cash("paper", 10'000), 5'322.67, 1e-6);
+  EXPECT_EQ(next.order->side, catalog::Side::kSell);
+  EXPECT_EQ(next.order->qty.to_double(), 3);
+  EXPECT_EQ(catalog_->get_position("paper", "AAPL")->qty.to_double(), 47);
+  EXPECT_NEAR(catalog_->account_cash("paper", Micros::from_double(10'000)).to_double(), 5'322.67, 1e-6);
   EXPECT_EQ(catalog_->list_orders().size(), 2u);
 }
 
@@ -156,19 +156,19 @@ TEST_F(LiveRunnerTest, DenialIsRecordedWithItsReason) {
   const CycleResult r = run(half, tight, *broker);
   EXPECT_EQ(r.action, "denied");
   ASSERT_TRUE(r.order.has_value());
-  EXPECT_EQ(r.order->status, "denied");
+  EXPECT_EQ(r.order->status, catalog::OrderStatus::kDenied);
   EXPECT_NE(r.order->reason.find("max_order_notional"), std::string::npos) << r.order->reason;
   EXPECT_NE(r.order->reason.find("5000.00"), std::string::npos) << r.order->reason;
   EXPECT_NE(r.order->reason.find("1000.00"), std::string::npos) << r.order->reason;
   EXPECT_TRUE(catalog_->list_fills().empty());
   const auto position = catalog_->get_position("paper", "AAPL");
-  EXPECT_TRUE(!position.has_value() || position->qty == 0);
-  EXPECT_NEAR(catalog_->account_cash("paper", 10'000), 10'000, 1e-9);
+  EXPECT_TRUE(!position.has_value() || position->qty.is_zero());
+  EXPECT_NEAR(catalog_->account_cash("paper", Micros::from_double(10'000)).to_double(), 10'000, 1e-9);
 
   // The denial is the session's decision: a rerun does not retry it.
   EXPECT_EQ(run(half, risk_, *broker).action, "already_ran");
   EXPECT_EQ(catalog_->list_orders().size(), 1u);
-  EXPECT_EQ(catalog_->get_order(r.order->client_order_id)->status, "denied");
+  EXPECT_EQ(catalog_->get_order(r.order->client_order_id)->status, catalog::OrderStatus::kDenied);
 }
 
 TEST_F(LiveRunnerTest, AtTargetPlacesNothing) {
@@ -190,9 +190,9 @@ TEST_F(LiveRunnerTest, FullExposureBuyIsCappedByCashIncludingCosts) {
   EXPECT_EQ(r.action, "placed");
   EXPECT_EQ(r.target_qty, 100);
   ASSERT_TRUE(r.order.has_value());
-  EXPECT_EQ(r.order->qty, 99);
-  EXPECT_NEAR(catalog_->account_cash("paper", 10'000), 10'000 - 99 * 100.1 - 1.0, 1e-9);
-  EXPECT_GE(catalog_->account_cash("paper", 10'000), 0.0);
+  EXPECT_EQ(r.order->qty.to_double(), 99);
+  EXPECT_NEAR(catalog_->account_cash("paper", Micros::from_double(10'000)).to_double(), 10'000 - 99 * 100.1 - 1.0, 1e-9);
+  EXPECT_GE(catalog_->account_cash("paper", Micros::from_double(10'000)).to_double(), 0.0);
 
   // Next session, close 89: equity 89.10 + 99 * 89 = 8,900.10 -> target 100, one more share,
   // which costs 89.089 + 1.00 commission: more than the 89.10 cash.
@@ -200,7 +200,7 @@ TEST_F(LiveRunnerTest, FullExposureBuyIsCappedByCashIncludingCosts) {
   const CycleResult next = run(FixedExposure(1.0), risk_, *broker);
   EXPECT_EQ(next.action, "insufficient_cash");
   EXPECT_FALSE(next.order.has_value());
-  EXPECT_NEAR(catalog_->account_cash("paper", 10'000), 10'000 - 99 * 100.1 - 1.0, 1e-9);
+  EXPECT_NEAR(catalog_->account_cash("paper", Micros::from_double(10'000)).to_double(), 10'000 - 99 * 100.1 - 1.0, 1e-9);
 }
 
 // Two parameterisations of one strategy, each in its own account, trade the same symbol on the
@@ -222,8 +222,8 @@ TEST_F(LiveRunnerTest, TwoParameterisationsInTwoAccountsBothTrade) {
   EXPECT_EQ(rb.action, "placed");
   ASSERT_TRUE(ra.order && rb.order);
   EXPECT_NE(ra.order->client_order_id, rb.order->client_order_id);
-  EXPECT_GT(catalog_->get_position("alpha", "AAPL")->qty, 0);
-  EXPECT_GT(catalog_->get_position("beta", "AAPL")->qty, 0);
+  EXPECT_GT(catalog_->get_position("alpha", "AAPL")->qty, Micros());
+  EXPECT_GT(catalog_->get_position("beta", "AAPL")->qty, Micros());
 }
 
 TEST_F(LiveRunnerTest, RejectsEmptyInput) {
@@ -260,10 +260,10 @@ TEST_F(LiveRunnerTest, AnOrderLeftNewByACrashIsResentOnceAndFilledOnce) {
   order.client_order_id = id;
   order.strategy = "fixed";
   order.symbol = "AAPL";
-  order.side = "buy";
-  order.qty = 49;
+  order.side = catalog::Side::kBuy;
+  order.qty = Micros::from_double(49);
   order.session_date = kFri.to_string();
-  order.status = "new";
+  order.status = catalog::OrderStatus::kNew;
   order.broker = "paper";
   ASSERT_TRUE(catalog_->insert_order_if_absent(order));
 
@@ -271,16 +271,16 @@ TEST_F(LiveRunnerTest, AnOrderLeftNewByACrashIsResentOnceAndFilledOnce) {
   CycleResult resumed = run(half, risk_, *broker);
   EXPECT_EQ(resumed.action, "resumed");
   ASSERT_TRUE(resumed.order.has_value());
-  EXPECT_EQ(resumed.order->status, "filled");
-  EXPECT_EQ(resumed.order->qty, 49) << "the recorded order is sent, not a new decision";
+  EXPECT_EQ(resumed.order->status, catalog::OrderStatus::kFilled);
+  EXPECT_EQ(resumed.order->qty.to_double(), 49) << "the recorded order is sent, not a new decision";
   ASSERT_EQ(catalog_->list_fills(id).size(), 1u);
-  EXPECT_EQ(catalog_->get_position("paper", "AAPL")->qty, 49);
+  EXPECT_EQ(catalog_->get_position("paper", "AAPL")->qty.to_double(), 49);
 
   // A fresh broker (a restarted process) and another run: nothing more is sent.
   auto broker2 = make_paper_broker(paper_costs());
   EXPECT_EQ(run(half, risk_, *broker2).action, "already_ran");
   EXPECT_EQ(catalog_->list_fills(id).size(), 1u);
-  EXPECT_EQ(catalog_->get_position("paper", "AAPL")->qty, 49);
+  EXPECT_EQ(catalog_->get_position("paper", "AAPL")->qty.to_double(), 49);
 }
 
 }  // namespace trib::trading
