@@ -1,13 +1,19 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include <unistd.h>
 
 #include "trib/core/error.hpp"
+#include "trib/catalog/catalog.hpp"
+#include "trib/ingest/fetch_handler.hpp"
 #include "trib/ingest/task.hpp"
+#include "trib/lake/object_store.hpp"
 #include "trib/ingest/worker.hpp"
 #include "trib/queue/task_queue.hpp"
+#include "../core/test_util.hpp"
 
 namespace fs = std::filesystem;
 using namespace trib;
@@ -111,4 +117,106 @@ TEST_F(WorkerTest, RetriesTransientFailuresAndPoisonsBadBodies) {
   ASSERT_EQ(poison.size(), 1u);
   EXPECT_EQ(poison[0].body, "not json");
   EXPECT_NE(poison[0].last_error.find("invalid-input"), std::string::npos) << poison[0].last_error;
+}
+
+TEST_F(WorkerTest, PermanentErrorsGoToPoisonAtOnce) {
+  queue_->enqueue(task_body("AAA"));
+  queue_->enqueue(task_body("BBB"));
+  ingest::WorkerOptions options;
+  options.visibility_timeout_s = 30;
+  int calls = 0;
+  auto stats = ingest::drain_queue(
+      *queue_,
+      [&](const ingest::Task& task) {
+        ++calls;
+        if (task.symbol.str() == "AAA") throw Error::NotFound("vendor has no symbol AAA");
+      },
+      options);
+  EXPECT_EQ(calls, 2) << "a permanent failure is not retried";
+  EXPECT_EQ(stats.processed, 1);
+  EXPECT_EQ(stats.dead_lettered, 1);
+  EXPECT_EQ(stats.failed, 0);
+  auto poison = queue_->list_poison();
+  ASSERT_EQ(poison.size(), 1u);
+  EXPECT_EQ(poison[0].dequeue_count, 1);
+  EXPECT_NE(poison[0].last_error.find("not-found"), std::string::npos) << poison[0].last_error;
+  EXPECT_NE(poison[0].last_error.find("vendor has no symbol AAA"), std::string::npos);
+}
+
+TEST_F(WorkerTest, ALeaseIsRenewedWhileALongTaskRunsSoItIsNotDeliveredTwice) {
+  queue_->enqueue(task_body("AAA"));
+  ingest::WorkerOptions options;
+  options.visibility_timeout_s = 1;  // the task takes 2.5 leases
+  options.open_lease_queue = [&] {
+    queue::QueueOptions q;
+    q.max_attempts = 3;
+    return queue::open_embedded_queue(db_, "tasks", q);
+  };
+  auto other = queue::open_embedded_queue(db_, "tasks");
+  std::atomic<int> stolen{0};
+  auto stats = ingest::drain_queue(
+      *queue_,
+      [&](const ingest::Task&) {
+        // Another worker polls all the while; the renewed lease keeps the message from it.
+        for (int i = 0; i < 25; ++i) {
+          if (other->receive(std::chrono::seconds(30))) ++stolen;
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+      },
+      options);
+  EXPECT_EQ(stolen.load(), 0);
+  EXPECT_EQ(stats.processed, 1) << "removed with the renewed pop receipt";
+  EXPECT_GE(stats.renewals, 3);
+  EXPECT_EQ(queue_->count(), 0);
+}
+
+namespace {
+
+// Counts what reaches the next stage; fails the first `failures` hand-overs.
+class FlakyConsumer : public ingest::RawConsumer {
+ public:
+  int failures = 0;
+  std::vector<std::string> seen;
+  void consume(const ingest::FetchedRaw& fetched) override {
+    seen.push_back(fetched.record.object_key);
+    if (failures > 0) {
+      --failures;
+      throw Error::Retryable("ETL failed after the payload was stored");
+    }
+  }
+};
+
+}  // namespace
+
+TEST(FetchHandler, StoresTheRawPayloadBeforeTheNextStageAndARetryNeverRefetches) {
+  trib::testing::TempDir dir;
+  auto store = lake::open_local_store(dir.path() / "lake");
+  auto cat = catalog::open_sqlite_catalog(dir.path() / "catalog.db");
+  const fs::path file = dir.path() / "abc.csv";
+  trib::testing::spit(file, "Date,Open,High,Low,Close,Volume\n2020-01-02,1,2,0.5,1.5,100\n");
+  ingest::Task task;
+  task.vendor = "csv";
+  task.symbol = Symbol::parse("ABC");
+  task.from = Date::parse("2020-01-01");
+  task.to = Date::parse("2020-12-31");
+  task.run_id = "run-1";
+  task.options = {{"file", file.string()}};
+  FlakyConsumer consumer;
+  consumer.failures = 1;
+  ingest::FetchHandler handler(*store, *cat, &consumer);
+  EXPECT_THROW(handler.handle(task), Error);
+  // The payload is stored and recorded although the next stage failed.
+  auto stored = cat->raw_objects_of_task(task.id());
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].window_from, "2020-01-01");
+  EXPECT_EQ(stored[0].window_to, "2020-12-31");
+  EXPECT_GT(stored[0].fetched_at_ns, 0);
+  EXPECT_TRUE(store->exists(stored[0].object_key));
+  EXPECT_FALSE(cat->is_task_done(task.id()));
+  // The vendor goes away; the redelivered task does not need it.
+  fs::remove(file);
+  handler.handle(task);
+  EXPECT_EQ(consumer.seen, (std::vector<std::string>{stored[0].object_key, stored[0].object_key}));
+  EXPECT_TRUE(cat->is_task_done(task.id()));
+  EXPECT_EQ(cat->list_raw_objects().size(), 1u);
 }
