@@ -14,7 +14,7 @@ grep -q "one paper cycle for 2020-04-17" first.txt && pass "paper cycle on the l
 snapshot() {
   (cd ws/lake && find curated features -type f | sort | xargs sha256sum)
   sqlite3 ws/catalog.db "SELECT * FROM partitions ORDER BY 1,2,3,4"
-  sqlite3 ws/catalog.db "SELECT client_order_id, status FROM orders"
+  sqlite3 ws/catalog.db "SELECT client_order_id, status FROM ledger_orders"
 }
 before=$(snapshot)
 "$TRIB_BIN" demo ws > second.txt 2> second.err || { cat second.txt second.err >&2; fail "second demo failed"; }

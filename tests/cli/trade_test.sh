@@ -21,8 +21,8 @@ if (!pos || pos.qty !== t1.target_qty) fail("position " + JSON.stringify(pos));
 if (!Number.isInteger(t1.target_qty) || t1.target_qty * 3380.16 > 100000) fail("qty " + t1.target_qty);
 console.log("ok: first cycle placed", t1.order.client_order_id, "second:", t2.action);
 '
-orders=$(sqlite3 ws/catalog.db "SELECT count(*) FROM orders")
-fills=$(sqlite3 ws/catalog.db "SELECT count(*) FROM fills")
+orders=$(sqlite3 ws/catalog.db "SELECT count(*) FROM ledger_orders")
+fills=$(sqlite3 ws/catalog.db "SELECT count(*) FROM ledger_fills")
 [ "$orders" == 1 ] && pass "one order in the ledger" || fail "orders: $orders"
 [ "$fills" == 1 ] && pass "one fill in the ledger" || fail "fills: $fills"
 
@@ -32,7 +32,7 @@ sed -i 's/^max_order_notional = .*/max_order_notional = 1000.00/' ws2/trib.toml
 "$TRIB_BIN" -w ws2 ingest --vendor csv --file "$SP500" --symbol ^GSPC --to 2020-02-14 > /dev/null
 "$TRIB_BIN" -w ws2 trade --once > denied.txt
 grep -q "denied" denied.txt && grep -q "max_order_notional\|order notional" denied.txt && pass "denial shown with its reason" || fail "denial: $(cat denied.txt)"
-status=$(sqlite3 ws2/catalog.db "SELECT status || '|' || reason FROM orders")
+status=$(sqlite3 ws2/catalog.db "SELECT status || '|' || reason FROM ledger_orders")
 [[ "$status" == denied\|* ]] && pass "denial recorded: $status" || fail "ledger: $status"
-[ "$(sqlite3 ws2/catalog.db 'SELECT count(*) FROM fills')" == 0 ] && pass "no fill for a denied order" || fail "denied order filled"
+[ "$(sqlite3 ws2/catalog.db 'SELECT count(*) FROM ledger_fills')" == 0 ] && pass "no fill for a denied order" || fail "denied order filled"
 finish
