@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -295,16 +296,23 @@ int run_queue_poison(const Globals& g) {
 int run_queue_redrive(const Globals& g, const std::vector<std::string>& ids) {
   Workspace ws = open_workspace(g.workspace);
   auto queue = ws.open_queue();
+  if (!ids.empty()) {
+    std::set<std::string> poisoned;
+    for (const auto& p : queue->list_poison()) poisoned.insert(p.id);
+    for (const auto& id : ids) {
+      if (!poisoned.contains(id)) {
+        throw Error::NotFound(fmt::format(
+            "message {} is not in the poison queue '{}-poison'; see `trib queue poison`", id,
+            queue->name()));
+      }
+    }
+  }
   const int64_t moved = queue->redrive(ids);
   if (g.json) {
     fmt::print("{}\n", json{{"redriven", moved}}.dump());
   } else {
     fmt::print("{} message(s) moved from '{}-poison' back to '{}'; drain with `trib worker --drain`\n",
                moved, queue->name(), queue->name());
-  }
-  if (!ids.empty() && moved < static_cast<int64_t>(ids.size())) {
-    throw Error::NotFound(fmt::format("{} of the {} id(s) given are not in the poison queue",
-                                      ids.size() - static_cast<size_t>(moved), ids.size()));
   }
   return 0;
 }
