@@ -80,7 +80,7 @@ size_t remove_stale_temp_files(const fs::path& target) {
   return removed;
 }
 
-fs::path write_temp_file(const fs::path& target, std::string_view bytes) {
+fs::path new_temp_path(const fs::path& target) {
   static std::atomic<uint64_t> counter{0};
   fs::path dir = target.parent_path();
   std::error_code ec;
@@ -91,8 +91,17 @@ fs::path write_temp_file(const fs::path& target, std::string_view bytes) {
   // A writer killed mid-write (the retried task comes back to this same target) left its temp
   // file here; nothing else would ever remove it.
   remove_stale_temp_files(target);
-  fs::path tmp = dir / fmt::format(".{}.tmp-{}-{}", target.filename().string(), ::getpid(),
-                                   counter.fetch_add(1));
+  return dir / fmt::format(".{}.tmp-{}-{}", target.filename().string(), ::getpid(),
+                           counter.fetch_add(1));
+}
+
+fs::path write_temp_file(const fs::path& target, std::string_view bytes) {
+  return write_temp_file(target, bytes, TempFileOptions{});
+}
+
+fs::path write_temp_file(const fs::path& target, std::string_view bytes,
+                         const TempFileOptions& options) {
+  fs::path tmp = new_temp_path(target);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) {
     throw Error::Retryable(fmt::format("{}: cannot create: {}", tmp.string(), std::strerror(errno)));
@@ -109,7 +118,16 @@ fs::path write_temp_file(const fs::path& target, std::string_view bytes) {
     }
     done += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  if (options.before_close) {
+    try {
+      options.before_close(fd);
+    } catch (...) {
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      throw;
+    }
+  }
+  if ((options.fsync && ::fsync(fd) != 0) || ::close(fd) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
     throw Error::Retryable(fmt::format("{}: fsync failed: {}", target.string(), std::strerror(err)));

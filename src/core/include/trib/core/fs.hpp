@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,25 @@ std::string read_file(const std::filesystem::path& path);
 // lake listing returns), fsynced, and returns its path. The caller renames or links it into place
 // and removes it on failure. Creates missing parent folders.
 std::filesystem::path write_temp_file(const std::filesystem::path& target, std::string_view bytes);
+
+struct TempFileOptions {
+  // false: the file is not fsynced here; the caller makes it durable later (an fsync of the file
+  // once it is in place, e.g. one round of fsyncs for many files).
+  bool fsync = true;
+  // When set, called with the open file once the bytes are written, before the fsync and the
+  // close (e.g. to stamp its modification time). If it throws, the temp file is removed.
+  std::function<void(int fd)> before_close;
+};
+
+// write_temp_file with options; the two-argument form is write_temp_file(target, bytes, {}).
+std::filesystem::path write_temp_file(const std::filesystem::path& target, std::string_view bytes,
+                                      const TempFileOptions& options);
+
+// A fresh temp-file name beside `target` in write_temp_file's scheme (".<name>.tmp-<pid>-<n>"),
+// for callers that create the file themselves (e.g. as a hard link). Like write_temp_file it
+// creates missing parent folders and sweeps the stale temp files of `target` first; nothing is
+// created at the returned name.
+std::filesystem::path new_temp_path(const std::filesystem::path& target);
 
 // Removes the temp files of `target` (see write_temp_file) whose writing process no longer
 // exists on this machine: what a writer killed mid-write leaves behind. Temp files of live

@@ -3,6 +3,7 @@
 // It knows nothing of catalogs, queues or vendors.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -12,9 +13,48 @@
 
 namespace trib::lake {
 
+// When a write becomes durable (survives a crash of the machine).
+//   kSync:     before the call returns (local: fsync of the file and of its folder).
+//   kDeferred: only once the caller has called ObjectStore::sync() with the key, so that many
+//              writes share one round of fsyncs (group commit). Readers see the object as soon
+//              as the call returns, never torn; but until sync() returns, a machine crash may
+//              lose it or leave it empty, so nothing that refers to it (a catalog commit) may
+//              be made durable before then.
+enum class Durability { kSync, kDeferred };
+
+// The precondition of a conditional write (put_if).
+//   kAlways: no condition.
+//   kAbsent: nothing is at the key (HTTP If-None-Match: *).
+//   kMatch:  the object at the key has ETag `etag` (HTTP If-Match: etag); never holds when
+//            the key is absent.
+enum class WriteIf { kAlways, kAbsent, kMatch };
+
+struct WriteCondition {
+  WriteIf when = WriteIf::kAlways;
+  std::string etag;  // for kMatch
+
+  static WriteCondition always() { return {}; }
+  static WriteCondition absent() { return {WriteIf::kAbsent, {}}; }
+  static WriteCondition match(std::string etag) { return {WriteIf::kMatch, std::move(etag)}; }
+};
+
+// What head() and list_info() tell about an object. The ETag is opaque: compare it for equality
+// with another ETag of the same key, pass it to WriteCondition::match, nothing else. It changes
+// whenever the object at the key is replaced (even by the same bytes) and stays the same while it
+// is not; the one exception is a copy() of an unchanged source onto a key that already holds a
+// copy of that very object, which may leave the ETag as it was (the bytes are still the ones it
+// named, so a kMatch against it is still sound).
+struct ObjectInfo {
+  std::string key;
+  uint64_t size = 0;
+  std::string etag;
+};
+
 // Keys are '/'-separated relative paths ("curated/bars/timeframe=1d/..."). A key with an empty,
 // "." or ".." segment, a leading '/', a backslash or a NUL is refused with Error::InvalidInput,
-// so no key can name anything outside the store.
+// so no key can name anything outside the store. Every method refuses such keys. Names that
+// start with '.' are the store's own (temp and lock files): listings never return them, so keys
+// should not use them.
 class ObjectStore {
  public:
   virtual ~ObjectStore() = default;
@@ -22,16 +62,41 @@ class ObjectStore {
   // Writes `bytes` at `key` only if nothing is there. Returns true if written, false if an
   // object already existed (its content is left untouched). Atomic: readers never see a torn
   // object; two racing writers of the same key leave exactly one.
-  virtual bool put_if_absent(std::string_view key, std::string_view bytes) = 0;
+  virtual bool put_if_absent(std::string_view key, std::string_view bytes,
+                             Durability durability = Durability::kSync) = 0;
   // Replaces the object at `key` atomically (local: temp + fsync + rename; blob: one PUT).
-  virtual void put(std::string_view key, std::string_view bytes) = 0;
+  virtual void put(std::string_view key, std::string_view bytes,
+                   Durability durability = Durability::kSync) = 0;
+  // Writes `bytes` at `key` when `condition` holds (kAbsent = If-None-Match: *, kMatch = If-Match:
+  // etag); returns the new ETag, or nullopt when the condition failed (nothing written). Atomic:
+  // two racing conditional writers of one key (threads or processes) never both succeed, and
+  // readers never see a torn object. Error::InvalidInput for kMatch with an empty etag.
+  virtual std::optional<std::string> put_if(std::string_view key, std::string_view bytes,
+                                            const WriteCondition& condition,
+                                            Durability durability = Durability::kSync) = 0;
   // Throws Error::NotFound when absent.
   virtual std::string get(std::string_view key) const = 0;
+  // Size and ETag of the object at `key`; nullopt when absent.
+  virtual std::optional<ObjectInfo> head(std::string_view key) const = 0;
+  // Bytes [offset, offset+length) of the object, clipped at its end (so offset == size gives "").
+  // Error::NotFound when absent; Error::InvalidInput when offset > size.
+  virtual std::string get_range(std::string_view key, uint64_t offset, uint64_t length) const = 0;
   virtual bool exists(std::string_view key) const = 0;
   virtual std::optional<uint64_t> size(std::string_view key) const = 0;
   // Keys under `prefix` (a folder-like prefix ending in '/' or empty), sorted. Temp files of
-  // in-flight writes are never listed.
+  // in-flight writes (and every other name starting with '.') are never listed.
   virtual std::vector<std::string> list(std::string_view prefix) const = 0;
+  // list() with each object's size and ETag, sorted by key.
+  virtual std::vector<ObjectInfo> list_info(std::string_view prefix) const = 0;
+  // Server-side copy of an existing object to `to`, replacing it atomically (local: hard link of
+  // the source to a temp name + rename over the target, no bytes copied; blob: Copy Blob).
+  // Returns the target's new ETag. The source is left as it was (content and ETag).
+  // Error::NotFound when `from` is absent.
+  virtual std::string copy(std::string_view from, std::string_view to,
+                           Durability durability = Durability::kSync) = 0;
+  // Makes earlier kDeferred writes and copies of `keys` durable (local: fsync each file and each
+  // distinct parent folder once; blob: nothing to do). Keys that are absent by now are skipped.
+  virtual void sync(const std::vector<std::string>& keys) = 0;
   // Returns true if something was removed.
   virtual bool remove(std::string_view key) = 0;
   // Where a key lives, for messages and for tools that read files directly (DuckDB).
@@ -43,7 +108,10 @@ class ObjectStore {
 // Throws Error::InvalidInput when `key` is not a safe relative key (see above).
 void validate_key(std::string_view key);
 
-// A store rooted at a local folder (created if missing).
+// A store rooted at a local folder (created if missing). See local_store.cpp for how its ETags
+// and conditional writes work; in short: ETag = (device, inode, size, modification time in ns)
+// of the file, and conditional replacements serialize on a per-key advisory lock, so they are
+// atomic across the threads and processes of one machine.
 std::unique_ptr<ObjectStore> open_local_store(const std::filesystem::path& root);
 
 }  // namespace trib::lake
