@@ -63,7 +63,7 @@ FetchedRaw FetchHandler::store(const RawOrigin& origin, const providers::FetchRe
     if (auto d = Date::try_parse(it->get<std::string>())) put.fetched = *d;
   }
   put.ext = fetched.ext.empty() ? "bin" : fetched.ext;
-  const int64_t fetched_at = now_ts_ns();
+  const int64_t fetched_at = fetched.as_of_ns.value_or(now_ts_ns());
   const std::string window_from = origin.window_from ? origin.window_from->to_string() : "";
   const std::string window_to = origin.window_to ? origin.window_to->to_string() : "";
   if (!window_from.empty() || !window_to.empty()) put.window = window_from + "_" + window_to;

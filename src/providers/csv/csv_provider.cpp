@@ -1,5 +1,7 @@
 // The csv vendor: local Yahoo / Stooq / Kaggle style daily files. fetch returns the file's bytes
 // exactly; parse is header-driven (csv_bars.cpp).
+#include <sys/stat.h>
+
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -33,6 +35,10 @@ class CsvProvider final : public Provider {
     result.content_type = "text/csv";
     result.request = {{"vendor", "csv"}, {"file", path.filename().string()}};
     result.multi_symbol = csv_has_symbol_column(result.bytes);
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) {
+      result.as_of_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+    }
     return result;
   }
 

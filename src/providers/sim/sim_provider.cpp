@@ -124,6 +124,8 @@ class SimProvider final : public Provider {
                       {"to", request.to.to_string()},
                       {"seed", seed_},
                       {"fault_rate", fault_rate_}};
+    // The simulated vendor's clock: its data for a window is final the day after the window.
+    result.as_of_ns = to_ts_ns(request.to + 1);
     return result;
   }
 

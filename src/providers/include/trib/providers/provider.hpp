@@ -8,6 +8,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,11 @@ struct FetchResult {
   int status = 200;
   nlohmann::json request;    // what was asked (URL, params), never credentials
   bool multi_symbol = false; // the payload holds several symbols (raw path uses "_multi")
+  // When the source itself says when its data was produced (a local file's modification time,
+  // the simulated vendor's fixed clock): used as the fetch time, so that ingesting the same data
+  // twice, on one machine or two backends, gives the same lineage and the same curated bytes.
+  // Unset for live vendors: their fetch time is the wall clock.
+  std::optional<int64_t> as_of_ns;
 };
 
 // A row the parser could not turn into a bar.
