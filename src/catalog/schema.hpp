@@ -1,5 +1,6 @@
-// The catalog's migrations. Persistent schema: never edit, renumber or remove a shipped
-// migration, never rename a column or change the meaning of a stored string; add a migration.
+// The catalog's migrations, one list per backend with the same steps and numbers. Persistent
+// schema: never edit, renumber or remove a shipped migration, never rename a column or change
+// the meaning of a stored string; add a migration (to both lists).
 //
 // Stored strings (persistent: do not rename; the enums' names in catalog.cpp): side "buy" |
 // "sell"; order status "new" | "accepted" | "filled" | "denied" | "rejected" | "cancelled";
@@ -23,6 +24,9 @@ using db::with_context;
 
 inline constexpr char kCatalogComponent[] = "catalog";
 
+// SQLite (schema.cpp).
 std::span<const Migration> catalog_migrations();
+// PostgreSQL (postgres_schema.cpp): the same steps with the same numbers in PostgreSQL types.
+std::span<const Migration> postgres_catalog_migrations();
 
 }  // namespace trib::catalog

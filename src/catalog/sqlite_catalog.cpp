@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "catalog_common.hpp"
 #include "schema.hpp"
 #include "trib/catalog/catalog.hpp"
 #include "trib/core/error.hpp"
@@ -13,29 +14,13 @@
 namespace trib::catalog {
 namespace {
 
-std::string describe(const PartitionKey& key) {
-  return fmt::format("partition {}/{}/{}/{}", key.dataset, key.timeframe, key.symbol,
-                     key.partition);
-}
-
-constexpr const char* kPartitionColumns =
-    "dataset, timeframe, symbol, partition, object_key, version_key, row_count, content_sha256, "
-    "min_ts_ns, max_ts_ns, version, code_version, committed_at_ns";
-
-constexpr const char* kRawColumns =
-    "object_key, vendor, dataset, symbol, sha256, size, fetched_date, request_json, "
-    "fetched_at_ns, task_id, window_from, window_to";
-
-constexpr const char* kHotColumns =
-    "ts_ns, session_date, open, high, low, close, volume, vwap, trades, source, raw_id, "
-    "fetched_at_ns";
-
-constexpr const char* kOrderColumns =
-    "client_order_id, strategy, symbol, side, qty_micros, order_type, limit_price_micros, "
-    "session_date, status, reason, broker, broker_order_id, created_at_ns";
-
-constexpr const char* kPositionColumns =
-    "account, symbol, qty_micros, avg_price_micros, realized_pnl_micros, updated_at_ns";
+using internal::check_commits;
+using internal::check_date;
+using internal::kHotColumns;
+using internal::kOrderColumns;
+using internal::kPartitionColumns;
+using internal::kPositionColumns;
+using internal::kRawColumns;
 
 Micros micros(const SqliteStmt& s, int column) { return Micros::from_raw(s.int64(column)); }
 
@@ -97,26 +82,6 @@ OrderRecord read_order(const SqliteStmt& s) {
 PositionRecord read_position(const SqliteStmt& s) {
   return PositionRecord{s.text(0), s.text(1), micros(s, 2), micros(s, 3), micros(s, 4),
                         s.int64(5)};
-}
-
-void check_commit(const PartitionCommit& c) {
-  const PartitionRecord& r = c.record;
-  if (r.key.dataset.empty() || r.key.partition.empty() || r.object_key.empty() ||
-      r.version_key.empty() || r.content_sha256.empty()) {
-    throw Error::InvalidInput(describe(r.key) +
-                              ": commit needs a dataset, a partition, a live key, a version key "
-                              "and a content hash");
-  }
-  if (c.expected_version < 0) {
-    throw Error::InvalidInput(describe(r.key) + ": expected version must not be negative");
-  }
-}
-
-void check_date(const std::string& date, std::string_view what) {
-  const auto parsed = Date::try_parse(date);
-  if (!parsed || parsed->to_string() != date) {
-    throw Error::InvalidInput(fmt::format("{}: '{}' is not a YYYY-MM-DD date", what, date));
-  }
 }
 
 class SqliteCatalog final : public Catalog {
@@ -189,13 +154,9 @@ class SqliteCatalog final : public Catalog {
   }
 
   std::vector<CommitResult> commit_partitions(const std::vector<PartitionCommit>& commits) override {
-    for (const auto& c : commits) check_commit(c);
-    for (const auto& c : commits) {
-      for (const auto& w : c.watermarks) check_date(w.date, "watermark " + w.symbol);
-    }
+    check_commits(commits);
     std::vector<CommitResult> results;
-    const std::string what = commits.size() == 1 ? catalog::describe(commits.front().record.key)
-                                                 : fmt::format("{} partitions", commits.size());
+    const std::string what = internal::describe(commits);
     guarded(what, [&] {
       db_.transaction([&] {
         results.clear();
@@ -234,7 +195,7 @@ class SqliteCatalog final : public Catalog {
   }
 
   void restore_partition(const PartitionRecord& r) override {
-    guarded(catalog::describe(r.key), [&] {
+    guarded(internal::describe(r.key), [&] {
       db_.transaction([&] { upsert_partition_row(r, r.version, r.committed_at_ns); });
     });
   }
@@ -393,15 +354,7 @@ class SqliteCatalog final : public Catalog {
   void replace_dq(const std::string& raw_object, const std::string& dataset,
                   const std::map<std::string, std::map<std::string, int64_t>>& rows_by_symbol_rule,
                   const std::string& run_id) override {
-    if (raw_object.empty()) throw Error::InvalidInput("replace_dq: empty raw object");
-    for (const auto& [symbol, by_rule] : rows_by_symbol_rule) {
-      for (const auto& [rule, rows] : by_rule) {
-        if (rule.empty() || rows < 0) {
-          throw Error::InvalidInput(
-              fmt::format("replace_dq: bad count {} '{}' = {}", symbol, rule, rows));
-        }
-      }
-    }
+    internal::check_dq(raw_object, rows_by_symbol_rule);
     guarded(fmt::format("dq {}/{}", raw_object, dataset), [&] {
       db_.transaction([&] {
         db_.execute("DELETE FROM dq_counts WHERE raw_object = ? AND dataset = ?", raw_object,
@@ -431,12 +384,8 @@ class SqliteCatalog final : public Catalog {
   // ---- ledger ----
 
   bool insert_order_if_absent(const OrderRecord& o) override {
+    internal::check_order(o);
     const std::string what = "order " + o.client_order_id;
-    if (o.client_order_id.empty()) throw Error::InvalidInput("insert_order: empty client order id");
-    if (o.qty <= Micros()) {
-      throw Error::InvalidInput(fmt::format("{}: qty must be positive, not {}", what,
-                                            o.qty.to_string()));
-    }
     bool inserted = false;
     guarded(what, [&] {
       db_.transaction([&] {
@@ -493,14 +442,8 @@ class SqliteCatalog final : public Catalog {
   }
 
   bool apply_fill(const std::string& account, const FillRecord& fill) override {
+    internal::check_fill(account, fill);
     const std::string what = fmt::format("fill {} (account {})", fill.fill_id, account);
-    if (fill.fill_id.empty() || account.empty()) {
-      throw Error::InvalidInput("apply_fill: empty fill id or account");
-    }
-    if (fill.qty <= Micros() || fill.price < Micros()) {
-      throw Error::InvalidInput(fmt::format("{}: needs qty > 0 and price >= 0 (qty {}, price {})",
-                                            what, fill.qty.to_string(), fill.price.to_string()));
-    }
     bool applied = false;
     guarded(what, [&] {
       db_.transaction([&] {
@@ -526,11 +469,9 @@ class SqliteCatalog final : public Catalog {
             "updated_at_ns = excluded.updated_at_ns",
             account, fill.symbol, position.qty.raw(), position.avg_price.raw(),
             position.realized_pnl.raw(), position.updated_at_ns);
-        const Micros notional = mul(fill.qty, fill.price);
-        const Micros flow = (fill.side == Side::kBuy ? -notional : notional) - fill.commission;
         db_.execute(
             "UPDATE ledger_accounts SET net_flow_micros = net_flow_micros + ? WHERE account = ?",
-            flow.raw(), account);
+            internal::cash_flow_of(fill).raw(), account);
         applied = true;
       });
     });
@@ -609,7 +550,7 @@ class SqliteCatalog final : public Catalog {
     if (current_version != c.expected_version) {
       throw Error::Conflict(fmt::format(
           "{} moved from version {} to {} while this writer merged; retry on top of it",
-          catalog::describe(r.key), c.expected_version, current_version));
+          internal::describe(r.key), c.expected_version, current_version));
     }
     const int64_t now = now_ts_ns();
     if (current) {

@@ -1,0 +1,820 @@
+// The scaled-out catalog: the same tables and semantics as the SQLite one (sqlite_catalog.cpp),
+// on PostgreSQL (postgres_schema.cpp), for many writers on many machines.
+//
+// SQLite serialises every writer with one database lock; here writers run concurrently under
+// READ COMMITTED and each write path takes the locks that make it exact:
+//  - a partition commit locks the partition's row (SELECT ... FOR UPDATE) and judges the version
+//    under that lock; the conditional UPDATE ... WHERE version = expected is the commit point. A
+//    partition without a row is created with INSERT ... ON CONFLICT DO NOTHING: of two writers
+//    creating version 1, the second waits for the first's transaction, inserts nothing, and then
+//    judges the first's row like any other (unchanged if the same bytes, else Conflict). A group
+//    takes its partition rows in key order, then its watermark rows in key order, then its hot
+//    cache locks in key order, so two group commits never wait on each other in a cycle;
+//  - the hot cache of a (symbol, timeframe) and the dq counts of a (raw object, dataset) are
+//    read-merge-written under a transaction-scoped advisory lock on that key (hashed, within the
+//    connection's schema), so concurrent writers apply one after the other;
+//  - a fill locks its account's row, so fills of an account apply one at a time to fresh
+//    position and cash values; the fill's INSERT ... ON CONFLICT DO NOTHING makes a fill id count
+//    once however many connections offer it;
+//  - single-row upserts (instruments, raw objects, tasks, orders, watermarks, the initial cash)
+//    are single statements whose ON CONFLICT / WHERE clauses PostgreSQL re-checks under the row
+//    lock.
+// Deadlocks and serialization failures are retried by the db layer (the transaction bodies keep
+// no state outside the database except what they reset on entry).
+#include <algorithm>
+#include <map>
+#include <numeric>
+#include <tuple>
+
+#include <fmt/format.h>
+
+#include "catalog_common.hpp"
+#include "schema.hpp"
+#include "trib/catalog/catalog.hpp"
+#include "trib/core/error.hpp"
+#include "trib/core/time.hpp"
+#include "trib/db/postgres.hpp"
+
+namespace trib::catalog {
+namespace {
+
+using db::PgConnection;
+using db::PgExecutor;
+using db::PgParam;
+using db::PgRow;
+using db::PgTx;
+using internal::check_commits;
+using internal::check_date;
+using internal::kHotColumns;
+using internal::kOrderColumns;
+using internal::kPartitionColumns;
+using internal::kPositionColumns;
+using internal::kRawColumns;
+
+// Hot-cache rows per multi-row INSERT (14 parameters each; PostgreSQL allows 65535).
+constexpr size_t kHotRowsPerInsert = 500;
+
+Micros micros(const PgRow& row, int column) { return Micros::from_raw(row.int64(column)); }
+
+PartitionRecord read_partition(const PgRow& row) {
+  PartitionRecord r;
+  r.key = {row.text(0), row.text(1), row.text(2), row.text(3)};
+  r.object_key = row.text(4);
+  r.version_key = row.text(5);
+  r.row_count = row.int64(6);
+  r.content_sha256 = row.text(7);
+  r.min_ts_ns = row.int64(8);
+  r.max_ts_ns = row.int64(9);
+  r.version = row.int64(10);
+  r.code_version = row.text(11);
+  r.committed_at_ns = row.int64(12);
+  return r;
+}
+
+RawObjectRecord read_raw(const PgRow& row) {
+  return {row.text(0), row.text(1), row.text(2),  row.text(3), row.text(4),  row.int64(5),
+          row.text(6), row.text(7), row.int64(8), row.text(9), row.text(10), row.text(11)};
+}
+
+HotBar read_hot(const PgRow& row) {
+  HotBar h;
+  h.ts_ns = row.int64(0);
+  h.session_date = row.integer(1);
+  h.open = row.real(2);
+  h.high = row.real(3);
+  h.low = row.real(4);
+  h.close = row.real(5);
+  h.volume = row.real(6);
+  h.vwap = row.optional_real(7);
+  h.trades = row.optional_int64(8);
+  h.source = row.text(9);
+  h.raw_id = row.text(10);
+  h.fetched_at_ns = row.int64(11);
+  return h;
+}
+
+OrderRecord read_order(const PgRow& row) {
+  OrderRecord o;
+  o.client_order_id = row.text(0);
+  o.strategy = row.text(1);
+  o.symbol = row.text(2);
+  o.side = parse_side(row.text(3));
+  o.qty = micros(row, 4);
+  o.order_type = row.text(5);
+  if (!row.is_null(6)) o.limit_price = micros(row, 6);
+  o.session_date = row.text(7);
+  o.status = parse_order_status(row.text(8));
+  o.reason = row.text(9);
+  o.broker = row.text(10);
+  o.broker_order_id = row.text(11);
+  o.created_at_ns = row.int64(12);
+  return o;
+}
+
+PositionRecord read_position(const PgRow& row) {
+  return PositionRecord{row.text(0),    row.text(1),    micros(row, 2),
+                        micros(row, 3), micros(row, 4), row.int64(5)};
+}
+
+// A bigint[] literal: {1,-2,3}.
+std::string bigint_array(const std::vector<int64_t>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i != 0) out += ',';
+    out += std::to_string(values[i]);
+  }
+  return out + "}";
+}
+
+auto key_tuple(const PartitionKey& k) {
+  return std::tie(k.dataset, k.timeframe, k.symbol, k.partition);
+}
+
+// Waits for the transaction-scoped advisory lock named (`space`, parts...) in this connection's
+// schema (so test schemas and deployments sharing a server do not block each other). A hash
+// collision only makes two unrelated keys take turns.
+void lock_name(PgTx& tx, std::string_view space, const std::string& a, const std::string& b) {
+  tx.exec(
+      "SELECT pg_advisory_xact_lock(hashtextextended("
+      "'trib.catalog.' || current_schema() || '.' || $1::text || '.' || length($2::text) || "
+      "':' || $2::text || '.' || $3::text, 0))",
+      space, a, b);
+}
+
+class PostgresCatalog final : public Catalog {
+ public:
+  PostgresCatalog(const std::string& url, CatalogOptions options) : options_(options), db_(url) {
+    migrate();
+  }
+
+  void migrate() override { db_.migrate(kCatalogComponent, postgres_catalog_migrations()); }
+
+  int schema_version() override { return db_.schema_version(kCatalogComponent); }
+
+  std::string describe() const override { return "postgres:" + db_.display_url(); }
+
+  // ---- instruments ----
+
+  void upsert_instrument(const std::string& symbol, const std::string& vendor,
+                         const std::string& calendar) override {
+    if (symbol.empty()) throw Error::InvalidInput("upsert_instrument: empty symbol");
+    // Unchanged values write nothing (updated_at_ns stays), as in SQLite.
+    guarded("instrument " + symbol, [&] {
+      db_.exec(
+          "INSERT INTO instruments (symbol, vendor, calendar, updated_at_ns) "
+          "VALUES ($1, $2, $3, $4) ON CONFLICT (symbol) DO UPDATE SET vendor = excluded.vendor, "
+          "calendar = excluded.calendar, updated_at_ns = excluded.updated_at_ns "
+          "WHERE instruments.vendor <> excluded.vendor "
+          "OR instruments.calendar <> excluded.calendar",
+          symbol, vendor, calendar, now_ts_ns());
+    });
+  }
+
+  std::vector<std::string> list_instruments() override {
+    std::vector<std::string> out;
+    for (const PgRow row : db_.exec("SELECT symbol FROM instruments ORDER BY symbol")) {
+      out.push_back(row.text(0));
+    }
+    return out;
+  }
+
+  // ---- partitions ----
+
+  std::optional<PartitionRecord> get_partition(const PartitionKey& key) override {
+    return select_partition(db_, key, false);
+  }
+
+  std::vector<PartitionRecord> list_partitions(const std::string& dataset,
+                                               const std::string& timeframe,
+                                               const std::string& symbol) override {
+    std::vector<PartitionRecord> out;
+    for (const PgRow row :
+         db_.exec(fmt::format("SELECT {} FROM partitions WHERE dataset = $1 "
+                              "AND ($2 = '' OR timeframe = $2) AND ($3 = '' OR symbol = $3) "
+                              "ORDER BY symbol, partition, timeframe",
+                              kPartitionColumns),
+                  dataset, timeframe, symbol)) {
+      out.push_back(read_partition(row));
+    }
+    return out;
+  }
+
+  CommitResult commit_partition(const PartitionCommit& commit) override {
+    return commit_partitions({commit}).front();
+  }
+
+  std::vector<CommitResult> commit_partitions(
+      const std::vector<PartitionCommit>& commits) override {
+    check_commits(commits);
+    if (commits.empty()) return {};
+    // Rows are locked in key order (stable: a partition named twice is applied in the caller's
+    // order), so two groups over the same partitions never deadlock.
+    std::vector<size_t> order(commits.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return key_tuple(commits[a].record.key) < key_tuple(commits[b].record.key);
+    });
+    std::vector<const Watermark*> marks;
+    for (const auto& c : commits) {
+      for (const auto& w : c.watermarks) marks.push_back(&w);
+    }
+    std::stable_sort(marks.begin(), marks.end(), [](const Watermark* a, const Watermark* b) {
+      return std::tie(a->vendor, a->dataset, a->symbol) <
+             std::tie(b->vendor, b->dataset, b->symbol);
+    });
+
+    std::vector<CommitResult> results;
+    guarded(internal::describe(commits), [&] {
+      db_.transaction([&](PgTx& tx) {
+        results.assign(commits.size(), CommitResult{});
+        for (size_t index : order) results[index] = commit_one(tx, commits[index]);
+        for (const Watermark* w : marks) write_watermark(tx, *w);
+        // Hot-cache rows per (symbol, timeframe), in the caller's order, applied last.
+        std::map<std::pair<std::string, std::string>, std::vector<const std::vector<HotBar>*>> hot;
+        for (size_t i = 0; i < commits.size(); ++i) {
+          const PartitionCommit& c = commits[i];
+          if (results[i].outcome != CommitOutcome::kUnchanged && !c.hot_rows.empty()) {
+            hot[{c.record.key.symbol, c.record.key.timeframe}].push_back(&c.hot_rows);
+          }
+        }
+        for (const auto& [key, batches] : hot) {
+          lock_name(tx, "hot_bars", key.first, key.second);
+          std::vector<HotBar> cached = select_hot(tx, key.first, key.second, INT64_MIN, INT64_MAX);
+          std::vector<HotBar> merged = cached;
+          for (const auto* rows : batches) {
+            merged = merge_hot_rows(std::move(merged), *rows, options_.hot_cache_sessions);
+          }
+          write_hot_diff(tx, key.first, key.second, cached, merged);
+        }
+      });
+    });
+    return results;
+  }
+
+  std::vector<PartitionRecord> partition_history(const PartitionKey& key) override {
+    std::vector<PartitionRecord> out;
+    for (const PgRow row :
+         db_.exec(fmt::format("SELECT {} FROM partition_versions WHERE dataset = $1 AND "
+                              "timeframe = $2 AND symbol = $3 AND partition = $4 ORDER BY version",
+                              kPartitionColumns),
+                  key.dataset, key.timeframe, key.symbol, key.partition)) {
+      out.push_back(read_partition(row));
+    }
+    return out;
+  }
+
+  void restore_partition(const PartitionRecord& r) override {
+    guarded(internal::describe(r.key), [&] {
+      db_.exec(fmt::format("INSERT INTO partitions ({}) VALUES ({}) "
+                           "ON CONFLICT (dataset, timeframe, symbol, partition) DO UPDATE SET {}",
+                           kPartitionColumns, placeholders(1, 13), kPartitionUpdate),
+               r.key.dataset, r.key.timeframe, r.key.symbol, r.key.partition, r.object_key,
+               r.version_key, r.row_count, r.content_sha256, r.min_ts_ns, r.max_ts_ns, r.version,
+               r.code_version, r.committed_at_ns);
+    });
+  }
+
+  // ---- hot cache ----
+
+  std::vector<HotBar> hot_bars(const std::string& symbol, const std::string& timeframe,
+                               int64_t from_ts_ns, int64_t to_ts_ns) override {
+    return select_hot(db_, symbol, timeframe, from_ts_ns, to_ts_ns);
+  }
+
+  void replace_hot_bars(const std::string& symbol, const std::string& timeframe,
+                        const std::vector<HotBar>& rows) override {
+    guarded("hot cache of " + symbol, [&] {
+      db_.transaction([&](PgTx& tx) {
+        lock_name(tx, "hot_bars", symbol, timeframe);
+        std::vector<HotBar> cached = select_hot(tx, symbol, timeframe, INT64_MIN, INT64_MAX);
+        write_hot_diff(tx, symbol, timeframe, cached,
+                       merge_hot_rows({}, rows, options_.hot_cache_sessions));
+      });
+    });
+  }
+
+  int hot_cache_sessions() const override { return options_.hot_cache_sessions; }
+
+  // ---- raw objects ----
+
+  bool record_raw_object(const RawObjectRecord& r) override {
+    if (r.object_key.empty()) throw Error::InvalidInput("record_raw_object: empty object key");
+    bool inserted = false;
+    guarded("raw object " + r.object_key, [&] {
+      inserted = db_.exec(
+                        "INSERT INTO raw_objects (object_key, vendor, dataset, symbol, sha256, "
+                        "size, fetched_date, request_json, recorded_at_ns, fetched_at_ns, "
+                        "task_id, window_from, window_to) "
+                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
+                        "ON CONFLICT (object_key) DO NOTHING",
+                        r.object_key, r.vendor, r.dataset, r.symbol, r.sha256, r.size,
+                        r.fetched_date, r.request_json, now_ts_ns(), r.fetched_at_ns, r.task_id,
+                        r.window_from, r.window_to)
+                     .affected_rows() > 0;
+    });
+    return inserted;
+  }
+
+  std::optional<RawObjectRecord> get_raw_object(const std::string& object_key) override {
+    auto row = db_.row(fmt::format("SELECT {} FROM raw_objects WHERE object_key = $1", kRawColumns),
+                       object_key);
+    if (!row) return std::nullopt;
+    return read_raw(*row);
+  }
+
+  std::vector<RawObjectRecord> raw_objects_of_task(const std::string& task_id) override {
+    std::vector<RawObjectRecord> out;
+    if (task_id.empty()) return out;
+    for (const PgRow row : db_.exec(fmt::format("SELECT {} FROM raw_objects WHERE task_id = $1 "
+                                                "ORDER BY object_key",
+                                                kRawColumns),
+                                    task_id)) {
+      out.push_back(read_raw(row));
+    }
+    return out;
+  }
+
+  std::vector<RawObjectRecord> list_raw_objects(const std::string& vendor,
+                                                const std::string& symbol) override {
+    std::vector<RawObjectRecord> out;
+    for (const PgRow row :
+         db_.exec(fmt::format("SELECT {} FROM raw_objects WHERE ($1 = '' OR vendor = $1) "
+                              "AND ($2 = '' OR symbol = $2) ORDER BY fetched_at_ns, object_key",
+                              kRawColumns),
+                  vendor, symbol)) {
+      out.push_back(read_raw(row));
+    }
+    return out;
+  }
+
+  // ---- runs, tasks, watermarks, data quality ----
+
+  void start_run(const RunRecord& run) override {
+    if (run.run_id.empty()) throw Error::InvalidInput("start_run: empty run id");
+    bool inserted = false;
+    guarded("run " + run.run_id, [&] {
+      inserted =
+          db_.exec(
+                 "INSERT INTO runs (run_id, kind, params_json, status, stats_json, "
+                 "started_at_ns, finished_at_ns) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                 "ON CONFLICT (run_id) DO NOTHING",
+                 run.run_id, run.kind, run.params_json, to_string(run.status), run.stats_json,
+                 run.started_at_ns != 0 ? run.started_at_ns : now_ts_ns(), run.finished_at_ns)
+              .affected_rows() > 0;
+      if (!inserted) throw Error::Conflict("run " + run.run_id + " already exists");
+    });
+  }
+
+  void finish_run(const std::string& run_id, RunStatus status,
+                  const std::string& stats_json) override {
+    int64_t changed = 0;
+    guarded("run " + run_id, [&] {
+      changed = db_.exec(
+                       "UPDATE runs SET status = $1, stats_json = $2, finished_at_ns = $3 "
+                       "WHERE run_id = $4",
+                       to_string(status), stats_json, now_ts_ns(), run_id)
+                    .affected_rows();
+    });
+    if (changed == 0) throw Error::NotFound("run " + run_id + " does not exist");
+  }
+
+  std::optional<RunRecord> get_run(const std::string& run_id) override {
+    auto row = db_.row(
+        "SELECT run_id, kind, params_json, status, stats_json, started_at_ns, finished_at_ns "
+        "FROM runs WHERE run_id = $1",
+        run_id);
+    if (!row) return std::nullopt;
+    return RunRecord{row->text(0), row->text(1),  row->text(2), parse_run_status(row->text(3)),
+                     row->text(4), row->int64(5), row->int64(6)};
+  }
+
+  bool mark_task_done(const std::string& task_id, const std::string& run_id) override {
+    if (task_id.empty()) throw Error::InvalidInput("mark_task_done: empty task id");
+    bool inserted = false;
+    guarded("task " + task_id, [&] {
+      inserted = db_.exec(
+                        "INSERT INTO tasks_done (task_id, run_id, done_at_ns) "
+                        "VALUES ($1, $2, $3) ON CONFLICT (task_id) DO NOTHING",
+                        task_id, run_id, now_ts_ns())
+                     .affected_rows() > 0;
+    });
+    return inserted;
+  }
+
+  bool is_task_done(const std::string& task_id) override {
+    return db_.scalar("SELECT 1 FROM tasks_done WHERE task_id = $1", task_id).has_value();
+  }
+
+  int64_t count_tasks_done(const std::string& run_id) override {
+    return db_.scalar("SELECT count(*) FROM tasks_done WHERE run_id = $1", run_id).value_or(0);
+  }
+
+  std::optional<std::string> get_watermark(const std::string& vendor, const std::string& dataset,
+                                           const std::string& symbol) override {
+    auto row =
+        db_.row("SELECT date FROM watermarks WHERE vendor = $1 AND dataset = $2 AND symbol = $3",
+                vendor, dataset, symbol);
+    if (!row) return std::nullopt;
+    return row->text(0);
+  }
+
+  void advance_watermark(const Watermark& w) override {
+    const std::string what = fmt::format("watermark {}/{}/{}", w.vendor, w.dataset, w.symbol);
+    check_date(w.date, what);
+    guarded(what, [&] { write_watermark(db_, w); });
+  }
+
+  void replace_dq(const std::string& raw_object, const std::string& dataset,
+                  const std::map<std::string, std::map<std::string, int64_t>>& rows_by_symbol_rule,
+                  const std::string& run_id) override {
+    internal::check_dq(raw_object, rows_by_symbol_rule);
+    guarded(fmt::format("dq {}/{}", raw_object, dataset), [&] {
+      db_.transaction([&](PgTx& tx) {
+        // Replacers of one payload's counts take turns: the DELETE of the second sees (and
+        // removes) what the first inserted.
+        lock_name(tx, "dq_counts", raw_object, dataset);
+        tx.exec("DELETE FROM dq_counts WHERE raw_object = $1 AND dataset = $2", raw_object,
+                dataset);
+        for (const auto& [symbol, by_rule] : rows_by_symbol_rule) {
+          for (const auto& [rule, rows] : by_rule) {
+            if (rows == 0) continue;
+            tx.exec(
+                "INSERT INTO dq_counts (raw_object, dataset, symbol, rule, rows, run_id) "
+                "VALUES ($1, $2, $3, $4, $5, $6)",
+                raw_object, dataset, symbol, rule, rows, run_id);
+          }
+        }
+      });
+    });
+  }
+
+  std::vector<DqResult> dq_summary(const std::string& run_id) override {
+    std::vector<DqResult> out;
+    for (const PgRow row :
+         db_.exec("SELECT dataset, rule, sum(rows)::bigint FROM dq_counts "
+                  "WHERE ($1 = '' OR run_id = $1) GROUP BY dataset, rule ORDER BY dataset, rule",
+                  run_id)) {
+      out.push_back({run_id, row.text(0), "", row.text(1), row.int64(2), ""});
+    }
+    return out;
+  }
+
+  // ---- ledger ----
+
+  bool insert_order_if_absent(const OrderRecord& o) override {
+    internal::check_order(o);
+    bool inserted = false;
+    guarded("order " + o.client_order_id, [&] {
+      const int64_t now = now_ts_ns();
+      std::optional<int64_t> limit;
+      if (o.limit_price) limit = o.limit_price->raw();
+      inserted =
+          db_.exec(
+                 "INSERT INTO ledger_orders (client_order_id, strategy, symbol, side, "
+                 "qty_micros, order_type, limit_price_micros, session_date, status, reason, "
+                 "broker, broker_order_id, created_at_ns, updated_at_ns) "
+                 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
+                 "ON CONFLICT (client_order_id) DO NOTHING",
+                 o.client_order_id, o.strategy, o.symbol, to_string(o.side), o.qty.raw(),
+                 o.order_type, limit, o.session_date, to_string(o.status), o.reason, o.broker,
+                 o.broker_order_id, o.created_at_ns != 0 ? o.created_at_ns : now, now)
+              .affected_rows() > 0;
+    });
+    return inserted;
+  }
+
+  std::optional<OrderRecord> get_order(const std::string& client_order_id) override {
+    auto row = db_.row(
+        fmt::format("SELECT {} FROM ledger_orders WHERE client_order_id = $1", kOrderColumns),
+        client_order_id);
+    if (!row) return std::nullopt;
+    return read_order(*row);
+  }
+
+  void update_order(const std::string& client_order_id, OrderStatus status,
+                    const std::string& reason, const std::string& broker_order_id) override {
+    int64_t changed = 0;
+    guarded("order " + client_order_id, [&] {
+      // An empty broker_order_id keeps the one recorded (a denial has none to report).
+      changed = db_.exec(
+                       "UPDATE ledger_orders SET status = $1, reason = $2, "
+                       "broker_order_id = coalesce(nullif($3, ''), broker_order_id), "
+                       "updated_at_ns = $4 WHERE client_order_id = $5",
+                       to_string(status), reason, broker_order_id, now_ts_ns(), client_order_id)
+                    .affected_rows();
+    });
+    if (changed == 0) throw Error::NotFound("order " + client_order_id + " does not exist");
+  }
+
+  std::vector<OrderRecord> list_orders(const std::string& strategy) override {
+    std::vector<OrderRecord> out;
+    for (const PgRow row :
+         db_.exec(fmt::format("SELECT {} FROM ledger_orders WHERE ($1 = '' OR strategy = $1) "
+                              "ORDER BY created_at_ns, client_order_id",
+                              kOrderColumns),
+                  strategy)) {
+      out.push_back(read_order(row));
+    }
+    return out;
+  }
+
+  bool apply_fill(const std::string& account, const FillRecord& fill) override {
+    internal::check_fill(account, fill);
+    bool applied = false;
+    guarded(fmt::format("fill {} (account {})", fill.fill_id, account), [&] {
+      db_.transaction([&](PgTx& tx) {
+        applied = false;
+        if (tx.scalar("SELECT 1 FROM ledger_fills WHERE fill_id = $1", fill.fill_id)) return;
+        const int64_t now = now_ts_ns();
+        ensure_account(tx, account, now);
+        // The account's row lock: fills of one account apply one at a time.
+        tx.exec("SELECT 1 FROM ledger_accounts WHERE account = $1 FOR UPDATE", account);
+        const bool inserted =
+            tx.exec(
+                  "INSERT INTO ledger_fills (fill_id, account, client_order_id, symbol, side, "
+                  "qty_micros, price_micros, commission_micros, ts_ns, recorded_at_ns) "
+                  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+                  "ON CONFLICT (fill_id) DO NOTHING",
+                  fill.fill_id, account, fill.client_order_id, fill.symbol, to_string(fill.side),
+                  fill.qty.raw(), fill.price.raw(), fill.commission.raw(), fill.ts_ns, now)
+                .affected_rows() > 0;
+        if (!inserted) return;  // another connection applied this fill meanwhile
+        PositionRecord position =
+            select_position(tx, account, fill.symbol)
+                .value_or(PositionRecord{account, fill.symbol, {}, {}, {}, 0});
+        position = apply_fill_to_position(position, fill.side, fill.qty, fill.price);
+        position.updated_at_ns = fill.ts_ns;
+        tx.exec(
+            "INSERT INTO ledger_positions (account, symbol, qty_micros, avg_price_micros, "
+            "realized_pnl_micros, updated_at_ns) VALUES ($1, $2, $3, $4, $5, $6) "
+            "ON CONFLICT (account, symbol) DO UPDATE SET qty_micros = excluded.qty_micros, "
+            "avg_price_micros = excluded.avg_price_micros, "
+            "realized_pnl_micros = excluded.realized_pnl_micros, "
+            "updated_at_ns = excluded.updated_at_ns",
+            account, fill.symbol, position.qty.raw(), position.avg_price.raw(),
+            position.realized_pnl.raw(), position.updated_at_ns);
+        tx.exec(
+            "UPDATE ledger_accounts SET net_flow_micros = net_flow_micros + $1 WHERE account = $2",
+            internal::cash_flow_of(fill).raw(), account);
+        applied = true;
+      });
+    });
+    return applied;
+  }
+
+  std::vector<FillRecord> list_fills(const std::string& client_order_id) override {
+    std::vector<FillRecord> out;
+    for (const PgRow row :
+         db_.exec("SELECT fill_id, client_order_id, symbol, side, qty_micros, price_micros, "
+                  "commission_micros, ts_ns FROM ledger_fills "
+                  "WHERE ($1 = '' OR client_order_id = $1) ORDER BY ts_ns, fill_id",
+                  client_order_id)) {
+      out.push_back({row.text(0), row.text(1), row.text(2), parse_side(row.text(3)), micros(row, 4),
+                     micros(row, 5), micros(row, 6), row.int64(7)});
+    }
+    return out;
+  }
+
+  std::optional<PositionRecord> get_position(const std::string& account,
+                                             const std::string& symbol) override {
+    return select_position(db_, account, symbol);
+  }
+
+  std::vector<PositionRecord> list_positions(const std::string& account) override {
+    std::vector<PositionRecord> out;
+    for (const PgRow row :
+         db_.exec(fmt::format("SELECT {} FROM ledger_positions WHERE ($1 = '' OR account = $1) "
+                              "ORDER BY account, symbol",
+                              kPositionColumns),
+                  account)) {
+      out.push_back(read_position(row));
+    }
+    return out;
+  }
+
+  Micros account_cash(const std::string& account, Micros initial_cash) override {
+    if (account.empty()) throw Error::InvalidInput("account_cash: empty account");
+    if (auto cash = read_cash(account)) return *cash;
+    guarded("account " + account, [&] {
+      db_.transaction([&](PgTx& tx) {
+        ensure_account(tx, account, now_ts_ns());
+        // The first caller names the initial cash; later values are ignored (a concurrent
+        // caller's UPDATE waits for the first and then finds the value set).
+        tx.exec(
+            "UPDATE ledger_accounts SET initial_cash_micros = $1 WHERE account = $2 "
+            "AND initial_cash_micros IS NULL",
+            initial_cash.raw(), account);
+      });
+    });
+    return read_cash(account).value_or(initial_cash);
+  }
+
+ private:
+  // Every column of a partition row but the key, from `excluded`.
+  static constexpr const char* kPartitionUpdate =
+      "object_key = excluded.object_key, version_key = excluded.version_key, "
+      "row_count = excluded.row_count, content_sha256 = excluded.content_sha256, "
+      "min_ts_ns = excluded.min_ts_ns, max_ts_ns = excluded.max_ts_ns, "
+      "version = excluded.version, code_version = excluded.code_version, "
+      "committed_at_ns = excluded.committed_at_ns";
+
+  // "$first, ..., $(first+count-1)".
+  static std::string placeholders(int first, int count) {
+    std::string out;
+    for (int i = 0; i < count; ++i) out += fmt::format("{}${}", i == 0 ? "" : ", ", first + i);
+    return out;
+  }
+
+  // Runs `op`; a trib::Error from it gets `what` (the key involved) in front of its message
+  // (a PgError keeps its SQLSTATE). Outside db_.transaction, so its retries see the raw error.
+  template <typename F>
+  void guarded(const std::string& what, F&& op) {
+    try {
+      op();
+    } catch (const db::PgError& e) {
+      throw db::with_context(e, what);
+    } catch (const Error& e) {
+      throw db::with_context(e, what);
+    }
+  }
+
+  static std::optional<PartitionRecord> select_partition(PgExecutor& ex, const PartitionKey& key,
+                                                         bool for_update) {
+    auto row = ex.row(fmt::format("SELECT {} FROM partitions WHERE dataset = $1 AND "
+                                  "timeframe = $2 AND symbol = $3 AND partition = $4{}",
+                                  kPartitionColumns, for_update ? " FOR UPDATE" : ""),
+                      key.dataset, key.timeframe, key.symbol, key.partition);
+    if (!row) return std::nullopt;
+    return read_partition(*row);
+  }
+
+  // One partition's commit inside the caller's transaction; see the file comment for the locks.
+  CommitResult commit_one(PgTx& tx, const PartitionCommit& c) {
+    const PartitionRecord& r = c.record;
+    std::optional<PartitionRecord> current = select_partition(tx, r.key, true);
+    const int64_t now = now_ts_ns();
+    if (!current && c.expected_version == 0) {
+      // Version 1. A concurrent creator's uncommitted row makes this wait for its transaction;
+      // once that commits, nothing is inserted and its row is judged below, under our lock.
+      const bool inserted =
+          tx.exec(fmt::format("INSERT INTO partitions ({}) VALUES ({}) "
+                              "ON CONFLICT (dataset, timeframe, symbol, partition) DO NOTHING",
+                              kPartitionColumns, placeholders(1, 13)),
+                  r.key.dataset, r.key.timeframe, r.key.symbol, r.key.partition, r.object_key,
+                  r.version_key, r.row_count, r.content_sha256, r.min_ts_ns, r.max_ts_ns,
+                  int64_t{1}, r.code_version, now)
+              .affected_rows() > 0;
+      if (inserted) return {CommitOutcome::kCreated, 1};
+      current = select_partition(tx, r.key, true);
+    }
+    const int64_t current_version = current ? current->version : 0;
+    if (current && current->content_sha256 == r.content_sha256 &&
+        current->row_count == r.row_count) {
+      return {CommitOutcome::kUnchanged, current_version};
+    }
+    if (!current || current_version != c.expected_version) {
+      throw Error::Conflict(
+          fmt::format("{} moved from version {} to {} while this writer merged; retry on top of it",
+                      internal::describe(r.key), c.expected_version, current_version));
+    }
+    tx.exec(fmt::format("INSERT INTO partition_versions ({}, replaced_at_ns) VALUES ({}) "
+                        "ON CONFLICT (dataset, timeframe, symbol, partition, version) "
+                        "DO UPDATE SET {}, replaced_at_ns = excluded.replaced_at_ns",
+                        kPartitionColumns, placeholders(1, 14), kPartitionUpdate),
+            current->key.dataset, current->key.timeframe, current->key.symbol,
+            current->key.partition, current->object_key, current->version_key, current->row_count,
+            current->content_sha256, current->min_ts_ns, current->max_ts_ns, current->version,
+            current->code_version, current->committed_at_ns, now);
+    // The commit point: the conditional update on the version this writer merged onto.
+    const int64_t changed =
+        tx.exec(
+              "UPDATE partitions SET object_key = $5, version_key = $6, row_count = $7, "
+              "content_sha256 = $8, min_ts_ns = $9, max_ts_ns = $10, version = $11::bigint + 1, "
+              "code_version = $12, committed_at_ns = $13 WHERE dataset = $1 AND "
+              "timeframe = $2 AND symbol = $3 AND partition = $4 AND version = $11",
+              r.key.dataset, r.key.timeframe, r.key.symbol, r.key.partition, r.object_key,
+              r.version_key, r.row_count, r.content_sha256, r.min_ts_ns, r.max_ts_ns,
+              c.expected_version, r.code_version, now)
+            .affected_rows();
+    if (changed != 1) {  // cannot happen under the row lock; never report a commit that was not
+      throw Error::Conflict(fmt::format("{}: version {} is no longer current; retry",
+                                        internal::describe(r.key), c.expected_version));
+    }
+    return {CommitOutcome::kReplaced, c.expected_version + 1};
+  }
+
+  static void write_watermark(PgExecutor& ex, const Watermark& w) {
+    ex.exec(
+        "INSERT INTO watermarks (vendor, dataset, symbol, date, updated_at_ns) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (vendor, dataset, symbol) DO UPDATE SET "
+        "date = excluded.date, updated_at_ns = excluded.updated_at_ns "
+        "WHERE excluded.date > watermarks.date",
+        w.vendor, w.dataset, w.symbol, w.date, now_ts_ns());
+  }
+
+  static std::vector<HotBar> select_hot(PgExecutor& ex, const std::string& symbol,
+                                        const std::string& timeframe, int64_t from_ts_ns,
+                                        int64_t to_ts_ns) {
+    std::vector<HotBar> out;
+    for (const PgRow row :
+         ex.exec(fmt::format("SELECT {} FROM hot_bars WHERE symbol = $1 AND timeframe = $2 "
+                             "AND ts_ns BETWEEN $3 AND $4 ORDER BY ts_ns",
+                             kHotColumns),
+                 symbol, timeframe, from_ts_ns, to_ts_ns)) {
+      out.push_back(read_hot(row));
+    }
+    return out;
+  }
+
+  // Writes only what differs between the cached rows and the wanted ones: one DELETE for the
+  // rows that go, multi-row upserts for the new and changed ones.
+  static void write_hot_diff(PgTx& tx, const std::string& symbol, const std::string& timeframe,
+                             const std::vector<HotBar>& cached, const std::vector<HotBar>& wanted) {
+    std::map<int64_t, const HotBar*> want;
+    for (const auto& h : wanted) want[h.ts_ns] = &h;
+    std::vector<int64_t> gone;
+    for (const auto& h : cached) {
+      auto it = want.find(h.ts_ns);
+      if (it == want.end()) {
+        gone.push_back(h.ts_ns);
+      } else if (*it->second == h) {
+        want.erase(it);  // already there, unchanged
+      }
+    }
+    if (!gone.empty()) {
+      tx.exec(
+          "DELETE FROM hot_bars WHERE symbol = $1 AND timeframe = $2 "
+          "AND ts_ns = ANY($3::bigint[])",
+          symbol, timeframe, bigint_array(gone));
+    }
+    auto it = want.begin();
+    while (it != want.end()) {
+      std::string values;
+      std::vector<PgParam> params;
+      for (size_t n = 0; n < kHotRowsPerInsert && it != want.end(); ++n, ++it) {
+        const HotBar& h = *it->second;
+        const int first = static_cast<int>(params.size()) + 1;
+        values += fmt::format("{}({})", n == 0 ? "" : ", ", placeholders(first, 14));
+        for (PgParam p :
+             {db::to_pg_param(symbol), db::to_pg_param(timeframe), db::to_pg_param(h.ts_ns),
+              db::to_pg_param(h.session_date), db::to_pg_param(h.open), db::to_pg_param(h.high),
+              db::to_pg_param(h.low), db::to_pg_param(h.close), db::to_pg_param(h.volume),
+              db::to_pg_param(h.vwap), db::to_pg_param(h.trades), db::to_pg_param(h.source),
+              db::to_pg_param(h.raw_id), db::to_pg_param(h.fetched_at_ns)}) {
+          params.push_back(std::move(p));
+        }
+      }
+      tx.exec_params(
+          fmt::format("INSERT INTO hot_bars (symbol, timeframe, {}) VALUES {} "
+                      "ON CONFLICT (symbol, timeframe, ts_ns) DO UPDATE SET "
+                      "session_date = excluded.session_date, open = excluded.open, "
+                      "high = excluded.high, low = excluded.low, close = excluded.close, "
+                      "volume = excluded.volume, vwap = excluded.vwap, trades = excluded.trades, "
+                      "source = excluded.source, raw_id = excluded.raw_id, "
+                      "fetched_at_ns = excluded.fetched_at_ns",
+                      kHotColumns, values),
+          std::move(params));
+    }
+  }
+
+  static std::optional<PositionRecord> select_position(PgExecutor& ex, const std::string& account,
+                                                       const std::string& symbol) {
+    auto row = ex.row(fmt::format("SELECT {} FROM ledger_positions WHERE account = $1 AND "
+                                  "symbol = $2",
+                                  kPositionColumns),
+                      account, symbol);
+    if (!row) return std::nullopt;
+    return read_position(*row);
+  }
+
+  static void ensure_account(PgTx& tx, const std::string& account, int64_t now) {
+    tx.exec(
+        "INSERT INTO ledger_accounts (account, initial_cash_micros, net_flow_micros, "
+        "created_at_ns) VALUES ($1, NULL, 0, $2) ON CONFLICT (account) DO NOTHING",
+        account, now);
+  }
+
+  // The cash of an account whose initial cash is known.
+  std::optional<Micros> read_cash(const std::string& account) {
+    auto row = db_.row(
+        "SELECT initial_cash_micros + net_flow_micros FROM ledger_accounts WHERE account = $1 "
+        "AND initial_cash_micros IS NOT NULL",
+        account);
+    if (!row) return std::nullopt;
+    return micros(*row, 0);
+  }
+
+  CatalogOptions options_;
+  PgConnection db_;
+};
+
+}  // namespace
+
+std::unique_ptr<Catalog> open_postgres_catalog(const std::string& url, CatalogOptions options) {
+  if (options.hot_cache_sessions < 0) {
+    throw Error::InvalidInput("hot cache sessions must not be negative");
+  }
+  return std::make_unique<PostgresCatalog>(url, options);
+}
+
+}  // namespace trib::catalog

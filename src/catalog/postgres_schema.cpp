@@ -1,0 +1,294 @@
+// The PostgreSQL catalog's migrations: the SQLite ones (schema.cpp) step for step, with the same
+// version numbers, tables, columns and stored strings, so schema_version() means the same schema
+// on both backends. Persistent schema: never edit, renumber or remove a shipped migration; add
+// one (to both files).
+//
+// Types: BIGINT for nanosecond times, counts and micro-units; DOUBLE PRECISION for the prices of
+// the hot cache (as traded) and for migration 1's ledger (replaced by micro-units in 2); TEXT for
+// the rest. Every text column is COLLATE "C": keys and listings sort by bytes, exactly as SQLite
+// sorts them, whatever the database's default collation is. Statuses and sides are CHECKed
+// against the stored strings.
+#include "schema.hpp"
+
+namespace trib::catalog {
+namespace {
+
+// Migration 1: the manifest, raw objects, runs, watermarks, data quality and the ledger.
+constexpr const char* kInitialSchema = R"sql(
+CREATE TABLE instruments (
+  symbol        TEXT COLLATE "C" PRIMARY KEY,
+  vendor        TEXT COLLATE "C" NOT NULL,
+  calendar      TEXT COLLATE "C" NOT NULL,
+  updated_at_ns BIGINT NOT NULL
+);
+
+-- The manifest: one row per live file; the row is the commit point of the file.
+CREATE TABLE partitions (
+  dataset         TEXT COLLATE "C" NOT NULL,
+  timeframe       TEXT COLLATE "C" NOT NULL,
+  symbol          TEXT COLLATE "C" NOT NULL,
+  partition       TEXT COLLATE "C" NOT NULL,
+  object_key      TEXT COLLATE "C" NOT NULL,
+  row_count       BIGINT NOT NULL,
+  content_sha256  TEXT COLLATE "C" NOT NULL,
+  min_ts_ns       BIGINT NOT NULL,
+  max_ts_ns       BIGINT NOT NULL,
+  version         BIGINT NOT NULL CHECK (version >= 1),
+  code_version    TEXT COLLATE "C" NOT NULL,
+  committed_at_ns BIGINT NOT NULL,
+  PRIMARY KEY (dataset, timeframe, symbol, partition)
+);
+
+-- Every replaced version of a partition (for --as-of reads of _versions/ files).
+CREATE TABLE partition_versions (
+  dataset         TEXT COLLATE "C" NOT NULL,
+  timeframe       TEXT COLLATE "C" NOT NULL,
+  symbol          TEXT COLLATE "C" NOT NULL,
+  partition       TEXT COLLATE "C" NOT NULL,
+  version         BIGINT NOT NULL,
+  object_key      TEXT COLLATE "C" NOT NULL,
+  row_count       BIGINT NOT NULL,
+  content_sha256  TEXT COLLATE "C" NOT NULL,
+  min_ts_ns       BIGINT NOT NULL,
+  max_ts_ns       BIGINT NOT NULL,
+  code_version    TEXT COLLATE "C" NOT NULL,
+  committed_at_ns BIGINT NOT NULL,
+  replaced_at_ns  BIGINT NOT NULL,
+  PRIMARY KEY (dataset, timeframe, symbol, partition, version)
+);
+
+CREATE TABLE raw_objects (
+  object_key     TEXT COLLATE "C" PRIMARY KEY,
+  vendor         TEXT COLLATE "C" NOT NULL,
+  dataset        TEXT COLLATE "C" NOT NULL,
+  symbol         TEXT COLLATE "C" NOT NULL,
+  sha256         TEXT COLLATE "C" NOT NULL,
+  size           BIGINT NOT NULL,
+  fetched_date   TEXT COLLATE "C" NOT NULL,
+  request_json   TEXT COLLATE "C" NOT NULL,
+  recorded_at_ns BIGINT NOT NULL
+);
+CREATE INDEX raw_objects_by_vendor_symbol ON raw_objects (vendor, symbol);
+
+CREATE TABLE runs (
+  run_id         TEXT COLLATE "C" PRIMARY KEY,
+  kind           TEXT COLLATE "C" NOT NULL,
+  params_json    TEXT COLLATE "C" NOT NULL,
+  status         TEXT COLLATE "C" NOT NULL
+                 CHECK (status IN ('running', 'ok', 'failed', 'interrupted')),
+  stats_json     TEXT COLLATE "C" NOT NULL,
+  started_at_ns  BIGINT NOT NULL,
+  finished_at_ns BIGINT NOT NULL DEFAULT 0
+);
+
+CREATE TABLE watermarks (
+  vendor        TEXT COLLATE "C" NOT NULL,
+  dataset       TEXT COLLATE "C" NOT NULL,
+  symbol        TEXT COLLATE "C" NOT NULL,
+  date          TEXT COLLATE "C" NOT NULL,  -- YYYY-MM-DD: compares correctly as bytes
+  updated_at_ns BIGINT NOT NULL,
+  PRIMARY KEY (vendor, dataset, symbol)
+);
+
+CREATE TABLE dq_results (
+  run_id  TEXT COLLATE "C" NOT NULL,
+  dataset TEXT COLLATE "C" NOT NULL,
+  symbol  TEXT COLLATE "C" NOT NULL,
+  rule    TEXT COLLATE "C" NOT NULL,
+  rows    BIGINT NOT NULL,
+  PRIMARY KEY (run_id, dataset, symbol, rule)
+);
+
+-- initial_cash is NULL until account_cash() names it (a fill may arrive first);
+-- cash = coalesce(initial_cash, 0) + net_flow.
+CREATE TABLE accounts (
+  account       TEXT COLLATE "C" PRIMARY KEY,
+  initial_cash  DOUBLE PRECISION,
+  net_flow      DOUBLE PRECISION NOT NULL DEFAULT 0,
+  created_at_ns BIGINT NOT NULL
+);
+
+CREATE TABLE orders (
+  client_order_id TEXT COLLATE "C" PRIMARY KEY,
+  strategy        TEXT COLLATE "C" NOT NULL,
+  symbol          TEXT COLLATE "C" NOT NULL,
+  side            TEXT COLLATE "C" NOT NULL CHECK (side IN ('buy', 'sell')),
+  qty             DOUBLE PRECISION NOT NULL,
+  order_type      TEXT COLLATE "C" NOT NULL,
+  limit_price     DOUBLE PRECISION,
+  session_date    TEXT COLLATE "C" NOT NULL,
+  status          TEXT COLLATE "C" NOT NULL,
+  reason          TEXT COLLATE "C" NOT NULL,
+  broker          TEXT COLLATE "C" NOT NULL,
+  broker_order_id TEXT COLLATE "C" NOT NULL,
+  created_at_ns   BIGINT NOT NULL,
+  updated_at_ns   BIGINT NOT NULL
+);
+CREATE INDEX orders_by_strategy ON orders (strategy, created_at_ns);
+
+CREATE TABLE fills (
+  fill_id         TEXT COLLATE "C" PRIMARY KEY,
+  account         TEXT COLLATE "C" NOT NULL REFERENCES accounts (account),
+  client_order_id TEXT COLLATE "C" NOT NULL,
+  symbol          TEXT COLLATE "C" NOT NULL,
+  side            TEXT COLLATE "C" NOT NULL CHECK (side IN ('buy', 'sell')),
+  qty             DOUBLE PRECISION NOT NULL,
+  price           DOUBLE PRECISION NOT NULL,
+  commission      DOUBLE PRECISION NOT NULL,
+  ts_ns           BIGINT NOT NULL,
+  recorded_at_ns  BIGINT NOT NULL
+);
+CREATE INDEX fills_by_order ON fills (client_order_id);
+
+CREATE TABLE positions (
+  account       TEXT COLLATE "C" NOT NULL REFERENCES accounts (account),
+  symbol        TEXT COLLATE "C" NOT NULL,
+  qty           DOUBLE PRECISION NOT NULL,
+  avg_price     DOUBLE PRECISION NOT NULL,
+  realized_pnl  DOUBLE PRECISION NOT NULL,
+  updated_at_ns BIGINT NOT NULL,
+  PRIMARY KEY (account, symbol)
+);
+)sql";
+
+// Migration 2: the commit protocol for object storage (version objects), merge precedence and
+// ingest windows on raw objects, task completion, data-quality counts keyed by raw object, the
+// hot cache, and an exact ledger (integer micro-units instead of floating point). A ledger value
+// becomes micro-units from its decimal form (15 significant digits, as float8 -> numeric
+// converts), rounded half away from zero.
+constexpr const char* kObjectStoreCommitSchema = R"sql(
+ALTER TABLE partitions ADD COLUMN version_key TEXT COLLATE "C" NOT NULL DEFAULT '';
+ALTER TABLE partition_versions ADD COLUMN version_key TEXT COLLATE "C" NOT NULL DEFAULT '';
+
+ALTER TABLE raw_objects
+  ADD COLUMN fetched_at_ns BIGINT NOT NULL DEFAULT 0,
+  ADD COLUMN task_id TEXT COLLATE "C" NOT NULL DEFAULT '',
+  ADD COLUMN window_from TEXT COLLATE "C" NOT NULL DEFAULT '',
+  ADD COLUMN window_to TEXT COLLATE "C" NOT NULL DEFAULT '';
+UPDATE raw_objects SET fetched_at_ns = recorded_at_ns;
+CREATE INDEX raw_objects_by_task ON raw_objects (task_id);
+CREATE INDEX raw_objects_by_fetch ON raw_objects (fetched_at_ns, object_key);
+
+CREATE TABLE tasks_done (
+  task_id    TEXT COLLATE "C" PRIMARY KEY,
+  run_id     TEXT COLLATE "C" NOT NULL,
+  done_at_ns BIGINT NOT NULL
+);
+CREATE INDEX tasks_done_by_run ON tasks_done (run_id);
+
+-- Counts keyed by what they count (raw object, symbol, rule), replaced on every recount.
+CREATE TABLE dq_counts (
+  raw_object TEXT COLLATE "C" NOT NULL,
+  dataset    TEXT COLLATE "C" NOT NULL,
+  symbol     TEXT COLLATE "C" NOT NULL,
+  rule       TEXT COLLATE "C" NOT NULL,
+  rows       BIGINT NOT NULL CHECK (rows > 0),
+  run_id     TEXT COLLATE "C" NOT NULL,
+  PRIMARY KEY (raw_object, dataset, symbol, rule)
+);
+CREATE INDEX dq_counts_by_run ON dq_counts (run_id);
+INSERT INTO dq_counts (raw_object, dataset, symbol, rule, rows, run_id)
+  SELECT 'run:' || run_id, dataset, symbol, rule, rows, run_id FROM dq_results WHERE rows > 0;
+DROP TABLE dq_results;
+
+CREATE TABLE hot_bars (
+  symbol        TEXT COLLATE "C" NOT NULL,
+  timeframe     TEXT COLLATE "C" NOT NULL,
+  ts_ns         BIGINT NOT NULL,
+  session_date  INTEGER NOT NULL,
+  open          DOUBLE PRECISION NOT NULL,
+  high          DOUBLE PRECISION NOT NULL,
+  low           DOUBLE PRECISION NOT NULL,
+  close         DOUBLE PRECISION NOT NULL,
+  volume        DOUBLE PRECISION NOT NULL,
+  vwap          DOUBLE PRECISION,
+  trades        BIGINT,
+  source        TEXT COLLATE "C" NOT NULL,
+  raw_id        TEXT COLLATE "C" NOT NULL,
+  fetched_at_ns BIGINT NOT NULL,
+  PRIMARY KEY (symbol, timeframe, ts_ns)
+);
+
+-- The ledger in micro-units (1e-6): exact sums of money and quantities.
+CREATE TABLE ledger_accounts (
+  account             TEXT COLLATE "C" PRIMARY KEY,
+  initial_cash_micros BIGINT,
+  net_flow_micros     BIGINT NOT NULL DEFAULT 0,
+  created_at_ns       BIGINT NOT NULL
+);
+INSERT INTO ledger_accounts
+  SELECT account, round(initial_cash::numeric * 1000000)::bigint,
+         round(net_flow::numeric * 1000000)::bigint, created_at_ns FROM accounts;
+
+CREATE TABLE ledger_orders (
+  client_order_id    TEXT COLLATE "C" PRIMARY KEY,
+  strategy           TEXT COLLATE "C" NOT NULL,
+  symbol             TEXT COLLATE "C" NOT NULL,
+  side               TEXT COLLATE "C" NOT NULL CHECK (side IN ('buy', 'sell')),
+  qty_micros         BIGINT NOT NULL CHECK (qty_micros > 0),
+  order_type         TEXT COLLATE "C" NOT NULL,
+  limit_price_micros BIGINT,
+  session_date       TEXT COLLATE "C" NOT NULL,
+  status             TEXT COLLATE "C" NOT NULL CHECK (status IN
+                       ('new', 'accepted', 'filled', 'denied', 'rejected', 'cancelled')),
+  reason             TEXT COLLATE "C" NOT NULL,
+  broker             TEXT COLLATE "C" NOT NULL,
+  broker_order_id    TEXT COLLATE "C" NOT NULL,
+  created_at_ns      BIGINT NOT NULL,
+  updated_at_ns      BIGINT NOT NULL
+);
+CREATE INDEX ledger_orders_by_strategy ON ledger_orders (strategy, created_at_ns);
+INSERT INTO ledger_orders
+  SELECT client_order_id, strategy, symbol, side, round(qty::numeric * 1000000)::bigint,
+         order_type, round(limit_price::numeric * 1000000)::bigint, session_date, status, reason,
+         broker, broker_order_id, created_at_ns, updated_at_ns FROM orders;
+
+CREATE TABLE ledger_fills (
+  fill_id           TEXT COLLATE "C" PRIMARY KEY,
+  account           TEXT COLLATE "C" NOT NULL REFERENCES ledger_accounts (account),
+  client_order_id   TEXT COLLATE "C" NOT NULL,
+  symbol            TEXT COLLATE "C" NOT NULL,
+  side              TEXT COLLATE "C" NOT NULL CHECK (side IN ('buy', 'sell')),
+  qty_micros        BIGINT NOT NULL CHECK (qty_micros > 0),
+  price_micros      BIGINT NOT NULL CHECK (price_micros >= 0),
+  commission_micros BIGINT NOT NULL,
+  ts_ns             BIGINT NOT NULL,
+  recorded_at_ns    BIGINT NOT NULL
+);
+CREATE INDEX ledger_fills_by_order ON ledger_fills (client_order_id);
+INSERT INTO ledger_fills
+  SELECT fill_id, account, client_order_id, symbol, side, round(qty::numeric * 1000000)::bigint,
+         round(price::numeric * 1000000)::bigint, round(commission::numeric * 1000000)::bigint,
+         ts_ns, recorded_at_ns FROM fills;
+
+CREATE TABLE ledger_positions (
+  account             TEXT COLLATE "C" NOT NULL REFERENCES ledger_accounts (account),
+  symbol              TEXT COLLATE "C" NOT NULL,
+  qty_micros          BIGINT NOT NULL,
+  avg_price_micros    BIGINT NOT NULL,
+  realized_pnl_micros BIGINT NOT NULL,
+  updated_at_ns       BIGINT NOT NULL,
+  PRIMARY KEY (account, symbol)
+);
+INSERT INTO ledger_positions
+  SELECT account, symbol, round(qty::numeric * 1000000)::bigint,
+         round(avg_price::numeric * 1000000)::bigint,
+         round(realized_pnl::numeric * 1000000)::bigint, updated_at_ns FROM positions;
+
+DROP TABLE positions;
+DROP TABLE fills;
+DROP TABLE orders;
+DROP TABLE accounts;
+)sql";
+
+constexpr Migration kMigrations[] = {
+    {1, "manifest, raw objects, runs, watermarks, dq, ledger", kInitialSchema},
+    {2, "version objects, fetch precedence, tasks, dq by raw object, hot cache, exact ledger",
+     kObjectStoreCommitSchema},
+};
+
+}  // namespace
+
+std::span<const Migration> postgres_catalog_migrations() { return kMigrations; }
+
+}  // namespace trib::catalog
