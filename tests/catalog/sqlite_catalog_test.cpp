@@ -1,0 +1,79 @@
+// What only the SQLite catalog has: a file in the workspace, in WAL mode, shared by processes.
+// Everything both backends promise is tested in the parameterized suites (catalog_fixture.hpp).
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "catalog_fixture.hpp"
+#include "trib/catalog/catalog.hpp"
+#include "trib/core/error.hpp"
+
+namespace trib::catalog {
+namespace {
+
+using testing::category_of;
+using testing::exit_code_of;
+
+class SqliteCatalogTest : public ::testing::Test {
+ protected:
+  testing::TempDir tmp_;
+  const fs::path db_ = tmp_.path() / "sub" / "catalog.db";
+};
+
+TEST_F(SqliteCatalogTest, CreatesTheFileAndItsFolderInWalMode) {
+  auto catalog = open_sqlite_catalog(db_);
+  EXPECT_TRUE(fs::exists(db_));
+  EXPECT_EQ(catalog->describe(), "sqlite:" + db_.string());
+  RawSql raw(Backend::kSqlite, db_.string());
+  EXPECT_EQ(raw.text("PRAGMA journal_mode"), "wal");
+}
+
+TEST_F(SqliteCatalogTest, ProcessesRacingToCreateTheFileLeaveOneWalDatabase) {
+  std::vector<pid_t> children;
+  for (int i = 0; i < 4; ++i) {
+    children.push_back(spawn([&] {
+      auto c = open_sqlite_catalog(db_);
+      return c->schema_version() == 2 ? 0 : 2;
+    }));
+  }
+  for (pid_t pid : children) EXPECT_EQ(exit_code_of(pid), 0);
+  RawSql raw(Backend::kSqlite, db_.string());
+  EXPECT_EQ(raw.number("SELECT count(*) FROM schema_migrations WHERE component = 'catalog'"), 2);
+  EXPECT_EQ(raw.text("PRAGMA journal_mode"), "wal");
+}
+
+TEST_F(SqliteCatalogTest, AFileThatIsNotADatabaseIsDataLoss) {
+  fs::create_directories(db_.parent_path());
+  testing::spit(db_, std::string(4096, 'x'));
+  EXPECT_EQ(category_of([&] { open_sqlite_catalog(db_); }), ErrorCategory::kDataLoss);
+}
+
+// Another connection's write transaction (another process's commit) makes a commit wait for it,
+// not fail: the busy timeout covers a short transaction.
+TEST_F(SqliteCatalogTest, ACommitWaitsForAnotherWritersTransaction) {
+  auto catalog = open_sqlite_catalog(db_);
+  RawSql other(Backend::kSqlite, db_.string());
+  other.exec("BEGIN IMMEDIATE");
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    other.exec("COMMIT");
+  });
+  PartitionRecord r;
+  r.key = {"bars", "1d", "AAPL", "2020"};
+  r.object_key = "live";
+  r.version_key = "v1";
+  r.content_sha256 = "sha";
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(catalog->commit_partition({r, 0, {}, {}}).outcome, CommitOutcome::kCreated);
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(250));
+  release.join();
+}
+
+}  // namespace
+}  // namespace trib::catalog
