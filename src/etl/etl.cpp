@@ -210,28 +210,38 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
       by_partition[partition_of(fetched.timeframe, bar.session_date)].push_back(&bar);
     }
     // 3. Merge onto the committed rows with the fetch-time precedence.
+    const size_t symbol_first_pending = pending.size();
     for (const auto& [partition, rows] : by_partition) {
       catalog::PartitionKey key{dataset, timeframe, symbol.str(), partition};
       const std::optional<catalog::PartitionRecord> current = catalog_.get_partition(key);
       const std::string id = partition_id(key);
       const bool start_over = options_.rebuild && !rebuilt_.contains(id);
-      std::map<int64_t, CuratedBar> merged;
-      if (current && !start_over) {
-        for (auto& row : read_committed_partition(store_, *current)) {
-          merged.emplace(row.bar.ts_ns, std::move(row));
-        }
-      }
       // A partition committed by an older build (no version object) is rewritten in the new
       // layout.
       bool changed = start_over || !current || current->version_key.empty();
-      for (const Bar* bar : rows) {
-        CuratedBar candidate{*bar, rec.vendor, raw_id, rec.fetched_at_ns};
-        auto [it, inserted] = merged.try_emplace(bar->ts_ns, candidate);
-        if (inserted) {
-          changed = true;
-        } else if (lake::takes_precedence(candidate, it->second) && !(candidate == it->second)) {
-          it->second = std::move(candidate);
-          changed = true;
+      std::vector<CuratedBar> out;
+      if (!current || start_over) {
+        // Nothing to merge onto: the accepted rows are already sorted and unique by ts.
+        out.reserve(rows.size());
+        for (const Bar* bar : rows) out.push_back(CuratedBar{*bar, rec.vendor, raw_id, rec.fetched_at_ns});
+      } else {
+        std::map<int64_t, CuratedBar> merged;
+        for (auto& row : read_committed_partition(store_, *current)) {
+          merged.emplace(row.bar.ts_ns, std::move(row));
+        }
+        for (const Bar* bar : rows) {
+          CuratedBar candidate{*bar, rec.vendor, raw_id, rec.fetched_at_ns};
+          auto [it, inserted] = merged.try_emplace(bar->ts_ns, candidate);
+          if (inserted) {
+            changed = true;
+          } else if (lake::takes_precedence(candidate, it->second) && !(candidate == it->second)) {
+            it->second = std::move(candidate);
+            changed = true;
+          }
+        }
+        if (changed) {
+          out.reserve(merged.size());
+          for (auto& [ts, row] : merged) out.push_back(std::move(row));
         }
       }
       PendingVersion p;
@@ -244,9 +254,6 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
         pending.push_back(std::move(p));
         continue;
       }
-      std::vector<CuratedBar> out;
-      out.reserve(merged.size());
-      for (auto& [ts, row] : merged) out.push_back(std::move(row));
       p.bytes = lake::encode_bars_file(out, symbol, fetched.timeframe, partition);
       catalog::PartitionRecord& record = p.commit.record;
       record.key = key;
@@ -260,6 +267,14 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
         p.commit.hot_rows.push_back(to_hot_bar(out[i]));
       }
       pending.push_back(std::move(p));
+    }
+    // Only the symbol's newest N rows of this payload can end up in the hot cache: hand the
+    // catalog no more than that (partitions ascend, so walk them from the newest).
+    size_t room = static_cast<size_t>(std::max(0, catalog_.hot_cache_sessions()));
+    for (size_t i = pending.size(); i-- > symbol_first_pending;) {
+      auto& hot_rows = pending[i].commit.hot_rows;
+      if (hot_rows.size() > room) hot_rows.erase(hot_rows.begin(), hot_rows.end() - room);
+      room -= hot_rows.size();
     }
   }
   // Findings for a single-symbol payload whose rows all failed to parse.

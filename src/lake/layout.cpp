@@ -55,6 +55,13 @@ std::string version_key(std::string_view live_key, int64_t version, std::string_
 namespace trib::lake {
 
 std::string version_object_key(std::string_view live_key, std::string_view sha256) {
+  // ".../year=2020/data.parquet" -> "_versions/.../year=2020.<sha256>.parquet": the versions of
+  // a symbol's partitions share one folder (no folder per partition to create and sync).
+  constexpr std::string_view kLiveName = "/data.parquet";
+  if (live_key.ends_with(kLiveName)) {
+    live_key.remove_suffix(kLiveName.size());
+    return fmt::format("_versions/{}.{}.parquet", live_key, sha256);
+  }
   std::string_view stem = live_key;
   if (stem.ends_with(".parquet")) stem.remove_suffix(8);
   return fmt::format("_versions/{}/{}.parquet", stem, sha256);

@@ -33,8 +33,9 @@ std::string quarantine_key(Timeframe tf, const Symbol& symbol, std::string_view 
 // kept outside the globbed tree for --as-of reads until vacuum.
 // (The layout before version objects; still read for partitions committed by older builds.)
 std::string version_key(std::string_view live_key, int64_t version, std::string_view sha256);
-// _versions/<key without .parquet>/<sha256>.parquet: the immutable object of one version of a
-// partition, written before its commit; the live file is published from it.
+// _versions/<partition folder>.<sha256>.parquet (e.g. _versions/curated/bars/timeframe=1d/
+// symbol=AAPL/year=2020.<sha256>.parquet): the immutable object of one version of a partition,
+// written before its commit; the live file is published from it.
 std::string version_object_key(std::string_view live_key, std::string_view sha256);
 
 }  // namespace trib::lake
