@@ -73,6 +73,9 @@ void validate_key(std::string_view key) {
     std::string_view segment = key.substr(start, end - start);
     if (segment.empty() && end != key.size()) bad("empty path segment");
     if (segment == "." || segment == "..") bad("'.' and '..' segments are not allowed");
+    if (!segment.empty() && segment.front() == '.') {
+      bad("a segment starting with '.' is reserved for the store's temp and lock files");
+    }
     start = end + 1;
   }
 }

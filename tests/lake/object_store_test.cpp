@@ -691,9 +691,12 @@ TEST(LocalStore, LockAndTempFilesAreNeverListedNorSwept) {
   trib::testing::spit(dir.path() / fmt::format("p/.data.parquet.tmp-{}-99", ::getpid()), "x");
   EXPECT_EQ(store->list(""), std::vector<std::string>{"p/data.parquet"});
   EXPECT_EQ(store->list("p/"), std::vector<std::string>{"p/data.parquet"});
-  EXPECT_TRUE(store->list(".locks/").empty());
-  EXPECT_TRUE(store->list_info(".locks/").empty());
-  EXPECT_TRUE(store->list("p/.hidden/").empty());
+  // Dot segments are the store's own: no key, prefix or listing can name them.
+  EXPECT_THROW(store->list(".locks/"), Error);
+  EXPECT_THROW(store->list_info(".locks/"), Error);
+  EXPECT_THROW(store->list("p/.hidden/"), Error);
+  EXPECT_THROW(store->put(".locks/000", "clobber"), Error);
+  EXPECT_THROW(store->get("p/.dotfile"), Error);
   ASSERT_EQ(store->list_info("").size(), 1u);
   // A stale temp file (its writer is dead) is swept by the next write of its target; lock files
   // and other dot files are not.

@@ -52,9 +52,8 @@ struct ObjectInfo {
 
 // Keys are '/'-separated relative paths ("curated/bars/timeframe=1d/..."). A key with an empty,
 // "." or ".." segment, a leading '/', a backslash or a NUL is refused with Error::InvalidInput,
-// so no key can name anything outside the store. Every method refuses such keys. Names that
-// start with '.' are the store's own (temp and lock files): listings never return them, so keys
-// should not use them.
+// so no key can name anything outside the store. Every method refuses such keys. Segments that
+// start with '.' are the store's own (temp and lock files): refused in keys, never listed.
 class ObjectStore {
  public:
   virtual ~ObjectStore() = default;
