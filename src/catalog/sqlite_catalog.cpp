@@ -1,11 +1,8 @@
 // The embedded catalog: one SQLite file in the workspace, versioned migrations (schema.cpp), and
 // the partition commit point as one short write transaction (no object I/O inside it).
-#include <sqlite3.h>
 
 #include <algorithm>
-#include <chrono>
 #include <map>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -86,37 +83,6 @@ OrderRecord read_order(const SqliteStmt& s) {
 PositionRecord read_position(const SqliteStmt& s) {
   return PositionRecord{s.text(0), s.text(1), micros(s, 2), micros(s, 3), micros(s, 4),
                         s.int64(5)};
-}
-
-// Switches a catalog file to WAL before SqliteDb opens it. Processes racing to create the file
-// all make that switch when they open it, and SQLite answers SQLITE_BUSY at once, without waiting
-// in the busy handler, to a connection that must upgrade its lock for the switch while another
-// holds one (waiting could deadlock): SqliteDb's constructor then fails for all but one of them.
-// Here the switch is retried with a short backoff until it sticks or the busy timeout passes;
-// SqliteDb's own switch then finds the file in WAL mode, which needs no upgrade. Any other
-// failure is left to SqliteDb to report with its category.
-void switch_to_wal(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                      nullptr) == SQLITE_OK) {
-    sqlite3_busy_timeout(db, db::kSqliteBusyTimeoutMs);
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(db::kSqliteBusyTimeoutMs);
-    for (int attempt = 0;; ++attempt) {
-      const int rc =
-          sqlite3_exec(db, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr) & 0xff;
-      if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) ||
-          std::chrono::steady_clock::now() > deadline) {
-        break;
-      }
-      const int backoff_ms = std::min(1 << std::min(attempt, 6), 50);
-      std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
-    }
-  }
-  sqlite3_close(db);
 }
 
 class SqliteCatalog final : public Catalog {
@@ -678,7 +644,6 @@ std::unique_ptr<Catalog> open_sqlite_catalog(const std::filesystem::path& path,
   if (options.hot_cache_sessions < 0) {
     throw Error::InvalidInput("hot cache sessions must not be negative");
   }
-  switch_to_wal(path);
   return std::make_unique<SqliteCatalog>(path, options);
 }
 

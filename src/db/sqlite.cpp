@@ -1,5 +1,8 @@
 #include "trib/db/sqlite.hpp"
 
+#include <chrono>
+#include <thread>
+
 #include <sqlite3.h>
 
 #include <fmt/format.h>
@@ -116,9 +119,24 @@ SqliteDb::SqliteDb(const std::filesystem::path& path) : path_(path) {
   }
   try {
     sqlite3_extended_result_codes(db_, 1);
-    // Before anything else: switching to WAL needs a lock that a racing opener may hold.
+    // Before anything else: switching to WAL needs a lock that a racing opener may hold, and
+    // SQLite answers SQLITE_BUSY at once, without its busy handler (waiting could deadlock), to
+    // a connection that must upgrade its lock for the switch while another holds one. Processes
+    // racing to create the file would all but one fail here: retry with a short backoff until
+    // the switch sticks or the busy timeout passes.
     sqlite3_busy_timeout(db_, kSqliteBusyTimeoutMs);
-    exec("PRAGMA journal_mode = WAL");
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(kSqliteBusyTimeoutMs);
+    for (int attempt = 0;; ++attempt) {
+      const int wal = sqlite3_exec(db_, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
+      const int primary = wal & 0xff;
+      if (wal == SQLITE_OK) break;
+      if ((primary != SQLITE_BUSY && primary != SQLITE_LOCKED) ||
+          std::chrono::steady_clock::now() > deadline) {
+        fail(wal, "PRAGMA journal_mode = WAL");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1 << std::min(attempt, 6), 50)));
+    }
     exec("PRAGMA synchronous = NORMAL");
     exec("PRAGMA foreign_keys = ON");
   } catch (...) {
