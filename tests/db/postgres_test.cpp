@@ -353,7 +353,8 @@ TEST_F(PostgresTest, DeadlockVictimIsRunAgain) {
   a.join();
   b.join();
   EXPECT_EQ(failures.load(), 0);
-  EXPECT_EQ(total_runs.load(), 3);  // one of the two was the victim and ran again
+  // At least one victim ran again (a retry can deadlock once more with the other's first run).
+  EXPECT_GE(total_runs.load(), 3);
   EXPECT_EQ(db_->scalar("SELECT sum(v) FROM r"), 4);
 }
 

@@ -38,8 +38,10 @@
 //                                                               -> Permanent
 //   a connection URL that does not parse                        -> InvalidInput
 //   anything else (syntax error, undefined table, other constraint) -> Internal (a bug)
-// Messages read "postgres <redacted url>: <server message> (SQLSTATE xxxxx) in: <sql>"; they
-// never contain parameter values or a password.
+// Messages read "postgres <redacted url>: <server message> (SQLSTATE xxxxx) in: <sql>". This
+// layer never puts parameter values or a password in them (the server's own DETAIL may quote a
+// key, as in "Key (id)=(42) already exists"); a password given in the URL is also scrubbed from
+// the server's text.
 #pragma once
 
 #include <cstdint>
