@@ -104,8 +104,12 @@ json run_backtest_json(Workspace& ws, const StrategyConfig& s, const std::string
 json run_trade_json(Workspace& ws, const StrategyConfig& s) {
   etl::BarsQuery query;
   query.symbol = Symbol::parse(s.symbol);
-  auto bars = etl::read_bars(*ws.store, *ws.catalog, query);
+  // A cycle needs only the strategy's lookback: the hot cache serves it without Parquet.
   auto strategy = trading::make_strategy(s.name, s.fast, s.slow);
+  bool from_hot_cache = false;
+  auto bars = etl::read_recent_bars(*ws.store, *ws.catalog, query.symbol, Timeframe::kDay1,
+                                    static_cast<size_t>(std::max(1, strategy->warmup_bars())) + 1,
+                                    &from_hot_cache);
   trading::RiskEngine risk({ws.config.risk.max_position_notional, ws.config.risk.max_order_notional});
   auto broker = trading::make_paper_broker(costs_of(ws.config));
   trading::CycleConfig cycle;
@@ -120,7 +124,8 @@ json run_trade_json(Workspace& ws, const StrategyConfig& s) {
               {"target_exposure", r.target_exposure},
               {"current_qty", r.current_qty},
               {"target_qty", r.target_qty},
-              {"action", r.action}};
+              {"action", r.action},
+              {"bars_from", from_hot_cache ? "hot_cache" : "lake"}};
   if (r.order) {
     out["order"] = {{"client_order_id", r.order->client_order_id},
                     {"side", catalog::to_string(r.order->side)},

@@ -72,6 +72,36 @@ std::vector<lake::CuratedBar> read_curated_bars(lake::ObjectStore& store,
   return out;
 }
 
+std::vector<Bar> read_recent_bars(lake::ObjectStore& store, catalog::Catalog& catalog,
+                                  const Symbol& symbol, Timeframe tf, size_t sessions,
+                                  bool* from_hot_cache) {
+  std::vector<catalog::HotBar> hot = catalog.hot_bars(symbol.str(), std::string(to_string(tf)));
+  if (hot.size() >= sessions && sessions > 0) {
+    if (from_hot_cache != nullptr) *from_hot_cache = true;
+    std::vector<Bar> bars;
+    bars.reserve(sessions);
+    for (size_t i = hot.size() - sessions; i < hot.size(); ++i) {
+      const auto& h = hot[i];
+      Bar b;
+      b.ts_ns = h.ts_ns;
+      b.session_date = Date(h.session_date);
+      b.open = h.open;
+      b.high = h.high;
+      b.low = h.low;
+      b.close = h.close;
+      b.volume = h.volume;
+      b.vwap = h.vwap;
+      b.trades = h.trades;
+      bars.push_back(b);
+    }
+    return bars;
+  }
+  if (from_hot_cache != nullptr) *from_hot_cache = false;
+  std::vector<Bar> bars = read_bars(store, catalog, BarsQuery{symbol, tf, {}, {}});
+  if (bars.size() > sessions) bars.erase(bars.begin(), bars.end() - static_cast<ptrdiff_t>(sessions));
+  return bars;
+}
+
 std::vector<Bar> read_bars(lake::ObjectStore& store, catalog::Catalog& catalog,
                            const BarsQuery& query) {
   auto rows = read_curated_bars(store, catalog, query);

@@ -31,6 +31,13 @@ std::vector<lake::CuratedBar> read_committed_partition(lake::ObjectStore& store,
 // `partitions_read`, when given, receives how many partition files were opened.
 std::vector<lake::CuratedBar> read_curated_bars(lake::ObjectStore& store, catalog::Catalog& catalog,
                                                 const BarsQuery& query, int* partitions_read = nullptr);
+// The newest `sessions` bars of a symbol, ascending: from the catalog's hot cache when it holds
+// that many (no Parquet is opened: what a live strategy reads every cycle), else from the lake.
+// `from_hot_cache`, when given, says which. Throws Error::NotFound when the symbol has no bars.
+std::vector<Bar> read_recent_bars(lake::ObjectStore& store, catalog::Catalog& catalog,
+                                  const Symbol& symbol, Timeframe tf, size_t sessions,
+                                  bool* from_hot_cache = nullptr);
+
 // Convenience: just the bars.
 std::vector<Bar> read_bars(lake::ObjectStore& store, catalog::Catalog& catalog, const BarsQuery& query);
 
