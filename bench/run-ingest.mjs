@@ -31,6 +31,14 @@ function seconds(f) {
   return [Number(process.hrtime.bigint() - t0) / 1e9, out];
 }
 
+// ext4 scans inodes deleted in the last few seconds when it allocates new ones, so a run right
+// after another run's output was deleted pays for that deletion. Every run's cleanup is followed
+// by a sync and a pause, so each job starts from the same quiet file system.
+function settle() {
+  execFileSync('sync');
+  execFileSync('sleep', [process.env.TRIB_BENCH_SETTLE_S ?? '6']);
+}
+
 function trib(args) {
   return execFileSync(TRIB, args, { encoding: 'utf8' });
 }
@@ -45,6 +53,7 @@ function ours(toml) {
     trib(['-w', ws, 'ingest', '--vendor', 'csv', '--file', csv, '--quarantine-bad-rows', '--json']));
   const stats = JSON.parse(out.trim().split('\n').pop());
   fs.rmSync(ws, { recursive: true, force: true });
+  settle();
   return { seconds: s, partitions: stats.partitions_created, rows: stats.rows_accepted };
 }
 
@@ -59,6 +68,7 @@ async function duck(connection) {
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   const files = fs.readdirSync(out, { recursive: true }).filter((f) => f.endsWith('.parquet')).length;
   fs.rmSync(out, { recursive: true, force: true });
+  settle();
   return { seconds: s, partitions: files };
 }
 
@@ -88,6 +98,7 @@ const def = await defInstance.connect();
 const defaultThreads = (await (await def.runAndReadAll(`SELECT current_setting('threads') AS t`)).getRowObjectsJson())[0].t;
 
 const results = { sqlite: [], postgres: [], duck1: [], duckN: [] };
+settle();
 try {
   for (let i = 0; i < REPEATS; ++i) {
     results.sqlite.push(ours());

@@ -84,13 +84,13 @@ fs::path new_temp_path(const fs::path& target) {
   static std::atomic<uint64_t> counter{0};
   fs::path dir = target.parent_path();
   std::error_code ec;
-  fs::create_directories(dir, ec);
+  const bool created = fs::create_directories(dir, ec);
   if (ec) {
     throw Error::Retryable(fmt::format("{}: cannot create folder: {}", dir.string(), ec.message()));
   }
   // A writer killed mid-write (the retried task comes back to this same target) left its temp
-  // file here; nothing else would ever remove it.
-  remove_stale_temp_files(target);
+  // file here; nothing else would ever remove it. A folder created just now holds none.
+  if (!created) remove_stale_temp_files(target);
   return dir / fmt::format(".{}.tmp-{}-{}", target.filename().string(), ::getpid(),
                            counter.fetch_add(1));
 }

@@ -211,59 +211,70 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
     }
     // 3. Merge onto the committed rows with the fetch-time precedence.
     const size_t symbol_first_pending = pending.size();
+    const size_t hot_sessions = static_cast<size_t>(std::max(0, catalog_.hot_cache_sessions()));
+    // Rows of this payload in partitions after each one: no partition needs to hand the hot
+    // cache more than its newest (N - rows after it) rows.
+    size_t rows_after = validated.accepted.size();
+    const lake::Lineage lineage{rec.vendor, raw_id, rec.fetched_at_ns};
     for (const auto& [partition, rows] : by_partition) {
+      rows_after -= rows.size();
+      const size_t hot_wanted = hot_sessions > rows_after ? hot_sessions - rows_after : 0;
       catalog::PartitionKey key{dataset, timeframe, symbol.str(), partition};
       const std::optional<catalog::PartitionRecord> current = catalog_.get_partition(key);
       const std::string id = partition_id(key);
       const bool start_over = options_.rebuild && !rebuilt_.contains(id);
-      // A partition committed by an older build (no version object) is rewritten in the new
-      // layout.
-      bool changed = start_over || !current || current->version_key.empty();
-      std::vector<CuratedBar> out;
-      if (!current || start_over) {
-        // Nothing to merge onto: the accepted rows are already sorted and unique by ts.
-        out.reserve(rows.size());
-        for (const Bar* bar : rows) out.push_back(CuratedBar{*bar, rec.vendor, raw_id, rec.fetched_at_ns});
-      } else {
-        std::map<int64_t, CuratedBar> merged;
-        for (auto& row : read_committed_partition(store_, *current)) {
-          merged.emplace(row.bar.ts_ns, std::move(row));
-        }
-        for (const Bar* bar : rows) {
-          CuratedBar candidate{*bar, rec.vendor, raw_id, rec.fetched_at_ns};
-          auto [it, inserted] = merged.try_emplace(bar->ts_ns, candidate);
-          if (inserted) {
-            changed = true;
-          } else if (lake::takes_precedence(candidate, it->second) && !(candidate == it->second)) {
-            it->second = std::move(candidate);
-            changed = true;
-          }
-        }
-        if (changed) {
-          out.reserve(merged.size());
-          for (auto& [ts, row] : merged) out.push_back(std::move(row));
-        }
-      }
       PendingVersion p;
       p.commit.expected_version = current ? current->version : 0;
       rebuild_ids.push_back(start_over ? id : "");
       p.commit.watermarks.push_back(
           {rec.vendor, dataset, symbol.str(), rows.back()->session_date.to_string()});
-      if (!changed) {
-        p.commit.record = *current;  // same content: the commit only advances the watermark
-        pending.push_back(std::move(p));
-        continue;
-      }
-      p.bytes = lake::encode_bars_file(out, symbol, fetched.timeframe, partition);
       catalog::PartitionRecord& record = p.commit.record;
       record.key = key;
       record.object_key = lake::curated_bars_key(fetched.timeframe, symbol, partition);
+      record.code_version = std::string(code_version());
+      if (!current || start_over) {
+        // Nothing to merge onto: the accepted rows are sorted and unique by ts, and all share
+        // this payload's lineage.
+        p.bytes = lake::encode_bars_file(rows, lineage, symbol, fetched.timeframe, partition);
+        record.row_count = static_cast<int64_t>(rows.size());
+        record.min_ts_ns = rows.front()->ts_ns;
+        record.max_ts_ns = rows.back()->ts_ns;
+        for (size_t i = rows.size() > hot_wanted ? rows.size() - hot_wanted : 0; i < rows.size(); ++i) {
+          p.commit.hot_rows.push_back(to_hot_bar(CuratedBar{*rows[i], rec.vendor, raw_id, rec.fetched_at_ns}));
+        }
+        pending.push_back(std::move(p));
+        continue;
+      }
+      // A partition committed by an older build (no version object) is rewritten in the new
+      // layout.
+      bool changed = current->version_key.empty();
+      std::map<int64_t, CuratedBar> merged;
+      for (auto& row : read_committed_partition(store_, *current)) {
+        merged.emplace(row.bar.ts_ns, std::move(row));
+      }
+      for (const Bar* bar : rows) {
+        CuratedBar candidate{*bar, rec.vendor, raw_id, rec.fetched_at_ns};
+        auto [it, inserted] = merged.try_emplace(bar->ts_ns, candidate);
+        if (inserted) {
+          changed = true;
+        } else if (lake::takes_precedence(candidate, it->second) && !(candidate == it->second)) {
+          it->second = std::move(candidate);
+          changed = true;
+        }
+      }
+      if (!changed) {
+        record = *current;  // same content: the commit only advances the watermark
+        pending.push_back(std::move(p));
+        continue;
+      }
+      std::vector<CuratedBar> out;
+      out.reserve(merged.size());
+      for (auto& [ts, row] : merged) out.push_back(std::move(row));
+      p.bytes = lake::encode_bars_file(out, symbol, fetched.timeframe, partition);
       record.row_count = static_cast<int64_t>(out.size());
       record.min_ts_ns = out.front().bar.ts_ns;
       record.max_ts_ns = out.back().bar.ts_ns;
-      record.code_version = std::string(code_version());
-      const size_t hot = static_cast<size_t>(std::max(0, catalog_.hot_cache_sessions()));
-      for (size_t i = out.size() > hot ? out.size() - hot : 0; i < out.size(); ++i) {
+      for (size_t i = out.size() > hot_wanted ? out.size() - hot_wanted : 0; i < out.size(); ++i) {
         p.commit.hot_rows.push_back(to_hot_bar(out[i]));
       }
       pending.push_back(std::move(p));

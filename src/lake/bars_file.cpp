@@ -1,5 +1,7 @@
 #include "trib/lake/bars_file.hpp"
 
+#include <tuple>
+
 #include <fmt/format.h>
 
 #include "trib/core/config.hpp"
@@ -37,9 +39,12 @@ parquet::Schema curated_bars_schema() {
   return schema;
 }
 
-std::string encode_bars_file(const std::vector<CuratedBar>& rows, const Symbol& symbol,
-                             Timeframe tf, const std::string& partition) {
-  const size_t n = rows.size();
+namespace {
+
+// Encodes n rows; bar_of(i) gives row i's Bar, lineage_of(i) its (source, raw_id, fetched_at).
+template <typename BarOf, typename LineageOf>
+std::string encode_rows(size_t n, BarOf bar_of, LineageOf lineage_of, const Symbol& symbol,
+                        Timeframe tf, const std::string& partition) {
   std::vector<ColumnVector> columns(kNumColumns);
   auto& ts = columns[kTs];
   ts.type = parquet::PhysicalType::kInt64;
@@ -61,16 +66,17 @@ std::string encode_bars_file(const std::vector<CuratedBar>& rows, const Symbol& 
   ts.i64.reserve(n);
   date.i32.reserve(n);
   bool any_vwap = false, any_trades = false;
-  for (const auto& row : rows) {
-    any_vwap |= row.bar.vwap.has_value();
-    any_trades |= row.bar.trades.has_value();
+  for (size_t i = 0; i < n; ++i) {
+    any_vwap |= bar_of(i).vwap.has_value();
+    any_trades |= bar_of(i).trades.has_value();
   }
   if (any_vwap) columns[kVwap].defined.reserve(n);
   if (any_trades) trades.defined.reserve(n);
 
   int64_t prev_ts = INT64_MIN;
-  for (const auto& row : rows) {
-    const Bar& bar = row.bar;
+  for (size_t i = 0; i < n; ++i) {
+    const Bar& bar = bar_of(i);
+    const auto [source, raw_id, fetched_at_ns] = lineage_of(i);
     if (bar.ts_ns <= prev_ts) {
       throw Error::Internal(fmt::format("curated rows for {} {} are not strictly ascending at {}",
                                         symbol.str(), partition, format_ts_ns(bar.ts_ns)));
@@ -87,9 +93,9 @@ std::string encode_bars_file(const std::vector<CuratedBar>& rows, const Symbol& 
     if (any_vwap) columns[kVwap].defined.push_back(bar.vwap.has_value());
     trades.i64.push_back(bar.trades.value_or(0));
     if (any_trades) trades.defined.push_back(bar.trades.has_value());
-    columns[kSource].append_string(row.source);
-    columns[kRawId].append_string(row.raw_id);
-    fetched.i64.push_back(row.fetched_at_ns);
+    columns[kSource].append_string(source);
+    columns[kRawId].append_string(raw_id);
+    fetched.i64.push_back(fetched_at_ns);
   }
   // A column of all nulls: every slot undefined.
   if (!any_vwap) columns[kVwap].defined.assign(n, 0);
@@ -110,6 +116,28 @@ std::string encode_bars_file(const std::vector<CuratedBar>& rows, const Symbol& 
   writer.write_batch(columns);
   writer.close();
   return std::move(sink.buffer());
+}
+
+}  // namespace
+
+std::string encode_bars_file(const std::vector<CuratedBar>& rows, const Symbol& symbol,
+                             Timeframe tf, const std::string& partition) {
+  return encode_rows(
+      rows.size(), [&](size_t i) -> const Bar& { return rows[i].bar; },
+      [&](size_t i) {
+        return std::tuple<std::string_view, std::string_view, int64_t>(
+            rows[i].source, rows[i].raw_id, rows[i].fetched_at_ns);
+      },
+      symbol, tf, partition);
+}
+
+std::string encode_bars_file(std::span<const Bar* const> bars, const Lineage& lineage,
+                             const Symbol& symbol, Timeframe tf, const std::string& partition) {
+  const std::tuple<std::string_view, std::string_view, int64_t> shared(
+      lineage.source, lineage.raw_id, lineage.fetched_at_ns);
+  return encode_rows(
+      bars.size(), [&](size_t i) -> const Bar& { return *bars[i]; },
+      [&](size_t) { return shared; }, symbol, tf, partition);
 }
 
 std::vector<CuratedBar> decode_bars_file(parquet::Reader& reader, int64_t from_ts_ns,

@@ -9,6 +9,8 @@
 #pragma once
 
 #include <optional>
+#include <span>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -43,6 +45,16 @@ parquet::Schema curated_bars_schema();
 // Encodes rows (sorted by ts, unique) as one Parquet file.
 std::string encode_bars_file(const std::vector<CuratedBar>& rows, const Symbol& symbol,
                              Timeframe tf, const std::string& partition);
+// The lineage every row of one payload shares.
+struct Lineage {
+  std::string_view source, raw_id;
+  int64_t fetched_at_ns = 0;
+};
+// The same bytes as encoding CuratedBars made of `bars` and `lineage`, without building them
+// (a partition filled by one payload: no per-row strings).
+std::string encode_bars_file(std::span<const Bar* const> bars, const Lineage& lineage,
+                             const Symbol& symbol, Timeframe tf, const std::string& partition);
+
 // Decodes a curated file; rows with ts outside [from_ts_ns, to_ts_ns] are skipped, and row
 // groups whose ts statistics fall outside are never read.
 std::vector<CuratedBar> decode_bars_file(parquet::Reader& reader,
