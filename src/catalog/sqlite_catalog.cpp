@@ -593,26 +593,30 @@ class SqliteCatalog final : public Catalog {
   }
 
   // Writes only what differs between the cached rows and the wanted ones.
+  // Writes only what differs between the cached rows and the wanted ones (both ascending by ts).
   void write_hot_diff(const std::string& symbol, const std::string& timeframe,
                       const std::vector<HotBar>& cached, const std::vector<HotBar>& wanted) {
-    std::map<int64_t, const HotBar*> want;
-    for (const auto& h : wanted) want[h.ts_ns] = &h;
-    for (const auto& h : cached) {
-      auto it = want.find(h.ts_ns);
-      if (it == want.end()) {
+    static const std::string insert =
+        fmt::format("INSERT OR REPLACE INTO hot_bars (symbol, timeframe, {}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    kHotColumns);
+    auto put = [&](const HotBar& h) {
+      db_.execute(insert, symbol, timeframe, h.ts_ns, int64_t{h.session_date}, h.open, h.high,
+                  h.low, h.close, h.volume, h.vwap, h.trades, h.source, h.raw_id,
+                  h.fetched_at_ns);
+    };
+    size_t i = 0, j = 0;
+    while (i < cached.size() || j < wanted.size()) {
+      if (j == wanted.size() || (i < cached.size() && cached[i].ts_ns < wanted[j].ts_ns)) {
         db_.execute("DELETE FROM hot_bars WHERE symbol = ? AND timeframe = ? AND ts_ns = ?",
-                    symbol, timeframe, h.ts_ns);
-      } else if (*it->second == h) {
-        want.erase(it);  // already there, unchanged
+                    symbol, timeframe, cached[i++].ts_ns);
+      } else if (i == cached.size() || wanted[j].ts_ns < cached[i].ts_ns) {
+        put(wanted[j++]);
+      } else {  // same ts: rewrite only when the row changed
+        if (!(cached[i] == wanted[j])) put(wanted[j]);
+        ++i;
+        ++j;
       }
-    }
-    for (const auto& [ts, h] : want) {
-      db_.execute(fmt::format("INSERT OR REPLACE INTO hot_bars (symbol, timeframe, {}) "
-                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                              kHotColumns),
-                  symbol, timeframe, h->ts_ns, int64_t{h->session_date}, h->open, h->high,
-                  h->low, h->close, h->volume, h->vwap, h->trades, h->source, h->raw_id,
-                  h->fetched_at_ns);
     }
   }
 
