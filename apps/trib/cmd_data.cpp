@@ -256,19 +256,7 @@ int run_bars(const Globals& g, const std::string& symbol_text, const std::string
     }
     for (const auto& h : cached) {
       if (h.ts_ns < from_ts || h.ts_ns > to_ts) continue;
-      lake::CuratedBar row;
-      row.bar.ts_ns = h.ts_ns;
-      row.bar.session_date = Date(h.session_date);
-      row.bar.open = h.open;
-      row.bar.high = h.high;
-      row.bar.low = h.low;
-      row.bar.close = h.close;
-      row.bar.volume = h.volume;
-      row.bar.vwap = h.vwap;
-      row.bar.trades = h.trades;
-      row.source = h.source;
-      row.raw_id = h.raw_id;
-      row.fetched_at_ns = h.fetched_at_ns;
+      lake::CuratedBar row{etl::bar_of(h), h.source, h.raw_id, h.fetched_at_ns};
       rows.push_back(std::move(row));
     }
   } else {

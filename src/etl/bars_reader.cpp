@@ -72,6 +72,37 @@ std::vector<lake::CuratedBar> read_curated_bars(lake::ObjectStore& store,
   return out;
 }
 
+catalog::HotBar to_hot_bar(const lake::CuratedBar& row) {
+  catalog::HotBar h;
+  h.ts_ns = row.bar.ts_ns;
+  h.session_date = row.bar.session_date.days_since_epoch();
+  h.open = row.bar.open;
+  h.high = row.bar.high;
+  h.low = row.bar.low;
+  h.close = row.bar.close;
+  h.volume = row.bar.volume;
+  h.vwap = row.bar.vwap;
+  h.trades = row.bar.trades;
+  h.source = row.source;
+  h.raw_id = row.raw_id;
+  h.fetched_at_ns = row.fetched_at_ns;
+  return h;
+}
+
+Bar bar_of(const catalog::HotBar& h) {
+  Bar b;
+  b.ts_ns = h.ts_ns;
+  b.session_date = Date(h.session_date);
+  b.open = h.open;
+  b.high = h.high;
+  b.low = h.low;
+  b.close = h.close;
+  b.volume = h.volume;
+  b.vwap = h.vwap;
+  b.trades = h.trades;
+  return b;
+}
+
 std::vector<Bar> read_recent_bars(lake::ObjectStore& store, catalog::Catalog& catalog,
                                   const Symbol& symbol, Timeframe tf, size_t sessions,
                                   bool* from_hot_cache) {
@@ -80,20 +111,7 @@ std::vector<Bar> read_recent_bars(lake::ObjectStore& store, catalog::Catalog& ca
     if (from_hot_cache != nullptr) *from_hot_cache = true;
     std::vector<Bar> bars;
     bars.reserve(sessions);
-    for (size_t i = hot.size() - sessions; i < hot.size(); ++i) {
-      const auto& h = hot[i];
-      Bar b;
-      b.ts_ns = h.ts_ns;
-      b.session_date = Date(h.session_date);
-      b.open = h.open;
-      b.high = h.high;
-      b.low = h.low;
-      b.close = h.close;
-      b.volume = h.volume;
-      b.vwap = h.vwap;
-      b.trades = h.trades;
-      bars.push_back(b);
-    }
+    for (size_t i = hot.size() - sessions; i < hot.size(); ++i) bars.push_back(bar_of(hot[i]));
     return bars;
   }
   if (from_hot_cache != nullptr) *from_hot_cache = false;

@@ -10,6 +10,7 @@
 #include "trib/core/error.hpp"
 #include "trib/core/hash.hpp"
 #include "trib/core/log.hpp"
+#include "trib/etl/bars_reader.hpp"
 #include "trib/lake/bars_file.hpp"
 #include "trib/lake/layout.hpp"
 #include "trib/lake/parquet.hpp"
@@ -54,23 +55,6 @@ std::optional<LivePath> parse_live_key(const std::string& key) {
   } catch (const Error&) {
     return std::nullopt;
   }
-}
-
-catalog::HotBar hot_of(const lake::CuratedBar& row) {
-  catalog::HotBar h;
-  h.ts_ns = row.bar.ts_ns;
-  h.session_date = row.bar.session_date.days_since_epoch();
-  h.open = row.bar.open;
-  h.high = row.bar.high;
-  h.low = row.bar.low;
-  h.close = row.bar.close;
-  h.volume = row.bar.volume;
-  h.vwap = row.bar.vwap;
-  h.trades = row.bar.trades;
-  h.source = row.source;
-  h.raw_id = row.raw_id;
-  h.fetched_at_ns = row.fetched_at_ns;
-  return h;
 }
 
 }  // namespace
@@ -153,7 +137,7 @@ CatalogRebuildStats rebuild_catalog(lake::ObjectStore& store, catalog::Catalog& 
     auto& cached = hot[{live->symbol.str(), record.key.timeframe}];
     std::vector<catalog::HotBar> incoming;
     for (const auto& row : rows) {
-      incoming.push_back(hot_of(row));
+      incoming.push_back(to_hot_bar(row));
       auto& mark = watermarks[{row.source, live->symbol.str()}];
       const std::string date = row.bar.session_date.to_string();
       if (date > mark) mark = date;

@@ -72,23 +72,6 @@ std::string encode_quarantine(const std::vector<QuarantinedRow>& rows, const std
   return std::move(sink.buffer());
 }
 
-catalog::HotBar to_hot_bar(const CuratedBar& row) {
-  catalog::HotBar h;
-  h.ts_ns = row.bar.ts_ns;
-  h.session_date = row.bar.session_date.days_since_epoch();
-  h.open = row.bar.open;
-  h.high = row.bar.high;
-  h.low = row.bar.low;
-  h.close = row.bar.close;
-  h.volume = row.bar.volume;
-  h.vwap = row.bar.vwap;
-  h.trades = row.bar.trades;
-  h.source = row.source;
-  h.raw_id = row.raw_id;
-  h.fetched_at_ns = row.fetched_at_ns;
-  return h;
-}
-
 }  // namespace
 
 void EtlStats::add(const EtlStats& other) {

@@ -38,6 +38,10 @@ std::vector<Bar> read_recent_bars(lake::ObjectStore& store, catalog::Catalog& ca
                                   const Symbol& symbol, Timeframe tf, size_t sessions,
                                   bool* from_hot_cache = nullptr);
 
+// A curated row as the hot cache holds it, and back.
+catalog::HotBar to_hot_bar(const lake::CuratedBar& row);
+Bar bar_of(const catalog::HotBar& hot);
+
 // Convenience: just the bars.
 std::vector<Bar> read_bars(lake::ObjectStore& store, catalog::Catalog& catalog, const BarsQuery& query);
 
