@@ -310,18 +310,9 @@ class EmbeddedQueue final : public TaskQueue {
     return path;
   }
 
-  // Runs `op`, putting the queue (and message) in front of a trib::Error's message, except for
-  // the errors this class composes itself, which already name both.
   template <typename F>
   void guarded(const std::string& message_id, F&& op) {
-    try {
-      op();
-    } catch (const Error& e) {
-      if (std::string_view(e.what()).starts_with("queue '")) throw;
-      throw db::with_context(
-          e, message_id.empty() ? fmt::format("queue '{}'", name_)
-                                : fmt::format("queue '{}' message {}", name_, message_id));
-    }
+    detail::with_queue_context(name_, message_id, std::forward<F>(op));
   }
 
   // The message's dequeue count; Error::Conflict when the pop receipt is stale or it is gone.

@@ -318,18 +318,9 @@ class PostgresQueue final : public TaskQueue {
     return name;
   }
 
-  // Runs `op`, putting the queue (and message) in front of a trib::Error's message, except for
-  // the errors this class composes itself, which already name both.
   template <typename F>
   void guarded(const std::string& message_id, F&& op) {
-    try {
-      op();
-    } catch (const Error& e) {
-      if (std::string_view(e.what()).starts_with("queue '")) throw;
-      throw db::with_context(
-          e, message_id.empty() ? fmt::format("queue '{}'", name_)
-                                : fmt::format("queue '{}' message {}", name_, message_id));
-    }
+    detail::with_queue_context(name_, message_id, std::forward<F>(op));
   }
 
   // Moves a leased message (matching its pop receipt) to poison with `error`; with

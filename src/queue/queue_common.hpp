@@ -8,6 +8,10 @@
 #include <string>
 #include <string_view>
 
+#include <fmt/format.h>
+
+#include "trib/core/error.hpp"
+#include "trib/db/sqlite.hpp"  // with_context
 #include "trib/queue/task_queue.hpp"
 
 namespace trib::queue::detail {
@@ -40,5 +44,19 @@ std::string lease_expired_error(int dequeue_count);
 // Error::Conflict messages for a pop receipt that no longer matches.
 std::string gone_message(const std::string& queue, const std::string& id);
 std::string stale_receipt_message(const std::string& queue, const std::string& id);
+
+// Runs `op`, putting the queue (and message) in front of a trib::Error's message, except for
+// the errors the queue classes compose themselves, which already name both.
+template <typename F>
+void with_queue_context(const std::string& queue, const std::string& message_id, F&& op) {
+  try {
+    op();
+  } catch (const Error& e) {
+    if (std::string_view(e.what()).starts_with("queue '")) throw;
+    throw db::with_context(e, message_id.empty()
+                                  ? fmt::format("queue '{}'", queue)
+                                  : fmt::format("queue '{}' message {}", queue, message_id));
+  }
+}
 
 }  // namespace trib::queue::detail
