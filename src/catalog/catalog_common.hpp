@@ -112,4 +112,74 @@ inline Micros cash_flow_of(const FillRecord& fill) {
   return (fill.side == Side::kBuy ? -notional : notional) - fill.commission;
 }
 
+// Rows back into records, for either backend's row type (SqliteStmt, db::PgRow): the columns in
+// the order of the k*Columns lists above.
+template <typename Row>
+Micros micros(const Row& s, int column) { return Micros::from_raw(s.int64(column)); }
+
+template <typename Row>
+PartitionRecord read_partition(const Row& s) {
+  PartitionRecord r;
+  r.key = {s.text(0), s.text(1), s.text(2), s.text(3)};
+  r.object_key = s.text(4);
+  r.version_key = s.text(5);
+  r.row_count = s.int64(6);
+  r.content_sha256 = s.text(7);
+  r.min_ts_ns = s.int64(8);
+  r.max_ts_ns = s.int64(9);
+  r.version = s.int64(10);
+  r.code_version = s.text(11);
+  r.committed_at_ns = s.int64(12);
+  return r;
+}
+
+template <typename Row>
+RawObjectRecord read_raw(const Row& s) {
+  return {s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.int64(5),
+          s.text(6), s.text(7), s.int64(8), s.text(9), s.text(10), s.text(11)};
+}
+
+template <typename Row>
+HotBar read_hot(const Row& s) {
+  HotBar h;
+  h.ts_ns = s.int64(0);
+  h.session_date = s.integer(1);
+  h.open = s.real(2);
+  h.high = s.real(3);
+  h.low = s.real(4);
+  h.close = s.real(5);
+  h.volume = s.real(6);
+  h.vwap = s.optional_real(7);
+  if (!s.is_null(8)) h.trades = s.int64(8);
+  h.source = s.text(9);
+  h.raw_id = s.text(10);
+  h.fetched_at_ns = s.int64(11);
+  return h;
+}
+
+template <typename Row>
+OrderRecord read_order(const Row& s) {
+  OrderRecord o;
+  o.client_order_id = s.text(0);
+  o.strategy = s.text(1);
+  o.symbol = s.text(2);
+  o.side = parse_side(s.text(3));
+  o.qty = micros(s, 4);
+  o.order_type = s.text(5);
+  if (!s.is_null(6)) o.limit_price = micros(s, 6);
+  o.session_date = s.text(7);
+  o.status = parse_order_status(s.text(8));
+  o.reason = s.text(9);
+  o.broker = s.text(10);
+  o.broker_order_id = s.text(11);
+  o.created_at_ns = s.int64(12);
+  return o;
+}
+
+template <typename Row>
+PositionRecord read_position(const Row& s) {
+  return PositionRecord{s.text(0), s.text(1), micros(s, 2), micros(s, 3), micros(s, 4),
+                        s.int64(5)};
+}
+
 }  // namespace trib::catalog::internal

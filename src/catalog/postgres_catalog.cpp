@@ -50,71 +50,16 @@ using internal::kOrderColumns;
 using internal::kPartitionColumns;
 using internal::kPositionColumns;
 using internal::kRawColumns;
+using internal::micros;
+using internal::read_hot;
+using internal::read_order;
+using internal::read_partition;
+using internal::read_position;
+using internal::read_raw;
 
 // Hot-cache rows per multi-row INSERT (14 parameters each; PostgreSQL allows 65535).
 constexpr size_t kHotRowsPerInsert = 500;
 
-Micros micros(const PgRow& row, int column) { return Micros::from_raw(row.int64(column)); }
-
-PartitionRecord read_partition(const PgRow& row) {
-  PartitionRecord r;
-  r.key = {row.text(0), row.text(1), row.text(2), row.text(3)};
-  r.object_key = row.text(4);
-  r.version_key = row.text(5);
-  r.row_count = row.int64(6);
-  r.content_sha256 = row.text(7);
-  r.min_ts_ns = row.int64(8);
-  r.max_ts_ns = row.int64(9);
-  r.version = row.int64(10);
-  r.code_version = row.text(11);
-  r.committed_at_ns = row.int64(12);
-  return r;
-}
-
-RawObjectRecord read_raw(const PgRow& row) {
-  return {row.text(0), row.text(1), row.text(2),  row.text(3), row.text(4),  row.int64(5),
-          row.text(6), row.text(7), row.int64(8), row.text(9), row.text(10), row.text(11)};
-}
-
-HotBar read_hot(const PgRow& row) {
-  HotBar h;
-  h.ts_ns = row.int64(0);
-  h.session_date = row.integer(1);
-  h.open = row.real(2);
-  h.high = row.real(3);
-  h.low = row.real(4);
-  h.close = row.real(5);
-  h.volume = row.real(6);
-  h.vwap = row.optional_real(7);
-  h.trades = row.optional_int64(8);
-  h.source = row.text(9);
-  h.raw_id = row.text(10);
-  h.fetched_at_ns = row.int64(11);
-  return h;
-}
-
-OrderRecord read_order(const PgRow& row) {
-  OrderRecord o;
-  o.client_order_id = row.text(0);
-  o.strategy = row.text(1);
-  o.symbol = row.text(2);
-  o.side = parse_side(row.text(3));
-  o.qty = micros(row, 4);
-  o.order_type = row.text(5);
-  if (!row.is_null(6)) o.limit_price = micros(row, 6);
-  o.session_date = row.text(7);
-  o.status = parse_order_status(row.text(8));
-  o.reason = row.text(9);
-  o.broker = row.text(10);
-  o.broker_order_id = row.text(11);
-  o.created_at_ns = row.int64(12);
-  return o;
-}
-
-PositionRecord read_position(const PgRow& row) {
-  return PositionRecord{row.text(0),    row.text(1),    micros(row, 2),
-                        micros(row, 3), micros(row, 4), row.int64(5)};
-}
 
 // A bigint[] literal: {1,-2,3}.
 std::string bigint_array(const std::vector<int64_t>& values) {
