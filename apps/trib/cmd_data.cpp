@@ -38,6 +38,7 @@ struct IngestArgs {
   std::string symbol;
   std::string from, to;
   bool quarantine_bad_rows = false;
+  int threads = 0;
 };
 
 // Dates must ascend within each symbol of a file: a file out of order is almost always the wrong
@@ -107,7 +108,9 @@ int run_ingest(const Globals& g, const IngestArgs& args) {
                          json{{"vendor", args.vendor}, {"file", args.file}, {"symbol", symbol.str()},
                               {"from", args.from}, {"to", args.to}}.dump(),
                          catalog::RunStatus::kRunning, "", 0, 0});
-  etl::EtlEngine engine(*ws.store, *ws.catalog);
+  etl::EtlOptions etl_options;
+  etl_options.threads = args.threads;
+  etl::EtlEngine engine(*ws.store, *ws.catalog, etl_options);
   ingest::FetchHandler handler(*ws.store, *ws.catalog, &engine);
   ingest::RawOrigin origin;
   origin.vendor = args.vendor;
@@ -405,6 +408,9 @@ void add_data_commands(CLI::App& app, Globals& g, Action& action) {
     cmd->add_option("--to", args->to, "Last session date YYYY-MM-DD");
     cmd->add_flag("--quarantine-bad-rows", args->quarantine_bad_rows,
                   "Quarantine malformed rows with their reasons instead of refusing the file");
+    cmd->add_option("--threads", args->threads,
+                    "Threads for a file touching many partitions (default 0: one per core)")
+        ->check(CLI::Range(0, 64));
     cmd->add_flag("--json", g.json, "Machine-readable summary");
     cmd->callback([&g, &action, args] { action = [&g, args] { return run_ingest(g, *args); }; });
   }

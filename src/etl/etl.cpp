@@ -1,5 +1,6 @@
 #include "trib/etl/etl.hpp"
 
+#include <list>
 #include <map>
 
 #include <fmt/format.h>
@@ -10,6 +11,7 @@
 #include "trib/core/log.hpp"
 #include "trib/etl/bars_reader.hpp"
 #include "trib/etl/partition_commit.hpp"
+#include "parallel.hpp"
 #include "trib/etl/quality.hpp"
 #include "trib/lake/bars_file.hpp"
 #include "trib/lake/layout.hpp"
@@ -89,11 +91,32 @@ void EtlStats::add(const EtlStats& other) {
 
 namespace {
 
+// The work on one partition a payload touches.
+struct PartitionJob {
+  Symbol symbol;
+  std::string partition;
+  std::vector<const Bar*> rows;  // the payload's accepted rows of the partition, ascending
+  size_t hot_wanted = 0;         // at most this many of its newest rows can be hot
+  catalog::PartitionKey key;
+  std::optional<catalog::PartitionRecord> current;
+  std::string id;
+  bool start_over = false;
+};
+
+// Below this many partitions a payload is handled on the calling thread only.
+constexpr size_t kParallelFrom = 16;
+
 std::string partition_id(const catalog::PartitionKey& key) {
   return fmt::format("{}/{}/{}/{}", key.dataset, key.timeframe, key.symbol, key.partition);
 }
 
 }  // namespace
+
+EtlEngine::EtlEngine(lake::ObjectStore& store, catalog::Catalog& catalog, EtlOptions options)
+    : store_(store),
+      catalog_(catalog),
+      options_(options),
+      threads_(internal::resolve_threads(options.threads)) {}
 
 EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
   EtlStats stats;
@@ -165,8 +188,12 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
     unparsed.clear();
   }
 
-  std::vector<PendingVersion> pending;
-  std::vector<std::string> rebuild_ids;  // per pending entry: "" or the partition started over
+  // One job per (symbol, partition) the payload touches; the accepted bars they point into are
+  // kept here until the commit.
+  std::vector<PartitionJob> jobs;
+  std::vector<std::pair<size_t, size_t>> symbol_jobs;  // each symbol's [first, last) jobs
+  std::list<std::vector<Bar>> kept_bars;
+  const size_t hot_sessions = static_cast<size_t>(std::max(0, catalog_.hot_cache_sessions()));
   for (const auto& [symbol, all_bars] : parsed->bars) {
     stats.rows_in += static_cast<int64_t>(all_bars.size());
     std::vector<Bar> bars;
@@ -189,83 +216,97 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
     if (!validated.accepted.empty()) catalog_.upsert_instrument(symbol.str(), rec.vendor, "nyse");
 
     std::map<std::string, std::vector<const Bar*>> by_partition;
-    for (const Bar& bar : validated.accepted) {
+    const std::vector<Bar>& accepted = kept_bars.emplace_back(std::move(validated.accepted));
+    for (const Bar& bar : accepted) {
       by_partition[partition_of(fetched.timeframe, bar.session_date)].push_back(&bar);
     }
-    // 3. Merge onto the committed rows with the fetch-time precedence.
-    const size_t symbol_first_pending = pending.size();
-    const size_t hot_sessions = static_cast<size_t>(std::max(0, catalog_.hot_cache_sessions()));
     // Rows of this payload in partitions after each one: no partition needs to hand the hot
     // cache more than its newest (N - rows after it) rows.
-    size_t rows_after = validated.accepted.size();
-    const lake::Lineage lineage{rec.vendor, raw_id, rec.fetched_at_ns};
-    for (const auto& [partition, rows] : by_partition) {
+    size_t rows_after = accepted.size();
+    const size_t first = jobs.size();
+    for (auto& [partition, rows] : by_partition) {
       rows_after -= rows.size();
-      const size_t hot_wanted = hot_sessions > rows_after ? hot_sessions - rows_after : 0;
-      catalog::PartitionKey key{dataset, timeframe, symbol.str(), partition};
-      const std::optional<catalog::PartitionRecord> current = catalog_.get_partition(key);
-      const std::string id = partition_id(key);
-      const bool start_over = options_.rebuild && !rebuilt_.contains(id);
-      PendingVersion p;
-      p.commit.expected_version = current ? current->version : 0;
-      rebuild_ids.push_back(start_over ? id : "");
-      p.commit.watermarks.push_back(
-          {rec.vendor, dataset, symbol.str(), rows.back()->session_date.to_string()});
-      catalog::PartitionRecord& record = p.commit.record;
-      record.key = key;
-      record.object_key = lake::curated_bars_key(fetched.timeframe, symbol, partition);
-      record.code_version = std::string(code_version());
-      if (!current || start_over) {
-        // Nothing to merge onto: the accepted rows are sorted and unique by ts, and all share
-        // this payload's lineage.
-        p.bytes = lake::encode_bars_file(rows, lineage, symbol, fetched.timeframe, partition);
-        record.row_count = static_cast<int64_t>(rows.size());
-        record.min_ts_ns = rows.front()->ts_ns;
-        record.max_ts_ns = rows.back()->ts_ns;
-        for (size_t i = rows.size() > hot_wanted ? rows.size() - hot_wanted : 0; i < rows.size(); ++i) {
-          p.commit.hot_rows.push_back(to_hot_bar(CuratedBar{*rows[i], rec.vendor, raw_id, rec.fetched_at_ns}));
-        }
-        pending.push_back(std::move(p));
-        continue;
-      }
-      // A partition committed by an older build (no version object) is rewritten in the new
-      // layout.
-      bool changed = current->version_key.empty();
-      std::map<int64_t, CuratedBar> merged;
-      for (auto& row : read_committed_partition(store_, *current)) {
-        merged.emplace(row.bar.ts_ns, std::move(row));
-      }
-      for (const Bar* bar : rows) {
-        CuratedBar candidate{*bar, rec.vendor, raw_id, rec.fetched_at_ns};
-        auto [it, inserted] = merged.try_emplace(bar->ts_ns, candidate);
-        if (inserted) {
-          changed = true;
-        } else if (lake::takes_precedence(candidate, it->second) && !(candidate == it->second)) {
-          it->second = std::move(candidate);
-          changed = true;
-        }
-      }
-      if (!changed) {
-        record = *current;  // same content: the commit only advances the watermark
-        pending.push_back(std::move(p));
-        continue;
-      }
-      std::vector<CuratedBar> out;
-      out.reserve(merged.size());
-      for (auto& [ts, row] : merged) out.push_back(std::move(row));
-      p.bytes = lake::encode_bars_file(out, symbol, fetched.timeframe, partition);
-      record.row_count = static_cast<int64_t>(out.size());
-      record.min_ts_ns = out.front().bar.ts_ns;
-      record.max_ts_ns = out.back().bar.ts_ns;
-      for (size_t i = out.size() > hot_wanted ? out.size() - hot_wanted : 0; i < out.size(); ++i) {
-        p.commit.hot_rows.push_back(to_hot_bar(out[i]));
-      }
-      pending.push_back(std::move(p));
+      PartitionJob job;
+      job.symbol = symbol;
+      job.partition = partition;
+      job.rows = std::move(rows);
+      job.hot_wanted = hot_sessions > rows_after ? hot_sessions - rows_after : 0;
+      job.key = {dataset, timeframe, symbol.str(), partition};
+      job.current = catalog_.get_partition(job.key);
+      job.id = partition_id(job.key);
+      job.start_over = options_.rebuild && !rebuilt_.contains(job.id);
+      jobs.push_back(std::move(job));
     }
-    // Only the symbol's newest N rows of this payload can end up in the hot cache: hand the
-    // catalog no more than that (partitions ascend, so walk them from the newest).
-    size_t room = static_cast<size_t>(std::max(0, catalog_.hot_cache_sessions()));
-    for (size_t i = pending.size(); i-- > symbol_first_pending;) {
+    symbol_jobs.emplace_back(first, jobs.size());
+  }
+
+  // 3. Merge onto the committed rows with the fetch-time precedence, encode: per partition, in
+  // parallel (each job fills its own PendingVersion).
+  std::vector<PendingVersion> pending(jobs.size());
+  const lake::Lineage lineage{rec.vendor, raw_id, rec.fetched_at_ns};
+  internal::parallel_for(jobs.size(), jobs.size() >= kParallelFrom ? threads_ : 1, [&](size_t i) {
+    const PartitionJob& job = jobs[i];
+    const auto& rows = job.rows;
+    PendingVersion& p = pending[i];
+    p.commit.expected_version = job.current ? job.current->version : 0;
+    p.commit.watermarks.push_back(
+        {rec.vendor, dataset, job.symbol.str(), rows.back()->session_date.to_string()});
+    catalog::PartitionRecord& record = p.commit.record;
+    record.key = job.key;
+    record.object_key = lake::curated_bars_key(fetched.timeframe, job.symbol, job.partition);
+    record.code_version = std::string(code_version());
+    if (!job.current || job.start_over) {
+      // Nothing to merge onto: the accepted rows are sorted and unique by ts, and all share this
+      // payload's lineage.
+      p.bytes = lake::encode_bars_file(rows, lineage, job.symbol, fetched.timeframe, job.partition);
+      record.row_count = static_cast<int64_t>(rows.size());
+      record.min_ts_ns = rows.front()->ts_ns;
+      record.max_ts_ns = rows.back()->ts_ns;
+      for (size_t r = rows.size() > job.hot_wanted ? rows.size() - job.hot_wanted : 0;
+           r < rows.size(); ++r) {
+        p.commit.hot_rows.push_back(
+            to_hot_bar(CuratedBar{*rows[r], rec.vendor, raw_id, rec.fetched_at_ns}));
+      }
+      return;
+    }
+    // A partition committed by an older build (no version object) is rewritten in the new
+    // layout.
+    bool changed = job.current->version_key.empty();
+    std::map<int64_t, CuratedBar> merged;
+    for (auto& row : read_committed_partition(store_, *job.current)) {
+      merged.emplace(row.bar.ts_ns, std::move(row));
+    }
+    for (const Bar* bar : rows) {
+      CuratedBar candidate{*bar, rec.vendor, raw_id, rec.fetched_at_ns};
+      auto [it, inserted] = merged.try_emplace(bar->ts_ns, candidate);
+      if (inserted) {
+        changed = true;
+      } else if (lake::takes_precedence(candidate, it->second) && !(candidate == it->second)) {
+        it->second = std::move(candidate);
+        changed = true;
+      }
+    }
+    if (!changed) {
+      record = *job.current;  // same content: the commit only advances the watermark
+      return;
+    }
+    std::vector<CuratedBar> out;
+    out.reserve(merged.size());
+    for (auto& [ts, row] : merged) out.push_back(std::move(row));
+    p.bytes = lake::encode_bars_file(out, job.symbol, fetched.timeframe, job.partition);
+    record.row_count = static_cast<int64_t>(out.size());
+    record.min_ts_ns = out.front().bar.ts_ns;
+    record.max_ts_ns = out.back().bar.ts_ns;
+    for (size_t r = out.size() > job.hot_wanted ? out.size() - job.hot_wanted : 0; r < out.size();
+         ++r) {
+      p.commit.hot_rows.push_back(to_hot_bar(out[r]));
+    }
+  });
+  // Only a symbol's newest N rows of this payload can end up in the hot cache: hand the catalog
+  // no more than that (partitions ascend, so walk them from the newest).
+  for (const auto& [first, last] : symbol_jobs) {
+    size_t room = hot_sessions;
+    for (size_t i = last; i-- > first;) {
       auto& hot_rows = pending[i].commit.hot_rows;
       if (hot_rows.size() > room) hot_rows.erase(hot_rows.begin(), hot_rows.end() - room);
       room -= hot_rows.size();
@@ -276,14 +317,15 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
   catalog_.replace_dq(rec.object_key, dataset, dq, fetched.run_id);
 
   // 4. Version objects, the conditional commit, the live files.
-  const CommitReport report = commit_versions(store_, catalog_, pending);
+  const CommitReport report = commit_versions(store_, catalog_, pending,
+                                              jobs.size() >= kParallelFrom ? threads_ : 1);
   for (size_t i = 0; i < report.results.size(); ++i) {
     switch (report.results[i].outcome) {
       case catalog::CommitOutcome::kCreated: ++stats.partitions_created; break;
       case catalog::CommitOutcome::kReplaced: ++stats.partitions_replaced; break;
       case catalog::CommitOutcome::kUnchanged: ++stats.partitions_unchanged; break;
     }
-    if (!rebuild_ids[i].empty()) rebuilt_.insert(rebuild_ids[i]);
+    if (jobs[i].start_over) rebuilt_.insert(jobs[i].id);
   }
   stats.live_files_repaired = report.live_files_repaired;
   return stats;

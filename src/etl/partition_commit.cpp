@@ -5,6 +5,7 @@
 #include "trib/core/error.hpp"
 #include "trib/core/hash.hpp"
 #include "trib/lake/layout.hpp"
+#include "parallel.hpp"
 
 namespace trib::etl {
 
@@ -27,36 +28,45 @@ bool publish_live(lake::ObjectStore& store, const catalog::PartitionRecord& reco
 }
 
 CommitReport commit_versions(lake::ObjectStore& store, catalog::Catalog& catalog,
-                             std::vector<PendingVersion>& pending) {
+                             std::vector<PendingVersion>& pending, int threads) {
   CommitReport report;
   if (pending.empty()) return report;
   // 1. Immutable version objects, durable before the commit point names them.
-  std::vector<std::string> written;
-  for (auto& p : pending) {
-    if (p.bytes.empty()) continue;
+  std::vector<char> wrote(pending.size(), 0);
+  internal::parallel_for(pending.size(), threads, [&](size_t i) {
+    PendingVersion& p = pending[i];
+    if (p.bytes.empty()) return;
     catalog::PartitionRecord& record = p.commit.record;
     record.content_sha256 = sha256_hex(p.bytes);
     record.version_key = lake::version_object_key(record.object_key, record.content_sha256);
-    if (store.put_if(record.version_key, p.bytes, lake::WriteCondition::absent(),
-                     lake::Durability::kDeferred)) {
-      written.push_back(record.version_key);
-    }
+    wrote[i] = store.put_if(record.version_key, p.bytes, lake::WriteCondition::absent(),
+                            lake::Durability::kDeferred)
+                   .has_value();
+  });
+  std::vector<std::string> written;
+  for (size_t i = 0; i < pending.size(); ++i) {
+    if (wrote[i]) written.push_back(pending[i].commit.record.version_key);
   }
   store.sync(written);
   // 2. The commit point.
   std::vector<catalog::PartitionCommit> commits;
   commits.reserve(pending.size());
-  for (const auto& p : pending) commits.push_back(p.commit);
+  for (auto& p : pending) commits.push_back(std::move(p.commit));  // hot rows are not copied
   report.results = catalog.commit_partitions(commits);
   // 3. Publish (and repair).
-  std::vector<std::string> published;
+  std::vector<std::vector<std::string>> published(pending.size());
+  std::vector<char> republished(pending.size(), 0);
+  internal::parallel_for(pending.size(), threads, [&](size_t i) {
+    republished[i] = publish_live(store, commits[i].record, published[i]);
+  });
+  std::vector<std::string> to_sync;
   for (size_t i = 0; i < pending.size(); ++i) {
-    const bool republished = publish_live(store, pending[i].commit.record, published);
-    if (republished && report.results[i].outcome == catalog::CommitOutcome::kUnchanged) {
+    to_sync.insert(to_sync.end(), published[i].begin(), published[i].end());
+    if (republished[i] && report.results[i].outcome == catalog::CommitOutcome::kUnchanged) {
       ++report.live_files_repaired;
     }
   }
-  store.sync(published);
+  store.sync(to_sync);
   return report;
 }
 

@@ -435,3 +435,37 @@ TEST_F(EtlTest, WatermarksAdvanceWithTheCommit) {
   engine.apply(payload("r2", {bar("2020-01-06", 102)}, 2));
   EXPECT_EQ(catalog_->get_watermark("test", "bars", "ABC"), "2020-01-06");
 }
+
+TEST_F(EtlTest, APayloadOfManyPartitionsGivesTheSameFilesOnOneThreadOrMany) {
+  // 20 years of one symbol: 20 partitions, above the threshold for parallel work.
+  std::vector<Bar> bars;
+  for (int year = 2000; year < 2020; ++year) {
+    for (const char* day : {"-03-02", "-06-01", "-09-01"}) {
+      const std::string date = std::to_string(year) + day;
+      if (TradingCalendar::nyse().is_session(Date::parse(date))) {
+        bars.push_back(bar(date.c_str(), 100 + year % 7));
+      }
+    }
+  }
+  auto files_with = [&](int threads) {
+    trib::testing::TempDir dir;
+    auto store = lake::open_local_store(dir.path() / "lake");
+    auto cat = catalog::open_sqlite_catalog(dir.path() / "catalog.db");
+    etl::EtlOptions options;
+    options.threads = threads;
+    etl::EtlEngine engine(*store, *cat, options);
+    auto stats = engine.apply(payload("r1", bars));
+    EXPECT_EQ(stats.partitions_created, 20);
+    EXPECT_EQ(stats.rows_quarantined, 0);
+    std::map<std::string, std::string> files;
+    for (const auto& key : store->list("curated/")) files[key] = store->get(key);
+    for (const auto& key : store->list("_versions/")) files[key] = store->get(key);
+    auto hot = cat->hot_bars("ABC", "1d");
+    EXPECT_EQ(hot.size(), std::min<size_t>(bars.size(), 300));
+    EXPECT_EQ(hot.back().ts_ns, bars.back().ts_ns);
+    return files;
+  };
+  const auto one = files_with(1);
+  EXPECT_EQ(one.size(), 40u);
+  EXPECT_EQ(files_with(4), one);
+}

@@ -29,6 +29,9 @@ struct EtlOptions {
   // starts from nothing instead of the committed rows, so the result depends only on the raw
   // objects applied, whatever the curated zone held (or lost).
   bool rebuild = false;
+  // Threads for a payload touching many partitions (merge, encode, object writes); the catalog
+  // commit stays one transaction. 0 = the machine's cores (at most 8), 1 = the calling thread.
+  int threads = 0;
 };
 
 // Raw to curated for bars. For each stored payload:
@@ -48,8 +51,7 @@ struct EtlOptions {
 //     (repairing any a crash left stale).
 class EtlEngine final : public ingest::RawConsumer {
  public:
-  EtlEngine(lake::ObjectStore& store, catalog::Catalog& catalog, EtlOptions options = {})
-      : store_(store), catalog_(catalog), options_(options) {}
+  EtlEngine(lake::ObjectStore& store, catalog::Catalog& catalog, EtlOptions options = {});
 
   void consume(const ingest::FetchedRaw& fetched) override { stats_.add(apply(fetched)); }
   EtlStats apply(const ingest::FetchedRaw& fetched);
@@ -62,6 +64,7 @@ class EtlEngine final : public ingest::RawConsumer {
   lake::ObjectStore& store_;
   catalog::Catalog& catalog_;
   EtlOptions options_;
+  int threads_;
   EtlStats stats_;
   std::set<std::string> rebuilt_;  // partitions this engine has started from nothing
 };

@@ -33,9 +33,10 @@ struct CommitReport {
   int live_files_repaired = 0;                 // stale live files of unchanged partitions
 };
 
-// Runs steps 1-3 for a batch (one catalog transaction).
+// Runs steps 1-3 for a batch (one catalog transaction); the object writes of steps 1 and 3 on
+// `threads` threads.
 CommitReport commit_versions(lake::ObjectStore& store, catalog::Catalog& catalog,
-                             std::vector<PendingVersion>& pending);
+                             std::vector<PendingVersion>& pending, int threads = 1);
 
 // Republishes one live file from its version object when they differ; appends the key to
 // `to_sync` (the caller syncs). False when it was already published (or the row predates
