@@ -23,10 +23,6 @@ inline constexpr const char* kRawColumns =
     "object_key, vendor, dataset, symbol, sha256, size, fetched_date, request_json, "
     "fetched_at_ns, task_id, window_from, window_to";
 
-inline constexpr const char* kHotColumns =
-    "ts_ns, session_date, open, high, low, close, volume, vwap, trades, source, raw_id, "
-    "fetched_at_ns";
-
 inline constexpr const char* kOrderColumns =
     "client_order_id, strategy, symbol, side, qty_micros, order_type, limit_price_micros, "
     "session_date, status, reason, broker, broker_order_id, created_at_ns";
@@ -112,6 +108,13 @@ inline Micros cash_flow_of(const FillRecord& fill) {
   return (fill.side == Side::kBuy ? -notional : notional) - fill.commission;
 }
 
+// The hot cache of one (symbol, timeframe) as one value (BLOB / BYTEA): rows ascending by ts,
+// lineage stored once per distinct (source, raw id, fetch time). A refresh rewrites one row
+// instead of hundreds. encode: Error::InvalidInput for rows out of order or a non-finite price
+// (inside a commit, that rolls the whole commit back); decode: Error::DataLoss when malformed.
+std::string encode_hot_rows(const std::vector<HotBar>& rows);
+std::vector<HotBar> decode_hot_rows(std::string_view bytes);
+
 // Rows back into records, for either backend's row type (SqliteStmt, db::PgRow): the columns in
 // the order of the k*Columns lists above.
 template <typename Row>
@@ -139,23 +142,6 @@ RawObjectRecord read_raw(const Row& s) {
           s.text(6), s.text(7), s.int64(8), s.text(9), s.text(10), s.text(11)};
 }
 
-template <typename Row>
-HotBar read_hot(const Row& s) {
-  HotBar h;
-  h.ts_ns = s.int64(0);
-  h.session_date = s.integer(1);
-  h.open = s.real(2);
-  h.high = s.real(3);
-  h.low = s.real(4);
-  h.close = s.real(5);
-  h.volume = s.real(6);
-  h.vwap = s.optional_real(7);
-  if (!s.is_null(8)) h.trades = s.int64(8);
-  h.source = s.text(9);
-  h.raw_id = s.text(10);
-  h.fetched_at_ns = s.int64(11);
-  return h;
-}
 
 template <typename Row>
 OrderRecord read_order(const Row& s) {

@@ -45,20 +45,16 @@ using db::PgRow;
 using db::PgTx;
 using internal::check_commits;
 using internal::check_date;
-using internal::kHotColumns;
 using internal::kOrderColumns;
 using internal::kPartitionColumns;
 using internal::kPositionColumns;
 using internal::kRawColumns;
 using internal::micros;
-using internal::read_hot;
 using internal::read_order;
 using internal::read_partition;
 using internal::read_position;
 using internal::read_raw;
 
-// Hot-cache rows per multi-row INSERT (14 parameters each; PostgreSQL allows 65535).
-constexpr size_t kHotRowsPerInsert = 500;
 
 
 // A bigint[] literal: {1,-2,3}.
@@ -183,13 +179,12 @@ class PostgresCatalog final : public Catalog {
           }
         }
         for (const auto& [key, batches] : hot) {
-          lock_name(tx, "hot_bars", key.first, key.second);
-          std::vector<HotBar> cached = select_hot(tx, key.first, key.second, INT64_MIN, INT64_MAX);
-          std::vector<HotBar> merged = cached;
+          lock_name(tx, "hot_cache", key.first, key.second);
+          std::vector<HotBar> merged = select_hot(tx, key.first, key.second);
           for (const auto* rows : batches) {
             merged = merge_hot_rows(std::move(merged), *rows, options_.hot_cache_sessions);
           }
-          write_hot_diff(tx, key.first, key.second, cached, merged);
+          write_hot(tx, key.first, key.second, merged);
         }
       });
     });
@@ -223,17 +218,17 @@ class PostgresCatalog final : public Catalog {
 
   std::vector<HotBar> hot_bars(const std::string& symbol, const std::string& timeframe,
                                int64_t from_ts_ns, int64_t to_ts_ns) override {
-    return select_hot(db_, symbol, timeframe, from_ts_ns, to_ts_ns);
+    std::vector<HotBar> rows = select_hot(db_, symbol, timeframe);
+    std::erase_if(rows, [&](const HotBar& h) { return h.ts_ns < from_ts_ns || h.ts_ns > to_ts_ns; });
+    return rows;
   }
 
   void replace_hot_bars(const std::string& symbol, const std::string& timeframe,
                         const std::vector<HotBar>& rows) override {
     guarded("hot cache of " + symbol, [&] {
       db_.transaction([&](PgTx& tx) {
-        lock_name(tx, "hot_bars", symbol, timeframe);
-        std::vector<HotBar> cached = select_hot(tx, symbol, timeframe, INT64_MIN, INT64_MAX);
-        write_hot_diff(tx, symbol, timeframe, cached,
-                       merge_hot_rows({}, rows, options_.hot_cache_sessions));
+        lock_name(tx, "hot_cache", symbol, timeframe);
+        write_hot(tx, symbol, timeframe, merge_hot_rows({}, rows, options_.hot_cache_sessions));
       });
     });
   }
@@ -657,69 +652,54 @@ class PostgresCatalog final : public Catalog {
         w.vendor, w.dataset, w.symbol, w.date, now_ts_ns());
   }
 
+  // bytea travels as hex text (the db layer sends parameters as text).
   static std::vector<HotBar> select_hot(PgExecutor& ex, const std::string& symbol,
-                                        const std::string& timeframe, int64_t from_ts_ns,
-                                        int64_t to_ts_ns) {
-    std::vector<HotBar> out;
-    for (const PgRow row :
-         ex.exec(fmt::format("SELECT {} FROM hot_bars WHERE symbol = $1 AND timeframe = $2 "
-                             "AND ts_ns BETWEEN $3 AND $4 ORDER BY ts_ns",
-                             kHotColumns),
-                 symbol, timeframe, from_ts_ns, to_ts_ns)) {
-      out.push_back(read_hot(row));
+                                        const std::string& timeframe) {
+    auto row = ex.row("SELECT encode(rows, 'hex') FROM hot_cache WHERE symbol = $1 AND "
+                      "timeframe = $2",
+                      symbol, timeframe);
+    if (!row) return {};
+    return internal::decode_hot_rows(from_hex(row->text(0)));
+  }
+
+  static void write_hot(PgTx& tx, const std::string& symbol, const std::string& timeframe,
+                        const std::vector<HotBar>& rows) {
+    if (rows.empty()) {
+      tx.exec("DELETE FROM hot_cache WHERE symbol = $1 AND timeframe = $2", symbol, timeframe);
+      return;
+    }
+    tx.exec(
+        "INSERT INTO hot_cache (symbol, timeframe, row_count, first_ts_ns, last_ts_ns, rows) "
+        "VALUES ($1, $2, $3, $4, $5, decode($6, 'hex')) ON CONFLICT (symbol, timeframe) DO "
+        "UPDATE SET row_count = excluded.row_count, first_ts_ns = excluded.first_ts_ns, "
+        "last_ts_ns = excluded.last_ts_ns, rows = excluded.rows",
+        symbol, timeframe, static_cast<int64_t>(rows.size()), rows.front().ts_ns,
+        rows.back().ts_ns, to_hex(internal::encode_hot_rows(rows)));
+  }
+
+  static std::string to_hex(std::string_view bytes) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out(bytes.size() * 2, '0');
+    for (size_t i = 0; i < bytes.size(); ++i) {
+      const auto b = static_cast<unsigned char>(bytes[i]);
+      out[2 * i] = kDigits[b >> 4];
+      out[2 * i + 1] = kDigits[b & 15];
     }
     return out;
   }
 
-  // Writes only what differs between the cached rows and the wanted ones: one DELETE for the
-  // rows that go, multi-row upserts for the new and changed ones.
-  static void write_hot_diff(PgTx& tx, const std::string& symbol, const std::string& timeframe,
-                             const std::vector<HotBar>& cached, const std::vector<HotBar>& wanted) {
-    std::map<int64_t, const HotBar*> want;
-    for (const auto& h : wanted) want[h.ts_ns] = &h;
-    std::vector<int64_t> gone;
-    for (const auto& h : cached) {
-      auto it = want.find(h.ts_ns);
-      if (it == want.end()) {
-        gone.push_back(h.ts_ns);
-      } else if (*it->second == h) {
-        want.erase(it);  // already there, unchanged
-      }
+  static std::string from_hex(std::string_view hex) {
+    auto nibble = [&](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      throw Error::DataLoss("hot cache entry is not hex from PostgreSQL");
+    };
+    if (hex.size() % 2 != 0) throw Error::DataLoss("hot cache entry has an odd hex length");
+    std::string out(hex.size() / 2, '\0');
+    for (size_t i = 0; i < out.size(); ++i) {
+      out[i] = static_cast<char>(nibble(hex[2 * i]) << 4 | nibble(hex[2 * i + 1]));
     }
-    if (!gone.empty()) {
-      tx.exec(
-          "DELETE FROM hot_bars WHERE symbol = $1 AND timeframe = $2 "
-          "AND ts_ns = ANY($3::bigint[])",
-          symbol, timeframe, bigint_array(gone));
-    }
-    auto it = want.begin();
-    while (it != want.end()) {
-      std::string values;
-      std::vector<PgParam> params;
-      for (size_t n = 0; n < kHotRowsPerInsert && it != want.end(); ++n, ++it) {
-        const HotBar& h = *it->second;
-        const int first = static_cast<int>(params.size()) + 1;
-        values += fmt::format("{}({})", n == 0 ? "" : ", ", placeholders(first, 14));
-        for (PgParam p :
-             {db::to_pg_param(symbol), db::to_pg_param(timeframe), db::to_pg_param(h.ts_ns),
-              db::to_pg_param(h.session_date), db::to_pg_param(h.open), db::to_pg_param(h.high),
-              db::to_pg_param(h.low), db::to_pg_param(h.close), db::to_pg_param(h.volume),
-              db::to_pg_param(h.vwap), db::to_pg_param(h.trades), db::to_pg_param(h.source),
-              db::to_pg_param(h.raw_id), db::to_pg_param(h.fetched_at_ns)}) {
-          params.push_back(std::move(p));
-        }
-      }
-      tx.exec_params(
-          fmt::format("INSERT INTO hot_bars (symbol, timeframe, {}) VALUES {} "
-                      "ON CONFLICT (symbol, timeframe, ts_ns) DO UPDATE SET "
-                      "session_date = excluded.session_date, open = excluded.open, "
-                      "high = excluded.high, low = excluded.low, close = excluded.close, "
-                      "volume = excluded.volume, vwap = excluded.vwap, trades = excluded.trades, "
-                      "source = excluded.source, raw_id = excluded.raw_id, "
-                      "fetched_at_ns = excluded.fetched_at_ns",
-                      kHotColumns, values),
-          std::move(params));
-    }
+    return out;
   }
 
   static std::optional<PositionRecord> select_position(PgExecutor& ex, const std::string& account,

@@ -191,22 +191,16 @@ INSERT INTO dq_counts (raw_object, dataset, symbol, rule, rows, run_id)
   SELECT 'run:' || run_id, dataset, symbol, rule, rows, run_id FROM dq_results WHERE rows > 0;
 DROP TABLE dq_results;
 
-CREATE TABLE hot_bars (
-  symbol        TEXT COLLATE "C" NOT NULL,
-  timeframe     TEXT COLLATE "C" NOT NULL,
-  ts_ns         BIGINT NOT NULL,
-  session_date  INTEGER NOT NULL,
-  open          DOUBLE PRECISION NOT NULL,
-  high          DOUBLE PRECISION NOT NULL,
-  low           DOUBLE PRECISION NOT NULL,
-  close         DOUBLE PRECISION NOT NULL,
-  volume        DOUBLE PRECISION NOT NULL,
-  vwap          DOUBLE PRECISION,
-  trades        BIGINT,
-  source        TEXT COLLATE "C" NOT NULL,
-  raw_id        TEXT COLLATE "C" NOT NULL,
-  fetched_at_ns BIGINT NOT NULL,
-  PRIMARY KEY (symbol, timeframe, ts_ns)
+-- The hot cache: the newest rows of each (symbol, timeframe) as one value (encoded by
+-- catalog.cpp, encode_hot_rows), so a commit refreshes it with one write, not hundreds.
+CREATE TABLE hot_cache (
+  symbol      TEXT COLLATE "C" NOT NULL,
+  timeframe   TEXT COLLATE "C" NOT NULL,
+  row_count   BIGINT NOT NULL,
+  first_ts_ns BIGINT NOT NULL,
+  last_ts_ns  BIGINT NOT NULL,
+  rows        BYTEA NOT NULL,
+  PRIMARY KEY (symbol, timeframe)
 );
 
 -- The ledger in micro-units (1e-6): exact sums of money and quantities.

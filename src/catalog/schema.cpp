@@ -177,22 +177,16 @@ INSERT INTO dq_counts (raw_object, dataset, symbol, rule, rows, run_id)
   SELECT 'run:' || run_id, dataset, symbol, rule, rows, run_id FROM dq_results WHERE rows > 0;
 DROP TABLE dq_results;
 
-CREATE TABLE hot_bars (
-  symbol        TEXT NOT NULL,
-  timeframe     TEXT NOT NULL,
-  ts_ns         INTEGER NOT NULL,
-  session_date  INTEGER NOT NULL,
-  open          REAL NOT NULL,
-  high          REAL NOT NULL,
-  low           REAL NOT NULL,
-  close         REAL NOT NULL,
-  volume        REAL NOT NULL,
-  vwap          REAL,
-  trades        INTEGER,
-  source        TEXT NOT NULL,
-  raw_id        TEXT NOT NULL,
-  fetched_at_ns INTEGER NOT NULL,
-  PRIMARY KEY (symbol, timeframe, ts_ns)
+-- The hot cache: the newest rows of each (symbol, timeframe) as one value (encoded by
+-- catalog.cpp, encode_hot_rows), so a commit refreshes it with one write, not hundreds.
+CREATE TABLE hot_cache (
+  symbol      TEXT NOT NULL,
+  timeframe   TEXT NOT NULL,
+  row_count   INTEGER NOT NULL,
+  first_ts_ns INTEGER NOT NULL,
+  last_ts_ns  INTEGER NOT NULL,
+  rows        BLOB NOT NULL,
+  PRIMARY KEY (symbol, timeframe)
 ) WITHOUT ROWID;
 
 -- The ledger in micro-units (1e-6): exact sums of money and quantities.

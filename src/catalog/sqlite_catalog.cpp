@@ -17,13 +17,11 @@ namespace {
 
 using internal::check_commits;
 using internal::check_date;
-using internal::kHotColumns;
 using internal::kOrderColumns;
 using internal::kPartitionColumns;
 using internal::kPositionColumns;
 using internal::kRawColumns;
 using internal::micros;
-using internal::read_hot;
 using internal::read_order;
 using internal::read_partition;
 using internal::read_position;
@@ -117,12 +115,11 @@ class SqliteCatalog final : public Catalog {
           results.push_back(result);
         }
         for (const auto& [key, batches] : hot) {
-          std::vector<HotBar> cached = hot_bars(key.first, key.second, INT64_MIN, INT64_MAX);
-          std::vector<HotBar> merged = cached;
+          std::vector<HotBar> merged = read_hot_cache(key.first, key.second);
           for (const auto* rows : batches) {
             merged = merge_hot_rows(std::move(merged), *rows, options_.hot_cache_sessions);
           }
-          write_hot_diff(key.first, key.second, cached, merged);
+          write_hot_cache(key.first, key.second, merged);
         }
       });
     });
@@ -150,22 +147,16 @@ class SqliteCatalog final : public Catalog {
 
   std::vector<HotBar> hot_bars(const std::string& symbol, const std::string& timeframe,
                                int64_t from_ts_ns, int64_t to_ts_ns) override {
-    auto s = db_.query(fmt::format("SELECT {} FROM hot_bars WHERE symbol = ? AND timeframe = ? "
-                                   "AND ts_ns BETWEEN ? AND ? ORDER BY ts_ns",
-                                   kHotColumns),
-                       symbol, timeframe, from_ts_ns, to_ts_ns);
-    std::vector<HotBar> out;
-    while (s.step()) out.push_back(read_hot(s));
-    return out;
+    std::vector<HotBar> rows = read_hot_cache(symbol, timeframe);
+    std::erase_if(rows, [&](const HotBar& h) { return h.ts_ns < from_ts_ns || h.ts_ns > to_ts_ns; });
+    return rows;
   }
 
   void replace_hot_bars(const std::string& symbol, const std::string& timeframe,
                         const std::vector<HotBar>& rows) override {
     guarded("hot cache of " + symbol, [&] {
       db_.transaction([&] {
-        std::vector<HotBar> cached = hot_bars(symbol, timeframe, INT64_MIN, INT64_MAX);
-        write_hot_diff(symbol, timeframe, cached,
-                       merge_hot_rows({}, rows, options_.hot_cache_sessions));
+        write_hot_cache(symbol, timeframe, merge_hot_rows({}, rows, options_.hot_cache_sessions));
       });
     });
   }
@@ -538,31 +529,27 @@ class SqliteCatalog final : public Catalog {
   }
 
   // Writes only what differs between the cached rows and the wanted ones.
-  // Writes only what differs between the cached rows and the wanted ones (both ascending by ts).
-  void write_hot_diff(const std::string& symbol, const std::string& timeframe,
-                      const std::vector<HotBar>& cached, const std::vector<HotBar>& wanted) {
-    static const std::string insert =
-        fmt::format("INSERT OR REPLACE INTO hot_bars (symbol, timeframe, {}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    kHotColumns);
-    auto put = [&](const HotBar& h) {
-      db_.execute(insert, symbol, timeframe, h.ts_ns, int64_t{h.session_date}, h.open, h.high,
-                  h.low, h.close, h.volume, h.vwap, h.trades, h.source, h.raw_id,
-                  h.fetched_at_ns);
-    };
-    size_t i = 0, j = 0;
-    while (i < cached.size() || j < wanted.size()) {
-      if (j == wanted.size() || (i < cached.size() && cached[i].ts_ns < wanted[j].ts_ns)) {
-        db_.execute("DELETE FROM hot_bars WHERE symbol = ? AND timeframe = ? AND ts_ns = ?",
-                    symbol, timeframe, cached[i++].ts_ns);
-      } else if (i == cached.size() || wanted[j].ts_ns < cached[i].ts_ns) {
-        put(wanted[j++]);
-      } else {  // same ts: rewrite only when the row changed
-        if (!(cached[i] == wanted[j])) put(wanted[j]);
-        ++i;
-        ++j;
-      }
+  std::vector<HotBar> read_hot_cache(const std::string& symbol, const std::string& timeframe) {
+    auto s = db_.query("SELECT rows FROM hot_cache WHERE symbol = ? AND timeframe = ?", symbol,
+                       timeframe);
+    if (!s.step()) return {};
+    return internal::decode_hot_rows(s.blob(0));
+  }
+
+  void write_hot_cache(const std::string& symbol, const std::string& timeframe,
+                       const std::vector<HotBar>& rows) {
+    if (rows.empty()) {
+      db_.execute("DELETE FROM hot_cache WHERE symbol = ? AND timeframe = ?", symbol, timeframe);
+      return;
     }
+    const std::string bytes = internal::encode_hot_rows(rows);
+    auto stmt = db_.prepare(
+        "INSERT OR REPLACE INTO hot_cache (symbol, timeframe, row_count, first_ts_ns, "
+        "last_ts_ns, rows) VALUES (?, ?, ?, ?, ?, ?)");
+    stmt.bind_all(symbol, timeframe, static_cast<int64_t>(rows.size()), rows.front().ts_ns,
+                  rows.back().ts_ns);
+    stmt.bind_blob(6, bytes);
+    stmt.run();
   }
 
   void ensure_account(const std::string& account, int64_t now) {

@@ -95,6 +95,20 @@ std::optional<double> SqliteStmt::optional_real(int column) const {
   if (is_null(column)) return std::nullopt;
   return real(column);
 }
+SqliteStmt& SqliteStmt::bind_blob(int index, std::string_view bytes) {
+  const char* data = bytes.data() != nullptr ? bytes.data() : "";
+  const int rc = sqlite3_bind_blob64(stmt_, index, data, bytes.size(), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) db_->fail(rc, sqlite3_sql(stmt_));
+  return *this;
+}
+
+std::string SqliteStmt::blob(int column) const {
+  const void* p = sqlite3_column_blob(stmt_, column);
+  if (p == nullptr) return {};
+  return std::string(static_cast<const char*>(p),
+                     static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
 std::string SqliteStmt::text(int column) const {
   const auto* p = sqlite3_column_text(stmt_, column);
   if (p == nullptr) return {};

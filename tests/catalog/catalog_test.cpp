@@ -53,7 +53,7 @@ TEST_P(CatalogTest, OpenMigratesAndReopenIsIdempotent) {
   EXPECT_EQ(sql.number("SELECT count(*) FROM schema_migrations WHERE component = 'catalog'"), 2);
   for (const char* table :
        {"instruments", "partitions", "partition_versions", "raw_objects", "runs", "watermarks",
-        "dq_counts", "tasks_done", "hot_bars", "ledger_accounts", "ledger_orders", "ledger_fills",
+        "dq_counts", "tasks_done", "hot_cache", "ledger_accounts", "ledger_orders", "ledger_fills",
         "ledger_positions"}) {
     EXPECT_TRUE(sql.table_exists(table)) << table;
   }

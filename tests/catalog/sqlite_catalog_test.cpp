@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -52,6 +53,41 @@ TEST_F(SqliteCatalogTest, AFileThatIsNotADatabaseIsDataLoss) {
   fs::create_directories(db_.parent_path());
   testing::spit(db_, std::string(4096, 'x'));
   EXPECT_EQ(category_of([&] { open_sqlite_catalog(db_); }), ErrorCategory::kDataLoss);
+}
+
+// The hot cache of a symbol is one encoded value; a damaged one is reported, never misread.
+TEST_F(SqliteCatalogTest, ADamagedHotCacheEntryIsDataLossWithTheFix) {
+  auto catalog = open_sqlite_catalog(db_);
+  HotBar h;
+  h.ts_ns = 1'000;
+  h.open = h.high = h.low = h.close = 10;
+  h.volume = 5;
+  h.vwap = 10.5;
+  h.trades = 7;
+  h.source = "csv";
+  h.raw_id = std::string(64, 'a');
+  h.fetched_at_ns = 42;
+  HotBar later = h;
+  later.ts_ns = 2'000;
+  later.vwap.reset();
+  later.raw_id = std::string(64, 'b');
+  catalog->replace_hot_bars("AAPL", "1d", {h, later});
+  EXPECT_EQ(catalog->hot_bars("AAPL", "1d"), (std::vector<HotBar>{h, later}));
+  for (const char* damage : {"x'00'", "substr(rows, 1, length(rows) - 3)", "rows || x'00'",
+                             "x'5452484302'"}) {
+    RawSql raw(Backend::kSqlite, db_.string());
+    raw.exec(std::string("UPDATE hot_cache SET rows = ") + damage);
+    const std::string message = testing::expect_error(
+        [&] { catalog->hot_bars("AAPL", "1d"); }, ErrorCategory::kDataLoss);
+    EXPECT_NE(message.find("hot cache"), std::string::npos) << damage << ": " << message;
+    catalog->replace_hot_bars("AAPL", "1d", {h, later});
+  }
+  // Out-of-order or non-finite rows are refused before anything is written.
+  HotBar bad = h;
+  bad.close = std::nan("");
+  EXPECT_EQ(category_of([&] { catalog->replace_hot_bars("AAPL", "1d", {bad}); }),
+            ErrorCategory::kInvalidInput);
+  EXPECT_EQ(catalog->hot_bars("AAPL", "1d").size(), 2u);
 }
 
 // Another connection's write transaction (another process's commit) makes a commit wait for it,

@@ -62,6 +62,8 @@ class SqliteStmt {
     return bind(index, std::string_view(value));
   }
   SqliteStmt& bind(int index, std::nullopt_t) { return bind_null(index); }
+  // Binds bytes as a BLOB (the string overloads bind TEXT).
+  SqliteStmt& bind_blob(int index, std::string_view bytes);
   SqliteStmt& bind_null(int index);
   template <typename T>
   SqliteStmt& bind(int index, const std::optional<T>& value) {
@@ -84,6 +86,7 @@ class SqliteStmt {
   int integer(int column) const { return static_cast<int>(int64(column)); }
   double real(int column) const;
   std::string text(int column) const;
+  std::string blob(int column) const;
   bool is_null(int column) const;
   std::optional<double> optional_real(int column) const;
 
