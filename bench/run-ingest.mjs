@@ -32,12 +32,13 @@ function seconds(f) {
   return [Number(process.hrtime.bigint() - t0) / 1e9, out];
 }
 
-// ext4 scans inodes deleted in the last few seconds when it allocates new ones, so a run right
-// after another run's output was deleted pays for that deletion. Every run's cleanup is followed
-// by a sync and a pause, so each job starts from the same quiet file system.
+// ext4 scans recently deleted inodes when it allocates new ones, so a run right after another
+// run's output was deleted pays for that deletion: outputs are kept until the end, every run is
+// followed by a sync and a pause, and the jobs' order rotates from one repeat to the next.
+const outputs = [];
 function settle() {
   execFileSync('sync');
-  execFileSync('sleep', [process.env.TRIB_BENCH_SETTLE_S ?? '6']);
+  execFileSync('sleep', [process.env.TRIB_BENCH_SETTLE_S ?? '3']);
 }
 
 function trib(args) {
@@ -54,7 +55,7 @@ function ours(toml, threads) {
     trib(['-w', ws, 'ingest', '--vendor', 'csv', '--file', csv, '--quarantine-bad-rows',
           '--threads', String(threads ?? 0), '--json']));
   const stats = JSON.parse(out.trim().split('\n').pop());
-  fs.rmSync(ws, { recursive: true, force: true });
+  outputs.push(ws);
   settle();
   return { seconds: s, partitions: stats.partitions_created, rows: stats.rows_accepted };
 }
@@ -69,7 +70,7 @@ async function duck(connection) {
     ) TO '${out}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (symbol, year))`);
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   const files = fs.readdirSync(out, { recursive: true }).filter((f) => f.endsWith('.parquet')).length;
-  fs.rmSync(out, { recursive: true, force: true });
+  outputs.push(out);
   settle();
   return { seconds: s, partitions: files };
 }
@@ -102,17 +103,24 @@ const defaultThreads = (await (await def.runAndReadAll(`SELECT current_setting('
 const results = { sqlite1: [], sqlite: [], postgres: [], duck1: [], duckN: [] };
 settle();
 try {
+  const jobs = [
+    async () => results.sqlite1.push(ours(undefined, 1)),
+    async () => results.duck1.push(await duck(one)),
+    async () => results.sqlite.push(ours()),
+    async () => { if (pg) results.postgres.push(ours(pgToml())); },
+    async () => results.duckN.push(await duck(def)),
+  ];
   for (let i = 0; i < REPEATS; ++i) {
-    results.sqlite1.push(ours(undefined, 1));
-    results.duck1.push(await duck(one));
-    results.sqlite.push(ours());
-    if (pg) results.postgres.push(ours(pgToml()));
-    results.duckN.push(await duck(def));
+    for (let j = 0; j < jobs.length; ++j) await jobs[(i + j) % jobs.length]();
   }
 } finally {
   if (pg) execFileSync(path.join(ROOT, 'scripts/pg-test-server'), ['stop', pg.dir], { stdio: 'ignore' });
 }
 const best = (runs) => Math.min(...runs.map((r) => r.seconds));
+const median = (runs) => {
+  const v = runs.map((r) => r.seconds).sort((a, b) => a - b);
+  return v[Math.floor(v.length / 2)];
+};
 const d1 = best(results.duck1);
 const rows = [
   ['trib ingest, SQLite catalog, --threads 1', results.sqlite1],
@@ -121,12 +129,16 @@ const rows = [
   ['DuckDB COPY ... PARTITION_BY, threads = 1', results.duck1],
   [`DuckDB COPY ... PARTITION_BY, threads = ${defaultThreads} (default)`, results.duckN],
 ];
-console.log(`ingest of all_stocks_5yr.csv (619,040 rows), best of ${REPEATS}, machine: ${os.cpus().length} cores`);
-console.log(`${'job'.padEnd(52)} ${'seconds'.padStart(8)} ${'vs DuckDB 1 thread'.padStart(19)} partitions`);
+console.log(`ingest of all_stocks_5yr.csv (619,040 rows), ${REPEATS} runs each, machine: ${os.cpus().length} cores`);
+const m1 = median(results.duck1);
+console.log(`${'job'.padEnd(52)} ${'best s'.padStart(7)} ${'ratio'.padStart(6)} ${'median s'.padStart(9)} ${'ratio'.padStart(6)} partitions`);
 for (const [name, runs] of rows) {
   if (runs.length === 0) continue;
-  const b = best(runs);
-  console.log(`${name.padEnd(52)} ${b.toFixed(2).padStart(8)} ${(b / d1).toFixed(2).padStart(19)} ${runs[0].partitions}`);
+  const b = best(runs), m = median(runs);
+  console.log(`${name.padEnd(52)} ${b.toFixed(2).padStart(7)} ${(b / d1).toFixed(2).padStart(6)} ` +
+              `${m.toFixed(2).padStart(9)} ${(m / m1).toFixed(2).padStart(6)} ${runs[0].partitions}`);
 }
+console.log('ratio: ours / DuckDB threads = 1 (best to best, median to median); < 1 = faster');
 console.log(`all runs (s): ${JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.map((r) => +r.seconds.toFixed(2))])))}`);
+for (const o of outputs) fs.rmSync(o, { recursive: true, force: true });
 fs.rmSync(dir, { recursive: true, force: true });

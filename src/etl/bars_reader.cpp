@@ -72,21 +72,26 @@ std::vector<lake::CuratedBar> read_curated_bars(lake::ObjectStore& store,
   return out;
 }
 
-catalog::HotBar to_hot_bar(const lake::CuratedBar& row) {
+catalog::HotBar to_hot_bar(const Bar& bar, const std::string& source, const std::string& raw_id,
+                           int64_t fetched_at_ns) {
   catalog::HotBar h;
-  h.ts_ns = row.bar.ts_ns;
-  h.session_date = row.bar.session_date.days_since_epoch();
-  h.open = row.bar.open;
-  h.high = row.bar.high;
-  h.low = row.bar.low;
-  h.close = row.bar.close;
-  h.volume = row.bar.volume;
-  h.vwap = row.bar.vwap;
-  h.trades = row.bar.trades;
-  h.source = row.source;
-  h.raw_id = row.raw_id;
-  h.fetched_at_ns = row.fetched_at_ns;
+  h.ts_ns = bar.ts_ns;
+  h.session_date = bar.session_date.days_since_epoch();
+  h.open = bar.open;
+  h.high = bar.high;
+  h.low = bar.low;
+  h.close = bar.close;
+  h.volume = bar.volume;
+  h.vwap = bar.vwap;
+  h.trades = bar.trades;
+  h.source = source;
+  h.raw_id = raw_id;
+  h.fetched_at_ns = fetched_at_ns;
   return h;
+}
+
+catalog::HotBar to_hot_bar(const lake::CuratedBar& row) {
+  return to_hot_bar(row.bar, row.source, row.raw_id, row.fetched_at_ns);
 }
 
 Bar bar_of(const catalog::HotBar& h) {

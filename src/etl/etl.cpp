@@ -265,7 +265,7 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
       for (size_t r = rows.size() > job.hot_wanted ? rows.size() - job.hot_wanted : 0;
            r < rows.size(); ++r) {
         p.commit.hot_rows.push_back(
-            to_hot_bar(CuratedBar{*rows[r], rec.vendor, raw_id, rec.fetched_at_ns}));
+            to_hot_bar(*rows[r], rec.vendor, raw_id, rec.fetched_at_ns));
       }
       return;
     }

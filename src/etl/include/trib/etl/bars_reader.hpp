@@ -40,6 +40,8 @@ std::vector<Bar> read_recent_bars(lake::ObjectStore& store, catalog::Catalog& ca
 
 // A curated row as the hot cache holds it, and back.
 catalog::HotBar to_hot_bar(const lake::CuratedBar& row);
+catalog::HotBar to_hot_bar(const Bar& bar, const std::string& source, const std::string& raw_id,
+                           int64_t fetched_at_ns);
 Bar bar_of(const catalog::HotBar& hot);
 
 // Convenience: just the bars.
