@@ -22,6 +22,15 @@ Timeframe parse_timeframe(std::string_view text) {
   throw Error::InvalidInput(fmt::format("timeframe '{}' is not supported; use 1d, 1h or 1m", text));
 }
 
+int64_t partition_ordinal(Timeframe tf, Date session_date) {
+  switch (tf) {
+    case Timeframe::kDay1: return session_date.year();
+    case Timeframe::kHour1: return int64_t{session_date.year()} * 12 + session_date.month();
+    case Timeframe::kMinute1: return session_date.days_since_epoch();
+  }
+  return session_date.days_since_epoch();
+}
+
 std::string partition_of(Timeframe tf, Date session_date) {
   std::string date = session_date.to_string();
   switch (tf) {

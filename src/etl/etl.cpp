@@ -217,8 +217,15 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
 
     std::map<std::string, std::vector<const Bar*>> by_partition;
     const std::vector<Bar>& accepted = kept_bars.emplace_back(std::move(validated.accepted));
-    for (const Bar& bar : accepted) {
-      by_partition[partition_of(fetched.timeframe, bar.session_date)].push_back(&bar);
+    std::vector<const Bar*>* current_rows = nullptr;
+    int64_t current_ordinal = 0;
+    for (const Bar& bar : accepted) {  // ascending: a partition's bars are one run
+      const int64_t ordinal = partition_ordinal(fetched.timeframe, bar.session_date);
+      if (current_rows == nullptr || ordinal != current_ordinal) {
+        current_rows = &by_partition[partition_of(fetched.timeframe, bar.session_date)];
+        current_ordinal = ordinal;
+      }
+      current_rows->push_back(&bar);
     }
     // Rows of this payload in partitions after each one: no partition needs to hand the hot
     // cache more than its newest (N - rows after it) rows.

@@ -21,6 +21,9 @@ Timeframe parse_timeframe(std::string_view text);
 // How curated files of a timeframe are partitioned: daily and slower by year, hourly by month,
 // minutes by day. Returns the partition value for a session date: "2020", "2020-03", "2020-03-16".
 std::string partition_of(Timeframe tf, Date session_date);
+// A number that is equal for two dates exactly when partition_of gives them the same partition
+// (year, month or day): to group many bars without formatting a string per bar.
+int64_t partition_ordinal(Timeframe tf, Date session_date);
 
 // One OHLCV bar as traded (no adjustments baked in).
 struct Bar {
