@@ -130,10 +130,11 @@ class PostgresCatalog final : public Catalog {
                                                const std::string& symbol) override {
     std::vector<PartitionRecord> out;
     for (const PgRow row :
-         db_.exec(fmt::format("SELECT {} FROM partitions WHERE dataset = $1 "
-                              "AND ($2 = '' OR timeframe = $2) AND ($3 = '' OR symbol = $3) "
+         db_.exec(fmt::format("SELECT {} FROM partitions WHERE dataset = $1 AND {} AND {} "
                               "ORDER BY symbol, partition, timeframe",
-                              kPartitionColumns),
+                              kPartitionColumns,
+                              timeframe.empty() ? "$2 = ''" : "timeframe = $2",
+                              symbol.empty() ? "$3 = ''" : "symbol = $3"),
                   dataset, timeframe, symbol)) {
       out.push_back(read_partition(row));
     }

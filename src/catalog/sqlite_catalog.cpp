@@ -83,10 +83,12 @@ class SqliteCatalog final : public Catalog {
   std::vector<PartitionRecord> list_partitions(const std::string& dataset,
                                                const std::string& timeframe,
                                                const std::string& symbol) override {
-    auto s = db_.query(fmt::format("SELECT {} FROM partitions WHERE dataset = ?1 "
-                                   "AND (?2 = '' OR timeframe = ?2) AND (?3 = '' OR symbol = ?3) "
+    // Only the filters given are in the SQL, so (dataset, timeframe, symbol) is an index range.
+    auto s = db_.query(fmt::format("SELECT {} FROM partitions WHERE dataset = ?1 AND {} AND {} "
                                    "ORDER BY symbol, partition, timeframe",
-                                   kPartitionColumns),
+                                   kPartitionColumns,
+                                   timeframe.empty() ? "?2 = ''" : "timeframe = ?2",
+                                   symbol.empty() ? "?3 = ''" : "symbol = ?3"),
                        dataset, timeframe, symbol);
     std::vector<PartitionRecord> out;
     while (s.step()) out.push_back(read_partition(s));

@@ -231,6 +231,14 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
     // cache more than its newest (N - rows after it) rows.
     size_t rows_after = accepted.size();
     const size_t first = jobs.size();
+    // One catalog read for the symbol's partitions when the payload touches several (a round
+    // trip each would dominate on a networked catalog).
+    std::map<std::string, catalog::PartitionRecord> known;
+    if (by_partition.size() > 1) {
+      for (auto& record : catalog_.list_partitions(dataset, timeframe, symbol.str())) {
+        known.emplace(record.key.partition, std::move(record));
+      }
+    }
     for (auto& [partition, rows] : by_partition) {
       rows_after -= rows.size();
       PartitionJob job;
@@ -239,7 +247,11 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
       job.rows = std::move(rows);
       job.hot_wanted = hot_sessions > rows_after ? hot_sessions - rows_after : 0;
       job.key = {dataset, timeframe, symbol.str(), partition};
-      job.current = catalog_.get_partition(job.key);
+      if (by_partition.size() > 1) {
+        if (auto it = known.find(partition); it != known.end()) job.current = it->second;
+      } else {
+        job.current = catalog_.get_partition(job.key);
+      }
       job.id = partition_id(job.key);
       job.start_over = options_.rebuild && !rebuilt_.contains(job.id);
       jobs.push_back(std::move(job));
