@@ -886,5 +886,184 @@ TEST(ParquetRoundTrip, StreamingWriteHasBoundedMemory) {
       << " MiB table";
 }
 
+// ---- threads -------------------------------------------------------------------------------
+
+// Every value of every batch of a BatchReader scan, with the row group and size of each batch.
+std::string scan_digest(const Reader& reader, const Schema& schema, std::vector<int> groups, size_t batch_rows,
+                        int threads, int* batches_read = nullptr) {
+  std::vector<int> all;
+  for (size_t c = 0; c < schema.columns.size(); ++c) all.push_back(static_cast<int>(c));
+  BatchReader batches(reader, all, std::move(groups), batch_rows, threads);
+  std::vector<ColumnVector> cols;
+  std::string out;
+  int count = 0;
+  while (batches.next(cols)) {
+    ++count;
+    if (batches_read != nullptr) *batches_read = count;
+    out += "[" + std::to_string(batches.row_group()) + ":" + std::to_string(cols[0].num_rows) + "]";
+    for (size_t c = 0; c < cols.size(); ++c) {
+      EXPECT_EQ(cols[c].num_rows, cols[0].num_rows);
+      EXPECT_TRUE(cols[c].defined.empty() || cols[c].defined.size() == cols[c].num_rows);
+      for (size_t i = 0; i < cols[c].num_rows; ++i) {
+        out += cols[c].is_null(i) ? std::string("null") : format_value(schema.columns[c], cols[c], i);
+        out.push_back('|');
+      }
+    }
+  }
+  EXPECT_FALSE(batches.next(cols)) << "next() after the end";
+  return out;
+}
+
+TEST(ParquetThreads, WriterBytesDoNotDependOnThreads) {
+  const Schema schema = full_schema();
+  struct Case {
+    Compression compression;
+    bool dictionary;
+    int64_t row_group_rows;
+    size_t page_bytes, dictionary_limit;
+  };
+  for (const Case& k : {Case{Compression::kZstd, true, 1 << 20, 1 << 20, 1 << 20},
+                        Case{Compression::kZstd, true, 700, 300, 1 << 20},
+                        Case{Compression::kSnappy, true, 1000, 2000, 200},  // dictionaries fall back to PLAIN
+                        Case{Compression::kUncompressed, false, 333, 500, 1 << 20},
+                        Case{Compression::kGzip, true, 4000, 1 << 20, 1 << 20}}) {
+    WriterOptions options;
+    options.compression = k.compression;
+    options.dictionary = k.dictionary;
+    options.row_group_rows = k.row_group_rows;
+    options.data_page_bytes = k.page_bytes;
+    options.dictionary_page_limit_bytes = k.dictionary_limit;
+    options.key_value = {{"k", "v"}};
+    const std::string want = write_table(schema, options, 3000, {1000, 17, 1983});
+    for (int threads : {2, 3, 64}) {
+      options.threads = threads;
+      const std::string got = write_table(schema, options, 3000, {1000, 17, 1983});
+      EXPECT_TRUE(got == want) << to_string(k.compression) << " row groups of " << k.row_group_rows << ", "
+                               << threads << " threads: " << got.size() << " vs " << want.size() << " bytes";
+    }
+    check_all(Reader(memory_source(want)), schema, 3000);
+  }
+}
+
+TEST(ParquetThreads, WriterErrorIsTheOneOfTheFirstBadColumn) {
+  // Nulls in two REQUIRED columns: every thread count reports the first one, as one thread does.
+  const Schema schema = full_schema();
+  auto batch = make_batch(schema, 0, 100);
+  for (size_t c : {size_t{6}, size_t{20}}) {
+    ASSERT_FALSE(schema.columns[c].optional) << schema.columns[c].name;
+    batch[c].defined.assign(100, 1);
+    batch[c].defined[50] = 0;
+  }
+  std::vector<std::string> messages;
+  for (int threads : {1, 2, 4}) {
+    WriterOptions options;
+    options.threads = threads;
+    StringSink sink;
+    Writer writer(sink, schema, options);
+    try {
+      writer.write_batch(batch);
+      ADD_FAILURE() << "accepted a null in a REQUIRED column";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.category(), ErrorCategory::kInvalidInput);
+      messages.push_back(e.what());
+    }
+  }
+  ASSERT_EQ(messages.size(), 3u);
+  EXPECT_NE(messages[0].find(schema.columns[6].name), std::string::npos) << messages[0];
+  EXPECT_EQ(messages[1], messages[0]);
+  EXPECT_EQ(messages[2], messages[0]);
+  WriterOptions zero;
+  zero.threads = 0;
+  StringSink sink;
+  expect_invalid([&] { Writer w(sink, schema, zero); }, "0 writer threads");
+}
+
+TEST(ParquetThreads, ScansAreTheSameOnAnyThreadCount) {
+  const Schema schema = full_schema();
+  WriterOptions options;
+  options.row_group_rows = 450;
+  options.data_page_bytes = 900;
+  const std::string bytes = write_table(schema, options, 2500, {2500});  // 5 groups of 450, one of 250
+  Reader reader(memory_source(bytes));
+  ASSERT_EQ(reader.num_row_groups(), 6);
+  const std::vector<std::vector<int>> group_lists = {{0, 1, 2, 3, 4, 5}, {5, 3, 1}, {2}, {}, {4, 4, 0}};
+  for (const auto& groups : group_lists) {
+    for (size_t batch_rows : {size_t{7}, size_t{450}, BatchReader::kDefaultBatchRows}) {
+      const std::string want = scan_digest(reader, schema, groups, batch_rows, 1);
+      for (int threads : {2, 3, 8}) {
+        EXPECT_TRUE(scan_digest(reader, schema, groups, batch_rows, threads) == want)
+            << groups.size() << " row groups, batches of " << batch_rows << ", " << threads << " threads";
+      }
+    }
+  }
+  // read_row_group with threads decodes the same columns.
+  std::vector<int> all;
+  for (size_t c = 0; c < schema.columns.size(); ++c) all.push_back(static_cast<int>(c));
+  std::vector<int> some = {30, 2, 7, 2};
+  for (int rg = 0; rg < reader.num_row_groups(); ++rg) {
+    for (const auto& columns : {all, some}) {
+      const auto want = reader.read_row_group(rg, columns);
+      for (int threads : {2, 5}) {
+        std::vector<ColumnVector> got;
+        reader.read_row_group(rg, columns, got, threads);
+        ASSERT_EQ(got.size(), want.size());
+        for (size_t c = 0; c < got.size(); ++c) {
+          const ColumnSchema& s = schema.columns[static_cast<size_t>(columns[c])];
+          ASSERT_EQ(got[c].num_rows, want[c].num_rows);
+          for (size_t i = 0; i < got[c].num_rows; ++i) {
+            ASSERT_EQ(got[c].is_null(i), want[c].is_null(i)) << s.name;
+            if (!got[c].is_null(i)) ASSERT_EQ(format_value(s, got[c], i), format_value(s, want[c], i)) << s.name;
+          }
+        }
+      }
+    }
+  }
+  expect_invalid([&] { BatchReader b(reader, {0}, 10, 0); }, "0 BatchReader threads");
+  expect_invalid([&] { (void)reader.read_row_group(0, {0}, 0); }, "0 read_row_group threads");
+}
+
+TEST(ParquetThreads, ParallelScanThrowsAfterTheSameBatches) {
+  // Row group 3's first data page header of column 5 is broken: every thread count hands out the
+  // batches before it, then throws the same error.
+  const Schema schema = full_schema();
+  WriterOptions options;
+  options.row_group_rows = 400;
+  options.data_page_bytes = 800;
+  std::string bytes = write_table(schema, options, 2400, {2400});
+  {
+    Reader reader(memory_source(bytes));
+    ASSERT_EQ(reader.num_row_groups(), 6);
+    bytes[static_cast<size_t>(reader.metadata().row_groups[3].columns[5].data_page_offset)] = '\xff';
+  }
+  Reader reader(memory_source(bytes));
+  std::vector<int> groups = {0, 1, 2, 3, 4, 5};
+  auto outcome = [&](int threads) {
+    int batches = 0;
+    std::string digest;
+    try {
+      digest = scan_digest(reader, schema, groups, 100, threads, &batches);
+    } catch (const Error& e) {
+      return std::to_string(batches) + " batches, then " + e.what();
+    }
+    return std::string("no error");
+  };
+  const std::string want = outcome(1);
+  EXPECT_NE(want.find("12 batches, then"), std::string::npos) << want;
+  for (int threads : {2, 3, 6}) EXPECT_EQ(outcome(threads), want) << threads << " threads";
+  // A BatchReader that threw is done; so is one dropped halfway (its workers stop and join).
+  std::vector<int> all;
+  for (size_t c = 0; c < schema.columns.size(); ++c) all.push_back(static_cast<int>(c));
+  BatchReader failed(reader, all, groups, 100, 2);
+  std::vector<ColumnVector> cols;
+  EXPECT_THROW(while (failed.next(cols)) {}, Error);
+  EXPECT_FALSE(failed.next(cols));
+  for (int i = 0; i < 20; ++i) {
+    BatchReader dropped(reader, all, {0, 1, 2, 4, 5}, 10, 3);
+    for (int b = 0; b < i; ++b) ASSERT_TRUE(dropped.next(cols));
+    BatchReader moved = std::move(dropped);  // the workers keep running for the moved-to reader
+    if (i % 2 == 0) ASSERT_TRUE(moved.next(cols));
+  }
+}
+
 }  // namespace
 }  // namespace trib::parquet

@@ -8,6 +8,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <utility>
 
 #include <brotli/decode.h>
@@ -345,8 +346,10 @@ void compress(Compression codec, int level, std::string_view in, std::string& ou
     case Compression::kZstd: {
       size_t start = out.size();
       out.resize(start + ZSTD_compressBound(in.size()));
-      thread_local ZSTD_CCtx* cctx = ZSTD_createCCtx();
-      size_t n = ZSTD_compressCCtx(cctx, out.data() + start, out.size() - start, in.data(), in.size(), level);
+      // One context per thread, freed when the thread ends (writer and reader pools start and
+      // stop threads).
+      thread_local std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> cctx(ZSTD_createCCtx(), &ZSTD_freeCCtx);
+      size_t n = ZSTD_compressCCtx(cctx.get(), out.data() + start, out.size() - start, in.data(), in.size(), level);
       if (ZSTD_isError(n)) throw Error::Internal(std::string("zstd: ") + ZSTD_getErrorName(n));
       out.resize(start + n);
       return;
@@ -487,8 +490,8 @@ void decompress(Compression codec, std::string_view in, char* out, size_t uncomp
       return;
     }
     case Compression::kZstd: {
-      thread_local ZSTD_DCtx* dctx = ZSTD_createDCtx();
-      size_t n = ZSTD_decompressDCtx(dctx, out, uncompressed_size, in.data(), in.size());
+      thread_local std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> dctx(ZSTD_createDCtx(), &ZSTD_freeDCtx);
+      size_t n = ZSTD_decompressDCtx(dctx.get(), out, uncompressed_size, in.data(), in.size());
       if (ZSTD_isError(n) || n != uncompressed_size) {
         throw Error::DataLoss(fmt::format("zstd page is corrupt or its size does not match the page header ({})",
                                           ZSTD_isError(n) ? ZSTD_getErrorName(n) : "size"));

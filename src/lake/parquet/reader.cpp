@@ -4,13 +4,19 @@
 // Error::DataLoss instead of crashing or exhausting memory.
 #include <algorithm>
 #include <climits>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <exception>
+#include <mutex>
 #include <optional>
+#include <thread>
 #include <type_traits>
 
 #include <fmt/format.h>
 
 #include "parquet_internal.hpp"
+#include "task_pool.hpp"
 #include "trib/core/error.hpp"
 
 namespace trib::parquet {
@@ -1112,14 +1118,18 @@ ColumnVector Reader::read_column(int row_group, int column) const {
   return out;
 }
 
-void Reader::read_row_group(int row_group, const std::vector<int>& columns, std::vector<ColumnVector>& out) const {
+void Reader::read_row_group(int row_group, const std::vector<int>& columns, std::vector<ColumnVector>& out,
+                            int threads) const {
+  if (threads < 1) throw Error::InvalidInput("read_row_group threads must be at least 1");
   out.resize(columns.size());
-  for (size_t i = 0; i < columns.size(); ++i) read_column(row_group, columns[i], out[i]);
+  // Each thread decodes whole columns with its own (thread_local) cursor.
+  TaskPool pool(static_cast<int>(std::min<size_t>(static_cast<size_t>(threads), columns.size())));
+  pool.run(columns.size(), [&](size_t i) { read_column(row_group, columns[i], out[i]); });
 }
 
-std::vector<ColumnVector> Reader::read_row_group(int row_group, const std::vector<int>& columns) const {
+std::vector<ColumnVector> Reader::read_row_group(int row_group, const std::vector<int>& columns, int threads) const {
   std::vector<ColumnVector> out;
-  read_row_group(row_group, columns, out);
+  read_row_group(row_group, columns, out, threads);
   return out;
 }
 
@@ -1150,6 +1160,241 @@ std::vector<int> Reader::row_groups_in_range(int column, int64_t min_value, int6
 
 // ---- BatchReader ---------------------------------------------------------------------------
 
+namespace {
+
+// Decodes the next min(rows, batch_rows) rows of every cursor into `out`; returns the count.
+size_t decode_batch(const OpenFile& file, const std::vector<int>& columns, std::vector<ChunkCursor>& cursors,
+                    int64_t rows, size_t batch_rows, std::vector<ColumnVector>& out) {
+  const size_t n = static_cast<size_t>(std::min<int64_t>(rows, static_cast<int64_t>(batch_rows)));
+  out.resize(columns.size());
+  for (size_t i = 0; i < columns.size(); ++i) {
+    prepare_output(out[i], file.meta.schema.columns[static_cast<size_t>(columns[i])].physical, n);
+    cursors[i].read(n, out[i]);
+    out[i].num_rows = n;
+  }
+  return n;
+}
+
+// The parallel scan of a BatchReader with threads > 1. The work is cut into column chunks (one
+// column of one row group). next() walks the row groups in the BatchReader's order; when it
+// starts one, it takes every chunk of it that no worker has claimed and decodes those batch by
+// batch straight into the caller's vectors, as threads = 1 does. Meanwhile threads - 1 workers
+// claim chunks of the row groups after it, in order, and decode each into a queue of batch-sized
+// pieces; next() hands those out in place (the caller's old vectors go back for reuse). So the
+// threads share the work chunk by chunk, whatever the mix of row group and column sizes, and
+// batches come out in the order and with the contents of the single-threaded scan. Errors too:
+// next() opens a row group's chunks, then decodes each batch's columns, in column order, and
+// meets a worker's error where the single-threaded scan would have thrown it.
+// Memory: workers run at most 2 x workers row groups ahead, and once a chunk's queue holds
+// kMinQueue pieces, chunks of later row groups stop at kLookaheadValues queued values.
+class ParallelScan {
+ public:
+  ParallelScan(const OpenFile& file, const std::vector<int>& columns, const std::vector<int>& groups,
+               size_t batch_rows, int threads)
+      : file_(file), columns_(columns), groups_(groups), batch_rows_(batch_rows),
+        units_(groups.size() * columns.size()), free_(columns.size()), own_cursors_(columns.size()) {
+    for (int c : columns_) types_.push_back(file_.meta.schema.columns[static_cast<size_t>(c)].physical);
+    unclaimed_ = units_.size();
+    const size_t workers = static_cast<size_t>(std::max(1, threads) - 1);
+    ahead_ = 2 * std::max<size_t>(1, workers);
+    for (size_t i = 0; i < workers; ++i) threads_.emplace_back([this] { work(); });  // last: they read the above
+  }
+
+  ~ParallelScan() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+  // The next batch into `out`; false at the end. Throws what the single-threaded scan throws,
+  // after the same batches.
+  bool next(std::vector<ColumnVector>& out, int& group) {
+    std::unique_lock lock(mu_);
+    try {
+      for (;;) {
+        if (current_ >= groups_.size()) return false;
+        if (!started_) {
+          start_group(lock);
+          continue;
+        }
+        if (group_left_ == 0) {
+          ++current_;
+          started_ = false;
+          cv_.notify_all();
+          continue;
+        }
+        const size_t n = static_cast<size_t>(std::min<int64_t>(group_left_, static_cast<int64_t>(batch_rows_)));
+        out.resize(columns_.size());
+        for (size_t c = 0; c < columns_.size(); ++c) {
+          Unit& u = unit(current_, c);
+          if (u.owner == Owner::kCaller) {
+            lock.unlock();
+            prepare_output(out[c], types_[c], n);
+            own_cursors_[c].read(n, out[c]);
+            out[c].num_rows = n;
+            lock.lock();
+            continue;
+          }
+          cv_.wait(lock, [&] { return !u.pieces.empty() || u.done; });
+          if (u.pieces.empty()) std::rethrow_exception(u.error ? u.error : std::make_exception_ptr(Error::Internal("a worker's column chunk ended early")));
+          free_[c].push_back(std::move(out[c]));
+          out[c] = std::move(u.pieces.front());
+          u.pieces.pop_front();
+          queued_values_ -= n;
+          cv_.notify_all();
+        }
+        group_left_ -= static_cast<int64_t>(n);
+        group = groups_[current_];
+        return true;
+      }
+    } catch (...) {
+      if (!lock.owns_lock()) lock.lock();
+      stop_ = true;
+      lock.unlock();
+      cv_.notify_all();
+      throw;
+    }
+  }
+
+ private:
+  enum class Owner { kNone, kCaller, kWorker };
+  struct Unit {
+    Owner owner = Owner::kNone;
+    bool opened = false, done = false;
+    std::exception_ptr error;
+    std::deque<ColumnVector> pieces;
+  };
+  static constexpr size_t kLookaheadValues = size_t{1} << 24;
+  static constexpr size_t kMinQueue = 4;
+
+  Unit& unit(size_t slot, size_t column) { return units_[slot * columns_.size() + column]; }
+
+  // Under mu_ (released while opening): takes the current row group's unclaimed chunks and
+  // opens every chunk in column order (a worker's: waits for it to open), as threads = 1 does.
+  void start_group(std::unique_lock<std::mutex>& lock) {
+    for (size_t c = 0; c < columns_.size(); ++c) {
+      Unit& u = unit(current_, c);
+      if (u.owner == Owner::kNone) {
+        u.owner = Owner::kCaller;
+        --unclaimed_;
+      }
+    }
+    for (size_t c = 0; c < columns_.size(); ++c) {
+      Unit& u = unit(current_, c);
+      if (u.owner == Owner::kCaller) {
+        lock.unlock();
+        own_cursors_[c].open(file_, groups_[current_], columns_[c]);
+        lock.lock();
+      } else {
+        cv_.wait(lock, [&] { return u.opened || u.done; });
+        if (!u.opened) std::rethrow_exception(u.error);
+      }
+    }
+    group_left_ = file_.raw.row_groups[static_cast<size_t>(groups_[current_])].num_rows;
+    started_ = true;
+  }
+
+  // Under mu_: the index of the chunk a worker may claim now, or SIZE_MAX. Workers take the row
+  // groups furthest ahead first: the nearer ones are more likely to be left for next(), which
+  // decodes straight into the caller's vectors and would otherwise wait for a worker's chunk.
+  size_t claimable() const {
+    if (unclaimed_ == 0 || stop_claims_) return SIZE_MAX;
+    const size_t last = std::min(groups_.size(), current_ + 1 + ahead_);
+    for (size_t g = last; g > current_ + 1; --g) {
+      for (size_t c = 0; c < columns_.size(); ++c) {
+        const size_t i = (g - 1) * columns_.size() + c;
+        if (units_[i].owner == Owner::kNone) return i;
+      }
+    }
+    return SIZE_MAX;
+  }
+
+  void work() {
+    ChunkCursor cursor;
+    for (;;) {
+      size_t i;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stop_ || stop_claims_ || unclaimed_ == 0 || claimable() != SIZE_MAX; });
+        if (stop_ || stop_claims_ || unclaimed_ == 0) return;
+        i = claimable();
+        units_[i].owner = Owner::kWorker;
+        --unclaimed_;
+      }
+      const size_t slot = i / columns_.size(), c = i % columns_.size();
+      Unit& u = units_[i];
+      try {
+        cursor.open(file_, groups_[slot], columns_[c]);
+        {
+          std::lock_guard lock(mu_);
+          u.opened = true;
+        }
+        cv_.notify_all();
+        int64_t left = cursor.rows_left();
+        while (left > 0) {
+          ColumnVector piece;
+          {
+            std::lock_guard lock(mu_);
+            if (stop_) return;
+            if (!free_[c].empty()) {
+              piece = std::move(free_[c].back());
+              free_[c].pop_back();
+            }
+          }
+          const size_t n = static_cast<size_t>(std::min<int64_t>(left, static_cast<int64_t>(batch_rows_)));
+          prepare_output(piece, types_[c], n);
+          cursor.read(n, piece);
+          piece.num_rows = n;
+          left -= static_cast<int64_t>(n);
+          std::unique_lock lock(mu_);
+          cv_.wait(lock, [&] {
+            return stop_ || u.pieces.size() < kMinQueue || (slot != current_ && queued_values_ < kLookaheadValues);
+          });
+          if (stop_) return;
+          u.pieces.push_back(std::move(piece));
+          queued_values_ += n;
+          lock.unlock();
+          cv_.notify_all();
+        }
+        std::lock_guard lock(mu_);
+        u.done = true;
+      } catch (...) {
+        std::lock_guard lock(mu_);
+        u.error = std::current_exception();
+        u.done = true;
+        // The scan stops at this error at the latest: nothing after it is needed.
+        stop_claims_ = true;
+      }
+      cv_.notify_all();
+    }
+  }
+
+  const OpenFile& file_;
+  const std::vector<int>& columns_;
+  const std::vector<int>& groups_;
+  const size_t batch_rows_;
+  std::vector<PhysicalType> types_;  // of columns_
+  size_t ahead_ = 2;                 // row groups past the current one that workers may start
+  std::vector<std::thread> threads_;
+  std::mutex mu_;
+  std::condition_variable cv_;       // any change below; few enough that one condition serves all
+  std::vector<Unit> units_;          // groups_.size() x columns_.size(), row group major
+  std::vector<std::vector<ColumnVector>> free_;  // per column: pieces handed back, for reuse
+  size_t current_ = 0;               // the slot of groups_ next() is on
+  bool started_ = false;             // next() has opened the current row group's chunks
+  int64_t group_left_ = 0;           // rows of it not handed out yet
+  size_t unclaimed_ = 0;
+  bool stop_claims_ = false;
+  size_t queued_values_ = 0;
+  bool stop_ = false;
+  std::vector<ChunkCursor> own_cursors_;  // next()'s own chunks of the current row group
+};
+
+}  // namespace
+
 struct BatchReader::Impl {
   const OpenFile* file = nullptr;
   std::vector<int> columns;
@@ -1159,20 +1404,25 @@ struct BatchReader::Impl {
   int current_group = -1;
   std::vector<ChunkCursor> cursors;
   int64_t group_left = 0;
+  int threads = 1;
+  std::unique_ptr<ParallelScan> parallel;  // threads > 1, from the first next()
+  bool failed = false;
 };
 
-BatchReader::BatchReader(const Reader& reader, std::vector<int> columns, size_t batch_rows)
+BatchReader::BatchReader(const Reader& reader, std::vector<int> columns, size_t batch_rows, int threads)
     : BatchReader(reader, std::move(columns), [&] {
         std::vector<int> all(static_cast<size_t>(reader.num_row_groups()));
         for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
         return all;
-      }(), batch_rows) {}
+      }(), batch_rows, threads) {}
 
-BatchReader::BatchReader(const Reader& reader, std::vector<int> columns, std::vector<int> row_groups, size_t batch_rows)
+BatchReader::BatchReader(const Reader& reader, std::vector<int> columns, std::vector<int> row_groups, size_t batch_rows,
+                         int threads)
     : impl_(std::make_unique<Impl>()) {
   const OpenFile& file = *reader.impl_;
   if (columns.empty()) throw Error::InvalidInput(fmt::format("{}: choose at least one column to read", file.name));
   if (batch_rows == 0) throw Error::InvalidInput("batch_rows must be at least 1");
+  if (threads < 1) throw Error::InvalidInput("BatchReader threads must be at least 1");
   const int ncols = static_cast<int>(file.meta.schema.columns.size());
   for (int c : columns) {
     if (c < 0 || c >= ncols) throw Error::InvalidInput(fmt::format("{}: column {} does not exist ({} columns)", file.name, c, ncols));
@@ -1184,10 +1434,12 @@ BatchReader::BatchReader(const Reader& reader, std::vector<int> columns, std::ve
     }
   }
   impl_->file = &file;
-  impl_->cursors.resize(columns.size());
   impl_->columns = std::move(columns);
   impl_->groups = std::move(row_groups);
   impl_->batch_rows = batch_rows;
+  // One row group is decoded by one thread, so more threads than row groups would idle.
+  impl_->threads = static_cast<int>(std::min<size_t>(static_cast<size_t>(threads), impl_->groups.size()));
+  if (impl_->threads <= 1) impl_->cursors.resize(impl_->columns.size());
 }
 
 BatchReader::~BatchReader() = default;
@@ -1196,20 +1448,24 @@ BatchReader& BatchReader::operator=(BatchReader&&) noexcept = default;
 
 bool BatchReader::next(std::vector<ColumnVector>& out) {
   Impl& m = *impl_;
+  if (m.threads > 1) {
+    if (m.failed) return false;
+    if (!m.parallel) m.parallel = std::make_unique<ParallelScan>(*m.file, m.columns, m.groups, m.batch_rows, m.threads);
+    try {
+      return m.parallel->next(out, m.current_group);
+    } catch (...) {
+      m.failed = true;
+      m.parallel.reset();
+      throw;
+    }
+  }
   while (m.group_left == 0) {
     if (m.next_group >= m.groups.size()) return false;
     m.current_group = m.groups[m.next_group++];
     for (size_t i = 0; i < m.columns.size(); ++i) m.cursors[i].open(*m.file, m.current_group, m.columns[i]);
     m.group_left = m.cursors[0].rows_left();
   }
-  const size_t n = static_cast<size_t>(std::min<int64_t>(m.group_left, static_cast<int64_t>(m.batch_rows)));
-  out.resize(m.columns.size());
-  for (size_t i = 0; i < m.columns.size(); ++i) {
-    prepare_output(out[i], m.file->meta.schema.columns[static_cast<size_t>(m.columns[i])].physical, n);
-    m.cursors[i].read(n, out[i]);
-    out[i].num_rows = n;
-  }
-  m.group_left -= static_cast<int64_t>(n);
+  m.group_left -= static_cast<int64_t>(decode_batch(*m.file, m.columns, m.cursors, m.group_left, m.batch_rows, out));
   return true;
 }
 

@@ -2,15 +2,19 @@
 // compresses a page as soon as it is full, and keeps only the compressed pages of the current
 // row group; a row group is written out (dictionary page first, then data pages) when it
 // reaches row_group_rows. Memory is bounded by one row group's compressed pages plus one page
-// per column. Output is deterministic: same rows and options, same bytes.
+// per column. Output is deterministic: same rows and options, same bytes, whatever
+// options.threads (threads only share out the columns' encoding and compression).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
+#include <memory>
 #include <unordered_map>
 
 #include <fmt/format.h>
 
 #include "parquet_internal.hpp"
+#include "task_pool.hpp"
 #include "trib/core/error.hpp"
 
 namespace trib::parquet {
@@ -101,7 +105,9 @@ tf::Statistics to_thrift_stats(const Stats& st, PhysicalType t, bool legacy) {
   return out;
 }
 
-class ColumnWriter {
+// Aligned to a cache line: with WriterOptions::threads > 1, neighbouring columns are encoded on
+// different threads.
+class alignas(64) ColumnWriter {
  public:
   ColumnWriter(const ColumnSchema& schema, const WriterOptions& options)
       : schema_(schema), options_(options), width_(fixed_width(schema.physical)) {
@@ -134,9 +140,31 @@ class ColumnWriter {
     }
   }
 
-  // Writes the chunk (dictionary page, data pages) to `sink` and returns its metadata.
-  tf::ColumnChunk finish_chunk(OutputSink& sink) {
+  // Encodes and compresses what the chunk still holds (its last data page, its dictionary
+  // page), touching nothing but this column: the columns of a row group seal in parallel.
+  void seal_chunk() {
     if (page_rows_ > 0 || pages_written_ == 0) flush_page();
+    dictionary_header_.clear();
+    dictionary_page_.clear();
+    dictionary_uncompressed_ = 0;
+    if (!dict_used_) return;
+    std::string page;
+    encode_dictionary(page);
+    tf::PageHeader header;
+    header.__set_type(tf::PageType::DICTIONARY_PAGE);
+    header.__set_uncompressed_page_size(static_cast<int32_t>(page.size()));
+    compress(options_.compression, level(), page, dictionary_page_);
+    header.__set_compressed_page_size(static_cast<int32_t>(dictionary_page_.size()));
+    tf::DictionaryPageHeader dict;
+    dict.__set_num_values(static_cast<int32_t>(dict_count()));
+    dict.__set_encoding(tf::Encoding::PLAIN);
+    header.__set_dictionary_page_header(dict);
+    serialize(header, dictionary_header_);
+    dictionary_uncompressed_ = page.size();
+  }
+
+  // Writes the sealed chunk (dictionary page, data pages) to `sink` and returns its metadata.
+  tf::ColumnChunk write_chunk(OutputSink& sink) {
     tf::ColumnMetaData meta;
     meta.__set_type(to_thrift(schema_.physical));
     meta.__set_path_in_schema({schema_.name});
@@ -146,25 +174,11 @@ class ColumnWriter {
     const int64_t chunk_start = static_cast<int64_t>(sink.position());
     int64_t uncompressed_total = 0, compressed_total = 0;
     if (dict_used_) {
-      std::string page;
-      encode_dictionary(page);
-      tf::PageHeader header;
-      header.__set_type(tf::PageType::DICTIONARY_PAGE);
-      header.__set_uncompressed_page_size(static_cast<int32_t>(page.size()));
-      std::string compressed;
-      compress(options_.compression, level(), page, compressed);
-      header.__set_compressed_page_size(static_cast<int32_t>(compressed.size()));
-      tf::DictionaryPageHeader dict;
-      dict.__set_num_values(static_cast<int32_t>(dict_count()));
-      dict.__set_encoding(tf::Encoding::PLAIN);
-      header.__set_dictionary_page_header(dict);
-      std::string header_bytes;
-      serialize(header, header_bytes);
-      sink.write(header_bytes.data(), header_bytes.size());
-      sink.write(compressed.data(), compressed.size());
+      sink.write(dictionary_header_.data(), dictionary_header_.size());
+      sink.write(dictionary_page_.data(), dictionary_page_.size());
       meta.__set_dictionary_page_offset(chunk_start);
-      uncompressed_total += static_cast<int64_t>(header_bytes.size() + page.size());
-      compressed_total += static_cast<int64_t>(header_bytes.size() + compressed.size());
+      uncompressed_total += static_cast<int64_t>(dictionary_header_.size() + dictionary_uncompressed_);
+      compressed_total += static_cast<int64_t>(dictionary_header_.size() + dictionary_page_.size());
       encodings.push_back(tf::Encoding::PLAIN);
       encodings.push_back(tf::Encoding::RLE_DICTIONARY);
     }
@@ -480,6 +494,9 @@ class ColumnWriter {
   uint32_t last_string_index_ = UINT32_MAX;
   std::string last_string_;
   int64_t last_uncompressed_ = 0;
+  // The sealed dictionary page: its header, its compressed bytes and its uncompressed size.
+  std::string dictionary_header_, dictionary_page_;
+  size_t dictionary_uncompressed_ = 0;
 
   // Current page.
   std::string page_values_;
@@ -580,17 +597,28 @@ struct Writer::Impl {
   int64_t rows_in_group = 0;
   int64_t total_rows = 0;
   bool closed = false;
+  // With options.threads > 1: encodes and compresses the columns in parallel. Each column's
+  // bytes depend on nothing but its own values, and the sink is written on the caller's thread
+  // in column order, so the file is the same whatever the thread count.
+  std::unique_ptr<TaskPool> pool;
 
   Impl(OutputSink& s, Schema sc, WriterOptions o) : sink(s), schema(std::move(sc)), options(std::move(o)) {}
+
+  // Calls f(column index) for every column, in parallel when there is a pool.
+  void for_each_column(const std::function<void(size_t)>& f) {
+    if (pool) pool->run(columns.size(), f);
+    else for (size_t c = 0; c < columns.size(); ++c) f(c);
+  }
 
   void flush_row_group() {
     if (rows_in_group == 0) return;
     tf::RowGroup rg;
+    for_each_column([&](size_t c) { columns[c]->seal_chunk(); });
     const int64_t start = static_cast<int64_t>(sink.position());
     int64_t uncompressed = 0;
     std::vector<tf::ColumnChunk> chunks;
     for (auto& column : columns) {
-      chunks.push_back(column->finish_chunk(sink));
+      chunks.push_back(column->write_chunk(sink));
       uncompressed += column->last_uncompressed_size();
     }
     rg.__set_columns(chunks);
@@ -617,6 +645,7 @@ Writer::Writer(OutputSink& sink, Schema schema, WriterOptions options)
   if (impl_->options.zstd_level < 1 || impl_->options.zstd_level > 22) {
     throw Error::InvalidInput("zstd level must be 1..22");
   }
+  if (impl_->options.threads < 1) throw Error::InvalidInput("writer threads must be at least 1");
   for (size_t i = 0; i < impl_->schema.columns.size(); ++i) {
     const auto& c = impl_->schema.columns[i];
     if (c.name.empty()) throw Error::InvalidInput(fmt::format("column {} has no name", i));
@@ -627,6 +656,9 @@ Writer::Writer(OutputSink& sink, Schema schema, WriterOptions options)
   for (const auto& c : impl_->schema.columns) {
     impl_->columns.push_back(std::make_unique<ColumnWriter>(c, impl_->options));
   }
+  // More threads than columns would have nothing to do.
+  const int threads = static_cast<int>(std::min<size_t>(static_cast<size_t>(impl_->options.threads), impl_->columns.size()));
+  if (threads > 1) impl_->pool = std::make_unique<TaskPool>(threads);
   sink.write(kMagic, 4);
 }
 
@@ -658,7 +690,7 @@ void Writer::write_batch(const std::vector<ColumnVector>& columns) {
   while (row < rows) {
     size_t take = static_cast<size_t>(std::min<int64_t>(w.options.row_group_rows - w.rows_in_group,
                                                         static_cast<int64_t>(rows - row)));
-    for (size_t c = 0; c < columns.size(); ++c) w.columns[c]->append(columns[c], row, row + take);
+    w.for_each_column([&](size_t c) { w.columns[c]->append(columns[c], row, row + take); });
     w.rows_in_group += static_cast<int64_t>(take);
     w.total_rows += static_cast<int64_t>(take);
     row += take;

@@ -185,6 +185,10 @@ struct WriterOptions {
   // Written in this order. Never put wall-clock times here: equal rows must give equal bytes.
   std::vector<std::pair<std::string, std::string>> key_value;
   std::string created_by = "tributary";
+  // Threads that encode and compress (the caller's included): with more than 1, the columns of
+  // each batch and row group are encoded and compressed in parallel, at most one thread per
+  // column. The bytes written are the same for any value. Must be at least 1.
+  int threads = 1;
 };
 
 // Streams rows to a Parquet file. Not thread-safe. Usage: construct, write_batch() any number
@@ -239,12 +243,15 @@ class Reader {
 
   // One column of one row group, decoded.
   ColumnVector read_column(int row_group, int column) const;
-  // The given columns (schema indexes, in the order given) of one row group.
-  std::vector<ColumnVector> read_row_group(int row_group, const std::vector<int>& columns) const;
+  // The given columns (schema indexes, in the order given) of one row group. With threads > 1,
+  // that many threads decode the columns in parallel (the same values; the error thrown, if
+  // any, is the one of the first failing column in `columns`).
+  std::vector<ColumnVector> read_row_group(int row_group, const std::vector<int>& columns, int threads = 1) const;
   // The same, decoding into `out` and reusing its buffers: a scan that passes the same vectors
   // for every row group allocates once instead of once per row group.
   void read_column(int row_group, int column, ColumnVector& out) const;
-  void read_row_group(int row_group, const std::vector<int>& columns, std::vector<ColumnVector>& out) const;
+  void read_row_group(int row_group, const std::vector<int>& columns, std::vector<ColumnVector>& out,
+                      int threads = 1) const;
   // Indexes of the row groups whose statistics for INT64/INT32 column `column` may hold values
   // in [min_value, max_value]; groups without statistics are always included.
   std::vector<int> row_groups_in_range(int column, int64_t min_value, int64_t max_value) const;
@@ -261,17 +268,27 @@ class Reader {
 // The Reader must outlive the BatchReader. Not thread-safe (use one per thread). After next()
 // throws (a corrupt page), the BatchReader is done: make a new one to read other row groups.
 //
+// threads > 1: the calling thread and threads - 1 workers share the column chunks (one column of
+// one row group) out: next() decodes the chunks of the row group it is on that no worker has
+// started, straight into `out`, while the workers decode chunks of the next 2 x (threads - 1)
+// row groups ahead of it into queued batches. Batches, their order, row_group() and the error
+// thrown (after the same batches) are those of threads = 1. Memory grows by the workers'
+// compressed chunks and the batches they queue ahead: up to a few row groups' worth of the
+// chosen columns, at most 16 Mi values past 4 batches per chunk. More threads than row groups
+// are not used.
+//
 //   BatchReader batches(reader, {ts, close});
 //   std::vector<ColumnVector> batch;
 //   while (batches.next(batch)) { ... batch[0].i64, batch[1].f64, batch[0].num_rows ... }
 class BatchReader {
  public:
   static constexpr size_t kDefaultBatchRows = 64 * 1024;
-  // Throws Error::InvalidInput for no columns, an unknown column or row group, or batch_rows 0.
-  BatchReader(const Reader& reader, std::vector<int> columns, size_t batch_rows = kDefaultBatchRows);
+  // Throws Error::InvalidInput for no columns, an unknown column or row group, batch_rows 0 or
+  // threads below 1.
+  BatchReader(const Reader& reader, std::vector<int> columns, size_t batch_rows = kDefaultBatchRows, int threads = 1);
   // Only the given row groups, in the given order (e.g. from Reader::row_groups_in_range).
   BatchReader(const Reader& reader, std::vector<int> columns, std::vector<int> row_groups,
-              size_t batch_rows = kDefaultBatchRows);
+              size_t batch_rows = kDefaultBatchRows, int threads = 1);
   ~BatchReader();
   BatchReader(BatchReader&&) noexcept;
   BatchReader& operator=(BatchReader&&) noexcept;
