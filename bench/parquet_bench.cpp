@@ -1,11 +1,13 @@
 // Times our Parquet writer and reader on a generated daily-bars table; bench/run-parquet.mjs runs
 // it next to DuckDB on the same data and prints the ratios.
 //
-//   parquet_bench write OUT ROWS [ROW_GROUP_ROWS]     -> {"seconds", "bytes", "peak_rss_mib"}
-//   parquet_bench scan FILE [COLUMN,COLUMN...|*] [REPEATS]
+//   parquet_bench write OUT ROWS [ROW_GROUP_ROWS] [THREADS]
+//                                                     -> {"seconds", "bytes", "peak_rss_mib"}
+//   parquet_bench scan FILE [COLUMN,COLUMN...|*] [REPEATS] [THREADS]
 //                                                     -> {"seconds", "rows", "checksum", "peak_rss_mib"}
 //     (the best of REPEATS scans in one process; * = every column; TRIB_BENCH_BATCH_ROWS sets
-//      the BatchReader's batch size)
+//      the BatchReader's batch size; THREADS, default 1, is WriterOptions::threads or the
+//      BatchReader's threads)
 //
 // Row i of the table (the same formulas are in run-parquet.mjs's SQL, all exact in IEEE double):
 //   s = i / 10000, d = i % 10000
@@ -94,10 +96,11 @@ void generate(int64_t start, int64_t end, std::vector<ColumnVector>& cols) {
   }
 }
 
-int write_main(const char* out, int64_t rows, int64_t row_group_rows) {
+int write_main(const char* out, int64_t rows, int64_t row_group_rows, int threads) {
   WriterOptions options;
   options.compression = Compression::kZstd;
   options.row_group_rows = row_group_rows;
+  options.threads = threads;
   FileSink sink(out);
   Writer writer(sink, bars_schema(), options);
   std::vector<ColumnVector> cols;
@@ -124,7 +127,7 @@ struct ScanResult {
 };
 
 // One timed scan: open, read every chosen column batch by batch, checksum every value.
-ScanResult scan_once(const char* file, const std::string& column_list, size_t batch_rows) {
+ScanResult scan_once(const char* file, const std::string& column_list, size_t batch_rows, int threads) {
   auto t0 = Clock::now();
   Reader reader = Reader::open(file);
   const auto& meta = reader.metadata();
@@ -149,7 +152,7 @@ ScanResult scan_once(const char* file, const std::string& column_list, size_t ba
   uint64_t isum = 0;
   int64_t rows = 0;
   std::vector<ColumnVector> cols;  // reused from batch to batch, as a scan loop would
-  BatchReader batches(reader, columns, batch_rows);
+  BatchReader batches(reader, columns, batch_rows, threads);
   while (batches.next(cols)) {
     rows += static_cast<int64_t>(cols[0].num_rows);
     for (const auto& col : cols) {
@@ -174,10 +177,10 @@ ScanResult scan_once(const char* file, const std::string& column_list, size_t ba
 // The best of `repeats` scans in this process: like DuckDB answering repeated queries, every
 // scan after the first finds the allocator and the code warm (the file is in the page cache
 // for both sides either way).
-int scan_main(const char* file, const std::string& column_list, size_t batch_rows, int repeats) {
+int scan_main(const char* file, const std::string& column_list, size_t batch_rows, int repeats, int threads) {
   ScanResult best;
   for (int r = 0; r < std::max(1, repeats); ++r) {
-    ScanResult one = scan_once(file, column_list, batch_rows);
+    ScanResult one = scan_once(file, column_list, batch_rows, threads);
     if (r == 0 || one.seconds < best.seconds) best = one;
   }
   fmt::print("{{\"seconds\": {:.4f}, \"rows\": {}, \"checksum\": {:.6e}, \"peak_rss_mib\": {:.1f}}}\n",
@@ -191,16 +194,19 @@ int main(int argc, char** argv) {
   try {
     std::string mode = argc > 1 ? argv[1] : "";
     if (mode == "write" && argc >= 4) {
-      return write_main(argv[2], std::atoll(argv[3]), argc > 4 ? std::atoll(argv[4]) : 1 << 20);
+      return write_main(argv[2], std::atoll(argv[3]), argc > 4 ? std::atoll(argv[4]) : 1 << 20,
+                        argc > 5 ? std::atoi(argv[5]) : 1);
     }
     if (mode == "scan" && argc >= 3) {
       const char* batch = std::getenv("TRIB_BENCH_BATCH_ROWS");
       const std::string columns = argc > 3 && std::string(argv[3]) != "*" ? argv[3] : "";
       return scan_main(argv[2], columns,
                        batch != nullptr ? static_cast<size_t>(std::atoll(batch)) : BatchReader::kDefaultBatchRows,
-                       argc > 4 ? std::atoi(argv[4]) : 1);
+                       argc > 4 ? std::atoi(argv[4]) : 1, argc > 5 ? std::atoi(argv[5]) : 1);
     }
-    std::fprintf(stderr, "usage: parquet_bench write OUT ROWS [ROW_GROUP_ROWS] | scan FILE [COLUMNS|*] [REPEATS]\n");
+    std::fprintf(stderr,
+                 "usage: parquet_bench write OUT ROWS [ROW_GROUP_ROWS] [THREADS] | scan FILE [COLUMNS|*] [REPEATS] "
+                 "[THREADS]\n");
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "parquet_bench: %s\n", e.what());

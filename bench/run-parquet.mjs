@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // Parquet benchmark: our writer and reader vs DuckDB on the same 10-million-row daily-bars table,
-// in the same run, zstd on both sides. Prints a table of ratios (ours / DuckDB; < 1 = we are
+// in the same run, zstd on both sides: ours with 1 thread against DuckDB with `threads = 1`, and
+// ours with N threads against DuckDB with its default threads (N = that default unless
+// TRIB_PARQUET_THREADS says otherwise). Prints a table of ratios (ours / DuckDB; < 1 = we are
 // faster or smaller). Not a test: it asserts nothing and is never run by ctest.
 //
 //   node bench/run-parquet.mjs [ROWS] [REPEATS]      (build first: scripts/build)
+//   TRIB_PARQUET_BENCH=build-pq/bench/parquet_bench node bench/run-parquet.mjs ...   (another build)
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -55,10 +58,21 @@ const oursFile = path.join(dir, 'ours.parquet');
 const duck1File = path.join(dir, 'duckdb-1thread.parquet');
 const duckNFile = path.join(dir, 'duckdb-default.parquet');
 
+const THREADS = Number(process.env.TRIB_PARQUET_THREADS ?? defaultThreads);
+const oursFileN = path.join(dir, `ours-${THREADS}threads.parquet`);
 const results = {};
-const runs = [];
-for (let r = 0; r < REPEATS; r++) runs.push(ours('write', oursFile, String(ROWS)));
-results.oursWrite = best(runs);
+const runs1 = [], runsN = [];
+for (let r = 0; r < REPEATS; r++) {
+  runs1.push(ours('write', oursFile, String(ROWS), String(1 << 20), '1'));
+  runsN.push(ours('write', oursFileN, String(ROWS), String(1 << 20), String(THREADS)));
+}
+results.oursWrite = best(runs1);
+results.oursWriteN = best(runsN);
+// The writer's bytes must not depend on its thread count.
+if (!fs.readFileSync(oursFile).equals(fs.readFileSync(oursFileN))) {
+  console.error(`our ${THREADS}-thread file differs from our 1-thread file`);
+  process.exit(1);
+}
 
 const copy = (file) => `COPY bars TO '${file}' (FORMAT parquet, COMPRESSION zstd)`;
 await db.run(`SET threads = 1`);
@@ -90,21 +104,27 @@ async function duckScan(sql, threads) {
 }
 // Each run of ours is the best of 3 scans in one process, so that ours, like DuckDB answering
 // repeated queries in its process, is timed warm rather than on a cold process start.
-function oursScan(file, columns) {
-  return ours('scan', file, columns ?? '*', '3');
+function oursScan(file, columns, threads) {
+  return ours('scan', file, columns ?? '*', '3', String(threads));
 }
+const minBy = (a, b) => (!a || b.seconds < a.seconds ? b : a);
 const scans = [];
 for (const [label, file] of [['our file', oursFile], ["DuckDB's file", duck1File]]) {
-  const s = { label, full: null, two: null, duckFull1: Infinity, duckFullN: Infinity, duckTwo1: Infinity, duckTwoN: Infinity };
+  const s = { label, full: null, fullN: null, two: null, twoN: null,
+              duckFull1: Infinity, duckFullN: Infinity, duckTwo1: Infinity, duckTwoN: Infinity };
   for (let r = 0; r < SCAN_REPEATS; r++) {
-    const full = oursScan(file);
-    if (!s.full || full.seconds < s.full.seconds) s.full = full;
+    s.full = minBy(s.full, oursScan(file, '*', 1));
     s.duckFull1 = Math.min(s.duckFull1, await duckScan(scanAll(file), 1));
+    s.fullN = minBy(s.fullN, oursScan(file, '*', THREADS));
     s.duckFullN = Math.min(s.duckFullN, await duckScan(scanAll(file), 0));
-    const two = oursScan(file, 'ts,close');
-    if (!s.two || two.seconds < s.two.seconds) s.two = two;
+    s.two = minBy(s.two, oursScan(file, 'ts,close', 1));
     s.duckTwo1 = Math.min(s.duckTwo1, await duckScan(scanTwo(file), 1));
+    s.twoN = minBy(s.twoN, oursScan(file, 'ts,close', THREADS));
     s.duckTwoN = Math.min(s.duckTwoN, await duckScan(scanTwo(file), 0));
+  }
+  if (s.full.checksum !== s.fullN.checksum || s.two.checksum !== s.twoN.checksum) {
+    console.error(`our ${THREADS}-thread scan of ${label} read other values than our 1-thread scan`);
+    process.exit(1);
   }
   scans.push(s);
 }
@@ -115,15 +135,19 @@ const ratio = (a, b) => (a / b).toFixed(2);
 const lines = [];
 lines.push(`Parquet benchmark: ${ROWS.toLocaleString('en-US')} rows, zstd, best of ${REPEATS} (writes) and ${SCAN_REPEATS} (scans); DuckDB ${(await (await db.runAndReadAll('SELECT version() AS v')).getRowObjectsJson())[0].v}, default threads = ${defaultThreads}, ${os.cpus().length} CPUs`);
 lines.push('');
-lines.push('| measure | ours | DuckDB 1 thread | ratio | DuckDB default threads | ratio |');
-lines.push('|---|---|---|---|---|---|');
-lines.push(`| write (s) | ${fmt(results.oursWrite.seconds)} | ${fmt(t1)} | ${ratio(results.oursWrite.seconds, t1)} | ${fmt(tN)} | ${ratio(results.oursWrite.seconds, tN)} |`);
+lines.push(`| measure | ours 1 thread | DuckDB 1 thread | ratio | ours ${THREADS} threads | DuckDB default threads (${defaultThreads}) | ratio |`);
+lines.push('|---|---|---|---|---|---|---|');
+const row = (what, o1, d1, oN, dN, f = fmt) => lines.push(`| ${what} | ${f(o1)} | ${f(d1)} | ${ratio(o1, d1)} | ${f(oN)} | ${f(dN)} | ${ratio(oN, dN)} |`);
+row('write (s)', results.oursWrite.seconds, t1, results.oursWriteN.seconds, tN);
 for (const s of scans) {
-  lines.push(`| full scan of ${s.label} (s) | ${fmt(s.full.seconds)} | ${fmt(s.duckFull1)} | ${ratio(s.full.seconds, s.duckFull1)} | ${fmt(s.duckFullN)} | ${ratio(s.full.seconds, s.duckFullN)} |`);
-  lines.push(`| 2-column scan of ${s.label} (s) | ${fmt(s.two.seconds)} | ${fmt(s.duckTwo1)} | ${ratio(s.two.seconds, s.duckTwo1)} | ${fmt(s.duckTwoN)} | ${ratio(s.two.seconds, s.duckTwoN)} |`);
+  row(`full scan of ${s.label} (s)`, s.full.seconds, s.duckFull1, s.fullN.seconds, s.duckFullN);
+  row(`2-column scan of ${s.label} (s)`, s.two.seconds, s.duckTwo1, s.twoN.seconds, s.duckTwoN);
 }
-lines.push(`| file size (MiB) | ${(size(oursFile) / 1048576).toFixed(1)} | ${(size(duck1File) / 1048576).toFixed(1)} | ${ratio(size(oursFile), size(duck1File))} | ${(size(duckNFile) / 1048576).toFixed(1)} | ${ratio(size(oursFile), size(duckNFile))} |`);
+const mib = (x) => (x / 1048576).toFixed(1);
+row('file size (MiB)', size(oursFile), size(duck1File), size(oursFileN), size(duckNFile), mib);
 lines.push('');
-lines.push(`Peak RSS of our process: writer ${results.oursWrite.peak_rss_mib.toFixed(0)} MiB, full-scan reader ${scans[0].full.peak_rss_mib.toFixed(0)} MiB, 2-column reader ${scans[0].two.peak_rss_mib.toFixed(0)} MiB.`);
+lines.push(`Peak RSS of our process, 1 / ${THREADS} threads: writer ${results.oursWrite.peak_rss_mib.toFixed(0)} / ${results.oursWriteN.peak_rss_mib.toFixed(0)} MiB, ` +
+           `full-scan reader ${scans[0].full.peak_rss_mib.toFixed(0)} / ${scans[0].fullN.peak_rss_mib.toFixed(0)} MiB, ` +
+           `2-column reader ${scans[0].two.peak_rss_mib.toFixed(0)} / ${scans[0].twoN.peak_rss_mib.toFixed(0)} MiB.`);
 console.log(lines.join('\n'));
 fs.rmSync(dir, { recursive: true, force: true });
