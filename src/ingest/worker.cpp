@@ -19,8 +19,9 @@ using std::chrono::seconds;
 // pop receipt changes on every renewal, so the worker takes the latest one back when done.
 class LeaseKeeper {
  public:
-  LeaseKeeper(std::unique_ptr<queue::TaskQueue> queue, queue::Message message, int visibility_s)
-      : queue_(std::move(queue)), message_(std::move(message)), visibility_s_(visibility_s) {
+  // `queue` is a connection only this keeper uses while it lives.
+  LeaseKeeper(queue::TaskQueue& queue, queue::Message message, int visibility_s)
+      : queue_(queue), message_(std::move(message)), visibility_s_(visibility_s) {
     thread_ = std::thread([this] { run(); });
   }
   ~LeaseKeeper() { stop(); }
@@ -43,7 +44,7 @@ class LeaseKeeper {
     std::unique_lock lock(mutex_);
     while (!wake_.wait_for(lock, period, [this] { return stopping_; })) {
       try {
-        queue_->update_visibility(message_, seconds(visibility_s_));
+        queue_.update_visibility(message_, seconds(visibility_s_));
         ++renewals_;
       } catch (const Error& e) {
         // Lost the lease (it expired before we renewed, e.g. the machine stalled): the task may
@@ -54,7 +55,7 @@ class LeaseKeeper {
     }
   }
 
-  std::unique_ptr<queue::TaskQueue> queue_;
+  queue::TaskQueue& queue_;
   queue::Message message_;
   int visibility_s_;
   std::mutex mutex_;
@@ -86,6 +87,7 @@ WorkerStats drain_queue(queue::TaskQueue& queue, const std::function<void(const 
                         const WorkerOptions& options, const std::atomic<bool>* stop) {
   WorkerStats stats;
   int idle_polls = 0;
+  std::unique_ptr<queue::TaskQueue> lease_queue;  // opened on the first task, then reused
   while (stop == nullptr || !stop->load()) {
     if (options.max_tasks >= 0 &&
         stats.processed + stats.failed + stats.dead_lettered >= options.max_tasks) {
@@ -106,8 +108,8 @@ WorkerStats drain_queue(queue::TaskQueue& queue, const std::function<void(const 
       Task task = Task::from_json(message->body);
       std::unique_ptr<LeaseKeeper> keeper;
       if (options.open_lease_queue) {
-        keeper = std::make_unique<LeaseKeeper>(options.open_lease_queue(), *message,
-                                               options.visibility_timeout_s);
+        if (!lease_queue) lease_queue = options.open_lease_queue();
+        keeper = std::make_unique<LeaseKeeper>(*lease_queue, *message, options.visibility_timeout_s);
       }
       try {
         handle(task);

@@ -23,7 +23,7 @@ struct WorkerOptions {
   bool exit_when_empty = true;
   int64_t max_tasks = -1;  // stop after this many (tests); -1 = unlimited
   // Opens a second connection to the same queue for the lease keeper (a queue object belongs to
-  // one thread). When set, a running task's lease is renewed every visibility_timeout / 3, so a
+  // one thread; it is opened once per drain and reused). When set, a running task's lease is renewed every visibility_timeout / 3, so a
   // task longer than its visibility timeout is not delivered to a second worker.
   std::function<std::unique_ptr<queue::TaskQueue>()> open_lease_queue;
 };
