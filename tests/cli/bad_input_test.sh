@@ -44,6 +44,25 @@ mkdir notaws
 expect_error "folder without trib.toml" 3 "not a Tributary workspace" -- "$TRIB_BIN" -w notaws status
 [ -z "$(ls -A notaws)" ] && pass "non-workspace folder untouched" || fail "wrote into a non-workspace folder: $(ls -A notaws)"
 
+# trib.toml is strict: each mistake is one line naming the key and the fix, exit 2.
+"$TRIB_BIN" init cfg > /dev/null
+cp cfg/trib.toml good.toml
+bad_config() {  # NAME PATTERN SED-EXPRESSION
+  sed "$3" good.toml > cfg/trib.toml
+  expect_error "config: $1" 2 "$2" -- "$TRIB_BIN" -w cfg status
+}
+bad_config "misspelt key" "\[queue\] visiblity_timeout_s is not a known key; known: .*visibility_timeout_s" \
+  's/^visibility_timeout_s/visiblity_timeout_s/'
+bad_config "negative slippage" "\[broker\] slippage_bps = -1.* out of range" 's/^slippage_bps = .*/slippage_bps = -1/'
+bad_config "zero risk limit" "\[risk\] max_order_notional = 0.* out of range" 's/^max_order_notional = .*/max_order_notional = 0/'
+bad_config "wrong type" "\[queue\] max_attempts must be an integer" 's/^max_attempts = .*/max_attempts = "five"/'
+bad_config "password in a url" "PGPASSWORD" \
+  's#^kind = "sqlite"#kind = "postgres"\nurl = "postgresql://trib:s3cret@db/trib"#'
+grep -q s3cret "$TMP/.stderr" && fail "the password was echoed" || pass "the password is not echoed"
+bad_config "embedded queue on postgres" "set \[queue\] kind = \"postgres\"" \
+  's#^kind = "sqlite"#kind = "postgres"\nurl = "postgresql://trib@127.0.0.1:1/trib"#'
+cp good.toml cfg/trib.toml
+
 # Unknown command / option: usage error, exit 2.
 rc=0; "$TRIB_BIN" frobnicate > /dev/null 2>&1 || rc=$?
 [ "$rc" == 2 ] && pass "unknown command exits 2" || fail "unknown command exit $rc"
