@@ -1,5 +1,6 @@
 #include "trib/etl/etl.hpp"
 
+#include <chrono>
 #include <list>
 #include <map>
 
@@ -119,6 +120,7 @@ EtlEngine::EtlEngine(lake::ObjectStore& store, catalog::Catalog& catalog, EtlOpt
       threads_(internal::resolve_threads(options.threads)) {}
 
 EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
+  const auto t_start = std::chrono::steady_clock::now();
   EtlStats stats;
   const TradingCalendar& calendar = TradingCalendar::nyse();
   const catalog::RawObjectRecord& rec = fetched.record;
@@ -174,6 +176,7 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
     stats.rows_quarantined += static_cast<int64_t>(rows.size());
   };
 
+  const auto t_parsed = std::chrono::steady_clock::now();
   // 2. Window, rules, quarantine. Rows the parser could not read belong to the payload's
   // symbol, or to the multi-symbol file.
   const std::optional<Date> window_from = Date::try_parse(rec.window_from);
@@ -259,6 +262,7 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
     symbol_jobs.emplace_back(first, jobs.size());
   }
 
+  const auto t_grouped = std::chrono::steady_clock::now();
   // 3. Merge onto the committed rows with the fetch-time precedence, encode: per partition, in
   // parallel (each job fills its own PendingVersion).
   std::vector<PendingVersion> pending(jobs.size());
@@ -335,6 +339,7 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
   if (!unparsed.empty()) quarantine(fetched.symbol.path_component(), fetched.symbol.str(), unparsed);
   catalog_.replace_dq(rec.object_key, dataset, dq, fetched.run_id);
 
+  const auto t_encoded = std::chrono::steady_clock::now();
   // 4. Version objects, the conditional commit, the live files.
   const CommitReport report = commit_versions(store_, catalog_, pending,
                                               jobs.size() >= kParallelFrom ? threads_ : 1);
@@ -347,6 +352,14 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
     if (jobs[i].start_over) rebuilt_.insert(jobs[i].id);
   }
   stats.live_files_repaired = report.live_files_repaired;
+  const auto ms = [](auto from, auto to) {
+    return std::chrono::duration<double, std::milli>(to - from).count();
+  };
+  log::debug("etl {}: parse {:.0f} ms, rules {:.0f} ms, merge+encode {:.0f} ms on {} thread(s), "
+             "commit {:.0f} ms ({} partitions)",
+             rec.object_key, ms(t_start, t_parsed), ms(t_parsed, t_grouped),
+             ms(t_grouped, t_encoded), jobs.size() >= kParallelFrom ? threads_ : 1,
+             ms(t_encoded, std::chrono::steady_clock::now()), jobs.size());
   return stats;
 }
 
