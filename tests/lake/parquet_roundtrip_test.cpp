@@ -1065,5 +1065,73 @@ TEST(ParquetThreads, ParallelScanThrowsAfterTheSameBatches) {
   }
 }
 
+// A cheap digest of a scan (sizes, row groups and every value's bytes), for scans too large to
+// format.
+uint64_t scan_hash(const Reader& reader, const std::vector<int>& columns, std::vector<int> groups, size_t batch_rows,
+                   int threads) {
+  BatchReader batches(reader, columns, std::move(groups), batch_rows, threads);
+  std::vector<ColumnVector> cols;
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&](const void* p, size_t n) {
+    const auto* b = static_cast<const unsigned char*>(p);
+    for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
+  };
+  while (batches.next(cols)) {
+    const int g = batches.row_group();
+    mix(&g, sizeof g);
+    for (const auto& c : cols) {
+      mix(&c.num_rows, sizeof c.num_rows);
+      mix(c.i64.data(), c.i64.size() * 8);
+      mix(c.f64.data(), c.f64.size() * 8);
+      mix(c.offsets.data(), c.offsets.size() * 8);
+      mix(c.data.data(), c.data.size());
+      mix(c.defined.data(), c.defined.size());
+    }
+  }
+  return h;
+}
+
+TEST(ParquetThreads, NextTakesOverAChunkAWorkerIsStillDecoding) {
+  // A tiny row group first, then big gzip ones: next() finishes the tiny one at once and reaches
+  // chunks a worker has only started, so it takes the rest of them over from the worker
+  // (ParallelScan's hand-over) rather than wait; the batches must not change.
+  Schema schema;
+  schema.columns = {ColumnSchema::String("s", true), ColumnSchema::Int64("i"), ColumnSchema::Double("x")};
+  WriterOptions options;
+  options.compression = Compression::kGzip;
+  options.dictionary = false;
+  options.row_group_rows = 150'000;
+  StringSink sink;
+  Writer writer(sink, schema, options);
+  const size_t rows = 450'010;
+  std::vector<std::string> strings;
+  std::vector<int64_t> ints;
+  std::vector<double> doubles;
+  for (size_t r = 0; r < rows; ++r) {
+    strings.push_back("value-" + std::to_string(r * 7919 % 100'003) + "-" + std::string(r % 13, 'x'));
+    ints.push_back(static_cast<int64_t>(r * r));
+    doubles.push_back(static_cast<double>(r) / 7.0);
+  }
+  auto s = ColumnVector::of_strings(strings);
+  s.defined.assign(rows, 1);
+  for (size_t r = 0; r < rows; r += 11) s.defined[r] = 0;
+  writer.write_batch({s, ColumnVector::of_i64(ints), ColumnVector::of_f64(doubles)});
+  writer.close();
+  Reader reader(memory_source(sink.buffer()));
+  ASSERT_EQ(reader.num_row_groups(), 4);  // the last holds 10 rows
+  const std::vector<int> all = {0, 1, 2};
+  for (const auto& groups : std::vector<std::vector<int>>{{3, 0, 1, 2}, {3, 2, 3, 1}}) {
+    for (size_t batch_rows : {size_t{997}, size_t{20'000}}) {
+      const uint64_t want = scan_hash(reader, all, groups, batch_rows, 1);
+      for (int threads : {2, 3}) {
+        for (int round = 0; round < 3; ++round) {
+          EXPECT_EQ(scan_hash(reader, all, groups, batch_rows, threads), want)
+              << "batches of " << batch_rows << ", " << threads << " threads";
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace trib::parquet

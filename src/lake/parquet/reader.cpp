@@ -1180,8 +1180,11 @@ size_t decode_batch(const OpenFile& file, const std::vector<int>& columns, std::
 // starts one, it takes every chunk of it that no worker has claimed and decodes those batch by
 // batch straight into the caller's vectors, as threads = 1 does. Meanwhile threads - 1 workers
 // claim chunks of the row groups after it, in order, and decode each into a queue of batch-sized
-// pieces; next() hands those out in place (the caller's old vectors go back for reuse). So the
-// threads share the work chunk by chunk, whatever the mix of row group and column sizes, and
+// pieces; next() hands those out in place (the caller's old vectors go back for reuse). When
+// next() finds a worker's chunk of its row group has no piece ready, the worker hands it the rest
+// of that chunk (the cursor, between two pieces) and moves on, rather than next() waiting for
+// it piece by piece. So the threads share the work chunk by chunk, whatever the mix of row
+// group and column sizes, and
 // batches come out in the order and with the contents of the single-threaded scan. Errors too:
 // next() opens a row group's chunks, then decodes each batch's columns, in column order, and
 // meets a worker's error where the single-threaded scan would have thrown it.
@@ -1192,8 +1195,9 @@ class ParallelScan {
   ParallelScan(const OpenFile& file, const std::vector<int>& columns, const std::vector<int>& groups,
                size_t batch_rows, int threads)
       : file_(file), columns_(columns), groups_(groups), batch_rows_(batch_rows),
-        units_(groups.size() * columns.size()), free_(columns.size()), own_cursors_(columns.size()) {
+        units_(groups.size() * columns.size()), free_(columns.size()) {
     for (int c : columns_) types_.push_back(file_.meta.schema.columns[static_cast<size_t>(c)].physical);
+    for (size_t c = 0; c < columns_.size(); ++c) own_cursors_.push_back(std::make_unique<ChunkCursor>());
     unclaimed_ = units_.size();
     const size_t workers = static_cast<size_t>(std::max(1, threads) - 1);
     ahead_ = 2 * std::max<size_t>(1, workers);
@@ -1230,16 +1234,27 @@ class ParallelScan {
         out.resize(columns_.size());
         for (size_t c = 0; c < columns_.size(); ++c) {
           Unit& u = unit(current_, c);
+          while (u.owner == Owner::kWorker && u.pieces.empty()) {
+            if (u.handed) {  // the rest of the chunk is ours now
+              own_cursors_[c] = std::move(u.handed);
+              u.owner = Owner::kCaller;
+              break;
+            }
+            if (u.done) {
+              std::rethrow_exception(u.error ? u.error
+                                             : std::make_exception_ptr(Error::Internal("a worker's column chunk ended early")));
+            }
+            u.wanted = true;
+            cv_.wait(lock);
+          }
           if (u.owner == Owner::kCaller) {
             lock.unlock();
             prepare_output(out[c], types_[c], n);
-            own_cursors_[c].read(n, out[c]);
+            own_cursors_[c]->read(n, out[c]);
             out[c].num_rows = n;
             lock.lock();
             continue;
           }
-          cv_.wait(lock, [&] { return !u.pieces.empty() || u.done; });
-          if (u.pieces.empty()) std::rethrow_exception(u.error ? u.error : std::make_exception_ptr(Error::Internal("a worker's column chunk ended early")));
           free_[c].push_back(std::move(out[c]));
           out[c] = std::move(u.pieces.front());
           u.pieces.pop_front();
@@ -1266,6 +1281,10 @@ class ParallelScan {
     bool opened = false, done = false;
     std::exception_ptr error;
     std::deque<ColumnVector> pieces;
+    // next() ran out of this worker's pieces: the worker hands the rest of the chunk over (its
+    // cursor, between two pieces) instead of next() waiting for each piece.
+    bool wanted = false;
+    std::unique_ptr<ChunkCursor> handed;
   };
   static constexpr size_t kLookaheadValues = size_t{1} << 24;
   static constexpr size_t kMinQueue = 4;
@@ -1286,7 +1305,7 @@ class ParallelScan {
       Unit& u = unit(current_, c);
       if (u.owner == Owner::kCaller) {
         lock.unlock();
-        own_cursors_[c].open(file_, groups_[current_], columns_[c]);
+        own_cursors_[c]->open(file_, groups_[current_], columns_[c]);
         lock.lock();
       } else {
         cv_.wait(lock, [&] { return u.opened || u.done; });
@@ -1313,7 +1332,9 @@ class ParallelScan {
   }
 
   void work() {
-    ChunkCursor cursor;
+    // On the heap, so that a chunk half decoded can be handed to next() as it is (a cursor
+    // points into its own buffers).
+    auto cursor = std::make_unique<ChunkCursor>();
     for (;;) {
       size_t i;
       {
@@ -1327,18 +1348,25 @@ class ParallelScan {
       const size_t slot = i / columns_.size(), c = i % columns_.size();
       Unit& u = units_[i];
       try {
-        cursor.open(file_, groups_[slot], columns_[c]);
+        cursor->open(file_, groups_[slot], columns_[c]);
         {
           std::lock_guard lock(mu_);
           u.opened = true;
         }
         cv_.notify_all();
-        int64_t left = cursor.rows_left();
+        int64_t left = cursor->rows_left();
+        bool handed = false;
         while (left > 0) {
           ColumnVector piece;
           {
             std::lock_guard lock(mu_);
             if (stop_) return;
+            if (u.wanted) {
+              u.handed = std::move(cursor);
+              cursor = std::make_unique<ChunkCursor>();
+              handed = true;
+              break;
+            }
             if (!free_[c].empty()) {
               piece = std::move(free_[c].back());
               free_[c].pop_back();
@@ -1346,7 +1374,7 @@ class ParallelScan {
           }
           const size_t n = static_cast<size_t>(std::min<int64_t>(left, static_cast<int64_t>(batch_rows_)));
           prepare_output(piece, types_[c], n);
-          cursor.read(n, piece);
+          cursor->read(n, piece);
           piece.num_rows = n;
           left -= static_cast<int64_t>(n);
           std::unique_lock lock(mu_);
@@ -1358,6 +1386,10 @@ class ParallelScan {
           queued_values_ += n;
           lock.unlock();
           cv_.notify_all();
+        }
+        if (handed) {
+          cv_.notify_all();
+          continue;
         }
         std::lock_guard lock(mu_);
         u.done = true;
@@ -1390,7 +1422,7 @@ class ParallelScan {
   bool stop_claims_ = false;
   size_t queued_values_ = 0;
   bool stop_ = false;
-  std::vector<ChunkCursor> own_cursors_;  // next()'s own chunks of the current row group
+  std::vector<std::unique_ptr<ChunkCursor>> own_cursors_;  // next()'s chunks of the current row group
 };
 
 }  // namespace
