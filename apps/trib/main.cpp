@@ -12,7 +12,8 @@
 namespace {
 
 // Exit codes (stable, for scripts): 0 ok, 1 failure, 2 invalid input, 3 not found, 4 conflict,
-// 5 data loss, 70 internal error, 75 transient (retry later).
+// 5 data loss, 70 internal error, 75 transient (retry later); commands stopped by Ctrl-C return
+// 130 themselves.
 int exit_code_for(trib::ErrorCategory category) {
   using trib::ErrorCategory;
   switch (category) {
@@ -45,7 +46,8 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", globals.log_level, "debug|info|warn|error|off (default warn)");
   app.footer(
       "Exit codes: 0 ok, 1 failure, 2 invalid input, 3 not found, 4 conflict, 5 data loss, "
-      "70 internal, 75 transient.\nRun `trib demo` for the whole pipeline on real data.");
+      "70 internal, 75 transient, 130 interrupted (rerun to resume).\nRun `trib demo` for the "
+      "whole pipeline on real data.");
 
   Action action;
   add_data_commands(app, globals, action);
