@@ -56,8 +56,15 @@ std::vector<pid_t> spawn_children(const std::vector<std::string>& command, int c
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
+    // Each child in its own process group: a Ctrl-C at the terminal reaches only the pool, which
+    // passes one SIGTERM on, so a child sees one signal (a graceful stop), never two (a hard one).
+    posix_spawnattr_t attr;
+    ::posix_spawnattr_init(&attr);
+    ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    ::posix_spawnattr_setpgroup(&attr, 0);
     pid_t pid = 0;
-    const int rc = ::posix_spawn(&pid, args[0].c_str(), nullptr, nullptr, argv.data(), environ);
+    const int rc = ::posix_spawn(&pid, args[0].c_str(), nullptr, &attr, argv.data(), environ);
+    ::posix_spawnattr_destroy(&attr);
     if (rc != 0) {
       for (pid_t p : pids) ::kill(p, SIGTERM);
       throw Error::Retryable(fmt::format("cannot start a worker process: {}", std::strerror(rc)));
@@ -107,7 +114,7 @@ PoolResult run_pool(const Backends& backends, const PoolOptions& options,
   while (true) {
     if (options.mode == WorkerMode::kProcess) {
       if (stop != nullptr && stop->load() && !forwarded) {
-        // Children share our terminal's SIGINT; a SIGTERM (or a programmatic stop) is passed on.
+        // The children do not get the terminal's SIGINT (own process groups): pass the stop on.
         for (pid_t pid : pids) {
           if (pid > 0) ::kill(pid, SIGTERM);
         }

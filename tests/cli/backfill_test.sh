@@ -42,5 +42,17 @@ left=$(jq .left_in_queue first.json)
   --worker-mode process --json > proc.json
 [ "$(jq .processed proc.json)" == 3 ] && [ "$(jq .left_in_queue proc.json)" == 0 ] \
   && pass "process workers: 3 tasks done" || fail "process mode: $(cat proc.json)"
+# Ctrl-C with process workers: the children stop gracefully (none killed), the rerun finishes.
+pargs=(backfill --vendor sim --symbols 6 --from 2015-01-01 --to 2017-12-31 --workers 2 --worker-mode process --latency-ms 300)
+"$TRIB_BIN" -w ws "${pargs[@]}" --json > pint.json 2> pint.err &
+pid=$!
+sleep 1.5
+kill -INT "$pid"
+rc=0; wait "$pid" || rc=$?
+[ "$rc" == 130 ] && [ "$(jq .dead_workers pint.json)" == 0 ] && [ "$(jq .left_in_queue pint.json)" -gt 0 ] \
+  && pass "process workers stop gracefully on Ctrl-C ($(jq .left_in_queue pint.json) left)" || fail "process interrupt: rc $rc $(cat pint.json) $(cat pint.err)"
+"$TRIB_BIN" -w ws "${pargs[@]}" --json > pres.json
+[ "$(jq .left_in_queue pres.json)" == 0 ] && [ "$(jq .queued pres.json)" == 0 ] \
+  && pass "process rerun finishes without queueing twice" || fail "process rerun: $(cat pres.json)"
 "$TRIB_BIN" -w ws verify > verify.txt && pass "verify: $(head -1 verify.txt)" || fail "verify: $(cat verify.txt)"
 finish
