@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "trib/catalog/catalog.hpp"
+#include "trib/catalog/hot_codec.hpp"
 #include "trib/core/error.hpp"
 #include "trib/core/time.hpp"
 
@@ -108,12 +109,8 @@ inline Micros cash_flow_of(const FillRecord& fill) {
   return (fill.side == Side::kBuy ? -notional : notional) - fill.commission;
 }
 
-// The hot cache of one (symbol, timeframe) as one value (BLOB / BYTEA): rows ascending by ts,
-// lineage stored once per distinct (source, raw id, fetch time). A refresh rewrites one row
-// instead of hundreds. encode: Error::InvalidInput for rows out of order or a non-finite price
-// (inside a commit, that rolls the whole commit back); decode: Error::DataLoss when malformed.
-std::string encode_hot_rows(const std::vector<HotBar>& rows);
-std::vector<HotBar> decode_hot_rows(std::string_view bytes);
+using catalog::decode_hot_rows;
+using catalog::encode_hot_rows;
 
 // Rows back into records, for either backend's row type (SqliteStmt, db::PgRow): the columns in
 // the order of the k*Columns lists above.

@@ -233,17 +233,6 @@ inline std::string error_of(const std::function<void()>& f) {
   return "(no error)";
 }
 
-// Runs `body` in a child process, which exits with its return value (1 if it throws).
-inline pid_t spawn(const std::function<int()>& body) {
-  const pid_t pid = ::fork();
-  if (pid != 0) return pid;
-  int rc = 1;
-  try {
-    rc = body();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "child %d: %s\n", ::getpid(), e.what());
-  }
-  ::_exit(rc);
-}
+using trib::testing::spawn;
 
 }  // namespace trib::catalog

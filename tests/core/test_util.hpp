@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
+#include <exception>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -73,6 +76,19 @@ ErrorCategory category_of(F&& f) {
   }
   ADD_FAILURE() << "expected a trib::Error";
   return ErrorCategory::kInternal;
+}
+
+// Runs `body` in a child process, which exits with its return value (1 if it throws).
+inline pid_t spawn(const std::function<int()>& body) {
+  const pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  int rc = 1;
+  try {
+    rc = body();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "child %d: %s\n", ::getpid(), e.what());
+  }
+  ::_exit(rc);
 }
 
 // Waits for child `pid`: its exit code, or 128 + the signal that killed it.

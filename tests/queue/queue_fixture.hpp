@@ -51,18 +51,7 @@ struct SharedCounters {
   std::atomic<int> victim_backend{0};             // PostgreSQL: the killed writer's server pid
 };
 
-// Runs `body` in a child process, which exits with its return value (1 if it throws).
-inline pid_t spawn(const std::function<int()>& body) {
-  const pid_t pid = ::fork();
-  if (pid != 0) return pid;
-  int rc = 1;
-  try {
-    rc = body();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "child %d: %s\n", ::getpid(), e.what());
-  }
-  ::_exit(rc);
-}
+using trib::testing::spawn;
 
 template <typename F>
 Error error_of(F&& f) {
