@@ -13,6 +13,7 @@
 
 #include "trib/core/error.hpp"
 #include "trib/core/log.hpp"
+#include "trib/net/base64.hpp"
 #include "trib/net/http_date.hpp"
 #include "trib/net/url.hpp"
 
@@ -43,38 +44,6 @@ std::string fold_whitespace(std::string_view value) {
   return out;
 }
 
-std::string base64_decode_strict(std::string_view text) {
-  // EVP_DecodeBlock ignores nothing useful and reports padding only as extra zero bytes, so
-  // validate the shape first and strip the padding's bytes after.
-  if (text.empty() || text.size() % 4 != 0) {
-    throw Error::InvalidInput("Azure account key is not base64 (length is not a multiple of 4)");
-  }
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    const bool padding = c == '=' && i + 2 >= text.size();
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/' && !padding) {
-      throw Error::InvalidInput("Azure account key is not base64");
-    }
-  }
-  std::string out(text.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()),
-                                static_cast<int>(text.size()));
-  if (n < 0) throw Error::InvalidInput("Azure account key is not base64");
-  const size_t pad = (text.back() == '=') + (text.size() >= 2 && text[text.size() - 2] == '=');
-  out.resize(static_cast<size_t>(n) - pad);
-  return out;
-}
-
-std::string base64_encode(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
 std::string header_or_empty(const HttpRequest& request, std::string_view name) {
   const auto value = request.header(name);
   return value ? std::string(*value) : std::string();
@@ -87,7 +56,8 @@ SharedKeyCredential::SharedKeyCredential(std::string account, std::string_view a
   if (account_.empty()) throw Error::InvalidInput("Azure storage account name is empty");
   // Registered before decoding so even a malformed key never shows up in a log line.
   log::register_secret(std::string(account_key_base64));
-  key_ = base64_decode_strict(account_key_base64);
+  if (account_key_base64.empty()) throw Error::InvalidInput("Azure account key is empty");
+  key_ = base64_decode(account_key_base64, "Azure account key");
 }
 
 std::string SharedKeyCredential::sign(std::string_view string_to_sign) const {

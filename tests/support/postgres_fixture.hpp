@@ -2,7 +2,7 @@
 // processes can share one server in parallel (ctest --parallel).
 //
 // Under ctest the server is started and stopped by the `postgres_server_start` /
-// `postgres_server_stop` fixture tests (tests/CMakeLists.txt, tests/support/postgres_tests.cmake,
+// `postgres_server_stop` fixture tests (tests/CMakeLists.txt, tests/support/backend_tests.cmake.in,
 // scripts/pg-test-server), and every test whose name contains "Postgres" / "postgres" gets
 // TRIB_TEST_PG_URL_FILE (the URL file the server writes) and TRIB_TEST_PG_REQUIRED=1: there a
 // missing server is a failure. Run by hand, a test without TRIB_TEST_PG_URL is skipped with the
