@@ -231,11 +231,11 @@ StorageClient::StorageClient(StorageAccount account, ClientOptions options, std:
       sleeper_(sleeper ? std::move(sleeper) : std::make_unique<RealSleeper>()),
       rng_(options_.retry.jitter_seed ? *options_.retry.jitter_seed : std::random_device{}()) {}
 
-std::string StorageClient::url(Service service, std::string_view path, std::string_view query) const {
-  std::string out = (service == Service::kBlob ? account_.blob_endpoint : account_.queue_endpoint);
+std::string StorageAccount::url(Service service, std::string_view path, std::string_view query) const {
+  std::string out = (service == Service::kBlob ? blob_endpoint : queue_endpoint);
   out += path;
   std::string q(query);
-  if (!account_.sas.empty()) q = q.empty() ? account_.sas : q + "&" + account_.sas;
+  if (!sas.empty()) q = q.empty() ? sas : q + "&" + sas;
   if (!q.empty()) out += "?" + q;
   return out;
 }

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "trib/net/azure_storage.hpp"
+
 namespace trib::lake {
 
 // When a write becomes durable (survives a crash of the machine).
@@ -106,6 +108,39 @@ class ObjectStore {
 
 // Throws Error::InvalidInput when `key` is not a safe relative key (see above).
 void validate_key(std::string_view key);
+
+// A store in an Azure Blob Storage container (works on ADLS Gen2 accounts through the Blob
+// endpoint), objects named <prefix><key>. See azure_blob_store.cpp for how each operation maps to
+// the REST API; in short: conditional writes are Put Blob / Put Block List with If-None-Match: *
+// or If-Match: <ETag>, so put-if-absent and compare-and-swap hold across machines; a write larger
+// than single_put_max_bytes goes up in blocks and becomes visible atomically at Put Block List;
+// every write carries Content-MD5, so the service refuses a body corrupted on the way; range reads
+// are Get Blob with x-ms-range; copy is Copy Blob; writes are durable when acknowledged (sync() has
+// nothing to do). Retries (429, 5xx, timeouts) are the StorageClient's. A conditional write whose
+// answer was lost and whose retry then found the condition failed checks the blob's Content-MD5:
+// when the bytes there are ours, the write succeeded.
+struct AzureStoreOptions {
+  std::string container;      // 3-63 lower-case letters, digits and single hyphens
+  std::string prefix;         // optional folder inside the container ("lake/"); '/' appended
+  bool create_container = false;  // create it when missing (trib init); else missing = NotFound
+  uint64_t single_put_max_bytes = uint64_t{32} << 20;
+  uint64_t block_bytes = uint64_t{8} << 20;
+  net::azure::ClientOptions client;
+  std::shared_ptr<net::azure::ClientStats> stats;  // shared by every store opened with these options
+};
+
+// Opens the container (one request: it must exist, unless create_container, and the credential
+// must be accepted: Error::NotFound / Error::Permanent with the fix otherwise). One object per
+// thread. Error::InvalidInput for a container or prefix name Azure would refuse.
+std::unique_ptr<ObjectStore> open_azure_store(const net::azure::StorageAccount& account, const AzureStoreOptions& options);
+
+// One page of a List Blobs answer (EnumerationResults XML): the blobs with size and ETag, and the
+// marker of the next page ("" on the last). Throws Error::DataLoss on XML that is not a listing.
+struct BlobListPage {
+  std::vector<ObjectInfo> blobs;  // key = the full blob name
+  std::string next_marker;
+};
+BlobListPage parse_blob_list(std::string_view xml);
 
 // A store rooted at a local folder (created if missing). See local_store.cpp for how its ETags
 // and conditional writes work; in short: ETag = (device, inode, size, modification time in ns)

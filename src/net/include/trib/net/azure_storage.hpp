@@ -29,6 +29,8 @@ namespace trib::net::azure {
 // The x-ms-version we speak (Azurite accepts it with --skipApiVersionCheck; Azure since 2021).
 inline constexpr std::string_view kApiVersion = "2021-08-06";
 
+enum class Service { kBlob, kQueue };
+
 struct StorageAccount {
   std::string name;
   std::string blob_endpoint;   // no trailing '/': "https://<name>.blob.core.windows.net" or
@@ -39,6 +41,9 @@ struct StorageAccount {
 
   // "<name> (<blob endpoint>)" and which credential: for messages (never the secret).
   std::string describe() const;
+  // The URL of `path` (already percent-encoded, starting with '/') on the service, with `query`
+  // (already encoded, no '?') and the SAS token when the account uses one.
+  std::string url(Service service, std::string_view path, std::string_view query = {}) const;
 };
 
 // Parses an Azure Storage connection string ("Key=Value;..."): AccountName, AccountKey,
@@ -94,8 +99,6 @@ struct ClientStats {
   std::atomic<int64_t> bytes_sent{0};
 };
 
-enum class Service { kBlob, kQueue };
-
 // Sends requests to one account. Not thread-safe (one libcurl handle): one client per thread.
 class StorageClient {
  public:
@@ -106,9 +109,10 @@ class StorageClient {
   const StorageAccount& account() const { return account_; }
   ClientStats& stats() { return *stats_; }
 
-  // The URL of `path` (already percent-encoded, starting with '/') on the service, with `query`
-  // (already encoded, no '?') and the SAS token when the account uses one.
-  std::string url(Service service, std::string_view path, std::string_view query = {}) const;
+  // account().url(...)
+  std::string url(Service service, std::string_view path, std::string_view query = {}) const {
+    return account_.url(service, path, query);
+  }
 
   // Sends `request` (its URL from url()), with x-ms-version and x-ms-date set and SharedKey-signed
   // afresh for every attempt. Retries transport failures, 408, 429, 500, 502, 503 and 504 with
