@@ -22,9 +22,9 @@ constexpr std::string_view kPostgresUrlExample = "url = \"postgresql://trib@127.
 
 // Every section trib.toml may hold and, in the order error messages list them, its keys.
 using Names = std::span<const std::string_view>;
-constexpr std::string_view kLakeKeys[] = {"kind", "path"};
+constexpr std::string_view kLakeKeys[] = {"kind", "path", "account", "container", "prefix", "endpoint"};
 constexpr std::string_view kCatalogKeys[] = {"kind", "path", "url"};
-constexpr std::string_view kQueueKeys[] = {"kind", "name", "url", "visibility_timeout_s",
+constexpr std::string_view kQueueKeys[] = {"kind", "name", "url", "account", "endpoint", "visibility_timeout_s",
                                            "max_attempts"};
 constexpr std::string_view kHotCacheKeys[] = {"sessions"};
 constexpr std::string_view kBrokerKeys[] = {"kind", "initial_cash", "commission_per_share",
@@ -379,12 +379,18 @@ Config Config::load(const fs::path& workspace) {
   constexpr int64_t kIntMax = std::numeric_limits<int>::max();
   read_string(root, "lake", "kind", c.lake.kind);
   read_string(root, "lake", "path", lake_path);
+  read_string(root, "lake", "account", c.lake.account);
+  read_string(root, "lake", "container", c.lake.container);
+  read_string(root, "lake", "prefix", c.lake.prefix);
+  read_string(root, "lake", "endpoint", c.lake.endpoint);
   read_string(root, "catalog", "kind", c.catalog.kind);
   read_string(root, "catalog", "path", catalog_path);
   read_string(root, "catalog", "url", c.catalog.url);
   read_string(root, "queue", "kind", c.queue.kind);
   read_string(root, "queue", "name", c.queue.name);
   read_string(root, "queue", "url", c.queue.url);
+  read_string(root, "queue", "account", c.queue.account);
+  read_string(root, "queue", "endpoint", c.queue.endpoint);
   read_int(root, "queue", "visibility_timeout_s", 1, 604'800, c.queue.visibility_timeout_s);
   read_int(root, "queue", "max_attempts", 1, 100, c.queue.max_attempts);
   read_int(root, "hot_cache", "sessions", 0, 100'000, c.hot_cache.sessions);
@@ -402,9 +408,26 @@ Config Config::load(const fs::path& workspace) {
   c.lake.path = resolve(c.workspace, lake_path);
   c.catalog.path = resolve(c.workspace, catalog_path);
 
-  check_kind("lake", c.lake.kind, {"local"});
+  check_kind("lake", c.lake.kind, {"local", "azure"});
   check_kind("catalog", c.catalog.kind, {"sqlite", "postgres"});
-  check_kind("queue", c.queue.kind, {"embedded", "postgres"});
+  check_kind("queue", c.queue.kind, {"embedded", "postgres", "azure"});
+  if (c.lake.kind == "azure" && c.lake.container.empty()) {
+    throw Error::InvalidInput(
+        "trib.toml: [lake] kind = 'azure' needs a container, e.g. container = \"lake\" (and "
+        "account = \"<storage account>\" unless AZURE_STORAGE_CONNECTION_STRING names it)");
+  }
+  for (const auto& [section, value] : {std::pair{"lake", c.lake.endpoint}, std::pair{"queue", c.queue.endpoint}}) {
+    if (!value.empty() && !value.starts_with("https://") && !value.starts_with("http://")) {
+      throw Error::InvalidInput(fmt::format(
+          "trib.toml: [{}] endpoint = '{}' must be an http(s) URL, e.g. https://<account>.{}.core.windows.net",
+          section, value, std::string_view(section) == "lake" ? "blob" : "queue"));
+    }
+    if (value.find('?') != std::string::npos || value.find("sig=") != std::string::npos) {
+      throw Error::InvalidInput(fmt::format(
+          "trib.toml: [{}] endpoint must not carry a query (a SAS token is a secret: put it in "
+          "AZURE_STORAGE_SAS_TOKEN)", section));
+    }
+  }
   check_kind("broker", c.broker.kind, {"paper"});
 
   const BrokerConfig& b = c.broker;
@@ -455,13 +478,18 @@ Config Config::load(const fs::path& workspace) {
 std::string Config::to_toml() const {
   std::string out =
       "# Tributary workspace. Secrets never go here: they come from the environment\n"
-      "# (PostgreSQL: PGPASSWORD or ~/.pgpass).\n";
+      "# (PostgreSQL: PGPASSWORD or ~/.pgpass; Azure: AZURE_STORAGE_CONNECTION_STRING,\n"
+      "# AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN).\n";
   auto line = [&out](std::string_view key, const std::string& value) {
     out += fmt::format("{} = {}\n", key, value);
   };
   out += "\n[lake]\n";
   line("kind", toml_string(lake.kind));
   line("path", toml_string(relative_if_inside(workspace, lake.path)));
+  if (!lake.account.empty()) line("account", toml_string(lake.account));
+  if (!lake.container.empty()) line("container", toml_string(lake.container));
+  if (!lake.prefix.empty()) line("prefix", toml_string(lake.prefix));
+  if (!lake.endpoint.empty()) line("endpoint", toml_string(lake.endpoint));
   out += "\n[catalog]\n";
   line("kind", toml_string(catalog.kind));
   line("path", toml_string(relative_if_inside(workspace, catalog.path)));
@@ -470,6 +498,8 @@ std::string Config::to_toml() const {
   line("kind", toml_string(queue.kind));
   line("name", toml_string(queue.name));
   if (!queue.url.empty()) line("url", toml_string(queue.url));
+  if (!queue.account.empty()) line("account", toml_string(queue.account));
+  if (!queue.endpoint.empty()) line("endpoint", toml_string(queue.endpoint));
   line("visibility_timeout_s", std::to_string(queue.visibility_timeout_s));
   line("max_attempts", std::to_string(queue.max_attempts));
   out += "\n[hot_cache]\n";

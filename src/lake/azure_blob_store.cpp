@@ -54,6 +54,7 @@ BlobListPage parse_blob_list(std::string_view xml) {
     const std::string length = props.child_value("Content-Length");
     try {
       size_t used = 0;
+      if (length.empty() || length[0] < '0' || length[0] > '9') throw std::invalid_argument(length);
       info.size = std::stoull(length, &used);
       if (used != length.size()) throw std::invalid_argument(length);
     } catch (const std::exception&) {

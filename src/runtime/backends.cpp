@@ -45,10 +45,25 @@ void check_catalog_present(const Config& config, lake::ObjectStore& store) {
 
 }  // namespace
 
-std::unique_ptr<lake::ObjectStore> Backends::open_store() const {
+namespace {
+
+// The lake `config` names; `create`: make the container when missing (trib init).
+std::unique_ptr<lake::ObjectStore> open_lake(const Config& config, bool create) {
   if (config.lake.kind == "local") return lake::open_local_store(config.lake.path);
+  if (config.lake.kind == "azure") {
+    lake::AzureStoreOptions options;
+    options.container = config.lake.container;
+    options.prefix = config.lake.prefix;
+    options.create_container = create;
+    const auto account = net::azure::account_from_environment({config.lake.account, config.lake.endpoint, ""});
+    return lake::open_azure_store(account, options);
+  }
   throw Error::InvalidInput(fmt::format("[lake] kind '{}' is not available", config.lake.kind));
 }
+
+}  // namespace
+
+std::unique_ptr<lake::ObjectStore> Backends::open_store() const { return open_lake(config, false); }
 
 std::unique_ptr<catalog::Catalog> Backends::open_catalog() const {
   if (config.catalog.kind == "sqlite") {
@@ -109,6 +124,7 @@ bool init_workspace(const fs::path& dir) {
     created = true;
   }
   if (config.lake.kind == "local") fs::create_directories(config.lake.path);
+  if (config.lake.kind == "azure") open_lake(config, true);  // creates the container
   Backends b = open_backends(config);
   b.catalog->migrate();
   b.open_queue();  // creates its tables

@@ -14,8 +14,17 @@
 namespace trib {
 
 struct LakeConfig {
-  std::string kind = "local";  // local (Azure Blob: later)
-  std::filesystem::path path;  // absolute after load; "lake" under the workspace by default
+  std::string kind = "local";  // local | azure (Blob Storage / ADLS Gen2 through the Blob endpoint)
+  std::filesystem::path path;  // local: absolute after load; "lake" under the workspace by default
+  // azure: the storage account (may be left empty when AZURE_STORAGE_CONNECTION_STRING names
+  // it), the container (required), an optional folder inside it, and an optional Blob endpoint
+  // (Azurite, a private endpoint; default https://<account>.blob.core.windows.net). The
+  // credential comes from the environment only (AZURE_STORAGE_CONNECTION_STRING,
+  // AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN).
+  std::string account;
+  std::string container;
+  std::string prefix;
+  std::string endpoint;
 
   bool operator==(const LakeConfig&) const = default;
 };
@@ -31,13 +40,17 @@ struct CatalogConfig {
 };
 
 struct QueueConfig {
-  std::string kind = "embedded";  // embedded (a table in the catalog's SQLite file) | postgres
+  // embedded (a table in the catalog's SQLite file) | postgres | azure (Storage Queue; account and
+  // credential as for the azure lake, `endpoint` the Queue endpoint)
+  std::string kind = "embedded";
   std::string name = "tasks";
   // postgres: as CatalogConfig::url. Left empty in the file, load() fills it with the catalog's
   // url (an error when the catalog has none), so after load() a postgres queue's url is set.
   std::string url;
   int visibility_timeout_s = 60;  // lease length, [1, 604800]; a crashed worker's task reappears
   int max_attempts = 5;           // [1, 100] deliveries before the message moves to <name>-poison
+  std::string account;            // azure
+  std::string endpoint;           // azure, optional
 
   bool operator==(const QueueConfig&) const = default;
 };

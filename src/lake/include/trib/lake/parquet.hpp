@@ -18,6 +18,10 @@
 #include <variant>
 #include <vector>
 
+namespace trib::lake {
+class ObjectStore;
+}
+
 namespace trib::parquet {
 
 // Persistent (Parquet's own enum values are used in files; these are ours): do not renumber.
@@ -224,6 +228,15 @@ class InputSource {
 
 std::unique_ptr<InputSource> open_file_source(const std::filesystem::path& path);
 std::unique_ptr<InputSource> memory_source(std::string bytes);
+// An object of a store, read with range reads: one head() at open, the last `tail_prefetch`
+// bytes in one read (the footer, usually whole, so opening a file costs 2-3 requests), then each
+// column chunk the reader asks for. On blob storage a reader of 2 columns transfers those
+// columns' chunks and the footer, not the file. Read immutable objects this way (the version
+// objects the catalog commits): a live file replaced while it is read could mix two versions
+// (the reader's checks then fail with DataLoss). The store must outlive the source and be
+// thread-safe when BatchReader threads share it (the local and Azure stores are).
+std::unique_ptr<InputSource> object_source(const lake::ObjectStore& store, std::string key,
+                                           uint64_t tail_prefetch = 64 * 1024);
 
 // Reads a Parquet file. Metadata is parsed once at open; column chunks are read on demand.
 // read_column / read_row_group decode whole row groups (memory grows with the row group);
