@@ -339,7 +339,7 @@ json workspace_status(Workspace& ws) {
   int64_t quarantined = 0;
   for (const auto& r : ws.catalog->dq_summary()) quarantined += r.rows;
   return {{"workspace", ws.config.workspace.string()},
-          {"lake", ws.config.lake.path.string()},
+          {"lake", ws.config.lake.kind == "local" ? ws.config.lake.path.string() : ws.store->describe("")},
           {"catalog", ws.describe_catalog()},
           {"raw_objects", raws.size()},
           {"raw_bytes", raw_bytes},

@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   add_queue_commands(app, globals, action);
   add_research_commands(app, globals, action);
   add_parquet_commands(app, globals, action);
+  add_lake_commands(app, globals, action);
   add_demo_command(app, globals, action);
 
   try {

@@ -385,9 +385,7 @@ int repair_live_files(lake::ObjectStore& store, catalog::Catalog& catalog,
   for (const auto& record : catalog.list_partitions(dataset)) {
     if (record.version_key.empty()) continue;
     if (dry_run) {
-      auto version = store.head(record.version_key);
-      auto live = store.head(record.object_key);
-      if (!version || !live || live->etag != version->etag) ++repaired;
+      if (!live_is_published(store.head(record.version_key), store.head(record.object_key))) ++repaired;
       continue;
     }
     if (publish_live(store, record, published)) ++repaired;

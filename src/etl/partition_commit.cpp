@@ -12,6 +12,15 @@
 
 namespace trib::etl {
 
+bool live_is_published(const std::optional<lake::ObjectInfo>& version, const std::optional<lake::ObjectInfo>& live) {
+  if (!version || !live) return false;
+  // On the local store the live file is a hard link of its version object: equal ETags mean it
+  // is published. On blob storage a copy has an ETag of its own: equal size and content MD5
+  // (which Copy Blob carries over) mean it is published.
+  if (live->etag == version->etag) return true;
+  return !live->content_md5.empty() && live->content_md5 == version->content_md5 && live->size == version->size;
+}
+
 bool publish_live(lake::ObjectStore& store, const catalog::PartitionRecord& record,
                   std::vector<std::string>& to_sync) {
   if (record.version_key.empty()) return false;  // committed by an older build: nothing to do
@@ -21,10 +30,7 @@ bool publish_live(lake::ObjectStore& store, const catalog::PartitionRecord& reco
         "version object '{}' of {} {} is missing; rebuild from raw with `trib etl --rebuild`",
         record.version_key, record.key.symbol, record.key.partition));
   }
-  // On the local store the live file is a hard link of its version object: equal ETags mean it
-  // is published. (A blob store compares content hashes instead.)
-  auto live = store.head(record.object_key);
-  if (live && live->etag == version->etag) return false;
+  if (live_is_published(version, store.head(record.object_key))) return false;
   store.copy(record.version_key, record.object_key, lake::Durability::kDeferred);
   to_sync.push_back(record.object_key);
   return true;

@@ -61,6 +61,7 @@ BlobListPage parse_blob_list(std::string_view xml) {
       throw Error::DataLoss(fmt::format("List Blobs answer: blob {} has no valid Content-Length", info.key));
     }
     info.etag = quoted_etag(props.child_value("Etag"));
+    info.content_md5 = props.child_value("Content-MD5");
     page.blobs.push_back(std::move(info));
   }
   page.next_marker = root.child_value("NextMarker");
@@ -323,6 +324,7 @@ class AzureBlobStore final : public ObjectStore {
     const std::string length(res.header("Content-Length").value_or("0"));
     info.size = std::strtoull(length.c_str(), nullptr, 10);
     info.etag = quoted_etag(res.header("ETag").value_or(""));
+    info.content_md5 = std::string(res.header("Content-MD5").value_or(""));
     return info;
   }
 

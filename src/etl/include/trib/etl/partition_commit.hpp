@@ -38,6 +38,10 @@ struct CommitReport {
 CommitReport commit_versions(lake::ObjectStore& store, catalog::Catalog& catalog,
                              std::vector<PendingVersion>& pending, int threads = 1);
 
+// True when the live file holds its version object's bytes (same ETag, or on blob storage the
+// same size and content MD5); false when either is absent.
+bool live_is_published(const std::optional<lake::ObjectInfo>& version, const std::optional<lake::ObjectInfo>& live);
+
 // Republishes one live file from its version object when they differ; appends the key to
 // `to_sync` (the caller syncs). False when it was already published (or the row predates
 // version objects).

@@ -50,6 +50,10 @@ struct ObjectInfo {
   std::string key;
   uint64_t size = 0;
   std::string etag;
+  // Base64 MD5 of the content when the store keeps one (Azure: Content-MD5, which Copy Blob
+  // carries over, so a copy and its source compare equal here while their ETags differ); ""
+  // when it does not (local: a copy is a hard link, so equal ETags already mean equal bytes).
+  std::string content_md5;
 };
 
 // Keys are '/'-separated relative paths ("curated/bars/timeframe=1d/..."). A key with an empty,
