@@ -145,6 +145,9 @@ struct BlobListPage {
   std::string next_marker;
 };
 BlobListPage parse_blob_list(std::string_view xml);
+// An ETag in the one form the store hands out: quoted, as the ETag header gives it (List Blobs
+// may give it bare).
+std::string quoted_etag(std::string_view etag);
 
 // A store rooted at a local folder (created if missing). See local_store.cpp for how its ETags
 // and conditional writes work; in short: ETag = (device, inode, size, modification time in ns)
