@@ -128,7 +128,8 @@ class EmbeddedQueue final : public TaskQueue {
           std::string last_error;
           {
             auto pick = db_.query(
-                "SELECT id, body, dequeue_count, inserted_at_ns, last_error FROM queue_messages "
+                "SELECT id, body, dequeue_count, inserted_at_ns, last_error, "
+                "coalesce(dedupe_key, '') FROM queue_messages "
                 "WHERE queue = ? AND visible_at_ns <= ? ORDER BY seq LIMIT 1",
                 name_, now);
             if (!pick.step()) return;
@@ -137,6 +138,7 @@ class EmbeddedQueue final : public TaskQueue {
             m.dequeue_count = pick.integer(2);
             m.inserted_at_ns = pick.int64(3);
             last_error = pick.text(4);
+            m.dedupe_key = pick.text(5);
           }
           if (m.dequeue_count >= options_.max_attempts) {
             // Delivered max_attempts times and visible again: its last lease expired (the

@@ -152,12 +152,14 @@ class PostgresQueue final : public TaskQueue {
           " UPDATE queue_messages m SET dequeue_count = m.dequeue_count + 1, pop_receipt = $3,"
           "  visible_at = now() + $4::bigint * interval '1 second'"
           " FROM picked WHERE m.seq = picked.seq"
-          " RETURNING m.id, m.body, m.dequeue_count, " TRIB_NS("m.inserted_at"),
+          " RETURNING m.id, m.body, m.dequeue_count, " TRIB_NS("m.inserted_at") ","
+          "  coalesce(m.dedupe_key, '')",
           kInsertDeadIntoPoison),
           name_, options_.max_attempts, receipt, lease_s);
       if (rows.empty()) return;
       const PgRow row = rows[0];
-      out = Message{row.text(0), receipt, row.integer(2), row.text(1), row.int64(3)};
+      out = Message{row.text(0), receipt, row.integer(2), row.text(1), row.int64(3),
+                    row.text(4)};
     });
     return out;
   }

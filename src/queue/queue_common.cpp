@@ -14,8 +14,8 @@ namespace {
 
 constexpr size_t kMaxDedupeKeyBytes = 1024;
 
-// The offset of the first byte that does not belong to well-formed UTF-8 (no overlong forms,
-// no surrogates, nothing above U+10FFFF) or is NUL; npos when there is none.
+}  // namespace
+
 size_t first_bad_text_byte(std::string_view text) {
   const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
@@ -52,8 +52,6 @@ size_t first_bad_text_byte(std::string_view text) {
   return std::string_view::npos;
 }
 
-}  // namespace
-
 std::string random_hex128() {
   unsigned char bytes[16];
   size_t got = 0;
@@ -75,13 +73,15 @@ std::string random_hex128() {
 }
 
 void check_queue_name(const std::string& name) {
-  bool ok = name.size() >= 3 && name.size() <= 63 && name.front() != '-' && name.back() != '-' &&
-            name.find("--") == std::string::npos;
+  bool ok = name.size() >= 3 && name.size() <= kMaxQueueNameBytes && name.front() != '-' &&
+            name.back() != '-' && name.find("--") == std::string::npos;
   for (char c : name) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
   if (!ok) {
     throw Error::InvalidInput(fmt::format(
-        "queue name '{}' is invalid: use 3-63 lowercase letters, digits and single hyphens",
-        name));
+        "queue name '{}' is invalid: use 3-{} lowercase letters, digits and single hyphens, "
+        "starting and ending with a letter or digit (Azure's queue naming rule; {} and not 63 so "
+        "that '<name>{}' fits it too)",
+        name, kMaxQueueNameBytes, kMaxQueueNameBytes, kPoisonSuffix));
   }
 }
 

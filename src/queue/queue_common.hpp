@@ -20,10 +20,18 @@ namespace trib::queue::detail {
 // be copied into forked workers and hand out the same ids and pop receipts twice.
 std::string random_hex128();
 
+// The poison queue of queue "x" is "x-poison".
+inline constexpr std::string_view kPoisonSuffix = "-poison";
+inline constexpr size_t kMaxQueueNameBytes = 63 - kPoisonSuffix.size();  // 56
+
 // Azure Storage queue names: 3-63 of [a-z0-9-], starting and ending with a letter or digit, no
-// "--". Enforced everywhere so a name that works embedded also works on Azure.
-// Error::InvalidInput otherwise.
+// "--"; at most 56 so that "<name>-poison" is one too. Enforced everywhere so a name that works
+// embedded also works on Azure. Error::InvalidInput otherwise, naming the rule.
 void check_queue_name(const std::string& name);
+
+// The offset of the first byte that does not belong to well-formed UTF-8 (no overlong forms,
+// no surrogates, nothing above U+10FFFF) or is NUL; npos when there is none.
+size_t first_bad_text_byte(std::string_view text);
 
 // Error::InvalidInput when max_attempts < 1.
 void check_options(const std::string& name, const QueueOptions& options);

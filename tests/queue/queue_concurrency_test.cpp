@@ -137,6 +137,10 @@ TEST_P(QueueTest, ConcurrentConsumerThatExitsWithoutRemovingLosesNothingWhileOth
 }
 
 TEST_P(QueueTest, ConcurrentWriterKilledInsideATransactionDoesNotWedgeTheQueue) {
+  if (azure()) {
+    GTEST_SKIP() << "Azure has no transactions to die in: every queue operation is one request "
+                    "the service applies whole or not at all";
+  }
   queue_.reset();
   fill(2);
   // A process that dies between BEGIN and COMMIT: its half-written transaction is rolled back
@@ -180,9 +184,17 @@ TEST_P(QueueTest, ConcurrentEnqueueUniqueAddsEachKeyOnce) {
   auto q = open_worker();
   EXPECT_EQ(q->count(), kKeys);
   std::set<std::string> keys;
-  for (const auto& m : q->list()) {
-    EXPECT_EQ(m.dedupe_key, "key-" + m.body);
-    keys.insert(m.dedupe_key);
+  if (lists_everything()) {
+    for (const auto& m : q->list()) {
+      EXPECT_EQ(m.dedupe_key, "key-" + m.body);
+      keys.insert(m.dedupe_key);
+    }
+  } else {
+    // Azure lists at most 32 messages: receive them all instead (each carries its key).
+    while (auto m = q->receive(seconds(60))) {
+      EXPECT_EQ(m->dedupe_key, "key-" + m->body);
+      keys.insert(m->dedupe_key);
+    }
   }
   EXPECT_EQ(keys.size(), static_cast<size_t>(kKeys));
 }

@@ -1,11 +1,12 @@
 // TaskQueue's Azure Storage Queue semantics, one consumer at a time, on every implementation
-// (queue_fixture.hpp: Backends/QueueTest.<Test>/embedded and .../postgres). Concurrency
+// (queue_fixture.hpp: Backends/QueueTest.<Test>/embedded, .../postgres and .../azure). Concurrency
 // (threads, processes, crashes) is in queue_concurrency_test.cpp. Leases use 1-second
 // timeouts, the smallest the API can express, so a few tests sleep just over a second.
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -29,7 +30,7 @@ using ::testing::HasSubstr;
 constexpr auto kPastOneLease = std::chrono::milliseconds(1100);
 
 TEST_P(QueueTest, EmptyQueueReceivesNothing) {
-  EXPECT_EQ(queue_->name(), "tasks");
+  EXPECT_EQ(queue_->name(), queue_name("tasks"));
   EXPECT_FALSE(queue_->receive(seconds(30)).has_value());
   EXPECT_EQ(queue_->count(), 0);
   EXPECT_EQ(queue_->visible_count(), 0);
@@ -41,19 +42,32 @@ TEST_P(QueueTest, DeliversInFifoOrderWithFreshIdsAndReceipts) {
   for (int i = 0; i < 5; ++i) ids.push_back(queue_->enqueue(fmt::format("m{}", i)));
   EXPECT_EQ(queue_->count(), 5);
   EXPECT_EQ(queue_->visible_count(), 5);
-  std::set<std::string> receipts;
+  std::set<std::string> receipts, bodies;
   for (int i = 0; i < 5; ++i) {
     auto m = queue_->receive(seconds(30));
     ASSERT_TRUE(m.has_value());
-    EXPECT_EQ(m->body, fmt::format("m{}", i));
-    EXPECT_EQ(m->id, ids[i]);
-    EXPECT_EQ(m->id.size(), 32u);  // 128 bits in hex
-    EXPECT_EQ(m->pop_receipt.size(), 32u);
-    EXPECT_EQ(m->id.find_first_not_of("0123456789abcdef"), std::string::npos);
+    if (fifo()) {
+      EXPECT_EQ(m->body, fmt::format("m{}", i));
+      EXPECT_EQ(m->id, ids[i]);
+    } else {
+      // Azure promises no order: each body still comes once, with the id its enqueue returned.
+      ASSERT_EQ(m->body.size(), 2u);
+      EXPECT_EQ(m->id, ids.at(m->body[1] - '0'));
+    }
+    bodies.insert(m->body);
+    if (own_ids()) {
+      EXPECT_EQ(m->id.size(), 32u);  // 128 bits in hex
+      EXPECT_EQ(m->pop_receipt.size(), 32u);
+      EXPECT_EQ(m->id.find_first_not_of("0123456789abcdef"), std::string::npos);
+    } else {
+      EXPECT_FALSE(m->id.empty());  // Azure's GUIDs and receipts
+      EXPECT_FALSE(m->pop_receipt.empty());
+    }
     EXPECT_EQ(m->dequeue_count, 1);
     EXPECT_GT(m->inserted_at_ns, 0);
     receipts.insert(m->pop_receipt);
   }
+  EXPECT_EQ(bodies.size(), 5u);
   EXPECT_EQ(receipts.size(), 5u);
   EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 5u);
   EXPECT_FALSE(queue_->receive(seconds(30)).has_value());  // all leased
@@ -138,8 +152,14 @@ TEST_P(QueueTest, ReleaseRecordsTheErrorAndRetriesAfterTheDelay) {
   queue_->enqueue("next");
   auto m = queue_->receive(seconds(30));
   queue_->release(*m, "retryable: vendor timed out", seconds(0));
-  // Released with no delay: the oldest visible message again, count 2.
+  // Released with no delay: the oldest visible message again, count 2. (Azure promises no
+  // order; Azurite delivers "next" first, as it became visible earlier: set it aside.)
   auto again = queue_->receive(seconds(30));
+  std::optional<Message> next_early;
+  if (!fifo() && again && again->body == "next") {
+    next_early = again;
+    again = queue_->receive(seconds(30));
+  }
   ASSERT_TRUE(again.has_value());
   EXPECT_EQ(again->body, "flaky");
   EXPECT_EQ(again->dequeue_count, 2);
@@ -147,7 +167,7 @@ TEST_P(QueueTest, ReleaseRecordsTheErrorAndRetriesAfterTheDelay) {
   EXPECT_EQ(error_of([&] { queue_->remove(*m); }).category(), ErrorCategory::kConflict);
 
   queue_->release(*again, "retryable: again", seconds(30));
-  auto next = queue_->receive(seconds(30));
+  auto next = next_early ? next_early : queue_->receive(seconds(30));
   ASSERT_TRUE(next.has_value());
   EXPECT_EQ(next->body, "next");  // flaky waits out its retry delay
   EXPECT_FALSE(queue_->receive(seconds(30)).has_value());
@@ -209,7 +229,7 @@ TEST_P(QueueTest, ExpiredLeaseKeepsTheLastReleasedError) {
   EXPECT_EQ(poison[0].last_error, "retryable: first failure");
 }
 
-TEST_P(QueueTest, BodiesUpTo64KiB) {
+TEST_P(QueueTest, BodiesUpTo32KiB) {
   const std::string max(kMaxBodyBytes, 'x');
   queue_->enqueue(max);
   EXPECT_EQ(queue_->receive(seconds(30))->body, max);
@@ -222,6 +242,11 @@ TEST_P(QueueTest, BodiesUpTo64KiB) {
   const std::string json = "{\"symbol\":\"BRK.B\",\"note\":\"caf\xc3\xa9\\n\"}\n";
   queue_->enqueue(json);
   EXPECT_EQ(queue_->receive(seconds(30))->body, json);
+  // Even text that looks like the Azure queue's envelope (azure_envelope.hpp), at the limit.
+  std::string lookalike = "trib-envelope/1 {\"last_error\":\"x\"}\nbody";
+  lookalike.resize(kMaxBodyBytes, 'z');
+  queue_->enqueue(lookalike);
+  EXPECT_EQ(queue_->receive(seconds(30))->body, lookalike);
 }
 
 TEST_P(QueueTest, QueuesInOneDatabaseAreIndependent) {
@@ -254,8 +279,13 @@ TEST_P(QueueTest, ClearDeletesMessagesAndPoison) {
 }
 
 TEST_P(QueueTest, RejectsBadNamesOptionsAndDurations) {
-  for (const char* name : {"", "ab", "Tasks", "tasks_1", "-tasks", "tasks-", "a--b"}) {
-    EXPECT_EQ(error_of([&] { open(3, name); }).category(), ErrorCategory::kInvalidInput) << name;
+  for (const std::string& name : {std::string(), std::string("ab"), std::string("Tasks"),
+                                  std::string("tasks_1"), std::string("-tasks"),
+                                  std::string("tasks-"), std::string("a--b"),
+                                  std::string(57, 'a')}) {  // "<name>-poison" would be 64
+    const Error e = error_of([&] { open(3, name); });
+    EXPECT_EQ(e.category(), ErrorCategory::kInvalidInput) << name;
+    EXPECT_THAT(e.what(), HasSubstr("lowercase letters, digits and single hyphens")) << name;
   }
   EXPECT_EQ(error_of([&] { open(0); }).category(), ErrorCategory::kInvalidInput);
   EXPECT_EQ(error_of([&] { queue_->enqueue("x", seconds(-1)); }).category(),
@@ -278,7 +308,9 @@ TEST_P(QueueTest, MessagesSurviveReopening) {
 TEST_P(QueueTest, EnqueueUniqueAddsOncePerKeyWhileQueued) {
   const auto first = queue_->enqueue_unique("{\"symbol\":\"AAPL\",\"year\":2020}", "AAPL/2020");
   ASSERT_TRUE(first.has_value());
-  EXPECT_EQ(first->size(), 32u);
+  if (own_ids()) {
+    EXPECT_EQ(first->size(), 32u);
+  }
   // Re-planning the same work adds nothing, whatever the body says now.
   EXPECT_EQ(queue_->enqueue_unique("{\"symbol\":\"AAPL\",\"year\":2020,\"v\":2}", "AAPL/2020"),
             std::nullopt);
@@ -291,6 +323,7 @@ TEST_P(QueueTest, EnqueueUniqueAddsOncePerKeyWhileQueued) {
   // Leased still counts as queued.
   auto m = queue_->receive(seconds(30));
   ASSERT_EQ(m->id, *first);
+  EXPECT_EQ(m->dedupe_key, "AAPL/2020");  // received with its key
   EXPECT_EQ(queue_->enqueue_unique("again", "AAPL/2020"), std::nullopt);
   // Removed: the key is free again, and the new message is a new one.
   queue_->remove(*m);
@@ -381,26 +414,38 @@ TEST_P(QueueTest, ListShowsMessagesInDeliveryOrderWithoutTouchingThem) {
   queue_->release(*failed, "retryable: vendor 503", seconds(0));
 
   auto listed = queue_->list();
-  ASSERT_EQ(listed.size(), 3u);
-  EXPECT_EQ(listed[0].id, a);
-  EXPECT_EQ(listed[1].id, b);
-  EXPECT_EQ(listed[2].id, c);
-  EXPECT_EQ(listed[0].body, "a");
-  EXPECT_EQ(listed[0].dequeue_count, 1);
-  EXPECT_EQ(listed[1].dequeue_count, 1);
-  EXPECT_EQ(listed[2].dequeue_count, 0);
-  EXPECT_EQ(listed[1].last_error, "retryable: vendor 503");
-  EXPECT_EQ(listed[0].last_error, "");
-  EXPECT_EQ(listed[1].dedupe_key, "key-b");
-  EXPECT_EQ(listed[0].dedupe_key, "");
+  if (lists_everything()) {
+    ASSERT_EQ(listed.size(), 3u);
+    EXPECT_EQ(listed[0].id, a);
+    EXPECT_EQ(listed[1].id, b);
+    EXPECT_EQ(listed[2].id, c);
+    EXPECT_EQ(listed[0].body, "a");
+    EXPECT_EQ(listed[0].dequeue_count, 1);
+    EXPECT_EQ(listed[2].dequeue_count, 0);
+    EXPECT_EQ(listed[0].last_error, "");
+    EXPECT_EQ(listed[0].dedupe_key, "");
+    // Leased and delayed ones are visible about a minute from now.
+    EXPECT_GT(listed[0].visible_at_ns - listed[0].inserted_at_ns, 50 * kNanosPerSecond);
+    EXPECT_GT(listed[2].visible_at_ns - listed[2].inserted_at_ns, 50 * kNanosPerSecond);
+  } else {
+    // Azure peeks: only the visible message (b, released) shows; leased a and delayed c cannot.
+    ASSERT_EQ(listed.size(), 1u);
+  }
+  const QueuedMessage& listed_b = listed[lists_everything() ? 1 : 0];
+  EXPECT_EQ(listed_b.id, b);
+  EXPECT_EQ(listed_b.body, "b");
+  EXPECT_EQ(listed_b.dequeue_count, 1);
+  EXPECT_EQ(listed_b.last_error, "retryable: vendor 503");
+  EXPECT_EQ(listed_b.dedupe_key, "key-b");
   for (const auto& m : listed) EXPECT_GT(m.inserted_at_ns, before_ns) << m.id;
-  // Leased and delayed ones are visible about a minute from now; the released one now.
-  EXPECT_GT(listed[0].visible_at_ns - listed[0].inserted_at_ns, 50 * kNanosPerSecond);
-  EXPECT_GT(listed[2].visible_at_ns - listed[2].inserted_at_ns, 50 * kNanosPerSecond);
-  EXPECT_LT(listed[1].visible_at_ns - listed[1].inserted_at_ns, 50 * kNanosPerSecond);
+  // The released one is visible now.
+  EXPECT_LT(listed_b.visible_at_ns - listed_b.inserted_at_ns, 50 * kNanosPerSecond);
 
-  ASSERT_EQ(queue_->list(2).size(), 2u);
-  EXPECT_EQ(queue_->list(2)[1].id, b);
+  if (lists_everything()) {
+    ASSERT_EQ(queue_->list(2).size(), 2u);
+    EXPECT_EQ(queue_->list(2)[1].id, b);
+  }
+  EXPECT_EQ(queue_->list(1).size(), 1u);
   EXPECT_TRUE(queue_->list(0).empty());
   EXPECT_TRUE(open(3, "other-queue")->list().empty());
   // Looking changed nothing: b is still the visible one, delivered for the second time.
@@ -427,19 +472,31 @@ TEST_P(QueueTest, RedriveMovesPoisonBackWithAFreshCount) {
   EXPECT_EQ(queue_->list_poison()[0].id, x);
   auto listed = queue_->list();
   ASSERT_EQ(listed.size(), 1u);
-  EXPECT_EQ(listed[0].id, y);  // the same message, not a copy
+  // The same message, not a copy (Azure: a new message with a new id, the same body).
+  if (own_ids()) {
+    EXPECT_EQ(listed[0].id, y);
+  }
+  EXPECT_EQ(listed[0].body, "y");
   EXPECT_EQ(listed[0].dequeue_count, 0);
   EXPECT_EQ(listed[0].last_error, "invalid-input: bad y");  // kept for whoever looks next
   auto m = queue_->receive(seconds(30));
   ASSERT_TRUE(m.has_value());
-  EXPECT_EQ(m->id, y);
+  if (own_ids()) {
+    EXPECT_EQ(m->id, y);
+  }
+  EXPECT_EQ(m->id, listed[0].id);
   EXPECT_EQ(m->body, "y");
   EXPECT_EQ(m->dequeue_count, 1);  // a full set of attempts again
   queue_->remove(*m);
 
   EXPECT_EQ(queue_->redrive(), 1);  // all that is left
   EXPECT_EQ(queue_->poison_count(), 0);
-  EXPECT_EQ(queue_->receive(seconds(30))->id, x);
+  m = queue_->receive(seconds(30));
+  ASSERT_TRUE(m.has_value());
+  if (own_ids()) {
+    EXPECT_EQ(m->id, x);
+  }
+  EXPECT_EQ(m->body, "x");
   EXPECT_EQ(queue_->redrive(), 0);
 }
 
@@ -450,8 +507,16 @@ TEST_P(QueueTest, RedriveGoesToTheBackOfTheQueue) {
   queue_->dead_letter(*m, "permanent");
   queue_->enqueue("newer");
   EXPECT_EQ(queue_->redrive(), 1);
-  EXPECT_EQ(queue_->receive(seconds(30))->body, "newer");
-  EXPECT_EQ(queue_->receive(seconds(30))->body, "old");
+  auto first = queue_->receive(seconds(30));
+  auto second = queue_->receive(seconds(30));
+  ASSERT_TRUE(first.has_value() && second.has_value());
+  if (fifo()) {
+    EXPECT_EQ(first->body, "newer");
+    EXPECT_EQ(second->body, "old");
+  } else {  // Azure promises no order: both are back, that is all
+    EXPECT_EQ(std::set<std::string>({first->body, second->body}),
+              std::set<std::string>({"newer", "old"}));
+  }
 }
 
 TEST_P(QueueTest, RedriveLeavesPoisonWhoseDedupeKeyIsQueuedAgain) {
@@ -501,13 +566,14 @@ TEST_P(QueueTest, ErrorsNameTheQueueAndTheMessage) {
                          error_of([&] { queue_->release(*m, "e", seconds(0)); }),
                          error_of([&] { queue_->dead_letter(*m, "e"); })}) {
     EXPECT_EQ(e.category(), ErrorCategory::kConflict);
-    EXPECT_THAT(e.what(), ::testing::AllOf(HasSubstr("queue 'tasks'"), HasSubstr(m->id),
-                                           HasSubstr("gone")));
+    EXPECT_THAT(e.what(), ::testing::AllOf(HasSubstr("queue '" + queue_->name() + "'"),
+                                           HasSubstr(m->id), HasSubstr("gone")));
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, QueueTest,
-                         ::testing::Values(Backend::kEmbedded, Backend::kPostgres),
+                         ::testing::Values(Backend::kEmbedded, Backend::kPostgres,
+                                           Backend::kAzure),
                          backend_name);
 
 // ---- one backend only --------------------------------------------------------------------------

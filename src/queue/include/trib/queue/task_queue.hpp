@@ -12,20 +12,39 @@
 //  - an enqueue may carry a dedupe key: while a message with that key is in the queue (visible
 //    or leased, not poisoned or removed) a second enqueue with the key adds nothing, so
 //    re-planning the same work does not queue it twice;
-//  - bodies are UTF-8 text without NUL bytes (JSON by convention), at most 64 KiB; anything
-//    else is Error::InvalidInput on every backend (PostgreSQL text and Azure XML hold no more).
-// Implementations: embedded (tables in the workspace's SQLite file) and PostgreSQL (tables in
-// the catalog database, leases taken with FOR UPDATE SKIP LOCKED). One value-parameterized test
-// suite (tests/queue, Backends/QueueTest.*/<backend>) runs over every implementation.
+//  - bodies are UTF-8 text without NUL bytes (JSON by convention), at most kMaxBodyBytes (32 KiB);
+//    anything else is Error::InvalidInput on every backend. 32 KiB, not Azure's 64 KiB: Azure
+//    counts the Base64 text (4/3 of the bytes) plus our envelope header, so 32 KiB is what fits
+//    there with room to spare, and every backend refuses the same bodies;
+//  - queue names are Azure's: 3-63 of [a-z0-9-], no leading, trailing or double hyphen, and at
+//    most 56 characters so that "<name>-poison" is a valid name too.
+// Implementations: embedded (tables in the workspace's SQLite file), PostgreSQL (tables in the
+// catalog database, leases taken with FOR UPDATE SKIP LOCKED) and Azure Storage Queue. One
+// value-parameterized test suite (tests/queue, Backends/QueueTest.*/<backend>) runs over every
+// implementation.
+//
+// What Azure cannot do exactly (the shared suite marks these lines per backend, with the reason;
+// everything else holds on Azure too):
+//  - ids are the service's (GUIDs, not 32 hex digits) and pop receipts its own strings; a
+//    redriven message is a new Azure message with a new id (list_poison() and redrive(ids) use
+//    the id the message had before it was poisoned);
+//  - delivery order is best effort (Azure promises no order; Azurite delivers by the time a
+//    message became visible, so a released message goes behind older ones);
+//  - count() and poison_count() are Azure's approximate message counts (exact on Azurite);
+//  - list(), visible_count() and list_poison() peek: at most 32 messages, visible ones only
+//    (leased and delayed messages cannot be seen without receiving them);
+//  - durations: a lease is at least 1 second and no duration may exceed 7 days (InvalidInput);
+//  - moves between queues (poisoning, redrive) are two requests, put then delete: a crash in
+//    between, or another worker taking the message meanwhile, can leave a copy in both.
 //
 // Clocks: the embedded queue times leases with the local clock (every process sharing the file
 // runs on this machine); the PostgreSQL queue with the database server's clock only, so workers
-// on machines whose clocks disagree still agree on when a lease ends. Timestamps reported
-// (inserted_at_ns, visible_at_ns) come from that clock.
+// on machines whose clocks disagree still agree on when a lease ends; Azure with the service's.
+// Timestamps reported (inserted_at_ns, visible_at_ns) come from that clock.
 //
 // Errors other than those documented below come from the storage (trib::Error categories of
-// db/sqlite.hpp and db/postgres.hpp: Retryable for a busy database or a lost connection, ...),
-// with the queue (and message) named in front.
+// db/sqlite.hpp, db/postgres.hpp and net/azure_storage.hpp: Retryable for a busy database, a lost
+// connection or a 5xx answer, ...), with the queue (and message) named in front.
 #pragma once
 
 #include <chrono>
@@ -36,9 +55,13 @@
 #include <string>
 #include <vector>
 
+namespace trib::net::azure {
+struct StorageAccount;
+}
+
 namespace trib::queue {
 
-inline constexpr size_t kMaxBodyBytes = 64 * 1024;
+inline constexpr size_t kMaxBodyBytes = 32 * 1024;
 
 struct Message {
   std::string id;
@@ -46,6 +69,7 @@ struct Message {
   int dequeue_count = 0;
   std::string body;
   int64_t inserted_at_ns = 0;
+  std::string dedupe_key;  // the key it was enqueued with, "" for none
 };
 
 // A message as listed (peeked): nothing about it changes by looking.
@@ -89,6 +113,7 @@ class TaskQueue {
                                                         std::chrono::seconds(0)) = 0;
   // Leases the oldest visible message for `visibility_timeout`, or returns nullopt when none is
   // visible. Messages past max_attempts are moved to the poison queue here, never returned.
+  // (Azure: some visible message, at least 1 s; see the header comment.)
   virtual std::optional<Message> receive(std::chrono::seconds visibility_timeout) = 0;
   // Deletes a leased message. Throws Error::Conflict when the pop receipt is stale (the lease
   // expired and someone else holds the message now).
@@ -107,7 +132,8 @@ class TaskQueue {
   // Messages not yet removed (visible or leased), and those visible now.
   virtual int64_t count() = 0;
   virtual int64_t visible_count() = 0;
-  // Up to `limit` messages in delivery order (oldest first), leased ones included.
+  // Up to `limit` messages in delivery order (oldest first), leased ones included. (Azure: at
+  // most 32, visible ones only; see the header comment.)
   virtual std::vector<QueuedMessage> list(size_t limit = 1000) = 0;
   virtual std::vector<PoisonMessage> list_poison() = 0;
   virtual int64_t poison_count() = 0;
@@ -136,5 +162,32 @@ std::unique_ptr<TaskQueue> open_embedded_queue(const std::filesystem::path& db_p
 // unknown role or database) or Retryable (server unreachable), never naming the password.
 std::unique_ptr<TaskQueue> open_postgres_queue(const std::string& connection_url,
                                                const std::string& name, QueueOptions options = {});
+
+// Opens the Azure Storage queue `name` of `account` (net/azure_storage.hpp: a connection string
+// or the environment), with "<name>-poison" beside it. With `create` (trib init, tests) the two
+// queues and the blob container "trib-queue-keys" (dedupe-key markers) are created when missing;
+// without it a missing queue is Error::NotFound saying to run `trib init`. A bad name is
+// Error::InvalidInput before any request; a refused credential is Error::Permanent saying which
+// setting to check (never showing the key or the SAS token).
+//
+// How it maps the contract (docs/architecture.md, "Azure Storage Queue"):
+//  - a message's text is Base64 of the UTF-8 body, as Azure Functions' queue trigger expects; a
+//    message that needs more (a dedupe key, a last error, a body starting "trib-envelope/1 ")
+//    travels as Base64 of "trib-envelope/1 <one-line JSON header>\n<body>". Messages never
+//    expire (messagettl=-1);
+//  - receive() gets one message; one delivered more than max_attempts times goes to poison
+//    (put there first, then deleted), as does one whose text does not decode (copied verbatim);
+//  - dedupe keys are marker blobs "<name>/<sha256 of key>" in container trib-queue-keys, created
+//    with If-None-Match: *; the marker is deleted before its message, so a crash in between can
+//    at worst queue the work twice, never lose it. A consumer that deletes messages without us
+//    (the Functions host) leaves markers behind: clear() deletes them;
+//  - poison messages are envelopes carrying the last error, the dequeue count, the original id
+//    and the dedupe key; one without an envelope (the Functions host copies the plain body) is
+//    listed with last_error "" and redriven as a plain body.
+// Leases are timed by the service's clock. One object per thread (one HTTP connection); no
+// state is shared between objects, and an object may be created after fork().
+std::unique_ptr<TaskQueue> open_azure_queue(const net::azure::StorageAccount& account,
+                                            const std::string& name, QueueOptions options = {},
+                                            bool create = true);
 
 }  // namespace trib::queue
