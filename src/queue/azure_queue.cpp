@@ -83,7 +83,8 @@ struct Marker {
   std::string key;
   std::string message_id;
   int64_t queued_at_ns = 0;
-  int64_t age_s = 0;  // by the service's clock: Date - Last-Modified
+  int64_t age_s = 0;     // by the service's clock: Date - Last-Modified
+  bool damaged = false;  // its body is not a marker we wrote (the fields above but etag, age unset)
 };
 
 // A marker we hold: its ETag and the queued_at_ns we wrote (which identifies our write).
@@ -697,20 +698,21 @@ class AzureQueue final : public TaskQueue {
       throw net::azure::to_error(r, what(name_, fmt::format("get dedupe marker {}", blob)));
     }
     Marker m;
-    if (const auto etag = r.header("ETag")) m.etag = std::string(*etag);
-    const json body = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
-    if (m.etag.empty() || !body.is_object() || !body.contains("key") || !body["key"].is_string() ||
-        !body.contains("message_id") || !body["message_id"].is_string() ||
-        !body.contains("queued_at_ns") || !body["queued_at_ns"].is_number_integer()) {
-      // Not a marker we wrote (or damaged): reported, never guessed at.
-      throw Error::DataLoss(what(
-          name_, fmt::format("dedupe marker {} in container {} is not a marker this queue "
-                             "wrote; delete it (trib queue purge --all) to free its key",
-                             blob, kMarkerContainer)));
+    const auto etag = r.header("ETag");
+    if (!etag || etag->empty()) {
+      throw Error::Retryable(what(name_, fmt::format("get dedupe marker {}: no ETag", blob)));
     }
-    m.key = body["key"].get<std::string>();
-    m.message_id = body["message_id"].get<std::string>();
-    m.queued_at_ns = body["queued_at_ns"].get<int64_t>();
+    m.etag = std::string(*etag);
+    const json body = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+    if (body.is_object() && body.contains("key") && body["key"].is_string() &&
+        body.contains("message_id") && body["message_id"].is_string() &&
+        body.contains("queued_at_ns") && body["queued_at_ns"].is_number_integer()) {
+      m.key = body["key"].get<std::string>();
+      m.message_id = body["message_id"].get<std::string>();
+      m.queued_at_ns = body["queued_at_ns"].get<int64_t>();
+    } else {
+      m.damaged = true;
+    }
     const auto modified = r.header("Last-Modified");
     const auto date = r.header("Date");
     const auto modified_s = modified ? net::parse_http_date(*modified) : std::nullopt;
@@ -745,16 +747,21 @@ class AzureQueue final : public TaskQueue {
       }
       const std::optional<Marker> existing = get_marker(blob);
       if (!existing) continue;  // deleted meanwhile: try again
-      if (existing->message_id.empty() && existing->key == key) {
+      if (existing->damaged) {
+        log::warn("queue '{}': dedupe key marker {} is not a marker we wrote; it holds the key "
+                  "until it is {} s old",
+                  name_, blob, tuning_.stale_marker_after.count());
+      }
+      if ((existing->message_id.empty() && existing->key == key) || existing->damaged) {
         if (attempts > 1 && existing->queued_at_ns == queued_at) {
           return HeldMarker{blob, existing->etag, queued_at};  // ours, answer lost
         }
         if (existing->age_s >= tuning_.stale_marker_after.count()) {
           // Its enqueuer died between the marker and the message: the work may never have been
           // queued. Take it over (If-Match: only one taker wins).
-          log::warn("queue '{}': dedupe key marker {} is {} s old without a message; taking it "
-                    "over",
-                    name_, blob, existing->age_s);
+          log::warn("queue '{}': dedupe key marker {} is {} s old without a message{}; taking "
+                    "it over",
+                    name_, blob, existing->age_s, existing->damaged ? " (and damaged)" : "");
           const int64_t now = now_ts_ns();
           if (auto etag = put_marker(blob, marker_json(key, now, ""), {"If-Match", existing->etag})) {
             return HeldMarker{blob, *etag, now};
@@ -797,7 +804,7 @@ class AzureQueue final : public TaskQueue {
   void release_marker(const std::string& key, const std::string& id) {
     const std::string blob = marker_blob(key);
     const std::optional<Marker> marker = get_marker(blob);
-    if (marker && marker->message_id == id) delete_marker(blob, marker->etag);
+    if (marker && !marker->damaged && marker->message_id == id) delete_marker(blob, marker->etag);
   }
 
   void delete_markers() {

@@ -356,11 +356,11 @@ class AzureQueueService : public ::testing::Test {
     return azure::parse_messages_list(r.body);
   }
 
-  void put_marker_blob(const std::string& queue, const std::string& key, const std::string& id) {
-    const std::string body = nlohmann::json{{"key", key},
-                                            {"queued_at_ns", now_ts_ns()},
-                                            {"message_id", id}}
-                                 .dump();
+  void put_marker_blob(const std::string& queue, const std::string& key, const std::string& id,
+                       std::string body = {}) {
+    if (body.empty()) {
+      body = nlohmann::json{{"key", key}, {"queued_at_ns", now_ts_ns()}, {"message_id", id}}.dump();
+    }
     const auto r = send("PUT", net::azure::Service::kBlob,
                         fmt::format("/{}/{}/{}", azure::kMarkerContainer, queue, sha256_hex(key)),
                         "", body, {{"x-ms-blob-type", "BlockBlob"}});
@@ -503,11 +503,18 @@ TEST_F(AzureQueueService, AMarkerWithoutMessageIsTakenOverOnlyOnceStale) {
   // that does name a message (the message is queued: never taken over, however old).
   put_marker_blob(name, "orphan", "");
   put_marker_blob(name, "held", "some-message-id");
+  // And one that is not a marker at all (written by hand, truncated): never deleted by a remove,
+  // never trusted; it holds its key like an orphan, until stale.
+  put_marker_blob(name, "garbage", "", "{\"key\":\"garb");
   EXPECT_EQ(q->enqueue_unique("x", "orphan"), std::nullopt);  // young: maybe still enqueueing
+  EXPECT_EQ(q->enqueue_unique("x", "garbage"), std::nullopt);
   std::this_thread::sleep_for(std::chrono::milliseconds(3200));  // Last-Modified has 1 s steps
   const auto taken = q->enqueue_unique("x", "orphan");
   ASSERT_TRUE(taken.has_value());
   EXPECT_EQ(q->enqueue_unique("x", "held"), std::nullopt);
+  const auto garbage = q->enqueue_unique("garbage", "garbage");
+  ASSERT_TRUE(garbage.has_value());
+  EXPECT_EQ(q->enqueue_unique("garbage", "garbage"), std::nullopt);  // a real marker now
   auto m = q->receive(seconds(30));
   ASSERT_EQ(m->id, *taken);
   q->remove(*m);  // the marker names it now, so it goes with it
