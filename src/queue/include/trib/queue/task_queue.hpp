@@ -53,6 +53,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace trib::net::azure {
@@ -69,7 +70,9 @@ struct Message {
   int dequeue_count = 0;
   std::string body;
   int64_t inserted_at_ns = 0;
-  std::string dedupe_key;  // the key it was enqueued with, "" for none
+  // The key it was enqueued with, "" for none. remove / release / dead_letter need it back as
+  // received (the Azure queue frees the key's marker and keeps the key across a release).
+  std::string dedupe_key;
 };
 
 // A message as listed (peeked): nothing about it changes by looking.
@@ -189,5 +192,14 @@ std::unique_ptr<TaskQueue> open_postgres_queue(const std::string& connection_url
 std::unique_ptr<TaskQueue> open_azure_queue(const net::azure::StorageAccount& account,
                                             const std::string& name, QueueOptions options = {},
                                             bool create = true);
+
+// A message as Azure Functions' queue trigger hands it to a custom handler: the host has already
+// Base64-decoded the text, so `decoded` is a plain body or one of our envelopes. Returns the
+// Message (body and dedupe key from the envelope; id, pop receipt and dequeue count from the
+// invocation's metadata), so the handler can remove() or dead_letter() it through
+// open_azure_queue like any worker. Error::InvalidInput (naming `id`) when it is not text or its
+// envelope is malformed.
+Message azure_trigger_message(std::string_view decoded, const std::string& id, const std::string& pop_receipt,
+                              int dequeue_count);
 
 }  // namespace trib::queue
