@@ -17,6 +17,7 @@
 #include "trib/ingest/task.hpp"
 #include "trib/providers/provider.hpp"
 #include "trib/runtime/shutdown.hpp"
+#include "trib/runtime/tasks.hpp"
 #include "trib/runtime/worker_pool.hpp"
 #include "workspace.hpp"
 
@@ -27,27 +28,11 @@ using nlohmann::json;
 namespace {
 
 std::vector<Symbol> parse_symbols(const std::string& text, const std::string& vendor) {
-  if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit)) {
-    if (vendor != "sim") {
-      throw Error::InvalidInput("--symbols N (a count) only works with --vendor sim; list the "
-                                "symbols instead, e.g. --symbols AAPL,MSFT");
-    }
-    if (text.size() > 4) throw Error::InvalidInput("--symbols: the count must be 1..9999");
-    const int n = std::stoi(text);
-    if (n < 1) throw Error::InvalidInput("--symbols: the count must be 1..9999");
-    return providers::sim_universe(n);
+  try {
+    return ingest::parse_symbol_list(text, vendor);
+  } catch (const Error& e) {
+    throw Error::InvalidInput(fmt::format("--{}", e.what()));
   }
-  std::vector<Symbol> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(',', start);
-    if (end == std::string::npos) end = text.size();
-    std::string item = text.substr(start, end - start);
-    if (!item.empty()) out.push_back(Symbol::parse(item));
-    start = end + 1;
-  }
-  if (out.empty()) throw Error::InvalidInput("--symbols: give a list (AAPL,MSFT) or, for sim, a count");
-  return out;
 }
 
 // The command line of one `trib worker --drain` child of this very binary.
@@ -102,21 +87,10 @@ int run_backfill(const Globals& g, const BackfillArgs& args) {
   // A rerun of the same backfill queues only what is neither done nor already in the queue: the
   // task id (vendor, dataset, timeframe, symbol, window, options) is the dedupe key.
   auto queue = ws.open_queue();
-  int64_t already_done = 0, already_queued = 0, queued = 0;
-  std::vector<std::string> pending_ids;
-  for (const auto& task : tasks) {
-    const std::string id = task.id();
-    if (!args.force && ws.catalog->is_task_done(id)) {
-      ++already_done;
-      continue;
-    }
-    pending_ids.push_back(id);
-    if (queue->enqueue_unique(task.to_json(), id)) {
-      ++queued;
-    } else {
-      ++already_queued;
-    }
-  }
+  const runtime::EnqueueReport enqueued = runtime::enqueue_tasks(*ws.catalog, *queue, tasks, args.force);
+  const int64_t already_done = enqueued.already_done, already_queued = enqueued.already_queued,
+                queued = enqueued.queued;
+  const std::vector<std::string>& pending_ids = enqueued.pending_ids;
   json params = {{"vendor", args.vendor}, {"symbols", symbols.size()}, {"from", args.from},
                  {"to", args.to}, {"tasks", tasks.size()}, {"queued", queued},
                  {"already_done", already_done}, {"already_queued", already_queued}};

@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   add_research_commands(app, globals, action);
   add_parquet_commands(app, globals, action);
   add_lake_commands(app, globals, action);
+  add_serve_commands(app, globals, action);
   add_demo_command(app, globals, action);
 
   try {

@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "trib/core/time.hpp"
+
 #include "trib/core/error.hpp"
 
 namespace trib {
@@ -22,6 +24,7 @@ constexpr std::string_view kPostgresUrlExample = "url = \"postgresql://trib@127.
 
 // Every section trib.toml may hold and, in the order error messages list them, its keys.
 using Names = std::span<const std::string_view>;
+constexpr std::string_view kUpdateKeys[] = {"vendor", "symbols", "start", "seed"};
 constexpr std::string_view kLakeKeys[] = {"kind", "path", "account", "container", "prefix", "endpoint"};
 constexpr std::string_view kCatalogKeys[] = {"kind", "path", "url"};
 constexpr std::string_view kQueueKeys[] = {"kind", "name", "url", "account", "endpoint", "visibility_timeout_s",
@@ -36,6 +39,7 @@ struct SectionSchema {
   Names keys;
 };
 constexpr SectionSchema kSchema[] = {
+    {"update", kUpdateKeys},
     {"lake", kLakeKeys},          {"catalog", kCatalogKeys}, {"queue", kQueueKeys},
     {"hot_cache", kHotCacheKeys}, {"broker", kBrokerKeys},   {"risk", kRiskKeys},
     {"strategy", kStrategyKeys},
@@ -401,6 +405,15 @@ Config Config::load(const fs::path& workspace) {
   read_float(root, "broker", "slippage_bps", c.broker.slippage_bps);
   read_float(root, "risk", "max_position_notional", c.risk.max_position_notional);
   read_float(root, "risk", "max_order_notional", c.risk.max_order_notional);
+  read_string(root, "update", "vendor", c.update.vendor);
+  read_string(root, "update", "symbols", c.update.symbols);
+  read_string(root, "update", "start", c.update.start);
+  read_string(root, "update", "seed", c.update.seed);
+  try {
+    (void)Date::parse(c.update.start, "[update] start");
+  } catch (const Error& e) {
+    throw Error::InvalidInput(fmt::format("trib.toml: [update] start = '{}' is not a date YYYY-MM-DD", c.update.start));
+  }
   read_string(root, "strategy", "name", c.strategy.name);
   read_string(root, "strategy", "symbol", c.strategy.symbol);
   read_int(root, "strategy", "fast", kIntMin, kIntMax, c.strategy.fast);
@@ -518,6 +531,11 @@ std::string Config::to_toml() const {
   line("symbol", toml_string(strategy.symbol));
   line("fast", std::to_string(strategy.fast));
   line("slow", std::to_string(strategy.slow));
+  out += "\n[update]\n";
+  line("vendor", toml_string(update.vendor));
+  line("symbols", toml_string(update.symbols));
+  line("start", toml_string(update.start));
+  line("seed", toml_string(update.seed));
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "trib/core/error.hpp"
+#include "trib/providers/provider.hpp"
 #include "trib/core/hash.hpp"
 
 namespace trib::ingest {
@@ -86,6 +87,59 @@ std::vector<Task> plan_backfill(const BackfillPlan& plan) {
       task.options = plan.options;
       tasks.push_back(std::move(task));
     }
+  }
+  return tasks;
+}
+
+std::vector<Symbol> parse_symbol_list(const std::string& text, const std::string& vendor) {
+  if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit)) {
+    if (vendor != "sim") {
+      throw Error::InvalidInput("symbols: a count (N) only works with the sim vendor; list the symbols instead, e.g. AAPL,MSFT");
+    }
+    if (text.size() > 4) throw Error::InvalidInput("symbols: the count must be 1..9999");
+    const int n = std::stoi(text);
+    if (n < 1) throw Error::InvalidInput("symbols: the count must be 1..9999");
+    return providers::sim_universe(n);
+  }
+  std::vector<Symbol> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    std::string item = text.substr(start, end - start);
+    if (!item.empty()) out.push_back(Symbol::parse(item));
+    start = end + 1;
+  }
+  if (out.empty()) throw Error::InvalidInput("symbols: give a list (AAPL,MSFT) or, for sim, a count");
+  return out;
+}
+
+Date last_completed_session(const TradingCalendar& calendar, int64_t now_ns) {
+  constexpr int64_t kDayNs = 86400LL * 1000000000LL;
+  const Date day(static_cast<int32_t>(now_ns / kDayNs - (now_ns % kDayNs < 0 ? 1 : 0)));
+  if (calendar.is_session(day) && calendar.session_close_ts_ns(day) <= now_ns) return day;
+  return calendar.previous_session(day);
+}
+
+std::vector<Task> plan_update(catalog::Catalog& catalog, const UpdatePlan& plan, const TradingCalendar& calendar) {
+  if (plan.symbols.empty()) throw Error::InvalidInput("update: no symbols to update (set [update] symbols in trib.toml)");
+  const Date last = last_completed_session(calendar, plan.now_ns);
+  std::vector<Task> tasks;
+  for (const auto& symbol : plan.symbols) {
+    Date from = plan.start;
+    if (auto mark = catalog.get_watermark(plan.vendor, "bars", symbol.str())) {
+      from = std::max(from, Date::parse(*mark, "watermark") + 1);
+    }
+    if (from > last) continue;  // current
+    BackfillPlan one;
+    one.vendor = plan.vendor;
+    one.symbols = {symbol};
+    one.from = from;
+    one.to = last;
+    one.timeframe = plan.timeframe;
+    one.run_id = plan.run_id;
+    one.options = plan.options;
+    for (auto& task : plan_backfill(one)) tasks.push_back(std::move(task));
   }
   return tasks;
 }

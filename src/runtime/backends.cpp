@@ -85,6 +85,10 @@ std::unique_ptr<queue::TaskQueue> Backends::open_queue(const std::string& name) 
   if (config.queue.kind == "postgres") {
     return queue::open_postgres_queue(config.queue.url, queue_name, options);
   }
+  if (config.queue.kind == "azure") {
+    const auto account = net::azure::account_from_environment({config.queue.account, "", config.queue.endpoint});
+    return queue::open_azure_queue(account, queue_name, options, /*create=*/false);
+  }
   throw Error::InvalidInput(fmt::format("[queue] kind '{}' is not available", config.queue.kind));
 }
 
@@ -127,7 +131,12 @@ bool init_workspace(const fs::path& dir) {
   if (config.lake.kind == "azure") open_lake(config, true);  // creates the container
   Backends b = open_backends(config);
   b.catalog->migrate();
-  b.open_queue();  // creates its tables
+  if (config.queue.kind == "azure") {  // creates the queue, its poison queue and the key markers' container
+    queue::open_azure_queue(net::azure::account_from_environment({config.queue.account, "", config.queue.endpoint}),
+                            config.queue.name, {config.queue.max_attempts}, /*create=*/true);
+  } else {
+    b.open_queue();  // creates its tables
+  }
   return created;
 }
 

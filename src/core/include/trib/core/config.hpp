@@ -89,6 +89,19 @@ struct StrategyConfig {
   bool operator==(const StrategyConfig&) const = default;
 };
 
+// The daily update (`trib update`, the scheduler, the Azure Functions timer): which symbols of
+// which vendor are kept current, each from `start` when it has never been ingested.
+struct UpdateConfig {
+  std::string vendor = "sim";
+  // Comma-separated symbols ("AAPL,MSFT"), or for the sim vendor a count ("50": SIM0001..SIM0050).
+  // Empty: nothing to update (the update says so).
+  std::string symbols;
+  std::string start = "2010-01-01";  // YYYY-MM-DD
+  std::string seed = "42";           // sim only: the generator's seed (part of the task ids)
+
+  bool operator==(const UpdateConfig&) const = default;
+};
+
 struct Config {
   std::filesystem::path workspace;  // folder holding trib.toml
   LakeConfig lake;
@@ -98,6 +111,7 @@ struct Config {
   BrokerConfig broker;
   RiskConfig risk;
   StrategyConfig strategy;
+  UpdateConfig update;
 
   bool operator==(const Config&) const = default;
 

@@ -5,6 +5,9 @@
 // plugs in (the ETL), which keeps the module order (ingest below etl).
 #pragma once
 
+#include "trib/catalog/catalog.hpp"
+#include "trib/core/calendar.hpp"
+
 #include <map>
 #include <string>
 #include <vector>
@@ -48,5 +51,29 @@ struct BackfillPlan {
 // One task per (symbol, partition) — for daily bars one per calendar year — clipped to
 // [from, to], ordered by symbol then time. Error::InvalidInput when from > to or no symbols.
 std::vector<Task> plan_backfill(const BackfillPlan& plan);
+
+// "AAPL,MSFT" -> symbols; for the sim vendor a count "50" -> SIM0001..SIM0050. Error::InvalidInput
+// naming the fix otherwise.
+std::vector<Symbol> parse_symbol_list(const std::string& text, const std::string& vendor);
+
+// The daily update: for each symbol, the sessions after its watermark (the last date fully
+// ingested from `vendor`; `start` when it has none) up to the last session of `calendar` that has
+// closed by `now_ns`. Symbols already current give no task. Tasks are those plan_backfill gives
+// for each symbol's window, so an update run twice plans the same ids (the queue's dedupe key).
+struct UpdatePlan {
+  std::string vendor;
+  std::vector<Symbol> symbols;
+  Date start;      // first date for a symbol never ingested
+  int64_t now_ns;  // when the update runs (a timer's scheduled time, or the clock)
+  Timeframe timeframe = Timeframe::kDay1;
+  std::string run_id;
+  std::map<std::string, std::string> options;
+};
+
+// The last session whose close (16:00 New York) is at or before `now_ns`.
+Date last_completed_session(const TradingCalendar& calendar, int64_t now_ns);
+
+std::vector<Task> plan_update(catalog::Catalog& catalog, const UpdatePlan& plan,
+                              const TradingCalendar& calendar = TradingCalendar::nyse());
 
 }  // namespace trib::ingest

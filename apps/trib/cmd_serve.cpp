@@ -1,0 +1,126 @@
+// update | serve --functions: the daily update, by hand or cron (`trib update`), and the Azure
+// Functions custom handler that runs it on a timer and runs queued tasks (`trib serve --functions`).
+#include <cstdlib>
+#include <iostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli.hpp"
+#include "trib/core/error.hpp"
+#include "trib/core/log.hpp"
+#include "trib/core/time.hpp"
+#include "trib/runtime/shutdown.hpp"
+#include "trib/runtime/tasks.hpp"
+#include "trib/runtime/worker_pool.hpp"
+#include "trib/server/functions.hpp"
+#include "workspace.hpp"
+
+namespace trib::cli {
+namespace {
+
+// "now" for an --as-of date: an hour after that session's close, so it is the last session closed.
+int64_t as_of_ns(const std::string& date) {
+  const Date d = Date::parse(date, "--as-of");
+  return TradingCalendar::nyse().session_close_ts_ns(d) + int64_t{3600} * 1'000'000'000;
+}
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+void add_serve_commands(CLI::App& app, Globals& g, Action& action) {
+  {
+    auto* cmd = app.add_subcommand(
+        "update", "Queue the daily update of trib.toml's [update] symbols (each from its watermark to the last closed "
+                  "session) and drain it with workers; run it from cron, or let the Functions timer do it");
+    auto as_of = std::make_shared<std::string>();
+    auto no_drain = std::make_shared<bool>(false);
+    auto workers = std::make_shared<int>(2);
+    cmd->add_option("--as-of", *as_of, "Plan as if run after this date's close (YYYY-MM-DD; default: now)");
+    cmd->add_flag("--no-drain", *no_drain, "Only queue the tasks (workers, Container Apps jobs or Functions run them)");
+    cmd->add_option("--workers", *workers, "Parallel workers when draining (default 2)")->check(CLI::Range(1, 64));
+    cmd->add_flag("--json", g.json, "Machine-readable summary");
+    cmd->callback([&g, &action, as_of, no_drain, workers] {
+      action = [&g, as_of, no_drain, workers] {
+        Workspace ws = open_workspace(g.workspace);
+        const runtime::UpdateReport r = runtime::queue_daily_update(ws, as_of->empty() ? now_ns() : as_of_ns(*as_of));
+        nlohmann::json out = {{"run_id", r.run_id},        {"through", r.last_session.to_string()},
+                              {"symbols", r.symbols},      {"planned", r.planned},
+                              {"queued", r.enqueued.queued}, {"already_done", r.enqueued.already_done},
+                              {"already_queued", r.enqueued.already_queued}};
+        if (!g.json) {
+          fmt::print("update {} through {}: {} task(s) for {} symbol(s): {} queued, {} already done, {} already queued\n",
+                     r.run_id, r.last_session.to_string(), r.planned, r.symbols, r.enqueued.queued,
+                     r.enqueued.already_done, r.enqueued.already_queued);
+        }
+        int status = 0;
+        if (!*no_drain && !r.enqueued.pending_ids.empty()) {
+          runtime::PoolOptions pool;
+          pool.workers = *workers;
+          pool.visibility_timeout_s = ws.config.queue.visibility_timeout_s;
+          const auto& stop = runtime::install_shutdown_handlers();
+          const runtime::PoolResult result = runtime::run_pool(ws, pool, &stop);
+          int64_t done = 0;
+          for (const auto& id : r.enqueued.pending_ids) done += ws.catalog->is_task_done(id) ? 1 : 0;
+          out["done"] = done;
+          out["dead_lettered"] = result.worker.dead_lettered;
+          if (!g.json) {
+            fmt::print("{} of {} task(s) done; {} moved to poison\n", done, r.enqueued.pending_ids.size(),
+                       result.worker.dead_lettered);
+          }
+          if (result.stopped) status = 130;
+          else if (done < static_cast<int64_t>(r.enqueued.pending_ids.size())) status = 1;
+        }
+        if (g.json) fmt::print("{}\n", out.dump());
+        return status;
+      };
+    });
+  }
+  {
+    auto* cmd = app.add_subcommand("serve", "Serve the workspace: --functions speaks the Azure Functions custom-handler "
+                                            "protocol (DailyUpdate timer, RunTask queue trigger)");
+    auto functions = std::make_shared<bool>(false);
+    auto port = std::make_shared<int>(-1);
+    auto host = std::make_shared<std::string>("127.0.0.1");
+    auto as_of = std::make_shared<std::string>();
+    cmd->add_flag("--functions", *functions, "Azure Functions custom handler (port from FUNCTIONS_CUSTOMHANDLER_PORT)")
+        ->required();
+    cmd->add_option("--port", *port, "Port (default: $FUNCTIONS_CUSTOMHANDLER_PORT; 0 = any free port)");
+    cmd->add_option("--host", *host, "Address to bind (default 127.0.0.1: the Functions host is local)");
+    cmd->add_option("--as-of", *as_of, "DailyUpdate plans as if run after this date's close (replays, tests)");
+    cmd->callback([&g, &action, port, host, as_of] {
+      action = [&g, port, host, as_of] {
+        int p = *port;
+        if (p < 0) {
+          const char* env = std::getenv("FUNCTIONS_CUSTOMHANDLER_PORT");
+          if (env == nullptr || *env == '\0') {
+            throw Error::InvalidInput(
+                "trib serve --functions: no port: the Functions host sets FUNCTIONS_CUSTOMHANDLER_PORT; by hand, "
+                "pass --port N");
+          }
+          p = std::atoi(env);
+        }
+        if (p < 0 || p > 65535) throw Error::InvalidInput(fmt::format("--port {} is not a port", p));
+        Workspace ws = open_workspace(g.workspace);  // fail at start on a bad trib.toml or credentials
+        std::function<int64_t()> clock;
+        if (!as_of->empty()) {
+          const int64_t fixed = as_of_ns(*as_of);
+          clock = [fixed] { return fixed; };
+        }
+        server::FunctionsHandler handler(ws.config, clock);
+        const auto& stop = runtime::install_shutdown_handlers();
+        server::serve_functions(handler, *host, p, stop, [&](int bound) {
+          fmt::print("listening on http://{}:{} (Azure Functions custom handler: DailyUpdate, RunTask)\n", *host, bound);
+          std::fflush(stdout);
+        });
+        return 0;
+      };
+    });
+  }
+}
+
+}  // namespace trib::cli
