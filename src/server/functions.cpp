@@ -58,22 +58,6 @@ int meta_int(const json& metadata, const char* key) {
 
 }  // namespace
 
-Invocation parse_invocation(std::string_view body) {
-  json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) throw Error::InvalidInput("Functions invocation: the body is not JSON");
-  if (!doc.is_object()) throw Error::InvalidInput("Functions invocation: the body is not a JSON object");
-  Invocation inv;
-  if (auto it = doc.find("Data"); it != doc.end() && !it->is_null()) {
-    if (!it->is_object()) throw Error::InvalidInput("Functions invocation: \"Data\" is not an object");
-    inv.data = std::move(*it);
-  }
-  if (auto it = doc.find("Metadata"); it != doc.end() && !it->is_null()) {
-    if (!it->is_object()) throw Error::InvalidInput("Functions invocation: \"Metadata\" is not an object");
-    inv.metadata = std::move(*it);
-  }
-  return inv;
-}
-
 FunctionsHandler::FunctionsHandler(Config config, std::function<int64_t()> clock)
     : config_(std::move(config)), clock_(clock ? std::move(clock) : wall_clock_ns) {}
 
