@@ -391,9 +391,10 @@ void add_data_commands(CLI::App& app, Globals& g, Action& action) {
         bool created = init_workspace(target);
         Config c = Config::load(target);
         Workspace ws = open_workspace(target);
-        fmt::print("{} workspace {}\n  config  {}\n  lake    {}\n  catalog {}\n",
-                   created ? "created" : "already a", c.workspace.string(),
-                   (c.workspace / "trib.toml").string(), c.lake.path.string(), ws.describe_catalog());
+        fmt::print("{} workspace {}\n  config  {}\n  lake    {}\n  catalog {}\n  queue   {} ({})\n",
+                   created ? "created" : "already a", c.workspace.string(), (c.workspace / "trib.toml").string(),
+                   c.lake.kind == "local" ? c.lake.path.string() : ws.store->describe(""), ws.describe_catalog(),
+                   c.queue.name, c.queue.kind);
         return 0;
       };
     });
