@@ -39,10 +39,9 @@ struct SectionSchema {
   Names keys;
 };
 constexpr SectionSchema kSchema[] = {
-    {"update", kUpdateKeys},
     {"lake", kLakeKeys},          {"catalog", kCatalogKeys}, {"queue", kQueueKeys},
     {"hot_cache", kHotCacheKeys}, {"broker", kBrokerKeys},   {"risk", kRiskKeys},
-    {"strategy", kStrategyKeys},
+    {"strategy", kStrategyKeys},  {"update", kUpdateKeys},
 };
 
 std::string join(Names items) {

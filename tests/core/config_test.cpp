@@ -8,6 +8,7 @@
 
 #include "test_util.hpp"
 #include "trib/core/config.hpp"
+#include "trib/core/fs.hpp"
 #include "trib/core/error.hpp"
 
 namespace trib {
@@ -196,9 +197,33 @@ TEST(Config, KindsComeFromTheAvailableList) {
   EXPECT_THAT(load_error(dir, "[catalog]\nkind = \"mysql\"\n"),
               HasSubstr("[catalog] kind = 'mysql' is not available in this build; use one of: "
                         "sqlite, postgres"));
-  EXPECT_THAT(load_error(dir, "[queue]\nkind = \"azure\"\n"),
-              HasSubstr("use one of: embedded, postgres"));
-  EXPECT_THAT(load_error(dir, "[lake]\nkind = \"postgres\"\n"), HasSubstr("use one of: local"));
+  EXPECT_THAT(load_error(dir, "[queue]\nkind = \"sqs\"\n"),
+              HasSubstr("use one of: embedded, postgres, azure"));
+  EXPECT_THAT(load_error(dir, "[lake]\nkind = \"postgres\"\n"), HasSubstr("use one of: local, azure"));
+}
+
+TEST(Config, AzureLakeAndQueueSettingsAreCheckedAndNeverHoldSecrets) {
+  TempDir dir;
+  EXPECT_THAT(load_error(dir, "[lake]\nkind = \"azure\"\n"), HasSubstr("[lake] kind = 'azure' needs a container"));
+  EXPECT_THAT(load_error(dir, "[lake]\nkind = \"azure\"\ncontainer = \"lake\"\nendpoint = \"ftp://x\"\n"),
+              HasSubstr("[lake] endpoint = 'ftp://x' must be an http(s) URL"));
+  const std::string sas = load_error(
+      dir, "[queue]\nkind = \"azure\"\nendpoint = \"https://a.queue.core.windows.net/?sv=2021&sig=abc\"\n");
+  EXPECT_THAT(sas, HasSubstr("must not carry a query"));
+  EXPECT_THAT(sas, HasSubstr("AZURE_STORAGE_SAS_TOKEN"));
+  write_file_atomic(dir.path() / "trib.toml",
+                    "[lake]\nkind = \"azure\"\naccount = \"acct\"\ncontainer = \"lake\"\nprefix = \"p\"\n"
+                    "[queue]\nkind = \"azure\"\nname = \"tasks\"\n"
+                    "[update]\nvendor = \"sim\"\nsymbols = \"5\"\nstart = \"2020-01-01\"\n");
+  const Config c = Config::load(dir.path());
+  EXPECT_EQ(c.lake.container, "lake");
+  EXPECT_EQ(c.lake.prefix, "p");
+  EXPECT_EQ(c.queue.kind, "azure");
+  EXPECT_EQ(c.update.symbols, "5");
+  // What to_toml writes loads back to the same configuration.
+  write_file_atomic(dir.path() / "trib.toml", c.to_toml());
+  EXPECT_EQ(Config::load(dir.path()), c);
+  EXPECT_THAT(load_error(dir, "[update]\nstart = \"yesterday\"\n"), HasSubstr("[update] start = 'yesterday' is not a date"));
   EXPECT_THAT(load_error(dir, "[broker]\nkind = \"alpaca\"\n"), HasSubstr("use one of: paper"));
 }
 
@@ -269,7 +294,7 @@ TEST(Config, UnknownKeyIsNamedWithTheSectionsKnownKeys) {
   TempDir dir;
   EXPECT_EQ(load_error(dir, "[queue]\nvisiblity_timeout_s = 30\n"),
             "trib.toml: [queue] visiblity_timeout_s is not a known key; known: kind, name, url, "
-            "visibility_timeout_s, max_attempts");
+            "account, endpoint, visibility_timeout_s, max_attempts");
   EXPECT_EQ(load_error(dir, "[catalog]\nkind = \"sqlite\"\npassword = \"x\"\n"),
             "trib.toml: [catalog] password is not a known key; known: kind, path, url");
   EXPECT_EQ(load_error(dir, "[hot_cache]\nsession = 10\n"),
@@ -292,13 +317,13 @@ TEST(Config, UnknownSectionIsNamedWithTheKnownSections) {
   TempDir dir;
   EXPECT_EQ(load_error(dir, "[queues]\nname = \"x\"\n"),
             "trib.toml: [queues] is not a known section; known: lake, catalog, queue, hot_cache, "
-            "broker, risk, strategy");
+            "broker, risk, strategy, update");
   EXPECT_THAT(load_error(dir, "[hotcache]\nsessions = 3\n"),
               HasSubstr("[hotcache] is not a known section"));
   // A key outside any section.
   EXPECT_EQ(load_error(dir, "sessions = 3\n[hot_cache]\n"),
             "trib.toml: sessions is outside any section and not a known section; known sections: "
-            "lake, catalog, queue, hot_cache, broker, risk, strategy");
+            "lake, catalog, queue, hot_cache, broker, risk, strategy, update");
   // A known section that is not a table.
   EXPECT_THAT(load_error(dir, "queue = \"tasks\"\n"),
               HasSubstr("[queue] must be a table, found a string"));
