@@ -356,7 +356,8 @@ else
   kill "$serve_pid"; wait "$serve_pid" 2> /dev/null || true; serve_pid=""
   "$TRIB_BIN" -w ws status --json > status.json
   [ "$(jq .queue.pending status.json)" == 0 ] && [ "$(jq .queue.poison status.json)" == 0 ] \
-    && pass "queue empty, nothing poisoned; curated rows: $(jq -c '.curated' status.json | cut -c1-80)" \
+    && [ "$(jq .curated_symbols status.json)" == "$queued" ] && [ "$(jq '.curated_rows > 0' status.json)" == true ] \
+    && pass "queue empty, nothing poisoned; $(jq .curated_rows status.json) curated rows for $(jq .curated_symbols status.json) symbols in the Azure lake" \
     || fail "status after the run: $(jq -c .queue status.json)"
   [ "$(listing)" == "$before" ] \
     && pass "the workspace folder holds only trib.toml, unchanged: a read-only mount works" \
@@ -445,7 +446,7 @@ while read -r _ args; do
   done
   grep -qE '(deploy/azure/docker|/opt/trib/docker)/' <<< "$args" || fail "RUN step is not one of our scripts: $args"
 done < <(grep -E '^RUN ' "$DOCKERFILE")
-pass "every RUN step calls a script under deploy/azure/docker ($(grep -cE '^RUN ' "$DOCKERFILE") steps)"
+pass "every RUN step runs a script under deploy/azure/docker ($(grep -cE '^RUN ' "$DOCKERFILE") steps)"
 while read -r _ rest; do
   [[ "$rest" == --from=* ]] && continue
   read -r -a parts <<< "$rest"
