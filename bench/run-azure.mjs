@@ -29,10 +29,16 @@ const azDir = path.join(dir, 'azurite'), pgDir = path.join(dir, 'pg');
 const connection = execFileSync(path.join(ROOT, 'scripts/azurite-test-server'), ['start', azDir], { encoding: 'utf8' }).trim();
 const pgUrl = execFileSync(path.join(ROOT, 'scripts/pg-test-server'), ['start', pgDir], { encoding: 'utf8' }).trim();
 const env = { ...process.env, AZURE_STORAGE_CONNECTION_STRING: connection };
-process.on('exit', () => {
+// Stops both servers (by the PIDs their scripts recorded under `dir`), then removes `dir`.
+let stopped = false;
+function stopServers() {
+  if (stopped) return;
+  stopped = true;
   try { execFileSync(path.join(ROOT, 'scripts/azurite-test-server'), ['stop', azDir]); } catch {}
   try { execFileSync(path.join(ROOT, 'scripts/pg-test-server'), ['stop', pgDir]); } catch {}
-});
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+process.on('exit', stopServers);
 
 const trib = (ws, ...args) => execFileSync(TRIB, ['-w', ws, ...args], { encoding: 'utf8', env });
 let n = 0;
@@ -107,4 +113,4 @@ for (const [name, r] of [[`curated symbol-year (${small.key})`, rangeSmall], ['1
   lines.push(`| ${name} | ${r.file_bytes} | ${r.bytes_transferred} | ${(100 * r.bytes_transferred / r.file_bytes).toFixed(1)} % | ${r.requests} |`);
 }
 console.log(lines.join('\n'));
-fs.rmSync(dir, { recursive: true, force: true });
+stopServers();
