@@ -4,16 +4,10 @@
 # local demo's byte for byte.
 source "$(dirname "$0")/lib.sh"
 
-pg_url=${TRIB_TEST_PG_URL:-}
-[ -z "$pg_url" ] && [ -n "${TRIB_TEST_PG_URL_FILE:-}" ] && pg_url=$(head -1 "$TRIB_TEST_PG_URL_FILE")
-az=${TRIB_TEST_AZURE_CONNECTION_STRING:-}
-[ -z "$az" ] && [ -n "${TRIB_TEST_AZURE_CONNECTION_STRING_FILE:-}" ] && az=$(head -1 "$TRIB_TEST_AZURE_CONNECTION_STRING_FILE")
-if [ -z "$pg_url" ] || [ -z "$az" ]; then
-  if [ "${TRIB_TEST_PG_REQUIRED:-0}" == 1 ] || [ "${TRIB_TEST_AZURE_REQUIRED:-0}" == 1 ]; then
-    fail "no PostgreSQL or Azurite server (TRIB_TEST_PG_URL_FILE, TRIB_TEST_AZURE_CONNECTION_STRING_FILE)"; finish
-  fi
-  echo "skipped: needs TRIB_TEST_PG_URL and TRIB_TEST_AZURE_CONNECTION_STRING"; exit 0
-fi
+need_postgres
+need_azurite
+pg_url=$PG_URL
+az=$AZURE_CONN
 schema="azdemo_$$_$RANDOM"
 container="demo-$$-$RANDOM"
 psql -q -X "$pg_url" -c "CREATE SCHEMA $schema" || { fail "cannot create schema $schema"; finish; }

@@ -3,13 +3,8 @@
 # for byte, as the demo on the embedded SQLite defaults.
 source "$(dirname "$0")/lib.sh"
 
-url_file=${TRIB_TEST_PG_URL_FILE:-}
-base_url=${TRIB_TEST_PG_URL:-}
-[ -z "$base_url" ] && [ -n "$url_file" ] && base_url=$(head -1 "$url_file")
-if [ -z "$base_url" ]; then
-  if [ "${TRIB_TEST_PG_REQUIRED:-0}" == 1 ]; then fail "no PostgreSQL server (TRIB_TEST_PG_URL_FILE)"; finish; fi
-  echo "skipped: no PostgreSQL server (set TRIB_TEST_PG_URL)"; exit 0
-fi
+need_postgres
+base_url=$PG_URL
 schema="demo_$$_$RANDOM"
 psql -q -X "$base_url" -c "CREATE SCHEMA $schema" || { fail "cannot create schema $schema"; finish; }
 trap 'psql -q -X "$base_url" -c "DROP SCHEMA IF EXISTS '"$schema"' CASCADE" >/dev/null 2>&1; rm -rf "$TMP"' EXIT

@@ -35,3 +35,21 @@ finish() {
   if [ "$fails" -gt 0 ]; then echo "$fails check(s) failed" >&2; exit 1; fi
   echo "all checks passed"
 }
+
+# The servers the ctest fixtures started (tests/CMakeLists.txt): sets PG_URL / AZURE_CONN from the
+# *_URL variable or the file the fixture writes. Without one, the test fails under ctest (where
+# *_REQUIRED=1) and is skipped by hand (exit 0 with the reason).
+need_postgres() {
+  PG_URL=${TRIB_TEST_PG_URL:-}
+  [ -z "$PG_URL" ] && [ -n "${TRIB_TEST_PG_URL_FILE:-}" ] && PG_URL=$(head -1 "$TRIB_TEST_PG_URL_FILE")
+  [ -n "$PG_URL" ] && return 0
+  if [ "${TRIB_TEST_PG_REQUIRED:-0}" == 1 ]; then fail "no PostgreSQL server (TRIB_TEST_PG_URL_FILE)"; finish; fi
+  echo "skipped: no PostgreSQL server (set TRIB_TEST_PG_URL)"; exit 0
+}
+need_azurite() {
+  AZURE_CONN=${TRIB_TEST_AZURE_CONNECTION_STRING:-}
+  [ -z "$AZURE_CONN" ] && [ -n "${TRIB_TEST_AZURE_CONNECTION_STRING_FILE:-}" ] && AZURE_CONN=$(head -1 "$TRIB_TEST_AZURE_CONNECTION_STRING_FILE")
+  [ -n "$AZURE_CONN" ] && return 0
+  if [ "${TRIB_TEST_AZURE_REQUIRED:-0}" == 1 ]; then fail "no Azurite (TRIB_TEST_AZURE_CONNECTION_STRING_FILE)"; finish; fi
+  echo "skipped: no Azurite (set TRIB_TEST_AZURE_CONNECTION_STRING)"; exit 0
+}
