@@ -239,8 +239,8 @@ HttpResponse StorageClient::send(HttpRequest request, int* attempts) {
   const int max_attempts = std::max(1, options_.retry.max_attempts);
   request.set_header("x-ms-version", kApiVersion);
   std::optional<Error> last_transport;
+  int sent = 0;  // times the request may have reached the service, the HTTP client's resends included
   for (int attempt = 1;; ++attempt) {
-    if (attempts != nullptr) *attempts = attempt;
     HttpRequest signed_request = request;
     if (account_.key) {
       const auto now = std::chrono::system_clock::now().time_since_epoch();
@@ -253,9 +253,12 @@ HttpResponse StorageClient::send(HttpRequest request, int* attempts) {
     try {
       response = http_->send(signed_request);
     } catch (const Error& e) {
+      if (attempts != nullptr) *attempts = sent + 1;
       if (e.category() != ErrorCategory::kRetryable && e.category() != ErrorCategory::kRateLimited) throw;
       last_transport = e;
     }
+    sent += response ? std::max(1, response->transmissions) : 1;
+    if (attempts != nullptr) *attempts = sent;
     if (response) {
       stats_->bytes_received += static_cast<int64_t>(response->body.size());
       if (!retryable_status(response->status) || attempt >= max_attempts) return std::move(*response);

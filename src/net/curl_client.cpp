@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 
@@ -55,7 +56,15 @@ struct Transfer {
   HttpResponse response;
   int64_t max_bytes = 0;
   bool too_large = false;
+  int sends = 0;  // times libcurl was about to send the request (its own resends included)
 };
+
+// CURLOPT_PREREQFUNCTION: called each time a connection is ready and the request is about to go
+// out on it, so once more for every resend libcurl does by itself.
+int on_prereq(void* user, char*, char*, int, int) {
+  ++static_cast<Transfer*>(user)->sends;
+  return CURL_PREREQFUNC_OK;
+}
 
 size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto& transfer = *static_cast<Transfer*>(user);
@@ -175,6 +184,8 @@ class CurlClient final : public HttpClient {
     set(CURLOPT_WRITEDATA, &transfer);
     set(CURLOPT_HEADERFUNCTION, &on_header);
     set(CURLOPT_HEADERDATA, &transfer);
+    set(CURLOPT_PREREQFUNCTION, &on_prereq);
+    set(CURLOPT_PREREQDATA, &transfer);
 
     if (request.method == "GET" && request.body.empty()) {
       set(CURLOPT_HTTPGET, 1L);
@@ -207,6 +218,7 @@ class CurlClient final : public HttpClient {
     long status = 0;
     curl_easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &status);
     transfer.response.status = static_cast<int>(status);
+    transfer.response.transmissions = std::max(1, transfer.sends);
     return std::move(transfer.response);
   }
 

@@ -46,9 +46,15 @@ using std::chrono::seconds;
 // Azure's bounds on visibility timeouts and delays (Put, Get, Update Message): 7 days; a Get
 // lease is at least 1 second.
 constexpr int64_t kMaxSeconds = 7 * 24 * 3600;
-// The lease a move (poisoning, dead-lettering, remove of a keyed message, redrive) takes while it
-// works: long enough for its few requests, short enough that a crash costs little.
+// The lease a move (poisoning, dead-lettering, redrive) takes while it works: long enough for its
+// few requests, short enough that a crash costs little.
 constexpr int64_t kMoveLeaseSeconds = 60;
+// The lease a remove of a keyed message takes when it checks that it still holds the message,
+// before it frees the key and deletes the message (two or three requests). Short: when that
+// check's answer is lost, the new pop receipt is unknown, and the message, its work done, stays
+// hidden until this lease ends and is delivered (and done) again. Should the lease end before
+// the remove does, another consumer gets the message and does the work again: at least once.
+constexpr int64_t kRemoveLeaseSeconds = 10;
 // A keyed message is put hidden for this long, until its marker names it; then made visible.
 constexpr int64_t kPutHoldSeconds = 60;
 constexpr int kPeekMax = 32;
@@ -197,7 +203,7 @@ class AzureQueue final : public TaskQueue {
       if (!message.dedupe_key.empty()) {
         // The marker goes first, but only once we know the message is still ours: a stale
         // receipt must not free the key of a message someone else is working on.
-        receipt = check_lease(message);
+        receipt = check_lease(message, kRemoveLeaseSeconds);
         release_marker(message.dedupe_key, message.id);
       }
       conflict_unless_done(delete_message(name_, message.id, receipt), message.id);
@@ -541,11 +547,11 @@ class AzureQueue final : public TaskQueue {
     throw net::azure::to_error(r, what(queue, fmt::format("update message {}", id)));
   }
 
-  // Checks that we still hold `message` (its receipt is current) and takes kMoveLeaseSeconds to
-  // finish with it; returns the new receipt. Error::Conflict when the lease is gone or stale.
-  std::string check_lease(const Message& message) {
+  // Checks that we still hold `message` (its receipt is current) and takes `lease_s` to finish
+  // with it; returns the new receipt. Error::Conflict when the lease is gone or stale.
+  std::string check_lease(const Message& message, int64_t lease_s = kMoveLeaseSeconds) {
     auto [outcome, receipt] =
-        update_message(name_, message.id, message.pop_receipt, kMoveLeaseSeconds, std::nullopt);
+        update_message(name_, message.id, message.pop_receipt, lease_s, std::nullopt);
     conflict_unless_done(outcome, message.id);
     return receipt;
   }
@@ -763,8 +769,13 @@ class AzureQueue final : public TaskQueue {
                     "it over",
                     name_, blob, existing->age_s, existing->damaged ? " (and damaged)" : "");
           const int64_t now = now_ts_ns();
-          if (auto etag = put_marker(blob, marker_json(key, now, ""), {"If-Match", existing->etag})) {
+          int takeover_attempts = 0;
+          if (auto etag = put_marker(blob, marker_json(key, now, ""), {"If-Match", existing->etag},
+                                     &takeover_attempts)) {
             return HeldMarker{blob, *etag, now};
+          }
+          if (takeover_attempts > 1) {  // 412 after a lost answer: perhaps our own write
+            if (auto ours = marker_if_ours(blob, key, now, "")) return HeldMarker{blob, *ours, now};
           }
           continue;  // someone else changed it: look again
         }
@@ -775,15 +786,32 @@ class AzureQueue final : public TaskQueue {
         what(name_, fmt::format("dedupe marker {} kept changing; try again", blob)));
   }
 
+  // The ETag of `blob` if it is the marker we wrote (key, queued_at_ns and message id), else
+  // nullopt: a conditional PUT of ours that answers 412 after a lost answer (a retry, or the HTTP
+  // client's own resend) finds out whether it was applied after all.
+  std::optional<std::string> marker_if_ours(const std::string& blob, const std::string& key,
+                                            int64_t queued_at_ns, const std::string& id) {
+    const std::optional<Marker> m = get_marker(blob);
+    if (m && !m->damaged && m->key == key && m->queued_at_ns == queued_at_ns && m->message_id == id) {
+      return m->etag;
+    }
+    return std::nullopt;
+  }
+
   // Records the message id in a marker we hold. A failure leaves the marker without an id (it
   // becomes stale and is taken over later): logged, not thrown, as the message is queued.
   void name_marker(const HeldMarker& marker, const std::string& key, const std::string& id) {
     try {
-      if (!put_marker(marker.blob, marker_json(key, marker.queued_at_ns, id),
-                      {"If-Match", marker.etag})) {
-        log::warn("queue '{}': dedupe marker {} changed before it could name message {}", name_,
-                  marker.blob, id);
+      int attempts = 0;
+      if (put_marker(marker.blob, marker_json(key, marker.queued_at_ns, id),
+                     {"If-Match", marker.etag}, &attempts)) {
+        return;
       }
+      // 412 after a lost answer: when the marker names the message, it was the earlier
+      // transmission that wrote it, and all is well.
+      if (attempts > 1 && marker_if_ours(marker.blob, key, marker.queued_at_ns, id)) return;
+      log::warn("queue '{}': dedupe marker {} changed before it could name message {}", name_,
+                marker.blob, id);
     } catch (const Error& e) {
       log::warn("queue '{}': dedupe marker {} could not name message {}: {}", name_, marker.blob,
                 id, e.what());

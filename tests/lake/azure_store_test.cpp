@@ -274,6 +274,37 @@ TEST_F(AzureStore, RetriesThroughInjectedFaultsLoseAndDuplicateNothing) {
   EXPECT_GT(options_.stats->retries - retries_before, 0);
 }
 
+// A conditional write whose connection closes without an answer after the service applied it,
+// on a connection libcurl had reused: libcurl sends the write again by itself, and that copy gets
+// 409 / 412. It was our write all the same (found by Content-MD5), not someone else's.
+TEST_F(AzureStore, AConditionalWriteResentAfterADroppedAnswerIsStillOurs) {
+  const net::UrlParts target = net::parse_url(account_.blob_endpoint);
+  trib::testing::FaultProxy proxy(0, 0, 1);
+  proxy.start(target.host, target.port);
+  az::StorageAccount via = account_;
+  via.blob_endpoint = fmt::format("http://127.0.0.1:{}{}", proxy.port(), target.path);
+  lake::AzureStoreOptions o = options_;
+  o.create_container = false;  // opening checks the container: the connection libcurl reuses
+  auto store = lake::open_azure_store(via, o);
+  auto write_to = [](std::string key, const char* condition) {
+    return [key = "/" + key, condition](const httplib::Request& r) {
+      return r.method == "PUT" && r.path.ends_with(key) && r.has_header(condition);
+    };
+  };
+
+  proxy.inject_once(trib::testing::FaultProxy::Fault::kDropAfter, write_to("resent", "If-None-Match"));
+  EXPECT_TRUE(store->put_if_absent("resent", "v1"));
+  EXPECT_FALSE(store->put_if_absent("resent", "v2"));  // and a second writer still loses
+  const auto etag = store->head("resent")->etag;
+
+  proxy.inject_once(trib::testing::FaultProxy::Fault::kDropAfter, write_to("resent", "If-Match"));
+  const auto swapped = store->put_if("resent", "v3", lake::WriteCondition::match(etag));
+  ASSERT_TRUE(swapped.has_value());
+  EXPECT_EQ(*swapped, store_->head("resent")->etag);
+  EXPECT_EQ(store_->get("resent"), "v3");
+  EXPECT_EQ(proxy.stats().dropped_after, 2);
+}
+
 TEST(AzureBlobList, ParsesPagesAndRefusesWhatIsNotAListing) {
   const auto page = lake::parse_blob_list(
       "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ServiceEndpoint=\"x\" ContainerName=\"c\">"

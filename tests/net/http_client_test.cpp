@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "local_server.hpp"
 #include "trib/core/error.hpp"
@@ -234,6 +236,74 @@ TEST(CurlClient, ConnectionRefusedIsRetryableAndRedactsRegisteredSecrets) {
     EXPECT_THAT(message, Not(HasSubstr("registered-secret-value")));
     EXPECT_THAT(message, Not(HasSubstr("abcdef123456")));
   }
+}
+
+// Reads one request (headers, then Content-Length bytes of body) from `fd`; "" on EOF.
+std::string read_request(int fd) {
+  std::string data;
+  char buf[4096];
+  size_t header_end = std::string::npos;
+  while ((header_end = data.find("\r\n\r\n")) == std::string::npos) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) return "";
+    data.append(buf, static_cast<size_t>(n));
+  }
+  size_t length = 0;
+  if (const size_t at = data.find("Content-Length: "); at != std::string::npos && at < header_end) {
+    length = std::stoul(data.substr(at + 16));
+  }
+  while (data.size() < header_end + 4 + length) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) return "";
+    data.append(buf, static_cast<size_t>(n));
+  }
+  return data;
+}
+
+void answer(int fd, const std::string& body) {
+  const std::string out = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  EXPECT_EQ(::write(fd, out.data(), out.size()), static_cast<ssize_t>(out.size()));
+}
+
+// A server that closes a kept-alive connection on the next request without answering it (a
+// connection dropped after the request arrived): libcurl resends the request, POST body and all,
+// on a new connection by itself, and the response says it went out twice — the server may have
+// applied both.
+TEST(CurlClient, CountsTheRequestsLibcurlResendsByItself) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  std::vector<std::string> seen;  // written by the server thread, read after join
+  std::thread server([&] {
+    const int first = ::accept(listener, nullptr, nullptr);
+    seen.push_back(read_request(first));
+    answer(first, "one");
+    seen.push_back(read_request(first));
+    ::close(first);  // the second request arrived; no answer
+    const int second = ::accept(listener, nullptr, nullptr);
+    seen.push_back(read_request(second));
+    answer(second, "two");
+    ::close(second);
+  });
+  const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/q";
+  auto client = make_curl_client();
+  const HttpResponse one = client->send(req("GET", url));
+  EXPECT_EQ(one.body, "one");
+  EXPECT_EQ(one.transmissions, 1);
+  const HttpResponse two = client->send(req("POST", url, {{"Content-Type", "text/plain"}}, "body-2"));
+  server.join();
+  ::close(listener);
+  EXPECT_EQ(two.status, 200);
+  EXPECT_EQ(two.body, "two");
+  EXPECT_EQ(two.transmissions, 2);
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_THAT(seen[1], HasSubstr("body-2"));
+  EXPECT_EQ(seen[1], seen[2]);  // the same request twice
 }
 
 TEST(CurlClient, MalformedRequestsAreInvalidInput) {

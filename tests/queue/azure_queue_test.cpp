@@ -6,6 +6,8 @@
 //    on the wire, foreign messages (the Functions host's, the SDKs'), markers, bad credentials,
 //    expired SAS tokens, names and durations Azure refuses.
 #include <chrono>
+#include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -27,6 +29,7 @@
 #include "../../src/queue/azure_queue.hpp"
 #include "../../src/queue/azure_queue_xml.hpp"
 #include "../support/azure_fixture.hpp"
+#include "../support/fault_proxy.hpp"
 
 namespace trib::queue {
 namespace {
@@ -492,6 +495,118 @@ TEST_F(AzureQueueService, RemoveFreesOnlyAMarkerThatNamesTheMessage) {
   ASSERT_EQ(m->id, second);
   q->remove(*m);
   EXPECT_TRUE(q->enqueue_unique("v3", "k").has_value());
+}
+
+// Requests whose answers are lost, through a proxy in front of the Blob and Queue services. A
+// "lost answer" is a 500 after the service applied the request (the client retries it) or a
+// connection closed without an answer (on a connection libcurl reused, it resends the request by
+// itself): either way the retry's 412 / 409 / 404 is the first attempt's doing, not another
+// writer's, and the key must not leak.
+class AzureQueueThroughFaults : public AzureQueueService {
+ protected:
+  using Fault = trib::testing::FaultProxy::Fault;
+
+  void SetUp() override {
+    AzureQueueService::SetUp();
+    if (!client_) return;
+    const net::UrlParts blob = net::parse_url(account_.blob_endpoint);
+    const net::UrlParts queue = net::parse_url(account_.queue_endpoint);
+    blob_proxy_.start(blob.host, blob.port);
+    queue_proxy_.start(queue.host, queue.port);
+    via_ = account_;
+    via_.blob_endpoint = fmt::format("http://127.0.0.1:{}{}", blob_proxy_.port(), blob.path);
+    via_.queue_endpoint = fmt::format("http://127.0.0.1:{}{}", queue_proxy_.port(), queue.path);
+  }
+
+  // The marker of `key`: its message id, "" without one, nullopt when there is none.
+  std::optional<std::string> marker_names(const std::string& queue, const std::string& key) {
+    const auto r = send("GET", net::azure::Service::kBlob,
+                        fmt::format("/{}/{}/{}", azure::kMarkerContainer, queue, sha256_hex(key)));
+    if (r.status == 404) return std::nullopt;
+    EXPECT_EQ(r.status, 200) << r.body;
+    return nlohmann::json::parse(r.body).value("message_id", "?");
+  }
+
+  static std::function<bool(const httplib::Request&)> marker_put(const char* condition) {
+    return [condition](const httplib::Request& r) {
+      return r.method == "PUT" && r.path.find(azure::kMarkerContainer) != std::string::npos &&
+             r.has_header(condition);
+    };
+  }
+
+  trib::testing::FaultProxy blob_proxy_{0, 0, 1}, queue_proxy_{0, 0, 2};
+  net::azure::StorageAccount via_;
+};
+
+TEST_F(AzureQueueThroughFaults, AStaleMarkerTakenOverDespiteALostAnswerIsOurs) {
+  const std::string name = fresh_name();
+  azure::Tuning tuning;
+  tuning.stale_marker_after = seconds(2);
+  auto q = azure::open_queue(via_, name, {}, /*create=*/true, tuning);
+  put_marker_blob(name, "k", "");  // its enqueuer died before queueing the message
+  std::this_thread::sleep_for(std::chrono::milliseconds(3200));  // Last-Modified has 1 s steps
+  // The takeover (If-Match: the stale marker's ETag) is applied; its answer is a 500; the retry
+  // gets 412. Read as "someone else took it", the key would stay held by a marker without a
+  // message for another stale_marker_after, and this work would not be queued.
+  blob_proxy_.inject_once(Fault::kLose, marker_put("If-Match"));
+  const auto id = q->enqueue_unique("v1", "k");
+  EXPECT_EQ(blob_proxy_.stats().lost_answers, 1);
+  ASSERT_TRUE(id.has_value());
+  EXPECT_EQ(marker_names(name, "k"), *id);
+  auto m = q->receive(seconds(30));
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->id, *id);
+  q->remove(*m);
+  EXPECT_EQ(marker_names(name, "k"), std::nullopt);
+}
+
+TEST_F(AzureQueueThroughFaults, RequestsResentAfterADroppedConnectionAreOurs) {
+  const std::string name = fresh_name();
+  auto q = open_azure_queue(via_, name);  // creating the container: a blob connection to reuse
+  // The marker is created, then the connection closes without an answer: the resend gets 409.
+  blob_proxy_.inject_once(Fault::kDropAfter, marker_put("If-None-Match"));
+  const auto id = q->enqueue_unique("v1", "k");
+  ASSERT_TRUE(id.has_value()) << "the key's own marker taken for another enqueuer's";
+  EXPECT_EQ(marker_names(name, "k"), *id);
+  // The message is deleted, then the connection closes: the resend gets 404.
+  queue_proxy_.inject_once(Fault::kDropAfter, [](const httplib::Request& r) {
+    return r.method == "DELETE" && r.path.find("/messages/") != std::string::npos;
+  });
+  auto m = q->receive(seconds(30));
+  ASSERT_TRUE(m.has_value());
+  EXPECT_NO_THROW(q->remove(*m));
+  EXPECT_EQ(q->count(), 0);
+  EXPECT_EQ(marker_names(name, "k"), std::nullopt);
+  EXPECT_EQ(blob_proxy_.stats().dropped_after + queue_proxy_.stats().dropped_after, 2);
+}
+
+// A remove checks its lease (Update Message) before it frees the key; when that answer is lost,
+// the retry's 400 PopReceiptMismatch is the first attempt's doing, and the new receipt is
+// unknown: the remove fails, and the message, its work done, is hidden until the check's lease
+// ends. That lease is short, so the message comes back within seconds, not a minute.
+TEST_F(AzureQueueThroughFaults, ARemoveWhoseLeaseCheckLostItsAnswerGetsItsMessageBackSoon) {
+  const std::string name = fresh_name();
+  auto q = open_azure_queue(via_, name);
+  ASSERT_TRUE(q->enqueue_unique("v1", "k").has_value());
+  auto m = q->receive(seconds(30));
+  ASSERT_TRUE(m.has_value());
+  queue_proxy_.inject_once(Fault::kLose, [id = m->id](const httplib::Request& r) {
+    return r.method == "PUT" && r.path.ends_with("/messages/" + id);
+  });
+  EXPECT_EQ(error_of([&] { q->remove(*m); }).category(), ErrorCategory::kConflict);
+  const auto failed_at = std::chrono::steady_clock::now();
+  std::optional<Message> again;
+  while (!again && std::chrono::steady_clock::now() - failed_at < seconds(40)) {
+    again = q->receive(seconds(30));
+    if (!again) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  ASSERT_TRUE(again.has_value());
+  EXPECT_LT(std::chrono::steady_clock::now() - failed_at, seconds(15));
+  EXPECT_EQ(again->id, m->id);
+  EXPECT_EQ(again->dequeue_count, 2);
+  q->remove(*again);
+  EXPECT_EQ(q->count(), 0);
+  EXPECT_EQ(marker_names(name, "k"), std::nullopt);
 }
 
 TEST_F(AzureQueueService, AMarkerWithoutMessageIsTakenOverOnlyOnceStale) {

@@ -120,8 +120,9 @@ class StorageClient {
   // retry-after-ms) when it says. Returns the final response whatever its status (the caller
   // knows which 404, 409 or 412 it expects; to_error() for the rest); throws when every attempt
   // failed in transport or retryable statuses ran out. `attempts` (optional) receives how many
-  // attempts were made, so a caller can tell that a conditional request may have been applied
-  // by an earlier attempt whose answer was lost.
+  // times the request may have reached the service — our attempts, each counted as often as the
+  // HTTP client sent it (HttpResponse::transmissions) — so a caller can tell that a conditional
+  // request may have been applied by an earlier transmission whose answer was lost.
   HttpResponse send(HttpRequest request, int* attempts = nullptr);
 
  private:

@@ -44,6 +44,12 @@ struct HttpResponse {
   HeaderList headers;  // as received, names in the server's case, of the final response only
   std::string body;    // decoded when the server compressed it
   int64_t elapsed_ms = 0;
+  // How many times the request went out for this response. More than 1 when libcurl resent it by
+  // itself: a connection it reused closed without an answer, which it takes for a connection the
+  // server had dropped while idle, so it sends the request again on a new one (POSTs too). The
+  // server may have applied every copy: a caller that reads a conditional write's 409/412 or a
+  // delete's 404 as "someone else did it" must know.
+  int transmissions = 1;
 
   std::optional<std::string_view> header(std::string_view name) const {
     return find_header(headers, name);
