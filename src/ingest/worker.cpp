@@ -87,15 +87,32 @@ WorkerStats drain_queue(queue::TaskQueue& queue, const std::function<void(const 
                         const WorkerOptions& options, const std::atomic<bool>* stop) {
   WorkerStats stats;
   int idle_polls = 0;
+  int poll_failures = 0;  // transient poll failures in a row
   std::unique_ptr<queue::TaskQueue> lease_queue;  // opened on the first task, then reused
   while (stop == nullptr || !stop->load()) {
     if (options.max_tasks >= 0 &&
         stats.processed + stats.failed + stats.dead_lettered >= options.max_tasks) {
       break;
     }
-    std::optional<queue::Message> message = queue.receive(seconds(options.visibility_timeout_s));
+    std::optional<queue::Message> message;
+    bool empty = false;
+    try {
+      message = queue.receive(seconds(options.visibility_timeout_s));
+      empty = !message && options.exit_when_empty && queue.count() == 0;
+      poll_failures = 0;
+    } catch (const Error& e) {
+      // A storage service having a bad second is no reason for a worker to exit: poll again.
+      const bool transient = e.category() == ErrorCategory::kRetryable ||
+                             e.category() == ErrorCategory::kRateLimited;
+      if (!transient || ++poll_failures > options.max_poll_failures) throw;
+      const int delay_ms = std::min(2000, 200 << std::min(poll_failures - 1, 4));
+      log::warn("polling the queue failed ({} in a row); polling again in {} ms: {}", poll_failures,
+                delay_ms, e.what());
+      std::this_thread::sleep_for(milliseconds(delay_ms));
+      continue;
+    }
+    if (empty) break;
     if (!message) {
-      if (options.exit_when_empty && queue.count() == 0) break;
       // Leased messages are outstanding (other workers, or a crashed one whose lease must
       // expire): poll with a gentle backoff.
       std::this_thread::sleep_for(milliseconds(std::min(50 * (1 << std::min(idle_polls, 4)), 500)));

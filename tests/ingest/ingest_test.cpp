@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
 #include <filesystem>
 #include <thread>
 
@@ -168,6 +172,92 @@ TEST_F(WorkerTest, ALeaseIsRenewedWhileALongTaskRunsSoItIsNotDeliveredTwice) {
   EXPECT_EQ(stats.processed, 1) << "removed with the renewed pop receipt";
   EXPECT_GE(stats.renewals, 3);
   EXPECT_EQ(queue_->count(), 0);
+}
+
+namespace {
+
+// A queue whose polls (receive and count) fail with `poll_error` while `failing_polls` > 0, as a
+// storage service does for a moment; everything else goes to the real queue.
+class OutageQueue : public queue::TaskQueue {
+ public:
+  explicit OutageQueue(queue::TaskQueue& inner) : inner_(inner) {}
+  int failing_polls = 0;
+  ErrorCategory poll_error = ErrorCategory::kRetryable;
+  int polls = 0;
+
+  const std::string& name() const override { return inner_.name(); }
+  std::string enqueue(const std::string& body, std::chrono::seconds delay) override {
+    return inner_.enqueue(body, delay);
+  }
+  std::optional<std::string> enqueue_unique(const std::string& body, const std::string& key,
+                                            std::chrono::seconds delay) override {
+    return inner_.enqueue_unique(body, key, delay);
+  }
+  std::optional<queue::Message> receive(std::chrono::seconds visibility) override {
+    poll();
+    return inner_.receive(visibility);
+  }
+  void remove(const queue::Message& m) override { inner_.remove(m); }
+  void update_visibility(queue::Message& m, std::chrono::seconds v) override { inner_.update_visibility(m, v); }
+  void release(const queue::Message& m, const std::string& e, std::chrono::seconds r) override {
+    inner_.release(m, e, r);
+  }
+  void dead_letter(const queue::Message& m, const std::string& e) override { inner_.dead_letter(m, e); }
+  int64_t count() override {
+    poll();
+    return inner_.count();
+  }
+  int64_t visible_count() override { return inner_.visible_count(); }
+  std::vector<queue::QueuedMessage> list(size_t limit) override { return inner_.list(limit); }
+  std::vector<queue::PoisonMessage> list_poison() override { return inner_.list_poison(); }
+  int64_t poison_count() override { return inner_.poison_count(); }
+  int64_t redrive(const std::vector<std::string>& ids) override { return inner_.redrive(ids); }
+  int64_t purge_poison() override { return inner_.purge_poison(); }
+  void clear() override { inner_.clear(); }
+
+ private:
+  void poll() {
+    ++polls;
+    if (failing_polls > 0) {
+      --failing_polls;
+      throw Error(poll_error, "get messages: HTTP 503 ServerBusy (gave up after 5 attempts)");
+    }
+  }
+  queue::TaskQueue& inner_;
+};
+
+}  // namespace
+
+// A transient failure to poll the queue does not end the worker: it polls again (with backoff)
+// and drains the queue; a permanent one, or too many transient ones in a row, ends it.
+TEST_F(WorkerTest, PollsAgainAfterATransientQueueFailure) {
+  queue_->enqueue(task_body("AAA"));
+  OutageQueue flaky(*queue_);
+  flaky.failing_polls = 3;
+  ingest::WorkerOptions options;
+  options.visibility_timeout_s = 30;
+  int handled = 0;
+  auto stats = ingest::drain_queue(flaky, [&](const ingest::Task&) { ++handled; }, options);
+  EXPECT_EQ(handled, 1);
+  EXPECT_EQ(stats.processed, 1);
+  EXPECT_EQ(queue_->count(), 0);
+  EXPECT_GE(flaky.polls, 5);
+
+  queue_->enqueue(task_body("BBB"));
+  flaky.failing_polls = 1;
+  flaky.poll_error = ErrorCategory::kPermanent;  // e.g. the credential was refused
+  EXPECT_THROW(ingest::drain_queue(flaky, [&](const ingest::Task&) { ++handled; }, options), Error);
+  flaky.failing_polls = 3;
+  flaky.poll_error = ErrorCategory::kRateLimited;
+  options.max_poll_failures = 2;
+  try {
+    ingest::drain_queue(flaky, [&](const ingest::Task&) { ++handled; }, options);
+    ADD_FAILURE() << "a third failure in a row ends the drain";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.category(), ErrorCategory::kRateLimited);
+  }
+  EXPECT_EQ(handled, 1);
+  EXPECT_EQ(queue_->count(), 1);
 }
 
 namespace {

@@ -22,6 +22,11 @@ struct WorkerOptions {
   // reappear); return once the queue holds no message at all.
   bool exit_when_empty = true;
   int64_t max_tasks = -1;  // stop after this many (tests); -1 = unlimited
+  // A poll of the queue (receive, or the count that decides whether it is empty) that fails
+  // with a transient error (retryable, rate-limited) after the queue client's own retries is
+  // tried again with backoff (0.2 s doubling to 2 s), up to this many times in a row; then the
+  // error ends the drain. Other errors end it at once.
+  int max_poll_failures = 20;
   // Opens a second connection to the same queue for the lease keeper (a queue object belongs to
   // one thread; it is opened once per drain and reused). When set, a running task's lease is renewed every visibility_timeout / 3, so a
   // task longer than its visibility timeout is not delivered to a second worker.
