@@ -2,8 +2,9 @@
 //   fetch  — ask the vendor for data, return the bytes exactly as sent (they go to the raw zone);
 //   parse  — turn stored bytes into bars, deterministically, with a finding for every row it
 //            could not use (those rows are quarantined, never silently dropped).
-// Adapters here: sim (deterministic synthetic sandbox) and csv (local Yahoo/Kaggle-style files).
-// REST vendors (Alpha Vantage, Polygon, ...) plug in behind the same interface later.
+// Adapters: sim (deterministic synthetic sandbox), csv (local files), and the REST vendors under
+// src/providers/<vendor>/ (alphavantage, polygon, yahoo, stooq, tiingo, alpaca, fred), which
+// talk HTTP through vendor_http.hpp and are described by vendor_info() (budget, key, paging).
 #pragma once
 
 #include <map>
@@ -52,8 +53,34 @@ struct ParseFinding {
   std::string raw_text;  // the offending text, truncated to 200 bytes
 };
 
+// A split or a cash dividend as the vendor reported it (stored and applied by the corporate
+// actions layer; the parser only reports them).
+struct CorporateAction {
+  enum class Kind { kSplit, kDividend };
+  Kind kind = Kind::kSplit;
+  Symbol symbol;
+  Date ex_date;
+  double split_ratio = 0;   // split: new shares per old share (4-for-1 -> 4.0, 1-for-10 -> 0.1)
+  double cash_amount = 0;   // dividend: cash per share, in `currency`
+  std::string currency;     // dividend currency when the vendor says ("USD")
+  std::optional<Date> pay_date, record_date, declared_date;
+
+  bool operator==(const CorporateAction&) const = default;
+};
+
+// One observation of an economic series (FRED rates): a date in the series' own calendar and a
+// value; nullopt where the vendor marks the value missing ("." in FRED).
+struct Observation {
+  Date date;
+  std::optional<double> value;
+
+  bool operator==(const Observation&) const = default;
+};
+
 struct ParseResult {
   std::map<Symbol, std::vector<Bar>> bars;  // in payload order per symbol
+  std::vector<CorporateAction> actions;     // in payload order
+  std::map<std::string, std::vector<Observation>> series;  // by series id (dataset "rates")
   std::vector<ParseFinding> findings;
 };
 
@@ -78,10 +105,56 @@ class Provider {
 // Options for building providers; unknown keys are ignored by adapters that do not use them.
 //   sim: "seed" (default 42), "fault_rate" (probability a bar is corrupted, default 0),
 //        "fail_fetch" ("retryable:N"), "latency_ms" (sleep per fetch, default 0)
+//   REST vendors: "base_url" (default the vendor's own; tests point it at the mock vendor
+//        server), "feed" (alpaca: iex | sip), "adjusted" (polygon, default "false"),
+//        "format" (tiingo: json | csv), "function" (alphavantage: TIME_SERIES_DAILY |
+//        TIME_SERIES_DAILY_ADJUSTED | TIME_SERIES_INTRADAY | FX_DAILY), "outputsize"
 using ProviderOptions = std::map<std::string, std::string>;
 
-// Throws Error::InvalidInput "unknown vendor 'x'; available vendors: csv, sim".
-std::unique_ptr<Provider> make_provider(std::string_view vendor, const ProviderOptions& options = {});
+// A vendor's request budget (its published free-tier limits by default; [vendors.<name>] in
+// trib.toml overrides). 0 means "no limit" for that window.
+struct RateBudget {
+  double per_minute = 0;
+  double per_hour = 0;
+  double per_day = 0;
+  int burst = 1;  // requests that may go out back to back
+
+  bool unlimited() const { return per_minute <= 0 && per_hour <= 0 && per_day <= 0; }
+  bool operator==(const RateBudget&) const = default;
+};
+
+// Where a provider asks before each HTTP request, so every thread and process sharing a vendor
+// stays inside its budget (the catalog-backed gate shares it across processes and machines).
+class RequestGate {
+ public:
+  virtual ~RequestGate() = default;
+  // Blocks until one request to `vendor` may go out, and takes it. Throws Error::RateLimited
+  // when the wait would be longer than the caller should block (a used-up daily budget).
+  virtual void acquire(std::string_view vendor) = 0;
+  // The vendor answered 429: nobody sharing the budget sends before `until_unix_ms`.
+  virtual void pause(std::string_view vendor, int64_t until_unix_ms) = 0;
+};
+
+// The static description of a vendor: what the planner, the budget and the CLI need to know.
+struct VendorInfo {
+  std::string name;
+  bool remote = false;            // fetches over HTTP (false: sim, csv)
+  std::string key_env;            // environment variable holding the API key ("" if none)
+  std::string secret_env;         // a second credential (alpaca's secret key), "" if none
+  std::string default_base_url;
+  RateBudget budget;              // published free-tier limits
+  // Most sessions one task should ask for, so one request (or a few pages) answers it; the
+  // backfill planner splits longer ranges. 0: no limit beyond the yearly partition.
+  int max_sessions_per_task = 0;
+  std::vector<std::string> datasets = {"bars"};  // "bars", "rates"
+};
+
+// Throws Error::InvalidInput "unknown vendor 'x'; available vendors: ...".
+const VendorInfo& vendor_info(std::string_view vendor);
+
+// `gate` (may be null: no budget) is used by REST adapters before every request.
+std::unique_ptr<Provider> make_provider(std::string_view vendor, const ProviderOptions& options = {},
+                                        std::shared_ptr<RequestGate> gate = nullptr);
 std::vector<std::string> available_vendors();
 
 // The symbols the sim vendor serves for a universe of n: SIM0001 ... SIMnnnn.
