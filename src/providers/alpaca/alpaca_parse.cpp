@@ -1,0 +1,267 @@
+#include "alpaca_parse.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "trib/core/error.hpp"
+#include "trib/providers/parse_util.hpp"
+
+namespace trib::providers {
+namespace {
+
+using nlohmann::json;
+
+// The pages of a stored payload: JSON documents back to back (vendor_http.hpp's
+// split_json_pages does the same, but lives with the HTTP code the fuzz build leaves out).
+std::vector<std::string_view> pages_of(std::string_view bytes) {
+  std::vector<std::string_view> pages;
+  size_t i = 0;
+  const size_t n = bytes.size();
+  auto skip_ws = [&] {
+    while (i < n && (bytes[i] == ' ' || bytes[i] == '\n' || bytes[i] == '\r' || bytes[i] == '\t')) ++i;
+  };
+  skip_ws();
+  while (i < n) {
+    const size_t start = i;
+    if (bytes[i] != '{') {
+      throw Error::DataLoss(fmt::format(
+          "alpaca payload: page {} does not start a JSON object (byte {})", pages.size() + 1, i));
+    }
+    int depth = 0;
+    bool in_string = false;
+    bool closed = false;
+    for (; i < n; ++i) {
+      const char c = bytes[i];
+      if (in_string) {
+        if (c == '\\') {
+          if (i + 1 < n) ++i;
+        } else if (c == '"') {
+          in_string = false;
+        }
+        continue;
+      }
+      if (c == '"') {
+        in_string = true;
+      } else if (c == '{' || c == '[') {
+        ++depth;
+      } else if (c == '}' || c == ']') {
+        if (--depth == 0) {
+          ++i;
+          closed = true;
+          break;
+        }
+      }
+    }
+    if (!closed) {
+      throw Error::DataLoss(fmt::format("alpaca payload: page {} is cut short ({} bytes from byte {})",
+                                        pages.size() + 1, n - start, start));
+    }
+    pages.push_back(bytes.substr(start, i - start));
+    skip_ws();
+  }
+  return pages;
+}
+
+// One printable line of at most 200 bytes (values quoted in messages).
+std::string printable(std::string_view text) {
+  std::string out;
+  for (char c : text.substr(0, 200)) {
+    const auto u = static_cast<unsigned char>(c);
+    out += (u < 0x20 || u >= 0x7f) ? (c == '\n' || c == '\t' || c == '\r' ? ' ' : '?') : c;
+  }
+  if (text.size() > 200) out += "...";
+  return out;
+}
+
+std::string dump(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+bool two_digits(std::string_view s, size_t at, int& out) {
+  if (at + 2 > s.size() || s[at] < '0' || s[at] > '9' || s[at + 1] < '0' || s[at + 1] > '9') return false;
+  out = (s[at] - '0') * 10 + (s[at + 1] - '0');
+  return true;
+}
+
+class Parser {
+ public:
+  explicit Parser(const ParseContext& context) : context_(context) {}
+
+  ParseResult run(std::string_view bytes) {
+    const auto pages = pages_of(bytes);
+    if (pages.empty()) throw Error::DataLoss("alpaca payload is empty");
+    for (size_t p = 0; p < pages.size(); ++p) page(pages[p], p + 1);
+    for (auto& [symbol, bars] : result_.bars) {
+      std::stable_sort(bars.begin(), bars.end(),
+                       [](const Bar& a, const Bar& b) { return a.ts_ns < b.ts_ns; });
+    }
+    if (!context_.symbol.empty() && result_.bars.empty()) result_.bars[context_.symbol];
+    return std::move(result_);
+  }
+
+ private:
+  void page(std::string_view text, size_t page_no) {
+    json doc;
+    try {
+      doc = json::parse(text);
+    } catch (const json::exception& e) {
+      throw Error::DataLoss(
+          fmt::format("alpaca payload: page {} is not JSON ({})", page_no, printable(e.what())));
+    }
+    if (!doc.is_object()) {
+      throw Error::DataLoss(fmt::format("alpaca payload: page {} is not a JSON object", page_no));
+    }
+    auto bars = doc.find("bars");
+    if (bars == doc.end()) {
+      std::string why = "no \"bars\"";
+      if (auto m = doc.find("message"); m != doc.end() && m->is_string()) {
+        why = "an error body: " + printable(m->get<std::string>());
+      }
+      throw Error::DataLoss(fmt::format("alpaca payload: page {} is not a bars page ({})", page_no, why));
+    }
+    if (bars->is_null()) return;
+    if (bars->is_object()) {
+      for (const auto& [key, rows] : bars->items()) symbol_rows(key, rows, page_no);
+      return;
+    }
+    if (bars->is_array()) {
+      // The single-symbol endpoint: the symbol beside the list, else the request's.
+      std::string key = context_.symbol.str();
+      if (auto s = doc.find("symbol"); s != doc.end() && s->is_string()) key = s->get<std::string>();
+      if (key.empty()) {
+        throw Error::DataLoss(fmt::format(
+            "alpaca payload: page {} lists bars without a symbol and the request named none", page_no));
+      }
+      symbol_rows(key, *bars, page_no);
+      return;
+    }
+    throw Error::DataLoss(
+        fmt::format("alpaca payload: page {} has \"bars\" that is neither an object nor a list", page_no));
+  }
+
+  void symbol_rows(const std::string& key, const json& rows, size_t page_no) {
+    std::vector<Bar>* out = nullptr;
+    if (Symbol::is_valid(key)) out = &result_.bars[Symbol::parse(key)];
+    if (!rows.is_array()) {
+      const int64_t line = ++row_no_;
+      result_.findings.push_back(finding(
+          line, "malformed_row",
+          fmt::format("page {}: the bars of '{}' are not a list", page_no, printable(key)), dump(rows)));
+      return;
+    }
+    size_t r = 0;
+    for (const json& row : rows) {
+      ++r;
+      const int64_t line = ++row_no_;
+      const std::string where = fmt::format("page {} {} row {}", page_no, printable(key), r);
+      auto add = [&](const char* rule, std::string reason) {
+        result_.findings.push_back(finding(line, rule, std::move(reason), dump(row)));
+      };
+      if (!out) {
+        add("bad_symbol", fmt::format("{}: '{}' is not a valid symbol", where, printable(key)));
+        continue;
+      }
+      if (!row.is_object()) {
+        add("malformed_row", fmt::format("{}: a bar must be a JSON object", where));
+        continue;
+      }
+      auto t = row.find("t");
+      if (t == row.end() || t->is_null()) {
+        add(t == row.end() ? "missing_value" : "null_value",
+            fmt::format("{}: field 't' is {}", where, t == row.end() ? "missing" : "null"));
+        continue;
+      }
+      std::optional<int64_t> ts;
+      if (t->is_string()) ts = alpaca_timestamp_ns(t->get_ref<const std::string&>());
+      if (!ts) {
+        add("bad_date", fmt::format("{}: field 't' is not an RFC 3339 time in 1900-2100 ({})", where,
+                                    printable(dump(*t))));
+        continue;
+      }
+      double v[5];
+      const char* keys[5] = {"o", "h", "l", "c", "v"};
+      bool ok = true;
+      for (int k = 0; k < 5 && ok; ++k) {
+        auto it = row.find(keys[k]);
+        if (it == row.end()) {
+          add("missing_value", fmt::format("{}: field '{}' is missing", where, keys[k]));
+          ok = false;
+        } else if (it->is_null()) {
+          add("null_value", fmt::format("{}: field '{}' is null", where, keys[k]));
+          ok = false;
+        } else if (auto num = json_number(*it)) {
+          v[k] = *num;
+        } else {
+          add("bad_number", fmt::format("{}: field '{}' is not a number ({})", where, keys[k],
+                                        printable(dump(*it))));
+          ok = false;
+        }
+      }
+      if (!ok) continue;
+      const Date session = new_york_date_of(*ts);
+      Bar bar;
+      if (context_.timeframe == Timeframe::kDay1) {
+        bar = daily_bar(session, v[0], v[1], v[2], v[3], v[4], *context_.calendar);
+      } else {
+        bar.ts_ns = *ts;
+        bar.session_date = session;
+        bar.open = v[0];
+        bar.high = v[1];
+        bar.low = v[2];
+        bar.close = v[3];
+        bar.volume = v[4];
+      }
+      if (auto vw = row.find("vw"); vw != row.end()) bar.vwap = json_number(*vw);
+      if (auto n = row.find("n"); n != row.end()) {
+        if (auto count = json_number(*n); count && *count >= 0 && *count <= 9e15 && *count == std::floor(*count)) {
+          bar.trades = static_cast<int64_t>(*count);
+        }
+      }
+      out->push_back(bar);
+    }
+  }
+
+  const ParseContext& context_;
+  ParseResult result_;
+  int64_t row_no_ = 0;  // 1-based across the payload's pages
+};
+
+}  // namespace
+
+std::optional<int64_t> alpaca_timestamp_ns(std::string_view text) {
+  if (!iso_date_prefix(text)) return std::nullopt;
+  std::string_view core = text;
+  int64_t offset_s = 0;
+  if (core.back() == 'Z' || core.back() == 'z') {
+    core.remove_suffix(1);
+  } else if (core.size() >= 16 && (core[core.size() - 6] == '+' || core[core.size() - 6] == '-') &&
+             core[core.size() - 3] == ':') {
+    int hh = 0, mm = 0;
+    if (!two_digits(core, core.size() - 5, hh) || !two_digits(core, core.size() - 2, mm) || hh > 23 ||
+        mm > 59) {
+      return std::nullopt;
+    }
+    offset_s = (core[core.size() - 6] == '-' ? -1 : 1) * (hh * 3600 + mm * 60);
+    core.remove_suffix(6);
+  }
+  if (core.size() < 10) return std::nullopt;
+  int64_t ts = 0;
+  try {
+    ts = parse_ts_ns(core);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  ts -= offset_s * kNanosPerSecond;
+  const int64_t s = ts / kNanosPerSecond - (ts % kNanosPerSecond < 0 ? 1 : 0);
+  if (!supported_epoch_s(s)) return std::nullopt;
+  return ts;
+}
+
+ParseResult parse_alpaca(std::string_view bytes, const ParseContext& context) {
+  return Parser(context).run(bytes);
+}
+
+}  // namespace trib::providers
