@@ -61,7 +61,12 @@ struct BackfillArgs {
 };
 
 int run_backfill(const Globals& g, const BackfillArgs& args) {
-  providers::make_provider(args.vendor);  // unknown vendor: fail before anything is written
+  const providers::VendorInfo& info = providers::vendor_info(args.vendor);  // unknown vendor: fail first
+  if (args.vendor == "csv") {
+    throw Error::InvalidInput(
+        "backfill asks a vendor for history; the csv vendor reads files you already have: use "
+        "`trib ingest --vendor csv --file 'data/*.csv'`");
+  }
   std::vector<Symbol> symbols = parse_symbols(args.symbols, args.vendor);
   Date from = Date::parse(args.from, "--from"), to = Date::parse(args.to, "--to");
   if (args.workers < 1 || args.workers > 64) throw Error::InvalidInput("--workers must be 1..64");
@@ -78,6 +83,7 @@ int run_backfill(const Globals& g, const BackfillArgs& args) {
   plan.from = from;
   plan.to = to;
   plan.run_id = new_run_id("backfill");
+  plan.max_sessions_per_task = info.max_sessions_per_task;
   if (args.vendor == "sim") {
     plan.options["seed"] = args.seed;
     if (args.fault_rate > 0) plan.options["fault_rate"] = fmt::format("{}", args.fault_rate);
@@ -339,10 +345,11 @@ int run_catalog_rebuild(const Globals& g) {
 void add_queue_commands(CLI::App& app, Globals& g, Action& action) {
   {
     auto* cmd = app.add_subcommand(
-        "backfill", "Plan (symbol, year) fetch tasks, queue those not done or queued yet, and "
-                    "drain the queue with workers (Ctrl-C stops gracefully)");
+        "backfill", "Plan fetch tasks for any vendor (sim: one per symbol and year; REST vendors: one "
+                    "per symbol, its pages followed), queue those not done or queued yet, and drain the queue "
+                    "with workers inside the vendor's request budget (Ctrl-C stops gracefully)");
     auto args = std::make_shared<BackfillArgs>();
-    cmd->add_option("--vendor", args->vendor, "Vendor (default sim)");
+    cmd->add_option("--vendor", args->vendor, "Vendor (default sim; see `trib vendors`; keys come from the environment)");
     cmd->add_option("--symbols", args->symbols, "Comma-separated symbols, or a count N for sim (SIM0001..)")->required();
     cmd->add_option("--from", args->from, "First date YYYY-MM-DD")->required();
     cmd->add_option("--to", args->to, "Last date YYYY-MM-DD")->required();

@@ -35,8 +35,8 @@ int64_t now_ns() {
 void add_serve_commands(CLI::App& app, Globals& g, Action& action) {
   {
     auto* cmd = app.add_subcommand(
-        "update", "Queue the daily update of trib.toml's [update] symbols (each from its watermark to the last closed "
-                  "session) and drain it with workers; run it from cron, or let the Functions timer do it");
+        "update", "Queue the daily update of the universe (`trib universe`; else trib.toml's [update] symbols), each from its watermark to the last closed "
+                  "session after the vendor's publishing delay, and drain it with workers; run it from cron, or let the Functions timer do it");
     auto as_of = std::make_shared<std::string>();
     auto no_drain = std::make_shared<bool>(false);
     auto workers = std::make_shared<int>(2);
@@ -51,11 +51,16 @@ void add_serve_commands(CLI::App& app, Globals& g, Action& action) {
         nlohmann::json out = {{"run_id", r.run_id},        {"through", r.last_session.to_string()},
                               {"symbols", r.symbols},      {"planned", r.planned},
                               {"queued", r.enqueued.queued}, {"already_done", r.enqueued.already_done},
-                              {"already_queued", r.enqueued.already_queued}};
+                              {"already_queued", r.enqueued.already_queued},
+                              {"skipped_unknown", r.skipped_unknown}};
         if (!g.json) {
           fmt::print("update {} through {}: {} task(s) for {} symbol(s): {} queued, {} already done, {} already queued\n",
                      r.run_id, r.last_session.to_string(), r.planned, r.symbols, r.enqueued.queued,
                      r.enqueued.already_done, r.enqueued.already_queued);
+          if (r.skipped_unknown > 0) {
+            fmt::print("  {} instrument(s) skipped: the vendor does not know them (`trib universe list`)\n",
+                       r.skipped_unknown);
+          }
         }
         int status = 0;
         if (!*no_drain && !r.enqueued.pending_ids.empty()) {

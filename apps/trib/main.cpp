@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   add_parquet_commands(app, globals, action);
   add_lake_commands(app, globals, action);
   add_serve_commands(app, globals, action);
+  add_universe_commands(app, globals, action);
   add_demo_command(app, globals, action);
 
   try {

@@ -111,4 +111,31 @@ std::vector<HotBar> merge_hot_rows(std::vector<HotBar> cached, const std::vector
   return merged;
 }
 
+BudgetReservation reserve_in_budget(BudgetState& state, const BudgetRule& rule, int64_t now_ns) {
+  if (state.paused_until_ns > now_ns) return {false, state.paused_until_ns - now_ns};
+  constexpr int64_t kHourNs = int64_t{3600} * 1'000'000'000;
+  constexpr int64_t kDayNs = 24 * kHourNs;
+  const int64_t hour = now_ns - now_ns % kHourNs;
+  const int64_t day = now_ns - now_ns % kDayNs;
+  if (state.hour_start_ns != hour) {
+    state.hour_start_ns = hour;
+    state.hour_count = 0;
+  }
+  if (state.day_start_ns != day) {
+    state.day_start_ns = day;
+    state.day_count = 0;
+  }
+  if (rule.per_day > 0 && state.day_count >= rule.per_day) return {false, day + kDayNs - now_ns};
+  if (rule.per_hour > 0 && state.hour_count >= rule.per_hour) return {false, hour + kHourNs - now_ns};
+  int64_t start = now_ns;
+  if (rule.interval_ns > 0) {
+    start = std::max(now_ns, state.tat_ns - rule.tolerance_ns);
+    if (start - now_ns > rule.max_reserve_ns) return {false, start - now_ns - rule.max_reserve_ns};
+    state.tat_ns = std::max(state.tat_ns, now_ns) + rule.interval_ns;
+  }
+  ++state.hour_count;
+  ++state.day_count;
+  return {true, start - now_ns};
+}
+
 }  // namespace trib::catalog

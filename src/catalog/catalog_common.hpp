@@ -42,11 +42,24 @@ inline std::string describe(const std::vector<PartitionCommit>& commits) {
                              : fmt::format("{} partitions", commits.size());
 }
 
+inline void check_universe_status(const std::string& status) {
+  if (status != "active" && status != "unknown_symbol") {
+    throw Error::InvalidInput("universe status '" + status + "' is not one of: active, unknown_symbol");
+  }
+}
+
 inline void check_date(const std::string& date, std::string_view what) {
   const auto parsed = Date::try_parse(date);
   if (!parsed || parsed->to_string() != date) {
     throw Error::InvalidInput(fmt::format("{}: '{}' is not a YYYY-MM-DD date", what, date));
   }
+}
+
+inline void check_universe(const UniverseEntry& e) {
+  if (e.symbol.empty() || e.vendor.empty() || e.dataset.empty() || e.timeframe.empty()) {
+    throw Error::InvalidInput("universe entry needs a symbol, vendor, dataset and timeframe");
+  }
+  check_date(e.start_date, "universe " + e.symbol + " start date");
 }
 
 inline void check_commit(const PartitionCommit& c) {

@@ -550,7 +550,111 @@ class PostgresCatalog final : public Catalog {
     return read_cash(account).value_or(initial_cash);
   }
 
+  // ---- universe ----
+
+  bool upsert_universe(const UniverseEntry& e) override {
+    internal::check_universe(e);
+    bool created = false;
+    guarded("universe " + e.symbol, [&] {
+      db_.transaction([&](PgTx& tx) {
+        const int64_t now = now_ts_ns();
+        // xmax = 0 only on a row this statement inserted (not one it updated).
+        auto result = tx.exec(
+            "INSERT INTO universe (symbol, vendor, dataset, timeframe, calendar, asset_class, currency, "
+            "start_date, status, status_reason, status_at_ns, added_at_ns) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', '', $9, $9) "
+            "ON CONFLICT (symbol, vendor, dataset, timeframe) DO UPDATE SET calendar = excluded.calendar, "
+            "asset_class = excluded.asset_class, currency = excluded.currency, start_date = excluded.start_date, "
+            "status = 'active', status_reason = '', status_at_ns = excluded.status_at_ns "
+            "RETURNING (xmax = 0)",
+            e.symbol, e.vendor, e.dataset, e.timeframe, e.calendar, e.asset_class, e.currency, e.start_date, now);
+        created = !result.empty() && result[0].boolean(0);
+      });
+    });
+    return created;
+  }
+
+  bool remove_universe(const std::string& symbol, const std::string& vendor, const std::string& dataset,
+                       const std::string& timeframe) override {
+    int64_t removed = 0;
+    guarded("universe " + symbol, [&] {
+      removed = db_.exec("DELETE FROM universe WHERE symbol = $1 AND vendor = $2 AND dataset = $3 AND "
+                         "timeframe = $4", symbol, vendor, dataset, timeframe).affected_rows();
+    });
+    return removed > 0;
+  }
+
+  std::vector<UniverseEntry> list_universe(const std::string& vendor) override {
+    std::vector<UniverseEntry> out;
+    for (const PgRow r : db_.exec(
+             "SELECT symbol, vendor, dataset, timeframe, calendar, asset_class, currency, start_date, status, "
+             "status_reason, status_at_ns, added_at_ns FROM universe WHERE ($1 = '' OR vendor = $1) "
+             "ORDER BY symbol, vendor, dataset, timeframe", vendor)) {
+      out.push_back({r.text(0), r.text(1), r.text(2), r.text(3), r.text(4), r.text(5), r.text(6), r.text(7),
+                     r.text(8), r.text(9), r.int64(10), r.int64(11)});
+    }
+    return out;
+  }
+
+  void set_universe_status(const std::string& symbol, const std::string& vendor, const std::string& dataset,
+                           const std::string& timeframe, const std::string& status,
+                           const std::string& reason) override {
+    internal::check_universe_status(status);
+    guarded("universe " + symbol, [&] {
+      db_.exec("UPDATE universe SET status = $1, status_reason = $2, status_at_ns = $3 WHERE symbol = $4 AND "
+               "vendor = $5 AND dataset = $6 AND timeframe = $7",
+               status, reason, now_ts_ns(), symbol, vendor, dataset, timeframe);
+    });
+  }
+
+  // ---- vendor budgets: one row per vendor, locked FOR UPDATE while it is read and written ----
+
+  BudgetReservation reserve_vendor_request(const std::string& vendor, const BudgetRule& rule,
+                                           int64_t now_ns) override {
+    BudgetReservation out;
+    guarded("budget " + vendor, [&] {
+      db_.transaction([&](PgTx& tx) {
+        BudgetState state = lock_budget(tx, vendor);
+        out = reserve_in_budget(state, rule, now_ns);
+        if (out.reserved) write_budget(tx, vendor, state);
+      });
+    });
+    return out;
+  }
+
+  void pause_vendor(const std::string& vendor, int64_t until_ns) override {
+    guarded("budget " + vendor, [&] {
+      db_.transaction([&](PgTx& tx) {
+        BudgetState state = lock_budget(tx, vendor);
+        if (until_ns <= state.paused_until_ns) return;
+        state.paused_until_ns = until_ns;
+        write_budget(tx, vendor, state);
+      });
+    });
+  }
+
+  std::optional<BudgetState> vendor_budget_state(const std::string& vendor) override {
+    auto r = db_.row("SELECT tat_ns, paused_until_ns, hour_start_ns, hour_count, day_start_ns, day_count "
+                     "FROM vendor_budgets WHERE vendor = $1", vendor);
+    if (!r) return std::nullopt;
+    return BudgetState{r->int64(0), r->int64(1), r->int64(2), r->int64(3), r->int64(4), r->int64(5)};
+  }
+
  private:
+  static BudgetState lock_budget(PgTx& tx, const std::string& vendor) {
+    tx.exec("INSERT INTO vendor_budgets (vendor, tat_ns, paused_until_ns, hour_start_ns, hour_count, "
+            "day_start_ns, day_count) VALUES ($1, 0, 0, 0, 0, 0, 0) ON CONFLICT (vendor) DO NOTHING", vendor);
+    auto r = tx.exec("SELECT tat_ns, paused_until_ns, hour_start_ns, hour_count, day_start_ns, day_count "
+                     "FROM vendor_budgets WHERE vendor = $1 FOR UPDATE", vendor);
+    return BudgetState{r[0].int64(0), r[0].int64(1), r[0].int64(2), r[0].int64(3), r[0].int64(4), r[0].int64(5)};
+  }
+
+  static void write_budget(PgTx& tx, const std::string& vendor, const BudgetState& b) {
+    tx.exec("UPDATE vendor_budgets SET tat_ns = $2, paused_until_ns = $3, hour_start_ns = $4, hour_count = $5, "
+            "day_start_ns = $6, day_count = $7 WHERE vendor = $1",
+            vendor, b.tat_ns, b.paused_until_ns, b.hour_start_ns, b.hour_count, b.day_start_ns, b.day_count);
+  }
+
   // Every column of a partition row but the key, from `excluded`.
   static constexpr const char* kPartitionUpdate =
       "object_key = excluded.object_key, version_key = excluded.version_key, "

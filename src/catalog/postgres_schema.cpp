@@ -275,10 +275,41 @@ DROP TABLE orders;
 DROP TABLE accounts;
 )sql";
 
+// Migration 3: the universe the daily updater keeps current, and vendor request budgets shared
+// by every process on this catalog.
+constexpr const char* kUniverseSchema = R"sql(
+CREATE TABLE universe (
+  symbol        TEXT COLLATE "C" NOT NULL,
+  vendor        TEXT COLLATE "C" NOT NULL,
+  dataset       TEXT COLLATE "C" NOT NULL,
+  timeframe     TEXT COLLATE "C" NOT NULL,
+  calendar      TEXT COLLATE "C" NOT NULL,
+  asset_class   TEXT COLLATE "C" NOT NULL,
+  currency      TEXT COLLATE "C" NOT NULL,
+  start_date    TEXT COLLATE "C" NOT NULL,
+  status        TEXT COLLATE "C" NOT NULL CHECK (status IN ('active', 'unknown_symbol')),
+  status_reason TEXT COLLATE "C" NOT NULL,
+  status_at_ns  BIGINT NOT NULL,
+  added_at_ns   BIGINT NOT NULL,
+  PRIMARY KEY (symbol, vendor, dataset, timeframe)
+);
+
+CREATE TABLE vendor_budgets (
+  vendor          TEXT COLLATE "C" PRIMARY KEY,
+  tat_ns          BIGINT NOT NULL,
+  paused_until_ns BIGINT NOT NULL,
+  hour_start_ns   BIGINT NOT NULL,
+  hour_count      BIGINT NOT NULL,
+  day_start_ns    BIGINT NOT NULL,
+  day_count       BIGINT NOT NULL
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "manifest, raw objects, runs, watermarks, dq, ledger", kInitialSchema},
     {2, "version objects, fetch precedence, tasks, dq by raw object, hot cache, exact ledger",
      kObjectStoreCommitSchema},
+    {3, "universe, vendor budgets", kUniverseSchema},
 };
 
 }  // namespace

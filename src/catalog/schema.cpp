@@ -261,10 +261,41 @@ DROP TABLE orders;
 DROP TABLE accounts;
 )sql";
 
+// Migration 3: the universe the daily updater keeps current, and vendor request budgets shared
+// by every process on this catalog.
+constexpr const char* kUniverseSchema = R"sql(
+CREATE TABLE universe (
+  symbol        TEXT NOT NULL,
+  vendor        TEXT NOT NULL,
+  dataset       TEXT NOT NULL,
+  timeframe     TEXT NOT NULL,
+  calendar      TEXT NOT NULL,
+  asset_class   TEXT NOT NULL,
+  currency      TEXT NOT NULL,
+  start_date    TEXT NOT NULL,
+  status        TEXT NOT NULL CHECK (status IN ('active', 'unknown_symbol')),
+  status_reason TEXT NOT NULL,
+  status_at_ns  INTEGER NOT NULL,
+  added_at_ns   INTEGER NOT NULL,
+  PRIMARY KEY (symbol, vendor, dataset, timeframe)
+) WITHOUT ROWID;
+
+CREATE TABLE vendor_budgets (
+  vendor          TEXT PRIMARY KEY,
+  tat_ns          INTEGER NOT NULL,
+  paused_until_ns INTEGER NOT NULL,
+  hour_start_ns   INTEGER NOT NULL,
+  hour_count      INTEGER NOT NULL,
+  day_start_ns    INTEGER NOT NULL,
+  day_count       INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "manifest, raw objects, runs, watermarks, dq, ledger", kInitialSchema},
     {2, "version objects, fetch precedence, tasks, dq by raw object, hot cache, exact ledger",
      kObjectStoreCommitSchema},
+    {3, "universe, vendor budgets", kUniverseSchema},
 };
 
 }  // namespace

@@ -466,7 +466,113 @@ class SqliteCatalog final : public Catalog {
     return read_cash(account).value_or(initial_cash);
   }
 
+  // ---- universe ----
+
+  bool upsert_universe(const UniverseEntry& e) override {
+    internal::check_universe(e);
+    bool created = false;
+    guarded("universe " + e.symbol, [&] {
+      db_.transaction([&] {
+        created = !db_.scalar("SELECT 1 FROM universe WHERE symbol = ? AND vendor = ? AND dataset = ? "
+                              "AND timeframe = ?", e.symbol, e.vendor, e.dataset, e.timeframe).has_value();
+        const int64_t now = now_ts_ns();
+        db_.execute(
+            "INSERT INTO universe (symbol, vendor, dataset, timeframe, calendar, asset_class, currency, "
+            "start_date, status, status_reason, status_at_ns, added_at_ns) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', '', ?, ?) "
+            "ON CONFLICT (symbol, vendor, dataset, timeframe) DO UPDATE SET calendar = excluded.calendar, "
+            "asset_class = excluded.asset_class, currency = excluded.currency, start_date = excluded.start_date, "
+            "status = 'active', status_reason = '', status_at_ns = excluded.status_at_ns",
+            e.symbol, e.vendor, e.dataset, e.timeframe, e.calendar, e.asset_class, e.currency, e.start_date,
+            now, now);
+      });
+    });
+    return created;
+  }
+
+  bool remove_universe(const std::string& symbol, const std::string& vendor, const std::string& dataset,
+                       const std::string& timeframe) override {
+    int64_t removed = 0;
+    guarded("universe " + symbol, [&] {
+      db_.transaction([&] {
+        removed = db_.execute("DELETE FROM universe WHERE symbol = ? AND vendor = ? AND dataset = ? AND "
+                              "timeframe = ?", symbol, vendor, dataset, timeframe);
+      });
+    });
+    return removed > 0;
+  }
+
+  std::vector<UniverseEntry> list_universe(const std::string& vendor) override {
+    auto s = db_.query(
+        "SELECT symbol, vendor, dataset, timeframe, calendar, asset_class, currency, start_date, status, "
+        "status_reason, status_at_ns, added_at_ns FROM universe WHERE (?1 = '' OR vendor = ?1) "
+        "ORDER BY symbol, vendor, dataset, timeframe", vendor);
+    std::vector<UniverseEntry> out;
+    while (s.step()) {
+      out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.text(7),
+                     s.text(8), s.text(9), s.int64(10), s.int64(11)});
+    }
+    return out;
+  }
+
+  void set_universe_status(const std::string& symbol, const std::string& vendor, const std::string& dataset,
+                           const std::string& timeframe, const std::string& status,
+                           const std::string& reason) override {
+    internal::check_universe_status(status);
+    guarded("universe " + symbol, [&] {
+      db_.transaction([&] {
+        db_.execute("UPDATE universe SET status = ?, status_reason = ?, status_at_ns = ? WHERE symbol = ? AND "
+                    "vendor = ? AND dataset = ? AND timeframe = ?",
+                    status, reason, now_ts_ns(), symbol, vendor, dataset, timeframe);
+      });
+    });
+  }
+
+  // ---- vendor budgets ----
+
+  BudgetReservation reserve_vendor_request(const std::string& vendor, const BudgetRule& rule,
+                                           int64_t now_ns) override {
+    BudgetReservation out;
+    guarded("budget " + vendor, [&] {
+      db_.transaction([&] {
+        BudgetState state = read_budget(vendor).value_or(BudgetState{});
+        out = reserve_in_budget(state, rule, now_ns);
+        if (out.reserved) write_budget(vendor, state);
+      });
+    });
+    return out;
+  }
+
+  void pause_vendor(const std::string& vendor, int64_t until_ns) override {
+    guarded("budget " + vendor, [&] {
+      db_.transaction([&] {
+        BudgetState state = read_budget(vendor).value_or(BudgetState{});
+        if (until_ns <= state.paused_until_ns) return;
+        state.paused_until_ns = until_ns;
+        write_budget(vendor, state);
+      });
+    });
+  }
+
+  std::optional<BudgetState> vendor_budget_state(const std::string& vendor) override {
+    return read_budget(vendor);
+  }
+
  private:
+  std::optional<BudgetState> read_budget(const std::string& vendor) {
+    auto s = db_.query("SELECT tat_ns, paused_until_ns, hour_start_ns, hour_count, day_start_ns, day_count "
+                       "FROM vendor_budgets WHERE vendor = ?", vendor);
+    if (!s.step()) return std::nullopt;
+    return BudgetState{s.int64(0), s.int64(1), s.int64(2), s.int64(3), s.int64(4), s.int64(5)};
+  }
+
+  void write_budget(const std::string& vendor, const BudgetState& b) {
+    db_.execute("INSERT OR REPLACE INTO vendor_budgets (vendor, tat_ns, paused_until_ns, hour_start_ns, "
+                "hour_count, day_start_ns, day_count) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                vendor, b.tat_ns, b.paused_until_ns, b.hour_start_ns, b.hour_count, b.day_start_ns,
+                b.day_count);
+  }
+
   // Runs `op`; a trib::Error from it gets `what` (the key involved) in front of its message.
   template <typename F>
   void guarded(const std::string& what, F&& op) {

@@ -150,8 +150,23 @@ int64_t TradingCalendar::session_open_ts_ns(Date date) const {
   return to_ts_ns(date) + (local_open_s - new_york_utc_offset_hours(date) * 3600) * kNanosPerSecond;
 }
 
+bool TradingCalendar::is_early_close(Date date) const {
+  if (!is_session(date)) return false;
+  const int month = date.month();
+  const int day = date.day();
+  // The eve of Independence Day when the holiday falls Tuesday to Friday.
+  if (month == 7 && day == 3) {
+    const int wd = Date::from_ymd(date.year(), 7, 4).weekday();
+    return wd >= 2 && wd <= 5;
+  }
+  // The Friday after Thanksgiving.
+  if (month == 11 && date.weekday() == 5 && is_holiday(date - 1)) return true;
+  // Christmas Eve on a session.
+  return month == 12 && day == 24;
+}
+
 int64_t TradingCalendar::session_close_ts_ns(Date date) const {
-  int64_t local_close_s = 16 * 3600;
+  int64_t local_close_s = (is_early_close(date) ? 13 : 16) * 3600;
   return to_ts_ns(date) + (local_close_s - new_york_utc_offset_hours(date) * 3600) * kNanosPerSecond;
 }
 

@@ -34,6 +34,10 @@ constexpr std::string_view kBrokerKeys[] = {"kind", "initial_cash", "commission_
                                             "min_commission", "slippage_bps"};
 constexpr std::string_view kRiskKeys[] = {"max_position_notional", "max_order_notional"};
 constexpr std::string_view kStrategyKeys[] = {"name", "symbol", "fast", "slow"};
+// [vendors.<name>]: one table per vendor; the vendor names are checked where the vendors are known.
+constexpr std::string_view kVendorKeys[] = {"requests_per_minute", "requests_per_hour", "requests_per_day",
+                                            "burst", "base_url", "publish_delay_minutes", "feed",
+                                            "adjusted", "format", "function"};
 struct SectionSchema {
   std::string_view name;
   Names keys;
@@ -41,7 +45,7 @@ struct SectionSchema {
 constexpr SectionSchema kSchema[] = {
     {"lake", kLakeKeys},          {"catalog", kCatalogKeys}, {"queue", kQueueKeys},
     {"hot_cache", kHotCacheKeys}, {"broker", kBrokerKeys},   {"risk", kRiskKeys},
-    {"strategy", kStrategyKeys},  {"update", kUpdateKeys},
+    {"strategy", kStrategyKeys},  {"update", kUpdateKeys},     {"vendors", {}},
 };
 
 std::string join(Names items) {
@@ -111,6 +115,25 @@ void check_known(const toml::table& root) {
       throw Error::InvalidInput(fmt::format("trib.toml: [{}] must be a table, found {}",
                                             schema->name, found(section_node)));
     }
+    if (schema->name == "vendors") {
+      for (auto&& [vendor, vendor_node] : *table) {
+        const toml::table* vt = vendor_node.as_table();
+        if (vt == nullptr) {
+          throw Error::InvalidInput(fmt::format(
+              "trib.toml: vendors.{} must be a table ([vendors.{}] with keys {}), found {}",
+              vendor.str(), vendor.str(), join(kVendorKeys), found(vendor_node)));
+        }
+        for (auto&& [key, node] : *vt) {
+          bool known = false;
+          for (auto k : kVendorKeys) known = known || key.str() == k;
+          if (!known) {
+            throw Error::InvalidInput(fmt::format("trib.toml: [vendors.{}] {} is not a known key; known: {}",
+                                                  vendor.str(), key.str(), join(kVendorKeys)));
+          }
+        }
+      }
+      continue;
+    }
     for (auto&& [key, node] : *table) {
       bool known = false;
       for (auto k : schema->keys) known = known || key.str() == k;
@@ -122,8 +145,15 @@ void check_known(const toml::table& root) {
   }
 }
 
+// `section` may be dotted ("vendors.alpaca") for a table inside a table.
 const toml::node* find(const toml::table& root, std::string_view section, std::string_view key) {
-  const toml::table* table = root[section].as_table();
+  const toml::table* table = &root;
+  while (table != nullptr) {
+    const size_t dot = section.find('.');
+    table = (*table)[section.substr(0, dot)].as_table();
+    if (dot == std::string_view::npos) break;
+    section.remove_prefix(dot + 1);
+  }
   return table == nullptr ? nullptr : table->get(key);
 }
 
@@ -413,6 +443,33 @@ Config Config::load(const fs::path& workspace) {
   } catch (const Error& e) {
     throw Error::InvalidInput(fmt::format("trib.toml: [update] start = '{}' is not a date YYYY-MM-DD", c.update.start));
   }
+  if (const toml::table* vendors = root["vendors"].as_table()) {
+    for (auto&& [name, _] : *vendors) {
+      const std::string section = "vendors." + std::string(name.str());
+      VendorConfig v;
+      read_float(root, section, "requests_per_minute", v.requests_per_minute);
+      read_float(root, section, "requests_per_hour", v.requests_per_hour);
+      read_float(root, section, "requests_per_day", v.requests_per_day);
+      read_int(root, section, "burst", 0, 10'000, v.burst);
+      read_int(root, section, "publish_delay_minutes", -1, 24 * 60, v.publish_delay_minutes);
+      read_string(root, section, "base_url", v.base_url);
+      for (const char* key : {"feed", "adjusted", "format", "function"}) {
+        std::string value;
+        read_string(root, section, key, value);
+        if (!value.empty()) v.options[key] = value;
+      }
+      for (const auto& [key, value] : {std::pair{"requests_per_minute", v.requests_per_minute},
+                                       std::pair{"requests_per_hour", v.requests_per_hour},
+                                       std::pair{"requests_per_day", v.requests_per_day}}) {
+        check_range(value >= 0, section, key, value, "0 (no limit) or more");
+      }
+      if (v.base_url.find("://") == std::string::npos && !v.base_url.empty()) {
+        throw Error::InvalidInput(fmt::format(
+            "trib.toml: [{}] base_url must be an absolute http(s) URL such as https://api.example.com", section));
+      }
+      c.vendors[std::string(name.str())] = std::move(v);
+    }
+  }
   read_string(root, "strategy", "name", c.strategy.name);
   read_string(root, "strategy", "symbol", c.strategy.symbol);
   read_int(root, "strategy", "fast", kIntMin, kIntMax, c.strategy.fast);
@@ -535,6 +592,16 @@ std::string Config::to_toml() const {
   line("symbols", toml_string(update.symbols));
   line("start", toml_string(update.start));
   line("seed", toml_string(update.seed));
+  for (const auto& [name, v] : vendors) {
+    out += fmt::format("\n[vendors.{}]\n", name);
+    if (v.requests_per_minute >= 0) line("requests_per_minute", toml_float(v.requests_per_minute, 6));
+    if (v.requests_per_hour >= 0) line("requests_per_hour", toml_float(v.requests_per_hour, 6));
+    if (v.requests_per_day >= 0) line("requests_per_day", toml_float(v.requests_per_day, 6));
+    if (v.burst > 0) line("burst", std::to_string(v.burst));
+    if (v.publish_delay_minutes >= 0) line("publish_delay_minutes", std::to_string(v.publish_delay_minutes));
+    if (!v.base_url.empty()) line("base_url", toml_string(v.base_url));
+    for (const auto& [key, value] : v.options) line(key, toml_string(value));
+  }
   return out;
 }
 

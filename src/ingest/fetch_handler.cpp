@@ -27,7 +27,7 @@ void FetchHandler::handle(const Task& task) {
     catalog_.mark_task_done(task_id, task.run_id);
     return;
   }
-  auto provider = providers::make_provider(task.vendor, task.options);
+  auto provider = providers_ ? providers_(task) : providers::make_provider(task.vendor, task.options);
   providers::FetchRequest request;
   request.dataset = task.dataset;
   request.timeframe = task.timeframe;
@@ -35,7 +35,19 @@ void FetchHandler::handle(const Task& task) {
   request.from = task.from;
   request.to = task.to;
   request.params = task.options;
-  providers::FetchResult fetched = provider->fetch(request);
+  providers::FetchResult fetched;
+  try {
+    fetched = provider->fetch(request);
+  } catch (const Error& e) {
+    // The vendor says the symbol does not exist: a permanent finding on the instrument, so the
+    // daily update stops asking for it (until `trib universe add` names it again).
+    if (e.category() == ErrorCategory::kNotFound && !task.symbol.empty()) {
+      catalog_.set_universe_status(task.symbol.str(), task.vendor, task.dataset,
+                                   std::string(to_string(task.timeframe)), "unknown_symbol", e.what());
+      log::warn("task {}: {} (marked unknown in the universe; the update skips it)", task_id, e.what());
+    }
+    throw;
+  }
   RawOrigin origin;
   origin.vendor = task.vendor;
   origin.dataset = task.dataset;

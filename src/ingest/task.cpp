@@ -73,16 +73,37 @@ std::vector<Task> plan_backfill(const BackfillPlan& plan) {
   std::vector<Symbol> symbols = plan.symbols;
   std::sort(symbols.begin(), symbols.end());
   symbols.erase(std::unique(symbols.begin(), symbols.end()), symbols.end());
+  // The windows every symbol gets: one per partition (for daily bars a calendar year), the
+  // whole range when one request (with its pages) answers it, or chunks of N sessions.
+  std::vector<std::pair<Date, Date>> windows;
+  if (plan.max_sessions_per_task < 0) {
+    for (int year = plan.from.year(); year <= plan.to.year(); ++year) {
+      windows.emplace_back(std::max(plan.from, Date::from_ymd(year, 1, 1)),
+                           std::min(plan.to, Date::from_ymd(year, 12, 31)));
+    }
+  } else if (plan.max_sessions_per_task == 0) {
+    windows.emplace_back(plan.from, plan.to);
+  } else {
+    const auto sessions = TradingCalendar::nyse().sessions(plan.from, plan.to);
+    Date start = plan.from;
+    for (size_t i = 0; i < sessions.size(); i += static_cast<size_t>(plan.max_sessions_per_task)) {
+      const size_t last = std::min(sessions.size(), i + static_cast<size_t>(plan.max_sessions_per_task)) - 1;
+      const Date end = last + 1 == sessions.size() ? plan.to : sessions[last];
+      windows.emplace_back(start, end);
+      start = end + 1;
+    }
+    if (windows.empty()) windows.emplace_back(plan.from, plan.to);
+  }
   std::vector<Task> tasks;
   for (const auto& symbol : symbols) {
-    // One task per partition: for daily bars, one per calendar year.
-    for (int year = plan.from.year(); year <= plan.to.year(); ++year) {
+    for (const auto& [from, to] : windows) {
       Task task;
       task.vendor = plan.vendor;
+      task.dataset = plan.dataset;
       task.timeframe = plan.timeframe;
       task.symbol = symbol;
-      task.from = std::max(plan.from, Date::from_ymd(year, 1, 1));
-      task.to = std::min(plan.to, Date::from_ymd(year, 12, 31));
+      task.from = from;
+      task.to = to;
       task.run_id = plan.run_id;
       task.options = plan.options;
       tasks.push_back(std::move(task));
@@ -114,25 +135,31 @@ std::vector<Symbol> parse_symbol_list(const std::string& text, const std::string
   return out;
 }
 
-Date last_completed_session(const TradingCalendar& calendar, int64_t now_ns) {
+Date last_completed_session(const TradingCalendar& calendar, int64_t now_ns, int publish_delay_minutes) {
   constexpr int64_t kDayNs = 86400LL * 1000000000LL;
-  const Date day(static_cast<int32_t>(now_ns / kDayNs - (now_ns % kDayNs < 0 ? 1 : 0)));
-  if (calendar.is_session(day) && calendar.session_close_ts_ns(day) <= now_ns) return day;
-  return calendar.previous_session(day);
+  const int64_t delay_ns = int64_t{publish_delay_minutes} * 60 * 1'000'000'000;
+  // The UTC date is at most one day ahead of New York's: look back from it for the newest
+  // session whose close (13:00 on early-close days) plus the publishing delay has passed.
+  Date day(static_cast<int32_t>(now_ns / kDayNs - (now_ns % kDayNs < 0 ? 1 : 0)));
+  if (!calendar.is_session(day)) day = calendar.previous_session(day);
+  while (calendar.session_close_ts_ns(day) + delay_ns > now_ns) day = calendar.previous_session(day);
+  return day;
 }
 
 std::vector<Task> plan_update(catalog::Catalog& catalog, const UpdatePlan& plan, const TradingCalendar& calendar) {
   if (plan.symbols.empty()) throw Error::InvalidInput("update: no symbols to update (set [update] symbols in trib.toml)");
-  const Date last = last_completed_session(calendar, plan.now_ns);
+  const Date last = last_completed_session(calendar, plan.now_ns, plan.publish_delay_minutes);
   std::vector<Task> tasks;
   for (const auto& symbol : plan.symbols) {
     Date from = plan.start;
-    if (auto mark = catalog.get_watermark(plan.vendor, "bars", symbol.str())) {
+    if (auto mark = catalog.get_watermark(plan.vendor, plan.dataset, symbol.str())) {
       from = std::max(from, Date::parse(*mark, "watermark") + 1);
     }
     if (from > last) continue;  // current
     BackfillPlan one;
     one.vendor = plan.vendor;
+    one.dataset = plan.dataset;
+    one.max_sessions_per_task = plan.max_sessions_per_task;
     one.symbols = {symbol};
     one.from = from;
     one.to = last;

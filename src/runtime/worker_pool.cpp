@@ -32,7 +32,8 @@ PoolResult run_worker(const Config& config, const PoolOptions& options,
   b.catalog = b.open_catalog();
   auto queue = b.open_queue();
   etl::EtlEngine engine(*b.store, *b.catalog);
-  ingest::FetchHandler handler(*b.store, *b.catalog, &engine);
+  ingest::FetchHandler handler(*b.store, *b.catalog, &engine,
+                               ingest::make_provider_factory(b.config, *b.catalog));
   ingest::WorkerOptions worker;
   worker.visibility_timeout_s = options.visibility_timeout_s;
   worker.exit_when_empty = options.exit_when_empty;

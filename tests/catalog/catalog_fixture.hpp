@@ -235,4 +235,7 @@ inline std::string error_of(const std::function<void()>& f) {
 
 using trib::testing::spawn;
 
+// The universe and vendor budgets (universe_budget_test.cpp).
+class UniverseBudgetTest : public CatalogTest {};
+
 }  // namespace trib::catalog

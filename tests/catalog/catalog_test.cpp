@@ -44,13 +44,13 @@ std::vector<int32_t> days_of(const std::vector<HotBar>& rows) {
 // ---- migrations and opening ----------------------------------------------------------------
 
 TEST_P(CatalogTest, OpenMigratesAndReopenIsIdempotent) {
-  EXPECT_EQ(catalog_->schema_version(), 2);
+  EXPECT_EQ(catalog_->schema_version(), 3);
   catalog_->migrate();
   catalog_->migrate();
   auto again = open();
-  EXPECT_EQ(again->schema_version(), 2);
+  EXPECT_EQ(again->schema_version(), 3);
   auto sql = raw();
-  EXPECT_EQ(sql.number("SELECT count(*) FROM schema_migrations WHERE component = 'catalog'"), 2);
+  EXPECT_EQ(sql.number("SELECT count(*) FROM schema_migrations WHERE component = 'catalog'"), 3);
   for (const char* table :
        {"instruments", "partitions", "partition_versions", "raw_objects", "runs", "watermarks",
         "dq_counts", "tasks_done", "hot_cache", "ledger_accounts", "ledger_orders", "ledger_fills",
@@ -71,12 +71,12 @@ TEST_P(CatalogTest, ProcessesRacingToCreateTheCatalogAllSucceed) {
     children.push_back(spawn([&] {
       auto c = open_at(fresh);
       c->migrate();
-      return c->schema_version() == 2 ? 0 : 2;
+      return c->schema_version() == 3 ? 0 : 2;
     }));
   }
   for (pid_t pid : children) EXPECT_EQ(exit_code_of(pid), 0);
-  EXPECT_EQ(raw(fresh).number("SELECT count(*) FROM schema_migrations"), 2);
-  EXPECT_EQ(open_at(fresh)->schema_version(), 2);
+  EXPECT_EQ(raw(fresh).number("SELECT count(*) FROM schema_migrations"), 3);
+  EXPECT_EQ(open_at(fresh)->schema_version(), 3);
 }
 
 TEST_P(CatalogTest, DescribeNamesTheBackendAndNeverThePassword) {
@@ -99,9 +99,9 @@ TEST_P(CatalogTest, DescribeNamesTheBackendAndNeverThePassword) {
 
 TEST_P(CatalogTest, ACatalogFromANewerBuildIsRefused) {
   raw().exec(postgres() ? "INSERT INTO schema_migrations (component, version, name) "
-                          "VALUES ('catalog', 3, 'from the future')"
+                          "VALUES ('catalog', 99, 'from the future')"
                         : "INSERT INTO schema_migrations (component, version, name, applied_at_ns) "
-                          "VALUES ('catalog', 3, 'from the future', 1)");
+                          "VALUES ('catalog', 99, 'from the future', 1)");
   EXPECT_EQ(category_of([&] { open(); }), ErrorCategory::kPermanent);
 }
 
@@ -147,7 +147,7 @@ TEST_P(CatalogTest, MigratesAVersionOneCatalogToMicroUnits) {
   }
 
   auto c = open_at(v1);
-  EXPECT_EQ(c->schema_version(), 2);
+  EXPECT_EQ(c->schema_version(), 3);
   // 10,000.1 - 1,000.55, exactly; an account whose initial cash was never named takes it now.
   EXPECT_EQ(c->account_cash("paper", Micros::parse("1")), Micros::parse("8999.55"));
   EXPECT_EQ(c->account_cash("fresh", Micros::parse("7")), Micros::parse("7.3"));

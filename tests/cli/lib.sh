@@ -31,6 +31,22 @@ snapshot_outside_lake() {
   (cd "$1" && find . -path ./lake -prune -o -type f -print | grep -v -E 'catalog\.db(-wal|-shm)?$' | sort | xargs -r sha256sum)
 }
 
+# start_mock_vendor [ARGS...]: starts tests/mock_vendor (every REST vendor's protocol on one port,
+# replaying ../shared/data/vendor-samples) and sets MOCK_PORT; stopped when the test exits.
+start_mock_vendor() {
+  : "${MOCK_VENDOR_BIN:?MOCK_VENDOR_BIN must point at tests/mock_vendor}"
+  rm -f "$TMP/.mock_port"
+  "$MOCK_VENDOR_BIN" --port-file "$TMP/.mock_port" "$@" > "$TMP/mock_stats.json" 2> "$TMP/mock.log" &
+  MOCK_PID=$!
+  trap 'kill -TERM $MOCK_PID 2>/dev/null; wait $MOCK_PID 2>/dev/null; rm -rf "$TMP"' EXIT
+  for _ in $(seq 1 200); do [ -s "$TMP/.mock_port" ] && break; sleep 0.05; done
+  MOCK_PORT=$(cat "$TMP/.mock_port")
+  MOCK_URL="http://127.0.0.1:$MOCK_PORT"
+}
+
+# mock_stats: the mock's counters as JSON (requests per vendor, max per minute, over budget).
+mock_stats() { curl -s "$MOCK_URL/_mock/stats"; }
+
 finish() {
   if [ "$fails" -gt 0 ]; then echo "$fails check(s) failed" >&2; exit 1; fi
   echo "all checks passed"

@@ -103,6 +103,13 @@ class SabotagedCatalog : public catalog::Catalog {
   std::optional<catalog::PositionRecord> get_position(const std::string& a, const std::string& s) override { return real_.get_position(a, s); }
   std::vector<catalog::PositionRecord> list_positions(const std::string& a) override { return real_.list_positions(a); }
   Micros account_cash(const std::string& a, Micros c) override { return real_.account_cash(a, c); }
+  bool upsert_universe(const catalog::UniverseEntry& e) override { return real_.upsert_universe(e); }
+  bool remove_universe(const std::string& s, const std::string& v, const std::string& d, const std::string& t) override { return real_.remove_universe(s, v, d, t); }
+  std::vector<catalog::UniverseEntry> list_universe(const std::string& v) override { return real_.list_universe(v); }
+  void set_universe_status(const std::string& s, const std::string& v, const std::string& d, const std::string& t, const std::string& st, const std::string& r) override { real_.set_universe_status(s, v, d, t, st, r); }
+  catalog::BudgetReservation reserve_vendor_request(const std::string& v, const catalog::BudgetRule& r, int64_t n) override { return real_.reserve_vendor_request(v, r, n); }
+  void pause_vendor(const std::string& v, int64_t u) override { real_.pause_vendor(v, u); }
+  std::optional<catalog::BudgetState> vendor_budget_state(const std::string& v) override { return real_.vendor_budget_state(v); }
 
  private:
   catalog::Catalog& real_;

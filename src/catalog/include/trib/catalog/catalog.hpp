@@ -159,6 +159,48 @@ struct PositionRecord {
   int64_t updated_at_ns = 0;
 };
 
+// ---- the universe: the instruments `trib update` keeps current ----
+struct UniverseEntry {
+  std::string symbol, vendor;
+  std::string dataset = "bars";
+  std::string timeframe = "1d";
+  std::string calendar = "nyse";
+  std::string asset_class = "equity";  // equity | etf | fx | crypto | rate | index
+  std::string currency = "USD";
+  std::string start_date;  // YYYY-MM-DD: where an instrument never ingested starts
+  // Persistent strings: "active", or "unknown_symbol" when the vendor said it does not know the
+  // symbol (a permanent finding: the updater skips it until it is added again).
+  std::string status = "active";
+  std::string status_reason;
+  int64_t status_at_ns = 0;
+  int64_t added_at_ns = 0;
+  bool operator==(const UniverseEntry&) const = default;
+};
+
+// ---- vendor request budgets, shared by every process on this catalog ----
+struct BudgetRule {
+  int64_t interval_ns = 0;   // spacing of requests at the sustained rate; 0: no per-minute limit
+  int64_t tolerance_ns = 0;  // how far ahead of that schedule a burst may run: (burst - 1) intervals
+  int64_t per_hour = 0;      // requests per UTC clock hour; 0: no limit
+  int64_t per_day = 0;       // requests per UTC day; 0: no limit
+  int64_t max_reserve_ns = 0;  // a slot further ahead than this is not taken (the caller waits)
+};
+struct BudgetState {
+  int64_t tat_ns = 0;           // the rate's theoretical arrival time (GCRA)
+  int64_t paused_until_ns = 0;  // a 429 asked everyone to wait until then
+  int64_t hour_start_ns = 0, hour_count = 0;
+  int64_t day_start_ns = 0, day_count = 0;
+  bool operator==(const BudgetState&) const = default;
+};
+struct BudgetReservation {
+  bool reserved = false;  // true: the request is counted and may go out after wait_ns
+  int64_t wait_ns = 0;    // false: nothing was taken; ask again after wait_ns
+};
+// The budget arithmetic both backends apply inside their transaction (pure, so it is tested
+// without a database): GCRA for the rate and burst, fixed UTC hour and day windows for the
+// hourly and daily caps, and a pause set by a 429.
+BudgetReservation reserve_in_budget(BudgetState& state, const BudgetRule& rule, int64_t now_ns);
+
 struct CatalogOptions {
   int hot_cache_sessions = 300;  // rows per (symbol, timeframe) kept in the hot cache; 0 = off
 };
@@ -268,6 +310,24 @@ class Catalog {
   virtual std::vector<PositionRecord> list_positions(const std::string& account = "") = 0;
   // Cash of an account: initial (the first call names it) + the flows of its fills.
   virtual Micros account_cash(const std::string& account, Micros initial_cash) = 0;
+
+  // ---- universe ----
+  // Adds or replaces an instrument (a replaced one becomes "active" again). True when new.
+  virtual bool upsert_universe(const UniverseEntry& entry) = 0;
+  // True when it was there.
+  virtual bool remove_universe(const std::string& symbol, const std::string& vendor,
+                               const std::string& dataset, const std::string& timeframe) = 0;
+  virtual std::vector<UniverseEntry> list_universe(const std::string& vendor = "") = 0;
+  virtual void set_universe_status(const std::string& symbol, const std::string& vendor,
+                                   const std::string& dataset, const std::string& timeframe,
+                                   const std::string& status, const std::string& reason) = 0;
+
+  // ---- vendor budgets (wall-clock ns, shared across machines) ----
+  virtual BudgetReservation reserve_vendor_request(const std::string& vendor, const BudgetRule& rule,
+                                                   int64_t now_ns) = 0;
+  // Nobody sends to `vendor` before `until_ns` (never moves an existing pause earlier).
+  virtual void pause_vendor(const std::string& vendor, int64_t until_ns) = 0;
+  virtual std::optional<BudgetState> vendor_budget_state(const std::string& vendor) = 0;
 };
 
 // Opens (creating if missing) a SQLite catalog and migrates it. WAL mode, busy timeout 30 s.

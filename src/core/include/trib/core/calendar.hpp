@@ -30,7 +30,11 @@ class TradingCalendar {
   std::vector<Date> sessions(Date from, Date to) const;
   // 09:30 America/New_York on `date`, as UTC nanoseconds (US DST rules since 1987).
   int64_t session_open_ts_ns(Date date) const;
-  // 16:00 America/New_York on `date` (13:00 on the scheduled early-close days is not modelled).
+  // The scheduled 13:00 closes: July 3 when July 4 falls Tuesday-Friday, the Friday after
+  // Thanksgiving, and December 24 when it is a session (NYSE's standing rules; one-off early
+  // closes are not modelled).
+  bool is_early_close(Date date) const;
+  // 16:00 America/New_York on `date`, 13:00 on an early-close day.
   int64_t session_close_ts_ns(Date date) const;
 
  private:

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -102,6 +103,22 @@ struct UpdateConfig {
   bool operator==(const UpdateConfig&) const = default;
 };
 
+// [vendors.<name>]: overrides of a vendor's defaults (providers::vendor_info). A value left out
+// (negative / 0 / empty here) keeps the vendor's default; requests_* = 0 in the file means no limit.
+struct VendorConfig {
+  double requests_per_minute = -1;
+  double requests_per_hour = -1;
+  double requests_per_day = -1;
+  int burst = 0;
+  // Minutes after the session close before the vendor's daily bar is final (-1: the vendor's
+  // default); `trib update` does not ask for a session before then.
+  int publish_delay_minutes = -1;
+  std::string base_url;
+  std::map<std::string, std::string> options;  // feed, adjusted, format, function
+
+  bool operator==(const VendorConfig&) const = default;
+};
+
 struct Config {
   std::filesystem::path workspace;  // folder holding trib.toml
   LakeConfig lake;
@@ -112,6 +129,7 @@ struct Config {
   RiskConfig risk;
   StrategyConfig strategy;
   UpdateConfig update;
+  std::map<std::string, VendorConfig> vendors;
 
   bool operator==(const Config&) const = default;
 

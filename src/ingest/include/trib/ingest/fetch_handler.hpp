@@ -13,6 +13,7 @@
 #include "trib/lake/object_store.hpp"
 #include "trib/lake/raw_store.hpp"
 #include "trib/providers/provider.hpp"
+#include "trib/ingest/vendor_access.hpp"
 
 namespace trib::ingest {
 
@@ -48,8 +49,12 @@ struct RawOrigin {
 
 class FetchHandler {
  public:
-  FetchHandler(lake::ObjectStore& store, catalog::Catalog& catalog, RawConsumer* consumer)
-      : store_(store), raw_(store), catalog_(catalog), consumer_(consumer) {}
+  // `providers` builds each task's provider (vendor settings, budget gate); by default
+  // make_provider(task.vendor, task.options) without a budget.
+  FetchHandler(lake::ObjectStore& store, catalog::Catalog& catalog, RawConsumer* consumer,
+               ProviderFactory providers = nullptr)
+      : store_(store), raw_(store), catalog_(catalog), consumer_(consumer),
+        providers_(std::move(providers)) {}
 
   // Stage 1 (skipped when the task's payload is already recorded), then stage 2.
   void handle(const Task& task);
@@ -63,6 +68,7 @@ class FetchHandler {
   lake::RawStore raw_;
   catalog::Catalog& catalog_;
   RawConsumer* consumer_;
+  ProviderFactory providers_;
 };
 
 }  // namespace trib::ingest

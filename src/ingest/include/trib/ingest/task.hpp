@@ -41,15 +41,20 @@ struct Task {
 
 struct BackfillPlan {
   std::string vendor;
+  std::string dataset = "bars";
   std::vector<Symbol> symbols;
   Date from, to;
   Timeframe timeframe = Timeframe::kDay1;
   std::string run_id;
   std::map<std::string, std::string> options;
+  // How the range is cut into tasks (providers::VendorInfo::max_sessions_per_task): -1 one task
+  // per partition (for daily bars a calendar year), 0 the whole range in one task (one request
+  // and its pages answer it), N chunks of at most N NYSE sessions.
+  int max_sessions_per_task = -1;
 };
 
-// One task per (symbol, partition) — for daily bars one per calendar year — clipped to
-// [from, to], ordered by symbol then time. Error::InvalidInput when from > to or no symbols.
+// Tasks for each symbol over [from, to] cut as max_sessions_per_task says, ordered by symbol
+// then time. Error::InvalidInput when from > to or no symbols.
 std::vector<Task> plan_backfill(const BackfillPlan& plan);
 
 // "AAPL,MSFT" -> symbols; for the sim vendor a count "50" -> SIM0001..SIM0050. Error::InvalidInput
@@ -62,6 +67,9 @@ std::vector<Symbol> parse_symbol_list(const std::string& text, const std::string
 // for each symbol's window, so an update run twice plans the same ids (the queue's dedupe key).
 struct UpdatePlan {
   std::string vendor;
+  std::string dataset = "bars";
+  int max_sessions_per_task = -1;  // as in BackfillPlan
+  int publish_delay_minutes = 0;   // the vendor's daily bar is final this long after the close
   std::vector<Symbol> symbols;
   Date start;      // first date for a symbol never ingested
   int64_t now_ns;  // when the update runs (a timer's scheduled time, or the clock)
@@ -70,8 +78,9 @@ struct UpdatePlan {
   std::map<std::string, std::string> options;
 };
 
-// The last session whose close (16:00 New York) is at or before `now_ns`.
-Date last_completed_session(const TradingCalendar& calendar, int64_t now_ns);
+// The last session whose close (16:00 New York, 13:00 on early-close days) plus the vendor's
+// publishing delay is at or before `now_ns`.
+Date last_completed_session(const TradingCalendar& calendar, int64_t now_ns, int publish_delay_minutes = 0);
 
 std::vector<Task> plan_update(catalog::Catalog& catalog, const UpdatePlan& plan,
                               const TradingCalendar& calendar = TradingCalendar::nyse());

@@ -143,9 +143,10 @@ struct VendorInfo {
   std::string secret_env;         // a second credential (alpaca's secret key), "" if none
   std::string default_base_url;
   RateBudget budget;              // published free-tier limits
-  // Most sessions one task should ask for, so one request (or a few pages) answers it; the
-  // backfill planner splits longer ranges. 0: no limit beyond the yearly partition.
-  int max_sessions_per_task = 0;
+  // How the backfill planner cuts a range into tasks (ingest::BackfillPlan): -1 one task per
+  // partition (a year of daily bars), 0 the whole range in one task (one request and its pages
+  // answer it), N at most N sessions per task.
+  int max_sessions_per_task = -1;
   std::vector<std::string> datasets = {"bars"};  // "bars", "rates"
 };
 

@@ -26,15 +26,18 @@ EnqueueReport enqueue_tasks(catalog::Catalog& catalog, queue::TaskQueue& queue, 
 
 struct UpdateReport {
   std::string run_id;
-  Date last_session;  // the last session that had closed at `now_ns`
+  Date last_session;  // the newest session any instrument is brought up to
   int64_t symbols = 0;
+  int64_t skipped_unknown = 0;  // universe entries the vendor said it does not know
   int64_t planned = 0;
   EnqueueReport enqueued;
 };
 
-// The daily update of trib.toml's [update] as of `now_ns`: plans each symbol's missing sessions
-// up to the last closed session (ingest::plan_update), queues them and records the run. The
-// workers (or Azure Functions' queue trigger) do the rest.
+// The daily update as of `now_ns`: for each active instrument of the universe (or, when the
+// universe is empty, trib.toml's [update] symbols) the sessions after its watermark up to the
+// last session closed, with its vendor's publishing delay, by then (ingest::plan_update); queues
+// them (nothing twice) and records the run. The workers (or Azure Functions' queue trigger) do
+// the rest. Instruments the vendor said it does not know are skipped and counted.
 UpdateReport queue_daily_update(const Backends& backends, int64_t now_ns);
 
 // Runs one task body as a worker does (fetch -> raw store -> catalog -> ETL), on the calling
