@@ -307,6 +307,14 @@ TEST(AlphaVantageParse, MonthPagesBackToBack) {
                ErrorCategory::kDataLoss);
 }
 
+TEST(AlphaVantageParse, ADeeplyNestedRowIsAFindingWithAShortExcerpt) {
+  const std::string deep = std::string(200000, '[') + std::string(200000, ']');
+  const ParseResult r = parse_text(daily_json("\"2020-01-02\": " + deep));
+  ASSERT_EQ(r.findings.size(), 1u);
+  EXPECT_EQ(r.findings[0].rule, "malformed_row");
+  EXPECT_LE(r.findings[0].raw_text.size(), 200u);
+}
+
 TEST(AlphaVantageParse, UnreadablePayloadsAreDataLoss) {
   for (const std::string text : {"", "   ", "{\"Meta Data\": {", "<html></html>", "[1,2,3]", "{}",
                                  "date,price\n2020-01-01,1\n"}) {

@@ -55,7 +55,32 @@ std::string excerpt(std::string_view s, size_t max = 160) {
   return out;
 }
 
-std::string dump(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
+// Compact JSON text of `v`, cut short once it reaches about `max` bytes. Recursion goes no deeper
+// than the text written so far, so a deeply nested value cannot exhaust the stack (json::dump
+// recurses once per level).
+void render(const json& v, std::string& out, size_t max) {
+  if (out.size() >= max) return;
+  if (v.is_object() || v.is_array()) {
+    const bool object = v.is_object();
+    out += object ? '{' : '[';
+    bool first = true;
+    for (auto it = v.begin(); it != v.end() && out.size() < max; ++it) {
+      if (!first) out += ',';
+      first = false;
+      if (object) out += json(it.key()).dump(-1, ' ', false, json::error_handler_t::replace) + ":";
+      render(it.value(), out, max);
+    }
+    out += object ? '}' : ']';
+    return;
+  }
+  out += v.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string dump(const json& v, size_t max = 240) {
+  std::string out;
+  render(v, out, max);
+  return out;
+}
 
 // "1. open" -> "open", "5. adjusted close" -> "adjusted close", "1a. open (USD)" -> "open (usd)",
 // CSV "adjusted_close" -> "adjusted close".
