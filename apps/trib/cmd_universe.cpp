@@ -250,7 +250,8 @@ void add_universe_commands(CLI::App& app, Globals& g, Action& action) {
         Config config = Config::defaults(".");
         try {
           config = open_workspace(g.workspace).config;
-        } catch (const Error&) {
+        } catch (const Error& e) {
+          if (e.category() != ErrorCategory::kNotFound) throw;  // a broken trib.toml is worth saying
           // Outside a workspace: the defaults.
         }
         nlohmann::json out = nlohmann::json::array();

@@ -447,21 +447,22 @@ Config Config::load(const fs::path& workspace) {
     for (auto&& [name, _] : *vendors) {
       const std::string section = "vendors." + std::string(name.str());
       VendorConfig v;
-      read_float(root, section, "requests_per_minute", v.requests_per_minute);
-      read_float(root, section, "requests_per_hour", v.requests_per_hour);
-      read_float(root, section, "requests_per_day", v.requests_per_day);
-      read_int(root, section, "burst", 0, 10'000, v.burst);
-      read_int(root, section, "publish_delay_minutes", -1, 24 * 60, v.publish_delay_minutes);
+      // A limit the file gives must be 0 (no limit) or more; one it leaves out stays -1 (the
+      // vendor's default).
+      for (auto [key, out] : {std::pair{"requests_per_minute", &v.requests_per_minute},
+                              std::pair{"requests_per_hour", &v.requests_per_hour},
+                              std::pair{"requests_per_day", &v.requests_per_day}}) {
+        if (find(root, section, key) == nullptr) continue;
+        read_float(root, section, key, *out);
+        check_range(*out >= 0, section, key, *out, "0 (no limit) or more");
+      }
+      read_int(root, section, "burst", 1, 10'000, v.burst);
+      read_int(root, section, "publish_delay_minutes", 0, 24 * 60, v.publish_delay_minutes);
       read_string(root, section, "base_url", v.base_url);
       for (const char* key : {"feed", "adjusted", "format", "function"}) {
         std::string value;
         read_string(root, section, key, value);
         if (!value.empty()) v.options[key] = value;
-      }
-      for (const auto& [key, value] : {std::pair{"requests_per_minute", v.requests_per_minute},
-                                       std::pair{"requests_per_hour", v.requests_per_hour},
-                                       std::pair{"requests_per_day", v.requests_per_day}}) {
-        check_range(value >= 0, section, key, value, "0 (no limit) or more");
       }
       if (v.base_url.find("://") == std::string::npos && !v.base_url.empty()) {
         throw Error::InvalidInput(fmt::format(

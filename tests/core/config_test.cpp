@@ -317,13 +317,13 @@ TEST(Config, UnknownSectionIsNamedWithTheKnownSections) {
   TempDir dir;
   EXPECT_EQ(load_error(dir, "[queues]\nname = \"x\"\n"),
             "trib.toml: [queues] is not a known section; known: lake, catalog, queue, hot_cache, "
-            "broker, risk, strategy, update");
+            "broker, risk, strategy, update, vendors");
   EXPECT_THAT(load_error(dir, "[hotcache]\nsessions = 3\n"),
               HasSubstr("[hotcache] is not a known section"));
   // A key outside any section.
   EXPECT_EQ(load_error(dir, "sessions = 3\n[hot_cache]\n"),
             "trib.toml: sessions is outside any section and not a known section; known sections: "
-            "lake, catalog, queue, hot_cache, broker, risk, strategy, update");
+            "lake, catalog, queue, hot_cache, broker, risk, strategy, update, vendors");
   // A known section that is not a table.
   EXPECT_THAT(load_error(dir, "queue = \"tasks\"\n"),
               HasSubstr("[queue] must be a table, found a string"));
@@ -514,6 +514,42 @@ TEST(Config, BadTypesAndValuesNameTheKey) {
 }
 
 TEST(Config, CodeVersionIsStamped) { EXPECT_FALSE(code_version().empty()); }
+
+}  // namespace
+}  // namespace trib
+
+namespace trib {
+namespace {
+
+TEST(Config, VendorSectionsRoundTripAndAreChecked) {
+  TempDir dir;
+  Config c = Config::defaults(dir.path());
+  VendorConfig alpaca;
+  alpaca.requests_per_minute = 1000;
+  alpaca.requests_per_day = 0;  // no daily cap
+  alpaca.burst = 20;
+  alpaca.base_url = "http://127.0.0.1:8080/alpaca";
+  alpaca.options["feed"] = "sip";
+  c.vendors["alpaca"] = alpaca;
+  VendorConfig yahoo;
+  yahoo.publish_delay_minutes = 90;
+  c.vendors["yahoo"] = yahoo;
+  const std::string toml = c.to_toml();
+  EXPECT_THAT(toml, HasSubstr("[vendors.alpaca]\n"));
+  const Config back = load_text(dir, toml);
+  EXPECT_EQ(back, c);
+  EXPECT_EQ(back.vendors.at("alpaca").requests_per_hour, -1);  // left out: the vendor's default
+  EXPECT_EQ(back.vendors.at("yahoo").publish_delay_minutes, 90);
+
+  EXPECT_THAT(load_error(dir, "[vendors.alpaca]\nrequests_per_minute = -5\n"),
+              HasSubstr("[vendors.alpaca] requests_per_minute = -5 is out of range"));
+  EXPECT_THAT(load_error(dir, "[vendors.alpaca]\nrate = 5\n"),
+              HasSubstr("[vendors.alpaca] rate is not a known key; known: requests_per_minute"));
+  EXPECT_THAT(load_error(dir, "[vendors]\nalpaca = 5\n"), HasSubstr("vendors.alpaca must be a table"));
+  EXPECT_THAT(load_error(dir, "[vendors.alpaca]\nbase_url = \"data.alpaca.markets\"\n"),
+              HasSubstr("absolute http(s) URL"));
+  EXPECT_THAT(load_error(dir, "[vendors.alpaca]\nburst = 0\n"), HasSubstr("burst = 0 is out of range"));
+}
 
 }  // namespace
 }  // namespace trib

@@ -195,51 +195,5 @@ bool looks_like_html(std::string_view body) {
   return starts("<!doctype html") || starts("<html") || starts("<head") || starts("<body");
 }
 
-std::vector<std::string_view> split_json_pages(std::string_view bytes) {
-  std::vector<std::string_view> pages;
-  size_t i = 0;
-  const size_t n = bytes.size();
-  auto skip_ws = [&] {
-    while (i < n && (bytes[i] == ' ' || bytes[i] == '\n' || bytes[i] == '\r' || bytes[i] == '\t')) ++i;
-  };
-  skip_ws();
-  while (i < n) {
-    const size_t start = i;
-    if (bytes[i] != '{' && bytes[i] != '[') {
-      throw Error::DataLoss(fmt::format("page {} of the payload does not start a JSON object (byte {})",
-                                        pages.size() + 1, i));
-    }
-    int depth = 0;
-    bool in_string = false;
-    for (; i < n; ++i) {
-      const char c = bytes[i];
-      if (in_string) {
-        if (c == '\\') {
-          ++i;
-        } else if (c == '"') {
-          in_string = false;
-        }
-        continue;
-      }
-      if (c == '"') {
-        in_string = true;
-      } else if (c == '{' || c == '[') {
-        ++depth;
-      } else if (c == '}' || c == ']') {
-        if (--depth == 0) {
-          ++i;
-          break;
-        }
-      }
-    }
-    if (depth != 0 || in_string) {
-      throw Error::DataLoss(fmt::format("page {} of the payload is cut short ({} bytes from byte {})",
-                                        pages.size() + 1, n - start, start));
-    }
-    pages.push_back(bytes.substr(start, i - start));
-    skip_ws();
-  }
-  return pages;
-}
 
 }  // namespace trib::providers

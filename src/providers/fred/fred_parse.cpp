@@ -42,56 +42,13 @@ const json* member(const json& object, std::string_view key) {
   return it == object.end() ? nullptr : &*it;
 }
 
-// The stored pages: JSON objects back to back (each as FRED sent it, '\n' between them). The
-// same split as vendor_http.hpp's split_json_pages, kept here because the fuzz build of this
-// parser leaves the HTTP code out.
-std::vector<std::string_view> split_pages(std::string_view bytes) {
-  std::vector<std::string_view> pages;
-  auto is_space = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
-  size_t i = 0;
-  while (true) {
-    while (i < bytes.size() && is_space(bytes[i])) ++i;
-    if (i == bytes.size()) return pages;
-    if (bytes[i] != '{') {
-      throw Error::DataLoss(fmt::format("fred: page {} of the payload does not start a JSON object (byte {})",
-                                        pages.size() + 1, i));
-    }
-    const size_t start = i;
-    size_t depth = 0;
-    bool in_string = false, escaped = false, done = false;
-    for (; i < bytes.size() && !done; ++i) {
-      const char c = bytes[i];
-      if (in_string) {
-        if (escaped) {
-          escaped = false;
-        } else if (c == '\\') {
-          escaped = true;
-        } else if (c == '"') {
-          in_string = false;
-        }
-      } else if (c == '"') {
-        in_string = true;
-      } else if (c == '{' || c == '[') {
-        ++depth;
-      } else if ((c == '}' || c == ']') && --depth == 0) {
-        done = true;
-      }
-    }
-    if (!done) {
-      throw Error::DataLoss(fmt::format("fred: page {} of the payload is cut short ({} bytes from byte {})",
-                                        pages.size() + 1, bytes.size() - start, start));
-    }
-    pages.push_back(bytes.substr(start, i - start));
-  }
-}
-
 }  // namespace
 
 ParseResult parse_fred_observations(std::string_view payload, const ParseContext& context) {
   if (context.symbol.empty()) {
     throw Error::InvalidInput("fred: a payload of observations needs its series id (the symbol)");
   }
-  const std::vector<std::string_view> pages = split_pages(payload);
+  const std::vector<std::string_view> pages = split_json_pages(payload, "fred");
   if (pages.empty()) throw Error::DataLoss("fred: the payload is empty");
   ParseResult out;
   std::vector<Observation>& series = out.series[context.symbol.str()];

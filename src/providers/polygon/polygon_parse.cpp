@@ -16,57 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-// The pages of a stored payload: JSON documents back to back (vendor_http.hpp's
-// split_json_pages does the same, but lives with the HTTP code the fuzz build leaves out).
-std::vector<std::string_view> pages_of(std::string_view bytes) {
-  std::vector<std::string_view> pages;
-  size_t i = 0;
-  const size_t n = bytes.size();
-  auto skip_ws = [&] {
-    while (i < n && (bytes[i] == ' ' || bytes[i] == '\n' || bytes[i] == '\r' || bytes[i] == '\t')) ++i;
-  };
-  skip_ws();
-  while (i < n) {
-    const size_t start = i;
-    if (bytes[i] != '{') {
-      throw Error::DataLoss(fmt::format(
-          "polygon payload: page {} does not start a JSON object (byte {})", pages.size() + 1, i));
-    }
-    int depth = 0;
-    bool in_string = false;
-    bool closed = false;
-    for (; i < n; ++i) {
-      const char c = bytes[i];
-      if (in_string) {
-        if (c == '\\') {
-          if (i + 1 < n) ++i;
-        } else if (c == '"') {
-          in_string = false;
-        }
-        continue;
-      }
-      if (c == '"') {
-        in_string = true;
-      } else if (c == '{' || c == '[') {
-        ++depth;
-      } else if (c == '}' || c == ']') {
-        if (--depth == 0) {
-          ++i;
-          closed = true;
-          break;
-        }
-      }
-    }
-    if (!closed) {
-      throw Error::DataLoss(fmt::format("polygon payload: page {} is cut short ({} bytes from byte {})",
-                                        pages.size() + 1, n - start, start));
-    }
-    pages.push_back(bytes.substr(start, i - start));
-    skip_ws();
-  }
-  return pages;
-}
-
 // One printable line of at most 200 bytes (error bodies quoted in messages).
 std::string printable(std::string_view text) {
   std::string out;
@@ -228,7 +177,7 @@ class Parser {
   explicit Parser(const ParseContext& context) : context_(context) {}
 
   ParseResult run(std::string_view bytes) {
-    const auto pages = pages_of(bytes);
+    const auto pages = split_json_pages(bytes, "polygon");
     if (pages.empty()) throw Error::DataLoss("polygon payload is empty");
     for (size_t p = 0; p < pages.size(); ++p) page(pages[p], p + 1);
     return std::move(result_);

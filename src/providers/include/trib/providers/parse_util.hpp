@@ -10,11 +10,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "trib/core/bar.hpp"
 #include "trib/core/calendar.hpp"
+#include "trib/core/error.hpp"
 #include "trib/core/time.hpp"
 #include "trib/providers/provider.hpp"
 
@@ -97,6 +100,56 @@ inline Bar daily_bar(Date session, double open, double high, double low, double 
   bar.close = close;
   bar.volume = volume;
   return bar;
+}
+
+// Splits a paged payload: JSON documents stored back to back (each page exactly as the vendor
+// sent it, '\n' between them). Throws Error::DataLoss naming `vendor` and the page that does not
+// start a JSON value or is cut short. Does not parse the pages: only finds where each ends.
+inline std::vector<std::string_view> split_json_pages(std::string_view bytes, std::string_view vendor = "vendor") {
+  std::vector<std::string_view> pages;
+  size_t i = 0;
+  const size_t n = bytes.size();
+  auto skip_ws = [&] {
+    while (i < n && (bytes[i] == ' ' || bytes[i] == '\n' || bytes[i] == '\r' || bytes[i] == '\t')) ++i;
+  };
+  skip_ws();
+  while (i < n) {
+    const size_t start = i;
+    if (bytes[i] != '{' && bytes[i] != '[') {
+      throw Error::DataLoss(fmt::format("{} payload: page {} does not start a JSON object (byte {})", vendor,
+                                        pages.size() + 1, i));
+    }
+    int depth = 0;
+    bool in_string = false;
+    for (; i < n; ++i) {
+      const char c = bytes[i];
+      if (in_string) {
+        if (c == '\\') {
+          if (i + 1 < n) ++i;
+        } else if (c == '"') {
+          in_string = false;
+        }
+        continue;
+      }
+      if (c == '"') {
+        in_string = true;
+      } else if (c == '{' || c == '[') {
+        ++depth;
+      } else if (c == '}' || c == ']') {
+        if (--depth == 0) {
+          ++i;
+          break;
+        }
+      }
+    }
+    if (depth != 0 || in_string) {
+      throw Error::DataLoss(fmt::format("{} payload: page {} is cut short ({} bytes from byte {})", vendor,
+                                        pages.size() + 1, n - start, start));
+    }
+    pages.push_back(bytes.substr(start, i - start));
+    skip_ws();
+  }
+  return pages;
 }
 
 }  // namespace trib::providers

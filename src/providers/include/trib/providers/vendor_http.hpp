@@ -88,8 +88,6 @@ std::string body_excerpt(std::string_view body, size_t max = 200);
 // True when the body looks like an HTML page (a proxy's or CDN's error page served as 200).
 bool looks_like_html(std::string_view body);
 
-// Splits a paged payload: several JSON documents stored back to back (each page exactly as the
-// vendor sent it, separated by '\n'). Throws Error::DataLoss naming the page that does not parse.
-std::vector<std::string_view> split_json_pages(std::string_view bytes);
+// Paged payloads are stored as the pages back to back: parse_util.hpp's split_json_pages.
 
 }  // namespace trib::providers
