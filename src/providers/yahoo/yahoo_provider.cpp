@@ -109,7 +109,10 @@ class YahooProvider final : public Provider {
                       {"symbol", request.symbol.str()},
                       {"from", request.from.to_string()},
                       {"to", request.to.to_string()},
-                      {"pages", 1}};
+                      {"pages", 1},
+                      // Yahoo's chart OHLC are split-adjusted as of the fetch (not dividend-
+                      // adjusted): the corporate-actions layer must not apply splits again.
+                      {"adjusted", "split"}};
     return result;
   }
 
