@@ -103,6 +103,12 @@ std::string Date::to_string() const {
   return buf;
 }
 
+void throw_outside_timestamp_range(Date date) {
+  throw Error::InvalidInput(fmt::format(
+      "date {} is outside what a nanosecond timestamp holds ({}..{})", date.to_string(),
+      Date(kFirstTimestampDay).to_string(), Date(kLastTimestampDay).to_string()));
+}
+
 Date utc_date_of(int64_t ts_ns) {
   int64_t days = ts_ns / kNanosPerDay;
   if (ts_ns % kNanosPerDay < 0) --days;
@@ -111,7 +117,8 @@ Date utc_date_of(int64_t ts_ns) {
 
 std::string format_ts_ns(int64_t ts_ns) {
   Date date = utc_date_of(ts_ns);
-  int64_t in_day = ts_ns - to_ts_ns(date);
+  int64_t in_day = ts_ns % kNanosPerDay;  // not ts - to_ts_ns(date): INT64_MIN's day has no start
+  if (in_day < 0) in_day += kNanosPerDay;
   int64_t secs = in_day / kNanosPerSecond;
   int64_t frac = in_day % kNanosPerSecond;
   std::string out = fmt::format("{}T{:02d}:{:02d}:{:02d}", date.to_string(), secs / 3600,
@@ -133,6 +140,11 @@ int64_t parse_ts_ns(std::string_view text, std::string_view what) {
   };
   auto date = Date::try_parse(text.substr(0, 10));
   if (!date) return fail();
+  if (!has_ts_ns(*date)) {
+    throw Error::InvalidInput(fmt::format(
+        "{}: '{}' is outside what a nanosecond timestamp holds ({}..{})", what, text,
+        Date(kFirstTimestampDay).to_string(), Date(kLastTimestampDay).to_string()));
+  }
   int64_t ts = to_ts_ns(*date);
   if (text.size() == 10) return ts;
   int h, m, s;

@@ -1,4 +1,7 @@
 // Date and timestamp arithmetic, formatting and parsing.
+#include <climits>
+#include <cstdint>
+
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -131,6 +134,42 @@ TEST(Timestamp, UtcDateOf) {
   EXPECT_EQ(utc_date_of(-1), Date::parse("1969-12-31"));
   EXPECT_EQ(utc_date_of(-kNanosPerDay), Date::parse("1969-12-31"));
   EXPECT_EQ(utc_date_of(1577975400 * kNanosPerSecond), Date::parse("2020-01-02"));
+}
+
+// Fuzzing the CSV parser under UBSan found to_ts_ns overflowing (signed multiply) on a date in
+// the year 4026. Date reaches 0001..9999; only 1677-09-22..2262-04-10 converts, and outside that
+// the conversion is a clean InvalidInput, never a wrapped-around timestamp.
+TEST(Timestamp, DatesBeyondTheInt64RangeAreRefusedNotWrapped) {
+  const Date far = Date::parse("4026-05-17");  // parses: Date itself reaches 9999
+  EXPECT_FALSE(has_ts_ns(far));
+  EXPECT_THAT(expect_error([&] { (void)to_ts_ns(far); }, ErrorCategory::kInvalidInput),
+              HasSubstr("4026-05-17 is outside what a nanosecond timestamp holds"));
+  for (const char* text : {"0001-01-01", "1677-09-21", "2262-04-11", "2262-04-12", "9999-12-31"}) {
+    const Date d = Date::parse(text);
+    EXPECT_FALSE(has_ts_ns(d)) << text;
+    expect_error([&] { (void)to_ts_ns(d); }, ErrorCategory::kInvalidInput);
+    EXPECT_THAT(expect_error([&] { parse_ts_ns(std::string(text) + "T00:00:00Z", "ts"); },
+                             ErrorCategory::kInvalidInput),
+                HasSubstr("outside what a nanosecond timestamp holds"))
+        << text;
+  }
+  for (int32_t days : {INT32_MIN, INT32_MIN + 1, -2'000'000, 2'000'000, INT32_MAX - 1, INT32_MAX}) {
+    expect_error([&] { (void)to_ts_ns(Date(days)); }, ErrorCategory::kInvalidInput);
+  }
+  // The first and last convertible days, with every nanosecond of them representable.
+  EXPECT_EQ(Date(kFirstTimestampDay).to_string(), "1677-09-22");
+  EXPECT_EQ(Date(kLastTimestampDay).to_string(), "2262-04-10");
+  EXPECT_EQ(to_ts_ns(Date(kFirstTimestampDay)), int64_t{kFirstTimestampDay} * kNanosPerDay);
+  EXPECT_EQ(parse_ts_ns("2262-04-10T23:59:59.999999999Z"),
+            int64_t{kLastTimestampDay + 1} * kNanosPerDay - 1);
+  EXPECT_EQ(format_ts_ns(parse_ts_ns("1677-09-22T00:00:00Z")), "1677-09-22T00:00:00Z");
+  // Extremes of the int64 range still format (no day start is computed for them).
+  EXPECT_EQ(format_ts_ns(INT64_MAX), "2262-04-11T23:47:16.854775807Z");
+  EXPECT_EQ(format_ts_ns(INT64_MIN), "1677-09-21T00:12:43.145224192Z");
+  // Date::parse still refuses what is not a calendar date, year 0 included.
+  for (const char* bad : {"0000-01-01", "10000-01-01", "-001-01-01", "4026-02-29"}) {
+    EXPECT_FALSE(Date::try_parse(bad).has_value()) << bad;
+  }
 }
 
 TEST(Timeframe, StringsAndPartitions) {

@@ -45,13 +45,28 @@ class Date {
 inline constexpr int64_t kNanosPerSecond = 1'000'000'000;
 inline constexpr int64_t kNanosPerDay = 86'400 * kNanosPerSecond;
 
-// Midnight UTC of `date`, in nanoseconds.
-inline int64_t to_ts_ns(Date date) { return int64_t{date.days_since_epoch()} * kNanosPerDay; }
+// The dates whose every nanosecond an int64 timestamp holds: 1677-09-22 .. 2262-04-10. Date
+// itself reaches 0001..9999 (what Date::parse accepts); only these convert to timestamps.
+inline constexpr int32_t kFirstTimestampDay = -106751;  // 1677-09-22
+inline constexpr int32_t kLastTimestampDay = 106750;    // 2262-04-10
+inline bool has_ts_ns(Date date) {
+  return date.days_since_epoch() >= kFirstTimestampDay && date.days_since_epoch() <= kLastTimestampDay;
+}
+// Throws Error::InvalidInput naming the date and the range above.
+[[noreturn]] void throw_outside_timestamp_range(Date date);
+
+// Midnight UTC of `date`, in nanoseconds. A date outside has_ts_ns throws Error::InvalidInput
+// (never a wrapped-around value); parsers check their own supported range before converting.
+inline int64_t to_ts_ns(Date date) {
+  if (!has_ts_ns(date)) throw_outside_timestamp_range(date);
+  return int64_t{date.days_since_epoch()} * kNanosPerDay;
+}
 // The UTC date containing `ts_ns`.
 Date utc_date_of(int64_t ts_ns);
 // ISO-8601 UTC with the shortest exact fraction: 2020-01-02T14:30:00Z, ...T14:30:00.123Z.
 std::string format_ts_ns(int64_t ts_ns);
-// Accepts YYYY-MM-DD (midnight UTC) or YYYY-MM-DDTHH:MM:SS[.fraction][Z].
+// Accepts YYYY-MM-DD (midnight UTC) or YYYY-MM-DDTHH:MM:SS[.fraction][Z]; a date outside
+// has_ts_ns is Error::InvalidInput like any other bad text.
 int64_t parse_ts_ns(std::string_view text, std::string_view what = "timestamp");
 // Current wall-clock time. Only for run records and logs, never for data files.
 int64_t now_ts_ns();
