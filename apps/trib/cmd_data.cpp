@@ -18,10 +18,13 @@
 #include "trib/etl/etl.hpp"
 #include "trib/etl/quality.hpp"
 #include "trib/ingest/fetch_handler.hpp"
+#include "trib/ingest/vendor_access.hpp"
 #include "trib/ingest/task.hpp"
 #include "trib/core/hash.hpp"
 #include "trib/runtime/shutdown.hpp"
 #include "trib/providers/provider.hpp"
+// The csv vendor's file expansion and file-name symbols (private to providers; used only here).
+#include "../../src/providers/csv/csv_files.hpp"
 #include "workspace.hpp"
 
 namespace trib::cli {
@@ -34,22 +37,23 @@ namespace {
 
 struct IngestArgs {
   std::string vendor;
-  std::string file;
+  std::vector<std::string> files;  // csv: files, folders or glob patterns
   std::string symbol;
   std::string from, to;
   bool quarantine_bad_rows = false;
   int threads = 0;
 };
 
-// Dates must ascend within each symbol of a file: a file out of order is almost always the wrong
-// file or a broken export, and the user should see it rather than have it silently sorted.
+// Dates must ascend within each symbol of a file (the csv vendor turns newest-first files
+// around): a file in no order is almost always the wrong file or a broken export, and the user
+// should see it rather than have it silently sorted.
 void check_order(const providers::ParseResult& parsed, const std::string& file) {
   for (const auto& [symbol, bars] : parsed.bars) {
     for (size_t i = 1; i < bars.size(); ++i) {
       if (bars[i].session_date < bars[i - 1].session_date) {
         throw Error::InvalidInput(fmt::format(
             "{}: dates out of order for {}: {} comes after {} (row {} of that symbol); sort the "
-            "file by date",
+            "file by date (oldest or newest first)",
             file, symbol.str(), bars[i].session_date.to_string(),
             bars[i - 1].session_date.to_string(), i + 1));
       }
@@ -57,87 +61,270 @@ void check_order(const providers::ParseResult& parsed, const std::string& file) 
   }
 }
 
+// One payload to ingest: a csv file, or what another vendor answered for --symbol.
+struct IngestInput {
+  fs::path path;      // csv: the file
+  std::string shown;  // the file (or vendor) for messages
+  Symbol symbol;      // empty: the payload names its own symbols
+  size_t symbols = 0; // how many symbols it holds
+  std::string sha256;
+  std::optional<providers::FetchResult> fetched;  // dropped after checking when files are many
+  std::optional<providers::ParseResult> parsed;   // (read again when stored)
+};
+
+// Payloads above this many bytes in all are read twice (checked, then stored one at a time)
+// rather than held in memory together.
+constexpr size_t kKeepInputsBytes = size_t{256} << 20;
+
+size_t bar_count(const providers::ParseResult& parsed) {
+  size_t n = 0;
+  for (const auto& [symbol, bars] : parsed.bars) n += bars.size();
+  return n;
+}
+
+// Fetches and parses one payload and refuses it as the ingest would, before anything is written.
+void load_input(providers::Provider& provider, const providers::FetchRequest& base,
+                const IngestArgs& args, const Symbol& given, size_t file_count,
+                IngestInput& in) {
+  providers::FetchRequest request = base;
+  if (args.vendor == "csv") request.params["file"] = fs::absolute(in.path).string();
+  providers::FetchResult fetched = provider.fetch(request);
+  if (args.vendor == "csv") {
+    if (fetched.multi_symbol) {
+      if (!given.empty()) {
+        throw Error::InvalidInput(fmt::format(
+            "{} names its own symbols (a Name, Symbol or Ticker column); drop --symbol",
+            in.shown));
+      }
+      in.symbol = Symbol();
+    } else if (!given.empty()) {
+      in.symbol = given;
+    } else if (auto named = providers::symbol_from_file_name(in.path.filename().string())) {
+      in.symbol = *named;
+    } else {
+      // A file we cannot read at all is refused for that, not for its name.
+      providers::ParseContext probe;
+      probe.symbol = Symbol::parse("UNNAMED");
+      try {
+        (void)provider.parse(fetched.bytes, probe);
+      } catch (const Error& e) {
+        if (e.category() == ErrorCategory::kInvalidInput || e.category() == ErrorCategory::kDataLoss) {
+          throw Error::InvalidInput(fmt::format("{}: {}", in.shown, e.what()));
+        }
+        throw;
+      }
+      throw Error::InvalidInput(fmt::format(
+          "{} holds one symbol's bars and its name does not say which (names such as AAPL.csv, "
+          "aapl.us.txt, aapl.zip or spy_us_daily.csv do); {}",
+          in.shown,
+          file_count == 1 ? "say which with --symbol (e.g. --symbol ^GSPC)"
+                          : "rename it, or ingest it on its own with --symbol"));
+    }
+  } else {
+    in.symbol = given;
+  }
+  providers::ParseContext context;
+  context.symbol = in.symbol;
+  providers::ParseResult parsed;
+  try {
+    parsed = provider.parse(fetched.bytes, context);
+  } catch (const Error& e) {
+    if (e.category() != ErrorCategory::kInvalidInput && e.category() != ErrorCategory::kDataLoss) {
+      throw;
+    }
+    throw Error::InvalidInput(fmt::format("{}: {}", in.shown, e.what()));
+  }
+  if (!parsed.findings.empty() && !args.quarantine_bad_rows) {
+    const auto& f = parsed.findings.front();
+    throw Error::InvalidInput(fmt::format(
+        "{}:{}: {} ({} bad row{} in all); fix the file, or pass --quarantine-bad-rows to "
+        "quarantine them with their reasons",
+        in.shown, f.line, f.reason, parsed.findings.size(), parsed.findings.size() == 1 ? "" : "s"));
+  }
+  check_order(parsed, in.shown);
+  if (!fetched.multi_symbol && bar_count(parsed) == 0 && parsed.findings.empty()) {
+    throw Error::InvalidInput(fmt::format("{}: no rows", in.shown));
+  }
+  in.symbols = 0;
+  for (const auto& [symbol, bars] : parsed.bars) in.symbols += bars.empty() ? 0 : 1;
+  const std::string sha = sha256_hex(fetched.bytes);
+  if (!in.sha256.empty() && sha != in.sha256) {
+    throw Error::Conflict(fmt::format(
+        "{} changed while it was being ingested; run the command again", in.shown));
+  }
+  in.sha256 = sha;
+  in.fetched = std::move(fetched);
+  in.parsed = std::move(parsed);
+}
+
+etl::EtlStats stats_since(const etl::EtlStats& now, const etl::EtlStats& before) {
+  etl::EtlStats d = now;
+  d.rows_in -= before.rows_in;
+  d.rows_accepted -= before.rows_accepted;
+  d.rows_quarantined -= before.rows_quarantined;
+  d.rows_outside_window -= before.rows_outside_window;
+  d.payloads_quarantined -= before.payloads_quarantined;
+  d.partitions_created -= before.partitions_created;
+  d.partitions_replaced -= before.partitions_replaced;
+  d.partitions_unchanged -= before.partitions_unchanged;
+  d.live_files_repaired -= before.live_files_repaired;
+  for (auto it = d.quarantined_by_rule.begin(); it != d.quarantined_by_rule.end();) {
+    auto b = before.quarantined_by_rule.find(it->first);
+    if (b != before.quarantined_by_rule.end()) it->second -= b->second;
+    it = it->second == 0 ? d.quarantined_by_rule.erase(it) : std::next(it);
+  }
+  return d;
+}
+
 int run_ingest(const Globals& g, const IngestArgs& args) {
   // Validate everything before anything is written.
-  auto provider = providers::make_provider(args.vendor);
-  Symbol symbol;
-  if (!args.symbol.empty()) symbol = Symbol::parse(args.symbol);
+  (void)providers::vendor_info(args.vendor);  // an unknown vendor fails before anything is written
+  Symbol given;
+  if (!args.symbol.empty()) given = Symbol::parse(args.symbol);
   Workspace ws = open_workspace(g.workspace);
+  // A REST vendor is asked as a worker would: trib.toml's [vendors.<name>] and the shared budget.
+  ingest::Task as_task;
+  as_task.vendor = args.vendor;
+  auto provider = ingest::make_provider_factory(ws.config, *ws.catalog)(as_task);
 
   providers::FetchRequest request;
-  request.symbol = symbol;
+  request.symbol = given;
+  std::vector<IngestInput> inputs;
   if (args.vendor == "csv") {
-    if (args.file.empty()) throw Error::InvalidInput("ingest --vendor csv needs --file PATH");
-    request.params["file"] = fs::absolute(args.file).string();
+    if (args.files.empty()) {
+      throw Error::InvalidInput("ingest --vendor csv needs --file PATH (a file, a folder or a pattern)");
+    }
+    for (const auto& path : providers::expand_csv_inputs(args.files)) {
+      IngestInput in;
+      in.path = path;
+      in.shown = providers::display_path(path);
+      inputs.push_back(std::move(in));
+    }
+    if (!given.empty() && inputs.size() > 1) {
+      throw Error::InvalidInput(fmt::format(
+          "--symbol names the symbol of one file, and --file names {} files ({}, {}, ...); drop "
+          "--symbol (each file's symbol comes from its name, aapl.csv -> AAPL, or its symbol "
+          "column) or ingest the files one at a time",
+          inputs.size(), inputs[0].shown, inputs[1].shown));
+    }
   } else {
-    if (symbol.empty()) throw Error::InvalidInput("ingest needs --symbol for this vendor");
+    if (given.empty()) throw Error::InvalidInput("ingest needs --symbol for this vendor");
     if (args.from.empty() || args.to.empty()) {
       throw Error::InvalidInput("ingest needs --from and --to for this vendor");
     }
+    IngestInput in;
+    in.shown = args.vendor;
+    inputs.push_back(std::move(in));
   }
   if (!args.from.empty()) request.from = Date::parse(args.from, "--from");
   if (!args.to.empty()) request.to = Date::parse(args.to, "--to");
   if (!args.from.empty() && !args.to.empty() && request.to < request.from) {
     throw Error::InvalidInput(fmt::format("--from {} is after --to {}", args.from, args.to));
   }
-  providers::FetchResult fetched = provider->fetch(request);
-  if (!fetched.multi_symbol && symbol.empty()) {
-    throw Error::InvalidInput(fmt::format(
-        "{} holds one symbol's bars; say which with --symbol (e.g. --symbol ^GSPC)", args.file));
-  }
-  providers::ParseContext context;
-  context.symbol = symbol;
-  providers::ParseResult parsed = provider->parse(fetched.bytes, context);
-  const std::string source = args.file.empty() ? args.vendor : args.file;
-  if (!parsed.findings.empty() && !args.quarantine_bad_rows) {
-    const auto& f = parsed.findings.front();
-    throw Error::InvalidInput(fmt::format(
-        "{}:{}: {} ({} bad row{} in all); fix the file, or pass --quarantine-bad-rows to "
-        "quarantine them with their reasons",
-        source, f.line, f.reason, parsed.findings.size(), parsed.findings.size() == 1 ? "" : "s"));
-  }
-  check_order(parsed, source);
-  if (!fetched.multi_symbol) {
-    // A single-symbol file is the named symbol's, whatever the parser keyed it by.
-    if (parsed.bars.empty() && parsed.findings.empty()) {
-      throw Error::InvalidInput(fmt::format("{}: no rows", source));
+  size_t kept_bytes = 0;
+  for (auto& in : inputs) {
+    load_input(*provider, request, args, given, inputs.size(), in);
+    kept_bytes += in.fetched->bytes.size();
+    if (inputs.size() > 1 && kept_bytes > kKeepInputsBytes) {
+      in.fetched.reset();
+      in.parsed.reset();
     }
   }
+
+  std::string files_text;
+  for (const auto& f : args.files) files_text += (files_text.empty() ? "" : " ") + f;
   std::string run_id = new_run_id("ingest");
   ws.catalog->start_run({run_id, "ingest",
-                         json{{"vendor", args.vendor}, {"file", args.file}, {"symbol", symbol.str()},
-                              {"from", args.from}, {"to", args.to}}.dump(),
+                         json{{"vendor", args.vendor}, {"file", files_text}, {"files", args.vendor == "csv" ? inputs.size() : 0},
+                              {"symbol", given.str()}, {"from", args.from}, {"to", args.to}}.dump(),
                          catalog::RunStatus::kRunning, "", 0, 0});
   etl::EtlOptions etl_options;
   etl_options.threads = args.threads;
   etl::EtlEngine engine(*ws.store, *ws.catalog, etl_options);
   ingest::FetchHandler handler(*ws.store, *ws.catalog, &engine);
-  ingest::RawOrigin origin;
-  origin.vendor = args.vendor;
-  origin.symbol = symbol;
-  origin.run_id = run_id;
-  // The window travels with the raw object, so `trib etl` rebuilds exactly what was asked for.
-  if (!args.from.empty()) origin.window_from = request.from;
-  if (!args.to.empty()) origin.window_to = request.to;
+  const bool many = inputs.size() > 1;
+  // Ctrl-C between files of a long batch: the files done stay done; the same command finishes.
+  const std::atomic<bool>* stop = many ? &runtime::install_shutdown_handlers() : nullptr;
+  Progress progress("ingest", static_cast<int64_t>(inputs.size()));
+  json files = json::array();
+  std::vector<std::string> lines;
+  size_t done = 0, raw_new = 0;
+  std::string raw_line;
   try {
-    auto stored = handler.store(origin, fetched, std::move(parsed));
-    ws.catalog->finish_run(run_id, catalog::RunStatus::kOk, stats_json(engine.stats()).dump());
+    for (auto& in : inputs) {
+      if (stop != nullptr && stop->load()) break;
+      if (!in.fetched) load_input(*provider, request, args, given, inputs.size(), in);
+      ingest::RawOrigin origin;
+      origin.vendor = args.vendor;
+      origin.symbol = in.symbol;
+      origin.run_id = run_id;
+      // The window travels with the raw object, so `trib etl` rebuilds exactly what was asked for.
+      if (!args.from.empty()) origin.window_from = request.from;
+      if (!args.to.empty()) origin.window_to = request.to;
+      const etl::EtlStats before = engine.stats();
+      auto stored = handler.store(origin, *in.fetched, std::move(*in.parsed));
+      in.fetched.reset();
+      in.parsed.reset();
+      const etl::EtlStats mine = stats_since(engine.stats(), before);
+      raw_new += stored.newly_written ? 1 : 0;
+      const std::string who =
+          in.symbol.empty() ? fmt::format("{} symbol{}", in.symbols, in.symbols == 1 ? "" : "s")
+                            : in.symbol.str();
+      json f = stats_json(mine);
+      f["file"] = in.shown;
+      f["symbol"] = in.symbol.str();
+      f["symbols"] = in.symbols;
+      f["raw_key"] = stored.record.object_key;
+      f["raw_new"] = stored.newly_written;
+      files.push_back(std::move(f));
+      lines.push_back(fmt::format("{} -> {}: {} rows in, {} curated, {} quarantined{}; raw {}",
+                                  in.shown, who, mine.rows_in, mine.rows_accepted,
+                                  mine.rows_quarantined,
+                                  mine.rows_outside_window > 0
+                                      ? fmt::format(", {} outside the window", mine.rows_outside_window)
+                                      : "",
+                                  stored.newly_written ? "new" : "already stored"));
+      raw_line = fmt::format("raw: {} ({})", ws.store->describe(stored.record.object_key),
+                             stored.newly_written ? "new" : "already stored");
+      progress.update(static_cast<int64_t>(++done), in.shown);
+    }
+    progress.finish();
+    const bool interrupted = done < inputs.size();
+    json totals = stats_json(engine.stats());
+    totals["files_done"] = done;
+    ws.catalog->finish_run(run_id, interrupted ? catalog::RunStatus::kInterrupted : catalog::RunStatus::kOk,
+                           totals.dump());
     if (g.json) {
       json out = stats_json(engine.stats());
       out["run_id"] = run_id;
-      out["raw_key"] = stored.record.object_key;
-      out["raw_new"] = stored.newly_written;
+      if (!many && !files.empty()) {
+        out["raw_key"] = files[0]["raw_key"];
+        out["raw_new"] = files[0]["raw_new"];
+      }
+      out["files"] = files;
+      out["files_done"] = done;
+      out["files_total"] = inputs.size();
       fmt::print("{}\n", out.dump());
     } else {
-      fmt::print("raw: {} ({})\n", ws.store->describe(stored.record.object_key),
-                 stored.newly_written ? "new" : "already stored");
+      if (many) {
+        for (const auto& line : lines) fmt::print("{}\n", line);
+        fmt::print("raw: {} payload(s), {} new, {} already stored\n", done, raw_new, done - raw_new);
+        fmt::print("total: {} of {} file(s)\n", done, inputs.size());
+      } else {
+        if (args.vendor == "csv") fmt::print("{}\n", lines.front());
+        fmt::print("{}\n", raw_line);
+      }
       print_etl_stats(engine.stats());
+      if (interrupted) {
+        fmt::print("interrupted after {} of {} files: run the same command again to finish (it is "
+                   "idempotent)\n", done, inputs.size());
+      }
     }
+    return interrupted ? 130 : 0;
   } catch (const Error& e) {
     ws.catalog->finish_run(run_id, catalog::RunStatus::kFailed, json{{"error", e.what()}}.dump());
     throw;
   }
-  return 0;
 }
 
 // ---- etl --------------------------------------------------------------------------------------
@@ -400,11 +587,27 @@ void add_data_commands(CLI::App& app, Globals& g, Action& action) {
     });
   }
   {
-    auto* cmd = app.add_subcommand("ingest", "Ingest a local file (csv) or one symbol (sim) into raw and curated");
+    auto* cmd = app.add_subcommand(
+        "ingest", "Ingest local files (csv) or one symbol (sim) into raw and curated");
+    cmd->footer(
+        "csv files: Yahoo, Stooq, Alpha Vantage or Kaggle CSV with a header (oldest or newest "
+        "first), Lean daily CSV (yyyyMMdd HH:mm,open,...; prices x 10,000) or a zip holding one.\n"
+        "Several files: --file 'data/*.csv' (quoted: trib expands it, sorted), --file DIR (its "
+        "*.csv, *.txt, *.zip), or --file repeated; each file is its own raw payload.\n"
+        "Symbol: a file with a Name/Symbol/Ticker column names its own (--symbol is refused); "
+        "otherwise --symbol, or the file name: extensions and one suffix (.us, _us, _us_d, "
+        "_us_daily, _daily, _d) dropped, upper-cased, if it looks like a ticker (AAPL.csv, "
+        "aapl.us.txt, aapl.zip -> AAPL; spy_us_daily.csv -> SPY). --symbol with several files "
+        "is refused.\n"
+        "Refused unless --quarantine-bad-rows: rows that cannot be read, dates outside "
+        "1900-01-01..2100-12-31, a date twice in one file.");
     auto args = std::make_shared<IngestArgs>();
     cmd->add_option("--vendor", args->vendor, "Vendor: csv or sim")->required();
-    cmd->add_option("--file", args->file, "csv: the file (Yahoo Date,Open,...,Volume or Kaggle date,...,Name)");
-    cmd->add_option("--symbol", args->symbol, "The symbol of a single-symbol file, e.g. ^GSPC");
+    cmd->add_option("--file", args->files,
+                    "csv: a file, a folder or a quoted glob such as 'data/*.csv' (repeatable)");
+    cmd->add_option("--symbol", args->symbol,
+                    "The symbol of a single-symbol file, e.g. ^GSPC (csv default: from the file "
+                    "name)");
     cmd->add_option("--from", args->from, "First session date YYYY-MM-DD");
     cmd->add_option("--to", args->to, "Last session date YYYY-MM-DD");
     cmd->add_flag("--quarantine-bad-rows", args->quarantine_bad_rows,

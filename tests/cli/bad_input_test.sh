@@ -19,7 +19,8 @@ printf 'Date,Open,High,Low,Close,Adj Close,Volume\n2020-01-02,1,2,0.5,1.5,1.5,10
 expect_error "malformed rows" 2 "malformed.csv:3: .*Low.*oops.*2 bad rows" -- \
   "$TRIB_BIN" -w ws ingest --vendor csv --file malformed.csv --symbol TEST
 
-printf 'Date,Open,High,Low,Close,Adj Close,Volume\n2020-01-03,1,2,0.5,1.5,1.5,100\n2020-01-02,1,2,0.5,1.5,1.5,100\n' > unordered.csv
+# Newest first is accepted (Alpha Vantage's order); a file in no order is not.
+printf 'Date,Open,High,Low,Close,Adj Close,Volume\n2020-01-03,1,2,0.5,1.5,1.5,100\n2020-01-02,1,2,0.5,1.5,1.5,100\n2020-01-06,1,2,0.5,1.5,1.5,100\n' > unordered.csv
 expect_error "dates out of order" 2 "dates out of order.*2020-01-02 comes after 2020-01-03" -- \
   "$TRIB_BIN" -w ws ingest --vendor csv --file unordered.csv --symbol TEST
 

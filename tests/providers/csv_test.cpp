@@ -259,17 +259,18 @@ TEST(CsvParse, CompactDatesAndColumnOrder) {
   EXPECT_EQ(bars[0].ts_ns, TradingCalendar::nyse().session_open_ts_ns(Date::parse("2020-01-02")));
 }
 
-TEST(CsvParse, MissingVolumeColumnIsDataLossNamingColumns) {
+// A file we cannot read is the user's input to fix (exit 2), not data loss.
+TEST(CsvParse, MissingVolumeColumnIsInvalidInputNamingColumns) {
   std::string message =
       expect_error([] { parse_text("Date,Open,High,Low,Close\n2020-01-02,1,2,0.5,1.5\n"); },
-                   ErrorCategory::kDataLoss);
+                   ErrorCategory::kInvalidInput);
   EXPECT_THAT(message, HasSubstr("Volume"));
   EXPECT_THAT(message, HasSubstr("Date, Open, High, Low, Close"));  // the columns found
 }
 
-TEST(CsvParse, UnrecognisableHeaderIsDataLossListingExpectedHeaders) {
+TEST(CsvParse, UnrecognisableHeaderIsInvalidInputListingExpectedHeaders) {
   for (const char* text : {"hello,world\n1,2\n", "2020-01-02,1,2,0.5,1.5,100\n", ""}) {
-    std::string message = expect_error([&] { parse_text(text); }, ErrorCategory::kDataLoss);
+    std::string message = expect_error([&] { parse_text(text); }, ErrorCategory::kInvalidInput);
     EXPECT_THAT(message, HasSubstr("Date,Open,High,Low,Close,Adj Close,Volume")) << text;
     EXPECT_THAT(message, HasSubstr("date,open,high,low,close,volume,Name")) << text;
   }
@@ -280,7 +281,7 @@ TEST(CsvParse, IntradayTimestampsAreRefusedClearly) {
       [] {
         parse_text("Datetime,Open,High,Low,Close,Volume\n2020-01-02 09:30:00,1,2,0.5,1.5,9\n");
       },
-      ErrorCategory::kDataLoss);
+      ErrorCategory::kInvalidInput);
   EXPECT_THAT(message, HasSubstr("Datetime"));
   EXPECT_THAT(message, HasSubstr("intraday"));
   // A "timestamp" column holding plain dates (Alpha Vantage daily CSV) is a date column.
@@ -360,19 +361,26 @@ TEST(CsvParse, MultiSymbolFileGroupsBySymbolAndFlagsBadSymbols) {
   EXPECT_EQ(parsed.findings[1].rule, "bad_symbol");
 }
 
-TEST(CsvParse, OutOfOrderRowsKeepPayloadOrder) {
+// Rows in no order (neither oldest nor newest first) keep payload order: the CLI refuses them.
+// A date given twice is a finding; the file's first row for it stays.
+TEST(CsvParse, OutOfOrderRowsKeepPayloadOrderAndRepeatedDatesAreFindings) {
   ParseResult parsed = parse_text(
       "Date,Open,High,Low,Close,Volume\n"
       "2020-01-06,1,2,0.5,1.5,10\n"
       "2020-01-02,1,2,0.5,1.5,10\n"
       "2020-01-03,1,2,0.5,1.5,10\n"
-      "2020-01-03,1,2,0.5,1.5,10\n");
-  EXPECT_TRUE(parsed.findings.empty());
+      "2020-01-03,1,2,0.5,1.6,10\n");
+  ASSERT_EQ(parsed.findings.size(), 1u);
+  EXPECT_EQ(parsed.findings[0].line, 5);
+  EXPECT_EQ(parsed.findings[0].rule, "duplicate_date");
+  EXPECT_THAT(parsed.findings[0].reason, HasSubstr("2020-01-03 appears again (first on line 4"));
+  EXPECT_EQ(parsed.findings[0].raw_text, "2020-01-03,1,2,0.5,1.6,10");
   const auto& bars = parsed.bars.at(Symbol::parse("TEST"));
-  ASSERT_EQ(bars.size(), 4u);
+  ASSERT_EQ(bars.size(), 3u);
   EXPECT_EQ(bars[0].session_date, Date::parse("2020-01-06"));
   EXPECT_EQ(bars[1].session_date, Date::parse("2020-01-02"));
-  EXPECT_EQ(bars[3].session_date, Date::parse("2020-01-03"));
+  EXPECT_EQ(bars[2].session_date, Date::parse("2020-01-03"));
+  EXPECT_EQ(bars[2].close, 1.5);
 }
 
 TEST(CsvParse, SingleSymbolFileNeedsASymbol) {

@@ -4,19 +4,36 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstring>
+#include <map>
+#include <numeric>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "csv_zip.hpp"
 #include "trib/core/error.hpp"
+#include "trib/providers/parse_util.hpp"
 
 namespace trib::providers {
 namespace {
 
 constexpr std::string_view kExpectedHeaders =
     "expected a header such as Yahoo 'Date,Open,High,Low,Close,Adj Close,Volume', "
-    "Stooq 'Date,Open,High,Low,Close,Volume' or Kaggle 'date,open,high,low,close,volume,Name'";
+    "Stooq 'Date,Open,High,Low,Close,Volume', Alpha Vantage 'timestamp,open,high,low,close,volume' "
+    "or Kaggle 'date,open,high,low,close,volume,Name'";
+
+constexpr std::string_view kExpectedFiles =
+    "expected CSV text with a header such as 'Date,Open,High,Low,Close,Volume', a Lean daily CSV "
+    "('19980102 00:00,136300,162500,135000,162500,6315000') or a zip holding one such file";
+
+// Where a parsed row came from, for the findings about duplicates found after parsing.
+struct RowOrigin {
+  int64_t line = 0;
+  std::string_view text;
+};
+using Origins = std::map<Symbol, std::vector<RowOrigin>>;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -25,6 +42,9 @@ std::string_view trim(std::string_view s) {
   }
   return s;
 }
+
+// A value quoted in a message or finding: printable, and short.
+std::string shown(std::string_view v) { return printable_excerpt(v, 60); }
 
 // A header cell as a lookup key: trimmed, unquoted, lower-case, Stooq's <DATE> brackets dropped.
 std::string header_key(std::string_view s) {
@@ -108,8 +128,15 @@ bool all_digits(std::string_view v) {
   return std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// A finite number; a leading '+' (which some tools write and from_chars rejects) is skipped.
+bool parse_number(std::string_view v, double& out) {
+  const char* first = v.data() + (v.size() > 1 && v[0] == '+' ? 1 : 0);
+  auto [end, ec] = std::from_chars(first, v.data() + v.size(), out);
+  return ec == std::errc() && end == v.data() + v.size() && std::isfinite(out);
+}
+
 // YYYY-MM-DD (optionally followed by a time, which daily files sometimes carry as midnight) or
-// YYYYMMDD (Stooq bulk files).
+// YYYYMMDD (Stooq bulk files, Lean).
 std::optional<Date> parse_date_field(std::string_view v) {
   if (v.size() >= 10 && v[4] == '-') {
     if (v.size() > 10 && v[10] != ' ' && v[10] != 'T') return std::nullopt;
@@ -122,10 +149,16 @@ std::optional<Date> parse_date_field(std::string_view v) {
   return std::nullopt;
 }
 
+std::string out_of_range_reason(std::string_view column, Date date) {
+  return fmt::format("column '{}': {} is outside the supported dates {}..{}", column,
+                     date.to_string(), Date(kFirstSupportedDay).to_string(),
+                     Date(kLastSupportedDay).to_string());
+}
+
 struct Columns {
   int date = -1, ts = -1, open = -1, high = -1, low = -1, close = -1, volume = -1, symbol = -1;
   int datetime = -1;               // intraday timestamps: recognised only to refuse clearly
-  std::vector<std::string> names;  // as written in the header (trimmed, unquoted)
+  std::vector<std::string> names;  // as written in the header (trimmed, unquoted, printable)
 };
 
 Columns find_columns(std::string_view header_line) {
@@ -136,7 +169,7 @@ Columns find_columns(std::string_view header_line) {
   for (size_t i = 0; i < fields.size(); ++i) {
     const std::string key = header_key(fields[i]);
     const int idx = static_cast<int>(i);
-    c.names.emplace_back(trim(fields[i]));
+    c.names.push_back(shown(trim(fields[i])));
     auto set = [&](int& slot) {
       if (slot < 0) slot = idx;  // the first of duplicated headers wins
     };
@@ -179,10 +212,10 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
-// Throws Error::DataLoss unless the header has every column a daily bar needs.
+// Throws Error::InvalidInput unless the header has every column a daily bar needs.
 void require_daily_columns(const Columns& cols, std::string_view header) {
   if (cols.date < 0 && cols.datetime >= 0) {
-    throw Error::DataLoss(fmt::format(
+    throw Error::InvalidInput(fmt::format(
         "CSV column '{}' holds intraday timestamps, which the csv vendor does not read yet (daily "
         "bars only: a Date column with YYYY-MM-DD or YYYYMMDD)",
         cols.names[static_cast<size_t>(cols.datetime)]));
@@ -196,11 +229,11 @@ void require_daily_columns(const Columns& cols, std::string_view header) {
   if (cols.volume < 0) missing.emplace_back("Volume");
   if (missing.empty()) return;
   if (missing.size() == 6 || cols.date < 0) {
-    throw Error::DataLoss(fmt::format("CSV has no recognisable header (first line '{}'); {}",
-                                      std::string(trim(header)).substr(0, 120), kExpectedHeaders));
+    throw Error::InvalidInput(fmt::format("CSV has no recognisable header (first line '{}'); {}",
+                                          printable_excerpt(trim(header), 120), kExpectedHeaders));
   }
-  throw Error::DataLoss(fmt::format("CSV header lacks column(s) {}; columns found: {}; {}",
-                                    join(missing), join(cols.names), kExpectedHeaders));
+  throw Error::InvalidInput(fmt::format("CSV header lacks column(s) {}; columns found: {}; {}",
+                                        join(missing), join(cols.names), kExpectedHeaders));
 }
 
 // Alpha Vantage names its daily date column "timestamp": a Datetime/timestamp column whose first
@@ -224,14 +257,29 @@ void adopt_date_only_timestamps(Columns& cols, std::string_view text, size_t hea
   }
 }
 
-}  // namespace
+// Lines of a payload: each without its '\n' and '\r', numbered from 1.
+class Lines {
+ public:
+  explicit Lines(std::string_view text) : text_(text) {}
+  bool next(std::string_view& line) {
+    if (pos_ == std::string_view::npos || (pos_ >= text_.size() && number_ > 0)) return false;
+    const size_t end = text_.find('\n', pos_);
+    line = text_.substr(pos_, end == std::string_view::npos ? std::string_view::npos : end - pos_);
+    pos_ = end == std::string_view::npos ? std::string_view::npos : end + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    ++number_;
+    return true;
+  }
+  int64_t number() const { return number_; }
 
-bool csv_has_symbol_column(std::string_view text) {
-  text = strip_bom(text);
-  return find_columns(text.substr(0, text.find('\n'))).symbol >= 0;
-}
+ private:
+  std::string_view text_;
+  size_t pos_ = 0;
+  int64_t number_ = 0;
+};
 
-ParseResult parse_bar_csv(std::string_view text, const ParseContext& context) {
+ParseResult parse_header_csv(std::string_view text, const ParseContext& context,
+                             Origins* origins) {
   text = strip_bom(text);
   ParseResult result;
   size_t pos = text.find('\n');
@@ -248,9 +296,17 @@ ParseResult parse_bar_csv(std::string_view text, const ParseContext& context) {
   const TradingCalendar& calendar = *context.calendar;
   std::vector<std::string_view> fields;
   std::string scratch;
+  struct Target {
+    std::vector<Bar>* bars;
+    std::vector<RowOrigin>* origins;
+  };
   // Symbols repeat on every row of a multi-symbol file: validate each distinct text once.
-  std::map<std::string, std::vector<Bar>*, std::less<>> symbol_bars;
-  std::vector<Bar>* single = cols.symbol < 0 ? &result.bars[context.symbol] : nullptr;
+  std::map<std::string, Target, std::less<>> symbol_bars;
+  Target single{nullptr, nullptr};
+  if (cols.symbol < 0) {
+    single.bars = &result.bars[context.symbol];
+    if (origins != nullptr) single.origins = &(*origins)[context.symbol];
+  }
   const int value_cols[5] = {cols.open, cols.high, cols.low, cols.close, cols.volume};
   int64_t line_no = 1;
   while (pos != std::string_view::npos) {
@@ -274,13 +330,17 @@ ParseResult parse_bar_csv(std::string_view text, const ParseContext& context) {
     const std::string_view date_text = trim(fields[static_cast<size_t>(cols.date)]);
     if (is_missing(date_text)) {
       finding("missing_value",
-              fmt::format("column '{}' is empty ('{}')", col_name(cols.date), date_text));
+              fmt::format("column '{}' is empty ('{}')", col_name(cols.date), shown(date_text)));
       continue;
     }
     const auto date = parse_date_field(date_text);
     if (!date) {
       finding("bad_date", fmt::format("column '{}': '{}' is not a date (YYYY-MM-DD or YYYYMMDD)",
-                                      col_name(cols.date), date_text));
+                                      col_name(cols.date), shown(date_text)));
+      continue;
+    }
+    if (!supported_date(*date)) {
+      finding("date_out_of_range", out_of_range_reason(col_name(cols.date), *date));
       continue;
     }
     double values[5];
@@ -289,16 +349,11 @@ ParseResult parse_bar_csv(std::string_view text, const ParseContext& context) {
       const std::string_view v = trim(fields[static_cast<size_t>(value_cols[k])]);
       if (is_missing(v)) {
         finding("missing_value", fmt::format("column '{}' is empty ('{}') on {}",
-                                             col_name(value_cols[k]), v, date->to_string()));
+                                             col_name(value_cols[k]), shown(v), date->to_string()));
         ok = false;
-        break;
-      }
-      // from_chars rejects a leading '+', which some tools write; skip it.
-      const char* first = v.data() + (v.size() > 1 && v[0] == '+' ? 1 : 0);
-      auto [end, ec] = std::from_chars(first, v.data() + v.size(), values[k]);
-      if (ec != std::errc() || end != v.data() + v.size() || !std::isfinite(values[k])) {
+      } else if (!parse_number(v, values[k])) {
         finding("bad_number", fmt::format("column '{}': '{}' is not a number on {}",
-                                          col_name(value_cols[k]), v, date->to_string()));
+                                          col_name(value_cols[k]), shown(v), date->to_string()));
         ok = false;
       }
     }
@@ -312,34 +367,329 @@ ParseResult parse_bar_csv(std::string_view text, const ParseContext& context) {
     bar.volume = values[4];
     if (cols.ts >= 0) {
       const std::string_view ts_text = trim(fields[static_cast<size_t>(cols.ts)]);
+      const auto ts_date = ts_text.size() >= 10 ? Date::try_parse(ts_text.substr(0, 10)) : std::nullopt;
+      if (ts_date && !supported_date(*ts_date)) {
+        finding("date_out_of_range", out_of_range_reason(col_name(cols.ts), *ts_date));
+        continue;
+      }
       try {
-        bar.ts_ns = parse_ts_ns(ts_text, fmt::format("column '{}'", col_name(cols.ts)));
-      } catch (const Error& e) {
-        finding("bad_date", e.what());
+        bar.ts_ns = parse_ts_ns(ts_text);
+      } catch (const Error&) {
+        finding("bad_date",
+                fmt::format("column '{}': '{}' is not a timestamp (YYYY-MM-DDTHH:MM:SS[.fff]Z)",
+                            col_name(cols.ts), shown(ts_text)));
         continue;
       }
     } else {
       bar.ts_ns = context.timeframe == Timeframe::kDay1 ? calendar.session_open_ts_ns(*date)
                                                         : to_ts_ns(*date);
     }
-    if (single != nullptr) {
-      single->push_back(bar);
-      continue;
-    }
-    const std::string_view sym_text = trim(fields[static_cast<size_t>(cols.symbol)]);
-    auto it = symbol_bars.find(sym_text);
-    if (it == symbol_bars.end()) {
-      if (!Symbol::is_valid(sym_text)) {
-        finding("bad_symbol", fmt::format("column '{}': '{}' is not a valid symbol",
-                                          col_name(cols.symbol), sym_text));
-        continue;
+    Target target = single;
+    if (target.bars == nullptr) {
+      const std::string_view sym_text = trim(fields[static_cast<size_t>(cols.symbol)]);
+      auto it = symbol_bars.find(sym_text);
+      if (it == symbol_bars.end()) {
+        if (!Symbol::is_valid(sym_text)) {
+          finding("bad_symbol", fmt::format("column '{}': '{}' is not a valid symbol",
+                                            col_name(cols.symbol), shown(sym_text)));
+          continue;
+        }
+        // Distinct texts can name one symbol (aapl, AAPL): key the bars by the parsed symbol.
+        const Symbol symbol = Symbol::parse(sym_text);
+        Target t{&result.bars[symbol], origins != nullptr ? &(*origins)[symbol] : nullptr};
+        it = symbol_bars.emplace(std::string(sym_text), t).first;
       }
-      // Distinct texts can name one symbol (aapl, AAPL): key the bars by the parsed symbol.
-      it = symbol_bars.emplace(std::string(sym_text), &result.bars[Symbol::parse(sym_text)]).first;
+      target = it->second;
     }
-    it->second->push_back(bar);
+    target.bars->push_back(bar);
+    if (target.origins != nullptr) target.origins->push_back({line_no, line});
   }
   return result;
+}
+
+// Lean's daily format: no header, `yyyyMMdd HH:mm,open,high,low,close,volume`, prices as integers
+// in units of 1/10,000 of the currency.
+bool lean_date_time(std::string_view v) {
+  return v.size() == 14 && all_digits(v.substr(0, 8)) && v[8] == ' ' && all_digits(v.substr(9, 2)) &&
+         v[11] == ':' && all_digits(v.substr(12, 2));
+}
+
+// The first non-blank line starts like a Lean daily row.
+bool looks_like_lean(std::string_view text) {
+  Lines lines(text);
+  std::string_view line;
+  while (lines.next(line)) {
+    line = trim(line);
+    if (line.empty()) continue;
+    const size_t comma = line.find(',');
+    return comma != std::string_view::npos && lean_date_time(trim(line.substr(0, comma)));
+  }
+  return false;
+}
+
+ParseResult parse_lean_daily(std::string_view text, const ParseContext& context, Origins* origins) {
+  if (context.symbol.empty()) {
+    throw Error::InvalidInput(
+        "a Lean daily file holds one symbol's bars; it needs the symbol (--symbol, or a file name "
+        "such as aapl.csv)");
+  }
+  static constexpr std::string_view kNames[6] = {"date", "open", "high", "low", "close", "volume"};
+  ParseResult result;
+  std::vector<Bar>& bars = result.bars[context.symbol];
+  std::vector<RowOrigin>* from = origins != nullptr ? &(*origins)[context.symbol] : nullptr;
+  const TradingCalendar& calendar = *context.calendar;
+  std::vector<std::string_view> fields;
+  Lines lines(text);
+  std::string_view line;
+  bool first_row = true;
+  while (lines.next(line)) {
+    if (trim(line).empty()) continue;
+    const int64_t line_no = lines.number();
+    auto finding = [&](const char* rule, std::string reason) {
+      result.findings.push_back(
+          {line_no, rule, std::move(reason), std::string(line.substr(0, 200))});
+    };
+    fields.clear();
+    for (size_t start = 0;;) {
+      const size_t comma = line.find(',', start);
+      fields.push_back(trim(line.substr(start, comma == std::string_view::npos ? comma : comma - start)));
+      if (comma == std::string_view::npos) break;
+      start = comma + 1;
+    }
+    const std::string_view when = fields[0];
+    if (first_row && lean_date_time(when) && when.substr(9) != "00:00") {
+      throw Error::InvalidInput(fmt::format(
+          "this Lean file has bars at {} (hour or minute data); the csv vendor reads Lean daily "
+          "files, whose rows are stamped 00:00",
+          shown(when.substr(9))));
+    }
+    first_row = false;
+    if (fields.size() != 6) {
+      finding("malformed_row",
+              fmt::format("expected 6 fields (yyyyMMdd HH:mm,open,high,low,close,volume), found {}",
+                          fields.size()));
+      continue;
+    }
+    const auto date = lean_date_time(when) ? parse_date_field(when.substr(0, 8)) : std::nullopt;
+    if (!date) {
+      finding("bad_date", fmt::format("'{}' is not a Lean date (yyyyMMdd HH:mm)", shown(when)));
+      continue;
+    }
+    if (when.substr(9) != "00:00") {
+      finding("bad_date", fmt::format("'{}': a Lean daily row is stamped 00:00", shown(when)));
+      continue;
+    }
+    if (!supported_date(*date)) {
+      finding("date_out_of_range", out_of_range_reason(kNames[0], *date));
+      continue;
+    }
+    double values[5];
+    bool ok = true;
+    for (size_t k = 0; k < 5 && ok; ++k) {
+      const std::string_view v = fields[k + 1];
+      if (v.empty()) {
+        finding("missing_value",
+                fmt::format("column '{}' is empty on {}", kNames[k + 1], date->to_string()));
+        ok = false;
+      } else if (!parse_number(v, values[k])) {
+        finding("bad_number", fmt::format("column '{}': '{}' is not a number on {}", kNames[k + 1],
+                                          shown(v), date->to_string()));
+        ok = false;
+      }
+    }
+    if (!ok) continue;
+    Bar bar;
+    bar.session_date = *date;
+    // Division (not * 0.0001) gives the double nearest the decimal price: 162500 -> 16.25.
+    bar.open = values[0] / 10000.0;
+    bar.high = values[1] / 10000.0;
+    bar.low = values[2] / 10000.0;
+    bar.close = values[3] / 10000.0;
+    bar.volume = values[4];
+    bar.ts_ns = context.timeframe == Timeframe::kDay1 ? calendar.session_open_ts_ns(*date)
+                                                      : to_ts_ns(*date);
+    bars.push_back(bar);
+    if (from != nullptr) from->push_back({line_no, line});
+  }
+  return result;
+}
+
+// Newest-first rows come back ascending; a repeated date is a finding (the file's first row for
+// it stays); rows in no order keep payload order for the caller to refuse.
+void settle_order(ParseResult& result, Origins& origins, Timeframe timeframe) {
+  const bool daily = timeframe == Timeframe::kDay1;
+  const auto key = [daily](const Bar& b) -> int64_t {
+    return daily ? int64_t{b.session_date.days_since_epoch()} : b.ts_ns;
+  };
+  const auto strictly = [&](const std::vector<Bar>& bars, bool ascending) {
+    for (size_t i = 1; i < bars.size(); ++i) {
+      if (ascending ? key(bars[i - 1]) >= key(bars[i]) : key(bars[i - 1]) <= key(bars[i])) {
+        return false;
+      }
+    }
+    return true;
+  };
+  bool added = false;
+  for (auto& entry : result.bars) {  // not a structured binding: lambdas below capture `bars`
+    std::vector<Bar>& bars = entry.second;
+    std::vector<RowOrigin>& rows = origins[entry.first];
+    if (rows.size() != bars.size()) continue;  // cannot happen; leave the payload as it is
+    if (strictly(bars, true)) continue;
+    if (!strictly(bars, false)) {
+      std::vector<size_t> order(bars.size());
+      std::iota(order.begin(), order.end(), size_t{0});
+      std::stable_sort(order.begin(), order.end(),
+                       [&](size_t a, size_t b) { return key(bars[a]) < key(bars[b]); });
+      std::vector<char> drop(bars.size(), 0);
+      bool any = false;
+      for (size_t group = 0; group < order.size();) {
+        size_t end = group + 1;
+        while (end < order.size() && key(bars[order[end]]) == key(bars[order[group]])) ++end;
+        const size_t kept = order[group];  // a stable sort: the file's first row of the date
+        for (size_t i = group + 1; i < end; ++i) {
+          const size_t dup = order[i];
+          drop[dup] = 1;
+          any = true;
+          const std::string what =
+              daily ? bars[dup].session_date.to_string() : format_ts_ns(bars[dup].ts_ns);
+          result.findings.push_back(
+              {rows[dup].line, "duplicate_date",
+               fmt::format("{} appears again (first on line {}, which is kept)", what,
+                           rows[kept].line),
+               std::string(rows[dup].text.substr(0, 200))});
+        }
+        group = end;
+      }
+      if (!any) continue;  // no order at all: payload order, for the caller to refuse
+      added = true;
+      size_t out = 0;
+      for (size_t i = 0; i < bars.size(); ++i) {
+        if (drop[i] != 0) continue;
+        bars[out] = bars[i];
+        rows[out] = rows[i];
+        ++out;
+      }
+      bars.resize(out);
+      rows.resize(out);
+      if (strictly(bars, true) || !strictly(bars, false)) continue;
+    }
+    std::reverse(bars.begin(), bars.end());
+    std::reverse(rows.begin(), rows.end());
+  }
+  if (added) {
+    std::stable_sort(result.findings.begin(), result.findings.end(),
+                     [](const ParseFinding& a, const ParseFinding& b) { return a.line < b.line; });
+  }
+}
+
+struct Magic {
+  std::string_view bytes;
+  std::string_view what;
+};
+
+// Refuses bytes that are clearly not text: known binary formats by their first bytes, UTF-16,
+// or a NUL byte near the start.
+void refuse_binary(std::string_view bytes) {
+  static constexpr Magic kMagics[] = {
+      {"\x89PNG", "a PNG image"},
+      {"\xFF\xD8\xFF", "a JPEG image"},
+      {"GIF8", "a GIF image"},
+      {"%PDF", "a PDF document"},
+      {"\x1F\x8B", "gzip-compressed data (decompress it first: gunzip)"},
+      {"\x28\xB5\x2F\xFD", "zstd-compressed data (decompress it first: zstd -d)"},
+      {"\xFD" "7zXZ", "xz-compressed data (decompress it first: xz -d)"},
+      {"7z\xBC\xAF", "a 7-Zip archive"},
+      {"Rar!", "a RAR archive"},
+      {"PAR1", "a Parquet file (read it with trib parquet cat)"},
+      {"\xD0\xCF\x11\xE0", "an Office document (save the sheet as CSV)"},
+      {"SQLite format 3", "an SQLite database"},
+      {"\xFF\xFE", "UTF-16 text (save it as UTF-8)"},
+      {"\xFE\xFF", "UTF-16 text (save it as UTF-8)"},
+  };
+  std::string_view what;
+  for (const Magic& m : kMagics) {
+    if (bytes.substr(0, m.bytes.size()) == m.bytes) {
+      what = m.what;
+      break;
+    }
+  }
+  std::string nul;
+  if (what.empty()) {
+    const std::string_view head = bytes.substr(0, 8192);
+    const void* at = std::memchr(head.data(), '\0', head.size());
+    if (at == nullptr) return;
+    nul = fmt::format("binary data (a NUL byte at offset {})",
+                      static_cast<const char*>(at) - head.data());
+    what = nul;
+  }
+  throw Error::InvalidInput(fmt::format("not a CSV file: {}, starting '{}'; {}", what,
+                                        printable_excerpt(bytes, 16), kExpectedFiles));
+}
+
+ParseResult parse_text_file(std::string_view bytes, const ParseContext& context) {
+  refuse_binary(bytes);
+  const std::string_view text = strip_bom(bytes);
+  Origins origins;
+  ParseResult result = looks_like_lean(text) ? parse_lean_daily(text, context, &origins)
+                                             : parse_header_csv(text, context, &origins);
+  settle_order(result, origins, context.timeframe);
+  return result;
+}
+
+}  // namespace
+
+std::string printable_excerpt(std::string_view text, size_t max) {
+  std::string out;
+  out.reserve(std::min(text.size(), max) + 8);
+  for (size_t i = 0; i < text.size() && i < max; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7F) {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("\\x{:02X}", c);
+    }
+  }
+  if (text.size() > max) out += "...";
+  return out;
+}
+
+bool is_zip_archive(std::string_view bytes) {
+  return bytes.size() >= 4 && bytes.substr(0, 2) == "PK" &&
+         ((bytes[2] == '\x03' && bytes[3] == '\x04') || (bytes[2] == '\x05' && bytes[3] == '\x06'));
+}
+
+bool csv_has_symbol_column(std::string_view bytes) {
+  if (is_zip_archive(bytes)) {
+    try {
+      const ZipFile file = read_single_file_zip(bytes);
+      return !is_zip_archive(file.bytes) && csv_has_symbol_column(file.bytes);
+    } catch (const Error&) {
+      return false;  // parse says what is wrong with it
+    }
+  }
+  const std::string_view text = strip_bom(bytes);
+  if (looks_like_lean(text)) return false;
+  return find_columns(text.substr(0, text.find('\n'))).symbol >= 0;
+}
+
+ParseResult parse_bar_csv(std::string_view text, const ParseContext& context) {
+  return parse_header_csv(text, context, nullptr);
+}
+
+ParseResult parse_csv_payload(std::string_view bytes, const ParseContext& context) {
+  if (!is_zip_archive(bytes)) return parse_text_file(bytes, context);
+  const ZipFile file = read_single_file_zip(bytes);
+  const std::string name = printable_excerpt(file.name, 60);
+  if (is_zip_archive(file.bytes)) {
+    throw Error::InvalidInput(
+        fmt::format("zip archive: '{}' is itself a zip; expected one CSV file in the zip", name));
+  }
+  try {
+    return parse_text_file(file.bytes, context);
+  } catch (const Error& e) {
+    if (e.category() != ErrorCategory::kInvalidInput) throw;
+    throw Error::InvalidInput(fmt::format("'{}' in the zip: {}", name, e.what()));
+  }
 }
 
 }  // namespace trib::providers

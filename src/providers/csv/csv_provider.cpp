@@ -1,5 +1,7 @@
-// The csv vendor: local Yahoo / Stooq / Kaggle style daily files. fetch returns the file's bytes
-// exactly; parse is header-driven (csv_bars.cpp).
+// The csv vendor: local daily files as users have them (Yahoo / Stooq / Alpha Vantage / Kaggle CSV,
+// Lean's daily CSV and zip). fetch returns one file's bytes exactly; parse recognises the format
+// from the bytes alone (csv_bars.cpp), so `trib etl` re-reads a stored payload the same way.
+// Expanding folders and globs and naming a file's symbol is csv_files.cpp's (for the CLI).
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -31,8 +33,9 @@ class CsvProvider final : public Provider {
     }
     FetchResult result;
     result.bytes = read_file(path);
-    result.ext = "csv";
-    result.content_type = "text/csv";
+    const bool zip = is_zip_archive(result.bytes);
+    result.ext = zip ? "zip" : "csv";
+    result.content_type = zip ? "application/zip" : "text/csv";
     result.request = {{"vendor", "csv"}, {"file", path.filename().string()}};
     result.multi_symbol = csv_has_symbol_column(result.bytes);
     struct stat st {};
@@ -43,7 +46,7 @@ class CsvProvider final : public Provider {
   }
 
   ParseResult parse(std::string_view bytes, const ParseContext& context) const override {
-    return parse_bar_csv(bytes, context);
+    return parse_csv_payload(bytes, context);
   }
 };
 

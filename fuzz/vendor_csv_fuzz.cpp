@@ -1,0 +1,171 @@
+// libFuzzer target for the csv vendor's parsers (scripts/fuzz-vendors csv): every input goes to
+// parse_bar_csv (the header-driven CSV the sim vendor shares) and parse_csv_payload (the csv
+// vendor: header CSV, Lean daily CSV, a zip holding one), single- and multi-symbol, daily and
+// hourly; and, wrapped in a stored and in a deflated zip entry, through the zip reader's happy
+// path. The only acceptable failure is trib::Error; on top of that:
+//   - an error message is printable ASCII (file bytes are never echoed to a terminal);
+//   - a finding's reason is printable ASCII without newlines, its raw text at most 200 bytes;
+//   - every bar is dated 1900-01-01..2100-12-31 with finite values;
+//   - parse_csv_payload never returns two bars of one symbol on the same date.
+#include <zlib.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "../src/providers/csv/csv_bars.hpp"
+#include "trib/core/error.hpp"
+#include "trib/providers/parse_util.hpp"
+
+namespace {
+
+using namespace trib;
+using namespace trib::providers;
+
+void require(bool ok, const char* what) {
+  if (!ok) {
+    std::fprintf(stderr, "invariant broken: %s\n", what);
+    std::abort();
+  }
+}
+
+bool printable(std::string_view s) {
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7F) return false;
+  }
+  return true;
+}
+
+void check(const ParseResult& r, bool payload, Timeframe tf) {
+  for (const auto& f : r.findings) {
+    require(printable(f.reason), "finding reason not printable");
+    require(f.raw_text.size() <= 200, "finding raw text over 200 bytes");
+    require(!f.rule.empty(), "finding without a rule");
+  }
+  for (const auto& [symbol, bars] : r.bars) {
+    std::set<int64_t> seen;
+    for (const Bar& b : bars) {
+      require(supported_date(b.session_date), "bar outside the supported dates");
+      for (double v : {b.open, b.high, b.low, b.close, b.volume}) {
+        require(std::isfinite(v), "non-finite value");
+      }
+      if (payload) {
+        const int64_t key = tf == Timeframe::kDay1 ? b.session_date.days_since_epoch() : b.ts_ns;
+        require(seen.insert(key).second, "duplicate date left in a csv payload");
+      }
+    }
+  }
+}
+
+template <typename F>
+void run(F&& parse, bool payload, Timeframe tf) {
+  try {
+    check(parse(), payload, tf);
+  } catch (const trib::Error& e) {
+    require(printable(e.what()), "error message not printable");
+  }
+}
+
+void put16(std::string& out, uint32_t v) {
+  out += static_cast<char>(v & 0xFF);
+  out += static_cast<char>((v >> 8) & 0xFF);
+}
+void put32(std::string& out, uint32_t v) {
+  put16(out, v & 0xFFFF);
+  put16(out, v >> 16);
+}
+
+// A one-entry zip of `content` (method 0 stored, 8 deflate), as Lean's daily zips are.
+std::string zip_of(std::string_view content, int method) {
+  std::string data;
+  if (method == 8) {
+    z_stream zs{};
+    deflateInit2(&zs, 6, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+    data.resize(deflateBound(&zs, static_cast<uLong>(content.size())));
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(content.data()));
+    zs.avail_in = static_cast<uInt>(content.size());
+    zs.next_out = reinterpret_cast<Bytef*>(data.data());
+    zs.avail_out = static_cast<uInt>(data.size());
+    deflate(&zs, Z_FINISH);
+    data.resize(zs.total_out);
+    deflateEnd(&zs);
+  } else {
+    data = std::string(content);
+  }
+  const uint32_t crc = static_cast<uint32_t>(
+      crc32(0, reinterpret_cast<const Bytef*>(content.data()), static_cast<uInt>(content.size())));
+  const std::string name = "aapl.csv";
+  std::string z;
+  put32(z, 0x04034b50);
+  put16(z, 20);
+  put16(z, 0);
+  put16(z, static_cast<uint32_t>(method));
+  put32(z, 0);
+  put32(z, crc);
+  put32(z, static_cast<uint32_t>(data.size()));
+  put32(z, static_cast<uint32_t>(content.size()));
+  put16(z, static_cast<uint32_t>(name.size()));
+  put16(z, 0);
+  z += name;
+  z += data;
+  const size_t directory = z.size();
+  put32(z, 0x02014b50);
+  put16(z, 20);
+  put16(z, 20);
+  put16(z, 0);
+  put16(z, static_cast<uint32_t>(method));
+  put32(z, 0);
+  put32(z, crc);
+  put32(z, static_cast<uint32_t>(data.size()));
+  put32(z, static_cast<uint32_t>(content.size()));
+  put16(z, static_cast<uint32_t>(name.size()));
+  put16(z, 0);
+  put16(z, 0);
+  put16(z, 0);
+  put16(z, 0);
+  put32(z, 0);
+  put32(z, 0);
+  z += name;
+  const size_t directory_size = z.size() - directory;
+  put32(z, 0x06054b50);
+  put16(z, 0);
+  put16(z, 0);
+  put16(z, 1);
+  put16(z, 1);
+  put32(z, static_cast<uint32_t>(directory_size));
+  put32(z, static_cast<uint32_t>(directory));
+  put16(z, 0);
+  return z;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  ParseContext single;
+  single.symbol = Symbol::parse("AAPL");
+  ParseContext multi;
+  for (Timeframe tf : {Timeframe::kDay1, Timeframe::kHour1}) {
+    single.timeframe = tf;
+    multi.timeframe = tf;
+    run([&] { return parse_bar_csv(bytes, single); }, false, tf);
+    run([&] { return parse_bar_csv(bytes, multi); }, false, tf);
+    run([&] { return parse_csv_payload(bytes, single); }, true, tf);
+    run([&] { return parse_csv_payload(bytes, multi); }, true, tf);
+  }
+  (void)csv_has_symbol_column(bytes);  // never throws
+  (void)printable_excerpt(bytes, 16);
+  if (!is_zip_archive(bytes)) {
+    single.timeframe = Timeframe::kDay1;
+    for (int method : {0, 8}) {
+      const std::string zip = zip_of(bytes, method);
+      run([&] { return parse_csv_payload(zip, single); }, true, Timeframe::kDay1);
+    }
+  }
+  return 0;
+}
