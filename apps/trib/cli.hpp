@@ -33,6 +33,7 @@ void add_demo_command(CLI::App& app, Globals& globals, Action& action);       //
 void add_lake_commands(CLI::App& app, Globals& globals, Action& action);      // lake ls|export
 void add_serve_commands(CLI::App& app, Globals& globals, Action& action);
 void add_universe_commands(CLI::App& app, Globals& globals, Action& action);  // universe add|remove|list, vendors     // update, serve --functions
+void add_coverage_command(CLI::App& app, Globals& globals, Action& action);    // coverage
 
 // ETL counts as JSON and as the lines the commands print.
 nlohmann::json stats_json(const etl::EtlStats& stats);

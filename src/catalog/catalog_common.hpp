@@ -3,9 +3,11 @@
 // implementations refuse exactly the same calls with exactly the same messages.
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -120,6 +122,107 @@ inline void check_fill(const std::string& account, const FillRecord& fill) {
 inline Micros cash_flow_of(const FillRecord& fill) {
   const Micros notional = mul(fill.qty, fill.price);
   return (fill.side == Side::kBuy ? -notional : notional) - fill.commission;
+}
+
+// ---- coverage ----
+
+// A partition's sessions as partition_sessions stores them: the first session (days since the
+// epoch) and one character per day from there to the last session, '1' when the partition has
+// rows for that day, '0' when not (position = day - first_day, so SQL reads a day with
+// substr(days, day - first_day + 1, 1)). Empty `days` when `session_days` is.
+struct SessionBitmap {
+  int64_t first_day = 0;
+  std::string days;
+};
+
+// The longest span one bitmap may cover: a partition is a year, a month or a day of one
+// timeframe; anything longer is a caller's bug, not a partition.
+inline constexpr int64_t kMaxSessionSpanDays = 400;
+
+inline SessionBitmap session_bitmap(const PartitionKey& key, std::vector<int32_t> session_days) {
+  SessionBitmap out;
+  if (session_days.empty()) return out;
+  std::sort(session_days.begin(), session_days.end());
+  session_days.erase(std::unique(session_days.begin(), session_days.end()), session_days.end());
+  out.first_day = session_days.front();
+  const int64_t span = int64_t{session_days.back()} - session_days.front() + 1;
+  if (span > kMaxSessionSpanDays) {
+    throw Error::InvalidInput(fmt::format("{}: its sessions span {} days ({} .. {}); a partition "
+                                          "spans at most {}",
+                                          describe(key), span,
+                                          Date(session_days.front()).to_string(),
+                                          Date(session_days.back()).to_string(),
+                                          kMaxSessionSpanDays));
+  }
+  out.days.assign(static_cast<size_t>(span), '0');
+  for (int32_t day : session_days) out.days[static_cast<size_t>(day - session_days.front())] = '1';
+  return out;
+}
+
+inline void check_calendar_sessions(const std::string& calendar, int32_t from_day, int32_t to_day,
+                                    const std::vector<int32_t>& sessions) {
+  if (calendar.empty()) throw Error::InvalidInput("calendar sessions: empty calendar name");
+  if (from_day > to_day) {
+    throw Error::InvalidInput(fmt::format("calendar {}: range {} .. {} is empty", calendar,
+                                          Date(from_day).to_string(), Date(to_day).to_string()));
+  }
+  for (size_t i = 0; i < sessions.size(); ++i) {
+    if (sessions[i] < from_day || sessions[i] > to_day || (i > 0 && sessions[i] <= sessions[i - 1])) {
+      throw Error::InvalidInput(fmt::format(
+          "calendar {}: sessions must ascend strictly within {} .. {}; {} does not", calendar,
+          Date(from_day).to_string(), Date(to_day).to_string(), Date(sessions[i]).to_string()));
+    }
+  }
+}
+
+// session_coverage(), one query on both backends ($n placeholders; SQLite runs it through
+// sqlite_placeholders): every expected session of the range, present when some partition of
+// the symbol covering that day has '1' at the day's position, then one summary row per year
+// (kind 0: expected, present) followed by that year's missing dates (kind 1), in order.
+// $1 dataset, $2 timeframe, $3 symbol, $4 calendar, $5 from_day, $6 to_day.
+inline constexpr const char* kSessionCoverageSql = R"sql(
+WITH expected AS (
+  SELECT c.session_day AS day, c.session_date AS date,
+         MAX(CASE WHEN substr(p.days, CAST(c.session_day - p.first_day + 1 AS INTEGER), 1) = '1'
+                  THEN 1 ELSE 0 END) AS present
+  FROM calendar_sessions c
+  LEFT JOIN partition_sessions p
+    ON p.dataset = $1 AND p.timeframe = $2 AND p.symbol = $3
+   AND c.session_day >= p.first_day AND c.session_day < p.first_day + length(p.days)
+  WHERE c.calendar = $4 AND c.session_day >= $5 AND c.session_day <= $6
+  GROUP BY c.session_day, c.session_date
+)
+SELECT CAST(substr(date, 1, 4) AS INTEGER) AS year, 0 AS kind, count(*) AS expected,
+       sum(present) AS present, '' AS missing
+  FROM expected GROUP BY substr(date, 1, 4)
+UNION ALL
+SELECT CAST(substr(date, 1, 4) AS INTEGER), 1, 0, 0, date FROM expected WHERE present = 0
+ORDER BY 1, 2, 5
+)sql";
+
+// The same text with SQLite's numbered placeholders: $n -> ?n.
+inline std::string sqlite_placeholders(std::string_view sql) {
+  std::string out(sql);
+  for (size_t i = 0; i + 1 < out.size(); ++i) {
+    if (out[i] == '$' && out[i + 1] >= '0' && out[i + 1] <= '9') out[i] = '?';
+  }
+  return out;
+}
+
+// Rows of kSessionCoverageSql (either backend's row type) into years.
+template <typename Row>
+void add_coverage_row(std::vector<CoverageYear>& years, const Row& row) {
+  const int year = static_cast<int>(row.int64(0));
+  if (years.empty() || years.back().year != year) {
+    years.emplace_back();
+    years.back().year = year;
+  }
+  if (row.int64(1) == 0) {
+    years.back().expected = row.int64(2);
+    years.back().present = row.int64(3);
+  } else {
+    years.back().missing.push_back(row.text(4));
+  }
 }
 
 using catalog::decode_hot_rows;

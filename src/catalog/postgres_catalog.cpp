@@ -22,6 +22,7 @@
 // Deadlocks and serialization failures are retried by the db layer (the transaction bodies keep
 // no state outside the database except what they reset on entry).
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <numeric>
 #include <tuple>
@@ -119,6 +120,12 @@ class PostgresCatalog final : public Catalog {
     return out;
   }
 
+  std::optional<InstrumentRecord> get_instrument(const std::string& symbol) override {
+    auto row = db_.row("SELECT symbol, vendor, calendar FROM instruments WHERE symbol = $1", symbol);
+    if (!row) return std::nullopt;
+    return InstrumentRecord{row->text(0), row->text(1), row->text(2)};
+  }
+
   // ---- partitions ----
 
   std::optional<PartitionRecord> get_partition(const PartitionKey& key) override {
@@ -169,7 +176,15 @@ class PostgresCatalog final : public Catalog {
     guarded(internal::describe(commits), [&] {
       db_.transaction([&](PgTx& tx) {
         results.assign(commits.size(), CommitResult{});
-        for (size_t index : order) results[index] = commit_one(tx, commits[index]);
+        for (size_t index : order) {
+          const PartitionCommit& c = commits[index];
+          results[index] = commit_one(tx, c);
+          // Under the partition row's lock, so the sessions follow the partition's order.
+          if (!c.session_days.empty()) {
+            write_partition_sessions(tx, c.record.key, c.session_days,
+                                     results[index].outcome != CommitOutcome::kUnchanged);
+          }
+        }
         for (const Watermark* w : marks) write_watermark(tx, *w);
         // Hot-cache rows per (symbol, timeframe), in the caller's order, applied last.
         std::map<std::pair<std::string, std::string>, std::vector<const std::vector<HotBar>*>> hot;
@@ -213,6 +228,67 @@ class PostgresCatalog final : public Catalog {
                r.version_key, r.row_count, r.content_sha256, r.min_ts_ns, r.max_ts_ns, r.version,
                r.code_version, r.committed_at_ns);
     });
+  }
+
+  void replace_partition_sessions(const PartitionKey& key,
+                                  const std::vector<int32_t>& session_days) override {
+    guarded(internal::describe(key) + " sessions", [&] {
+      db_.transaction([&](PgTx& tx) {
+        if (session_days.empty()) {
+          tx.exec("DELETE FROM partition_sessions WHERE dataset = $1 AND timeframe = $2 AND "
+                  "symbol = $3 AND partition = $4",
+                  key.dataset, key.timeframe, key.symbol, key.partition);
+          return;
+        }
+        write_partition_sessions(tx, key, session_days, true);
+      });
+    });
+  }
+
+  // ---- coverage ----
+
+  void ensure_calendar_sessions(const std::string& calendar, int32_t from_day, int32_t to_day,
+                                const std::vector<int32_t>& sessions) override {
+    internal::check_calendar_sessions(calendar, from_day, to_day, sessions);
+    if (stored_sessions(db_, calendar, from_day, to_day) == sessions) return;
+    guarded("calendar " + calendar, [&] {
+      db_.transaction([&](PgTx& tx) {
+        // Writers of one calendar take turns, so the read below sees what the last one wrote.
+        lock_name(tx, "calendar_sessions", calendar, "");
+        const std::vector<int32_t> stored = stored_sessions(tx, calendar, from_day, to_day);
+        std::vector<int64_t> stale, missing;
+        std::set_difference(stored.begin(), stored.end(), sessions.begin(), sessions.end(),
+                            std::back_inserter(stale));
+        std::set_difference(sessions.begin(), sessions.end(), stored.begin(), stored.end(),
+                            std::back_inserter(missing));
+        if (!stale.empty()) {
+          tx.exec("DELETE FROM calendar_sessions WHERE calendar = $1 AND "
+                  "session_day = ANY($2::bigint[])",
+                  calendar, bigint_array(stale));
+        }
+        if (!missing.empty()) {
+          std::vector<std::string> dates;
+          for (int64_t day : missing) dates.push_back(Date(static_cast<int32_t>(day)).to_string());
+          tx.exec("INSERT INTO calendar_sessions (calendar, session_day, session_date) "
+                  "SELECT $1, d.sday, d.sdate FROM unnest($2::bigint[], $3::text[]) AS d(sday, sdate) "
+                  "ON CONFLICT (calendar, session_day) DO NOTHING",
+                  calendar, bigint_array(missing), dates);
+        }
+      });
+    });
+  }
+
+  std::vector<CoverageYear> session_coverage(const std::string& dataset,
+                                             const std::string& timeframe,
+                                             const std::string& symbol,
+                                             const std::string& calendar, int32_t from_day,
+                                             int32_t to_day) override {
+    std::vector<CoverageYear> years;
+    for (const PgRow row : db_.exec(internal::kSessionCoverageSql, dataset, timeframe, symbol,
+                                    calendar, from_day, to_day)) {
+      internal::add_coverage_row(years, row);
+    }
+    return years;
   }
 
   // ---- hot cache ----
@@ -746,6 +822,30 @@ class PostgresCatalog final : public Catalog {
                                         internal::describe(r.key), c.expected_version));
     }
     return {CommitOutcome::kReplaced, c.expected_version + 1};
+  }
+
+  // Replaces (or, when !replace, inserts only if absent) the partition's session bitmap.
+  static void write_partition_sessions(PgTx& tx, const PartitionKey& key,
+                                       const std::vector<int32_t>& session_days, bool replace) {
+    const internal::SessionBitmap bitmap = internal::session_bitmap(key, session_days);
+    tx.exec(fmt::format("INSERT INTO partition_sessions (dataset, timeframe, symbol, partition, "
+                        "first_day, days) VALUES ($1, $2, $3, $4, $5, $6) "
+                        "ON CONFLICT (dataset, timeframe, symbol, partition) DO {}",
+                        replace ? "UPDATE SET first_day = excluded.first_day, days = excluded.days"
+                                : "NOTHING"),
+            key.dataset, key.timeframe, key.symbol, key.partition, bitmap.first_day, bitmap.days);
+  }
+
+  static std::vector<int32_t> stored_sessions(PgExecutor& ex, const std::string& calendar,
+                                              int32_t from_day, int32_t to_day) {
+    std::vector<int32_t> out;
+    for (const PgRow row : ex.exec("SELECT session_day FROM calendar_sessions WHERE calendar = $1 "
+                                   "AND session_day >= $2 AND session_day <= $3 "
+                                   "ORDER BY session_day",
+                                   calendar, from_day, to_day)) {
+      out.push_back(static_cast<int32_t>(row.int64(0)));
+    }
+    return out;
   }
 
   static void write_watermark(PgExecutor& ex, const Watermark& w) {

@@ -305,11 +305,36 @@ CREATE TABLE vendor_budgets (
 );
 )sql";
 
+// Migration 4: coverage (`trib coverage`, Catalog::session_coverage) computed in SQL. The
+// calendar's sessions, materialised from core's TradingCalendar for the years asked
+// (ensure_calendar_sessions), and the sessions each partition holds rows for, as one character
+// per day ('1' present, '0' not; position = day - first_day), written in the commit's
+// transaction.
+constexpr const char* kCoverageSchema = R"sql(
+CREATE TABLE calendar_sessions (
+  calendar     TEXT COLLATE "C" NOT NULL,
+  session_day  BIGINT NOT NULL,  -- days since 1970-01-01
+  session_date TEXT COLLATE "C" NOT NULL,  -- the same day as YYYY-MM-DD
+  PRIMARY KEY (calendar, session_day)
+);
+
+CREATE TABLE partition_sessions (
+  dataset   TEXT COLLATE "C" NOT NULL,
+  timeframe TEXT COLLATE "C" NOT NULL,
+  symbol    TEXT COLLATE "C" NOT NULL,
+  partition TEXT COLLATE "C" NOT NULL,
+  first_day BIGINT NOT NULL,  -- days since 1970-01-01 of the first character of days
+  days      TEXT COLLATE "C" NOT NULL CHECK (length(days) >= 1),
+  PRIMARY KEY (dataset, timeframe, symbol, partition)
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "manifest, raw objects, runs, watermarks, dq, ledger", kInitialSchema},
     {2, "version objects, fetch precedence, tasks, dq by raw object, hot cache, exact ledger",
      kObjectStoreCommitSchema},
     {3, "universe, vendor budgets", kUniverseSchema},
+    {4, "calendar sessions, partition sessions (coverage)", kCoverageSchema},
 };
 
 }  // namespace

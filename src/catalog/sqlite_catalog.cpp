@@ -2,6 +2,7 @@
 // the partition commit point as one short write transaction (no object I/O inside it).
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 
 #include <fmt/format.h>
@@ -69,6 +70,12 @@ class SqliteCatalog final : public Catalog {
     return out;
   }
 
+  std::optional<InstrumentRecord> get_instrument(const std::string& symbol) override {
+    auto s = db_.query("SELECT symbol, vendor, calendar FROM instruments WHERE symbol = ?", symbol);
+    if (!s.step()) return std::nullopt;
+    return InstrumentRecord{s.text(0), s.text(1), s.text(2)};
+  }
+
   // ---- partitions ----
 
   std::optional<PartitionRecord> get_partition(const PartitionKey& key) override {
@@ -113,6 +120,10 @@ class SqliteCatalog final : public Catalog {
           if (result.outcome != CommitOutcome::kUnchanged && !c.hot_rows.empty()) {
             hot[{c.record.key.symbol, c.record.key.timeframe}].push_back(&c.hot_rows);
           }
+          if (!c.session_days.empty()) {
+            write_partition_sessions(c.record.key, c.session_days,
+                                     result.outcome != CommitOutcome::kUnchanged);
+          }
           for (const auto& w : c.watermarks) write_watermark(w);
           results.push_back(result);
         }
@@ -143,6 +154,60 @@ class SqliteCatalog final : public Catalog {
     guarded(internal::describe(r.key), [&] {
       db_.transaction([&] { upsert_partition_row(r, r.version, r.committed_at_ns); });
     });
+  }
+
+  void replace_partition_sessions(const PartitionKey& key,
+                                  const std::vector<int32_t>& session_days) override {
+    guarded(internal::describe(key) + " sessions", [&] {
+      db_.transaction([&] {
+        if (session_days.empty()) {
+          db_.execute("DELETE FROM partition_sessions WHERE dataset = ? AND timeframe = ? AND "
+                      "symbol = ? AND partition = ?",
+                      key.dataset, key.timeframe, key.symbol, key.partition);
+          return;
+        }
+        write_partition_sessions(key, session_days, true);
+      });
+    });
+  }
+
+  // ---- coverage ----
+
+  void ensure_calendar_sessions(const std::string& calendar, int32_t from_day, int32_t to_day,
+                                const std::vector<int32_t>& sessions) override {
+    internal::check_calendar_sessions(calendar, from_day, to_day, sessions);
+    if (stored_sessions(calendar, from_day, to_day) == sessions) return;  // no write lock
+    guarded("calendar " + calendar, [&] {
+      db_.transaction([&] {
+        const std::vector<int32_t> stored = stored_sessions(calendar, from_day, to_day);
+        std::vector<int32_t> stale, missing;
+        std::set_difference(stored.begin(), stored.end(), sessions.begin(), sessions.end(),
+                            std::back_inserter(stale));
+        std::set_difference(sessions.begin(), sessions.end(), stored.begin(), stored.end(),
+                            std::back_inserter(missing));
+        for (int32_t day : stale) {
+          db_.execute("DELETE FROM calendar_sessions WHERE calendar = ? AND session_day = ?",
+                      calendar, day);
+        }
+        for (int32_t day : missing) {
+          db_.execute("INSERT INTO calendar_sessions (calendar, session_day, session_date) "
+                      "VALUES (?, ?, ?) ON CONFLICT (calendar, session_day) DO NOTHING",
+                      calendar, day, Date(day).to_string());
+        }
+      });
+    });
+  }
+
+  std::vector<CoverageYear> session_coverage(const std::string& dataset,
+                                             const std::string& timeframe,
+                                             const std::string& symbol,
+                                             const std::string& calendar, int32_t from_day,
+                                             int32_t to_day) override {
+    static const std::string sql = internal::sqlite_placeholders(internal::kSessionCoverageSql);
+    std::vector<CoverageYear> years;
+    auto s = db_.query(sql, dataset, timeframe, symbol, calendar, from_day, to_day);
+    while (s.step()) internal::add_coverage_row(years, s);
+    return years;
   }
 
   // ---- hot cache ----
@@ -625,6 +690,30 @@ class SqliteCatalog final : public Catalog {
         r.key.dataset, r.key.timeframe, r.key.symbol, r.key.partition, r.object_key,
         r.version_key, r.row_count, r.content_sha256, r.min_ts_ns, r.max_ts_ns, version,
         r.code_version, committed_at_ns);
+  }
+
+  // Replaces (or, when !replace, inserts only if absent) the partition's session bitmap.
+  void write_partition_sessions(const PartitionKey& key, const std::vector<int32_t>& session_days,
+                                bool replace) {
+    const internal::SessionBitmap bitmap = internal::session_bitmap(key, session_days);
+    db_.execute(fmt::format("INSERT INTO partition_sessions (dataset, timeframe, symbol, "
+                            "partition, first_day, days) VALUES (?, ?, ?, ?, ?, ?) "
+                            "ON CONFLICT (dataset, timeframe, symbol, partition) DO {}",
+                            replace ? "UPDATE SET first_day = excluded.first_day, "
+                                      "days = excluded.days"
+                                    : "NOTHING"),
+                key.dataset, key.timeframe, key.symbol, key.partition, bitmap.first_day,
+                bitmap.days);
+  }
+
+  std::vector<int32_t> stored_sessions(const std::string& calendar, int32_t from_day,
+                                       int32_t to_day) {
+    std::vector<int32_t> out;
+    auto s = db_.query("SELECT session_day FROM calendar_sessions WHERE calendar = ? AND "
+                       "session_day >= ? AND session_day <= ? ORDER BY session_day",
+                       calendar, from_day, to_day);
+    while (s.step()) out.push_back(static_cast<int32_t>(s.int64(0)));
+    return out;
   }
 
   void write_watermark(const Watermark& w) {

@@ -132,6 +132,12 @@ CatalogRebuildStats rebuild_catalog(lake::ObjectStore& store, catalog::Catalog& 
       catalog.restore_partition(record);
       ++stats.partitions;
     }
+    // The sessions the file holds, for coverage: always, so a catalog whose partition rows
+    // predate them (or were restored without them) is completed.
+    std::vector<int32_t> session_days;
+    session_days.reserve(rows.size());
+    for (const auto& row : rows) session_days.push_back(row.bar.session_date.days_since_epoch());
+    catalog.replace_partition_sessions(record.key, session_days);
     symbols.insert(live->symbol.str());
     catalog.upsert_instrument(live->symbol.str(), rows.back().source, "nyse");
     auto& cached = hot[{live->symbol.str(), record.key.timeframe}];

@@ -285,6 +285,8 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
       record.row_count = static_cast<int64_t>(rows.size());
       record.min_ts_ns = rows.front()->ts_ns;
       record.max_ts_ns = rows.back()->ts_ns;
+      p.commit.session_days.reserve(rows.size());
+      for (const Bar* bar : rows) p.commit.session_days.push_back(bar->session_date.days_since_epoch());
       for (size_t r = rows.size() > job.hot_wanted ? rows.size() - job.hot_wanted : 0;
            r < rows.size(); ++r) {
         p.commit.hot_rows.push_back(
@@ -308,6 +310,11 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
         it->second = std::move(candidate);
         changed = true;
       }
+    }
+    // The partition's sessions after the merge (coverage): recorded if absent when unchanged.
+    p.commit.session_days.reserve(merged.size());
+    for (const auto& [ts, row] : merged) {
+      p.commit.session_days.push_back(row.bar.session_date.days_since_epoch());
     }
     if (!changed) {
       record = *job.current;  // same content: the commit only advances the watermark

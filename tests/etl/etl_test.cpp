@@ -62,6 +62,7 @@ class SabotagedCatalog : public catalog::Catalog {
   std::string describe() const override { return real_.describe(); }
   void upsert_instrument(const std::string& s, const std::string& v, const std::string& c) override { real_.upsert_instrument(s, v, c); }
   std::vector<std::string> list_instruments() override { return real_.list_instruments(); }
+  std::optional<catalog::InstrumentRecord> get_instrument(const std::string& s) override { return real_.get_instrument(s); }
   std::optional<catalog::PartitionRecord> get_partition(const catalog::PartitionKey& k) override { return real_.get_partition(k); }
   std::vector<catalog::PartitionRecord> list_partitions(const std::string& d, const std::string& t, const std::string& s) override { return real_.list_partitions(d, t, s); }
   catalog::CommitResult commit_partition(const catalog::PartitionCommit& c) override { return commit_partitions({c}).front(); }
@@ -77,6 +78,9 @@ class SabotagedCatalog : public catalog::Catalog {
   }
   std::vector<catalog::PartitionRecord> partition_history(const catalog::PartitionKey& k) override { return real_.partition_history(k); }
   void restore_partition(const catalog::PartitionRecord& r) override { real_.restore_partition(r); }
+  void replace_partition_sessions(const catalog::PartitionKey& k, const std::vector<int32_t>& d) override { real_.replace_partition_sessions(k, d); }
+  void ensure_calendar_sessions(const std::string& c, int32_t f, int32_t t, const std::vector<int32_t>& s) override { real_.ensure_calendar_sessions(c, f, t, s); }
+  std::vector<catalog::CoverageYear> session_coverage(const std::string& d, const std::string& tf, const std::string& s, const std::string& c, int32_t f, int32_t t) override { return real_.session_coverage(d, tf, s, c, f, t); }
   std::vector<catalog::HotBar> hot_bars(const std::string& s, const std::string& t, int64_t f, int64_t to) override { return real_.hot_bars(s, t, f, to); }
   void replace_hot_bars(const std::string& s, const std::string& t, const std::vector<catalog::HotBar>& r) override { real_.replace_hot_bars(s, t, r); }
   int hot_cache_sessions() const override { return real_.hot_cache_sessions(); }

@@ -89,6 +89,13 @@ struct PartitionCommit {
   // The partition's rows for the hot cache (bars datasets; empty for others).
   std::vector<HotBar> hot_rows;
   std::vector<Watermark> watermarks;  // advanced with the commit (only ever forward)
+  // Bars datasets: the sessions (days since the epoch) the partition holds rows for after this
+  // commit, i.e. of the whole partition, not only what the payload brought; any order,
+  // duplicates allowed (intraday rows share a session). Recorded in partition_sessions for
+  // session_coverage(): replaced when the content changes, inserted only if absent when the
+  // commit is unchanged (so partitions committed by older builds fill in as they are touched).
+  // Empty: nothing is recorded (other datasets).
+  std::vector<int32_t> session_days;
 };
 
 struct CommitResult {
@@ -201,6 +208,21 @@ struct BudgetReservation {
 // hourly and daily caps, and a pause set by a 429.
 BudgetReservation reserve_in_budget(BudgetState& state, const BudgetRule& rule, int64_t now_ns);
 
+// ---- coverage: the sessions a calendar expects vs the sessions the manifest holds ----
+struct InstrumentRecord {
+  std::string symbol, vendor, calendar;
+  bool operator==(const InstrumentRecord&) const = default;
+};
+
+// One calendar year of session_coverage().
+struct CoverageYear {
+  int year = 0;
+  int64_t expected = 0;  // sessions of the calendar in the range asked, in this year
+  int64_t present = 0;   // of those, sessions the partitions hold rows for
+  std::vector<std::string> missing;  // the expected sessions not present, YYYY-MM-DD ascending
+  bool operator==(const CoverageYear&) const = default;
+};
+
 struct CatalogOptions {
   int hot_cache_sessions = 300;  // rows per (symbol, timeframe) kept in the hot cache; 0 = off
 };
@@ -219,6 +241,7 @@ class Catalog {
   virtual void upsert_instrument(const std::string& symbol, const std::string& vendor,
                                  const std::string& calendar) = 0;
   virtual std::vector<std::string> list_instruments() = 0;
+  virtual std::optional<InstrumentRecord> get_instrument(const std::string& symbol) = 0;
 
   // ---- partitions: the manifest ----
   virtual std::optional<PartitionRecord> get_partition(const PartitionKey& key) = 0;
@@ -244,6 +267,29 @@ class Catalog {
   virtual std::vector<PartitionRecord> partition_history(const PartitionKey& key) = 0;
   // Sets a partition's row as found in the lake (`trib catalog rebuild`): no version check.
   virtual void restore_partition(const PartitionRecord& record) = 0;
+  // Replaces the sessions recorded for a partition (`trib catalog rebuild`, from the live file),
+  // as PartitionCommit::session_days describes them; empty removes the record.
+  virtual void replace_partition_sessions(const PartitionKey& key,
+                                          const std::vector<int32_t>& session_days) = 0;
+
+  // ---- coverage ----
+  // Makes calendar_sessions hold exactly `sessions` (days since the epoch, strictly ascending,
+  // each in [from_day, to_day]) for `calendar` in [from_day, to_day]: the calendar (core's
+  // TradingCalendar) materialised for SQL. Writes nothing when it already does (the usual case),
+  // so racing callers and repeated calls are cheap; a range that differs (the calendar's code
+  // changed) is corrected in one transaction.
+  virtual void ensure_calendar_sessions(const std::string& calendar, int32_t from_day,
+                                        int32_t to_day, const std::vector<int32_t>& sessions) = 0;
+  // Per calendar year, ascending: the sessions `calendar` expects in [from_day, to_day] (as
+  // calendar_sessions holds them: ensure_calendar_sessions first) against the sessions the
+  // partitions of (dataset, timeframe, symbol) hold (partition_sessions), with the missing
+  // dates. One SQL query (the same text on both backends). Years without an expected session
+  // are absent; a symbol without data has every session missing.
+  virtual std::vector<CoverageYear> session_coverage(const std::string& dataset,
+                                                     const std::string& timeframe,
+                                                     const std::string& symbol,
+                                                     const std::string& calendar,
+                                                     int32_t from_day, int32_t to_day) = 0;
 
   // ---- hot cache ----
   // The cached rows of (symbol, timeframe) with ts in [from_ts_ns, to_ts_ns], ascending.
