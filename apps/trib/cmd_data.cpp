@@ -142,7 +142,8 @@ void load_input(providers::Provider& provider, const providers::FetchRequest& ba
         in.shown, f.line, f.reason, parsed.findings.size(), parsed.findings.size() == 1 ? "" : "s"));
   }
   check_order(parsed, in.shown);
-  if (!fetched.multi_symbol && bar_count(parsed) == 0 && parsed.findings.empty()) {
+  if (args.vendor == "csv" && !fetched.multi_symbol && bar_count(parsed) == 0 &&
+      parsed.findings.empty()) {
     throw Error::InvalidInput(fmt::format("{}: no rows", in.shown));
   }
   in.symbols = 0;
@@ -525,7 +526,16 @@ json workspace_status(Workspace& ws) {
   auto queue = ws.open_queue();
   int64_t quarantined = 0;
   for (const auto& r : ws.catalog->dq_summary()) quarantined += r.rows;
+  // Permanent findings on the universe: instruments the vendor said it does not know.
+  json unknown = json::array();
+  const auto universe = ws.catalog->list_universe();
+  for (const auto& e : universe) {
+    if (e.status != "active") {
+      unknown.push_back({{"symbol", e.symbol}, {"vendor", e.vendor}, {"status", e.status}, {"reason", e.status_reason}});
+    }
+  }
   return {{"workspace", ws.config.workspace.string()},
+          {"universe", {{"instruments", universe.size()}, {"unknown", unknown}}},
           {"lake", ws.config.lake.kind == "local" ? ws.config.lake.path.string() : ws.store->describe("")},
           {"catalog", ws.describe_catalog()},
           {"raw_objects", raws.size()},
@@ -553,6 +563,12 @@ int run_status(const Globals& g) {
              s["curated_partitions"].get<int64_t>(), s["curated_symbols"].get<int64_t>());
   fmt::print("quarantine {} row(s)\n", s["quarantined_rows"].get<int64_t>());
   fmt::print("features   {} partition(s)\n", s["feature_partitions"].get<int64_t>());
+  fmt::print("universe   {} instrument(s), {} unknown to their vendor\n",
+             s["universe"]["instruments"].get<int64_t>(), s["universe"]["unknown"].size());
+  for (const auto& u : s["universe"]["unknown"]) {
+    fmt::print("  unknown {} ({}): {}\n", u["symbol"].get<std::string>(), u["vendor"].get<std::string>(),
+               u["reason"].get<std::string>());
+  }
   fmt::print("queue      '{}': {} pending ({} visible), {} poisoned\n",
              s["queue"]["name"].get<std::string>(), s["queue"]["pending"].get<int64_t>(),
              s["queue"]["visible"].get<int64_t>(), s["queue"]["poison"].get<int64_t>());

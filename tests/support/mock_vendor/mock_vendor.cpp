@@ -219,10 +219,14 @@ std::optional<InjectedFault> MockVendorServer::take_fault(const std::string& ven
   return f;
 }
 
-bool MockVendorServer::over_budget_now(const std::string& vendor, int64_t now_ns, int* retry_after_s) {
+bool MockVendorServer::over_budget_now(const std::string& vendor, int64_t /*arrived_ns*/, int* retry_after_s) {
   std::lock_guard lock(mutex_);
   auto it = budgets_.find(vendor);
   if (it == budgets_.end()) return false;
+  // The bucket's clock is read under the lock, so requests are metered in the order they are
+  // metered: a handler thread descheduled between accepting a request and reaching this point
+  // must not count as an earlier arrival after a later one took its token.
+  const int64_t now_ns = steady_ns();
   Bucket& b = it->second;
   const int64_t tat = std::max(b.tat_ns, now_ns);
   if (tat - now_ns > b.tolerance_ns) {
