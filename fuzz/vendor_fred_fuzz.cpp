@@ -16,26 +16,15 @@
 #include "../src/providers/fred/fred_parse.hpp"
 #include "trib/core/error.hpp"
 #include "trib/providers/parse_util.hpp"
+#include "vendor_fuzz_checks.hpp"
 
 namespace {
 
 using namespace trib;
 using namespace trib::providers;
+using namespace trib::fuzzing;
 
-void require(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant broken: %s\n", what);
-    std::abort();
-  }
-}
 
-bool printable_line(std::string_view s) {
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u >= 0x7f) return false;
-  }
-  return true;
-}
 
 void run(std::string_view payload, std::string_view series) {
   ParseContext context;
@@ -43,10 +32,7 @@ void run(std::string_view payload, std::string_view series) {
   try {
     const ParseResult r = parse_fred_observations(payload, context);
     require(r.bars.empty() && r.actions.empty(), "observations only");
-    for (const auto& f : r.findings) {
-      require(printable_line(f.reason), "finding reason printable");
-      require(f.raw_text.size() <= 200, "finding raw text <= 200 bytes");
-    }
+    check_parse(r, {});
     for (const auto& [id, obs] : r.series) {
       std::set<int32_t> dates;
       for (const auto& o : obs) {

@@ -16,70 +16,22 @@
 #include "../src/providers/polygon/polygon_parse.hpp"
 #include "trib/core/error.hpp"
 #include "trib/providers/parse_util.hpp"
+#include "vendor_fuzz_checks.hpp"
 
 namespace {
 
 using namespace trib;
 using namespace trib::providers;
+using namespace trib::fuzzing;
 
-void require(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant broken: %s\n", what);
-    std::abort();
-  }
-}
 
-bool printable_line(std::string_view s) {
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u >= 0x7f) return false;
-  }
-  return true;
-}
-
-void check(const ParseResult& r, Timeframe tf) {
-  for (const auto& f : r.findings) {
-    require(printable_line(f.reason), "finding reason printable");
-    require(printable_line(f.rule), "finding rule printable");
-    require(f.raw_text.size() <= 200, "raw text <= 200 bytes");
-  }
-  for (const auto& [symbol, bars] : r.bars) {
-    require(!symbol.empty(), "bars have a symbol");
-    for (const Bar& b : bars) {
-      require(std::isfinite(b.open) && std::isfinite(b.high) && std::isfinite(b.low) &&
-                  std::isfinite(b.close) && std::isfinite(b.volume),
-              "finite bar values");
-      require(b.session_date.days_since_epoch() >= kFirstSupportedDay - 1 &&
-                  b.session_date.days_since_epoch() <= kLastSupportedDay + 1,
-              "session in range");
-      if (tf == Timeframe::kDay1) {
-        require(b.ts_ns == TradingCalendar::nyse().session_open_ts_ns(b.session_date),
-                "daily bar at the session open");
-      }
-      if (b.vwap) require(std::isfinite(*b.vwap), "finite vwap");
-      if (b.trades) require(*b.trades >= 0, "trades >= 0");
-    }
-  }
-  for (const CorporateAction& a : r.actions) {
-    require(supported_date(a.ex_date), "action date in range");
-    require(!a.symbol.empty(), "action has a symbol");
-    if (a.kind == CorporateAction::Kind::kSplit) {
-      require(std::isfinite(a.split_ratio) && a.split_ratio > 0, "positive finite ratio");
-    } else {
-      require(std::isfinite(a.cash_amount) && a.cash_amount > 0, "positive finite amount");
-    }
-  }
-}
 
 void run(std::string_view bytes, std::string_view symbol, Timeframe tf) {
   ParseContext context;
   if (!symbol.empty()) context.symbol = Symbol::parse(symbol);
   context.timeframe = tf;
-  try {
-    check(parse_polygon(bytes, context), tf);
-  } catch (const Error& e) {
-    require(printable_line(e.what()), "error message printable");
-  }
+  parse_and_check([&] { return parse_polygon(bytes, context); },
+                  {.daily_at_session_open = tf == Timeframe::kDay1});
 }
 
 }  // namespace

@@ -21,73 +21,27 @@
 #include "../src/providers/yahoo/yahoo_parse.hpp"
 #include "trib/core/error.hpp"
 #include "trib/providers/parse_util.hpp"
+#include "vendor_fuzz_checks.hpp"
 
 namespace {
 
 using namespace trib;
 using namespace trib::providers;
+using namespace trib::fuzzing;
 
-void require(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant broken: %s\n", what);
-    std::abort();
-  }
-}
 
-bool printable_line(std::string_view s) {
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u >= 0x7f) return false;
-  }
-  return true;
-}
 
-bool near_supported(Date d) {
-  return d.days_since_epoch() >= kFirstSupportedDay - 1 && d.days_since_epoch() <= kLastSupportedDay + 1;
-}
-
-void check(const ParseResult& r, bool daily) {
-  for (const auto& f : r.findings) {
-    require(printable_line(f.reason), "finding reason printable");
-    require(f.raw_text.size() <= 200, "finding raw text <= 200 bytes");
-  }
-  for (const auto& [symbol, bars] : r.bars) {
-    std::set<int32_t> sessions;
-    for (const Bar& b : bars) {
-      require(std::isfinite(b.open) && std::isfinite(b.high) && std::isfinite(b.low) && std::isfinite(b.close) &&
-                  std::isfinite(b.volume) && b.volume >= 0,
-              "bar values finite");
-      require(near_supported(b.session_date), "bar session in range");
-      if (daily) require(sessions.insert(b.session_date.days_since_epoch()).second, "one daily bar a session");
-    }
-  }
-  for (const auto& a : r.actions) {
-    require(near_supported(a.ex_date), "action date in range");
-    if (a.kind == CorporateAction::Kind::kSplit) {
-      require(std::isfinite(a.split_ratio) && a.split_ratio > 0, "split ratio positive");
-    } else {
-      require(std::isfinite(a.cash_amount) && a.cash_amount > 0, "dividend positive");
-    }
-  }
-}
 
 void run(std::string_view payload, const ParseContext& context, std::string_view interval) {
-  try {
-    check(parse_yahoo_chart_interval(payload, context, interval), interval == "1d");
-  } catch (const Error& e) {
-    require(printable_line(e.what()), "error message printable");
-  }
+  parse_and_check([&] { return parse_yahoo_chart_interval(payload, context, interval); },
+                  {.one_bar_per_session = interval == "1d", .nonnegative_volume = true});
 }
 
 void run_all(std::string_view payload) {
   ParseContext aapl;
   aapl.symbol = Symbol::parse("AAPL");
   run(payload, aapl, "1d");
-  try {
-    check(parse_yahoo_chart(payload, aapl), true);
-  } catch (const Error& e) {
-    require(printable_line(e.what()), "error message printable");
-  }
+  parse_and_check([&] { return parse_yahoo_chart(payload, aapl); }, {.one_bar_per_session = true, .nonnegative_volume = true});
   run(payload, aapl, "1m");
   ParseContext any;  // the symbol the payload names
   run(payload, any, "1d");

@@ -26,23 +26,23 @@ std::vector<VendorInfo> make_vendor_table() {
   add({.name = "csv"});
   add({.name = "alphavantage", .remote = true, .key_env = "ALPHAVANTAGE_API_KEY",
        .default_base_url = "https://www.alphavantage.co",
-       .budget = {.per_minute = 5, .per_day = 25, .burst = 1}});
+       .budget = {.per_minute = 5, .per_day = 25, .burst = 1}, .max_sessions_per_task = 0});
   add({.name = "polygon", .remote = true, .key_env = "POLYGON_API_KEY",
        .default_base_url = "https://api.polygon.io",
        .budget = {.per_minute = 5, .burst = 1}, .max_sessions_per_task = 0});
   add({.name = "yahoo", .remote = true, .default_base_url = "https://query2.finance.yahoo.com",
-       .budget = {.per_minute = 60, .per_hour = 2000, .burst = 5}});
+       .budget = {.per_minute = 60, .per_hour = 2000, .burst = 5}, .max_sessions_per_task = 0});
   add({.name = "stooq", .remote = true, .default_base_url = "https://stooq.com",
-       .budget = {.per_minute = 10, .burst = 1}});
+       .budget = {.per_minute = 10, .burst = 1}, .max_sessions_per_task = 0});
   add({.name = "tiingo", .remote = true, .key_env = "TIINGO_API_KEY",
        .default_base_url = "https://api.tiingo.com",
-       .budget = {.per_hour = 50, .per_day = 1000, .burst = 1}});
+       .budget = {.per_hour = 50, .per_day = 1000, .burst = 1}, .max_sessions_per_task = 0});
   add({.name = "alpaca", .remote = true, .key_env = "APCA_API_KEY_ID", .secret_env = "APCA_API_SECRET_KEY",
        .default_base_url = "https://data.alpaca.markets",
-       .budget = {.per_minute = 200, .burst = 10}});
+       .budget = {.per_minute = 200, .burst = 10}, .max_sessions_per_task = 0});
   add({.name = "fred", .remote = true, .key_env = "FRED_API_KEY",
        .default_base_url = "https://api.stlouisfed.org",
-       .budget = {.per_minute = 120, .burst = 5}, .datasets = {"rates"}});
+       .budget = {.per_minute = 120, .burst = 5}, .max_sessions_per_task = 0, .datasets = {"rates"}});
   return v;
 }
 
