@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh"
 before=$(snapshot_outside_lake ws)
 lake_before=$(find ws/lake -type f | sort)
 
-expect_error "unknown vendor" 2 "unknown vendor 'nosuch'.*csv.*sim" -- \
+expect_error "unknown vendor" 2 "unknown vendor 'nosuch'; available vendors: sim, csv, alphavantage" -- \
   "$TRIB_BIN" -w ws ingest --vendor nosuch --file "$SP500" --symbol X
 expect_error "hostile symbol" 2 "symbol '\.\./x' is invalid" -- \
   "$TRIB_BIN" -w ws ingest --vendor csv --file "$SP500" --symbol ../x
