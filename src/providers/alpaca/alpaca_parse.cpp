@@ -16,18 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-// One printable line of at most 200 bytes (values quoted in messages).
-std::string printable(std::string_view text) {
-  std::string out;
-  for (char c : text.substr(0, 200)) {
-    const auto u = static_cast<unsigned char>(c);
-    out += (u < 0x20 || u >= 0x7f) ? (c == '\n' || c == '\t' || c == '\r' ? ' ' : '?') : c;
-  }
-  if (text.size() > 200) out += "...";
-  return out;
-}
-
-std::string dump(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 bool two_digits(std::string_view s, size_t at, int& out) {
   if (at + 2 > s.size() || s[at] < '0' || s[at] > '9' || s[at + 1] < '0' || s[at + 1] > '9') return false;
@@ -58,7 +46,7 @@ class Parser {
       doc = json::parse(text);
     } catch (const json::exception& e) {
       throw Error::DataLoss(
-          fmt::format("alpaca payload: page {} is not JSON ({})", page_no, printable(e.what())));
+          fmt::format("alpaca payload: page {} is not JSON ({})", page_no, one_line_excerpt(e.what(), 200)));
     }
     if (!doc.is_object()) {
       throw Error::DataLoss(fmt::format("alpaca payload: page {} is not a JSON object", page_no));
@@ -67,7 +55,7 @@ class Parser {
     if (bars == doc.end()) {
       std::string why = "no \"bars\"";
       if (auto m = doc.find("message"); m != doc.end() && m->is_string()) {
-        why = "an error body: " + printable(m->get<std::string>());
+        why = "an error body: " + one_line_excerpt(m->get<std::string>(), 200);
       }
       throw Error::DataLoss(fmt::format("alpaca payload: page {} is not a bars page ({})", page_no, why));
     }
@@ -98,19 +86,19 @@ class Parser {
       const int64_t line = ++row_no_;
       result_.findings.push_back(finding(
           line, "malformed_row",
-          fmt::format("page {}: the bars of '{}' are not a list", page_no, printable(key)), dump(rows)));
+          fmt::format("page {}: the bars of '{}' are not a list", page_no, one_line_excerpt(key, 200)), bounded_json_text(rows)));
       return;
     }
     size_t r = 0;
     for (const json& row : rows) {
       ++r;
       const int64_t line = ++row_no_;
-      const std::string where = fmt::format("page {} {} row {}", page_no, printable(key), r);
+      const std::string where = fmt::format("page {} {} row {}", page_no, one_line_excerpt(key, 200), r);
       auto add = [&](const char* rule, std::string reason) {
-        result_.findings.push_back(finding(line, rule, std::move(reason), dump(row)));
+        result_.findings.push_back(finding(line, rule, std::move(reason), bounded_json_text(row)));
       };
       if (!out) {
-        add("bad_symbol", fmt::format("{}: '{}' is not a valid symbol", where, printable(key)));
+        add("bad_symbol", fmt::format("{}: '{}' is not a valid symbol", where, one_line_excerpt(key, 200)));
         continue;
       }
       if (!row.is_object()) {
@@ -127,7 +115,7 @@ class Parser {
       if (t->is_string()) ts = alpaca_timestamp_ns(t->get_ref<const std::string&>());
       if (!ts) {
         add("bad_date", fmt::format("{}: field 't' is not an RFC 3339 time in 1900-2100 ({})", where,
-                                    printable(dump(*t))));
+                                    one_line_excerpt(bounded_json_text(*t), 200)));
         continue;
       }
       double v[5];
@@ -145,7 +133,7 @@ class Parser {
           v[k] = *num;
         } else {
           add("bad_number", fmt::format("{}: field '{}' is not a number ({})", where, keys[k],
-                                        printable(dump(*it))));
+                                        one_line_excerpt(bounded_json_text(*it), 200)));
           ok = false;
         }
       }

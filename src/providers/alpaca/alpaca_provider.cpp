@@ -33,6 +33,7 @@
 
 #include "alpaca_parse.hpp"
 #include "trib/core/error.hpp"
+#include "trib/providers/parse_util.hpp"
 #include "trib/providers/vendor_http.hpp"
 
 namespace trib::providers {
@@ -95,11 +96,11 @@ class AlpacaProvider final : public Provider {
     }
     const std::vector<std::string> symbols = symbols_of(request);
     const bool multi = request.params.count("symbols") && !request.params.at("symbols").empty();
-    const std::string feed = option(request, "feed", "iex");
+    const std::string feed = request_option(request, options_, "feed", "iex");
     if (feed != "iex" && feed != "sip") {
       throw Error::InvalidInput(fmt::format("alpaca option feed='{}' must be iex or sip", feed));
     }
-    const int64_t limit = positive_option(request, "limit", 10'000);
+    const int64_t limit = positive_request_option(request, options_, "alpaca", "limit", 10'000);
     if (limit > 10'000) throw Error::InvalidInput("alpaca option limit must be at most 10000");
     const char* timeframe = request.timeframe == Timeframe::kDay1    ? "1Day"
                             : request.timeframe == Timeframe::kHour1 ? "1Hour"
@@ -117,7 +118,7 @@ class AlpacaProvider final : public Provider {
     http_options.vendor = kVendor;
     http_options.base_url = base_url_from(options_, info);
     http_options.gate = gate_;
-    http_options.timeout_ms = positive_option(request, "timeout_ms", 60'000);
+    http_options.timeout_ms = positive_request_option(request, options_, "alpaca", "timeout_ms", 60'000);
     VendorHttp http(std::move(http_options));
     const net::HeaderList headers = {{"APCA-API-KEY-ID", key_id}, {"APCA-API-SECRET-KEY", secret}};
 
@@ -187,26 +188,6 @@ class AlpacaProvider final : public Provider {
   }
 
  private:
-  std::string option(const FetchRequest& request, const std::string& key,
-                     const std::string& fallback) const {
-    if (auto it = request.params.find(key); it != request.params.end() && !it->second.empty()) {
-      return it->second;
-    }
-    if (auto it = options_.find(key); it != options_.end() && !it->second.empty()) return it->second;
-    return fallback;
-  }
-
-  int64_t positive_option(const FetchRequest& request, const std::string& key, int64_t fallback) const {
-    const std::string text = option(request, key, std::to_string(fallback));
-    int64_t value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size() || value <= 0) {
-      throw Error::InvalidInput(
-          fmt::format("alpaca option {}='{}' must be a positive integer", key, text));
-    }
-    return value;
-  }
-
   static std::vector<std::string> symbols_of(const FetchRequest& request) {
     std::vector<std::string> out;
     auto it = request.params.find("symbols");

@@ -44,44 +44,6 @@ bool contains(std::string_view haystack, std::string_view needle) {
   return haystack.find(needle) != std::string_view::npos;
 }
 
-// One printable line of at most `max` bytes, for messages (control and non-ASCII bytes as '?').
-std::string excerpt(std::string_view s, size_t max = 160) {
-  std::string out;
-  for (size_t i = 0; i < s.size() && i < max; ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : (c < 0x20 || c >= 0x7f) ? '?' : static_cast<char>(c);
-  }
-  if (s.size() > max) out += "...";
-  return out;
-}
-
-// Compact JSON text of `v`, cut short once it reaches about `max` bytes. Recursion goes no deeper
-// than the text written so far, so a deeply nested value cannot exhaust the stack (json::dump
-// recurses once per level).
-void render(const json& v, std::string& out, size_t max) {
-  if (out.size() >= max) return;
-  if (v.is_object() || v.is_array()) {
-    const bool object = v.is_object();
-    out += object ? '{' : '[';
-    bool first = true;
-    for (auto it = v.begin(); it != v.end() && out.size() < max; ++it) {
-      if (!first) out += ',';
-      first = false;
-      if (object) out += json(it.key()).dump(-1, ' ', false, json::error_handler_t::replace) + ":";
-      render(it.value(), out, max);
-    }
-    out += object ? '}' : ']';
-    return;
-  }
-  out += v.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-std::string dump(const json& v, size_t max = 240) {
-  std::string out;
-  render(v, out, max);
-  return out;
-}
-
 // "1. open" -> "open", "5. adjusted close" -> "adjusted close", "1a. open (USD)" -> "open (usd)",
 // CSV "adjusted_close" -> "adjusted close".
 std::string field_name(std::string_view key) {
@@ -230,7 +192,7 @@ std::optional<Problem> read_values(const json& fields, bool need_volume, RowValu
       return;
     }
     out = json_number(*v);
-    if (!out) problem = Problem{"bad_number", fmt::format("{} {} is not a number", name, excerpt(dump(*v), 60))};
+    if (!out) problem = Problem{"bad_number", fmt::format("{} {} is not a number", name, one_line_excerpt(bounded_json_text(*v), 60))};
   };
   std::optional<Problem> problem;
   std::optional<double> o, h, l, c, vol;
@@ -270,14 +232,14 @@ void convert_rows(const std::vector<Row>& rows, const Shape& shape, const Symbol
   bars.reserve(rows.size());
   std::vector<CorporateAction> actions;
   for (const Row& row : rows) {
-    auto raw = [&] { return row.raw.empty() ? row.key + ": " + dump(row.value) : std::string(row.raw); };
+    auto raw = [&] { return row.raw.empty() ? row.key + ": " + bounded_json_text(row.value) : std::string(row.raw); };
     Bar bar;
     if (shape.intraday) {
       auto t = parse_local_time(row.key);
       if (!t) {
         result.findings.push_back(finding(row.line, "bad_date",
                                           fmt::format("timestamp '{}' is not YYYY-MM-DD HH:MM:SS in 1900..2100",
-                                                      excerpt(row.key, 40)),
+                                                      one_line_excerpt(row.key, 40)),
                                           raw()));
         continue;
       }
@@ -292,7 +254,7 @@ void convert_rows(const std::vector<Row>& rows, const Shape& shape, const Symbol
       if (!d) {
         result.findings.push_back(finding(
             row.line, "bad_date",
-            fmt::format("date '{}' is not YYYY-MM-DD in 1900..2100", excerpt(row.key, 40)), raw()));
+            fmt::format("date '{}' is not YYYY-MM-DD in 1900..2100", one_line_excerpt(row.key, 40)), raw()));
         continue;
       }
       bar = daily_bar(*d, 0, 0, 0, 0, 0, *context.calendar);
@@ -300,7 +262,7 @@ void convert_rows(const std::vector<Row>& rows, const Shape& shape, const Symbol
     RowValues v;
     if (auto problem = read_values(row.value, shape.need_volume, v)) {
       result.findings.push_back(
-          finding(row.line, problem->rule, fmt::format("{}: {}", excerpt(row.key, 40), problem->reason), raw()));
+          finding(row.line, problem->rule, fmt::format("{}: {}", one_line_excerpt(row.key, 40), problem->reason), raw()));
       continue;
     }
     bar.open = v.open;
@@ -352,7 +314,7 @@ Symbol symbol_from(const ParseContext& context, const json* meta) {
   if (!Symbol::is_valid(text)) {
     throw Error::DataLoss(fmt::format(
         "alphavantage payload names no usable symbol (Meta Data symbol '{}') and none was given",
-        excerpt(text, 40)));
+        one_line_excerpt(text, 40)));
   }
   return Symbol::parse(text);
 }
@@ -375,7 +337,7 @@ std::vector<std::string_view> documents(std::string_view bytes) {
     const size_t start = i;
     if (bytes[i] != '{' && bytes[i] != '[') {
       throw Error::DataLoss(fmt::format("alphavantage payload: page {} is not JSON (byte {}: '{}')",
-                                        docs.size() + 1, i, excerpt(bytes.substr(i, 40))));
+                                        docs.size() + 1, i, one_line_excerpt(bytes.substr(i, 40), 160)));
     }
     int64_t depth = 0;
     bool in_string = false;
@@ -452,7 +414,7 @@ Page read_page(std::string_view text, int64_t first_line) {
   page.dom = json::parse(text.begin(), text.end(), callback, /*allow_exceptions=*/false);
   if (page.dom.is_discarded()) {
     throw Error::DataLoss(fmt::format("alphavantage payload is not valid JSON ({} bytes: '{}')", text.size(),
-                                      excerpt(text, 80)));
+                                      one_line_excerpt(text, 80)));
   }
   return page;
 }
@@ -467,35 +429,35 @@ ParseResult parse_json(std::string_view bytes, const ParseContext& context) {
     Page page = read_page(text, next_line);
     if (!page.dom.is_object()) {
       throw Error::DataLoss(fmt::format("alphavantage payload is JSON {} instead of an object: '{}'",
-                                        page.dom.type_name(), excerpt(text, 80)));
+                                        page.dom.type_name(), one_line_excerpt(text, 80)));
     }
     const Notice notice = notice_of(page.dom);
     if (notice.kind != Notice::Kind::kNone) {
       throw Error::DataLoss(fmt::format("alphavantage sent an error body, not data: {}: {}", notice.key,
-                                        excerpt(notice.text)));
+                                        one_line_excerpt(notice.text, 160)));
     }
     if (page.series_keys.empty()) {
       std::string keys;
-      for (const auto& [k, _] : page.dom.items()) keys += (keys.empty() ? "" : ", ") + excerpt(k, 40);
+      for (const auto& [k, _] : page.dom.items()) keys += (keys.empty() ? "" : ", ") + one_line_excerpt(k, 40);
       throw Error::DataLoss(
           fmt::format("alphavantage payload holds no time series (keys: {})", keys.empty() ? "none" : keys));
     }
     if (page.series_keys.size() > 1) {
       throw Error::DataLoss(fmt::format("alphavantage payload holds {} time series ('{}', '{}')",
-                                        page.series_keys.size(), excerpt(page.series_keys[0], 40),
-                                        excerpt(page.series_keys[1], 40)));
+                                        page.series_keys.size(), one_line_excerpt(page.series_keys[0], 40),
+                                        one_line_excerpt(page.series_keys[1], 40)));
     }
     if (series_key.empty()) {
       series_key = page.series_keys.front();
       if (auto it = page.dom.find("Meta Data"); it != page.dom.end()) meta = *it;
     } else if (series_key != page.series_keys.front()) {
-      throw Error::DataLoss(fmt::format("alphavantage payload mixes series '{}' and '{}'", excerpt(series_key, 40),
-                                        excerpt(page.series_keys.front(), 40)));
+      throw Error::DataLoss(fmt::format("alphavantage payload mixes series '{}' and '{}'", one_line_excerpt(series_key, 40),
+                                        one_line_excerpt(page.series_keys.front(), 40)));
     }
     const json& series = page.dom[series_key];
     if (!series.is_object()) {
       throw Error::DataLoss(fmt::format("alphavantage payload: '{}' is {} instead of an object of rows",
-                                        excerpt(series_key, 40), series.type_name()));
+                                        one_line_excerpt(series_key, 40), series.type_name()));
     }
     next_line += static_cast<int64_t>(page.rows.size());
     for (Row& r : page.rows) rows.push_back(std::move(r));
@@ -523,21 +485,21 @@ ParseResult parse_json(std::string_view bytes, const ParseContext& context) {
     if (meta.is_object()) {
       for (const auto& [k, v] : meta.items()) {
         if (field_name(k) != "time zone") continue;
-        const std::string zone = v.is_string() ? v.get<std::string>() : dump(v);
+        const std::string zone = v.is_string() ? v.get<std::string>() : bounded_json_text(v);
         if (zone == "US/Eastern" || zone == "America/New_York") {
           shape.new_york = true;
         } else if (zone == "UTC") {
           shape.new_york = false;
         } else {
           throw Error::DataLoss(fmt::format("alphavantage payload: time zone '{}' is not US/Eastern or UTC",
-                                            excerpt(zone, 40)));
+                                            one_line_excerpt(zone, 40)));
         }
       }
     }
   } else {
     throw Error::DataLoss(fmt::format(
         "alphavantage payload holds '{}': only daily and intraday (1min, 60min) series are bars here",
-        excerpt(series_key, 60)));
+        one_line_excerpt(series_key, 60)));
   }
   const Symbol symbol = symbol_from(context, meta.is_object() ? &meta : nullptr);
   convert_rows(rows, shape, symbol, context, result);
@@ -592,7 +554,7 @@ ParseResult parse_csv(std::string_view bytes, const ParseContext& context) {
     if (ts_col < 0 || index_of({required}) < 0) {
       throw Error::DataLoss(fmt::format(
           "alphavantage CSV has no header timestamp,open,high,low,close[,volume] (first line: '{}')",
-          excerpt(header_line, 80)));
+          one_line_excerpt(header_line, 80)));
     }
   }
   const bool has_volume = index_of({"volume"}) >= 0;
@@ -605,7 +567,7 @@ ParseResult parse_csv(std::string_view bytes, const ParseContext& context) {
     const bool intraday_task = context.timeframe != Timeframe::kDay1;
     if (intraday_rows != intraday_task) {
       throw Error::DataLoss(fmt::format("alphavantage CSV holds {} rows ('{}') but {} bars were asked for",
-                                        intraday_rows ? "intraday" : "daily", excerpt(lines[1].first, 40),
+                                        intraday_rows ? "intraday" : "daily", one_line_excerpt(lines[1].first, 40),
                                         timeframe_text(context.timeframe)));
     }
   }
@@ -655,7 +617,7 @@ Notice notice_of(const json& body) {
     auto it = body.find(key);
     if (it == body.end()) continue;
     notice.key = key;
-    notice.text = it->is_string() ? it->get<std::string>() : dump(*it);
+    notice.text = it->is_string() ? it->get<std::string>() : bounded_json_text(*it);
     break;
   }
   if (notice.key.empty()) return notice;

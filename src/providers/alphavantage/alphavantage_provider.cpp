@@ -27,6 +27,7 @@
 
 #include "alphavantage_parse.hpp"
 #include "trib/core/error.hpp"
+#include "trib/providers/parse_util.hpp"
 #include "trib/providers/vendor_http.hpp"
 
 namespace trib::providers {
@@ -69,7 +70,7 @@ class AlphaVantageProvider final : public Provider {
                                             request.from.to_string(), request.to.to_string()));
     }
     const std::string function = function_for(request);
-    const bool csv = upper(option(request, "datatype", "json")) == "CSV";
+    const bool csv = upper(request_option(request, options_, "datatype", "json")) == "CSV";
 
     std::vector<std::pair<std::string, std::string>> params{{"function", function}};
     if (function == "FX_DAILY") {
@@ -108,7 +109,7 @@ class AlphaVantageProvider final : public Provider {
     http_options.vendor = std::string(kVendor);
     http_options.base_url = base_url_from(options_, info);
     http_options.gate = gate_;
-    if (auto t = option(request, "timeout_ms", ""); !t.empty()) {
+    if (auto t = request_option(request, options_, "timeout_ms", ""); !t.empty()) {
       int64_t ms = 0;
       auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), ms);
       if (ec != std::errc() || end != t.data() + t.size() || ms <= 0) {
@@ -163,15 +164,9 @@ class AlphaVantageProvider final : public Provider {
   }
 
  private:
-  std::string option(const FetchRequest& request, const std::string& key, const std::string& fallback) const {
-    if (auto it = request.params.find(key); it != request.params.end() && !it->second.empty()) return it->second;
-    if (auto it = options_.find(key); it != options_.end() && !it->second.empty()) return it->second;
-    return fallback;
-  }
-
   std::string function_for(const FetchRequest& request) const {
     const bool intraday = request.timeframe != Timeframe::kDay1;
-    std::string function = upper(option(request, "function", ""));
+    std::string function = upper(request_option(request, options_, "function", ""));
     if (function.empty()) function = intraday ? "TIME_SERIES_INTRADAY" : "TIME_SERIES_DAILY_ADJUSTED";
     if (function != "TIME_SERIES_DAILY" && function != "TIME_SERIES_DAILY_ADJUSTED" &&
         function != "TIME_SERIES_INTRADAY" && function != "FX_DAILY") {
@@ -188,7 +183,7 @@ class AlphaVantageProvider final : public Provider {
   }
 
   std::string outputsize_for(const FetchRequest& request) const {
-    std::string size = option(request, "outputsize", "");
+    std::string size = request_option(request, options_, "outputsize", "");
     if (!size.empty()) {
       if (size != "full" && size != "compact") {
         throw Error::InvalidInput(fmt::format("alphavantage option outputsize='{}' is not full or compact", size));

@@ -17,23 +17,13 @@ namespace {
 
 using nlohmann::json;
 
-std::string printable(std::string_view text, size_t max) {
-  std::string out;
-  for (char c : text.substr(0, max)) {
-    const auto u = static_cast<unsigned char>(c);
-    out += (u < 0x20 || u >= 0x7f) ? '?' : c;
-  }
-  if (text.size() > max) out += "...";
-  return out;
-}
-
 // A JSON value for a finding; containers are not expanded (dump() recurses, and a fuzzed page
 // can nest thousands deep).
 std::string value_text(const json* v) {
   if (v == nullptr) return "(missing)";
   if (v->is_array()) return "[...]";
   if (v->is_object()) return "{...}";
-  return printable(v->dump(-1, ' ', false, json::error_handler_t::replace), 60);
+  return one_line_excerpt(v->dump(-1, ' ', false, json::error_handler_t::replace), 60);
 }
 
 const json* member(const json& object, std::string_view key) {
@@ -63,7 +53,7 @@ ParseResult parse_fred_observations(std::string_view payload, const ParseContext
       const json* message = member(page, "error_message");
       throw Error::DataLoss(fmt::format(
           "fred: page {} is FRED's error {}: {}", p + 1, value_text(member(page, "error_code")),
-          message != nullptr && message->is_string() ? printable(message->get<std::string>(), 160)
+          message != nullptr && message->is_string() ? one_line_excerpt(message->get<std::string>(), 160)
                                                       : value_text(message)));
     }
     const json* observations = member(page, "observations");

@@ -16,17 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-// One printable line of at most 200 bytes (error bodies quoted in messages).
-std::string printable(std::string_view text) {
-  std::string out;
-  for (char c : text.substr(0, 200)) {
-    const auto u = static_cast<unsigned char>(c);
-    out += (u < 0x20 || u >= 0x7f) ? (c == '\n' || c == '\t' || c == '\r' ? ' ' : '?') : c;
-  }
-  if (text.size() > 200) out += "...";
-  return out;
-}
-
 std::string dump_row(const json& row) {
   return row.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -52,7 +41,7 @@ PageKind kind_of(const json& page, size_t page_no) {
   }
   throw Error::DataLoss(fmt::format(
       "polygon payload: page {} is neither aggregates, splits nor dividends: {}", page_no,
-      printable(page.dump(-1, ' ', false, json::error_handler_t::replace))));
+      one_line_excerpt(page.dump(-1, ' ', false, json::error_handler_t::replace), 200)));
 }
 
 // The epoch milliseconds in `v` when it is an integral number whose instant lies in 1900-2100.
@@ -100,7 +89,7 @@ struct RowReader {
       result.findings.push_back(finding(
           line, "bad_number",
           fmt::format("{}: field '{}' is not a number ({})", where, key,
-                      printable(it->dump(-1, ' ', false, json::error_handler_t::replace))),
+                      one_line_excerpt(it->dump(-1, ' ', false, json::error_handler_t::replace), 200)),
           dump_row(row)));
     }
     return v;
@@ -124,7 +113,7 @@ struct RowReader {
       result.findings.push_back(finding(
           line, "bad_date",
           fmt::format("{}: field '{}' is not a date YYYY-MM-DD in 1900-2100 ({})", where, key,
-                      printable(it->dump(-1, ' ', false, json::error_handler_t::replace))),
+                      one_line_excerpt(it->dump(-1, ' ', false, json::error_handler_t::replace), 200)),
           dump_row(row)));
     }
     return d;
@@ -156,7 +145,7 @@ struct RowReader {
       result.findings.push_back(finding(
           line, "bad_symbol",
           fmt::format("{}: field 'ticker' is not a valid symbol ({})", where,
-                      printable(it->dump(-1, ' ', false, json::error_handler_t::replace))),
+                      one_line_excerpt(it->dump(-1, ' ', false, json::error_handler_t::replace), 200)),
           dump_row(row)));
       return std::nullopt;
     }
@@ -190,7 +179,7 @@ class Parser {
       doc = json::parse(text);
     } catch (const json::exception& e) {
       throw Error::DataLoss(
-          fmt::format("polygon payload: page {} is not JSON ({})", page_no, printable(e.what())));
+          fmt::format("polygon payload: page {} is not JSON ({})", page_no, one_line_excerpt(e.what(), 200)));
     }
     if (!doc.is_object()) {
       throw Error::DataLoss(fmt::format("polygon payload: page {} is not a JSON object", page_no));
@@ -203,7 +192,7 @@ class Parser {
           if (auto e = doc.find(k); e != doc.end() && e->is_string()) why = e->get<std::string>();
         }
         throw Error::DataLoss(fmt::format("polygon payload: page {} is an error body (status {}): {}",
-                                          page_no, printable(status), printable(why)));
+                                          page_no, one_line_excerpt(status, 200), one_line_excerpt(why, 200)));
       }
     }
     const PageKind kind = kind_of(doc, page_no);
@@ -275,7 +264,7 @@ class Parser {
         result_.findings.push_back(finding(
             line, "unexpected_symbol",
             fmt::format("{}: the page is for ticker {}, not {}", where,
-                        printable(doc.at("ticker").get<std::string>()), context_.symbol.str()),
+                        one_line_excerpt(doc.at("ticker").get<std::string>(), 200), context_.symbol.str()),
             dump_row(row)));
         continue;
       }
@@ -293,7 +282,7 @@ class Parser {
         result_.findings.push_back(finding(
             line, "bad_date",
             fmt::format("{}: field 't' is not epoch milliseconds in 1900-2100 ({})", where,
-                        printable(t->dump(-1, ' ', false, json::error_handler_t::replace))),
+                        one_line_excerpt(t->dump(-1, ' ', false, json::error_handler_t::replace), 200)),
             dump_row(row)));
         continue;
       }

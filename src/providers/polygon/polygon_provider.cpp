@@ -37,6 +37,7 @@
 #include "trib/core/error.hpp"
 #include "trib/core/log.hpp"
 #include "trib/net/url.hpp"
+#include "trib/providers/parse_util.hpp"
 #include "trib/providers/vendor_http.hpp"
 
 namespace trib::providers {
@@ -98,13 +99,13 @@ class PolygonProvider final : public Provider {
       throw Error::InvalidInput(fmt::format("polygon: from {} is after to {}",
                                             request.from.to_string(), request.to.to_string()));
     }
-    const std::string adjusted = option(request, "adjusted", "false");
+    const std::string adjusted = request_option(request, options_, "adjusted", "false");
     if (adjusted != "false" && adjusted != "true") {
       throw Error::InvalidInput(
           fmt::format("polygon option adjusted='{}' must be true or false", adjusted));
     }
-    const std::string with_actions = option(request, "actions", "false");
-    const int64_t limit = positive_option(request, "limit", 50'000);
+    const std::string with_actions = request_option(request, options_, "actions", "false");
+    const int64_t limit = positive_request_option(request, options_, "polygon", "limit", 50'000);
     if (limit > 50'000) throw Error::InvalidInput("polygon option limit must be at most 50000");
     const std::string reference_limit = std::to_string(std::min<int64_t>(limit, 1000));
     const VendorInfo& info = vendor_info(kVendor);
@@ -114,7 +115,7 @@ class PolygonProvider final : public Provider {
     http_options.vendor = kVendor;
     http_options.base_url = base_url_from(options_, info);
     http_options.gate = gate_;
-    http_options.timeout_ms = positive_option(request, "timeout_ms", 60'000);
+    http_options.timeout_ms = positive_request_option(request, options_, "polygon", "timeout_ms", 60'000);
     VendorHttp http(std::move(http_options));
     const net::HeaderList headers = {{"Authorization", "Bearer " + key}};
 
@@ -181,26 +182,6 @@ class PolygonProvider final : public Provider {
   }
 
  private:
-  std::string option(const FetchRequest& request, const std::string& key,
-                     const std::string& fallback) const {
-    if (auto it = request.params.find(key); it != request.params.end() && !it->second.empty()) {
-      return it->second;
-    }
-    if (auto it = options_.find(key); it != options_.end() && !it->second.empty()) return it->second;
-    return fallback;
-  }
-
-  int64_t positive_option(const FetchRequest& request, const std::string& key, int64_t fallback) const {
-    const std::string text = option(request, key, std::to_string(fallback));
-    int64_t value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size() || value <= 0) {
-      throw Error::InvalidInput(
-          fmt::format("polygon option {}='{}' must be a positive integer", key, text));
-    }
-    return value;
-  }
-
   // GETs `path` and every page its next_url chain leads to; appends each page's bytes to `bytes`
   // ('\n' between pages) and a description of it to `pages`. Returns the rows in "results".
   int64_t fetch_paged(VendorHttp& http, const std::string& path,

@@ -34,17 +34,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-// One printable line of at most `max` bytes, for messages.
-std::string excerpt(std::string_view s, size_t max = 80) {
-  std::string out;
-  for (size_t i = 0; i < s.size() && i < max; ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : (c < 0x20 || c >= 0x7f) ? '?' : static_cast<char>(c);
-  }
-  if (s.size() > max) out += "...";
-  return out;
-}
-
 std::string_view without_bom(std::string_view s) {
   if (s.size() >= 3 && static_cast<unsigned char>(s[0]) == 0xEF && static_cast<unsigned char>(s[1]) == 0xBB &&
       static_cast<unsigned char>(s[2]) == 0xBF) {
@@ -125,7 +114,7 @@ ParseResult parse(std::string_view bytes, const ParseContext& context) {
       columns = {find("date"), find("open"), find("high"), find("low"), find("close"), find("volume")};
       if (std::any_of(columns.begin(), columns.begin() + 5, [](int c) { return c < 0; })) {
         throw Error::DataLoss(fmt::format("stooq payload has no header Date,Open,High,Low,Close[,Volume] (first line: '{}')",
-                                          excerpt(line)));
+                                          one_line_excerpt(line, 80)));
       }
       width = cells.size();
       have_header = true;
@@ -140,7 +129,7 @@ ParseResult parse(std::string_view bytes, const ParseContext& context) {
     const auto date = date_text.size() == 10 ? iso_date_prefix(date_text) : std::nullopt;
     if (!date) {
       result.findings.push_back(finding(
-          line_no, "bad_date", fmt::format("Date '{}' is not YYYY-MM-DD in 1900..2100", excerpt(date_text, 40)), line));
+          line_no, "bad_date", fmt::format("Date '{}' is not YYYY-MM-DD in 1900..2100", one_line_excerpt(date_text, 40)), line));
       continue;
     }
     static constexpr const char* kNames[] = {"Date", "Open", "High", "Low", "Close", "Volume"};
@@ -155,7 +144,7 @@ ParseResult parse(std::string_view bytes, const ParseContext& context) {
         values[k] = *v;
       } else {
         problem = finding(line_no, "bad_number",
-                          fmt::format("{} {}: '{}' is not a number", date_text, kNames[k], excerpt(cell, 40)), line);
+                          fmt::format("{} {}: '{}' is not a number", date_text, kNames[k], one_line_excerpt(cell, 40)), line);
       }
     }
     if (problem) {

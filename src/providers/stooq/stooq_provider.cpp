@@ -24,6 +24,7 @@
 #include "stooq_parse.hpp"
 #include "trib/core/error.hpp"
 #include "trib/core/log.hpp"
+#include "trib/providers/parse_util.hpp"
 #include "trib/providers/vendor_http.hpp"
 
 namespace trib::providers {
@@ -74,7 +75,7 @@ class StooqProvider final : public Provider {
     http_options.vendor = std::string(kVendor);
     http_options.base_url = base_url_from(options_, info);
     http_options.gate = gate_;
-    if (auto t = option(request, "timeout_ms"); !t.empty()) {
+    if (auto t = request_option(request, options_, "timeout_ms"); !t.empty()) {
       int64_t ms = 0;
       auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), ms);
       if (ec != std::errc() || end != t.data() + t.size() || ms <= 0) {
@@ -122,14 +123,8 @@ class StooqProvider final : public Provider {
   }
 
  private:
-  std::string option(const FetchRequest& request, const std::string& key) const {
-    if (auto it = request.params.find(key); it != request.params.end() && !it->second.empty()) return it->second;
-    if (auto it = options_.find(key); it != options_.end() && !it->second.empty()) return it->second;
-    return "";
-  }
-
   std::string stooq_symbol(const FetchRequest& request) const {
-    if (auto explicit_symbol = option(request, "stooq_symbol"); !explicit_symbol.empty()) {
+    if (auto explicit_symbol = request_option(request, options_, "stooq_symbol"); !explicit_symbol.empty()) {
       return lower(explicit_symbol);
     }
     std::string s = request.symbol.str();

@@ -28,43 +28,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::string excerpt(std::string_view s, size_t max = 80) {
-  std::string out;
-  for (size_t i = 0; i < s.size() && i < max; ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : (c < 0x20 || c >= 0x7f) ? '?' : static_cast<char>(c);
-  }
-  if (s.size() > max) out += "...";
-  return out;
-}
-
-// Compact JSON text of `v`, cut short once it reaches about `max` bytes. Recursion goes no deeper
-// than the text written so far, so a deeply nested value cannot exhaust the stack (json::dump
-// recurses once per level).
-void render(const json& v, std::string& out, size_t max) {
-  if (out.size() >= max) return;
-  if (v.is_object() || v.is_array()) {
-    const bool object = v.is_object();
-    out += object ? '{' : '[';
-    bool first = true;
-    for (auto it = v.begin(); it != v.end() && out.size() < max; ++it) {
-      if (!first) out += ',';
-      first = false;
-      if (object) out += json(it.key()).dump(-1, ' ', false, json::error_handler_t::replace) + ":";
-      render(it.value(), out, max);
-    }
-    out += object ? '}' : ']';
-    return;
-  }
-  out += v.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-std::string dump(const json& v, size_t max = 240) {
-  std::string out;
-  render(v, out, max);
-  return out;
-}
-
 std::string_view skip_bom_and_space(std::string_view s) {
   if (s.size() >= 3 && static_cast<unsigned char>(s[0]) == 0xEF && static_cast<unsigned char>(s[1]) == 0xBB &&
       static_cast<unsigned char>(s[2]) == 0xBF) {
@@ -123,7 +86,7 @@ void add_row(const json& row, int64_t line, std::string_view raw_text, const Par
   // The finding's raw text: the CSV line, or the JSON row rendered (only when it is needed).
   auto fail = [&](std::string rule, std::string reason) {
     result.findings.push_back(
-        finding(line, std::move(rule), std::move(reason), raw_text.empty() ? dump(row) : std::string(raw_text)));
+        finding(line, std::move(rule), std::move(reason), raw_text.empty() ? bounded_json_text(row) : std::string(raw_text)));
   };
   if (!row.is_object()) {
     fail("malformed_row", fmt::format("row is {} instead of an object of fields", row.type_name()));
@@ -131,7 +94,7 @@ void add_row(const json& row, int64_t line, std::string_view raw_text, const Par
   }
   auto date_it = row.find("date");
   if (date_it == row.end()) return fail("missing_field", "the row has no 'date' field");
-  if (!date_it->is_string()) return fail("bad_date", fmt::format("date {} is not a text", excerpt(dump(*date_it), 40)));
+  if (!date_it->is_string()) return fail("bad_date", fmt::format("date {} is not a text", one_line_excerpt(bounded_json_text(*date_it), 40)));
   const std::string& date_text = date_it->get_ref<const std::string&>();
 
   const bool intraday = context.timeframe != Timeframe::kDay1;
@@ -139,7 +102,7 @@ void add_row(const json& row, int64_t line, std::string_view raw_text, const Par
   if (intraday) {
     auto ts = utc_instant(date_text);
     if (!ts) {
-      return fail("bad_date", fmt::format("date '{}' is not an ISO-8601 UTC time in 1900..2100", excerpt(date_text, 40)));
+      return fail("bad_date", fmt::format("date '{}' is not an ISO-8601 UTC time in 1900..2100", one_line_excerpt(date_text, 40)));
     }
     bar.ts_ns = *ts;  // IEX bars are dated by their open
     bar.session_date = new_york_date_of(*ts);
@@ -152,11 +115,11 @@ void add_row(const json& row, int64_t line, std::string_view raw_text, const Par
     if (!date || !midnight) {
       return fail("bad_date",
                   fmt::format("date '{}' is not a session date (YYYY-MM-DD[T00:00:00...] in 1900..2100)",
-                              excerpt(date_text, 40)));
+                              one_line_excerpt(date_text, 40)));
     }
     bar = daily_bar(*date, 0, 0, 0, 0, 0, *context.calendar);
   }
-  const std::string when = excerpt(date_text, 30);
+  const std::string when = one_line_excerpt(date_text, 30);
   std::optional<double> values[5];
   static constexpr const char* kFields[] = {"open", "high", "low", "close", "volume"};
   for (int k = 0; k < 5; ++k) {
@@ -172,7 +135,7 @@ void add_row(const json& row, int64_t line, std::string_view raw_text, const Par
     }
     values[k] = json_number(*it);
     if (!values[k]) {
-      return fail("bad_number", fmt::format("{}: {} {} is not a number", when, kFields[k], excerpt(dump(*it), 40)));
+      return fail("bad_number", fmt::format("{}: {} {} is not a number", when, kFields[k], one_line_excerpt(bounded_json_text(*it), 40)));
     }
   }
   std::optional<double> div_cash, split_factor;
@@ -180,7 +143,7 @@ void add_row(const json& row, int64_t line, std::string_view raw_text, const Par
     auto it = row.find(name);
     if (it == row.end() || it->is_null()) continue;
     *slot = json_number(*it);
-    if (!*slot) return fail("bad_number", fmt::format("{}: {} {} is not a number", when, name, excerpt(dump(*it), 40)));
+    if (!*slot) return fail("bad_number", fmt::format("{}: {} {} is not a number", when, name, one_line_excerpt(bounded_json_text(*it), 40)));
   }
   if (div_cash && *div_cash < 0) return fail("bad_action", fmt::format("{}: divCash {} is negative", when, *div_cash));
   if (split_factor && *split_factor <= 0) {
@@ -213,16 +176,16 @@ void add_row(const json& row, int64_t line, std::string_view raw_text, const Par
 void parse_json(std::string_view text, const ParseContext& context, ParseResult& result, Out& out) {
   const json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) {
-    throw Error::DataLoss(fmt::format("tiingo payload is not valid JSON ({} bytes: '{}')", text.size(), excerpt(text)));
+    throw Error::DataLoss(fmt::format("tiingo payload is not valid JSON ({} bytes: '{}')", text.size(), one_line_excerpt(text, 80)));
   }
   if (doc.is_object()) {
     if (auto it = doc.find("detail"); it != doc.end()) {
       throw Error::DataLoss(fmt::format("tiingo sent an error body, not data: {}",
-                                        excerpt(it->is_string() ? it->get<std::string>() : dump(*it), 160)));
+                                        one_line_excerpt(it->is_string() ? it->get<std::string>() : bounded_json_text(*it), 160)));
     }
     std::string keys;
     for (const auto& [k, _] : doc.items()) {
-      if (keys.size() < 120) keys += (keys.empty() ? "" : ", ") + excerpt(k, 30);
+      if (keys.size() < 120) keys += (keys.empty() ? "" : ", ") + one_line_excerpt(k, 30);
     }
     throw Error::DataLoss(fmt::format("tiingo payload is an object ({}) instead of an array of prices", keys));
   }
@@ -265,7 +228,7 @@ void parse_csv(std::string_view text, const ParseContext& context, ParseResult& 
       for (const char* required : {"date", "open", "high", "low", "close"}) {
         if (std::find(names.begin(), names.end(), required) == names.end()) {
           throw Error::DataLoss(fmt::format("tiingo CSV has no header date,...,open,high,low,close (first line: '{}')",
-                                            excerpt(line)));
+                                            one_line_excerpt(line, 80)));
         }
       }
       continue;
@@ -299,7 +262,7 @@ std::optional<std::string> error_detail(std::string_view body) {
   if (!doc.is_object()) return std::nullopt;
   auto it = doc.find("detail");
   if (it == doc.end()) return std::nullopt;
-  return it->is_string() ? it->get<std::string>() : dump(*it);
+  return it->is_string() ? it->get<std::string>() : bounded_json_text(*it);
 }
 
 ParseResult parse(std::string_view bytes, const ParseContext& context) {

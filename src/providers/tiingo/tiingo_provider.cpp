@@ -24,6 +24,7 @@
 
 #include "tiingo_parse.hpp"
 #include "trib/core/error.hpp"
+#include "trib/providers/parse_util.hpp"
 #include "trib/providers/vendor_http.hpp"
 
 namespace trib::providers {
@@ -60,7 +61,7 @@ class TiingoProvider final : public Provider {
       throw Error::InvalidInput(fmt::format("tiingo: window {}..{} ends before it starts", request.from.to_string(),
                                             request.to.to_string()));
     }
-    const std::string format = lower(option(request, "format", "json"));
+    const std::string format = lower(request_option(request, options_, "format", "json"));
     if (format != "json" && format != "csv") {
       throw Error::InvalidInput(fmt::format("tiingo option format='{}' is not json or csv", format));
     }
@@ -82,7 +83,7 @@ class TiingoProvider final : public Provider {
     http_options.vendor = std::string(kVendor);
     http_options.base_url = base_url_from(options_, info);
     http_options.gate = gate_;
-    if (auto t = option(request, "timeout_ms", ""); !t.empty()) {
+    if (auto t = request_option(request, options_, "timeout_ms", ""); !t.empty()) {
       int64_t ms = 0;
       auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), ms);
       if (ec != std::errc() || end != t.data() + t.size() || ms <= 0) {
@@ -123,14 +124,8 @@ class TiingoProvider final : public Provider {
   }
 
  private:
-  std::string option(const FetchRequest& request, const std::string& key, const std::string& fallback) const {
-    if (auto it = request.params.find(key); it != request.params.end() && !it->second.empty()) return it->second;
-    if (auto it = options_.find(key); it != options_.end() && !it->second.empty()) return it->second;
-    return fallback;
-  }
-
   std::string ticker_for(const FetchRequest& request) const {
-    std::string t = option(request, "tiingo_symbol", request.symbol.str());
+    std::string t = request_option(request, options_, "tiingo_symbol", request.symbol.str());
     for (char& c : t) {
       if (c == '.') c = '-';
       if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '^') {

@@ -24,24 +24,13 @@ constexpr int64_t kDaySeconds = 86'400;
 
 int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
-// Vendor text for a message: printable ASCII only, at most `max` bytes.
-std::string printable(std::string_view text, size_t max = 120) {
-  std::string out;
-  for (char c : text.substr(0, max)) {
-    const auto u = static_cast<unsigned char>(c);
-    out += (u < 0x20 || u >= 0x7f) ? '?' : c;
-  }
-  if (text.size() > max) out += "...";
-  return out;
-}
-
 // One JSON value for a finding's text; containers are not expanded (a fuzzed payload can nest
 // them thousands deep, and dump() recurses).
 std::string value_text(const json* v) {
   if (v == nullptr) return "(missing)";
   if (v->is_array()) return "[...]";
   if (v->is_object()) return "{...}";
-  return printable(v->dump(-1, ' ', false, json::error_handler_t::replace), 40);
+  return one_line_excerpt(v->dump(-1, ' ', false, json::error_handler_t::replace), 40);
 }
 
 const json* member(const json& object, std::string_view key) {
@@ -168,9 +157,9 @@ void parse_events(const json& result, const Symbol& symbol, const ExchangeClock&
     return clock.date_of(*t, /*daily=*/true);
   };
   auto raw = [](const std::string& key, const json& v) {
-    std::string text = printable(key, 24) + ":";
+    std::string text = one_line_excerpt(key, 24) + ":";
     if (v.is_object()) {
-      for (const auto& [k, x] : v.items()) text += " " + printable(k, 24) + "=" + value_text(&x);
+      for (const auto& [k, x] : v.items()) text += " " + one_line_excerpt(k, 24) + "=" + value_text(&x);
     } else {
       text += value_text(&v);
     }
@@ -187,9 +176,9 @@ void parse_events(const json& result, const Symbol& symbol, const ExchangeClock&
       if (!date || !ratio || !std::isfinite(*ratio) || *ratio <= 0) {
         out.findings.push_back(finding(
             0, !date ? "bad_date" : "bad_action",
-            !date ? fmt::format("split {}: date is not epoch seconds in 1900..2100", printable(key, 24))
+            !date ? fmt::format("split {}: date is not epoch seconds in 1900..2100", one_line_excerpt(key, 24))
                   : fmt::format("split {}: numerator/denominator (or splitRatio) is not a positive ratio",
-                                printable(key, 24)),
+                                one_line_excerpt(key, 24)),
             raw(key, v)));
         continue;
       }
@@ -209,8 +198,8 @@ void parse_events(const json& result, const Symbol& symbol, const ExchangeClock&
       if (!date || !amount || *amount <= 0) {
         out.findings.push_back(finding(
             0, !date ? "bad_date" : "bad_number",
-            !date ? fmt::format("dividend {}: date is not epoch seconds in 1900..2100", printable(key, 24))
-                  : fmt::format("dividend {}: amount {} is not a positive number", printable(key, 24),
+            !date ? fmt::format("dividend {}: date is not epoch seconds in 1900..2100", one_line_excerpt(key, 24))
+                  : fmt::format("dividend {}: amount {} is not a positive number", one_line_excerpt(key, 24),
                                 value_text(amount_json)),
             raw(key, v)));
         continue;
@@ -242,8 +231,8 @@ ParseResult parse_chart(std::string_view payload, const ParseContext& context,
   }
   if (const json* error = member(*chart, "error"); error != nullptr && !error->is_null()) {
     throw Error::DataLoss(fmt::format("yahoo: the payload is Yahoo's error '{}': {}",
-                                      printable(string_member(*error, "code"), 60),
-                                      printable(string_member(*error, "description"))));
+                                      one_line_excerpt(string_member(*error, "code"), 60),
+                                      one_line_excerpt(string_member(*error, "description"), 120)));
   }
   const json* results = member(*chart, "result");
   if (results == nullptr || !results->is_array() || results->empty() || !(*results)[0].is_object()) {
@@ -259,7 +248,7 @@ ParseResult parse_chart(std::string_view payload, const ParseContext& context,
   const std::string meta_symbol = string_member(meta, "symbol");
   if (!meta_symbol.empty()) {
     if (!Symbol::is_valid(meta_symbol)) {
-      throw Error::DataLoss(fmt::format("yahoo: meta.symbol '{}' is not a symbol", printable(meta_symbol, 40)));
+      throw Error::DataLoss(fmt::format("yahoo: meta.symbol '{}' is not a symbol", one_line_excerpt(meta_symbol, 40)));
     }
     const Symbol theirs = Symbol::parse(meta_symbol);
     if (symbol.empty()) {
@@ -275,7 +264,7 @@ ParseResult parse_chart(std::string_view payload, const ParseContext& context,
   if (!granularity.empty() &&
       std::find(intervals.begin(), intervals.end(), granularity) == intervals.end()) {
     throw Error::DataLoss(fmt::format("yahoo: the payload holds {} bars, expected {}",
-                                      printable(granularity, 16), intervals.front()));
+                                      one_line_excerpt(granularity, 16), intervals.front()));
   }
 
   // Where they trade.
@@ -285,7 +274,7 @@ ParseResult parse_chart(std::string_view payload, const ParseContext& context,
     const auto offset = integer(member(meta, "gmtoffset"));
     if (!offset || *offset < -18 * 3600 || *offset > 18 * 3600) {
       throw Error::DataLoss(fmt::format("yahoo: meta.gmtoffset {} is not an offset in seconds (zone {})",
-                                        value_text(member(meta, "gmtoffset")), printable(zone, 40)));
+                                        value_text(member(meta, "gmtoffset")), one_line_excerpt(zone, 40)));
     }
     clock.new_york = false;
     clock.offset_s = *offset;

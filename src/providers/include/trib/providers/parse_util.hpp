@@ -152,4 +152,67 @@ inline std::vector<std::string_view> split_json_pages(std::string_view bytes, st
   return pages;
 }
 
+// Vendor text for a message or a finding: one printable ASCII line (tabs and line breaks as
+// spaces, other control and non-ASCII bytes as '?'), at most `max` bytes, "..." when cut.
+inline std::string one_line_excerpt(std::string_view text, size_t max) {
+  std::string out;
+  for (char c : text.substr(0, max)) {
+    const auto u = static_cast<unsigned char>(c);
+    out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : (u < 0x20 || u >= 0x7f) ? '?' : c;
+  }
+  if (text.size() > max) out += "...";
+  return out;
+}
+
+// Compact JSON text of `v`, cut short once it reaches about `max` bytes. Recursion goes no
+// deeper than the text written so far, so a deeply nested (fuzzed) value cannot exhaust the
+// stack the way json::dump, which recurses once per level, can.
+inline void append_bounded_json(const nlohmann::json& v, std::string& out, size_t max) {
+  if (out.size() >= max) return;
+  const auto text = [](const nlohmann::json& x) {
+    return x.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  if (v.is_object() || v.is_array()) {
+    const bool object = v.is_object();
+    out += object ? '{' : '[';
+    bool first = true;
+    for (auto it = v.begin(); it != v.end() && out.size() < max; ++it) {
+      if (!first) out += ',';
+      first = false;
+      if (object) out += text(nlohmann::json(it.key())) + ":";
+      append_bounded_json(it.value(), out, max);
+    }
+    out += object ? '}' : ']';
+    return;
+  }
+  out += text(v);
+}
+
+inline std::string bounded_json_text(const nlohmann::json& v, size_t max = 240) {
+  std::string out;
+  append_bounded_json(v, out, max);
+  return out;
+}
+
+// An adapter option: the request's own parameter, else the provider's option, else `fallback`
+// (an empty value counts as absent).
+inline std::string request_option(const FetchRequest& request, const ProviderOptions& options,
+                                  const std::string& key, const std::string& fallback = "") {
+  if (auto it = request.params.find(key); it != request.params.end() && !it->second.empty()) return it->second;
+  if (auto it = options.find(key); it != options.end() && !it->second.empty()) return it->second;
+  return fallback;
+}
+
+// request_option as a positive integer; Error::InvalidInput naming the vendor and the option.
+inline int64_t positive_request_option(const FetchRequest& request, const ProviderOptions& options,
+                                       std::string_view vendor, const std::string& key, int64_t fallback) {
+  const std::string text = request_option(request, options, key, std::to_string(fallback));
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value <= 0) {
+    throw Error::InvalidInput(fmt::format("{} option {}='{}' must be a positive integer", vendor, key, text));
+  }
+  return value;
+}
+
 }  // namespace trib::providers
