@@ -23,40 +23,23 @@
 #include "../src/providers/csv/csv_bars.hpp"
 #include "trib/core/error.hpp"
 #include "trib/providers/parse_util.hpp"
+#include "vendor_fuzz_checks.hpp"
 
 namespace {
 
 using namespace trib;
 using namespace trib::providers;
+using namespace trib::fuzzing;
 
-void require(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant broken: %s\n", what);
-    std::abort();
-  }
-}
-
-bool printable(std::string_view s) {
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u >= 0x7F) return false;
-  }
-  return true;
-}
-
+// The shared invariants (printable one-line messages and reasons, raw text <= 200 bytes, finite
+// bars in the supported range) plus the csv vendor's own: parse_csv_payload leaves no two bars of
+// a symbol on one date (1d) or timestamp (intraday).
 void check(const ParseResult& r, bool payload, Timeframe tf) {
-  for (const auto& f : r.findings) {
-    require(printable(f.reason), "finding reason not printable");
-    require(f.raw_text.size() <= 200, "finding raw text over 200 bytes");
-    require(!f.rule.empty(), "finding without a rule");
-  }
+  check_parse(r, {});
   for (const auto& [symbol, bars] : r.bars) {
     std::set<int64_t> seen;
     for (const Bar& b : bars) {
       require(supported_date(b.session_date), "bar outside the supported dates");
-      for (double v : {b.open, b.high, b.low, b.close, b.volume}) {
-        require(std::isfinite(v), "non-finite value");
-      }
       if (payload) {
         const int64_t key = tf == Timeframe::kDay1 ? b.session_date.days_since_epoch() : b.ts_ns;
         require(seen.insert(key).second, "duplicate date left in a csv payload");
@@ -70,7 +53,7 @@ void run(F&& parse, bool payload, Timeframe tf) {
   try {
     check(parse(), payload, tf);
   } catch (const trib::Error& e) {
-    require(printable(e.what()), "error message not printable");
+    require(printable_line(e.what()), "error message not printable");
   }
 }
 

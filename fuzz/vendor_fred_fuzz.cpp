@@ -24,8 +24,6 @@ using namespace trib;
 using namespace trib::providers;
 using namespace trib::fuzzing;
 
-
-
 void run(std::string_view payload, std::string_view series) {
   ParseContext context;
   context.symbol = Symbol::parse(series);

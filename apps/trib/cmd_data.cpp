@@ -17,6 +17,7 @@
 #include "trib/etl/bars_reader.hpp"
 #include "trib/etl/etl.hpp"
 #include "trib/etl/quality.hpp"
+#include "trib/etl/rates_reader.hpp"
 #include "trib/ingest/fetch_handler.hpp"
 #include "trib/ingest/vendor_access.hpp"
 #include "trib/ingest/task.hpp"
@@ -378,7 +379,9 @@ int run_verify(const Globals& g, bool repair) {
   Workspace ws = open_workspace(g.workspace);
   int64_t checked = 0, bad = 0, stale = 0, legacy = 0;
   std::vector<std::string> problems;
-  for (const auto& record : ws.catalog->list_partitions("bars")) {
+  auto records = ws.catalog->list_partitions("bars");
+  for (auto& r : ws.catalog->list_partitions(etl::kRatesDataset)) records.push_back(std::move(r));
+  for (const auto& record : records) {
     ++checked;
     if (record.version_key.empty()) {
       ++legacy;
@@ -397,7 +400,8 @@ int run_verify(const Globals& g, bool repair) {
       continue;
     }
   }
-  stale = etl::repair_live_files(*ws.store, *ws.catalog, "bars", /*dry_run=*/!repair);
+  stale = etl::repair_live_files(*ws.store, *ws.catalog, "bars", /*dry_run=*/!repair) +
+          etl::repair_live_files(*ws.store, *ws.catalog, etl::kRatesDataset, /*dry_run=*/!repair);
   json out = {{"partitions", checked}, {"corrupt", bad}, {"stale_live_files", stale},
               {"repaired", repair ? stale : 0}, {"legacy", legacy}, {"problems", problems}};
   if (g.json) {
@@ -488,6 +492,51 @@ int run_bars(const Globals& g, const std::string& symbol_text, const std::string
   return 0;
 }
 
+// ---- rates ------------------------------------------------------------------------------------
+
+int run_rates(const Globals& g, const std::string& series_text, const std::string& from,
+              const std::string& to, const std::string& format) {
+  if (format != "table" && format != "csv" && format != "json") {
+    throw Error::InvalidInput(fmt::format("--format '{}' is not known; use table, csv or json", format));
+  }
+  const Symbol series = Symbol::parse(series_text);
+  std::optional<Date> from_date, to_date;
+  if (!from.empty()) from_date = Date::parse(from, "--from");
+  if (!to.empty()) to_date = Date::parse(to, "--to");
+  if (from_date && to_date && *to_date < *from_date) {
+    throw Error::InvalidInput(fmt::format("--from {} is after --to {}", from, to));
+  }
+  Workspace ws = open_workspace(g.workspace);
+  const auto rows = etl::read_rates(*ws.store, *ws.catalog, series, from_date, to_date);
+  std::string out;
+  // A missing value (FRED's ".") prints as an empty field / null, never as 0.
+  if (format == "csv") {
+    out += "date,value,source\n";
+    for (const auto& r : rows) {
+      out += fmt::format("{},{},{}\n", r.date.to_string(), r.value ? fmt::format("{}", *r.value) : "",
+                         r.source);
+    }
+  } else if (format == "json") {
+    for (const auto& r : rows) {
+      json j = {{"series", series.str()}, {"date", r.date.to_string()},
+                {"value", r.value ? json(*r.value) : json(nullptr)}, {"source", r.source}};
+      out += j.dump() + "\n";
+    }
+  } else {
+    out += fmt::format("{:<12} {:>14}\n", "date", "value");
+    size_t missing = 0;
+    for (const auto& r : rows) {
+      missing += r.value ? 0 : 1;
+      out += fmt::format("{:<12} {:>14}\n", r.date.to_string(),
+                         r.value ? fmt::format("{:.4f}", *r.value) : std::string("(missing)"));
+    }
+    out += fmt::format("{} observation(s) of {}{}\n", rows.size(), series.str(),
+                       missing > 0 ? fmt::format(", {} without a value", missing) : "");
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
 // ---- dq and status ----------------------------------------------------------------------------
 
 int run_dq(const Globals& g, const std::string& run_id) {
@@ -520,6 +569,13 @@ json workspace_status(Workspace& ws) {
     rows += p.row_count;
     symbols.insert(p.key.symbol);
   }
+  int64_t rate_rows = 0;
+  std::set<std::string> series;
+  const auto rate_partitions = ws.catalog->list_partitions(etl::kRatesDataset);
+  for (const auto& p : rate_partitions) {
+    rate_rows += p.row_count;
+    series.insert(p.key.symbol);
+  }
   auto raws = ws.catalog->list_raw_objects();
   int64_t raw_bytes = 0;
   for (const auto& r : raws) raw_bytes += r.size;
@@ -543,6 +599,7 @@ json workspace_status(Workspace& ws) {
           {"curated_partitions", partitions.size()},
           {"curated_rows", rows},
           {"curated_symbols", symbols.size()},
+          {"rates", {{"observations", rate_rows}, {"partitions", rate_partitions.size()}, {"series", series.size()}}},
           {"quarantined_rows", quarantined},
           {"feature_partitions", ws.catalog->list_partitions("features/basic").size()},
           {"queue", {{"name", queue->name()}, {"pending", queue->count()},
@@ -561,6 +618,11 @@ int run_status(const Globals& g) {
   fmt::print("raw        {} object(s), {} bytes\n", s["raw_objects"].get<int64_t>(), s["raw_bytes"].get<int64_t>());
   fmt::print("curated    {} row(s) in {} partition(s) of {} symbol(s)\n", s["curated_rows"].get<int64_t>(),
              s["curated_partitions"].get<int64_t>(), s["curated_symbols"].get<int64_t>());
+  if (s["rates"]["series"].get<int64_t>() > 0) {
+    fmt::print("rates      {} observation(s) in {} partition(s) of {} series (trib rates SERIES)\n",
+               s["rates"]["observations"].get<int64_t>(), s["rates"]["partitions"].get<int64_t>(),
+               s["rates"]["series"].get<int64_t>());
+  }
   fmt::print("quarantine {} row(s)\n", s["quarantined_rows"].get<int64_t>());
   fmt::print("features   {} partition(s)\n", s["feature_partitions"].get<int64_t>());
   fmt::print("universe   {} instrument(s), {} unknown to their vendor\n",
@@ -675,6 +737,20 @@ void add_data_commands(CLI::App& app, Globals& g, Action& action) {
       action = [&g, symbol, from, to, format, hot] {
         return run_bars(g, *symbol, *from, *to, *format, *hot);
       };
+    });
+  }
+  {
+    auto* cmd = app.add_subcommand("rates", "Print a curated economic series (dataset rates, e.g. FRED's DFF)");
+    auto series = std::make_shared<std::string>();
+    auto from = std::make_shared<std::string>();
+    auto to = std::make_shared<std::string>();
+    auto format = std::make_shared<std::string>("table");
+    cmd->add_option("series", *series, "Series id, e.g. DFF")->required();
+    cmd->add_option("--from", *from, "First date YYYY-MM-DD");
+    cmd->add_option("--to", *to, "Last date YYYY-MM-DD");
+    cmd->add_option("--format", *format, "table (default), csv or json (one object per line)");
+    cmd->callback([&g, &action, series, from, to, format] {
+      action = [&g, series, from, to, format] { return run_rates(g, *series, *from, *to, *format); };
     });
   }
   {

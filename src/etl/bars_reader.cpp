@@ -10,9 +10,8 @@
 
 namespace trib::etl {
 
-std::vector<lake::CuratedBar> read_committed_partition(lake::ObjectStore& store,
-                                                       const catalog::PartitionRecord& record,
-                                                       int64_t from_ts_ns, int64_t to_ts_ns) {
+std::string read_committed_bytes(lake::ObjectStore& store, const catalog::PartitionRecord& record,
+                                 std::string* key_read) {
   // The committed version is its immutable object; the live file is only a published copy (which
   // a crash may have left stale). Older builds committed the live file itself and saved replaced
   // versions under the numbered layout.
@@ -31,14 +30,23 @@ std::vector<lake::CuratedBar> read_committed_partition(lake::ObjectStore& store,
       throw;
     }
     if (sha256_hex(bytes) != record.content_sha256) continue;
-    parquet::Reader reader(parquet::memory_source(std::move(bytes)), key);
-    return lake::decode_bars_file(reader, from_ts_ns, to_ts_ns);
+    if (key_read != nullptr) *key_read = key;
+    return bytes;
   }
   throw Error::DataLoss(fmt::format(
-      "no copy of {} {} {} version {} matches its catalog row (looked at {}); rebuild the "
+      "no copy of {} {} {} {} version {} matches its catalog row (looked at {}); rebuild the "
       "partition from raw with `trib etl --rebuild --symbol {}`",
-      record.key.symbol, record.key.timeframe, record.key.partition, record.version,
-      fmt::join(candidates, ", "), record.key.symbol));
+      record.key.dataset, record.key.symbol, record.key.timeframe, record.key.partition,
+      record.version, fmt::join(candidates, ", "), record.key.symbol));
+}
+
+std::vector<lake::CuratedBar> read_committed_partition(lake::ObjectStore& store,
+                                                       const catalog::PartitionRecord& record,
+                                                       int64_t from_ts_ns, int64_t to_ts_ns) {
+  std::string key;
+  std::string bytes = read_committed_bytes(store, record, &key);
+  parquet::Reader reader(parquet::memory_source(std::move(bytes)), key);
+  return lake::decode_bars_file(reader, from_ts_ns, to_ts_ns);
 }
 
 std::vector<lake::CuratedBar> read_curated_bars(lake::ObjectStore& store,

@@ -1,5 +1,6 @@
 #include "trib/etl/catalog_rebuild.hpp"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <tuple>
@@ -14,6 +15,8 @@
 #include "trib/lake/bars_file.hpp"
 #include "trib/lake/layout.hpp"
 #include "trib/lake/parquet.hpp"
+#include "trib/lake/rates_file.hpp"
+#include "trib/etl/rates_reader.hpp"
 
 namespace trib::etl {
 namespace {
@@ -52,6 +55,24 @@ std::optional<LivePath> parse_live_key(const std::string& key) {
     LivePath p{parse_timeframe(*tf), Symbol::from_path_component(*sym), parts[4].substr(eq + 1)};
     if (lake::curated_bars_key(p.timeframe, p.symbol, p.partition) != key) return std::nullopt;
     return p;
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+// "curated/rates/series=DFF/year=2023/data.parquet" -> (series, year), or nullopt.
+std::optional<std::pair<Symbol, std::string>> parse_rates_key(const std::string& key) {
+  constexpr std::string_view kPrefix = "curated/rates/series=";
+  if (!key.starts_with(kPrefix)) return std::nullopt;
+  const size_t slash = key.find('/', kPrefix.size());
+  if (slash == std::string::npos || key.compare(slash, 6, "/year=") != 0) return std::nullopt;
+  const size_t end = key.find('/', slash + 6);
+  if (end == std::string::npos) return std::nullopt;
+  try {
+    Symbol series = Symbol::from_path_component(key.substr(kPrefix.size(), slash - kPrefix.size()));
+    std::string year = key.substr(slash + 6, end - slash - 6);
+    if (lake::curated_rates_key(series, year) != key) return std::nullopt;
+    return std::make_pair(std::move(series), std::move(year));
   } catch (const Error&) {
     return std::nullopt;
   }
@@ -153,6 +174,49 @@ CatalogRebuildStats rebuild_catalog(lake::ObjectStore& store, catalog::Catalog& 
   for (const auto& [key, rows] : hot) catalog.replace_hot_bars(key.first, key.second, rows);
   for (const auto& [key, date] : watermarks) {
     catalog.advance_watermark({std::get<0>(key), "bars", std::get<1>(key), date});
+  }
+  // Economic series (dataset "rates"): partitions and each series' watermark.
+  std::map<std::pair<std::string, std::string>, std::string> rate_marks;  // (vendor, series)
+  for (const std::string& key : store.list("curated/rates/")) {
+    auto live = parse_rates_key(key);
+    if (!live) {
+      ++stats.skipped_files;
+      continue;
+    }
+    std::string bytes = store.get(key);
+    const std::string sha = sha256_hex(bytes);
+    parquet::Reader reader(parquet::memory_source(bytes), key);
+    std::vector<lake::CuratedObservation> rows = lake::decode_rates_file(reader);
+    if (rows.empty()) {
+      ++stats.skipped_files;
+      continue;
+    }
+    catalog::PartitionRecord record;
+    record.key = {kRatesDataset, kRatesTimeframe, live->first.str(), live->second};
+    record.object_key = key;
+    record.content_sha256 = sha;
+    record.version_key = lake::version_object_key(key, sha);
+    record.row_count = static_cast<int64_t>(rows.size());
+    record.min_ts_ns = to_ts_ns(rows.front().date);
+    record.max_ts_ns = to_ts_ns(rows.back().date);
+    record.code_version = reader.metadata().kv("trib.code_version").value_or("");
+    if (!store.exists(record.version_key)) store.put_if_absent(record.version_key, bytes);
+    auto existing = catalog.get_partition(record.key);
+    if (existing && existing->content_sha256 == sha) {
+      ++stats.unchanged;
+    } else {
+      record.version = existing ? existing->version + 1 : 1;
+      record.committed_at_ns = now_ts_ns();
+      catalog.restore_partition(record);
+      ++stats.partitions;
+    }
+    for (const auto& row : rows) {
+      auto& mark = rate_marks[{row.source, live->first.str()}];
+      mark = std::max(mark, row.date.to_string());
+    }
+  }
+  for (const auto& [key, date] : rate_marks) {
+    catalog.advance_watermark({key.first, kRatesDataset, key.second, date});
   }
   stats.symbols = static_cast<int64_t>(symbols.size());
   return stats;

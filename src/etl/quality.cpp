@@ -6,7 +6,11 @@
 
 #include <fmt/format.h>
 
+#include "trib/core/config.hpp"
+#include "trib/lake/parquet.hpp"
+
 namespace trib::etl {
+namespace pq = trib::parquet;
 namespace {
 
 std::string describe(const Bar& bar) {
@@ -58,6 +62,56 @@ ValidatedBars validate_bars(const std::vector<Bar>& bars, Timeframe tf,
   std::stable_sort(out.accepted.begin(), out.accepted.end(),
                    [](const Bar& a, const Bar& b) { return a.ts_ns < b.ts_ns; });
   return out;
+}
+
+// Quarantine files: every rejected row with its rule and reason. Values are null where the row
+// could not be parsed. Persistent column order.
+std::string encode_quarantine_file(const std::vector<QuarantinedRow>& rows, const std::string& source,
+                              const std::string& raw_id) {
+  pq::Schema schema;
+  schema.columns = {pq::ColumnSchema::Int64("line"),
+                    pq::ColumnSchema::String("rule"),
+                    pq::ColumnSchema::String("reason"),
+                    pq::ColumnSchema::Timestamp("ts", pq::TimeUnit::kNanos, true),
+                    pq::ColumnSchema::Date("session_date", true),
+                    pq::ColumnSchema::Double("open", true),
+                    pq::ColumnSchema::Double("high", true),
+                    pq::ColumnSchema::Double("low", true),
+                    pq::ColumnSchema::Double("close", true),
+                    pq::ColumnSchema::Double("volume", true),
+                    pq::ColumnSchema::String("raw_text"),
+                    pq::ColumnSchema::String("source"),
+                    pq::ColumnSchema::String("raw_id")};
+  const size_t n = rows.size();
+  std::vector<pq::ColumnVector> cols(schema.columns.size());
+  for (size_t c = 0; c < cols.size(); ++c) {
+    cols[c].type = schema.columns[c].physical;
+    cols[c].num_rows = n;
+    if (cols[c].type == pq::PhysicalType::kByteArray) cols[c].offsets.push_back(0);
+    if (schema.columns[c].optional) cols[c].defined.reserve(n);
+  }
+  for (const auto& row : rows) {
+    const bool has = row.bar.has_value();
+    const Bar bar = row.bar.value_or(Bar{});
+    cols[0].i64.push_back(row.line);
+    cols[1].append_string(row.rule);
+    cols[2].append_string(row.reason);
+    cols[3].i64.push_back(bar.ts_ns);
+    cols[4].i32.push_back(bar.session_date.days_since_epoch());
+    double values[] = {bar.open, bar.high, bar.low, bar.close, bar.volume};
+    for (int v = 0; v < 5; ++v) cols[5 + v].f64.push_back(values[v]);
+    for (size_t c = 3; c <= 9; ++c) cols[c].defined.push_back(has ? 1 : 0);
+    cols[10].append_string(row.raw_text.substr(0, 200));
+    cols[11].append_string(source);
+    cols[12].append_string(raw_id);
+  }
+  pq::WriterOptions options;
+  options.key_value = {{"trib.schema", "quarantine/1"}, {"trib.code_version", std::string(code_version())}};
+  pq::StringSink sink;
+  pq::Writer writer(sink, schema, options);
+  writer.write_batch(cols);
+  writer.close();
+  return std::move(sink.buffer());
 }
 
 }  // namespace trib::etl

@@ -19,6 +19,12 @@ struct BarsQuery {
   std::optional<Date> from, to;  // session dates, inclusive
 };
 
+// The bytes of one partition's committed version (any dataset): its immutable object (verified
+// against the catalog's SHA-256), else the live file when it matches; Error::DataLoss, saying
+// how to rebuild from raw, when no copy matches. `key_read` receives the key the bytes came from.
+std::string read_committed_bytes(lake::ObjectStore& store, const catalog::PartitionRecord& record,
+                                 std::string* key_read = nullptr);
+
 // The committed rows of one partition in [from_ts_ns, to_ts_ns], read from the version's
 // immutable object (verified against the catalog's SHA-256), else from the live file when it
 // matches; Error::DataLoss, saying how to rebuild from raw, when no copy matches.

@@ -34,7 +34,8 @@ struct EtlOptions {
   int threads = 0;
 };
 
-// Raw to curated for bars. For each stored payload:
+// Raw to curated for bars (and economic series: dataset "rates", apply_rates). For each stored
+// payload:
 //  1. parse (a payload that cannot be parsed at all is quarantined as a whole with its reason
 //     and counted; the task is done — the evidence is in the raw zone);
 //  2. keep the rows inside the ingest window recorded with the raw object, apply the data-quality
@@ -65,6 +66,10 @@ class EtlEngine final : public ingest::RawConsumer {
   catalog::Catalog& catalog_;
   EtlOptions options_;
   int threads_;
+  // Dataset "rates" (economic series, lake/rates_file.hpp): the same window, quarantine, merge
+  // precedence and commit protocol, one partition per series and year (rates_etl.cpp).
+  EtlStats apply_rates(const ingest::FetchedRaw& fetched, const providers::ParseResult& parsed);
+
   EtlStats stats_;
   std::set<std::string> rebuilt_;  // partitions this engine has started from nothing
 };

@@ -34,4 +34,9 @@ struct ValidatedBars {
 ValidatedBars validate_bars(const std::vector<Bar>& bars, Timeframe tf,
                             const TradingCalendar& calendar);
 
+// A quarantine file: every rejected row with its rule and reason, the bar's values null where
+// the row could not be parsed, and the raw object it came from (persistent column order).
+std::string encode_quarantine_file(const std::vector<QuarantinedRow>& rows, const std::string& source,
+                                   const std::string& raw_id);
+
 }  // namespace trib::etl
