@@ -148,6 +148,7 @@ int run_backfill(const Globals& g, const BackfillArgs& args) {
   stats["processed"] = done_now;
   stats["failed_attempts"] = result.worker.failed;
   stats["dead_lettered"] = result.worker.dead_lettered;
+  stats["deferred"] = result.worker.deferred;
   stats["poisoned"] = poisoned;
   stats["left_in_queue"] = left;
   stats["seconds"] = seconds;
@@ -200,11 +201,15 @@ int run_worker_command(const Globals& g, bool drain, int visibility_timeout_s, i
     out["failed_attempts"] = r.worker.failed;
     out["dead_lettered"] = r.worker.dead_lettered;
     out["lease_renewals"] = r.worker.renewals;
+    out["deferred"] = r.worker.deferred;
     out["interrupted"] = r.stopped;
     fmt::print("{}\n", out.dump());
   } else if (!quiet) {
-    fmt::print("worker: {} task(s) done, {} failed attempt(s), {} sent to poison{}\n",
+    fmt::print("worker: {} task(s) done, {} failed attempt(s), {} sent to poison{}{}\n",
                r.worker.processed, r.worker.failed, r.worker.dead_lettered,
+               r.worker.deferred > 0
+                   ? fmt::format(", {} deferral(s) for a used-up vendor budget", r.worker.deferred)
+                   : "",
                r.stopped ? " (stopped by a signal)" : "");
     print_etl_stats(r.etl);
   }

@@ -71,11 +71,21 @@ void add_serve_commands(CLI::App& app, Globals& g, Action& action) {
           const runtime::PoolResult result = runtime::run_pool(ws, pool, &stop);
           int64_t done = 0;
           for (const auto& id : r.enqueued.pending_ids) done += ws.catalog->is_task_done(id) ? 1 : 0;
+          // What is still queued after the drain: tasks deferred until a vendor's budget allows
+          // them (a used-up daily cap), which the next update or worker picks up.
+          const int64_t waiting = ws.open_queue()->count();
           out["done"] = done;
           out["dead_lettered"] = result.worker.dead_lettered;
+          out["deferred"] = result.worker.deferred;
+          out["left_in_queue"] = waiting;
           if (!g.json) {
             fmt::print("{} of {} task(s) done; {} moved to poison\n", done, r.enqueued.pending_ids.size(),
                        result.worker.dead_lettered);
+            if (waiting > 0) {
+              fmt::print("  {} task(s) wait in the queue for a vendor's request budget (`trib queue list` "
+                         "says why and until when); the next `trib update` or `trib worker` runs them\n",
+                         waiting);
+            }
           }
           if (result.stopped) status = 130;
           else if (done < static_cast<int64_t>(r.enqueued.pending_ids.size())) status = 1;

@@ -100,12 +100,14 @@ void CatalogRequestGate::acquire(std::string_view vendor) {
         catalog_.reserve_vendor_request(std::string(vendor), rule, options_.now_ns());
     if (r.reserved || blocked_ns + r.wait_ns > max_block_ns) {
       if (!r.reserved) {
-        throw Error::RateLimited(fmt::format(
-            "{}: the request budget is used up for {} more (requests_per_minute={}, "
-            "requests_per_hour={}, requests_per_day={}); the task is retried later. Raise "
-            "[vendors.{}] limits only if your plan allows it",
-            vendor, format_wait(r.wait_ns), it->second.per_minute, it->second.per_hour,
-            it->second.per_day, vendor));
+        throw providers::BudgetExhausted(
+            fmt::format("{}: the request budget is used up for {} more (requests_per_minute={}, "
+                        "requests_per_hour={}, requests_per_day={}); the task waits until then "
+                        "without spending an attempt. Raise [vendors.{}] limits only if your plan "
+                        "allows it",
+                        vendor, format_wait(r.wait_ns), it->second.per_minute, it->second.per_hour,
+                        it->second.per_day, vendor),
+            (r.wait_ns + 999'999) / 1'000'000);
       }
       if (r.wait_ns > 0) {
         options_.sleep_ns(r.wait_ns);

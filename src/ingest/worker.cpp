@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <thread>
 
 #include "trib/core/error.hpp"
 #include "trib/core/log.hpp"
+#include "trib/core/time.hpp"
+#include "trib/providers/provider.hpp"
 
 namespace trib::ingest {
 namespace {
@@ -69,6 +72,24 @@ std::string describe_error(const Error& e) {
   return std::string(to_string(e.category())) + ": " + e.what();
 }
 
+// The longest deferral: Azure's limit on hiding a message (7 days), less a minute.
+constexpr int64_t kMaxDeferSeconds = 7 * 24 * 3600 - 60;
+
+// True when every message still in the queue is deferred: none is visible, and each is hidden
+// for longer than any lease lasts (a leased or released message is visible again within
+// `lease_horizon_s`). Backends that list only visible messages (Azure) never answer true here;
+// the caller also counts the messages it deferred itself.
+bool only_deferred_left(queue::TaskQueue& queue, int64_t count, int64_t lease_horizon_s) {
+  if (count > 1000) return false;
+  const auto listed = queue.list(static_cast<size_t>(count));
+  if (static_cast<int64_t>(listed.size()) < count) return false;
+  const int64_t horizon_ns = now_ts_ns() + lease_horizon_s * 1'000'000'000;
+  for (const auto& m : listed) {
+    if (m.visible_at_ns <= horizon_ns) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool is_permanent(ErrorCategory category) {
@@ -88,6 +109,7 @@ WorkerStats drain_queue(queue::TaskQueue& queue, const std::function<void(const 
   WorkerStats stats;
   int idle_polls = 0;
   int poll_failures = 0;  // transient poll failures in a row
+  std::map<std::string, int64_t> deferred_here;  // message id -> when its deferral ends
   std::unique_ptr<queue::TaskQueue> lease_queue;  // opened on the first task, then reused
   while (stop == nullptr || !stop->load()) {
     if (options.max_tasks >= 0 &&
@@ -98,7 +120,19 @@ WorkerStats drain_queue(queue::TaskQueue& queue, const std::function<void(const 
     bool empty = false;
     try {
       message = queue.receive(seconds(options.visibility_timeout_s));
-      empty = !message && options.exit_when_empty && queue.count() == 0;
+      if (!message && options.exit_when_empty) {
+        // Done when nothing is left, or only tasks deferred past any lease (until a vendor's
+        // budget allows them; the next drain picks them up): waiting hours for a daily cap
+        // helps nobody. Shorter deferrals are waited for.
+        const int64_t horizon_s = 2 * std::max(options.visibility_timeout_s, 60);
+        const int64_t soon = now_ts_ns() + horizon_s * 1'000'000'000;
+        std::erase_if(deferred_here, [&](const auto& entry) { return entry.second <= soon; });
+        const int64_t left = queue.count();
+        empty = left == 0 ||
+                (!deferred_here.empty() && left <= static_cast<int64_t>(deferred_here.size())) ||
+                only_deferred_left(queue, left, horizon_s);
+        if (empty && left > 0) stats.left_deferred = left;
+      }
       poll_failures = 0;
     } catch (const Error& e) {
       // A storage service having a bad second is no reason for a worker to exit: poll again.
@@ -140,6 +174,18 @@ WorkerStats drain_queue(queue::TaskQueue& queue, const std::function<void(const 
       }
       queue.remove(current);
       ++stats.processed;
+    } catch (const providers::BudgetExhausted& e) {
+      // Not attempted: the vendor's budget is used up until then. Deferred without spending an
+      // attempt, so a used-up daily cap never pushes a task to poison.
+      ++stats.deferred;
+      const int64_t delay_s = std::clamp<int64_t>((e.retry_after_ms() + 999) / 1000, 1, kMaxDeferSeconds);
+      log::info("task {} deferred {} s: {}", current.id, delay_s, e.what());
+      try {
+        queue.defer(current, describe_error(e), seconds(delay_s));
+        deferred_here[current.id] = now_ts_ns() + delay_s * 1'000'000'000;
+      } catch (const Error& defer_error) {
+        log::warn("task {}: could not defer: {}", current.id, defer_error.what());
+      }
     } catch (const Error& e) {
       if (is_permanent(e.category())) {
         ++stats.dead_lettered;

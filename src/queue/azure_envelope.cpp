@@ -43,6 +43,7 @@ std::string truncate_error(std::string_view error) {
 std::string encode_message_text(const Envelope& envelope) {
   const bool plain = envelope.dedupe_key.empty() && envelope.last_error.empty() &&
                      envelope.id.empty() && !envelope.dequeue_count.has_value() &&
+                     envelope.deferrals == 0 &&
                      !std::string_view(envelope.body).starts_with(kEnvelopePrefix);
   if (plain) return net::base64_encode(envelope.body);
   json header = json::object();
@@ -50,6 +51,7 @@ std::string encode_message_text(const Envelope& envelope) {
   if (!envelope.last_error.empty()) header["last_error"] = envelope.last_error;
   if (!envelope.id.empty()) header["id"] = envelope.id;
   if (envelope.dequeue_count) header["dequeue_count"] = *envelope.dequeue_count;
+  if (envelope.deferrals > 0) header["deferrals"] = envelope.deferrals;
   // One line: dump() without indentation escapes every control character, '\n' included.
   std::string bytes(kEnvelopePrefix);
   bytes += header.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -90,6 +92,12 @@ Envelope decode_message_text(std::string_view text, std::string_view message_id)
       undecodable(message_id, "envelope field \"dequeue_count\" is not a count");
     }
     out.dequeue_count = static_cast<int>(it->get<int64_t>());
+  }
+  if (const auto it = header.find("deferrals"); it != header.end()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 0 || it->get<int64_t>() > INT_MAX) {
+      undecodable(message_id, "envelope field \"deferrals\" is not a count");
+    }
+    out.deferrals = static_cast<int>(it->get<int64_t>());
   }
   out.body = bytes.substr(newline + 1);
   return out;

@@ -38,6 +38,7 @@ struct Envelope {
   std::string last_error;
   std::string id;                    // poison: the message's id in the main queue
   std::optional<int> dequeue_count;  // poison: how many deliveries it had
+  int deferrals = 0;                 // deliveries given back by defer(): not counted
   bool enveloped = false;            // decode: whether the text was an envelope
 };
 

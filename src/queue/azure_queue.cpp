@@ -178,10 +178,12 @@ class AzureQueue final : public TaskQueue {
           move_out(raw.message_id, raw.pop_receipt, *raw.message_text, "");
           continue;
         }
-        if (*raw.dequeue_count > options_.max_attempts) {
+        // Deliveries given back by defer() do not count.
+        const int dequeue_count = std::max(1, *raw.dequeue_count - envelope.deferrals);
+        if (dequeue_count > options_.max_attempts) {
           // Delivered max_attempts times and visible again: the last lease expired (the worker
           // died) or it was released on its last attempt; it is not delivered again.
-          const int deliveries = *raw.dequeue_count - 1;
+          const int deliveries = dequeue_count - 1;
           poison(raw.message_id, raw.pop_receipt, envelope,
                  envelope.last_error.empty() ? detail::lease_expired_error(deliveries)
                                              : envelope.last_error,
@@ -189,8 +191,9 @@ class AzureQueue final : public TaskQueue {
           continue;
         }
         out = Message{raw.message_id,     raw.pop_receipt,
-                      *raw.dequeue_count, std::move(envelope.body),
-                      to_ns(raw.insertion_time_s), std::move(envelope.dedupe_key)};
+                      dequeue_count, std::move(envelope.body),
+                      to_ns(raw.insertion_time_s), std::move(envelope.dedupe_key),
+                      envelope.deferrals};
         return;
       }
     });
@@ -230,8 +233,25 @@ class AzureQueue final : public TaskQueue {
       // The error travels in the message's text: Update Message replaces it with an envelope
       // carrying the body, the key and the error, and hides it for the retry delay.
       Envelope envelope = envelope_of(message.body, message.dedupe_key, truncate_error(error));
+      envelope.deferrals = message.deferrals;
       std::string text = encode_message_text(envelope);
       if (text.size() > kMaxMessageTextBytes) {  // only a foreign body this large: keep it whole
+        envelope.last_error.clear();
+        text = encode_message_text(envelope);
+      }
+      conflict_unless_done(update_message(name_, message.id, message.pop_receipt, delay_s, text).first,
+                           message.id);
+    });
+  }
+
+  void defer(const Message& message, const std::string& error, seconds retry_after) override {
+    const int64_t delay_s = azure_seconds(retry_after, "retry delay", name_);
+    guarded(message.id, [&] {
+      // Azure counts every Get; the envelope counts the deferrals, which receive() subtracts.
+      Envelope envelope = envelope_of(message.body, message.dedupe_key, truncate_error(error));
+      envelope.deferrals = message.deferrals + 1;
+      std::string text = encode_message_text(envelope);
+      if (text.size() > kMaxMessageTextBytes) {
         envelope.last_error.clear();
         text = encode_message_text(envelope);
       }
@@ -266,6 +286,7 @@ class AzureQueue final : public TaskQueue {
         m.id = raw.message_id;
         m.dequeue_count = raw.dequeue_count.value_or(0);
         m.inserted_at_ns = to_ns(raw.insertion_time_s);
+        // (A peek does not count as a delivery; deferrals are subtracted below.)
         // Peeked messages are visible: now, by the service's clock.
         m.visible_at_ns = raw.time_next_visible_s ? to_ns(raw.time_next_visible_s) : peeked.now_ns;
         try {
@@ -273,6 +294,7 @@ class AzureQueue final : public TaskQueue {
           m.body = std::move(envelope.body);
           m.last_error = std::move(envelope.last_error);
           m.dedupe_key = std::move(envelope.dedupe_key);
+          m.dequeue_count = std::max(0, m.dequeue_count - envelope.deferrals);
         } catch (const Error& e) {
           if (e.category() != ErrorCategory::kInvalidInput) throw;
           m.body = *raw.message_text;  // shown as it is; receive() will poison it

@@ -201,6 +201,20 @@ class EmbeddedQueue final : public TaskQueue {
     });
   }
 
+  void defer(const Message& message, const std::string& error, seconds retry_after) override {
+    const int64_t delay_ns = to_ns(retry_after, "retry delay", name_);
+    guarded(message.id, [&] {
+      db_.transaction([&] {
+        check_receipt(message);
+        // The delivery did not count: the next one has this one's count again.
+        db_.execute(
+            "UPDATE queue_messages SET last_error = ?, pop_receipt = '', visible_at_ns = ?, "
+            "dequeue_count = max(dequeue_count - 1, 0) WHERE id = ?",
+            error, now_ts_ns() + delay_ns, message.id);
+      });
+    });
+  }
+
   void dead_letter(const Message& message, const std::string& error) override {
     guarded(message.id, [&] {
       db_.transaction([&] {

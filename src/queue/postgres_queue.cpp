@@ -207,6 +207,20 @@ class PostgresQueue final : public TaskQueue {
     });
   }
 
+  void defer(const Message& message, const std::string& error, seconds retry_after) override {
+    const int64_t delay_s = detail::checked_seconds(retry_after, "retry delay", name_);
+    guarded(message.id, [&] {
+      // The delivery did not count: the next one has this one's count again.
+      const int64_t n = db_.exec("UPDATE queue_messages SET last_error = $4, pop_receipt = '', "
+                                 "visible_at = now() + $5::bigint * interval '1 second', "
+                                 "dequeue_count = greatest(dequeue_count - 1, 0) "
+                                 "WHERE queue = $1 AND id = $2 AND pop_receipt = $3 AND pop_receipt <> ''",
+                                 name_, message.id, message.pop_receipt, error, delay_s)
+                            .affected_rows();
+      if (n == 0) throw_receipt_conflict(message);
+    });
+  }
+
   void dead_letter(const Message& message, const std::string& error) override {
     guarded(message.id, [&] {
       if (move_to_poison(message, error, /*only_if_exhausted=*/false) == 0) {

@@ -99,6 +99,8 @@ PoolResult run_pool(const Backends& backends, const PoolOptions& options,
           total.worker.failed += r.worker.failed;
           total.worker.dead_lettered += r.worker.dead_lettered;
           total.worker.renewals += r.worker.renewals;
+          total.worker.deferred += r.worker.deferred;
+          total.worker.left_deferred = std::max(total.worker.left_deferred, r.worker.left_deferred);
           total.etl.add(r.etl);
         } catch (const std::exception& e) {
           log::error("worker thread stopped: {}", e.what());

@@ -16,6 +16,7 @@
 #include "trib/ingest/task.hpp"
 #include "trib/lake/object_store.hpp"
 #include "trib/ingest/worker.hpp"
+#include "trib/providers/provider.hpp"
 #include "trib/queue/task_queue.hpp"
 #include "../core/test_util.hpp"
 
@@ -147,6 +148,44 @@ TEST_F(WorkerTest, PermanentErrorsGoToPoisonAtOnce) {
   EXPECT_NE(poison[0].last_error.find("vendor has no symbol AAA"), std::string::npos);
 }
 
+TEST_F(WorkerTest, AUsedUpBudgetDefersWithoutSpendingAttemptsAndTheDrainEnds) {
+  // max_attempts = 3; the vendor's budget refuses BBB five times in a row: a release per refusal
+  // would have poisoned it. Deferred instead, and the drain ends rather than wait out the cap.
+  queue_->enqueue(task_body("AAA"));
+  queue_->enqueue(task_body("BBB"));
+  ingest::WorkerOptions options;
+  options.visibility_timeout_s = 30;
+  int refusals = 0;
+  std::vector<std::string> done;
+  auto handler = [&](const ingest::Task& task) {
+    if (task.symbol.str() == "BBB" && refusals < 5) {
+      ++refusals;
+      throw providers::BudgetExhausted("sim: the request budget is used up", refusals < 5 ? 0 : 3'600'000);
+    }
+    done.push_back(task.symbol.str());
+  };
+  const auto start = std::chrono::steady_clock::now();
+  auto stats = ingest::drain_queue(*queue_, handler, options);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30)) << "waited for the cap";
+  EXPECT_EQ(done, (std::vector<std::string>{"AAA"}));
+  EXPECT_EQ(refusals, 5);
+  EXPECT_EQ(stats.deferred, 5);
+  EXPECT_EQ(stats.failed, 0);
+  EXPECT_EQ(stats.left_deferred, 1);
+  EXPECT_EQ(queue_->poison_count(), 0);
+  auto listed = queue_->list();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].dequeue_count, 0) << "no attempt spent";
+  EXPECT_NE(listed[0].last_error.find("budget is used up"), std::string::npos);
+  EXPECT_GT(listed[0].visible_at_ns, now_ts_ns() + int64_t{3000} * 1'000'000'000);
+
+  // Another worker process (its own count of what it deferred: none) also ends at once.
+  auto other = queue::open_embedded_queue(db_, "tasks");
+  auto again = ingest::drain_queue(*other, handler, options);
+  EXPECT_EQ(again.processed, 0);
+  EXPECT_EQ(again.left_deferred, 1);
+}
+
 TEST_F(WorkerTest, ALeaseIsRenewedWhileALongTaskRunsSoItIsNotDeliveredTwice) {
   queue_->enqueue(task_body("AAA"));
   ingest::WorkerOptions options;
@@ -201,6 +240,9 @@ class OutageQueue : public queue::TaskQueue {
   void update_visibility(queue::Message& m, std::chrono::seconds v) override { inner_.update_visibility(m, v); }
   void release(const queue::Message& m, const std::string& e, std::chrono::seconds r) override {
     inner_.release(m, e, r);
+  }
+  void defer(const queue::Message& m, const std::string& e, std::chrono::seconds r) override {
+    inner_.defer(m, e, r);
   }
   void dead_letter(const queue::Message& m, const std::string& e) override { inner_.dead_letter(m, e); }
   int64_t count() override {

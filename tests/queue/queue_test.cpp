@@ -192,6 +192,37 @@ TEST_P(QueueTest, ReleaseOnTheLastAttemptPoisonsAtOnce) {
   EXPECT_EQ(queue_->poison_count(), 1);
 }
 
+TEST_P(QueueTest, DeferDoesNotCountTheDeliveryAndNeverPoisons) {
+  // A task refused by a used-up vendor budget was not attempted: deferring it any number of
+  // times leaves its attempts intact, even with max_attempts = 2.
+  queue_ = open(2);
+  ASSERT_TRUE(queue_->enqueue_unique("fetch AAPL", "fetch|AAPL").has_value());
+  for (int i = 0; i < 4; ++i) {
+    auto m = queue_->receive(seconds(30));
+    ASSERT_TRUE(m.has_value()) << "deferral " << i;
+    EXPECT_EQ(m->dequeue_count, 1) << "deferral " << i;
+    EXPECT_EQ(m->body, "fetch AAPL");
+    queue_->defer(*m, "rate-limited: polygon's budget is used up", seconds(0));
+    // The receipt is dead after a deferral.
+    EXPECT_EQ(error_of([&] { queue_->remove(*m); }).category(), ErrorCategory::kConflict);
+  }
+  EXPECT_EQ(queue_->poison_count(), 0);
+  // Still holding its dedupe key: planning it again adds nothing.
+  EXPECT_FALSE(queue_->enqueue_unique("fetch AAPL", "fetch|AAPL").has_value());
+  // A real failure after the deferrals still has both attempts.
+  auto m = queue_->receive(seconds(30));
+  ASSERT_TRUE(m.has_value());
+  queue_->release(*m, "retryable: timeout", seconds(0));
+  m = queue_->receive(seconds(30));
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->dequeue_count, 2);
+  // Deferred for a while: not visible until then, and still counted as queued.
+  queue_->defer(*m, "rate-limited: daily cap", seconds(30));
+  EXPECT_FALSE(queue_->receive(seconds(30)).has_value());
+  EXPECT_EQ(queue_->count(), 1);
+  EXPECT_EQ(queue_->poison_count(), 0);
+}
+
 TEST_P(QueueTest, ExpiredLeasesPastMaxAttemptsGoToPoisonOnReceive) {
   queue_ = open(2);
   queue_->enqueue("crashy");

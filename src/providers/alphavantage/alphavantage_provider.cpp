@@ -255,9 +255,10 @@ class AlphaVantageProvider final : public Provider {
         const int64_t now = now_unix_ms();
         const int64_t until = (now / 86'400'000 + 1) * 86'400'000;  // next 00:00 UTC
         if (gate_) gate_->pause(kVendor, until);
-        throw Error::RateLimited(fmt::format(
-            "alphavantage's daily request limit is used up ({}); no requests to alphavantage until 00:00 UTC",
-            said));
+        throw BudgetExhausted(fmt::format("alphavantage's daily request limit is used up ({}); no requests "
+                                          "to alphavantage until 00:00 UTC, when the task is tried again",
+                                          said),
+                              until - now);
       }
       case K::kPremium:
         throw Error::Permanent(fmt::format(

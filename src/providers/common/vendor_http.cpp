@@ -89,7 +89,14 @@ net::HttpResponse VendorHttp::send(const std::string& url, const net::HeaderList
       int64_t wait_ms = net::retry_after_ms(response, options_.now_unix_ms())
                             .value_or(options_.default_retry_after_ms);
       if (options_.gate) options_.gate->pause(options_.vendor, options_.now_unix_ms() + wait_ms);
-      if (waits >= options_.max_rate_limit_waits || wait_ms > options_.max_retry_after_ms) {
+      if (wait_ms > options_.max_retry_after_ms) {
+        // Longer than a fetch should hold a worker: the task waits it out in the queue.
+        throw BudgetExhausted(fmt::format(
+            "{} answered 429 Too Many Requests to GET {} and asks us to wait {} ms; requests to {} "
+            "pause until then and the task waits without spending an attempt",
+            options_.vendor, where, wait_ms, options_.vendor), wait_ms);
+      }
+      if (waits >= options_.max_rate_limit_waits) {
         throw Error::RateLimited(fmt::format(
             "{} answered 429 Too Many Requests to GET {} ({} waits so far; it asks for {} ms more); "
             "the task is retried later. Lower [vendors.{}] requests_per_minute if this repeats",

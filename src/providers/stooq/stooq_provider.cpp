@@ -150,10 +150,13 @@ class StooqProvider final : public Provider {
       throw Error::NotFound(fmt::format("stooq does not know symbol {} (it answered 'No data' to {})", symbol, where));
     }
     if (stooq::is_hits_limit(body)) {
-      const int64_t until = (now_unix_ms() / 86'400'000 + 1) * 86'400'000;  // next 00:00 UTC
+      const int64_t now = now_unix_ms();
+      const int64_t until = (now / 86'400'000 + 1) * 86'400'000;  // next 00:00 UTC
       if (gate_) gate_->pause(kVendor, until);
-      throw Error::RateLimited(fmt::format(
-          "stooq refused {} ({}); no requests to stooq until 00:00 UTC", where, body_excerpt(body, 120)));
+      throw BudgetExhausted(fmt::format("stooq refused {} ({}); no requests to stooq until 00:00 UTC, when "
+                                        "the task is tried again",
+                                        where, body_excerpt(body, 120)),
+                            until - now);
     }
     std::string head = lower(body.substr(i, 40));
     if (head.size() >= 3 && static_cast<unsigned char>(head[0]) == 0xEF) head.erase(0, 3);

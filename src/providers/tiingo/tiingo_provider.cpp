@@ -189,19 +189,26 @@ class TiingoProvider final : public Provider {
   [[noreturn]] void raise_usage_limit(const std::string& body, const std::string& head,
                                       const std::string& where) const {
     const int64_t now = now_unix_ms();
+    int64_t until = 0;
     std::string pause;
     if (head.find("hour") != std::string::npos) {
-      if (gate_) gate_->pause(kVendor, now + 3'600'000);
+      until = now + 3'600'000;
       pause = "requests to tiingo pause for an hour";
     } else if (head.find("daily") != std::string::npos || head.find("per day") != std::string::npos) {
-      if (gate_) gate_->pause(kVendor, (now / 86'400'000 + 1) * 86'400'000);
+      until = (now / 86'400'000 + 1) * 86'400'000;
       pause = "no requests to tiingo until 00:00 UTC";
-    } else {
-      pause = "symbols already asked for this month still answer, so requests go on";
     }
-    throw Error::RateLimited(
-        fmt::format("tiingo's usage limit answered {} ({}); {}; the task is retried later", where,
-                    body_excerpt(body, 200), pause));
+    if (until > 0) {
+      if (gate_) gate_->pause(kVendor, until);
+      throw BudgetExhausted(fmt::format("tiingo's usage limit answered {} ({}); {}, when the task is tried again",
+                                        where, body_excerpt(body, 200), pause),
+                            until - now);
+    }
+    // The monthly limit on distinct symbols: symbols already asked this month still answer.
+    throw Error::RateLimited(fmt::format(
+        "tiingo's usage limit answered {} ({}); symbols already asked for this month still answer, so "
+        "requests go on; the task is retried later",
+        where, body_excerpt(body, 200)));
   }
 
   ProviderOptions options_;

@@ -38,6 +38,8 @@ struct WorkerStats {
   int64_t failed = 0;        // attempts that threw and were released for a retry
   int64_t dead_lettered = 0; // sent to the poison queue at once (permanent errors)
   int64_t renewals = 0;      // lease renewals while tasks ran
+  int64_t deferred = 0;      // deferrals: a vendor budget used up (providers::BudgetExhausted)
+  int64_t left_deferred = 0; // messages left in the queue, all deferred, when the drain ended
 };
 
 // True for the categories a retry cannot fix.
@@ -45,7 +47,9 @@ bool is_permanent(ErrorCategory category);
 
 // Drains `queue`. A handler error releases the message with capped exponential backoff (1 s, 2 s,
 // 4 s ... 60 s; rate limits x4) and the error text, or dead-letters it when permanent. A body that
-// is not a task is dead-lettered at once. `stop`, when set, ends the loop after the current task.
+// is not a task is dead-lettered at once. A used-up vendor budget (providers::BudgetExhausted)
+// defers the message until the budget allows, without spending an attempt; with
+// exit_when_empty the drain then ends once only deferred messages are left. `stop`, when set, ends the loop after the current task.
 WorkerStats drain_queue(queue::TaskQueue& queue, const std::function<void(const Task&)>& handle,
                         const WorkerOptions& options, const std::atomic<bool>* stop = nullptr);
 

@@ -18,6 +18,7 @@
 
 #include "trib/core/bar.hpp"
 #include "trib/core/calendar.hpp"
+#include "trib/core/error.hpp"
 #include "trib/core/symbol.hpp"
 #include "trib/core/time.hpp"
 
@@ -123,12 +124,26 @@ struct RateBudget {
   bool operator==(const RateBudget&) const = default;
 };
 
+// A vendor's request budget is used up (our own budget, or the vendor said so: a daily limit, a
+// Retry-After longer than a fetch should wait) for `retry_after_ms`: the task was not done and
+// is no worse for trying, so the worker defers it until then without spending one of its
+// attempts (TaskQueue::defer) instead of releasing it for a retry. Category: RateLimited.
+class BudgetExhausted : public Error {
+ public:
+  BudgetExhausted(std::string message, int64_t retry_after_ms)
+      : Error(ErrorCategory::kRateLimited, std::move(message)), retry_after_ms_(retry_after_ms) {}
+  int64_t retry_after_ms() const { return retry_after_ms_; }
+
+ private:
+  int64_t retry_after_ms_;
+};
+
 // Where a provider asks before each HTTP request, so every thread and process sharing a vendor
 // stays inside its budget (the catalog-backed gate shares it across processes and machines).
 class RequestGate {
  public:
   virtual ~RequestGate() = default;
-  // Blocks until one request to `vendor` may go out, and takes it. Throws Error::RateLimited
+  // Blocks until one request to `vendor` may go out, and takes it. Throws BudgetExhausted
   // when the wait would be longer than the caller should block (a used-up daily budget).
   virtual void acquire(std::string_view vendor) = 0;
   // The vendor answered 429: nobody sharing the budget sends before `until_unix_ms`.

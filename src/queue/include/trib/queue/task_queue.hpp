@@ -73,6 +73,9 @@ struct Message {
   // The key it was enqueued with, "" for none. remove / release / dead_letter need it back as
   // received (the Azure queue frees the key's marker and keeps the key across a release).
   std::string dedupe_key;
+  // Azure only: how many of the service's deliveries were deferrals (defer()), carried in the
+  // message's envelope; dequeue_count above already has them subtracted.
+  int deferrals = 0;
 };
 
 // A message as listed (peeked): nothing about it changes by looking.
@@ -128,6 +131,14 @@ class TaskQueue {
   // to the poison queue at once. Error::Conflict when the pop receipt is stale.
   virtual void release(const Message& message, const std::string& error,
                        std::chrono::seconds retry_after) = 0;
+  // Gives a message back without counting its delivery: the work was not attempted (a vendor's
+  // request budget is used up until `retry_after`), so deferring it any number of times never
+  // moves it to poison. Records `error` and makes it visible after `retry_after`; its next
+  // delivery carries the same dequeue count as this one. Error::Conflict when the pop receipt is
+  // stale. (Azure keeps its own DequeueCount: the deferrals travel in the message's envelope and
+  // are subtracted.)
+  virtual void defer(const Message& message, const std::string& error,
+                     std::chrono::seconds retry_after) = 0;
   // Moves a leased message to the poison queue now, with `error` (a permanent failure: invalid
   // input, not found). Error::Conflict when the pop receipt is stale.
   virtual void dead_letter(const Message& message, const std::string& error) = 0;
