@@ -1,5 +1,7 @@
 // update | serve --functions: the daily update, by hand or cron (`trib update`), and the Azure
 // Functions custom handler that runs it on a timer and runs queued tasks (`trib serve --functions`).
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <iostream>
 
@@ -10,6 +12,8 @@
 #include "trib/core/error.hpp"
 #include "trib/core/log.hpp"
 #include "trib/core/time.hpp"
+#include "trib/ingest/vendor_access.hpp"
+#include "trib/runtime/schedule.hpp"
 #include "trib/runtime/shutdown.hpp"
 #include "trib/runtime/tasks.hpp"
 #include "trib/runtime/worker_pool.hpp"
@@ -30,6 +34,65 @@ int64_t now_ns() {
       .count();
 }
 
+// One daily update: plan and queue (runtime::queue_daily_update), then drain with workers unless
+// no_drain. Prints the summary; returns the exit status (0 all done, 1 not all, 130 stopped).
+int update_once(const Globals& g, Workspace& ws, int64_t now, bool no_drain, int workers,
+                const std::atomic<bool>& stop) {
+  const runtime::UpdateReport r = runtime::queue_daily_update(ws, now);
+  nlohmann::json out = {{"run_id", r.run_id},        {"through", r.last_session.to_string()},
+                        {"symbols", r.symbols},      {"planned", r.planned},
+                        {"queued", r.enqueued.queued}, {"already_done", r.enqueued.already_done},
+                        {"already_queued", r.enqueued.already_queued},
+                        {"skipped_unknown", r.skipped_unknown}};
+  if (!g.json) {
+    fmt::print("update {} through {}: {} task(s) for {} symbol(s): {} queued, {} already done, {} already queued\n",
+               r.run_id, r.last_session.to_string(), r.planned, r.symbols, r.enqueued.queued,
+               r.enqueued.already_done, r.enqueued.already_queued);
+    if (r.skipped_unknown > 0) {
+      fmt::print("  {} instrument(s) skipped: the vendor does not know them (`trib universe list`)\n",
+                 r.skipped_unknown);
+    }
+  }
+  int status = 0;
+  if (!no_drain && !r.enqueued.pending_ids.empty()) {
+    runtime::PoolOptions pool;
+    pool.workers = workers;
+    pool.visibility_timeout_s = ws.config.queue.visibility_timeout_s;
+    const runtime::PoolResult result = runtime::run_pool(ws, pool, &stop);
+    int64_t done = 0;
+    for (const auto& id : r.enqueued.pending_ids) done += ws.catalog->is_task_done(id) ? 1 : 0;
+    // What is still queued after the drain: tasks deferred until a vendor's budget allows
+    // them (a used-up daily cap), which the next update or worker picks up.
+    const int64_t waiting = ws.open_queue()->count();
+    out["done"] = done;
+    out["dead_lettered"] = result.worker.dead_lettered;
+    out["deferred"] = result.worker.deferred;
+    out["left_in_queue"] = waiting;
+    if (!g.json) {
+      fmt::print("{} of {} task(s) done; {} moved to poison\n", done, r.enqueued.pending_ids.size(),
+                 result.worker.dead_lettered);
+      if (waiting > 0) {
+        fmt::print("  {} task(s) wait in the queue for a vendor's request budget (`trib queue list` "
+                   "says why and until when); the next `trib update` or `trib worker` runs them\n",
+                   waiting);
+      }
+    }
+    if (result.stopped) status = 130;
+    else if (done < static_cast<int64_t>(r.enqueued.pending_ids.size())) status = 1;
+  }
+  if (g.json) fmt::print("{}\n", out.dump());
+  return status;
+}
+
+// The largest publishing delay among the vendors the universe uses: the schedule runs after it.
+int schedule_delay_minutes(Workspace& ws) {
+  int delay = 0;
+  for (const auto& e : ws.catalog->list_universe()) {
+    delay = std::max(delay, ingest::vendor_settings(ws.config, e.vendor).publish_delay_minutes);
+  }
+  return delay;
+}
+
 }  // namespace
 
 void add_serve_commands(CLI::App& app, Globals& g, Action& action) {
@@ -44,54 +107,27 @@ void add_serve_commands(CLI::App& app, Globals& g, Action& action) {
     cmd->add_flag("--no-drain", *no_drain, "Only queue the tasks (workers, Container Apps jobs or Functions run them)");
     cmd->add_option("--workers", *workers, "Parallel workers when draining (default 2)")->check(CLI::Range(1, 64));
     cmd->add_flag("--json", g.json, "Machine-readable summary");
-    cmd->callback([&g, &action, as_of, no_drain, workers] {
-      action = [&g, as_of, no_drain, workers] {
+    auto every_session = std::make_shared<bool>(false);
+    cmd->add_flag("--every-session", *every_session,
+                  "Stay running: update now, then after every session's close (+ the vendors' publishing delay), "
+                  "retrying after 15 minutes when a run did not finish; stop with SIGINT/SIGTERM");
+    cmd->callback([&g, &action, as_of, no_drain, workers, every_session] {
+      action = [&g, as_of, no_drain, workers, every_session] {
         Workspace ws = open_workspace(g.workspace);
-        const runtime::UpdateReport r = runtime::queue_daily_update(ws, as_of->empty() ? now_ns() : as_of_ns(*as_of));
-        nlohmann::json out = {{"run_id", r.run_id},        {"through", r.last_session.to_string()},
-                              {"symbols", r.symbols},      {"planned", r.planned},
-                              {"queued", r.enqueued.queued}, {"already_done", r.enqueued.already_done},
-                              {"already_queued", r.enqueued.already_queued},
-                              {"skipped_unknown", r.skipped_unknown}};
-        if (!g.json) {
-          fmt::print("update {} through {}: {} task(s) for {} symbol(s): {} queued, {} already done, {} already queued\n",
-                     r.run_id, r.last_session.to_string(), r.planned, r.symbols, r.enqueued.queued,
-                     r.enqueued.already_done, r.enqueued.already_queued);
-          if (r.skipped_unknown > 0) {
-            fmt::print("  {} instrument(s) skipped: the vendor does not know them (`trib universe list`)\n",
-                       r.skipped_unknown);
-          }
+        const auto& stop = runtime::install_shutdown_handlers();
+        if (!*every_session) {
+          return update_once(g, ws, as_of->empty() ? now_ns() : as_of_ns(*as_of), *no_drain, *workers, stop);
         }
-        int status = 0;
-        if (!*no_drain && !r.enqueued.pending_ids.empty()) {
-          runtime::PoolOptions pool;
-          pool.workers = *workers;
-          pool.visibility_timeout_s = ws.config.queue.visibility_timeout_s;
-          const auto& stop = runtime::install_shutdown_handlers();
-          const runtime::PoolResult result = runtime::run_pool(ws, pool, &stop);
-          int64_t done = 0;
-          for (const auto& id : r.enqueued.pending_ids) done += ws.catalog->is_task_done(id) ? 1 : 0;
-          // What is still queued after the drain: tasks deferred until a vendor's budget allows
-          // them (a used-up daily cap), which the next update or worker picks up.
-          const int64_t waiting = ws.open_queue()->count();
-          out["done"] = done;
-          out["dead_lettered"] = result.worker.dead_lettered;
-          out["deferred"] = result.worker.deferred;
-          out["left_in_queue"] = waiting;
-          if (!g.json) {
-            fmt::print("{} of {} task(s) done; {} moved to poison\n", done, r.enqueued.pending_ids.size(),
-                       result.worker.dead_lettered);
-            if (waiting > 0) {
-              fmt::print("  {} task(s) wait in the queue for a vendor's request budget (`trib queue list` "
-                         "says why and until when); the next `trib update` or `trib worker` runs them\n",
-                         waiting);
-            }
-          }
-          if (result.stopped) status = 130;
-          else if (done < static_cast<int64_t>(r.enqueued.pending_ids.size())) status = 1;
-        }
-        if (g.json) fmt::print("{}\n", out.dump());
-        return status;
+        if (!as_of->empty()) throw Error::InvalidInput("--every-session runs on the clock; drop --as-of");
+        runtime::ScheduleOptions options;
+        options.publish_delay_minutes = schedule_delay_minutes(ws);
+        runtime::run_every_session(
+            [&](int64_t now) { return update_once(g, ws, now, *no_drain, *workers, stop) == 0; },
+            TradingCalendar::nyse(), options, stop, [&](int64_t next) {
+              if (!g.json) fmt::print("next update at {}\n", format_ts_ns(next));
+              std::fflush(stdout);
+            });
+        return 0;
       };
     });
   }

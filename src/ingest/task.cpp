@@ -146,6 +146,16 @@ Date last_completed_session(const TradingCalendar& calendar, int64_t now_ns, int
   return day;
 }
 
+int64_t next_update_ns(const TradingCalendar& calendar, int64_t now_ns, int publish_delay_minutes) {
+  const int64_t delay_ns = int64_t{publish_delay_minutes} * 60 * 1'000'000'000;
+  // From the newest session already final, forward to the first whose close + delay is ahead.
+  Date day = last_completed_session(calendar, now_ns, publish_delay_minutes);
+  do {
+    day = calendar.next_session(day);
+  } while (calendar.session_close_ts_ns(day) + delay_ns <= now_ns);
+  return calendar.session_close_ts_ns(day) + delay_ns;
+}
+
 std::vector<Task> plan_update(catalog::Catalog& catalog, const UpdatePlan& plan, const TradingCalendar& calendar) {
   if (plan.symbols.empty()) throw Error::InvalidInput("update: no symbols to update (set [update] symbols in trib.toml)");
   const Date last = last_completed_session(calendar, plan.now_ns, plan.publish_delay_minutes);

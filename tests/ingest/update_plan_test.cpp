@@ -60,6 +60,25 @@ TEST(LastCompletedSession, ThePublishingDelayHoldsTheDayBack) {
   EXPECT_EQ(last(ny("2024-11-29", 14, 0), 60), "2024-11-29");
 }
 
+TEST(NextUpdate, TheNextCloseAfterNowPlusTheDelay) {
+  const auto& nyse = TradingCalendar::nyse();
+  auto next = [&](int64_t now, int delay = 0) { return next_update_ns(nyse, now, delay); };
+  // Wednesday before and after the close.
+  EXPECT_EQ(next(ny("2024-03-13", 10)), ny("2024-03-13", 16));
+  EXPECT_EQ(next(ny("2024-03-13", 16)), ny("2024-03-14", 16)) << "strictly after now";
+  EXPECT_EQ(next(ny("2024-03-13", 16, 10), 30), ny("2024-03-13", 16, 30));
+  // Friday evening, Saturday, Sunday night -> Monday's close.
+  EXPECT_EQ(next(ny("2024-03-15", 17)), ny("2024-03-18", 16));
+  EXPECT_EQ(next(ny("2024-03-16", 12)), ny("2024-03-18", 16));
+  EXPECT_EQ(next(ny("2024-03-17", 23, 30)), ny("2024-03-18", 16));
+  // Good Friday 2024-03-29: Thursday evening -> Monday April 1.
+  EXPECT_EQ(next(ny("2024-03-28", 18)), ny("2024-04-01", 16));
+  // Thanksgiving (closed) -> the early close at 13:00 on Friday, + 60 min.
+  EXPECT_EQ(next(ny("2024-11-27", 20), 60), ny("2024-11-29", 14));
+  // Across the switch to daylight time (Sunday 2024-03-10): Friday evening -> Monday 16:00 EDT.
+  EXPECT_EQ(next(ny("2024-03-08", 17)), ny("2024-03-11", 16));
+}
+
 class UpdatePlanTest : public ::testing::Test {
  protected:
   trib::testing::TempDir dir_;

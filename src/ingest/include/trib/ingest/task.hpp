@@ -81,6 +81,10 @@ struct UpdatePlan {
 // The last session whose close (16:00 New York, 13:00 on early-close days) plus the vendor's
 // publishing delay is at or before `now_ns`.
 Date last_completed_session(const TradingCalendar& calendar, int64_t now_ns, int publish_delay_minutes = 0);
+// When the next session's bar becomes final: the first session close (13:00 on early-close
+// days) plus the publishing delay strictly after `now_ns` — when a scheduler runs the update
+// next (weekends and holidays have no close, so they are skipped).
+int64_t next_update_ns(const TradingCalendar& calendar, int64_t now_ns, int publish_delay_minutes = 0);
 
 std::vector<Task> plan_update(catalog::Catalog& catalog, const UpdatePlan& plan,
                               const TradingCalendar& calendar = TradingCalendar::nyse());
