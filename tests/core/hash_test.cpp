@@ -85,7 +85,8 @@ TEST(Fs, StaleTempFilesOfDeadWritersAreRemoved) {
   std::filesystem::create_directories(target.parent_path());
   // A pid no process has (above any pid_max), this process's pid and pid 1 (alive).
   const auto dead = target.parent_path() / ".data.parquet.tmp-2147483000-3";
-  const auto mine = target.parent_path() / fmt::format(".data.parquet.tmp-{}-9", ::getpid());
+  // (A counter no write of this process reaches: its own temp names count up from 0.)
+  const auto mine = target.parent_path() / fmt::format(".data.parquet.tmp-{}-999999999", ::getpid());
   const auto init = target.parent_path() / ".data.parquet.tmp-1-0";
   const auto other = target.parent_path() / ".other.parquet.tmp-2147483000-1";  // another target
   const auto odd = target.parent_path() / ".data.parquet.tmp-notapid";

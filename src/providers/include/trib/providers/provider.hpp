@@ -18,6 +18,7 @@
 
 #include "trib/core/bar.hpp"
 #include "trib/core/calendar.hpp"
+#include "trib/core/corporate_action.hpp"
 #include "trib/core/error.hpp"
 #include "trib/core/symbol.hpp"
 #include "trib/core/time.hpp"
@@ -54,20 +55,9 @@ struct ParseFinding {
   std::string raw_text;  // the offending text, truncated to 200 bytes
 };
 
-// A split or a cash dividend as the vendor reported it (stored and applied by the corporate
-// actions layer; the parser only reports them).
-struct CorporateAction {
-  enum class Kind { kSplit, kDividend };
-  Kind kind = Kind::kSplit;
-  Symbol symbol;
-  Date ex_date;
-  double split_ratio = 0;   // split: new shares per old share (4-for-1 -> 4.0, 1-for-10 -> 0.1)
-  double cash_amount = 0;   // dividend: cash per share, in `currency`
-  std::string currency;     // dividend currency when the vendor says ("USD")
-  std::optional<Date> pay_date, record_date, declared_date;
-
-  bool operator==(const CorporateAction&) const = default;
-};
+// A split or a cash dividend as the vendor reported it (core/corporate_action.hpp; stored and
+// applied by the corporate-actions layer, the parser only reports them).
+using CorporateAction = trib::CorporateAction;
 
 // One observation of an economic series (FRED rates): a date in the series' own calendar and a
 // value; nullopt where the vendor marks the value missing ("." in FRED).
