@@ -78,6 +78,23 @@ std::optional<std::pair<Symbol, std::string>> parse_rates_key(const std::string&
   }
 }
 
+// Records a live file's partition row (its version object written if missing): unchanged when
+// the catalog already has this content, else the next version.
+void restore_partition_row(lake::ObjectStore& store, catalog::Catalog& catalog,
+                           catalog::PartitionRecord& record, const std::string& bytes,
+                           CatalogRebuildStats& stats) {
+  if (!store.exists(record.version_key)) store.put_if_absent(record.version_key, bytes);
+  auto existing = catalog.get_partition(record.key);
+  if (existing && existing->content_sha256 == record.content_sha256) {
+    ++stats.unchanged;
+    return;
+  }
+  record.version = existing ? existing->version + 1 : 1;
+  record.committed_at_ns = now_ts_ns();
+  catalog.restore_partition(record);
+  ++stats.partitions;
+}
+
 }  // namespace
 
 CatalogRebuildStats rebuild_catalog(lake::ObjectStore& store, catalog::Catalog& catalog) {
@@ -143,16 +160,7 @@ CatalogRebuildStats rebuild_catalog(lake::ObjectStore& store, catalog::Catalog& 
     record.min_ts_ns = rows.front().bar.ts_ns;
     record.max_ts_ns = rows.back().bar.ts_ns;
     record.code_version = reader.metadata().kv("trib.code_version").value_or("");
-    if (!store.exists(record.version_key)) store.put_if_absent(record.version_key, bytes);
-    auto existing = catalog.get_partition(record.key);
-    if (existing && existing->content_sha256 == sha) {
-      ++stats.unchanged;
-    } else {
-      record.version = existing ? existing->version + 1 : 1;
-      record.committed_at_ns = now_ts_ns();
-      catalog.restore_partition(record);
-      ++stats.partitions;
-    }
+    restore_partition_row(store, catalog, record, bytes, stats);
     // The sessions the file holds, for coverage: always, so a catalog whose partition rows
     // predate them (or were restored without them) is completed.
     std::vector<int32_t> session_days;
@@ -200,16 +208,7 @@ CatalogRebuildStats rebuild_catalog(lake::ObjectStore& store, catalog::Catalog& 
     record.min_ts_ns = to_ts_ns(rows.front().date);
     record.max_ts_ns = to_ts_ns(rows.back().date);
     record.code_version = reader.metadata().kv("trib.code_version").value_or("");
-    if (!store.exists(record.version_key)) store.put_if_absent(record.version_key, bytes);
-    auto existing = catalog.get_partition(record.key);
-    if (existing && existing->content_sha256 == sha) {
-      ++stats.unchanged;
-    } else {
-      record.version = existing ? existing->version + 1 : 1;
-      record.committed_at_ns = now_ts_ns();
-      catalog.restore_partition(record);
-      ++stats.partitions;
-    }
+    restore_partition_row(store, catalog, record, bytes, stats);
     for (const auto& row : rows) {
       auto& mark = rate_marks[{row.source, live->first.str()}];
       mark = std::max(mark, row.date.to_string());

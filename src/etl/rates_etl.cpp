@@ -25,11 +25,12 @@ namespace trib::etl {
 using lake::CuratedObservation;
 
 std::vector<CuratedObservation> read_committed_rates(lake::ObjectStore& store,
-                                                     const catalog::PartitionRecord& record) {
+                                                     const catalog::PartitionRecord& record,
+                                                     std::optional<Date> from, std::optional<Date> to) {
   std::string key;
   std::string bytes = read_committed_bytes(store, record, &key);
   parquet::Reader reader(parquet::memory_source(std::move(bytes)), key);
-  return lake::decode_rates_file(reader);
+  return lake::decode_rates_file(reader, from, to);
 }
 
 std::vector<CuratedObservation> read_rates(lake::ObjectStore& store, catalog::Catalog& catalog,
@@ -48,10 +49,7 @@ std::vector<CuratedObservation> read_rates(lake::ObjectStore& store, catalog::Ca
   for (const auto& partition : partitions) {  // ascending by year
     if (!from_year.empty() && partition.key.partition < from_year) continue;
     if (!to_year.empty() && partition.key.partition > to_year) continue;
-    std::string key;
-    std::string bytes = read_committed_bytes(store, partition, &key);
-    parquet::Reader reader(parquet::memory_source(std::move(bytes)), key);
-    auto rows = lake::decode_rates_file(reader, from, to);
+    auto rows = read_committed_rates(store, partition, from, to);
     out.insert(out.end(), std::make_move_iterator(rows.begin()), std::make_move_iterator(rows.end()));
   }
   return out;

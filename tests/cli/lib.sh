@@ -44,6 +44,19 @@ start_mock_vendor() {
   MOCK_URL="http://127.0.0.1:$MOCK_PORT"
 }
 
+# init_polygon_ws [TOML LINE...]: `trib init ws` with [vendors.polygon] pointed at the started
+# mock (no rate limit unless a line sets one) and the mock's key in POLYGON_API_KEY; each extra
+# argument is one more line of that section.
+init_polygon_ws() {
+  export POLYGON_API_KEY=mock-key-7f3a9c2e51
+  "$TRIB_BIN" init ws > /dev/null
+  printf '\n[vendors.polygon]\nbase_url = "%s/polygon"\n' "$MOCK_URL" >> ws/trib.toml
+  local has_rpm=0 line
+  for line in "$@"; do case "$line" in requests_per_minute*) has_rpm=1 ;; esac; done
+  [ "$has_rpm" == 1 ] || echo "requests_per_minute = 0" >> ws/trib.toml
+  for line in "$@"; do echo "$line" >> ws/trib.toml; done
+}
+
 # mock_stats: the mock's counters as JSON (requests per vendor, max per minute, over budget).
 mock_stats() { curl -s "$MOCK_URL/_mock/stats"; }
 

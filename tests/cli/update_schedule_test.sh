@@ -4,15 +4,7 @@
 # tests/runtime/schedule_test.cpp.)
 source "$(dirname "$0")/lib.sh"
 start_mock_vendor
-export POLYGON_API_KEY=mock-key-7f3a9c2e51
-"$TRIB_BIN" init ws > /dev/null
-cat >> ws/trib.toml <<TOML
-
-[vendors.polygon]
-base_url = "$MOCK_URL/polygon"
-requests_per_minute = 0
-publish_delay_minutes = 45
-TOML
+init_polygon_ws "publish_delay_minutes = 45"
 start=$(date -u -d '20 days ago' +%F)
 "$TRIB_BIN" -w ws universe add AAPL MSFT --vendor polygon --start "$start" > /dev/null
 

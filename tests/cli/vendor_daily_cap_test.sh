@@ -8,16 +8,7 @@ if [ $(( 86400 - $(date -u +%s) % 86400 )) -lt 300 ]; then
   echo "skipped: less than 5 minutes to 00:00 UTC, when the daily cap resets"; exit 0
 fi
 start_mock_vendor
-export POLYGON_API_KEY=mock-key-7f3a9c2e51
-
-"$TRIB_BIN" init ws > /dev/null
-cat >> ws/trib.toml <<TOML
-
-[vendors.polygon]
-base_url = "$MOCK_URL/polygon"
-requests_per_minute = 0
-requests_per_day = 2
-TOML
+init_polygon_ws "requests_per_day = 2"
 sed -i 's/^max_attempts = .*/max_attempts = 2/' ws/trib.toml
 grep -q "^max_attempts = 2" ws/trib.toml || fail "trib init wrote no [queue] max_attempts"
 "$TRIB_BIN" -w ws universe add AAPL MSFT IBM NVDA --vendor polygon --start 2024-03-01 > /dev/null

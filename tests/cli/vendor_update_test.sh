@@ -4,15 +4,7 @@
 # and the API key in no file of the workspace.
 source "$(dirname "$0")/lib.sh"
 start_mock_vendor --unknown ZZZZ
-export POLYGON_API_KEY=mock-key-7f3a9c2e51
-
-"$TRIB_BIN" init ws > /dev/null
-cat >> ws/trib.toml <<TOML
-
-[vendors.polygon]
-base_url = "$MOCK_URL/polygon"
-requests_per_minute = 0
-TOML
+init_polygon_ws
 "$TRIB_BIN" -w ws vendors > vendors.txt
 grep -qE "^polygon .* $MOCK_URL/polygon +POLYGON_API_KEY \(set\)" vendors.txt && pass "vendors shows the base url and the key set" \
   || fail "vendors: $(cat vendors.txt)"

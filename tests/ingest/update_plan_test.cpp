@@ -7,16 +7,12 @@
 #include "trib/core/calendar.hpp"
 #include "trib/ingest/task.hpp"
 #include "../core/test_util.hpp"
+#include "../support/new_york_clock.hpp"
 
 namespace trib::ingest {
 namespace {
 
-// UTC nanoseconds of a New York wall-clock time on `date` (the offset at that date).
-int64_t ny(const char* date, int hour, int minute = 0) {
-  const Date d = Date::parse(date);
-  return to_ts_ns(d) + (int64_t{hour} * 3600 + int64_t{minute} * 60 - new_york_utc_offset_hours(d) * 3600LL) *
-                           1'000'000'000;
-}
+int64_t ny(const char* date, int hour, int minute = 0) { return trib::testing::new_york_ns(date, hour, minute); }
 
 std::string last(int64_t now, int delay = 0) {
   return last_completed_session(TradingCalendar::nyse(), now, delay).to_string();

@@ -10,15 +10,12 @@
 #include "trib/core/calendar.hpp"
 #include "trib/core/time.hpp"
 #include "trib/runtime/schedule.hpp"
+#include "../support/new_york_clock.hpp"
 
 namespace trib::runtime {
 namespace {
 
-int64_t ny(const char* date, int hour, int minute = 0) {
-  const Date d = Date::parse(date);
-  return to_ts_ns(d) + (int64_t{hour} * 3600 + int64_t{minute} * 60 - new_york_utc_offset_hours(d) * 3600LL) *
-                           1'000'000'000;
-}
+int64_t ny(const char* date, int hour, int minute = 0) { return trib::testing::new_york_ns(date, hour, minute); }
 
 struct FakeClock {
   int64_t now;

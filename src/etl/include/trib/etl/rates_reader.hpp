@@ -24,8 +24,11 @@ std::vector<lake::CuratedObservation> read_rates(lake::ObjectStore& store, catal
                                                  std::optional<Date> from = std::nullopt,
                                                  std::optional<Date> to = std::nullopt);
 
-// The committed observations of one rates partition (verified like bars partitions).
+// The committed observations of one rates partition dated in [from, to] (verified like bars
+// partitions).
 std::vector<lake::CuratedObservation> read_committed_rates(lake::ObjectStore& store,
-                                                           const catalog::PartitionRecord& record);
+                                                           const catalog::PartitionRecord& record,
+                                                           std::optional<Date> from = std::nullopt,
+                                                           std::optional<Date> to = std::nullopt);
 
 }  // namespace trib::etl
