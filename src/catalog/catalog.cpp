@@ -2,9 +2,13 @@
 // accounting and the hot cache's merge rule.
 #include <algorithm>
 #include <array>
+#include <iterator>
+#include <map>
+#include <tuple>
 
 #include <fmt/format.h>
 
+#include "catalog_common.hpp"
 #include "trib/catalog/catalog.hpp"
 #include "trib/core/error.hpp"
 
@@ -138,4 +142,36 @@ BudgetReservation reserve_in_budget(BudgetState& state, const BudgetRule& rule, 
   return {true, start - now_ns};
 }
 
+}  // namespace trib::catalog
+
+namespace trib::catalog {
+
+bool same_action_values(const ActionRecord& a, const ActionRecord& b) {
+  return a.action == b.action && a.source == b.source && a.retracted == b.retracted;
+}
+
+namespace internal {
+
+std::vector<const ActionRecord*> actions_to_insert(const std::vector<ActionRecord>& existing,
+                                                   const std::vector<ActionRecord>& records) {
+  using Key = std::tuple<std::string, int, int32_t, std::string>;
+  auto key_of = [](const ActionRecord& r) {
+    return Key{r.action.symbol.str(), static_cast<int>(r.action.kind),
+               r.action.ex_date.days_since_epoch(), r.source};
+  };
+  std::map<Key, std::map<int64_t, const ActionRecord*>> versions;
+  for (const auto& r : existing) versions[key_of(r)][r.knowledge_ts_ns] = &r;
+  std::vector<const ActionRecord*> out;
+  for (const auto& r : records) {
+    auto& known = versions[key_of(r)];
+    auto after = known.upper_bound(r.knowledge_ts_ns);
+    if (after != known.begin() && same_action_values(*std::prev(after)->second, r)) continue;
+    if (known.contains(r.knowledge_ts_ns)) continue;  // another version at that very instant stays
+    known[r.knowledge_ts_ns] = &r;
+    out.push_back(&r);
+  }
+  return out;
+}
+
+}  // namespace internal
 }  // namespace trib::catalog

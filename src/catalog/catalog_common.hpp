@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <string>
 #include <string_view>
@@ -32,6 +33,76 @@ inline constexpr const char* kOrderColumns =
 
 inline constexpr const char* kPositionColumns =
     "account, symbol, qty_micros, avg_price_micros, realized_pnl_micros, updated_at_ns";
+
+inline constexpr const char* kActionColumns =
+    "symbol, kind, ex_date, source, knowledge_ts_ns, split_ratio, cash_amount, currency, pay_date, "
+    "record_date, declared_date, new_symbol, retracted, origin";
+
+// list_actions(): the version of each action in force at the knowledge time (parameter 2) of a
+// symbol (parameter 1; '' = all). Placeholders are rewritten for PostgreSQL.
+inline constexpr std::string_view kListActionsSql =
+    "SELECT c.symbol, c.kind, c.ex_date, c.source, c.knowledge_ts_ns, c.split_ratio, c.cash_amount, "
+    "c.currency, c.pay_date, c.record_date, c.declared_date, c.new_symbol, c.retracted, c.origin "
+    "FROM corporate_actions c "
+    "WHERE (?1 = '' OR c.symbol = ?1 OR c.new_symbol = ?1) AND c.retracted = 0 "
+    "AND c.knowledge_ts_ns = (SELECT max(k.knowledge_ts_ns) FROM corporate_actions k "
+    "WHERE k.symbol = c.symbol AND k.kind = c.kind AND k.ex_date = c.ex_date AND k.source = c.source "
+    "AND k.knowledge_ts_ns <= ?2) "
+    "ORDER BY c.symbol, c.ex_date, c.kind, c.source";
+
+// The refusals record_actions() makes, the same on both backends.
+inline void check_action(const ActionRecord& r) {
+  const CorporateAction& a = r.action;
+  const std::string what = fmt::format("corporate action {} {} {} from '{}'", a.symbol.str(),
+                                       to_string(a.kind), a.ex_date.to_string(), r.source);
+  if (a.symbol.empty()) throw Error::InvalidInput("corporate action without a symbol");
+  if (r.source.empty()) throw Error::InvalidInput(what + ": no source; name who reported it");
+  if (r.retracted) return;
+  if (a.kind == CorporateAction::Kind::kSplit && !(std::isfinite(a.split_ratio) && a.split_ratio > 0)) {
+    throw Error::InvalidInput(fmt::format("{}: split ratio {} is not a positive number (new shares "
+                                          "per old: 4 for a 4-for-1 split)", what, a.split_ratio));
+  }
+  if (a.kind == CorporateAction::Kind::kDividend && !(std::isfinite(a.cash_amount) && a.cash_amount >= 0)) {
+    throw Error::InvalidInput(fmt::format("{}: dividend {} is not a cash amount of 0 or more", what,
+                                          a.cash_amount));
+  }
+  if (a.kind == CorporateAction::Kind::kSymbolChange && a.new_symbol.empty()) {
+    throw Error::InvalidInput(what + ": a symbol change needs the new symbol");
+  }
+}
+
+// Which of `records` become new versions (record_actions' rule), given `existing`: every stored
+// version of the same actions. In the order given; a record equal to one earlier in `records`
+// is left out too.
+std::vector<const ActionRecord*> actions_to_insert(const std::vector<ActionRecord>& existing,
+                                                   const std::vector<ActionRecord>& records);
+
+inline std::string optional_date_text(const std::optional<Date>& d) { return d ? d->to_string() : ""; }
+inline std::optional<Date> optional_date_of(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  return Date::parse(text);
+}
+
+// A row selected with kActionColumns (`row` has text(i), real(i), int64(i)).
+template <typename Row>
+ActionRecord action_of_row(const Row& row) {
+  ActionRecord r;
+  r.action.symbol = Symbol::parse(row.text(0));
+  r.action.kind = parse_action_kind(row.text(1));
+  r.action.ex_date = Date::parse(row.text(2));
+  r.source = row.text(3);
+  r.knowledge_ts_ns = row.int64(4);
+  r.action.split_ratio = row.real(5);
+  r.action.cash_amount = row.real(6);
+  r.action.currency = row.text(7);
+  r.action.pay_date = optional_date_of(row.text(8));
+  r.action.record_date = optional_date_of(row.text(9));
+  r.action.declared_date = optional_date_of(row.text(10));
+  r.action.new_symbol = row.text(11);
+  r.retracted = row.int64(12) != 0;
+  r.origin = row.text(13);
+  return r;
+}
 
 inline std::string describe(const PartitionKey& key) {
   return fmt::format("partition {}/{}/{}/{}", key.dataset, key.timeframe, key.symbol,

@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <iterator>
 #include <map>
+#include <set>
 #include <numeric>
 #include <tuple>
 
@@ -681,6 +682,50 @@ class PostgresCatalog final : public Catalog {
                "vendor = $5 AND dataset = $6 AND timeframe = $7",
                status, reason, now_ts_ns(), symbol, vendor, dataset, timeframe);
     });
+  }
+
+  // ---- corporate actions ----
+
+  int64_t record_actions(const std::vector<ActionRecord>& records) override {
+    for (const auto& r : records) internal::check_action(r);
+    if (records.empty()) return 0;
+    int64_t added = 0;
+    guarded("corporate actions", [&] {
+      db_.transaction([&](PgTx& tx) {
+        added = 0;  // a retried transaction counts again from the start
+        std::set<std::string> symbol_set;
+        for (const auto& r : records) symbol_set.insert(r.action.symbol.str());
+        const std::vector<std::string> symbols(symbol_set.begin(), symbol_set.end());
+        std::vector<ActionRecord> existing;
+        for (const PgRow row : tx.exec(fmt::format("SELECT {} FROM corporate_actions WHERE symbol = "
+                                                   "ANY($1::text[])", internal::kActionColumns),
+                                       symbols)) {
+          existing.push_back(internal::action_of_row(row));
+        }
+        const int64_t now = now_ts_ns();
+        for (const ActionRecord* r : internal::actions_to_insert(existing, records)) {
+          const CorporateAction& a = r->action;
+          added += tx.exec(
+              fmt::format("INSERT INTO corporate_actions ({}, recorded_at_ns) VALUES ($1, $2, $3, $4, "
+                          "$5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT DO NOTHING",
+                          internal::kActionColumns),
+              a.symbol.str(), std::string(to_string(a.kind)), a.ex_date.to_string(), r->source,
+              r->knowledge_ts_ns, a.split_ratio, a.cash_amount, a.currency,
+              internal::optional_date_text(a.pay_date), internal::optional_date_text(a.record_date),
+              internal::optional_date_text(a.declared_date), a.new_symbol,
+              int64_t{r->retracted ? 1 : 0}, r->origin, now).affected_rows();
+        }
+      });
+    });
+    return added;
+  }
+
+  std::vector<ActionRecord> list_actions(const std::string& symbol, int64_t as_of_ns) override {
+    std::string sql(internal::kListActionsSql);
+    std::replace(sql.begin(), sql.end(), '?', '$');  // ?1 -> $1
+    std::vector<ActionRecord> out;
+    for (const PgRow row : db_.exec(sql, symbol, as_of_ns)) out.push_back(internal::action_of_row(row));
+    return out;
   }
 
   // ---- vendor budgets: one row per vendor, locked FOR UPDATE while it is read and written ----

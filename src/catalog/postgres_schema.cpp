@@ -329,12 +329,37 @@ CREATE TABLE partition_sessions (
 );
 )sql";
 
+// Migration 5: corporate actions, point-in-time. One row per version of what one source said
+// about one action; list_actions() picks the version in force at a knowledge time.
+constexpr const char* kCorporateActionsSchema = R"sql(
+CREATE TABLE corporate_actions (
+  symbol          TEXT COLLATE "C" NOT NULL,
+  kind            TEXT COLLATE "C" NOT NULL CHECK (kind IN ('split', 'dividend', 'symbol_change', 'delisting')),
+  ex_date         TEXT COLLATE "C" NOT NULL,  -- YYYY-MM-DD
+  source          TEXT COLLATE "C" NOT NULL,
+  knowledge_ts_ns BIGINT NOT NULL,
+  split_ratio     DOUBLE PRECISION NOT NULL,  -- new shares per old (split), else 0
+  cash_amount     DOUBLE PRECISION NOT NULL,  -- per share (dividend), else 0
+  currency        TEXT COLLATE "C" NOT NULL,
+  pay_date        TEXT COLLATE "C" NOT NULL,  -- '' when the source did not say
+  record_date     TEXT COLLATE "C" NOT NULL,
+  declared_date   TEXT COLLATE "C" NOT NULL,
+  new_symbol      TEXT COLLATE "C" NOT NULL,  -- symbol change: the ticker from ex_date on
+  retracted       INTEGER NOT NULL CHECK (retracted IN (0, 1)),
+  origin          TEXT COLLATE "C" NOT NULL,  -- raw object key or imported file
+  recorded_at_ns  BIGINT NOT NULL,
+  PRIMARY KEY (symbol, kind, ex_date, source, knowledge_ts_ns)
+);
+CREATE INDEX corporate_actions_by_new_symbol ON corporate_actions (new_symbol);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "manifest, raw objects, runs, watermarks, dq, ledger", kInitialSchema},
     {2, "version objects, fetch precedence, tasks, dq by raw object, hot cache, exact ledger",
      kObjectStoreCommitSchema},
     {3, "universe, vendor budgets", kUniverseSchema},
     {4, "calendar sessions, partition sessions (coverage)", kCoverageSchema},
+    {5, "corporate actions", kCorporateActionsSchema},
 };
 
 }  // namespace

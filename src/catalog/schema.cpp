@@ -315,12 +315,37 @@ CREATE TABLE partition_sessions (
 ) WITHOUT ROWID;
 )sql";
 
+// Migration 5: corporate actions, point-in-time. One row per version of what one source said
+// about one action; list_actions() picks the version in force at a knowledge time.
+constexpr const char* kCorporateActionsSchema = R"sql(
+CREATE TABLE corporate_actions (
+  symbol          TEXT NOT NULL,
+  kind            TEXT NOT NULL CHECK (kind IN ('split', 'dividend', 'symbol_change', 'delisting')),
+  ex_date         TEXT NOT NULL,  -- YYYY-MM-DD
+  source          TEXT NOT NULL,
+  knowledge_ts_ns INTEGER NOT NULL,
+  split_ratio     REAL NOT NULL,  -- new shares per old (split), else 0
+  cash_amount     REAL NOT NULL,  -- per share (dividend), else 0
+  currency        TEXT NOT NULL,
+  pay_date        TEXT NOT NULL,  -- '' when the source did not say
+  record_date     TEXT NOT NULL,
+  declared_date   TEXT NOT NULL,
+  new_symbol      TEXT NOT NULL,  -- symbol change: the ticker from ex_date on
+  retracted       INTEGER NOT NULL CHECK (retracted IN (0, 1)),
+  origin          TEXT NOT NULL,  -- raw object key or imported file
+  recorded_at_ns  INTEGER NOT NULL,
+  PRIMARY KEY (symbol, kind, ex_date, source, knowledge_ts_ns)
+) WITHOUT ROWID;
+CREATE INDEX corporate_actions_by_new_symbol ON corporate_actions (new_symbol);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "manifest, raw objects, runs, watermarks, dq, ledger", kInitialSchema},
     {2, "version objects, fetch precedence, tasks, dq by raw object, hot cache, exact ledger",
      kObjectStoreCommitSchema},
     {3, "universe, vendor budgets", kUniverseSchema},
     {4, "calendar sessions, partition sessions (coverage)", kCoverageSchema},
+    {5, "corporate actions", kCorporateActionsSchema},
 };
 
 }  // namespace

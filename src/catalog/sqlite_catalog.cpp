@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <iterator>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -591,6 +592,47 @@ class SqliteCatalog final : public Catalog {
                     status, reason, now_ts_ns(), symbol, vendor, dataset, timeframe);
       });
     });
+  }
+
+  // ---- corporate actions ----
+
+  int64_t record_actions(const std::vector<ActionRecord>& records) override {
+    for (const auto& r : records) internal::check_action(r);
+    if (records.empty()) return 0;
+    int64_t added = 0;
+    guarded("corporate actions", [&] {
+      db_.transaction([&] {
+        std::set<std::string> symbols;
+        for (const auto& r : records) symbols.insert(r.action.symbol.str());
+        std::vector<ActionRecord> existing;
+        for (const auto& symbol : symbols) {
+          auto s = db_.query(fmt::format("SELECT {} FROM corporate_actions WHERE symbol = ?",
+                                         internal::kActionColumns), symbol);
+          while (s.step()) existing.push_back(internal::action_of_row(s));
+        }
+        const int64_t now = now_ts_ns();
+        for (const ActionRecord* r : internal::actions_to_insert(existing, records)) {
+          const CorporateAction& a = r->action;
+          added += db_.execute(
+              fmt::format("INSERT INTO corporate_actions ({}, recorded_at_ns) VALUES "
+                          "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                          internal::kActionColumns),
+              a.symbol.str(), std::string(to_string(a.kind)), a.ex_date.to_string(), r->source,
+              r->knowledge_ts_ns, a.split_ratio, a.cash_amount, a.currency,
+              internal::optional_date_text(a.pay_date), internal::optional_date_text(a.record_date),
+              internal::optional_date_text(a.declared_date), a.new_symbol,
+              int64_t{r->retracted ? 1 : 0}, r->origin, now);
+        }
+      });
+    });
+    return added;
+  }
+
+  std::vector<ActionRecord> list_actions(const std::string& symbol, int64_t as_of_ns) override {
+    auto s = db_.query(std::string(internal::kListActionsSql), symbol, as_of_ns);
+    std::vector<ActionRecord> out;
+    while (s.step()) out.push_back(internal::action_of_row(s));
+    return out;
   }
 
   // ---- vendor budgets ----

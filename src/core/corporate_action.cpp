@@ -9,9 +9,31 @@
 
 namespace trib {
 
+std::string_view to_string(CorporateAction::Kind kind) {
+  switch (kind) {
+    case CorporateAction::Kind::kSplit: return "split";
+    case CorporateAction::Kind::kDividend: return "dividend";
+    case CorporateAction::Kind::kSymbolChange: return "symbol_change";
+    case CorporateAction::Kind::kDelisting: return "delisting";
+  }
+  return "split";
+}
+
+CorporateAction::Kind parse_action_kind(std::string_view text) {
+  for (auto kind : {CorporateAction::Kind::kSplit, CorporateAction::Kind::kDividend,
+                    CorporateAction::Kind::kSymbolChange, CorporateAction::Kind::kDelisting}) {
+    if (text == to_string(kind)) return kind;
+  }
+  throw Error::InvalidInput(fmt::format(
+      "corporate action kind '{}' is not known; use split, dividend, symbol_change or delisting", text));
+}
+
 std::vector<AdjustmentFactor> adjustment_factors(const std::vector<Bar>& raw_daily,
                                                  std::vector<CorporateAction> actions) {
   std::vector<AdjustmentFactor> rows;
+  std::erase_if(actions, [](const CorporateAction& a) {
+    return a.kind != CorporateAction::Kind::kSplit && a.kind != CorporateAction::Kind::kDividend;
+  });
   std::sort(actions.begin(), actions.end(), [](const CorporateAction& a, const CorporateAction& b) {
     return a.ex_date < b.ex_date;
   });

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "trib/core/corporate_action.hpp"
 #include "trib/core/money.hpp"
 
 namespace trib::catalog {
@@ -223,6 +224,22 @@ struct CoverageYear {
   bool operator==(const CoverageYear&) const = default;
 };
 
+// ---- corporate actions, point-in-time ----
+// One version of what one source said about one action: (symbol, kind, ex_date, source) is the
+// action, knowledge_ts_ns when we learned this version. A later version from the same source
+// replaces it from its knowledge time on (a corrected amount, a retraction); earlier reads
+// (--as-of) still see the earlier one.
+struct ActionRecord {
+  CorporateAction action;
+  std::string source;          // who said it: a vendor ("alphavantage"), "lean", "user"
+  std::string origin;          // lineage: the raw object key or the imported file ("" if none)
+  int64_t knowledge_ts_ns = 0;  // when we learned it: the payload's fetch time, the import time
+  bool retracted = false;      // the source withdrew the action (e.g. a user's correction)
+  bool operator==(const ActionRecord&) const = default;
+};
+// True when two versions say the same (everything but origin and knowledge time).
+bool same_action_values(const ActionRecord& a, const ActionRecord& b);
+
 struct CatalogOptions {
   int hot_cache_sessions = 300;  // rows per (symbol, timeframe) kept in the hot cache; 0 = off
 };
@@ -367,6 +384,20 @@ class Catalog {
   virtual void set_universe_status(const std::string& symbol, const std::string& vendor,
                                    const std::string& dataset, const std::string& timeframe,
                                    const std::string& status, const std::string& reason) = 0;
+
+  // ---- corporate actions ----
+  // Records what sources reported, in one transaction. A record is stored as a new version of
+  // its (symbol, kind, ex_date, source) unless the version in force at its knowledge_ts_ns (the
+  // newest not after it) says the same, so a payload applied twice, or a daily fetch repeating
+  // the whole history, adds nothing. Throws Error::InvalidInput naming the record when it is not
+  // a valid action (no symbol or source, a split ratio not positive, a negative dividend, a
+  // symbol change without its new symbol). Returns how many versions were added.
+  virtual int64_t record_actions(const std::vector<ActionRecord>& records) = 0;
+  // The version of each action in force at as_of_ns (the newest with knowledge_ts_ns <= as_of_ns;
+  // retracted ones left out), of `symbol` (as the action's symbol or a symbol change's new
+  // symbol; "" = every symbol). Sorted by symbol, ex_date, kind, source.
+  virtual std::vector<ActionRecord> list_actions(const std::string& symbol = "",
+                                                 int64_t as_of_ns = INT64_MAX) = 0;
 
   // ---- vendor budgets (wall-clock ns, shared across machines) ----
   virtual BudgetReservation reserve_vendor_request(const std::string& vendor, const BudgetRule& rule,

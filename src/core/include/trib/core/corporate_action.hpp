@@ -19,9 +19,11 @@
 
 namespace trib {
 
-// A split or a cash dividend as a source reported it.
+// A corporate action as a source reported it: a split, a cash dividend, a symbol change (the
+// instrument trades as `new_symbol` from ex_date on) or a delisting (its last session is before
+// ex_date). Only splits and dividends change prices.
 struct CorporateAction {
-  enum class Kind { kSplit, kDividend };
+  enum class Kind { kSplit, kDividend, kSymbolChange, kDelisting };
   Kind kind = Kind::kSplit;
   Symbol symbol;
   Date ex_date;
@@ -29,9 +31,15 @@ struct CorporateAction {
   double cash_amount = 0;   // dividend: cash per share, in `currency`
   std::string currency;     // dividend currency when the source says ("USD")
   std::optional<Date> pay_date, record_date, declared_date;
+  std::string new_symbol;   // symbol change: the ticker from ex_date on
 
   bool operator==(const CorporateAction&) const = default;
 };
+
+// Stable lower-case names, stored in the catalog: "split", "dividend", "symbol_change",
+// "delisting". parse throws Error::InvalidInput naming the allowed ones.
+std::string_view to_string(CorporateAction::Kind kind);
+CorporateAction::Kind parse_action_kind(std::string_view text);
 
 // The factors in force for every date up to and including `through` (and after the previous
 // row's `through`). The last row's `through` is Date::max-like (kFactorsForever) with 1, 1.
@@ -46,7 +54,7 @@ struct AdjustmentFactor {
 inline constexpr int32_t kFactorsForeverDay = 29584;  // 2050-12-31, as Lean's factor files end
 
 // The factor rows of one symbol from its raw daily bars (ascending by session) and its actions
-// (any order). Each action's ex-date must fall after the first bar's session; an action before
+// (any order; symbol changes and delistings are ignored). Each action's ex-date must fall after the first bar's session; an action before
 // the first bar (or after the last) changes nothing that is held and is skipped. Throws
 // Error::InvalidInput naming the action when a ratio is not positive and finite or a dividend is
 // not below the previous close.
