@@ -34,6 +34,7 @@ void add_lake_commands(CLI::App& app, Globals& globals, Action& action);      //
 void add_serve_commands(CLI::App& app, Globals& globals, Action& action);
 void add_universe_commands(CLI::App& app, Globals& globals, Action& action);  // universe add|remove|list, vendors     // update, serve --functions
 void add_coverage_command(CLI::App& app, Globals& globals, Action& action);    // coverage
+void add_actions_commands(CLI::App& app, Globals& globals, Action& action);   // actions import|list|conflicts
 
 // ETL counts as JSON and as the lines the commands print.
 nlohmann::json stats_json(const etl::EtlStats& stats);
@@ -44,8 +45,10 @@ nlohmann::json status_json_for(Workspace& ws);
 
 // Bodies of the research commands, shared with the demo.
 nlohmann::json run_features_json(Workspace& ws, const std::vector<std::string>& symbols);
+// adjust: the prices the strategy sees ("" = [prices] adjust); orders fill at raw prices.
 nlohmann::json run_backtest_json(Workspace& ws, const StrategyConfig& s,
-                                 const std::string& from, const std::string& to);
+                                 const std::string& from, const std::string& to,
+                                 const std::string& adjust = "", bool reinvest_dividends = false);
 nlohmann::json run_trade_json(Workspace& ws, const StrategyConfig& s);
 void print_backtest(const nlohmann::json& b);
 void print_trade(const nlohmann::json& t);

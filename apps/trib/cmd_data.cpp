@@ -14,6 +14,7 @@
 #include "cli.hpp"
 #include "trib/core/error.hpp"
 #include "trib/core/log.hpp"
+#include "trib/etl/adjusted_bars.hpp"
 #include "trib/etl/bars_reader.hpp"
 #include "trib/etl/etl.hpp"
 #include "trib/etl/quality.hpp"
@@ -417,10 +418,30 @@ int run_verify(const Globals& g, bool repair) {
 
 // ---- bars -------------------------------------------------------------------------------------
 
-int run_bars(const Globals& g, const std::string& symbol_text, const std::string& from,
-             const std::string& to, const std::string& format, bool hot) {
+struct BarsArgs {
+  std::string symbol, from, to, format = "table", adjust = "raw", as_of;
+  bool hot = false;
+};
+
+int run_bars(const Globals& g, const BarsArgs& args) {
+  const std::string& from = args.from;
+  const std::string& to = args.to;
+  const std::string& format = args.format;
+  const bool hot = args.hot;
+  const std::string& symbol_text = args.symbol;
   if (format != "table" && format != "csv" && format != "json") {
     throw Error::InvalidInput(fmt::format("--format '{}' is not known; use table, csv or json", format));
+  }
+  etl::PriceOptions prices;
+  prices.adjust = parse_adjust_mode(args.adjust);
+  if (!args.as_of.empty()) {
+    // A date means the end of that day: the actions known by then.
+    prices.actions_as_of_ns = args.as_of.size() == 10
+                                  ? parse_ts_ns(args.as_of, "--as-of") + kNanosPerDay - 1
+                                  : parse_ts_ns(args.as_of, "--as-of");
+  }
+  if (hot && (prices.adjust != AdjustMode::kRaw || !args.as_of.empty())) {
+    throw Error::InvalidInput("--hot answers raw bars only; drop --hot to read adjusted prices or --as-of");
   }
   etl::BarsQuery query;
   query.symbol = Symbol::parse(symbol_text);
@@ -455,7 +476,21 @@ int run_bars(const Globals& g, const std::string& symbol_text, const std::string
       rows.push_back(std::move(row));
     }
   } else {
+    prices.precedence = etl::ActionPrecedence::parse(ws.config.prices.action_precedence);
     rows = etl::read_curated_bars(*ws.store, *ws.catalog, query, &partitions);
+    const bool delivered_adjusted = std::any_of(rows.begin(), rows.end(), [](const auto& r) {
+      return etl::price_basis_of(r.source) != AdjustMode::kRaw;
+    });
+    if (prices.adjust != AdjustMode::kRaw || delivered_adjusted) {
+      etl::AdjustedBars adjusted = etl::read_adjusted_bars(*ws.store, *ws.catalog, query, prices);
+      rows = std::move(adjusted.rows);
+      for (const auto& note : adjusted.notes) std::fprintf(stderr, "trib: note: %s\n", note.c_str());
+      if (!adjusted.conflicts.empty()) {
+        std::fprintf(stderr, "trib: note: %zu corporate action(s) of %s are reported differently by their "
+                     "sources (trib actions conflicts %s)\n", adjusted.conflicts.size(),
+                     query.symbol.str().c_str(), query.symbol.str().c_str());
+      }
+    }
   }
   std::string out;
   if (format == "csv") {
@@ -722,22 +757,19 @@ void add_data_commands(CLI::App& app, Globals& g, Action& action) {
     cmd->callback([&g, &action, repair] { action = [&g, repair] { return run_verify(g, *repair); }; });
   }
   {
-    auto* cmd = app.add_subcommand("bars", "Print curated bars of a symbol (reads only partitions in range)");
-    auto symbol = std::make_shared<std::string>();
-    auto from = std::make_shared<std::string>();
-    auto to = std::make_shared<std::string>();
-    auto format = std::make_shared<std::string>("table");
-    auto hot = std::make_shared<bool>(false);
-    cmd->add_option("symbol", *symbol, "Symbol, e.g. ^GSPC")->required();
-    cmd->add_flag("--hot", *hot, "Answer from the catalog's hot cache (the last [hot_cache] sessions) without reading Parquet");
-    cmd->add_option("--from", *from, "First session date YYYY-MM-DD");
-    cmd->add_option("--to", *to, "Last session date YYYY-MM-DD");
-    cmd->add_option("--format", *format, "table (default), csv or json (one object per line)");
-    cmd->callback([&g, &action, symbol, from, to, format, hot] {
-      action = [&g, symbol, from, to, format, hot] {
-        return run_bars(g, *symbol, *from, *to, *format, *hot);
-      };
-    });
+    auto* cmd = app.add_subcommand("bars", "Print curated bars of a symbol (reads only partitions in range), raw or adjusted");
+    auto args = std::make_shared<BarsArgs>();
+    cmd->add_option("symbol", args->symbol, "Symbol, e.g. ^GSPC")->required();
+    cmd->add_flag("--hot", args->hot, "Answer from the catalog's hot cache (the last [hot_cache] sessions) without reading Parquet");
+    cmd->add_option("--from", args->from, "First session date YYYY-MM-DD");
+    cmd->add_option("--to", args->to, "Last session date YYYY-MM-DD");
+    cmd->add_option("--adjust", args->adjust,
+                    "raw (as traded, default), split (split-adjusted) or total (splits and dividends: total "
+                    "return), from the corporate actions in the catalog (trib actions)");
+    cmd->add_option("--as-of", args->as_of,
+                    "Adjust with the corporate actions known then (YYYY-MM-DD: end of that day, or a timestamp)");
+    cmd->add_option("--format", args->format, "table (default), csv or json (one object per line)");
+    cmd->callback([&g, &action, args] { action = [&g, args] { return run_bars(g, *args); }; });
   }
   {
     auto* cmd = app.add_subcommand("rates", "Print a curated economic series (dataset rates, e.g. FRED's DFF)");

@@ -6,6 +6,7 @@
 
 #include "cli.hpp"
 #include "trib/core/error.hpp"
+#include "trib/etl/adjusted_bars.hpp"
 #include "trib/etl/bars_reader.hpp"
 #include "trib/features/feature_set.hpp"
 #include "trib/trading/backtest.hpp"
@@ -21,6 +22,8 @@ using nlohmann::json;
 namespace {
 
 struct StrategyArgs {
+  std::string adjust;               // backtest: the prices the strategy sees ("" = trib.toml)
+  bool reinvest_dividends = false;  // backtest
   std::string symbol;
   std::string strategy;
   int fast = 0, slow = 0;
@@ -47,6 +50,13 @@ trading::CostModel costs_of(const Config& config) {
 
 }  // namespace
 
+etl::PriceOptions prices_of(const Config& config, const std::string& mode) {
+  etl::PriceOptions p;
+  p.adjust = parse_adjust_mode(mode);
+  p.precedence = etl::ActionPrecedence::parse(config.prices.action_precedence);
+  return p;
+}
+
 json run_features_json(Workspace& ws, const std::vector<std::string>& symbols_in) {
   std::vector<std::string> symbols = symbols_in;
   if (symbols.empty()) {
@@ -59,7 +69,8 @@ json run_features_json(Workspace& ws, const std::vector<std::string>& symbols_in
   Progress progress("features", static_cast<int64_t>(symbols.size()));
   int64_t done = 0;
   for (const auto& text : symbols) {
-    auto s = features::write_basic_features(*ws.store, *ws.catalog, Symbol::parse(text));
+    auto s = features::write_basic_features(*ws.store, *ws.catalog, Symbol::parse(text), Timeframe::kDay1,
+                                            prices_of(ws.config, ws.config.prices.adjust));
     total.rows += s.rows;
     total.partitions_written += s.partitions_written;
     total.partitions_unchanged += s.partitions_unchanged;
@@ -73,20 +84,32 @@ json run_features_json(Workspace& ws, const std::vector<std::string>& symbols_in
 }
 
 json run_backtest_json(Workspace& ws, const StrategyConfig& s, const std::string& from,
-                       const std::string& to) {
+                       const std::string& to, const std::string& adjust, bool reinvest_dividends) {
   etl::BarsQuery query;
   query.symbol = Symbol::parse(s.symbol);
   if (!from.empty()) query.from = Date::parse(from, "--from");
   if (!to.empty()) query.to = Date::parse(to, "--to");
-  auto bars = etl::read_bars(*ws.store, *ws.catalog, query);
+  // Orders fill at raw prices; the strategy sees the adjusted series; the actions move the
+  // position and the cash on their ex-dates.
+  const std::string mode = adjust.empty() ? ws.config.prices.adjust : adjust;
+  auto traded = etl::read_adjusted_bars(*ws.store, *ws.catalog, query, prices_of(ws.config, "raw"));
+  auto seen = etl::read_adjusted_bars(*ws.store, *ws.catalog, query, prices_of(ws.config, mode));
+  trading::BacktestData data;
+  for (const auto& r : traded.rows) data.traded.push_back(r.bar);
+  for (const auto& r : seen.rows) data.signal.push_back(r.bar);
+  data.actions = seen.actions.empty() ? traded.actions : seen.actions;
   auto strategy = trading::make_strategy(s.name, s.fast, s.slow);
   trading::BacktestConfig config;
   config.initial_cash = ws.config.broker.initial_cash;
   config.costs = costs_of(ws.config);
-  auto result = trading::run_backtest(bars, *strategy, config);
+  config.reinvest_dividends = reinvest_dividends;
+  auto result = trading::run_backtest(data, *strategy, config);
   const auto& m = result.metrics;
   return {{"symbol", query.symbol.str()},
           {"strategy", strategy->name()},
+          {"signal_prices", mode},
+          {"splits_applied", result.splits_applied},
+          {"dividends_paid", result.dividends_paid},
           {"from", result.dates.front().to_string()},
           {"to", result.dates.back().to_string()},
           {"days", m.days},
@@ -155,6 +178,11 @@ void print_backtest(const json& b) {
              100 * b["cagr"].get<double>(), 100 * b["annual_volatility"].get<double>(),
              b["sharpe"].get<double>(), 100 * b["max_drawdown"].get<double>(),
              b["turnover"].get<double>(), b["trades"].get<int>());
+  if (b.contains("signal_prices")) {
+    fmt::print("  signals on {} prices; fills at raw prices; {} split(s) applied to the position, dividends {:.2f}\n",
+               b["signal_prices"].get<std::string>(), b["splits_applied"].get<int>(),
+               b["dividends_paid"].get<double>());
+  }
 }
 
 void print_trade(const json& t) {
@@ -209,11 +237,17 @@ void add_research_commands(CLI::App& app, Globals& g, Action& action) {
     add_strategy_options(cmd, *args);
     cmd->add_option("--from", args->from, "First session date");
     cmd->add_option("--to", args->to, "Last session date");
+    cmd->add_option("--adjust", args->adjust,
+                    "Prices the strategy sees: raw, split or total (default: [prices] adjust, total). Orders "
+                    "always fill at raw prices; splits scale the position and dividends pay cash on their ex-dates");
+    cmd->add_flag("--reinvest-dividends", args->reinvest_dividends,
+                  "Reinvest dividends at the ex-date reference price instead of keeping them as cash");
     cmd->add_flag("--json", g.json, "Machine-readable output");
     cmd->callback([&g, &action, args] {
       action = [&g, args] {
         Workspace ws = open_workspace(g.workspace);
-        json out = run_backtest_json(ws, resolve(ws.config, *args), args->from, args->to);
+        json out = run_backtest_json(ws, resolve(ws.config, *args), args->from, args->to, args->adjust,
+                                     args->reinvest_dividends);
         if (g.json) fmt::print("{}\n", out.dump()); else print_backtest(out);
         return 0;
       };

@@ -25,6 +25,7 @@ constexpr std::string_view kPostgresUrlExample = "url = \"postgresql://trib@127.
 // Every section trib.toml may hold and, in the order error messages list them, its keys.
 using Names = std::span<const std::string_view>;
 constexpr std::string_view kUpdateKeys[] = {"vendor", "symbols", "start", "seed"};
+constexpr std::string_view kPricesKeys[] = {"adjust", "action_precedence"};
 constexpr std::string_view kLakeKeys[] = {"kind", "path", "account", "container", "prefix", "endpoint"};
 constexpr std::string_view kCatalogKeys[] = {"kind", "path", "url"};
 constexpr std::string_view kQueueKeys[] = {"kind", "name", "url", "account", "endpoint", "visibility_timeout_s",
@@ -45,7 +46,8 @@ struct SectionSchema {
 constexpr SectionSchema kSchema[] = {
     {"lake", kLakeKeys},          {"catalog", kCatalogKeys}, {"queue", kQueueKeys},
     {"hot_cache", kHotCacheKeys}, {"broker", kBrokerKeys},   {"risk", kRiskKeys},
-    {"strategy", kStrategyKeys},  {"update", kUpdateKeys},     {"vendors", {}},
+    {"strategy", kStrategyKeys},  {"update", kUpdateKeys},     {"prices", kPricesKeys},
+    {"vendors", {}},
 };
 
 std::string join(Names items) {
@@ -443,6 +445,12 @@ Config Config::load(const fs::path& workspace) {
   } catch (const Error& e) {
     throw Error::InvalidInput(fmt::format("trib.toml: [update] start = '{}' is not a date YYYY-MM-DD", c.update.start));
   }
+  read_string(root, "prices", "adjust", c.prices.adjust);
+  read_string(root, "prices", "action_precedence", c.prices.action_precedence);
+  if (c.prices.adjust != "raw" && c.prices.adjust != "split" && c.prices.adjust != "total") {
+    throw Error::InvalidInput(fmt::format("trib.toml: [prices] adjust = '{}' is not one of raw, split, total",
+                                          c.prices.adjust));
+  }
   if (const toml::table* vendors = root["vendors"].as_table()) {
     for (auto&& [name, _] : *vendors) {
       const std::string section = "vendors." + std::string(name.str());
@@ -593,6 +601,9 @@ std::string Config::to_toml() const {
   line("symbols", toml_string(update.symbols));
   line("start", toml_string(update.start));
   line("seed", toml_string(update.seed));
+  out += "\n[prices]\n";
+  line("adjust", toml_string(prices.adjust));
+  line("action_precedence", toml_string(prices.action_precedence));
   for (const auto& [name, v] : vendors) {
     out += fmt::format("\n[vendors.{}]\n", name);
     if (v.requests_per_minute >= 0) line("requests_per_minute", toml_float(v.requests_per_minute, 6));

@@ -46,7 +46,10 @@ std::vector<AdjustmentFactor> adjustment_factors(const std::vector<Bar>& raw_dai
     // The session before the ex-date: the newest bar dated before it.
     auto before = std::lower_bound(raw_daily.begin(), raw_daily.end(), a.ex_date,
                                    [](const Bar& b, Date d) { return b.session_date < d; });
-    if (before == raw_daily.begin() || before == raw_daily.end()) continue;  // nothing held before / after
+    if (before == raw_daily.begin()) continue;  // nothing held before it
+    // A split after the newest bar still scales everything held (prices in today's shares); a
+    // dividend's factor needs the close of the session before it, which is not held yet.
+    if (before == raw_daily.end() && a.kind == CorporateAction::Kind::kDividend) continue;
     --before;
     const double close = before->close;
     if (a.kind == CorporateAction::Kind::kSplit) {

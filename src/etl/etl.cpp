@@ -11,6 +11,7 @@
 #include "trib/core/hash.hpp"
 #include "trib/core/log.hpp"
 #include "trib/etl/bars_reader.hpp"
+#include "trib/etl/corporate_actions.hpp"
 #include "trib/etl/partition_commit.hpp"
 #include "parallel.hpp"
 #include "trib/etl/quality.hpp"
@@ -18,6 +19,7 @@
 #include "trib/lake/layout.hpp"
 #include "trib/lake/parquet.hpp"
 #include "trib/lake/raw_store.hpp"
+#include "trib/providers/action_files.hpp"
 
 namespace trib::etl {
 
@@ -33,6 +35,8 @@ void EtlStats::add(const EtlStats& other) {
   partitions_replaced += other.partitions_replaced;
   partitions_unchanged += other.partitions_unchanged;
   live_files_repaired += other.live_files_repaired;
+  actions_added += other.actions_added;
+  actions_quarantined += other.actions_quarantined;
   for (const auto& [rule, count] : other.quarantined_by_rule) quarantined_by_rule[rule] += count;
 }
 
@@ -76,6 +80,7 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
   const std::string timeframe(to_string(fetched.timeframe));
   const std::string tag = sha256_hex(rec.object_key).substr(0, 16);
   std::map<std::string, std::map<std::string, int64_t>> dq;  // symbol -> rule -> rows
+  if (rec.dataset == "actions" && rec.vendor == "csv") return apply_action_file(fetched);
 
   // 1. Parse (unless the caller already parsed these bytes).
   providers::ParseResult parsed_here;
@@ -111,6 +116,23 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
   }
 
   if (rates) return apply_rates(fetched, *parsed);
+
+  // The splits and dividends the vendor reported, as the vendor's, known from the fetch.
+  if (!parsed->actions.empty()) {
+    std::vector<catalog::ActionRecord> reported;
+    reported.reserve(parsed->actions.size());
+    for (const auto& action : parsed->actions) {
+      reported.push_back({action, rec.vendor, rec.object_key, rec.fetched_at_ns, false});
+    }
+    const RecordedActions recorded =
+        record_reported_actions(store_, catalog_, std::move(reported), fetched.symbol);
+    stats.actions_added += recorded.added;
+    stats.actions_quarantined += recorded.rejected;
+    if (recorded.rejected > 0) {
+      stats.quarantined_by_rule["bad_corporate_action"] += recorded.rejected;
+      dq[fetched.symbol.str()]["bad_corporate_action"] += recorded.rejected;
+    }
+  }
 
   auto quarantine = [&](const std::string& symbol_component, const std::string& symbol,
                         const std::vector<QuarantinedRow>& rows) {
@@ -316,6 +338,40 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
              rec.object_key, ms(t_start, t_parsed), ms(t_parsed, t_grouped),
              ms(t_grouped, t_encoded), jobs.size() >= kParallelFrom ? threads_ : 1,
              ms(t_encoded, std::chrono::steady_clock::now()), jobs.size());
+  return stats;
+}
+
+EtlStats EtlEngine::apply_action_file(const ingest::FetchedRaw& fetched) {
+  EtlStats stats;
+  const catalog::RawObjectRecord& rec = fetched.record;
+  const nlohmann::json sidecar = nlohmann::json::parse(rec.request_json, nullptr, false);
+  const nlohmann::json request = sidecar.is_object() ? sidecar.value("request", nlohmann::json::object())
+                                                     : nlohmann::json::object();
+  const std::string source = request.value("source", "");
+  const std::string format_text = request.value("format", "");
+  const std::string symbol_text = request.value("symbol", "");
+  if (source.empty() || format_text.empty()) {
+    throw Error::DataLoss(fmt::format("raw object {}: an action file's sidecar names no source or format; "
+                                      "import the file again with `trib actions import`", rec.object_key));
+  }
+  const auto format = providers::parse_action_file_format(format_text);
+  const Symbol symbol = symbol_text.empty() ? Symbol() : Symbol::parse(symbol_text);
+  const std::string bytes = lake::RawStore(store_).get(rec.object_key);
+  const providers::ActionFileParse parsed = providers::parse_action_file(bytes, format, symbol);
+  std::vector<catalog::ActionRecord> reported;
+  for (const auto& a : parsed.actions) {
+    reported.push_back({a.action, source, rec.object_key, rec.fetched_at_ns, a.retracted});
+  }
+  const RecordedActions recorded = record_reported_actions(store_, catalog_, std::move(reported), symbol);
+  stats.actions_added = recorded.added;
+  stats.actions_quarantined = recorded.rejected + static_cast<int64_t>(parsed.findings.size());
+  std::map<std::string, std::map<std::string, int64_t>> dq;
+  for (const auto& f : parsed.findings) {
+    ++dq[symbol.str()][f.rule];
+    ++stats.quarantined_by_rule[f.rule];
+  }
+  if (recorded.rejected > 0) dq[symbol.str()]["bad_corporate_action"] += recorded.rejected;
+  catalog_.replace_dq(rec.object_key, "actions", dq, fetched.run_id);
   return stats;
 }
 

@@ -76,9 +76,12 @@ std::string encode_rows(const FeatureFrame& frame, size_t begin, size_t end,
 }  // namespace
 
 FeatureWriteStats write_basic_features(lake::ObjectStore& store, catalog::Catalog& catalog,
-                                       const Symbol& symbol, Timeframe tf) {
+                                       const Symbol& symbol, Timeframe tf, const etl::PriceOptions& prices) {
   // The full history: warm-up of a partition's first rows comes from the previous partitions.
-  const std::vector<Bar> bars = etl::read_bars(store, catalog, etl::BarsQuery{symbol, tf, {}, {}});
+  std::vector<Bar> bars;
+  for (auto& row : etl::read_adjusted_bars(store, catalog, etl::BarsQuery{symbol, tf, {}, {}}, prices).rows) {
+    bars.push_back(row.bar);
+  }
   const FeatureFrame frame = compute_basic_features(bars);
 
   FeatureWriteStats stats;

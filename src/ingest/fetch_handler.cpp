@@ -117,7 +117,10 @@ FetchedRaw FetchHandler::store(const RawOrigin& origin, const providers::FetchRe
   if (!catalog_.record_raw_object(record)) {
     if (auto existing = catalog_.get_raw_object(record.object_key)) record = *existing;
   }
-  if (!multi) catalog_.upsert_instrument(origin.symbol.str(), origin.vendor, "nyse");
+  // An imported action file names a security, not an instrument this vendor serves.
+  if (!multi && origin.dataset != "actions") {
+    catalog_.upsert_instrument(origin.symbol.str(), origin.vendor, "nyse");
+  }
   out.parsed = std::move(parsed);  // same bytes (content address), so the same parse
   if (consumer_ != nullptr) consumer_->consume(out);
   return out;

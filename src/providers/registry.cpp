@@ -31,9 +31,11 @@ std::vector<VendorInfo> make_vendor_table() {
        .default_base_url = "https://api.polygon.io",
        .budget = {.per_minute = 5, .burst = 1}, .max_sessions_per_task = 0});
   add({.name = "yahoo", .remote = true, .default_base_url = "https://query2.finance.yahoo.com",
-       .budget = {.per_minute = 60, .per_hour = 2000, .burst = 5}, .max_sessions_per_task = 0});
+       .budget = {.per_minute = 60, .per_hour = 2000, .burst = 5}, .max_sessions_per_task = 0,
+       .price_basis = AdjustMode::kSplit});
   add({.name = "stooq", .remote = true, .default_base_url = "https://stooq.com",
-       .budget = {.per_minute = 10, .burst = 1}, .max_sessions_per_task = 0});
+       .budget = {.per_minute = 10, .burst = 1}, .max_sessions_per_task = 0,
+       .price_basis = AdjustMode::kTotal});
   add({.name = "tiingo", .remote = true, .key_env = "TIINGO_API_KEY",
        .default_base_url = "https://api.tiingo.com",
        .budget = {.per_hour = 50, .per_day = 1000, .burst = 1}, .max_sessions_per_task = 0});

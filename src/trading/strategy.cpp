@@ -36,7 +36,8 @@ double SmaCrossStrategy::target_exposure(std::span<const Bar> history) const {
 
 std::unique_ptr<Strategy> make_strategy(const std::string& name, int fast, int slow) {
   if (name == "sma_cross") return std::make_unique<SmaCrossStrategy>(fast, slow);
-  throw Error::InvalidInput(fmt::format("unknown strategy '{}' (known: sma_cross)", name));
+  if (name == "buy_and_hold") return std::make_unique<BuyAndHoldStrategy>();
+  throw Error::InvalidInput(fmt::format("unknown strategy '{}' (known: sma_cross, buy_and_hold)", name));
 }
 
 }  // namespace trib::trading

@@ -114,6 +114,8 @@ class SabotagedCatalog : public catalog::Catalog {
   catalog::BudgetReservation reserve_vendor_request(const std::string& v, const catalog::BudgetRule& r, int64_t n) override { return real_.reserve_vendor_request(v, r, n); }
   void pause_vendor(const std::string& v, int64_t u) override { real_.pause_vendor(v, u); }
   std::optional<catalog::BudgetState> vendor_budget_state(const std::string& v) override { return real_.vendor_budget_state(v); }
+  int64_t record_actions(const std::vector<catalog::ActionRecord>& r) override { return real_.record_actions(r); }
+  std::vector<catalog::ActionRecord> list_actions(const std::string& s, int64_t t) override { return real_.list_actions(s, t); }
 
  private:
   catalog::Catalog& real_;

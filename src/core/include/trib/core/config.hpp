@@ -103,6 +103,19 @@ struct UpdateConfig {
   bool operator==(const UpdateConfig&) const = default;
 };
 
+// [prices]: how prices are read.
+struct PricesConfig {
+  // The price mode features, signals and research read by default: raw | split | total (the
+  // backtester always trades raw prices and applies the actions to positions and cash).
+  std::string adjust = "total";
+  // When sources report one corporate action differently, the first of these wins (the
+  // disagreement is a finding in `trib actions conflicts` either way); sources not listed come
+  // after, by name. Comma-separated.
+  std::string action_precedence = "user,lean,polygon,alpaca,alphavantage,tiingo,yahoo,stooq";
+
+  bool operator==(const PricesConfig&) const = default;
+};
+
 // [vendors.<name>]: overrides of a vendor's defaults (providers::vendor_info). A value left out
 // (negative / 0 / empty here) keeps the vendor's default; requests_* = 0 in the file means no limit.
 struct VendorConfig {
@@ -129,6 +142,7 @@ struct Config {
   RiskConfig risk;
   StrategyConfig strategy;
   UpdateConfig update;
+  PricesConfig prices;
   std::map<std::string, VendorConfig> vendors;
 
   bool operator==(const Config&) const = default;

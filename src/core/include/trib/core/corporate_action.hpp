@@ -54,8 +54,9 @@ struct AdjustmentFactor {
 inline constexpr int32_t kFactorsForeverDay = 29584;  // 2050-12-31, as Lean's factor files end
 
 // The factor rows of one symbol from its raw daily bars (ascending by session) and its actions
-// (any order; symbol changes and delistings are ignored). Each action's ex-date must fall after the first bar's session; an action before
-// the first bar (or after the last) changes nothing that is held and is skipped. Throws
+// (any order; symbol changes and delistings are ignored). An action on or before the first bar's
+// session changes nothing that is held and is skipped; a split after the last bar still applies
+// (prices in today's shares), a dividend after it is skipped (the close before it is not held). Throws
 // Error::InvalidInput naming the action when a ratio is not positive and finite or a dividend is
 // not below the previous close.
 std::vector<AdjustmentFactor> adjustment_factors(const std::vector<Bar>& raw_daily,

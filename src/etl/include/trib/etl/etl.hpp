@@ -20,6 +20,8 @@ struct EtlStats {
   int64_t payloads_quarantined = 0; // whole payloads that could not be parsed at all
   int partitions_created = 0, partitions_replaced = 0, partitions_unchanged = 0;
   int live_files_repaired = 0;      // live files found stale (a crash after a commit) and fixed
+  int64_t actions_added = 0;        // corporate-action versions new to the catalog
+  int64_t actions_quarantined = 0;  // reported actions that were not valid
   std::map<std::string, int64_t> quarantined_by_rule;
   void add(const EtlStats& other);
 };
@@ -34,8 +36,10 @@ struct EtlOptions {
   int threads = 0;
 };
 
-// Raw to curated for bars (and economic series: dataset "rates", apply_rates). For each stored
-// payload:
+// Raw to curated for bars (and economic series: dataset "rates", apply_rates; corporate-action
+// files: dataset "actions", apply_action_file). The corporate actions a bars payload reports
+// are recorded in the catalog as the vendor's, known from the payload's fetch time. For each
+// stored payload:
 //  1. parse (a payload that cannot be parsed at all is quarantined as a whole with its reason
 //     and counted; the task is done — the evidence is in the raw zone);
 //  2. keep the rows inside the ingest window recorded with the raw object, apply the data-quality
@@ -69,6 +73,9 @@ class EtlEngine final : public ingest::RawConsumer {
   // Dataset "rates" (economic series, lake/rates_file.hpp): the same window, quarantine, merge
   // precedence and commit protocol, one partition per series and year (rates_etl.cpp).
   EtlStats apply_rates(const ingest::FetchedRaw& fetched, const providers::ParseResult& parsed);
+  // Dataset "actions" (`trib actions import`: Lean factor and map files, our CSV): the actions
+  // recorded with the source and knowledge time the raw sidecar names.
+  EtlStats apply_action_file(const ingest::FetchedRaw& fetched);
 
   EtlStats stats_;
   std::set<std::string> rebuilt_;  // partitions this engine has started from nothing

@@ -13,6 +13,7 @@
 #include "trib/catalog/catalog.hpp"
 #include "trib/core/bar.hpp"
 #include "trib/core/symbol.hpp"
+#include "trib/etl/adjusted_bars.hpp"
 #include "trib/lake/object_store.hpp"
 
 namespace trib::features {
@@ -35,9 +36,12 @@ struct FeatureWriteStats {
   int partitions_unchanged = 0;
 };
 
-// Computes the basic set for `symbol` from all its curated bars and commits one file per
-// partition (idempotent: unchanged partitions are not rewritten).
+// Computes the basic set for `symbol` from all its curated bars, in the price mode `prices`
+// asks for (the CLI passes trib.toml's [prices] adjust, "total" by default: no split gap in a
+// return or a volatility), and commits one file per partition (idempotent: unchanged partitions
+// are not rewritten; a new corporate action rewrites the partitions it changes).
 FeatureWriteStats write_basic_features(lake::ObjectStore& store, catalog::Catalog& catalog,
-                                       const Symbol& symbol, Timeframe tf = Timeframe::kDay1);
+                                       const Symbol& symbol, Timeframe tf = Timeframe::kDay1,
+                                       const etl::PriceOptions& prices = {});
 
 }  // namespace trib::features

@@ -153,6 +153,11 @@ struct VendorInfo {
   // answer it), N at most N sessions per task.
   int max_sessions_per_task = -1;
   std::vector<std::string> datasets = {"bars"};  // "bars", "rates"
+  // What the vendor's prices already include, as it delivers them: kRaw (as traded), kSplit
+  // (Yahoo's chart OHLC, split-adjusted as of the fetch) or kTotal (Stooq's split- and
+  // dividend-adjusted back-series). Curated rows keep the vendor's values; readers turn them
+  // into the mode asked with the actions known (etl/adjusted_bars.hpp), never adjusting twice.
+  AdjustMode price_basis = AdjustMode::kRaw;
 };
 
 // Throws Error::InvalidInput "unknown vendor 'x'; available vendors: ...".

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "trib/core/bar.hpp"
+#include "trib/core/corporate_action.hpp"
 #include "trib/trading/strategy.hpp"
 
 namespace trib::trading {
@@ -35,6 +36,25 @@ struct CostModel {
 struct BacktestConfig {
   double initial_cash = 100'000;
   CostModel costs;
+  // Dividends are credited as cash on the ex-date (as a broker does; default), or reinvested at
+  // the ex-date's reference price (the previous close less the dividend), which makes a
+  // buy-and-hold follow the total-return series exactly.
+  bool reinvest_dividends = false;
+  // Positions in fractional shares (a trade under one cent of notional is skipped); otherwise
+  // whole shares, and a split's fractional share is paid out as cash at the split-adjusted
+  // previous close.
+  bool fractional_shares = false;
+};
+
+// What a backtest runs on. The strategy decides on `signal` (adjusted prices: no split or
+// dividend gap in its indicators); orders fill at `traded` (raw, as traded) prices; on each
+// action's ex-date, before that session's open, a split multiplies the position by its ratio and
+// a dividend pays position x amount in cash (a short pays it), so the equity follows the
+// total-return series.
+struct BacktestData {
+  std::vector<Bar> traded;               // ascending, one symbol
+  std::vector<Bar> signal;               // the same sessions; empty: the strategy sees `traded`
+  std::vector<CorporateAction> actions;  // splits and dividends (others are ignored)
 };
 
 struct Trade {
@@ -64,10 +84,15 @@ struct BacktestResult {
   std::vector<double> position;
   std::vector<Trade> trades;
   Metrics metrics;
+  int splits_applied = 0;       // splits that changed a held position
+  double dividends_paid = 0;    // cash from dividends (negative: a short paid them)
 };
 
-// Runs `strategy` over `bars` (ascending, one symbol). Error::InvalidInput when bars are not
-// ascending or fewer than 2, or initial cash is not positive.
+// Runs `strategy` over `data`. Error::InvalidInput when the bars are not ascending or fewer than
+// 2, the signal bars are not the same sessions, or initial cash is not positive.
+BacktestResult run_backtest(const BacktestData& data, const Strategy& strategy,
+                            const BacktestConfig& config = {});
+// The same on one series that is both traded and seen, without actions.
 BacktestResult run_backtest(const std::vector<Bar>& bars, const Strategy& strategy,
                             const BacktestConfig& config = {});
 

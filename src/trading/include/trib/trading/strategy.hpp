@@ -42,7 +42,17 @@ class SmaCrossStrategy final : public Strategy {
   int fast_, slow_;
 };
 
-// "sma_cross" -> SmaCrossStrategy(fast, slow); Error::InvalidInput for unknown names.
+// Fully long from the first bar: the benchmark every strategy is compared with, and what the
+// total-return check runs. name() "buy_and_hold".
+class BuyAndHoldStrategy final : public Strategy {
+ public:
+  std::string name() const override { return "buy_and_hold"; }
+  int warmup_bars() const override { return 1; }
+  double target_exposure(std::span<const Bar>) const override { return 1.0; }
+};
+
+// "sma_cross" -> SmaCrossStrategy(fast, slow), "buy_and_hold"; Error::InvalidInput for unknown
+// names.
 std::unique_ptr<Strategy> make_strategy(const std::string& name, int fast, int slow);
 
 }  // namespace trib::trading
