@@ -46,8 +46,8 @@ std::string disagreement(const std::vector<const catalog::ActionRecord*>& chosen
                          const std::vector<const catalog::ActionRecord*>& other) {
   const std::string_view kind = to_string(chosen.front()->action.kind);
   if (chosen.size() != other.size()) {
-    return fmt::format("{} {}(s) ({}) vs {} ({}) within {} days", chosen.size(), kind,
-                       chosen.front()->source, other.size(), other.front()->source, kActionMatchDays);
+    return fmt::format("{} {}(s) ({}) vs {} ({}) close together", chosen.size(), kind,
+                       chosen.front()->source, other.size(), other.front()->source);
   }
   for (size_t i = 0; i < chosen.size(); ++i) {
     const auto& a = *chosen[i];
@@ -101,8 +101,8 @@ ResolvedActions resolve_actions(const std::vector<catalog::ActionRecord>& known,
     });
     for (size_t begin = 0; begin < versions.size();) {
       size_t end = begin + 1;
-      while (end < versions.size() &&
-             versions[end]->action.ex_date - versions[end - 1]->action.ex_date <= kActionMatchDays) {
+      const int window = versions[begin]->action.kind == Kind::kDividend ? kActionMatchDays : kSplitMatchDays;
+      while (end < versions.size() && versions[end]->action.ex_date - versions[end - 1]->action.ex_date <= window) {
         ++end;
       }
       // One cluster: [begin, end). Each source's actions in it, the preferred source first.

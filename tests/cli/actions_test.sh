@@ -45,8 +45,10 @@ before=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
 sleep 1
 printf 'symbol,kind,ex_date,retracted\nAAPL,split,2020-08-24,true\n' > undo.csv
 "$TRIB_BIN" -w ws actions import undo.csv > /dev/null
-"$TRIB_BIN" -w ws actions conflicts AAPL | grep -q "2020-08-24" && fail "the withdrawn split still conflicts" || pass "withdrawn: no longer in force"
-"$TRIB_BIN" -w ws actions list AAPL --as-of "$before" --format csv | grep -q "^AAPL,split,2020-08-24,2,,user" && pass "--as-of before the withdrawal still shows it" || fail "as-of"
+now=$("$TRIB_BIN" -w ws actions conflicts AAPL)
+echo "$now" | grep -q "2020-08-24" && fail "the withdrawn split still conflicts" || pass "withdrawn: no longer in force"
+asof=$("$TRIB_BIN" -w ws actions list AAPL --as-of "$before" --format csv)
+echo "$asof" | grep -q "^AAPL,split,2020-08-24,2,,user" && pass "--as-of before the withdrawal still shows it" || fail "as-of: $asof"
 "$TRIB_BIN" -w ws bars AAPL --adjust total --from 2020-08-06 --to 2020-08-06 --format csv 2>err.txt > /dev/null
 grep -q "reported differently by their sources" err.txt && pass "bars notes the conflict" || fail "no note: $(cat err.txt)"
 

@@ -122,6 +122,8 @@ TEST(ActionsBacktest, SplitsScaleAWholeSharePositionWithoutAJump) {
   if (!fs::exists(lean_dir())) GTEST_SKIP() << "no ../shared/data here";
   const Series aapl = lean("AAPL");
   BacktestData data = data_of(aapl, AdjustMode::kSplit, Date::parse("2014-01-02"));
+  // Splits only: dividend cash would be reinvested in more shares by the always-long strategy.
+  std::erase_if(data.actions, [](const CorporateAction& a) { return a.kind != CorporateAction::Kind::kSplit; });
   BacktestConfig c = free_trading();
   c.initial_cash = 100 * data.traded[1].open + 1;  // exactly 100 shares at the second open
   const auto r = run_backtest(data, BuyAndHoldStrategy{}, c);

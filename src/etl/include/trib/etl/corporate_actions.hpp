@@ -21,7 +21,8 @@ struct ActionPrecedence {
   int rank(const std::string& source) const;  // position in `sources`, or sources.size()
 };
 
-// Sources that disagree about one action: the same kind within kActionMatchDays of each other,
+// Sources that disagree about one action: the same kind within kActionMatchDays (dividends) or
+// kSplitMatchDays (splits, symbol changes, delistings: rare, so a wider net) of each other,
 // with different values (a split ratio off by more than 1e-6 relative, a dividend by more than
 // half a cent and 0.1%), different dates, or a different number of actions.
 struct ActionConflict {
@@ -34,6 +35,7 @@ struct ActionConflict {
 };
 
 inline constexpr int kActionMatchDays = 5;
+inline constexpr int kSplitMatchDays = 31;
 
 struct ResolvedActions {
   std::vector<CorporateAction> actions;  // ascending ex_date: what readers apply
@@ -42,7 +44,8 @@ struct ResolvedActions {
 };
 
 // One version of each action from the known versions (catalog::list_actions, one symbol or
-// several): same-kind actions of different sources within kActionMatchDays are one action; the
+// several): same-kind actions of different sources within kActionMatchDays (kSplitMatchDays
+// for all but dividends) are one action; the
 // most preferred source's version is used and any disagreement is a conflict.
 ResolvedActions resolve_actions(const std::vector<catalog::ActionRecord>& known,
                                 const ActionPrecedence& precedence);
