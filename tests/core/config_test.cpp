@@ -317,13 +317,13 @@ TEST(Config, UnknownSectionIsNamedWithTheKnownSections) {
   TempDir dir;
   EXPECT_EQ(load_error(dir, "[queues]\nname = \"x\"\n"),
             "trib.toml: [queues] is not a known section; known: lake, catalog, queue, hot_cache, "
-            "broker, risk, strategy, update, vendors");
+            "broker, risk, strategy, update, prices, vendors");
   EXPECT_THAT(load_error(dir, "[hotcache]\nsessions = 3\n"),
               HasSubstr("[hotcache] is not a known section"));
   // A key outside any section.
   EXPECT_EQ(load_error(dir, "sessions = 3\n[hot_cache]\n"),
             "trib.toml: sessions is outside any section and not a known section; known sections: "
-            "lake, catalog, queue, hot_cache, broker, risk, strategy, update, vendors");
+            "lake, catalog, queue, hot_cache, broker, risk, strategy, update, prices, vendors");
   // A known section that is not a table.
   EXPECT_THAT(load_error(dir, "queue = \"tasks\"\n"),
               HasSubstr("[queue] must be a table, found a string"));
