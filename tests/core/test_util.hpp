@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <functional>
 #include <filesystem>
@@ -40,6 +41,12 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// ../shared/data beside the checkout, or $TRIB_SHARED_DATA (tests skip what is not there).
+inline std::filesystem::path shared_data() {
+  const char* env = std::getenv("TRIB_SHARED_DATA");
+  return env != nullptr ? std::filesystem::path(env) : std::filesystem::path(TRIB_SOURCE_DIR) / "../shared/data";
+}
 
 inline std::string slurp(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);

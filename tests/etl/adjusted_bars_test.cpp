@@ -25,6 +25,7 @@
 #include "trib/providers/action_files.hpp"
 #include "trib/providers/provider.hpp"
 #include "../../src/providers/csv/lean_factors.hpp"
+#include "../core/test_util.hpp"
 
 namespace fs = std::filesystem;
 using namespace trib;
@@ -32,22 +33,12 @@ using namespace trib::etl;
 
 namespace {
 
-fs::path shared_data() {
-  const char* env = std::getenv("TRIB_SHARED_DATA");
-  return env != nullptr ? fs::path(env) : fs::path(TRIB_SOURCE_DIR) / "../shared/data";
-}
+fs::path shared_data() { return trib::testing::shared_data(); }
 fs::path lean_dir() { return shared_data() / "equities-daily/lean-us-equity-daily"; }
-
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::vector<lake::CuratedBar> lean_raw(const std::string& symbol) {
   std::vector<lake::CuratedBar> out;
-  std::istringstream in(read(lean_dir() / "lean_us_equity_daily_raw_unadjusted.csv"));
+  std::istringstream in(trib::testing::slurp(lean_dir() / "lean_us_equity_daily_raw_unadjusted.csv"));
   std::string line;
   std::getline(in, line);
   while (std::getline(in, line)) {
@@ -81,7 +72,7 @@ catalog::ActionRecord record(CorporateAction::Kind kind, const std::string& ex, 
 
 TEST(AdjustedBars, AaplTotalAndSplitModesEqualLeansFactorsOnEverySession) {
   if (!fs::exists(lean_dir())) GTEST_SKIP() << "no ../shared/data here";
-  const std::string factor_text = read(lean_dir() / "factor_files/aapl.csv");
+  const std::string factor_text = trib::testing::slurp(lean_dir() / "factor_files/aapl.csv");
   const auto lean = providers::parse_lean_factor_file(factor_text);  // Lean's numbers: the reference
   std::vector<CorporateAction> actions;
   for (const auto& a : providers::parse_action_file(factor_text, providers::ActionFileFormat::kLeanFactor,
@@ -135,7 +126,7 @@ TEST(AdjustedBars, AaplTotalAndSplitModesEqualLeansFactorsOnEverySession) {
 TEST(AdjustedBars, YahooSplitAdjustedRowsReadAsTradedAndAreNotAdjustedTwice) {
   const fs::path file = shared_data() / "vendor-samples/yahoo/chart/historical-via-chart-NVDA-split-2021-02-01-to-2022-01-31.csv.json";
   if (!fs::exists(file)) GTEST_SKIP() << "no ../shared/data here";
-  const auto wrapper = nlohmann::json::parse(read(file));
+  const auto wrapper = nlohmann::json::parse(trib::testing::slurp(file));
   const auto& response = wrapper.at("response");
   const std::string body = response.contains("bodyJson") ? response.at("bodyJson").dump()
                                                          : response.at("body").get<std::string>();

@@ -9,6 +9,7 @@
 
 #include "trib/core/error.hpp"
 #include "trib/providers/action_files.hpp"
+#include "../core/test_util.hpp"
 
 namespace fs = std::filesystem;
 using namespace trib;
@@ -17,21 +18,12 @@ using namespace trib::providers;
 namespace {
 
 fs::path lean_dir() {
-  const char* env = std::getenv("TRIB_SHARED_DATA");
-  const fs::path root = env != nullptr ? fs::path(env) : fs::path(TRIB_SOURCE_DIR) / "../shared/data";
-  return root / "equities-daily/lean-us-equity-daily";
-}
-
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return trib::testing::shared_data() / "equities-daily/lean-us-equity-daily";
 }
 
 ActionFileParse parse_file(const fs::path& path) {
   const auto kind = classify_action_file(path.generic_string());
-  return parse_action_file(read(path), kind.format, kind.symbol);
+  return parse_action_file(trib::testing::slurp(path), kind.format, kind.symbol);
 }
 
 TEST(ActionFiles, LeanMapFilesGiveSymbolChangesAndDelistings) {

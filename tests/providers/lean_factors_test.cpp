@@ -18,6 +18,7 @@
 #include "trib/core/calendar.hpp"
 #include "trib/core/corporate_action.hpp"
 #include "trib/core/error.hpp"
+#include "../core/test_util.hpp"
 
 namespace fs = std::filesystem;
 using namespace trib;
@@ -25,22 +26,13 @@ using namespace trib;
 namespace {
 
 fs::path lean_dir() {
-  const char* env = std::getenv("TRIB_SHARED_DATA");
-  const fs::path root = env != nullptr ? fs::path(env) : fs::path(TRIB_SOURCE_DIR) / "../shared/data";
-  return root / "equities-daily/lean-us-equity-daily";
-}
-
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return trib::testing::shared_data() / "equities-daily/lean-us-equity-daily";
 }
 
 // symbol -> raw daily bars, from the converted CSV (symbol,date,open,high,low,close,volume).
 std::map<std::string, std::vector<Bar>> raw_bars() {
   std::map<std::string, std::vector<Bar>> out;
-  std::istringstream in(read(lean_dir() / "lean_us_equity_daily_raw_unadjusted.csv"));
+  std::istringstream in(trib::testing::slurp(lean_dir() / "lean_us_equity_daily_raw_unadjusted.csv"));
   std::string line;
   std::getline(in, line);  // header
   while (std::getline(in, line)) {
@@ -76,7 +68,7 @@ void expect_ratio_near(double got, double want, const std::string& what) {
 Date current_name_from(const std::string& ticker_lower) {
   const fs::path p = lean_dir() / "map_files" / (ticker_lower + ".csv");
   if (!fs::exists(p)) return Date(0);
-  std::istringstream in(read(p));
+  std::istringstream in(trib::testing::slurp(p));
   std::vector<std::string> dates;
   std::string line;
   while (std::getline(in, line)) {
@@ -96,7 +88,7 @@ TEST(LeanFactors, OurFactorsFromTheirActionsEqualLeansFactorFilesOnEveryRow) {
     const std::string file = entry.path().filename().string();
     std::string ticker = file.substr(0, file.size() - 4);
     for (auto& c : ticker) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    const auto lean = providers::parse_lean_factor_file(read(entry.path()));
+    const auto lean = providers::parse_lean_factor_file(trib::testing::slurp(entry.path()));
     ASSERT_GE(lean.size(), 1u) << file;
     EXPECT_EQ(lean.back().through, Date(kFactorsForeverDay)) << file;
     const auto actions = providers::actions_from_lean_factors(lean, Symbol::parse(ticker));
@@ -146,7 +138,7 @@ TEST(LeanFactors, EachEventFromRawClosesEqualsLeansWhereTheirReferencePriceIsThe
     for (const Bar& b : it->second) {
       if (b.session_date >= from) raw.push_back(b);
     }
-    const auto lean = providers::parse_lean_factor_file(read(entry.path()));
+    const auto lean = providers::parse_lean_factor_file(trib::testing::slurp(entry.path()));
     const auto actions = providers::actions_from_lean_factors(lean, Symbol::parse(ticker));
     const auto ours = adjustment_factors(raw, actions);
     for (size_t i = 0; i + 1 < lean.size(); ++i) {
@@ -180,7 +172,7 @@ TEST(LeanFactors, AaplSplitAdjustedClosesAreContinuousAcrossItsSplits) {
   if (!fs::exists(lean_dir() / "factor_files")) GTEST_SKIP() << "no ../shared/data here";
   auto bars = raw_bars().at("AAPL");
   const auto actions = providers::actions_from_lean_factors(
-      providers::parse_lean_factor_file(read(lean_dir() / "factor_files/aapl.csv")), Symbol::parse("AAPL"));
+      providers::parse_lean_factor_file(trib::testing::slurp(lean_dir() / "factor_files/aapl.csv")), Symbol::parse("AAPL"));
   const auto factors = adjustment_factors(bars, actions);
   auto raw = bars;
   adjust_bars(bars, factors, AdjustMode::kSplit);

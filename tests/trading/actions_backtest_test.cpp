@@ -20,6 +20,7 @@
 #include "trib/providers/action_files.hpp"
 #include "trib/trading/backtest.hpp"
 #include "trib/trading/strategy.hpp"
+#include "../core/test_util.hpp"
 
 namespace fs = std::filesystem;
 using namespace trib;
@@ -28,16 +29,7 @@ using namespace trib::trading;
 namespace {
 
 fs::path lean_dir() {
-  const char* env = std::getenv("TRIB_SHARED_DATA");
-  const fs::path root = env != nullptr ? fs::path(env) : fs::path(TRIB_SOURCE_DIR) / "../shared/data";
-  return root / "equities-daily/lean-us-equity-daily";
-}
-
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return trib::testing::shared_data() / "equities-daily/lean-us-equity-daily";
 }
 
 struct Series {
@@ -47,7 +39,7 @@ struct Series {
 
 Series lean(const std::string& symbol) {
   Series s;
-  std::istringstream in(read(lean_dir() / "lean_us_equity_daily_raw_unadjusted.csv"));
+  std::istringstream in(trib::testing::slurp(lean_dir() / "lean_us_equity_daily_raw_unadjusted.csv"));
   std::string line;
   std::getline(in, line);
   while (std::getline(in, line)) {
@@ -66,7 +58,7 @@ Series lean(const std::string& symbol) {
   }
   std::string lower = symbol;
   for (char& c : lower) c = static_cast<char>(std::tolower(c));
-  const std::string factors = read(lean_dir() / "factor_files" / (lower + ".csv"));
+  const std::string factors = trib::testing::slurp(lean_dir() / "factor_files" / (lower + ".csv"));
   for (const auto& a : providers::parse_action_file(factors, providers::ActionFileFormat::kLeanFactor,
                                                     Symbol::parse(symbol)).actions) {
     s.actions.push_back(a.action);
