@@ -132,7 +132,7 @@ int run_import(const Globals& g, const ActionsArgs& args) {
     }
   }
   Workspace ws = open_workspace(g.workspace);
-  etl::EtlEngine engine(*ws.store, *ws.catalog);
+  etl::EtlEngine engine(*ws.store, *ws.catalog, etl::EtlOptions::from_config(ws.config));
   ingest::FetchHandler handler(*ws.store, *ws.catalog, &engine);
   size_t reported = 0;
   for (const auto& p : files) {

@@ -1,6 +1,11 @@
-// Data commands: init, ingest, etl, verify, bars, dq, status.
+// Data commands: init, ingest, etl, verify, vacuum, bars, dq, status.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <fstream>
 #include <atomic>
+#include <map>
 #include <set>
 #include <chrono>
 #include <cmath>
@@ -12,9 +17,15 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
+#include "trib/core/calendar.hpp"
 #include "trib/core/error.hpp"
 #include "trib/core/log.hpp"
 #include "trib/etl/adjusted_bars.hpp"
+#include "trib/etl/bar_conflicts.hpp"
+#include "trib/etl/resample.hpp"
+#include "trib/etl/series_checks.hpp"
+#include "trib/etl/vacuum.hpp"
+#include "trib/etl/verify.hpp"
 #include "trib/etl/bars_reader.hpp"
 #include "trib/etl/etl.hpp"
 #include "trib/etl/quality.hpp"
@@ -42,6 +53,7 @@ struct IngestArgs {
   std::vector<std::string> files;  // csv: files, folders or glob patterns
   std::string symbol;
   std::string from, to;
+  std::string timeframe = "1d", calendar = "nyse";
   bool quarantine_bad_rows = false;
   int threads = 0;
 };
@@ -84,14 +96,48 @@ size_t bar_count(const providers::ParseResult& parsed) {
   return n;
 }
 
+// A file saved from a REST vendor (a Stooq CSV, a Yahoo chart or Alpha Vantage JSON): the bytes
+// as the vendor sent them, fetched "at" the file's modification time (the same file ingested
+// twice gives the same lineage), so its rows keep the vendor's price basis and its actions.
+providers::FetchResult read_vendor_file(const std::string& vendor, const fs::path& path) {
+  if (fs::is_directory(path)) {
+    throw Error::InvalidInput(fmt::format("{} is a folder; --vendor {} takes one file per --file", path.string(), vendor));
+  }
+  if (!fs::exists(path)) throw Error::NotFound(fmt::format("{}: no such file", path.string()));
+  providers::FetchResult result;
+  std::ifstream in(path, std::ios::binary);
+  result.bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  std::string ext = path.extension().string();
+  if (!ext.empty()) ext.erase(0, 1);
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  result.ext = ext == "json" || ext == "csv" ? ext : (result.bytes.starts_with("{") ? "json" : "csv");
+  result.content_type = result.ext == "json" ? "application/json" : "text/csv";
+  result.request = {{"vendor", vendor}, {"file", path.filename().string()}};
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    result.as_of_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  }
+  return result;
+}
+
 // Fetches and parses one payload and refuses it as the ingest would, before anything is written.
 void load_input(providers::Provider& provider, const providers::FetchRequest& base,
                 const IngestArgs& args, const Symbol& given, size_t file_count,
                 IngestInput& in) {
   providers::FetchRequest request = base;
   if (args.vendor == "csv") request.params["file"] = fs::absolute(in.path).string();
-  providers::FetchResult fetched = provider.fetch(request);
-  if (args.vendor == "csv") {
+  const bool vendor_file = args.vendor != "csv" && !in.path.empty();
+  providers::FetchResult fetched = vendor_file ? read_vendor_file(args.vendor, in.path) : provider.fetch(request);
+  if (vendor_file) {
+    if (!given.empty()) {
+      in.symbol = given;
+    } else if (auto named = providers::symbol_from_file_name(in.path.filename().string())) {
+      in.symbol = *named;
+    } else {
+      throw Error::InvalidInput(fmt::format("{}: its name does not say which symbol it holds; say which with --symbol",
+                                            in.shown));
+    }
+  } else if (args.vendor == "csv") {
     if (fetched.multi_symbol) {
       if (!given.empty()) {
         throw Error::InvalidInput(fmt::format(
@@ -127,6 +173,9 @@ void load_input(providers::Provider& provider, const providers::FetchRequest& ba
   }
   providers::ParseContext context;
   context.symbol = in.symbol;
+  context.timeframe = parse_timeframe(args.timeframe);
+  context.calendar = &TradingCalendar::by_name(args.calendar);
+  context.file_name = in.path.filename().string();
   providers::ParseResult parsed;
   try {
     parsed = provider.parse(fetched.bytes, context);
@@ -144,6 +193,18 @@ void load_input(providers::Provider& provider, const providers::FetchRequest& ba
         in.shown, f.line, f.reason, parsed.findings.size(), parsed.findings.size() == 1 ? "" : "s"));
   }
   check_order(parsed, in.shown);
+  // Intraday bars outside the calendar's sessions: almost always 24x5 data on the NYSE calendar.
+  if (context.timeframe != Timeframe::kDay1) {
+    for (const auto& [symbol, bars] : parsed.bars) {
+      auto off = std::find_if(bars.begin(), bars.end(), [&](const Bar& b) { return !context.calendar->is_session(b.session_date); });
+      if (off == bars.end()) continue;
+      const auto count = std::count_if(bars.begin(), bars.end(), [&](const Bar& b) { return !context.calendar->is_session(b.session_date); });
+      throw Error::InvalidInput(fmt::format(
+          "{}: {} bar(s) of {} fall outside {} sessions (the first at {}, session {}){}",
+          in.shown, count, symbol.str(), context.calendar->name(), format_ts_ns(off->ts_ns), off->session_date.to_string(),
+          context.calendar->is_fx() ? "" : "; 24-hour weekday data such as FX? ingest it with --calendar fx"));
+    }
+  }
   if (args.vendor == "csv" && !fetched.multi_symbol && bar_count(parsed) == 0 &&
       parsed.findings.empty()) {
     throw Error::InvalidInput(fmt::format("{}: no rows", in.shown));
@@ -182,6 +243,8 @@ etl::EtlStats stats_since(const etl::EtlStats& now, const etl::EtlStats& before)
 int run_ingest(const Globals& g, const IngestArgs& args) {
   // Validate everything before anything is written.
   (void)providers::vendor_info(args.vendor);  // an unknown vendor fails before anything is written
+  (void)parse_timeframe(args.timeframe);
+  (void)TradingCalendar::by_name(args.calendar);
   Symbol given;
   if (!args.symbol.empty()) given = Symbol::parse(args.symbol);
   Workspace ws = open_workspace(g.workspace);
@@ -209,6 +272,20 @@ int run_ingest(const Globals& g, const IngestArgs& args) {
           "--symbol (each file's symbol comes from its name, aapl.csv -> AAPL, or its symbol "
           "column) or ingest the files one at a time",
           inputs.size(), inputs[0].shown, inputs[1].shown));
+    }
+  } else if (!args.files.empty()) {
+    if (args.vendor == "sim" || args.vendor == "fred") {
+      throw Error::InvalidInput(fmt::format("--file is for csv files and files saved from a market-data vendor; "
+                                            "{} takes --symbol, --from and --to", args.vendor));
+    }
+    for (const auto& f : args.files) {
+      IngestInput in;
+      in.path = f;
+      in.shown = providers::display_path(f);
+      inputs.push_back(std::move(in));
+    }
+    if (!given.empty() && inputs.size() > 1) {
+      throw Error::InvalidInput("--symbol names the symbol of one file; ingest the files one at a time");
     }
   } else {
     if (given.empty()) throw Error::InvalidInput("ingest needs --symbol for this vendor");
@@ -241,7 +318,7 @@ int run_ingest(const Globals& g, const IngestArgs& args) {
                          json{{"vendor", args.vendor}, {"file", files_text}, {"files", args.vendor == "csv" ? inputs.size() : 0},
                               {"symbol", given.str()}, {"from", args.from}, {"to", args.to}}.dump(),
                          catalog::RunStatus::kRunning, "", 0, 0});
-  etl::EtlOptions etl_options;
+  etl::EtlOptions etl_options = etl::EtlOptions::from_config(ws.config);
   etl_options.threads = args.threads;
   etl::EtlEngine engine(*ws.store, *ws.catalog, etl_options);
   ingest::FetchHandler handler(*ws.store, *ws.catalog, &engine);
@@ -259,6 +336,8 @@ int run_ingest(const Globals& g, const IngestArgs& args) {
       if (!in.fetched) load_input(*provider, request, args, given, inputs.size(), in);
       ingest::RawOrigin origin;
       origin.vendor = args.vendor;
+      origin.timeframe = parse_timeframe(args.timeframe);
+      origin.calendar = std::string(TradingCalendar::by_name(args.calendar).name());
       origin.symbol = in.symbol;
       origin.run_id = run_id;
       // The window travels with the raw object, so `trib etl` rebuilds exactly what was asked for.
@@ -342,7 +421,7 @@ int run_etl(const Globals& g, const std::string& symbol_text, const std::string&
   ws.catalog->start_run({run_id, "etl",
                          json{{"vendor", vendor}, {"symbol", symbol}, {"rebuild", rebuild}}.dump(),
                          catalog::RunStatus::kRunning, "", 0, 0});
-  etl::EtlOptions options;
+  etl::EtlOptions options = etl::EtlOptions::from_config(ws.config);
   options.rebuild = rebuild;
   etl::EtlEngine engine(*ws.store, *ws.catalog, options);
   Progress progress("etl", static_cast<int64_t>(raws.size()));
@@ -376,12 +455,18 @@ int run_etl(const Globals& g, const std::string& symbol_text, const std::string&
 
 // ---- verify -----------------------------------------------------------------------------------
 
-int run_verify(const Globals& g, bool repair) {
+struct VerifyArgs {
+  bool repair = false, quick = false;
+  std::string symbol;
+};
+
+int run_verify(const Globals& g, const VerifyArgs& args) {
   Workspace ws = open_workspace(g.workspace);
   int64_t checked = 0, bad = 0, stale = 0, legacy = 0;
   std::vector<std::string> problems;
-  auto records = ws.catalog->list_partitions("bars");
-  for (auto& r : ws.catalog->list_partitions(etl::kRatesDataset)) records.push_back(std::move(r));
+  const std::string symbol = args.symbol.empty() ? "" : Symbol::parse(args.symbol).str();
+  auto records = ws.catalog->list_partitions("bars", "", symbol);
+  for (auto& r : ws.catalog->list_partitions(etl::kRatesDataset, "", symbol)) records.push_back(std::move(r));
   for (const auto& record : records) {
     ++checked;
     if (record.version_key.empty()) {
@@ -401,25 +486,96 @@ int run_verify(const Globals& g, bool repair) {
       continue;
     }
   }
-  stale = etl::repair_live_files(*ws.store, *ws.catalog, "bars", /*dry_run=*/!repair) +
-          etl::repair_live_files(*ws.store, *ws.catalog, etl::kRatesDataset, /*dry_run=*/!repair);
+  // Rebuilt from raw into scratch space and compared (unless --quick).
+  json from_raw = nullptr;
+  int64_t mismatched = 0;
+  if (!args.quick && bad == 0) {
+    etl::VerifyOptions options;
+    options.etl = etl::EtlOptions::from_config(ws.config);
+    options.symbol = symbol;
+    options.scratch = fs::temp_directory_path() / fmt::format("trib-verify-{}", ::getpid());
+    const etl::VerifyReport report = etl::verify_from_raw(*ws.store, *ws.catalog, options);
+    for (const auto& p : report.partitions) {
+      const std::string what = fmt::format("{} {} {} {}", p.key.dataset, p.key.timeframe, p.key.symbol, p.key.partition);
+      if (p.status == "differs") {
+        problems.push_back(fmt::format("{}: the committed rows are not what raw rebuilds to (sha256 {} vs {})", what,
+                                       p.committed_sha256.substr(0, 12), p.rebuilt_sha256.substr(0, 12)));
+      } else if (p.status == "not_from_raw") {
+        problems.push_back(fmt::format("{}: no raw object produces it", what));
+      } else if (p.status == "missing") {
+        problems.push_back(fmt::format("{}: raw holds it, the lake does not (run `trib etl`)", what));
+      }
+    }
+    mismatched = report.differs + report.not_from_raw + report.missing;
+    from_raw = {{"raw_objects", report.raw_objects}, {"ok", report.ok}, {"differs", report.differs},
+                {"not_from_raw", report.not_from_raw}, {"missing", report.missing}};
+  }
+  stale = etl::repair_live_files(*ws.store, *ws.catalog, "bars", /*dry_run=*/!args.repair) +
+          etl::repair_live_files(*ws.store, *ws.catalog, etl::kRatesDataset, /*dry_run=*/!args.repair);
   json out = {{"partitions", checked}, {"corrupt", bad}, {"stale_live_files", stale},
-              {"repaired", repair ? stale : 0}, {"legacy", legacy}, {"problems", problems}};
+              {"repaired", args.repair ? stale : 0}, {"legacy", legacy}, {"from_raw", from_raw},
+              {"problems", problems}};
   if (g.json) {
     fmt::print("{}\n", out.dump());
   } else {
     fmt::print("verified {} partition(s): {} corrupt, {} stale live file(s){}\n", checked, bad,
-               stale, repair ? " (republished)" : (stale > 0 ? "; fix with `trib verify --repair`" : ""));
+               stale, args.repair ? " (republished)" : (stale > 0 ? "; fix with `trib verify --repair`" : ""));
+    if (!from_raw.is_null()) {
+      fmt::print("rebuilt from {} raw object(s) in scratch space: {} partition(s) equal, {} differ, {} not from raw, "
+                 "{} missing from the lake\n",
+                 from_raw["raw_objects"].get<int64_t>(), from_raw["ok"].get<int64_t>(),
+                 from_raw["differs"].get<int64_t>(), from_raw["not_from_raw"].get<int64_t>(),
+                 from_raw["missing"].get<int64_t>());
+    }
     for (const auto& p : problems) fmt::print("  {}\n", p);
     if (bad > 0) fmt::print("rebuild corrupt partitions from raw with `trib etl --rebuild`\n");
+    if (mismatched > 0) {
+      fmt::print("make the lake what raw says with `trib etl --rebuild` (after a change of [prices] bar_precedence "
+                 "this is expected)\n");
+    }
   }
-  return bad > 0 ? 5 : (stale > 0 && !repair ? 1 : 0);
+  return bad > 0 ? 5 : ((stale > 0 && !args.repair) || mismatched > 0 ? 1 : 0);
+}
+
+// ---- vacuum -----------------------------------------------------------------------------------
+
+int run_vacuum(const Globals& g, const std::string& older_than, bool apply) {
+  const int64_t window = etl::parse_retention(older_than);
+  Workspace ws = open_workspace(g.workspace);
+  const int64_t horizon = now_ts_ns() - window;
+  const etl::VacuumPlan plan = etl::plan_vacuum(*ws.store, *ws.catalog, horizon);
+  const int64_t removed = apply ? etl::apply_vacuum(*ws.store, plan) : 0;
+  if (g.json) {
+    json items = json::array();
+    for (const auto& i : plan.removable) {
+      items.push_back({{"dataset", i.key.dataset}, {"timeframe", i.key.timeframe}, {"symbol", i.key.symbol},
+                       {"partition", i.key.partition}, {"version", i.version}, {"object", i.version_key},
+                       {"replaced_at", format_ts_ns(i.replaced_at_ns)}, {"bytes", i.bytes}});
+    }
+    fmt::print("{}\n", json{{"horizon", format_ts_ns(horizon)}, {"dry_run", !apply}, {"partitions", plan.partitions},
+                            {"versions_kept", plan.versions_kept}, {"removable", items},
+                            {"bytes", plan.bytes}, {"removed", removed}}.dump());
+    return 0;
+  }
+  std::string out;
+  for (const auto& i : plan.removable) {
+    out += fmt::format("{} {} {} {} version {} (replaced {}): {} bytes\n", i.key.dataset, i.key.timeframe,
+                       i.key.symbol, i.key.partition, i.version, format_ts_ns(i.replaced_at_ns), i.bytes);
+  }
+  out += fmt::format("{} replaced version(s) of {} partition(s) not needed by any --as-of after {} ({} bytes); "
+                     "{} version(s) kept (the live ones and those replaced since)\n",
+                     plan.removable.size(), plan.partitions, format_ts_ns(horizon), plan.bytes, plan.versions_kept);
+  out += apply ? fmt::format("removed {} object(s)\n", removed)
+               : std::string("dry run: nothing removed; add --apply to remove them\n");
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
 }
 
 // ---- bars -------------------------------------------------------------------------------------
 
 struct BarsArgs {
   std::string symbol, from, to, format = "table", adjust = "raw", as_of;
+  std::string timeframe, session;  // "" = as stored (1d), resampled from finer bars when needed
   bool hot = false;
 };
 
@@ -450,9 +606,11 @@ int run_bars(const Globals& g, const BarsArgs& args) {
   if (query.from && query.to && *query.to < *query.from) {
     throw Error::InvalidInput(fmt::format("--from {} is after --to {}", from, to));
   }
+  query.as_of_ns = prices.actions_as_of_ns;  // the lake as it was then, too
   Workspace ws = open_workspace(g.workspace);
   int partitions = 0;
   std::vector<lake::CuratedBar> rows;
+  bool intraday = false;  // the table shows each bar's time
   if (hot) {
     // Straight from the catalog's hot cache: no Parquet is opened.
     const int64_t from_ts = query.from ? to_ts_ns(*query.from) : INT64_MIN;
@@ -476,6 +634,33 @@ int run_bars(const Globals& g, const BarsArgs& args) {
       rows.push_back(std::move(row));
     }
   } else {
+    // The timeframe asked for: stored as such, or grouped from the finest stored one that divides
+    // it (etl/resample.hpp), regular hours only unless --session all.
+    const etl::BarWidth wanted = etl::parse_bar_width(args.timeframe.empty() ? "1d" : args.timeframe);
+    std::set<Timeframe> stored;
+    for (const auto& p : ws.catalog->list_partitions("bars", "", query.symbol.str())) {
+      stored.insert(parse_timeframe(p.key.timeframe));
+    }
+    std::optional<Timeframe> exact, finer;
+    for (Timeframe tf : {Timeframe::kMinute1, Timeframe::kHour1, Timeframe::kDay1}) {
+      if (!stored.contains(tf)) continue;
+      const etl::BarWidth w = etl::width_of(tf);
+      if (w.minutes == wanted.minutes) exact = tf;
+      if (!finer && w.minutes != wanted.minutes && etl::can_resample(tf, wanted)) finer = tf;
+    }
+    if (!exact && !finer && !stored.empty()) {
+      std::string have;
+      for (Timeframe tf : stored) have += (have.empty() ? "" : ", ") + std::string(to_string(tf));
+      throw Error::NotFound(fmt::format("{} has {} bars; --timeframe {} needs bars that divide it", query.symbol.str(),
+                                        have, args.timeframe.empty() ? "1d" : args.timeframe));
+    }
+    query.timeframe = exact ? *exact : (finer ? *finer : Timeframe::kDay1);
+    if (!args.session.empty() && args.session != "regular" && args.session != "all") {
+      throw Error::InvalidInput(fmt::format("--session '{}' is not known; use regular or all", args.session));
+    }
+    const bool grouped = !exact && finer;
+    intraday = !wanted.daily();
+    const bool regular = args.session.empty() ? grouped : args.session == "regular";
     prices.precedence = etl::ActionPrecedence::parse(ws.config.prices.action_precedence);
     rows = etl::read_curated_bars(*ws.store, *ws.catalog, query, &partitions);
     const bool delivered_adjusted = std::any_of(rows.begin(), rows.end(), [](const auto& r) {
@@ -489,6 +674,16 @@ int run_bars(const Globals& g, const BarsArgs& args) {
         std::fprintf(stderr, "trib: note: %zu corporate action(s) of %s are reported differently by their "
                      "sources (trib actions conflicts %s)\n", adjusted.conflicts.size(),
                      query.symbol.str().c_str(), query.symbol.str().c_str());
+      }
+    }
+    if (grouped || regular) {
+      const auto instrument = ws.catalog->get_instrument(query.symbol.str());
+      const TradingCalendar& calendar =
+          TradingCalendar::by_name(instrument && !instrument->calendar.empty() ? instrument->calendar : "nyse");
+      if (grouped) {
+        rows = etl::resample(rows, wanted, calendar, regular ? etl::SessionHours::kRegular : etl::SessionHours::kAll);
+      } else {
+        rows = etl::regular_hours(std::move(rows), calendar);
       }
     }
   }
@@ -509,12 +704,12 @@ int run_bars(const Globals& g, const BarsArgs& args) {
       out += j.dump() + "\n";
     }
   } else {
-    out += fmt::format("{:<12} {:>14} {:>14} {:>14} {:>14} {:>16}\n", "date", "open", "high", "low",
-                       "close", "volume");
+    out += fmt::format("{:<{}} {:>14} {:>14} {:>14} {:>14} {:>16}\n", intraday ? "time (UTC)" : "date",
+                       intraday ? 20 : 12, "open", "high", "low", "close", "volume");
     for (const auto& r : rows) {
-      out += fmt::format("{:<12} {:>14.4f} {:>14.4f} {:>14.4f} {:>14.4f} {:>16.0f}\n",
-                         r.bar.session_date.to_string(), r.bar.open, r.bar.high, r.bar.low,
-                         r.bar.close, r.bar.volume);
+      out += fmt::format("{:<{}} {:>14.4f} {:>14.4f} {:>14.4f} {:>14.4f} {:>16.0f}\n",
+                         intraday ? format_ts_ns(r.bar.ts_ns) : r.bar.session_date.to_string(), intraday ? 20 : 12,
+                         r.bar.open, r.bar.high, r.bar.low, r.bar.close, r.bar.volume);
     }
     if (hot) {
       out += fmt::format("{} bar(s) of {} from the hot cache\n", rows.size(), query.symbol.str());
@@ -574,25 +769,151 @@ int run_rates(const Globals& g, const std::string& series_text, const std::strin
 
 // ---- dq and status ----------------------------------------------------------------------------
 
-int run_dq(const Globals& g, const std::string& run_id) {
-  Workspace ws = open_workspace(g.workspace);
-  auto summary = ws.catalog->dq_summary(run_id);
+struct DqArgs {
+  std::string run_id, symbol, rule, timeframe = "1d";
+  bool conflicts = false;
+  double tolerance = etl::kBarConflictTolerance;
+};
+
+json finding_json(const etl::SeriesFinding& f) {
+  return {{"symbol", f.symbol.str()}, {"timeframe", std::string(to_string(f.timeframe))},
+          {"rule", f.rule}, {"first", f.first.to_string()}, {"last", f.last.to_string()},
+          {"ts", f.ts_ns != 0 ? json(format_ts_ns(f.ts_ns)) : json(nullptr)}, {"count", f.count},
+          {"detail", f.detail}};
+}
+
+// `trib dq --conflicts`: sessions where vendors disagree, on the raw basis.
+int run_dq_conflicts(const Globals& g, Workspace& ws, const DqArgs& args) {
+  etl::BarConflictOptions options;
+  options.timeframe = parse_timeframe(args.timeframe);
+  if (!args.symbol.empty()) options.symbol = Symbol::parse(args.symbol);
+  options.tolerance = args.tolerance;
+  options.action_precedence = etl::SourcePrecedence::parse(ws.config.prices.action_precedence);
+  const etl::BarConflictReport report = etl::find_bar_conflicts(*ws.store, *ws.catalog, options);
+  const auto prices = [](const Bar& b) {
+    return fmt::format("o={:.6g} h={:.6g} l={:.6g} c={:.6g} v={:.0f}", b.open, b.high, b.low, b.close, b.volume);
+  };
   if (g.json) {
-    json out = json::array();
-    for (const auto& r : summary) {
-      out.push_back({{"run_id", r.run_id}, {"dataset", r.dataset}, {"symbol", r.symbol},
-                     {"rule", r.rule}, {"rows", r.rows}});
+    json rows = json::array();
+    for (const auto& c : report.conflicts) {
+      const auto side = [](const lake::CuratedBar& r) {
+        return json{{"source", r.source}, {"raw_id", r.raw_id}, {"open", r.bar.open}, {"high", r.bar.high},
+                    {"low", r.bar.low}, {"close", r.bar.close}, {"volume", r.bar.volume}};
+      };
+      rows.push_back({{"symbol", c.symbol.str()}, {"session_date", c.used.bar.session_date.to_string()},
+                      {"ts", format_ts_ns(c.used.bar.ts_ns)}, {"field", c.field}, {"relative", c.relative},
+                      {"used", side(c.used)}, {"other", side(c.other)}});
     }
-    fmt::print("{}\n", out.dump());
+    json summaries = json::array();
+    for (const auto& m : report.summaries) {
+      summaries.push_back({{"symbol", m.symbol.str()}, {"other_source", m.other_source}, {"rows", m.rows},
+                           {"disagree", m.disagree}, {"median_close_ratio", m.median_close_ratio},
+                           {"min_close_ratio", m.min_close_ratio}, {"max_close_ratio", m.max_close_ratio},
+                           {"steady_offset", m.steady_offset(args.tolerance)}});
+    }
+    fmt::print("{}\n", json{{"overlapping_rows", report.overlapping_rows}, {"tolerance", args.tolerance},
+                            {"summaries", summaries}, {"conflicts", rows}, {"notes", report.notes}}.dump());
     return 0;
   }
+  std::string out;
+  if (!report.conflicts.empty()) {
+    out += fmt::format("{:<10} {:<12} {:<6} {:>8}  {:<40} {}\n", "symbol", "session", "field", "diff",
+                       "used (raw basis)", "other");
+  }
+  for (const auto& c : report.conflicts) {
+    out += fmt::format("{:<10} {:<12} {:<6} {:>7.2f}%  {:<12} {}\n{:<48} {:<12} {}\n", c.symbol.str(),
+                       c.used.bar.session_date.to_string(), c.field, 100 * c.relative, c.used.source,
+                       prices(c.used.bar), "", c.other.source, prices(c.other.bar));
+  }
+  for (const auto& m : report.summaries) {
+    out += fmt::format("{}: {} row(s) of {} overlap, {} disagree; {}'s close / the curated close: median {:.4f} "
+                       "({:.4f} to {:.4f}){}\n",
+                       m.symbol.str(), m.rows, m.other_source, m.disagree, m.other_source, m.median_close_ratio,
+                       m.min_close_ratio, m.max_close_ratio,
+                       m.steady_offset(args.tolerance)
+                           ? fmt::format("; a steady offset: {} adjusted for actions the catalog does not hold "
+                                         "(import them: trib actions import)", m.other_source)
+                           : "");
+  }
+  out += fmt::format("{} overlapping row(s) from other vendors, {} disagree by more than {}% on a price "
+                     "(the curated row follows [prices] bar_precedence = \"{}\")\n",
+                     report.overlapping_rows, report.conflicts.size(), 100 * args.tolerance,
+                     ws.config.prices.bar_precedence);
+  for (const auto& n : report.notes) out += "note: " + n + "\n";
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+int run_dq(const Globals& g, const DqArgs& args) {
+  Workspace ws = open_workspace(g.workspace);
+  if (args.conflicts) return run_dq_conflicts(g, ws, args);
+  auto summary = ws.catalog->dq_summary(args.run_id);
+  if (!args.symbol.empty() || !args.rule.empty()) {
+    std::erase_if(summary, [&](const catalog::DqResult& r) {
+      return (!args.symbol.empty() && r.symbol != Symbol::parse(args.symbol).str()) ||
+             (!args.rule.empty() && r.rule != args.rule);
+    });
+  }
+  // Rules across rows: computed now over the curated series (not for one run's counts).
+  std::vector<etl::SeriesFinding> findings;
+  if (args.run_id.empty()) {
+    etl::SeriesCheckOptions options;
+    options.thresholds = ws.config.quality;
+    options.timeframe = parse_timeframe(args.timeframe);
+    std::optional<Symbol> symbol;
+    if (!args.symbol.empty()) symbol = Symbol::parse(args.symbol);
+    findings = etl::check_lake_series(*ws.store, *ws.catalog, options,
+                                      etl::SourcePrecedence::parse(ws.config.prices.action_precedence), symbol);
+    if (!args.rule.empty()) std::erase_if(findings, [&](const auto& f) { return f.rule != args.rule; });
+  }
+  if (g.json) {
+    json quarantined = json::array();
+    for (const auto& r : summary) {
+      quarantined.push_back({{"run_id", r.run_id}, {"dataset", r.dataset}, {"symbol", r.symbol},
+                             {"rule", r.rule}, {"rows", r.rows}});
+    }
+    json series = json::array();
+    for (const auto& f : findings) series.push_back(finding_json(f));
+    fmt::print("{}\n", json{{"quarantined", quarantined}, {"findings", series}}.dump());
+    return 0;
+  }
+  std::string out;
   if (summary.empty()) {
-    fmt::print("no data-quality findings{}\n", run_id.empty() ? "" : " for run " + run_id);
-    return 0;
+    out += fmt::format("no quarantined rows{}\n", args.run_id.empty() ? "" : " for run " + args.run_id);
+  } else {
+    out += fmt::format("quarantined rows (rejected at ingest):\n{:<22} {:<10} {:>10}\n", "rule", "dataset", "rows");
+    std::map<std::pair<std::string, std::string>, int64_t> totals;
+    for (const auto& r : summary) totals[{r.rule, r.dataset}] += r.rows;
+    for (const auto& [key, rows] : totals) out += fmt::format("{:<22} {:<10} {:>10}\n", key.first, key.second, rows);
+    out += fmt::format("the rows are in {}\n", ws.store->describe("quarantine"));
   }
-  fmt::print("{:<22} {:<10} {:>10}\n", "rule", "dataset", "rows");
-  for (const auto& r : summary) fmt::print("{:<22} {:<10} {:>10}\n", r.rule, r.dataset, r.rows);
-  fmt::print("quarantined rows are in {}\n", ws.store->describe("quarantine"));
+  if (args.run_id.empty()) {
+    // Details when the question is narrow, a summary per rule otherwise.
+    const bool details = !args.symbol.empty() || !args.rule.empty();
+    if (findings.empty()) {
+      out += "no findings across rows (missing_sessions, session_mismatch, unexplained_jump, stale_bars, "
+             "out_of_bounds, outside_calendar)\n";
+    } else if (details) {
+      out += fmt::format("\nfindings across rows ({}):\n", findings.size());
+      for (const auto& f : findings) {
+        out += fmt::format("{:<18} {:<8} {}\n", f.rule, f.symbol.str(), f.detail);
+      }
+    } else {
+      std::map<std::string, std::pair<int64_t, std::set<std::string>>> by_rule;
+      for (const auto& f : findings) {
+        auto& [count, symbols] = by_rule[f.rule];
+        ++count;
+        symbols.insert(f.symbol.str());
+      }
+      out += fmt::format("\nfindings across rows (the lake as it is now):\n{:<22} {:>10} {:>9}  {}\n", "rule",
+                         "findings", "symbols", "e.g.");
+      for (const auto& [rule, v] : by_rule) {
+        out += fmt::format("{:<22} {:>10} {:>9}  {}\n", rule, v.first, v.second.size(), *v.second.begin());
+      }
+      out += "details: trib dq --rule RULE or --symbol SYMBOL; vendors that disagree: trib dq --conflicts\n";
+    }
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
   return 0;
 }
 
@@ -715,14 +1036,21 @@ void add_data_commands(CLI::App& app, Globals& g, Action& action) {
         "Refused unless --quarantine-bad-rows: rows that cannot be read, dates outside "
         "1900-01-01..2100-12-31, a date twice in one file.");
     auto args = std::make_shared<IngestArgs>();
-    cmd->add_option("--vendor", args->vendor, "Vendor: csv or sim")->required();
+    cmd->add_option("--vendor", args->vendor, "Vendor: csv, sim, or a REST vendor (with --file: a file saved from it)")->required();
     cmd->add_option("--file", args->files,
-                    "csv: a file, a folder or a quoted glob such as 'data/*.csv' (repeatable)");
+                    "csv: a file, a folder or a quoted glob such as 'data/*.csv' (repeatable); another "
+                    "vendor: a file saved from it (a Stooq CSV, a Yahoo chart JSON, ...), read with its "
+                    "price basis");
     cmd->add_option("--symbol", args->symbol,
                     "The symbol of a single-symbol file, e.g. ^GSPC (csv default: from the file "
                     "name)");
     cmd->add_option("--from", args->from, "First session date YYYY-MM-DD");
     cmd->add_option("--to", args->to, "Last session date YYYY-MM-DD");
+    cmd->add_option("--timeframe", args->timeframe,
+                    "Bar length of the file: 1d (default), 1h or 1m (a Datetime/Timestamp column, or Lean "
+                    "minute files yyyyMMdd_sym_minute_trade.csv)");
+    cmd->add_option("--calendar", args->calendar,
+                    "Trading calendar of the bars: nyse (default) or fx (24x5: sessions from 17:00 New York)");
     cmd->add_flag("--quarantine-bad-rows", args->quarantine_bad_rows,
                   "Quarantine malformed rows with their reasons instead of refusing the file");
     cmd->add_option("--threads", args->threads,
@@ -749,12 +1077,28 @@ void add_data_commands(CLI::App& app, Globals& g, Action& action) {
   }
   {
     auto* cmd = app.add_subcommand(
-        "verify", "Check every curated partition against the catalog: version objects by SHA-256, "
-                  "live files published (exit 5 on corruption, 1 on stale live files)");
-    auto repair = std::make_shared<bool>(false);
-    cmd->add_flag("--repair", *repair, "Republish live files a crash left stale");
+        "verify", "Check every curated partition: version objects by SHA-256, live files published, and the "
+                  "rows against a rebuild from the raw zone in scratch space (exit 5 on corruption, 1 on "
+                  "stale live files or rows raw does not rebuild to)");
+    auto args = std::make_shared<VerifyArgs>();
+    cmd->add_flag("--repair", args->repair, "Republish live files a crash left stale");
+    cmd->add_flag("--quick", args->quick, "Skip the rebuild from raw (hashes and live files only)");
+    cmd->add_option("--symbol", args->symbol, "Only this symbol's partitions");
     cmd->add_flag("--json", g.json, "Machine-readable output");
-    cmd->callback([&g, &action, repair] { action = [&g, repair] { return run_verify(g, *repair); }; });
+    cmd->callback([&g, &action, args] { action = [&g, args] { return run_verify(g, *args); }; });
+  }
+  {
+    auto* cmd = app.add_subcommand(
+        "vacuum", "Remove replaced partition versions no --as-of within the window needs (never the live "
+                  "version, never raw); a dry run unless --apply");
+    auto older_than = std::make_shared<std::string>("30d");
+    auto apply = std::make_shared<bool>(false);
+    cmd->add_option("--older-than", *older_than, "Keep what an --as-of within this window reads: 30d (default), 12h, 90m");
+    cmd->add_flag("--apply", *apply, "Remove them (without it: list what would go)");
+    cmd->add_flag("--json", g.json, "Machine-readable output");
+    cmd->callback([&g, &action, older_than, apply] {
+      action = [&g, older_than, apply] { return run_vacuum(g, *older_than, *apply); };
+    });
   }
   {
     auto* cmd = app.add_subcommand("bars", "Print curated bars of a symbol (reads only partitions in range), raw or adjusted");
@@ -767,7 +1111,14 @@ void add_data_commands(CLI::App& app, Globals& g, Action& action) {
                     "raw (as traded, default), split (split-adjusted) or total (splits and dividends: total "
                     "return), from the corporate actions in the catalog (trib actions)");
     cmd->add_option("--as-of", args->as_of,
-                    "Adjust with the corporate actions known then (YYYY-MM-DD: end of that day, or a timestamp)");
+                    "The lake and the corporate actions as they were then (YYYY-MM-DD: end of that day (UTC), "
+                    "or a timestamp); versions replaced since are read from _versions/");
+    cmd->add_option("--timeframe", args->timeframe,
+                    "Bar length: 1d (default), 1h, 1m as stored, or any minutes/hours dividing a day (5m, 15m, "
+                    "4h) grouped from finer stored bars on read: never across sessions, clock-aligned");
+    cmd->add_option("--session", args->session,
+                    "regular (09:30-16:00 New York, 13:00 on half days; the default when bars are grouped) or "
+                    "all (pre- and post-market too; the default for bars as stored)");
     cmd->add_option("--format", args->format, "table (default), csv or json (one object per line)");
     cmd->callback([&g, &action, args] { action = [&g, args] { return run_bars(g, *args); }; });
   }
@@ -786,11 +1137,21 @@ void add_data_commands(CLI::App& app, Globals& g, Action& action) {
     });
   }
   {
-    auto* cmd = app.add_subcommand("dq", "Data-quality findings: quarantined rows per rule");
-    auto run = std::make_shared<std::string>();
-    cmd->add_option("--run", *run, "Only this run id");
+    auto* cmd = app.add_subcommand(
+        "dq", "Data-quality findings: rows quarantined at ingest per rule, and the rules across rows "
+              "(missing sessions, jumps no split explains, stale bars, ...) over the lake as it is now");
+    auto args = std::make_shared<DqArgs>();
+    cmd->add_option("--run", args->run_id, "Only the quarantine counts of this run id");
+    cmd->add_option("--symbol", args->symbol, "Only this symbol (lists each finding)");
+    cmd->add_option("--rule", args->rule, "Only this rule (lists each finding)");
+    cmd->add_option("--timeframe", args->timeframe, "Bars checked across rows: 1d (default), 1h, 1m");
+    cmd->add_flag("--conflicts", args->conflicts,
+                  "Sessions where vendors disagree: other vendors' rows against the curated row, on the raw basis");
+    cmd->add_option("--tolerance", args->tolerance, "With --conflicts: relative price difference that is a "
+                                                    "disagreement (default 0.005)")
+        ->check(CLI::Range(0.0, 1.0));
     cmd->add_flag("--json", g.json, "Machine-readable output");
-    cmd->callback([&g, &action, run] { action = [&g, run] { return run_dq(g, *run); }; });
+    cmd->callback([&g, &action, args] { action = [&g, args] { return run_dq(g, *args); }; });
   }
   {
     auto* cmd = app.add_subcommand("status", "Workspace summary: raw, curated, quarantine, features, queue");

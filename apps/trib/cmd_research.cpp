@@ -133,13 +133,26 @@ json run_trade_json(Workspace& ws, const StrategyConfig& s) {
   auto bars = etl::read_recent_bars(*ws.store, *ws.catalog, query.symbol, Timeframe::kDay1,
                                     static_cast<size_t>(std::max(1, strategy->warmup_bars())) + 1,
                                     &from_hot_cache);
+  // The strategy decides on [prices] adjust (a split inside its lookback is no crash to it);
+  // orders are sized at the raw close.
+  std::vector<Bar> signal;
+  const AdjustMode mode = parse_adjust_mode(ws.config.prices.adjust);
+  if (mode != AdjustMode::kRaw && !bars.empty()) {
+    etl::BarsQuery window = query;
+    window.from = bars.front().session_date;
+    window.to = bars.back().session_date;
+    for (auto& r : etl::read_adjusted_bars(*ws.store, *ws.catalog, window, prices_of(ws.config, ws.config.prices.adjust)).rows) {
+      signal.push_back(r.bar);
+    }
+  }
   trading::RiskEngine risk({ws.config.risk.max_position_notional, ws.config.risk.max_order_notional});
   auto broker = trading::make_paper_broker(costs_of(ws.config));
   trading::CycleConfig cycle;
   cycle.symbol = query.symbol.str();
   cycle.initial_cash = ws.config.broker.initial_cash;
   cycle.costs = costs_of(ws.config);
-  auto r = trading::run_eod_cycle(*ws.catalog, bars, *strategy, risk, *broker, cycle);
+  auto r = trading::run_eod_cycle(*ws.catalog, bars, *strategy, risk, *broker, cycle,
+                                  mode != AdjustMode::kRaw ? &signal : nullptr);
   json out = {{"session_date", r.session_date.to_string()},
               {"symbol", cycle.symbol},
               {"strategy", strategy->name()},
@@ -148,6 +161,7 @@ json run_trade_json(Workspace& ws, const StrategyConfig& s) {
               {"current_qty", r.current_qty},
               {"target_qty", r.target_qty},
               {"action", r.action},
+              {"signal_prices", ws.config.prices.adjust},
               {"bars_from", from_hot_cache ? "hot_cache" : "lake"}};
   if (r.order) {
     out["order"] = {{"client_order_id", r.order->client_order_id},

@@ -74,34 +74,52 @@ bool is_unscheduled_closure(Date date) {
                      [&](const char* d) { return text == d; });
 }
 
+bool is_fx_holiday(Date date) {
+  return (date.month() == 1 && date.day() == 1) || (date.month() == 12 && date.day() == 25);
+}
+
 }  // namespace
 
-TradingCalendar::TradingCalendar() {
+TradingCalendar::TradingCalendar(bool fx) : fx_(fx) {
   const int32_t last = Date::from_ymd(2100, 12, 31).days_since_epoch();
   holiday_.resize(static_cast<size_t>(last - kFirstCached + 1));
   for (int32_t day = kFirstCached; day <= last; ++day) {
     Date date(day);
     int wd = date.weekday();
     holiday_[static_cast<size_t>(day - kFirstCached)] =
-        wd != 0 && wd != 6 && (is_rule_holiday(date) || is_unscheduled_closure(date));
+        wd != 0 && wd != 6 &&
+        (fx ? is_fx_holiday(date) : (is_rule_holiday(date) || is_unscheduled_closure(date)));
   }
 }
 
 const TradingCalendar& TradingCalendar::nyse() {
-  static const TradingCalendar calendar;
+  static const TradingCalendar calendar(false);
+  return calendar;
+}
+
+const TradingCalendar& TradingCalendar::fx() {
+  static const TradingCalendar calendar(true);
   return calendar;
 }
 
 const TradingCalendar& TradingCalendar::by_name(std::string_view name) {
   if (name == "nyse" || name == "xnys" || name == "NYSE" || name == "XNYS") return nyse();
-  throw Error::InvalidInput(fmt::format("calendar '{}' is not known; use 'nyse'", name));
+  if (name == "fx" || name == "FX" || name == "24x5") return fx();
+  throw Error::InvalidInput(fmt::format("calendar '{}' is not known; use 'nyse' or 'fx'", name));
 }
+
+Date TradingCalendar::first_date() const {
+  return fx_ ? Date::from_ymd(1971, 1, 1) : Date::from_ymd(1990, 1, 1);
+}
+
+Date TradingCalendar::last_date() const { return Date::from_ymd(2100, 12, 31); }
 
 bool TradingCalendar::is_holiday(Date date) const {
   int wd = date.weekday();
   if (wd == 0 || wd == 6) return false;
   int64_t idx = int64_t{date.days_since_epoch()} - kFirstCached;
   if (idx >= 0 && idx < static_cast<int64_t>(holiday_.size())) return holiday_[static_cast<size_t>(idx)];
+  if (fx_) return is_fx_holiday(date);
   return is_rule_holiday(date) || is_unscheduled_closure(date);
 }
 
@@ -146,12 +164,39 @@ int new_york_utc_offset_hours(Date date) {
 }
 
 int64_t TradingCalendar::session_open_ts_ns(Date date) const {
+  if (fx_) {
+    const Date eve = date - 1;
+    return to_ts_ns(eve) + (17 * 3600 - new_york_utc_offset_hours(eve) * 3600) * kNanosPerSecond;
+  }
   int64_t local_open_s = 9 * 3600 + 30 * 60;
   return to_ts_ns(date) + (local_open_s - new_york_utc_offset_hours(date) * 3600) * kNanosPerSecond;
 }
 
+Date TradingCalendar::session_of(int64_t ts_ns) const {
+  // The UTC date first, then the New York offset of that date (the offset changes at 02:00
+  // local, never near an open or a close, so the date's offset is right for every bar that
+  // matters).
+  const int64_t shift = fx_ ? 7 * 3600 * kNanosPerSecond : 0;
+  const Date guess = utc_date_of(ts_ns + shift);
+  return utc_date_of(ts_ns + shift + new_york_utc_offset_hours(guess) * 3600 * kNanosPerSecond);
+}
+
+// Where the exchange departed from its standing early-close rules: 2002 closed early on Friday
+// July 5 instead of Wednesday July 3, and 2003 added Friday December 26.
+constexpr std::array<const char*, 2> kOneOffEarlyCloses = {"2002-07-05", "2003-12-26"};
+constexpr std::array<const char*, 1> kRuleEarlyClosesNotHeld = {"2002-07-03"};
+
 bool TradingCalendar::is_early_close(Date date) const {
-  if (!is_session(date)) return false;
+  if (fx_ || !is_session(date)) return false;
+  if (date.year() == 2002 || date.year() == 2003) {
+    const std::string text = date.to_string();
+    for (const char* d : kOneOffEarlyCloses) {
+      if (text == d) return true;
+    }
+    for (const char* d : kRuleEarlyClosesNotHeld) {
+      if (text == d) return false;
+    }
+  }
   const int month = date.month();
   const int day = date.day();
   // The eve of Independence Day when the holiday falls Tuesday to Friday.
@@ -166,6 +211,7 @@ bool TradingCalendar::is_early_close(Date date) const {
 }
 
 int64_t TradingCalendar::session_close_ts_ns(Date date) const {
+  if (fx_) return to_ts_ns(date) + (17 * 3600 - new_york_utc_offset_hours(date) * 3600) * kNanosPerSecond;
   int64_t local_close_s = (is_early_close(date) ? 13 : 16) * 3600;
   return to_ts_ns(date) + (local_close_s - new_york_utc_offset_hours(date) * 3600) * kNanosPerSecond;
 }

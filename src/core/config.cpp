@@ -25,7 +25,8 @@ constexpr std::string_view kPostgresUrlExample = "url = \"postgresql://trib@127.
 // Every section trib.toml may hold and, in the order error messages list them, its keys.
 using Names = std::span<const std::string_view>;
 constexpr std::string_view kUpdateKeys[] = {"vendor", "symbols", "start", "seed"};
-constexpr std::string_view kPricesKeys[] = {"adjust", "action_precedence"};
+constexpr std::string_view kPricesKeys[] = {"adjust", "action_precedence", "bar_precedence"};
+constexpr std::string_view kQualityKeys[] = {"jump_threshold", "stale_sessions", "max_price", "max_volume"};
 constexpr std::string_view kLakeKeys[] = {"kind", "path", "account", "container", "prefix", "endpoint"};
 constexpr std::string_view kCatalogKeys[] = {"kind", "path", "url"};
 constexpr std::string_view kQueueKeys[] = {"kind", "name", "url", "account", "endpoint", "visibility_timeout_s",
@@ -47,7 +48,7 @@ constexpr SectionSchema kSchema[] = {
     {"lake", kLakeKeys},          {"catalog", kCatalogKeys}, {"queue", kQueueKeys},
     {"hot_cache", kHotCacheKeys}, {"broker", kBrokerKeys},   {"risk", kRiskKeys},
     {"strategy", kStrategyKeys},  {"update", kUpdateKeys},     {"prices", kPricesKeys},
-    {"vendors", {}},
+    {"quality", kQualityKeys},    {"vendors", {}},
 };
 
 std::string join(Names items) {
@@ -447,6 +448,11 @@ Config Config::load(const fs::path& workspace) {
   }
   read_string(root, "prices", "adjust", c.prices.adjust);
   read_string(root, "prices", "action_precedence", c.prices.action_precedence);
+  read_string(root, "prices", "bar_precedence", c.prices.bar_precedence);
+  read_float(root, "quality", "jump_threshold", c.quality.jump_threshold);
+  read_int(root, "quality", "stale_sessions", 2, 10'000, c.quality.stale_sessions);
+  read_float(root, "quality", "max_price", c.quality.max_price);
+  read_float(root, "quality", "max_volume", c.quality.max_volume);
   if (c.prices.adjust != "raw" && c.prices.adjust != "split" && c.prices.adjust != "total") {
     throw Error::InvalidInput(fmt::format("trib.toml: [prices] adjust = '{}' is not one of raw, split, total",
                                           c.prices.adjust));
@@ -519,6 +525,9 @@ Config Config::load(const fs::path& workspace) {
               c.risk.max_position_notional, "> 0");
   check_range(c.risk.max_order_notional > 0, "risk", "max_order_notional",
               c.risk.max_order_notional, "> 0");
+  check_range(c.quality.jump_threshold > 0, "quality", "jump_threshold", c.quality.jump_threshold, "> 0");
+  check_range(c.quality.max_price > 0, "quality", "max_price", c.quality.max_price, "> 0");
+  check_range(c.quality.max_volume > 0, "quality", "max_volume", c.quality.max_volume, "> 0");
   if (c.strategy.fast < 1) {
     throw Error::InvalidInput(
         fmt::format("trib.toml: [strategy] fast = {} is out of range; needs 1 <= fast < slow",
@@ -604,6 +613,12 @@ std::string Config::to_toml() const {
   out += "\n[prices]\n";
   line("adjust", toml_string(prices.adjust));
   line("action_precedence", toml_string(prices.action_precedence));
+  line("bar_precedence", toml_string(prices.bar_precedence));
+  out += "\n[quality]\n";
+  line("jump_threshold", toml_float(quality.jump_threshold, 6));
+  line("stale_sessions", std::to_string(quality.stale_sessions));
+  line("max_price", toml_float(quality.max_price, 2));
+  line("max_volume", toml_float(quality.max_volume, 0));
   for (const auto& [name, v] : vendors) {
     out += fmt::format("\n[vendors.{}]\n", name);
     if (v.requests_per_minute >= 0) line("requests_per_minute", toml_float(v.requests_per_minute, 6));

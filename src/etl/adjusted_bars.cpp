@@ -93,6 +93,14 @@ void to_raw(std::vector<lake::CuratedBar>& rows, const std::vector<CorporateActi
 
 }  // namespace
 
+void to_raw_basis(std::vector<lake::CuratedBar>& rows, const std::vector<CorporateAction>& actions) {
+  std::vector<CorporateAction> prices;
+  for (const auto& a : actions) {
+    if (a.kind == Kind::kSplit || a.kind == Kind::kDividend) prices.push_back(a);
+  }
+  to_raw(rows, prices);
+}
+
 AdjustMode price_basis_of(const std::string& source) {
   try {
     return providers::vendor_info(source).price_basis;

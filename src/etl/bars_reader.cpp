@@ -1,5 +1,7 @@
 #include "trib/etl/bars_reader.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -59,12 +61,38 @@ std::vector<lake::CuratedBar> read_curated_bars(lake::ObjectStore& store,
         "no curated {} bars for {}; ingest them first (trib ingest / trib backfill)",
         to_string(query.timeframe), query.symbol.str()));
   }
+  const bool time_travel = query.as_of_ns != INT64_MAX;
+  if (time_travel) {
+    // Each partition's version in force then; a partition not committed yet did not exist.
+    int64_t first_commit = INT64_MAX;
+    std::vector<catalog::PartitionRecord> then;
+    for (const auto& current : partitions) {
+      std::optional<catalog::PartitionRecord> chosen;
+      auto versions = catalog.partition_history(current.key);  // the replaced ones
+      versions.push_back(current);
+      for (auto& version : versions) {
+        first_commit = std::min(first_commit, version.committed_at_ns);
+        if (version.committed_at_ns <= query.as_of_ns && (!chosen || version.version > chosen->version)) {
+          chosen = std::move(version);
+        }
+      }
+      if (chosen) then.push_back(std::move(*chosen));
+    }
+    if (then.empty()) {
+      throw Error::NotFound(fmt::format("no curated {} bars for {} as of {}: the first were committed at {}",
+                                        to_string(query.timeframe), query.symbol.str(),
+                                        format_ts_ns(query.as_of_ns), format_ts_ns(first_commit)));
+    }
+    partitions = std::move(then);
+  }
   // Partition values sort like the dates they start with ("2020" < "2020-03" < "2021"), so a
   // partition overlaps [from, to] when it is not entirely before from or after to.
   const std::string from_key = query.from ? partition_of(query.timeframe, *query.from) : "";
   const std::string to_key = query.to ? partition_of(query.timeframe, *query.to) : "";
-  const int64_t from_ts = query.from ? to_ts_ns(*query.from) : INT64_MIN;
-  const int64_t to_ts = query.to ? to_ts_ns(*query.to + 1) - 1 : INT64_MAX;
+  // [from, to] are session dates; an intraday session may start the evening before (FX) or run
+  // past midnight UTC, so the ts range read is a day wider and rows are kept by session date.
+  const int64_t from_ts = query.from ? to_ts_ns(*query.from - 1) : INT64_MIN;
+  const int64_t to_ts = query.to ? to_ts_ns(*query.to + 2) - 1 : INT64_MAX;
   std::vector<lake::CuratedBar> out;
   int opened = 0;
   for (const auto& partition : partitions) {
@@ -72,8 +100,21 @@ std::vector<lake::CuratedBar> read_curated_bars(lake::ObjectStore& store,
     if (!from_key.empty() && value < from_key) continue;
     if (!to_key.empty() && value > to_key) continue;
     if (partition.max_ts_ns < from_ts || partition.min_ts_ns > to_ts) continue;
-    auto rows = read_committed_partition(store, partition, from_ts, to_ts);
+    std::vector<lake::CuratedBar> rows;
+    try {
+      rows = read_committed_partition(store, partition, from_ts, to_ts);
+    } catch (const Error& e) {
+      if (!time_travel || e.category() != ErrorCategory::kDataLoss) throw;
+      throw Error::NotFound(fmt::format(
+          "{} {} partition {} as of {} (version {}) is no longer held: `trib vacuum` removed the versions "
+          "replaced before its window; ask for a later --as-of",
+          query.symbol.str(), to_string(query.timeframe), partition.key.partition,
+          format_ts_ns(query.as_of_ns), partition.version));
+    }
     ++opened;
+    std::erase_if(rows, [&](const lake::CuratedBar& r) {
+      return (query.from && r.bar.session_date < *query.from) || (query.to && r.bar.session_date > *query.to);
+    });
     out.insert(out.end(), std::make_move_iterator(rows.begin()), std::make_move_iterator(rows.end()));
   }
   if (partitions_read != nullptr) *partitions_read = opened;

@@ -101,6 +101,7 @@ CatalogRebuildStats rebuild_catalog(lake::ObjectStore& store, catalog::Catalog& 
   CatalogRebuildStats stats;
   // Raw objects, from their sidecars (written before the payload, so a payload without one is
   // impossible; a sidecar without its payload is a fetch that crashed in between: skipped).
+  std::map<std::string, std::string> calendars;  // symbol -> the calendar its payloads were ingested on
   for (const std::string& key : store.list("raw/")) {
     if (!key.ends_with(kSidecarSuffix)) continue;
     const std::string payload = key.substr(0, key.size() - kSidecarSuffix.size());
@@ -131,6 +132,7 @@ CatalogRebuildStats rebuild_catalog(lake::ObjectStore& store, catalog::Catalog& 
     r.request_json = request.dump();
     catalog.record_raw_object(r);
     ++stats.raw_objects;
+    if (!r.symbol.empty() && sidecar.value("calendar", "") != "") calendars[r.symbol] = sidecar.value("calendar", "");
   }
   // Partitions, from the live files; newest rows per (symbol, timeframe) for the hot cache.
   std::map<std::pair<std::string, std::string>, std::vector<catalog::HotBar>> hot;
@@ -168,7 +170,9 @@ CatalogRebuildStats rebuild_catalog(lake::ObjectStore& store, catalog::Catalog& 
     for (const auto& row : rows) session_days.push_back(row.bar.session_date.days_since_epoch());
     catalog.replace_partition_sessions(record.key, session_days);
     symbols.insert(live->symbol.str());
-    catalog.upsert_instrument(live->symbol.str(), rows.back().source, "nyse");
+    const auto calendar = calendars.find(live->symbol.str());
+    catalog.upsert_instrument(live->symbol.str(), rows.back().source,
+                              calendar != calendars.end() ? calendar->second : "nyse");
     auto& cached = hot[{live->symbol.str(), record.key.timeframe}];
     std::vector<catalog::HotBar> incoming;
     for (const auto& row : rows) {

@@ -66,8 +66,8 @@ std::string disagreement(const std::vector<const catalog::ActionRecord*>& chosen
 
 }  // namespace
 
-ActionPrecedence ActionPrecedence::parse(std::string_view text) {
-  ActionPrecedence out;
+SourcePrecedence SourcePrecedence::parse(std::string_view text) {
+  SourcePrecedence out;
   while (!text.empty()) {
     const size_t comma = text.find(',');
     std::string_view item = text.substr(0, comma);
@@ -79,7 +79,7 @@ ActionPrecedence ActionPrecedence::parse(std::string_view text) {
   return out;
 }
 
-int ActionPrecedence::rank(const std::string& source) const {
+int SourcePrecedence::rank(const std::string& source) const {
   auto it = std::find(sources.begin(), sources.end(), source);
   return static_cast<int>(it - sources.begin());
 }

@@ -1,6 +1,7 @@
 #include "trib/etl/etl.hpp"
 
 #include <chrono>
+#include <iterator>
 #include <list>
 #include <map>
 
@@ -10,6 +11,7 @@
 #include "trib/core/error.hpp"
 #include "trib/core/hash.hpp"
 #include "trib/core/log.hpp"
+#include "trib/etl/bar_conflicts.hpp"
 #include "trib/etl/bars_reader.hpp"
 #include "trib/etl/corporate_actions.hpp"
 #include "trib/etl/partition_commit.hpp"
@@ -63,6 +65,12 @@ std::string partition_id(const catalog::PartitionKey& key) {
 
 }  // namespace
 
+EtlOptions EtlOptions::from_config(const Config& config) {
+  EtlOptions options;
+  options.bar_precedence = SourcePrecedence::parse(config.prices.bar_precedence);
+  return options;
+}
+
 EtlEngine::EtlEngine(lake::ObjectStore& store, catalog::Catalog& catalog, EtlOptions options)
     : store_(store),
       catalog_(catalog),
@@ -72,8 +80,15 @@ EtlEngine::EtlEngine(lake::ObjectStore& store, catalog::Catalog& catalog, EtlOpt
 EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
   const auto t_start = std::chrono::steady_clock::now();
   EtlStats stats;
-  const TradingCalendar& calendar = TradingCalendar::nyse();
   const catalog::RawObjectRecord& rec = fetched.record;
+  // The sidecar names the calendar (intraday sessions) and the local file the payload came from.
+  const nlohmann::json sidecar = nlohmann::json::parse(rec.request_json.empty() ? "{}" : rec.request_json, nullptr, false);
+  const TradingCalendar& calendar = TradingCalendar::by_name(
+      sidecar.is_object() ? sidecar.value("calendar", std::string("nyse")) : std::string("nyse"));
+  std::string file_name;
+  if (sidecar.is_object() && sidecar.contains("request") && sidecar["request"].is_object()) {
+    file_name = sidecar["request"].value("file", std::string());
+  }
   const std::string& raw_id = rec.sha256;
   const bool rates = rec.dataset == "rates";
   const std::string dataset = rates ? "rates" : "bars";
@@ -92,6 +107,8 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
       providers::ParseContext context;
       context.symbol = fetched.symbol;
       context.timeframe = fetched.timeframe;
+      context.calendar = &calendar;
+      context.file_name = file_name;
       parsed_here = provider->parse(bytes, context);
       parsed = &parsed_here;
     } catch (const Error& e) {
@@ -187,7 +204,7 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
     }
     quarantine(symbol.path_component(), symbol.str(), validated.quarantined);
     stats.rows_accepted += static_cast<int64_t>(validated.accepted.size());
-    if (!validated.accepted.empty()) catalog_.upsert_instrument(symbol.str(), rec.vendor, "nyse");
+    if (!validated.accepted.empty()) catalog_.upsert_instrument(symbol.str(), rec.vendor, std::string(calendar.name()));
 
     std::map<std::string, std::vector<const Bar*>> by_partition;
     const std::vector<Bar>& accepted = kept_bars.emplace_back(std::move(validated.accepted));
@@ -237,6 +254,14 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
   // 3. Merge onto the committed rows with the fetch-time precedence, encode: per partition, in
   // parallel (each job fills its own PendingVersion).
   std::vector<PendingVersion> pending(jobs.size());
+  // Rows of other vendors that lost a timestamp (or were displaced from it), per job.
+  std::vector<std::vector<CuratedBar>> overlaps(jobs.size());
+  const SourcePrecedence& precedence = options_.bar_precedence;
+  const auto prefer = [&precedence](const CuratedBar& candidate, const CuratedBar& current) {
+    const int a = precedence.rank(candidate.source), b = precedence.rank(current.source);
+    if (a != b) return a < b;
+    return lake::takes_precedence(candidate, current);
+  };
   const lake::Lineage lineage{rec.vendor, raw_id, rec.fetched_at_ns};
   internal::parallel_for(jobs.size(), jobs.size() >= kParallelFrom ? threads_ : 1, [&](size_t i) {
     const PartitionJob& job = jobs[i];
@@ -277,9 +302,15 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
       auto [it, inserted] = merged.try_emplace(bar->ts_ns, candidate);
       if (inserted) {
         changed = true;
-      } else if (lake::takes_precedence(candidate, it->second) && !(candidate == it->second)) {
-        it->second = std::move(candidate);
-        changed = true;
+      } else if (!(candidate == it->second)) {
+        const bool other_vendor = candidate.source != it->second.source;
+        if (prefer(candidate, it->second)) {
+          if (other_vendor) overlaps[i].push_back(std::move(it->second));
+          it->second = std::move(candidate);
+          changed = true;
+        } else if (other_vendor) {
+          overlaps[i].push_back(std::move(candidate));
+        }
       }
     }
     // The partition's sessions after the merge (coverage): recorded if absent when unchanged.
@@ -312,6 +343,15 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
       if (hot_rows.size() > room) hot_rows.erase(hot_rows.begin(), hot_rows.end() - room);
       room -= hot_rows.size();
     }
+  }
+  // Kept aside before the commit (added to, never replaced: a retry after the commit sees the
+  // rows as this payload's own and finds nothing new).
+  for (const auto& [first, last] : symbol_jobs) {
+    std::vector<CuratedBar> rows;
+    for (size_t i = first; i < last; ++i) {
+      std::move(overlaps[i].begin(), overlaps[i].end(), std::back_inserter(rows));
+    }
+    if (!rows.empty()) record_overlaps(store_, fetched.timeframe, jobs[first].symbol, tag, rows);
   }
   // Findings for a single-symbol payload whose rows all failed to parse.
   if (!unparsed.empty()) quarantine(fetched.symbol.path_component(), fetched.symbol.str(), unparsed);

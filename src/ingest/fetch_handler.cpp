@@ -82,6 +82,7 @@ FetchedRaw FetchHandler::store(const RawOrigin& origin, const providers::FetchRe
   put.sidecar = {{"vendor", origin.vendor},
                  {"dataset", origin.dataset},
                  {"timeframe", std::string(to_string(origin.timeframe))},
+                 {"calendar", origin.calendar},
                  {"symbol", multi ? std::string() : origin.symbol.str()},
                  {"request", fetched.request},
                  {"status", fetched.status},
@@ -119,7 +120,7 @@ FetchedRaw FetchHandler::store(const RawOrigin& origin, const providers::FetchRe
   }
   // An imported action file names a security, not an instrument this vendor serves.
   if (!multi && origin.dataset != "actions") {
-    catalog_.upsert_instrument(origin.symbol.str(), origin.vendor, "nyse");
+    catalog_.upsert_instrument(origin.symbol.str(), origin.vendor, origin.calendar);
   }
   out.parsed = std::move(parsed);  // same bytes (content address), so the same parse
   if (consumer_ != nullptr) consumer_->consume(out);

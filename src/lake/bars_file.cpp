@@ -1,5 +1,6 @@
 #include "trib/lake/bars_file.hpp"
 
+#include <algorithm>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -44,7 +45,9 @@ namespace {
 // Encodes n rows; bar_of(i) gives row i's Bar, lineage_of(i) its (source, raw_id, fetched_at).
 template <typename BarOf, typename LineageOf>
 std::string encode_rows(size_t n, BarOf bar_of, LineageOf lineage_of, const Symbol& symbol,
-                        Timeframe tf, const std::string& partition) {
+                        Timeframe tf, const std::string& partition,
+                        std::string_view schema_version = kBarsSchemaVersion) {
+  const bool unique_ts = schema_version == kBarsSchemaVersion;
   std::vector<ColumnVector> columns(kNumColumns);
   auto& ts = columns[kTs];
   ts.type = parquet::PhysicalType::kInt64;
@@ -77,7 +80,7 @@ std::string encode_rows(size_t n, BarOf bar_of, LineageOf lineage_of, const Symb
   for (size_t i = 0; i < n; ++i) {
     const Bar& bar = bar_of(i);
     const auto [source, raw_id, fetched_at_ns] = lineage_of(i);
-    if (bar.ts_ns <= prev_ts) {
+    if (bar.ts_ns < prev_ts || (unique_ts && bar.ts_ns == prev_ts)) {
       throw Error::Internal(fmt::format("curated rows for {} {} are not strictly ascending at {}",
                                         symbol.str(), partition, format_ts_ns(bar.ts_ns)));
     }
@@ -105,7 +108,7 @@ std::string encode_rows(size_t n, BarOf bar_of, LineageOf lineage_of, const Symb
   parquet::WriterOptions options;
   options.compression = parquet::Compression::kZstd;
   options.key_value = {
-      {"trib.schema", std::string(kBarsSchemaVersion)},
+      {"trib.schema", std::string(schema_version)},
       {"trib.code_version", std::string(code_version())},
       {"trib.symbol", symbol.str()},
       {"trib.timeframe", std::string(to_string(tf))},
@@ -140,15 +143,18 @@ std::string encode_bars_file(std::span<const Bar* const> bars, const Lineage& li
       [&](size_t) { return shared; }, symbol, tf, partition);
 }
 
-std::vector<CuratedBar> decode_bars_file(parquet::Reader& reader, int64_t from_ts_ns,
-                                         int64_t to_ts_ns) {
+namespace {
+
+std::vector<CuratedBar> decode_rows(parquet::Reader& reader, int64_t from_ts_ns, int64_t to_ts_ns,
+                                    std::string_view expected_schema) {
   const auto& meta = reader.metadata();
   // bars/1 files (before fetch-time lineage) read with fetched_at 0.
   const auto version = meta.kv("trib.schema");
-  const bool v1 = version && *version == "bars/1";
-  if (version && *version != kBarsSchemaVersion && !v1) {
-    throw Error::DataLoss(fmt::format("curated file has schema '{}'; this build reads '{}'",
-                                      *version, kBarsSchemaVersion));
+  const bool v1 = expected_schema == kBarsSchemaVersion && version && *version == "bars/1";
+  if ((version || expected_schema != kBarsSchemaVersion) && !v1 &&
+      (!version || *version != expected_schema)) {
+    throw Error::DataLoss(fmt::format("file has schema '{}'; this build reads '{}' here",
+                                      version.value_or("(none)"), expected_schema));
   }
   std::vector<int> columns;
   for (const auto& column : curated_bars_schema().columns) {
@@ -191,6 +197,34 @@ std::vector<CuratedBar> decode_bars_file(parquet::Reader& reader, int64_t from_t
     }
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<CuratedBar> decode_bars_file(parquet::Reader& reader, int64_t from_ts_ns,
+                                         int64_t to_ts_ns) {
+  return decode_rows(reader, from_ts_ns, to_ts_ns, kBarsSchemaVersion);
+}
+
+std::string encode_overlap_file(std::vector<CuratedBar> rows, const Symbol& symbol, Timeframe tf) {
+  const auto order = [](const CuratedBar& r) {
+    return std::tie(r.bar.ts_ns, r.source, r.raw_id, r.fetched_at_ns);
+  };
+  std::sort(rows.begin(), rows.end(), [&](const auto& a, const auto& b) { return order(a) < order(b); });
+  rows.erase(std::unique(rows.begin(), rows.end(),
+                         [&](const auto& a, const auto& b) { return order(a) == order(b); }),
+             rows.end());
+  return encode_rows(
+      rows.size(), [&](size_t i) -> const Bar& { return rows[i].bar; },
+      [&](size_t i) {
+        return std::tuple<std::string_view, std::string_view, int64_t>(
+            rows[i].source, rows[i].raw_id, rows[i].fetched_at_ns);
+      },
+      symbol, tf, "", kOverlapSchemaVersion);
+}
+
+std::vector<CuratedBar> decode_overlap_file(parquet::Reader& reader) {
+  return decode_rows(reader, INT64_MIN, INT64_MAX, kOverlapSchemaVersion);
 }
 
 }  // namespace trib::lake

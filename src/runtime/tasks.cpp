@@ -95,7 +95,7 @@ UpdateReport queue_daily_update(const Backends& b, int64_t now_ns) {
 
 void run_task(const Backends& b, const std::string& body) {
   const ingest::Task task = ingest::Task::from_json(body);
-  etl::EtlEngine engine(*b.store, *b.catalog);
+  etl::EtlEngine engine(*b.store, *b.catalog, etl::EtlOptions::from_config(b.config));
   ingest::FetchHandler handler(*b.store, *b.catalog, &engine,
                                ingest::make_provider_factory(b.config, *b.catalog));
   handler.handle(task);

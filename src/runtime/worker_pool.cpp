@@ -31,7 +31,7 @@ PoolResult run_worker(const Config& config, const PoolOptions& options,
   b.store = b.open_store();
   b.catalog = b.open_catalog();
   auto queue = b.open_queue();
-  etl::EtlEngine engine(*b.store, *b.catalog);
+  etl::EtlEngine engine(*b.store, *b.catalog, etl::EtlOptions::from_config(b.config));
   ingest::FetchHandler handler(*b.store, *b.catalog, &engine,
                                ingest::make_provider_factory(b.config, *b.catalog));
   ingest::WorkerOptions worker;

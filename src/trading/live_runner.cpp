@@ -28,8 +28,16 @@ namespace {
 
 CycleResult run_eod_cycle(catalog::Catalog& catalog, const std::vector<Bar>& bars,
                           const Strategy& strategy, const RiskEngine& risk, Broker& broker,
-                          const CycleConfig& config) {
+                          const CycleConfig& config, const std::vector<Bar>* signal_bars) {
   if (bars.empty()) throw Error::InvalidInput("eod cycle: no bars for " + config.symbol);
+  if (signal_bars != nullptr &&
+      (signal_bars->size() != bars.size() || signal_bars->back().session_date != bars.back().session_date)) {
+    throw Error::Internal(fmt::format("eod cycle: {} signal bars to {} do not match {} traded bars to {}",
+                                      signal_bars->size(),
+                                      signal_bars->empty() ? "-" : signal_bars->back().session_date.to_string(),
+                                      bars.size(), bars.back().session_date.to_string()));
+  }
+  const std::vector<Bar>& seen = signal_bars != nullptr ? *signal_bars : bars;
   if (config.symbol.empty()) throw Error::InvalidInput("eod cycle: no symbol configured");
   if (config.account.empty()) throw Error::InvalidInput("eod cycle: no account configured");
 
@@ -45,8 +53,8 @@ CycleResult run_eod_cycle(catalog::Catalog& catalog, const std::vector<Bar>& bar
 
   // 1. The decision, on the bars up to the session just closed.
   double exposure = 0;
-  if (bars.size() >= static_cast<size_t>(std::max(0, strategy.warmup_bars()))) {
-    exposure = strategy.target_exposure(bars);
+  if (seen.size() >= static_cast<size_t>(std::max(0, strategy.warmup_bars()))) {
+    exposure = strategy.target_exposure(seen);
     if (!std::isfinite(exposure)) {
       throw Error::Internal("strategy " + strategy.name() + " returned a non-finite exposure");
     }

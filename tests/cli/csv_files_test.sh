@@ -122,7 +122,7 @@ done
 
 # The bad rows can be quarantined instead, with their rules.
 "$TRIB_BIN" -w ws ingest --vendor csv --file far.csv --file dup.csv --quarantine-bad-rows > q.txt || fail "quarantine: $(cat q.txt)"
-rules=$("$TRIB_BIN" -w ws dq --json | jq -r '[.[].rule] | sort | join(" ")')
+rules=$("$TRIB_BIN" -w ws dq --json | jq -r '[.quarantined[].rule] | sort | join(" ")')
 [[ "$rules" == *date_out_of_range* && "$rules" == *duplicate_date* ]] && pass "quarantined: $rules" || fail "dq rules: $rules"
 
 "$TRIB_BIN" ingest --help > help.txt

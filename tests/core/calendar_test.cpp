@@ -134,7 +134,55 @@ TEST(NyseCalendar, SessionOpenWinterAndSummer) {
 TEST(NyseCalendar, ByName) {
   EXPECT_EQ(&TradingCalendar::by_name("nyse"), &TradingCalendar::nyse());
   EXPECT_EQ(&TradingCalendar::by_name("XNYS"), &TradingCalendar::nyse());
+  EXPECT_EQ(&TradingCalendar::by_name("fx"), &TradingCalendar::fx());
+  EXPECT_EQ(TradingCalendar::fx().name(), "fx");
   expect_error([] { TradingCalendar::by_name("lse"); }, ErrorCategory::kInvalidInput);
+}
+
+// The early (13:00) closes and full closures 2000-2030 of the merged file (Lean, vacanza,
+// exchange_calendars, pandas_market_calendars agreeing), day by day: the half days intraday
+// bars and session_close_ts_ns depend on.
+TEST(NyseCalendar, EarlyClosesAndClosuresMatchTheMergedReference2000To2030) {
+  std::ifstream in(kCalendars / "nyse_closures_2000_2030_merged.csv");
+  if (!in) GTEST_SKIP() << "no ../shared/data here";
+  std::set<int32_t> early, closed;
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    if (line.size() < 10) continue;
+    const Date d = Date::parse(line.substr(0, 10));
+    (line.find(",early_close,") != std::string::npos ? early : closed).insert(d.days_since_epoch());
+  }
+  ASSERT_EQ(early.size(), 69u);
+  const TradingCalendar& nyse = TradingCalendar::nyse();
+  for (Date d = Date::from_ymd(2000, 1, 1); d <= Date::from_ymd(2030, 12, 31); d = d + 1) {
+    if (d.weekday() == 0 || d.weekday() == 6) continue;
+    const bool want_early = early.contains(d.days_since_epoch());
+    EXPECT_EQ(nyse.is_early_close(d), want_early) << d.to_string();
+    EXPECT_EQ(nyse.is_holiday(d), closed.contains(d.days_since_epoch())) << d.to_string();
+    if (want_early) {
+      // 13:00 New York: 18:00 UTC in winter, 17:00 in summer.
+      const int64_t close = nyse.session_close_ts_ns(d);
+      EXPECT_EQ(close - to_ts_ns(d), (13 - new_york_utc_offset_hours(d)) * 3600 * kNanosPerSecond) << d.to_string();
+    }
+  }
+}
+
+// 24x5: Monday's session opens Sunday 17:00 New York; January 1 and December 25 are closed.
+TEST(FxCalendar, SessionsRunFrom17NewYorkToThe17OfTheDay) {
+  const TradingCalendar& fx = TradingCalendar::fx();
+  EXPECT_TRUE(fx.is_session(Date::parse("2012-02-06")));
+  EXPECT_FALSE(fx.is_session(Date::parse("2012-02-05")));  // Sunday
+  EXPECT_FALSE(fx.is_session(Date::parse("2013-01-01")));
+  EXPECT_FALSE(fx.is_session(Date::parse("2012-12-25")));
+  EXPECT_TRUE(fx.is_session(Date::parse("2012-11-22")));   // Thanksgiving trades
+  EXPECT_EQ(format_ts_ns(fx.session_open_ts_ns(Date::parse("2012-02-06"))), "2012-02-05T22:00:00Z");
+  EXPECT_EQ(format_ts_ns(fx.session_close_ts_ns(Date::parse("2012-02-10"))), "2012-02-10T22:00:00Z");
+  EXPECT_EQ(format_ts_ns(fx.session_open_ts_ns(Date::parse("2012-07-02"))), "2012-07-01T21:00:00Z");  // EDT
+  EXPECT_EQ(fx.session_of(parse_ts_ns("2012-02-10T21:59:00Z")), Date::parse("2012-02-10"));
+  EXPECT_EQ(fx.session_of(parse_ts_ns("2012-07-01T21:00:00Z")), Date::parse("2012-07-02"));
+  EXPECT_EQ(TradingCalendar::nyse().session_of(parse_ts_ns("2012-07-02T03:59:00Z")), Date::parse("2012-07-01"));
+  EXPECT_FALSE(fx.is_early_close(Date::parse("2012-11-23")));
 }
 
 }  // namespace

@@ -67,6 +67,10 @@ TEST(Config, ToTomlRoundTrips) {
   c.strategy.slow = 30;
   c.risk.max_order_notional = 12'345.5;
   c.hot_cache.sessions = 0;
+  c.prices.bar_precedence = "yahoo,csv";
+  c.quality.jump_threshold = 0.25;
+  c.quality.stale_sessions = 9;
+  c.quality.max_volume = 2e9;
   const std::string toml = c.to_toml();
   // Paths inside the workspace are written relative, so a workspace can be moved.
   EXPECT_THAT(toml, HasSubstr("path = \"lake\""));
@@ -317,13 +321,13 @@ TEST(Config, UnknownSectionIsNamedWithTheKnownSections) {
   TempDir dir;
   EXPECT_EQ(load_error(dir, "[queues]\nname = \"x\"\n"),
             "trib.toml: [queues] is not a known section; known: lake, catalog, queue, hot_cache, "
-            "broker, risk, strategy, update, prices, vendors");
+            "broker, risk, strategy, update, prices, quality, vendors");
   EXPECT_THAT(load_error(dir, "[hotcache]\nsessions = 3\n"),
               HasSubstr("[hotcache] is not a known section"));
   // A key outside any section.
   EXPECT_EQ(load_error(dir, "sessions = 3\n[hot_cache]\n"),
             "trib.toml: sessions is outside any section and not a known section; known sections: "
-            "lake, catalog, queue, hot_cache, broker, risk, strategy, update, prices, vendors");
+            "lake, catalog, queue, hot_cache, broker, risk, strategy, update, prices, quality, vendors");
   // A known section that is not a table.
   EXPECT_THAT(load_error(dir, "queue = \"tasks\"\n"),
               HasSubstr("[queue] must be a table, found a string"));
@@ -396,6 +400,10 @@ TEST(Config, OutOfRangeNamesTheKeyTheValueAndTheRange) {
        "[risk] max_position_notional = -100 is out of range; allowed: > 0"},
       {"[risk]\nmax_order_notional = 0.0\n",
        "[risk] max_order_notional = 0 is out of range; allowed: > 0"},
+      {"[quality]\njump_threshold = 0\n",
+       "[quality] jump_threshold = 0 is out of range; allowed: > 0"},
+      {"[quality]\nstale_sessions = 1\n",
+       "[quality] stale_sessions = 1 is out of range; allowed: [2, 10000]"},
       {"[risk]\nmax_order_notional = -1\n",
        "[risk] max_order_notional = -1 is out of range; allowed: > 0"},
       {"[queue]\nvisibility_timeout_s = 0\n",

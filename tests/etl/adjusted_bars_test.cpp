@@ -25,6 +25,7 @@
 #include "trib/providers/action_files.hpp"
 #include "trib/providers/provider.hpp"
 #include "../../src/providers/csv/lean_factors.hpp"
+#include "../core/lean_data.hpp"
 #include "../core/test_util.hpp"
 
 namespace fs = std::filesystem;
@@ -38,23 +39,7 @@ fs::path lean_dir() { return shared_data() / "equities-daily/lean-us-equity-dail
 
 std::vector<lake::CuratedBar> lean_raw(const std::string& symbol) {
   std::vector<lake::CuratedBar> out;
-  std::istringstream in(trib::testing::slurp(lean_dir() / "lean_us_equity_daily_raw_unadjusted.csv"));
-  std::string line;
-  std::getline(in, line);
-  while (std::getline(in, line)) {
-    if (!line.starts_with(symbol + ",")) continue;
-    std::vector<std::string> f;
-    std::stringstream ls(line);
-    std::string cell;
-    while (std::getline(ls, cell, ',')) f.push_back(cell);
-    lake::CuratedBar r;
-    r.bar.session_date = Date::parse(f[1]);
-    r.bar.ts_ns = to_ts_ns(r.bar.session_date);
-    r.bar.open = std::stod(f[2]), r.bar.high = std::stod(f[3]), r.bar.low = std::stod(f[4]);
-    r.bar.close = std::stod(f[5]), r.bar.volume = std::stod(f[6]);
-    r.source = "csv";
-    out.push_back(r);
-  }
+  for (const Bar& b : trib::testing::lean_raw_daily(symbol)) out.push_back({b, "csv", "", 0});
   return out;
 }
 
@@ -109,7 +94,9 @@ TEST(AdjustedBars, AaplTotalAndSplitModesEqualLeansFactorsOnEverySession) {
   EXPECT_LT(ret_on(as_traded, "2014-06-09"), -0.85);
   // Hand-computed: 2020-08-28 closed at 499.23 before the 4:1 split -> 124.8075 split-adjusted.
   for (const auto& r : split.rows) {
-    if (r.bar.session_date == Date::parse("2020-08-28")) EXPECT_NEAR(r.bar.close, 499.23 / 4, 1e-9);
+    if (r.bar.session_date == Date::parse("2020-08-28")) {
+      EXPECT_NEAR(r.bar.close, 499.23 / 4, 1e-9);
+    }
   }
   // A window reads the same values as the whole history (the factors depend on what follows).
   const auto window = adjust_history(

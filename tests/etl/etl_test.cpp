@@ -12,9 +12,11 @@
 #include "trib/core/calendar.hpp"
 #include "trib/core/error.hpp"
 #include "trib/core/hash.hpp"
+#include "trib/etl/bar_conflicts.hpp"
 #include "trib/etl/bars_reader.hpp"
 #include "trib/etl/etl.hpp"
 #include "trib/lake/layout.hpp"
+#include "trib/lake/parquet.hpp"
 #include "trib/lake/raw_store.hpp"
 #include "../core/test_util.hpp"
 
@@ -477,4 +479,99 @@ TEST_F(EtlTest, APayloadOfManyPartitionsGivesTheSameFilesOnOneThreadOrMany) {
   const auto one = files_with(1);
   EXPECT_EQ(one.size(), 40u);
   EXPECT_EQ(files_with(4), one);
+}
+
+// ---- vendor precedence ([prices] bar_precedence) and the rows kept aside ----
+
+namespace {
+
+ingest::FetchedRaw vendor_payload(const std::string& vendor, const std::string& raw_id, std::vector<Bar> bars,
+                                  int64_t fetched_at) {
+  ingest::FetchedRaw f = payload(raw_id, std::move(bars), fetched_at);
+  f.record.vendor = vendor;
+  f.record.object_key = "raw/vendor=" + vendor + "/dataset=bars/symbol=ABC/fetched=2020-01-01/" + raw_id + ".csv";
+  return f;
+}
+
+// Every overlap row of ABC, from every overlap file (their union), and the files' bytes.
+std::pair<std::vector<lake::CuratedBar>, std::map<std::string, std::string>> overlaps(lake::ObjectStore& store) {
+  std::vector<lake::CuratedBar> rows;
+  std::map<std::string, std::string> files;
+  for (const auto& key : store.list(etl::overlaps_prefix(Timeframe::kDay1))) {
+    std::string bytes = store.get(key);
+    files[key] = bytes;
+    parquet::Reader reader(parquet::memory_source(std::move(bytes)), key);
+    for (auto& r : lake::decode_overlap_file(reader)) rows.push_back(std::move(r));
+  }
+  return {rows, files};
+}
+
+etl::EtlOptions lean_then_yahoo() {
+  etl::EtlOptions o;
+  o.bar_precedence = etl::SourcePrecedence::parse("lean,yahoo");
+  return o;
+}
+
+}  // namespace
+
+TEST_F(EtlTest, ThePreferredVendorWinsWhateverTheOrderAndTheOtherRowIsKeptAside) {
+  // Yahoo's fetch is the later one, and still loses the shared session to Lean.
+  const auto lean = vendor_payload("lean", "L1", {bar("2020-01-02", 10), bar("2020-01-03", 11)}, 1);
+  const auto yahoo = vendor_payload("yahoo", "Y1", {bar("2020-01-03", 11.2), bar("2020-01-06", 12)}, 5);
+  std::vector<std::vector<lake::CuratedBar>> curated;
+  for (bool lean_first : {true, false}) {
+    trib::testing::TempDir dir;
+    auto store = lake::open_local_store(dir.path() / "lake");
+    auto catalog = catalog::open_sqlite_catalog(dir.path() / "catalog.db", {});
+    etl::EtlEngine engine(*store, *catalog, lean_then_yahoo());
+    engine.apply(lean_first ? lean : yahoo);
+    engine.apply(lean_first ? yahoo : lean);
+    curated.push_back(etl::read_curated_bars(*store, *catalog, {Symbol::parse("ABC"), Timeframe::kDay1, {}, {}}));
+    auto [aside, files] = overlaps(*store);
+    ASSERT_EQ(aside.size(), 1u) << "lean first: " << lean_first;
+    EXPECT_EQ(aside[0].source, "yahoo");
+    EXPECT_EQ(aside[0].bar.close, 11.2);
+    EXPECT_EQ(aside[0].fetched_at_ns, 5);
+    // Replayed (a redelivered task, `trib etl`): the curated rows stay; the row kept aside may be
+    // noted again under the replayed payload (Yahoo's, when Lean displaced it first), never twice
+    // in one file, and a second replay writes nothing.
+    engine.apply(lean);
+    engine.apply(yahoo);
+    auto [again, files_again] = overlaps(*store);
+    for (const auto& r : again) EXPECT_EQ(r, aside[0]);
+    EXPECT_LE(files_again.size(), 2u);
+    engine.apply(lean);
+    engine.apply(yahoo);
+    EXPECT_EQ(overlaps(*store).second, files_again);
+    EXPECT_EQ(etl::read_curated_bars(*store, *catalog, {Symbol::parse("ABC"), Timeframe::kDay1, {}, {}}),
+              curated.back());
+  }
+  ASSERT_EQ(curated[0].size(), 3u);
+  EXPECT_EQ(curated[0], curated[1]);
+  EXPECT_EQ(curated[0][1].source, "lean");
+  EXPECT_EQ(curated[0][1].bar.close, 11);
+  EXPECT_EQ(curated[0][2].source, "yahoo");
+  // One vendor's later fetch still replaces its own row, and keeps nothing aside.
+  etl::EtlEngine engine(*store_, *catalog_, lean_then_yahoo());
+  engine.apply(vendor_payload("lean", "L1", {bar("2020-01-02", 10)}, 1));
+  engine.apply(vendor_payload("lean", "L2", {bar("2020-01-02", 10.5)}, 2));
+  EXPECT_EQ(read().front().bar.close, 10.5);
+  EXPECT_TRUE(overlaps(*store_).first.empty());
+}
+
+TEST_F(EtlTest, ACrashAfterTheCommitLosesNoOverlapRowOnTheRetry) {
+  SabotagedCatalog sabotaged(*catalog_);
+  etl::EtlEngine engine(*store_, sabotaged, lean_then_yahoo());
+  engine.apply(vendor_payload("yahoo", "Y1", {bar("2020-01-03", 11.2)}, 5));
+  sabotaged.crash_after_commit = true;
+  const auto lean = vendor_payload("lean", "L1", {bar("2020-01-03", 11)}, 1);
+  EXPECT_THROW(engine.apply(lean), Error);
+  sabotaged.crash_after_commit = false;
+  // Committed: the retry sees Lean's own row in place and nothing to set aside; the displaced
+  // Yahoo row recorded before the commit stays.
+  engine.apply(lean);
+  auto [aside, files] = overlaps(*store_);
+  ASSERT_EQ(aside.size(), 1u);
+  EXPECT_EQ(aside[0].source, "yahoo");
+  EXPECT_EQ(read().front().source, "lean");
 }

@@ -510,7 +510,7 @@ TEST(CsvBinary, AlphaVantageIntradayFileIsRefusedAsIntraday) {
       slurp(kShared / "vendor-samples/alphavantage/romeltorres/mock_time_series_extended.csv");
   ASSERT_FALSE(text.empty());
   EXPECT_THAT(expect_error([&] { parse_payload(text); }, ErrorCategory::kInvalidInput),
-              HasSubstr("column 'time' holds intraday timestamps"));
+              HasSubstr("column 'time' holds intraday times; ingest the file with --timeframe 1m"));
 }
 
 TEST(CsvBinary, PrintableExcerpt) {

@@ -11,6 +11,8 @@
 #include "../core/test_util.hpp"
 #include "trib/core/error.hpp"
 #include "trib/providers/provider.hpp"
+#include "../../src/providers/csv/csv_files.hpp"
+#include <algorithm>
 
 namespace trib::providers {
 namespace {
@@ -276,14 +278,13 @@ TEST(CsvParse, UnrecognisableHeaderIsInvalidInputListingExpectedHeaders) {
   }
 }
 
-TEST(CsvParse, IntradayTimestampsAreRefusedClearly) {
+TEST(CsvParse, IntradayTimesAsDailyBarsAreRefusedClearly) {
   std::string message = expect_error(
       [] {
         parse_text("Datetime,Open,High,Low,Close,Volume\n2020-01-02 09:30:00,1,2,0.5,1.5,9\n");
       },
       ErrorCategory::kInvalidInput);
-  EXPECT_THAT(message, HasSubstr("Datetime"));
-  EXPECT_THAT(message, HasSubstr("intraday"));
+  EXPECT_THAT(message, HasSubstr("column 'Datetime' holds intraday times; ingest the file with --timeframe 1m"));
   // A "timestamp" column holding plain dates (Alpha Vantage daily CSV) is a date column.
   ParseResult parsed =
       parse_text("timestamp,open,high,low,close,volume\n2020-01-02,1,2,0.5,1.5,9\n");
@@ -389,4 +390,102 @@ TEST(CsvParse, SingleSymbolFileNeedsASymbol) {
 }
 
 }  // namespace
+
+// --- intraday ------------------------------------------------------------------------------------
+
+namespace {
+
+ParseResult parse_intraday(std::string_view text, std::string_view symbol, const TradingCalendar& calendar,
+                           std::string file_name = "") {
+  ParseContext context;
+  if (!symbol.empty()) context.symbol = Symbol::parse(symbol);
+  context.timeframe = Timeframe::kMinute1;
+  context.calendar = &calendar;
+  context.file_name = std::move(file_name);
+  return make_provider("csv")->parse(text, context);
+}
+
+const fs::path kMinute = kShared / "intraday/lean-us-equity-minute";
+
+}  // namespace
+
+TEST(CsvIntraday, FxcmMinutesOnTheFxCalendar) {
+  const std::string text = slurp(kShared / "intraday/fxcm/gbpusd-m1-bid-2012.csv");
+  if (text.empty()) GTEST_SKIP() << "no ../shared/data here";
+  const ParseResult r = parse_intraday(text, "GBPUSD.BID", TradingCalendar::fx());
+  EXPECT_TRUE(r.findings.empty());
+  const auto& bars = r.bars.at(Symbol::parse("GBPUSD.BID"));
+  ASSERT_EQ(bars.size(), 30117u);
+  EXPECT_EQ(format_ts_ns(bars[0].ts_ns), "2012-02-01T00:00:00Z");
+  EXPECT_EQ(bars[0].session_date, Date::parse("2012-02-01"));  // 19:00 New York on Jan 31: Feb 1's session
+  EXPECT_DOUBLE_EQ(bars[0].open, 1.57597);
+  EXPECT_EQ(bars[0].volume, 0);  // FXCM's files carry no volume
+  // The first bar after the weekend, Sunday 22:01 UTC (17:01 New York), is in Monday's session.
+  auto monday = std::find_if(bars.begin(), bars.end(), [](const Bar& b) { return b.ts_ns >= parse_ts_ns("2012-02-05T00:00:00Z"); });
+  ASSERT_NE(monday, bars.end());
+  EXPECT_EQ(format_ts_ns(monday->ts_ns), "2012-02-05T22:01:00Z");
+  EXPECT_EQ(monday->session_date, Date::parse("2012-02-06"));
+  EXPECT_EQ(symbol_from_file_name("gbpusd-m1-bid-2012.csv")->str(), "GBPUSD.BID");
+  EXPECT_EQ(symbol_from_file_name("usdjpy-m1-ask-2013.csv")->str(), "USDJPY.ASK");
+}
+
+TEST(CsvIntraday, LeanMinuteFilesEqualTheConvertedCsvOfTheSameBars) {
+  const std::string converted = slurp(kMinute / "lean_us_equity_minute_trade_bars.csv");
+  if (converted.empty()) GTEST_SKIP() << "no ../shared/data here";
+  // The converted file: symbol,bar_start_et (New York, no offset),open,...; every symbol's bars.
+  const ParseResult all = parse_intraday(converted, "", TradingCalendar::nyse());
+  EXPECT_TRUE(all.findings.empty());
+  const auto& want = all.bars.at(Symbol::parse("AAPL"));
+  // Lean's own files, one per day, the date in the name, times in ms since midnight New York.
+  std::vector<Bar> got;
+  for (const char* day : {"20140605", "20140606", "20140609"}) {
+    const std::string name = std::string(day) + "_aapl_minute_trade.csv";
+    EXPECT_EQ(symbol_from_file_name(name)->str(), "AAPL");
+    const ParseResult r = parse_intraday(slurp(kMinute / "raw/aapl" / name), "AAPL", TradingCalendar::nyse(), name);
+    EXPECT_TRUE(r.findings.empty());
+    for (const Bar& b : r.bars.at(Symbol::parse("AAPL"))) got.push_back(b);
+  }
+  ASSERT_EQ(got.size(), want.size());
+  EXPECT_EQ(got.size(), 2303u);
+  for (size_t i = 0; i < got.size(); ++i) {
+    ASSERT_EQ(got[i].ts_ns, want[i].ts_ns) << i;
+    ASSERT_EQ(got[i].session_date, want[i].session_date) << i;
+    ASSERT_DOUBLE_EQ(got[i].close, want[i].close) << i;
+    ASSERT_EQ(got[i].volume, want[i].volume) << i;
+  }
+  // 04:15 New York in June (EDT) is 08:15 UTC; Lean writes 644.80 as 6448000.
+  EXPECT_EQ(format_ts_ns(got[0].ts_ns), "2014-06-05T08:15:00Z");
+  EXPECT_DOUBLE_EQ(got[0].open, 644.8);
+}
+
+TEST(CsvIntraday, RefusalsNameTheFix) {
+  const std::string trade = slurp(kMinute / "raw/aapl/20140605_aapl_minute_trade.csv");
+  if (trade.empty()) GTEST_SKIP() << "no ../shared/data here";
+  EXPECT_THAT(expect_error([&] { parse_intraday(trade, "AAPL", TradingCalendar::nyse(), "aapl.csv"); },
+                           ErrorCategory::kInvalidInput),
+              HasSubstr("keeps its date in its name (yyyyMMdd_<symbol>_minute_trade.csv)"));
+  EXPECT_THAT(expect_error([&] { parse_text(trade, "AAPL"); }, ErrorCategory::kInvalidInput),
+              HasSubstr("ingest it with --timeframe 1m"));
+  const std::string quote = slurp(kMinute / "raw/aapl/20140605_aapl_minute_quote.csv");
+  EXPECT_THAT(expect_error([&] { parse_intraday(quote, "AAPL", TradingCalendar::nyse(), "20140605_aapl_minute_quote.csv"); },
+                           ErrorCategory::kInvalidInput),
+              HasSubstr("Lean minute quote file"));
+  EXPECT_THAT(expect_error([&] { parse_intraday("Date,Open,High,Low,Close,Volume\n2020-01-02,1,2,0.5,1.5,9\n", "X",
+                                                TradingCalendar::nyse()); },
+                           ErrorCategory::kInvalidInput),
+              HasSubstr("holds dates (daily bars), not --timeframe 1m bars"));
+  // Offsets, 'Z', fractions; a bad time is a finding.
+  const ParseResult r = parse_intraday(
+      "timestamp,open,high,low,close\n2020-01-02T14:30:00Z,1,2,0.5,1.5\n2020-01-02 09:31:00.5-05:00,1,2,0.5,1.5\n"
+      "2020-01-02 09:32,1,2,0.5,1.5\n2020-01-02 25:00,1,2,0.5,1.5\n",
+      "X", TradingCalendar::nyse());
+  const auto& bars = r.bars.at(Symbol::parse("X"));
+  ASSERT_EQ(bars.size(), 3u);
+  EXPECT_EQ(format_ts_ns(bars[0].ts_ns), "2020-01-02T14:30:00Z");
+  EXPECT_EQ(format_ts_ns(bars[1].ts_ns), "2020-01-02T14:31:00.5Z");
+  EXPECT_EQ(format_ts_ns(bars[2].ts_ns), "2020-01-02T14:32:00Z");  // New York time, EST
+  ASSERT_EQ(r.findings.size(), 1u);
+  EXPECT_EQ(r.findings[0].rule, "bad_date");
+}
+
 }  // namespace trib::providers

@@ -18,6 +18,7 @@
 #include "trib/core/calendar.hpp"
 #include "trib/core/corporate_action.hpp"
 #include "trib/core/error.hpp"
+#include "../core/lean_data.hpp"
 #include "../core/test_util.hpp"
 
 namespace fs = std::filesystem;
@@ -29,26 +30,8 @@ fs::path lean_dir() {
   return trib::testing::shared_data() / "equities-daily/lean-us-equity-daily";
 }
 
-// symbol -> raw daily bars, from the converted CSV (symbol,date,open,high,low,close,volume).
-std::map<std::string, std::vector<Bar>> raw_bars() {
-  std::map<std::string, std::vector<Bar>> out;
-  std::istringstream in(trib::testing::slurp(lean_dir() / "lean_us_equity_daily_raw_unadjusted.csv"));
-  std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) {
-    std::vector<std::string> f;
-    std::stringstream ls(line);
-    std::string cell;
-    while (std::getline(ls, cell, ',')) f.push_back(cell);
-    if (f.size() != 7) continue;
-    Bar b;
-    b.session_date = Date::parse(f[1]);
-    b.open = std::stod(f[2]), b.high = std::stod(f[3]), b.low = std::stod(f[4]), b.close = std::stod(f[5]);
-    b.volume = std::stod(f[6]);
-    out[f[0]].push_back(b);
-  }
-  return out;
-}
+// symbol -> raw daily bars, from the converted CSV.
+std::map<std::string, std::vector<Bar>> raw_bars() { return trib::testing::lean_raw_daily_all(); }
 
 // Lean prints factors to 7 decimals (0.0178571 for 1/56: 2.4e-6 off): equal means within 1e-6
 // relative or half a unit of the 7th decimal, whichever is larger.

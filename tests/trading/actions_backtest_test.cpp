@@ -20,6 +20,7 @@
 #include "trib/providers/action_files.hpp"
 #include "trib/trading/backtest.hpp"
 #include "trib/trading/strategy.hpp"
+#include "../core/lean_data.hpp"
 #include "../core/test_util.hpp"
 
 namespace fs = std::filesystem;
@@ -39,23 +40,7 @@ struct Series {
 
 Series lean(const std::string& symbol) {
   Series s;
-  std::istringstream in(trib::testing::slurp(lean_dir() / "lean_us_equity_daily_raw_unadjusted.csv"));
-  std::string line;
-  std::getline(in, line);
-  while (std::getline(in, line)) {
-    if (!line.starts_with(symbol + ",")) continue;
-    std::vector<std::string> f;
-    std::stringstream ls(line);
-    std::string cell;
-    while (std::getline(ls, cell, ',')) f.push_back(cell);
-    lake::CuratedBar r;
-    r.bar.session_date = Date::parse(f[1]);
-    r.bar.ts_ns = to_ts_ns(r.bar.session_date);
-    r.bar.open = std::stod(f[2]), r.bar.high = std::stod(f[3]), r.bar.low = std::stod(f[4]);
-    r.bar.close = std::stod(f[5]), r.bar.volume = std::stod(f[6]);
-    r.source = "csv";
-    s.raw.push_back(r);
-  }
+  for (const Bar& b : trib::testing::lean_raw_daily(symbol)) s.raw.push_back({b, "csv", "", 0});
   std::string lower = symbol;
   for (char& c : lower) c = static_cast<char>(std::tolower(c));
   const std::string factors = trib::testing::slurp(lean_dir() / "factor_files" / (lower + ".csv"));

@@ -233,6 +233,25 @@ TEST_F(LiveRunnerTest, RejectsEmptyInput) {
   EXPECT_THROW(run(half, risk_, *broker), Error);
 }
 
+// The strategy decides on the signal bars (adjusted), the order is sized at the raw close: an
+// SMA(2/3) cross across a 4:1 split wants out on raw prices (the split looks like a crash) and is
+// long on split-adjusted ones.
+TEST_F(LiveRunnerTest, TheStrategyDecidesOnTheSignalBarsAndOrdersAreSizedAtTheRawClose) {
+  bars_ = {daily(kFri - 3, 400), daily(kFri - 2, 404), daily(kFri - 1, 102), daily(kFri, 103)};
+  std::vector<Bar> adjusted = {daily(kFri - 3, 100), daily(kFri - 2, 101), daily(kFri - 1, 102), daily(kFri, 103)};
+  auto sma = make_strategy("sma_cross", 2, 3);
+  auto broker = make_paper_broker(paper_costs());
+  EXPECT_EQ(sma->target_exposure(bars_), 0.0);
+  EXPECT_EQ(sma->target_exposure(adjusted), 1.0);
+  const auto r = run_eod_cycle(*catalog_, bars_, *sma, risk_, *broker, config_, &adjusted);
+  EXPECT_EQ(r.target_exposure, 1.0);
+  EXPECT_EQ(r.last_close, 103);
+  // Sized at the raw close: trunc(1.0 x 10,000 / 103) = 97 (on the unadjusted 400s it would be 24).
+  EXPECT_EQ(r.target_qty, 97);
+  std::vector<Bar> short_signal(adjusted.begin() + 1, adjusted.end());
+  EXPECT_THROW(run_eod_cycle(*catalog_, bars_, *sma, risk_, *broker, config_, &short_signal), Error);
+}
+
 TEST(ClientOrderId, DeterministicAndReadable) {
   const OrderKey key{"sma_cross", "fast=10,slow=30", "paper", "AAPL", kFri};
   const std::string id = make_client_order_id(key);

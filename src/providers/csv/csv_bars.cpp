@@ -149,6 +149,58 @@ std::optional<Date> parse_date_field(std::string_view v) {
   return std::nullopt;
 }
 
+// An intraday time: YYYY-MM-DD HH:MM[:SS[.fraction]] ('T' or ' ' between), then 'Z', an offset
+// (+HH:MM, -HH:MM, +HHMM) or nothing: a time without an offset is the calendar's local (New York)
+// time. nullopt when the text is none of these.
+std::optional<int64_t> parse_intraday_time(std::string_view v, const TradingCalendar& calendar) {
+  (void)calendar;  // both calendars keep New York time
+  if (v.size() < 16 || v[4] != '-' || v[7] != '-' || (v[10] != ' ' && v[10] != 'T') || v[13] != ':') {
+    return std::nullopt;
+  }
+  const auto date = Date::try_parse(v.substr(0, 10));
+  if (!date || !supported_date(*date)) return std::nullopt;
+  const auto two = [&](size_t at) -> int {
+    if (at + 2 > v.size() || !std::isdigit(static_cast<unsigned char>(v[at])) ||
+        !std::isdigit(static_cast<unsigned char>(v[at + 1]))) {
+      return -1;
+    }
+    return (v[at] - '0') * 10 + (v[at + 1] - '0');
+  };
+  const int hh = two(11), mm = two(14);
+  if (hh < 0 || hh > 23 || mm < 0 || mm > 59) return std::nullopt;
+  size_t i = 16;
+  int ss = 0;
+  int64_t frac_ns = 0;
+  if (i < v.size() && v[i] == ':') {
+    ss = two(i + 1);
+    if (ss < 0 || ss > 59) return std::nullopt;
+    i += 3;
+    if (i < v.size() && v[i] == '.') {
+      int64_t scale = 100'000'000;
+      ++i;
+      const size_t digits_from = i;
+      while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) {
+        frac_ns += (v[i] - '0') * scale;
+        scale /= 10;
+        ++i;
+      }
+      if (i == digits_from || i - digits_from > 9) return std::nullopt;
+    }
+  }
+  const int64_t local = to_ts_ns(*date) + (int64_t{hh} * 3600 + mm * 60 + ss) * kNanosPerSecond + frac_ns;
+  const std::string_view zone = v.substr(i);
+  if (zone.empty()) return local - int64_t{new_york_utc_offset_hours(*date)} * 3600 * kNanosPerSecond;
+  if (zone == "Z" || zone == "z") return local;
+  if ((zone[0] == '+' || zone[0] == '-') && (zone.size() == 6 || zone.size() == 5)) {
+    const int oh = two(i + 1);
+    const int om = zone.size() == 6 ? (zone[3] == ':' ? two(i + 4) : -1) : two(i + 3);
+    if (oh < 0 || oh > 14 || om < 0 || om > 59) return std::nullopt;
+    const int64_t offset = (int64_t{oh} * 3600 + om * 60) * kNanosPerSecond;
+    return zone[0] == '+' ? local - offset : local + offset;
+  }
+  return std::nullopt;
+}
+
 std::string out_of_range_reason(std::string_view column, Date date) {
   return fmt::format("column '{}': {} is outside the supported dates {}..{}", column,
                      date.to_string(), Date(kFirstSupportedDay).to_string(),
@@ -175,7 +227,8 @@ Columns find_columns(std::string_view header_line) {
     };
     if (key == "date" || key == "session_date" || key == "day") {
       set(c.date);
-    } else if (key == "datetime" || key == "timestamp" || key == "time") {
+    } else if (key == "datetime" || key == "timestamp" || key == "time" || key == "bar_start_et" ||
+               key == "bar_start") {
       set(c.datetime);
     } else if (key == "ts") {
       set(c.ts);
@@ -212,23 +265,31 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
-// Throws Error::InvalidInput unless the header has every column a daily bar needs.
-void require_daily_columns(const Columns& cols, std::string_view header) {
-  if (cols.date < 0 && cols.datetime >= 0) {
+// Throws Error::InvalidInput unless the header has every column a bar of `timeframe` needs: a
+// Date column for daily bars, a time column (Datetime, Timestamp, Time) for intraday ones, and
+// Open, High, Low, Close; Volume may be left out of intraday files (FX quotes carry none: 0).
+void require_columns(const Columns& cols, std::string_view header, Timeframe timeframe) {
+  const bool intraday_file = cols.date < 0 && cols.datetime >= 0;
+  if (intraday_file && timeframe == Timeframe::kDay1) {
     throw Error::InvalidInput(fmt::format(
-        "CSV column '{}' holds intraday timestamps, which the csv vendor does not read yet (daily "
-        "bars only: a Date column with YYYY-MM-DD or YYYYMMDD)",
+        "CSV column '{}' holds intraday times; ingest the file with --timeframe 1m (minute bars) or "
+        "--timeframe 1h (hourly)",
         cols.names[static_cast<size_t>(cols.datetime)]));
   }
+  if (!intraday_file && cols.date >= 0 && timeframe != Timeframe::kDay1) {
+    throw Error::InvalidInput(fmt::format(
+        "CSV column '{}' holds dates (daily bars), not --timeframe {} bars; ingest it without --timeframe",
+        cols.names[static_cast<size_t>(cols.date)], to_string(timeframe)));
+  }
   std::vector<std::string> missing;
-  if (cols.date < 0) missing.emplace_back("Date");
+  if (cols.date < 0 && !intraday_file) missing.emplace_back("Date");
   if (cols.open < 0) missing.emplace_back("Open");
   if (cols.high < 0) missing.emplace_back("High");
   if (cols.low < 0) missing.emplace_back("Low");
   if (cols.close < 0) missing.emplace_back("Close");
-  if (cols.volume < 0) missing.emplace_back("Volume");
+  if (cols.volume < 0 && !intraday_file) missing.emplace_back("Volume");
   if (missing.empty()) return;
-  if (missing.size() == 6 || cols.date < 0) {
+  if (missing.size() == 6 || (cols.date < 0 && !intraday_file)) {
     throw Error::InvalidInput(fmt::format("CSV has no recognisable header (first line '{}'); {}",
                                           printable_excerpt(trim(header), 120), kExpectedHeaders));
   }
@@ -286,7 +347,8 @@ ParseResult parse_header_csv(std::string_view text, const ParseContext& context,
   const std::string_view header = text.substr(0, pos);
   Columns cols = find_columns(header);
   if (cols.date < 0 && cols.datetime >= 0) adopt_date_only_timestamps(cols, text, pos);
-  require_daily_columns(cols, header);
+  require_columns(cols, header, context.timeframe);
+  const bool intraday = cols.date < 0;  // a time column: each row's ts, its session from the calendar
   if (cols.symbol < 0 && context.symbol.empty()) {
     throw Error::InvalidInput("a single-symbol CSV needs the symbol it holds (--symbol)");
   }
@@ -308,6 +370,8 @@ ParseResult parse_header_csv(std::string_view text, const ParseContext& context,
     if (origins != nullptr) single.origins = &(*origins)[context.symbol];
   }
   const int value_cols[5] = {cols.open, cols.high, cols.low, cols.close, cols.volume};
+  const int time_col = intraday ? cols.datetime : cols.date;
+  const int value_count = cols.volume >= 0 ? 5 : 4;
   int64_t line_no = 1;
   while (pos != std::string_view::npos) {
     const size_t start = pos + 1;
@@ -327,13 +391,23 @@ ParseResult parse_header_csv(std::string_view text, const ParseContext& context,
                                            cols.names.size(), fields.size()));
       continue;
     }
-    const std::string_view date_text = trim(fields[static_cast<size_t>(cols.date)]);
+    const std::string_view date_text = trim(fields[static_cast<size_t>(time_col)]);
     if (is_missing(date_text)) {
       finding("missing_value",
-              fmt::format("column '{}' is empty ('{}')", col_name(cols.date), shown(date_text)));
+              fmt::format("column '{}' is empty ('{}')", col_name(time_col), shown(date_text)));
       continue;
     }
-    const auto date = parse_date_field(date_text);
+    std::optional<int64_t> intraday_ts;
+    if (intraday) {
+      intraday_ts = parse_intraday_time(date_text, calendar);
+      if (!intraday_ts) {
+        finding("bad_date", fmt::format("column '{}': '{}' is not a time (YYYY-MM-DD HH:MM[:SS], then Z, "
+                                        "an offset such as +00:00, or nothing for New York time)",
+                                        col_name(time_col), shown(date_text)));
+        continue;
+      }
+    }
+    const auto date = intraday ? std::optional<Date>(calendar.session_of(*intraday_ts)) : parse_date_field(date_text);
     if (!date) {
       finding("bad_date", fmt::format("column '{}': '{}' is not a date (YYYY-MM-DD or YYYYMMDD)",
                                       col_name(cols.date), shown(date_text)));
@@ -343,9 +417,9 @@ ParseResult parse_header_csv(std::string_view text, const ParseContext& context,
       finding("date_out_of_range", out_of_range_reason(col_name(cols.date), *date));
       continue;
     }
-    double values[5];
+    double values[5] = {0, 0, 0, 0, 0};
     bool ok = true;
-    for (int k = 0; k < 5 && ok; ++k) {
+    for (int k = 0; k < value_count && ok; ++k) {
       const std::string_view v = trim(fields[static_cast<size_t>(value_cols[k])]);
       if (is_missing(v)) {
         finding("missing_value", fmt::format("column '{}' is empty ('{}') on {}",
@@ -365,7 +439,9 @@ ParseResult parse_header_csv(std::string_view text, const ParseContext& context,
     bar.low = values[2];
     bar.close = values[3];
     bar.volume = values[4];
-    if (cols.ts >= 0) {
+    if (intraday) {
+      bar.ts_ns = *intraday_ts;
+    } else if (cols.ts >= 0) {
       const std::string_view ts_text = trim(fields[static_cast<size_t>(cols.ts)]);
       const auto ts_date = ts_text.size() >= 10 ? Date::try_parse(ts_text.substr(0, 10)) : std::nullopt;
       if (ts_date && !supported_date(*ts_date)) {
@@ -514,6 +590,92 @@ ParseResult parse_lean_daily(std::string_view text, const ParseContext& context,
   return result;
 }
 
+// Lean's minute format: no header, `ms since midnight New York,open,high,low,close,volume`,
+// prices in 1/10,000; the date is in the file's name (yyyyMMdd_<symbol>_minute_trade.csv).
+// Quote files (11 fields: bid and ask bars with sizes) are not bars of trades.
+int lean_minute_fields(std::string_view text) {
+  Lines lines(text);
+  std::string_view line;
+  while (lines.next(line)) {
+    line = trim(line);
+    if (line.empty()) continue;
+    const size_t comma = line.find(',');
+    if (comma == std::string_view::npos || comma == 0 || comma > 8 || !all_digits(line.substr(0, comma))) return 0;
+    if (std::stoll(std::string(line.substr(0, comma))) >= 86'400'000) return 0;
+    return static_cast<int>(std::count(line.begin(), line.end(), ',')) + 1;
+  }
+  return 0;
+}
+
+ParseResult parse_lean_minute(std::string_view text, const ParseContext& context, Origins* origins) {
+  const std::string_view name = context.file_name;
+  if (context.timeframe != Timeframe::kMinute1) {
+    throw Error::InvalidInput(fmt::format("{} holds Lean minute bars; ingest it with --timeframe 1m",
+                                          name.empty() ? std::string("this file") : std::string(name)));
+  }
+  const std::optional<Date> day = name.size() > 9 && name[8] == '_' ? parse_date_field(name.substr(0, 8)) : std::nullopt;
+  if (!day) {
+    throw Error::InvalidInput(fmt::format(
+        "a Lean minute file keeps its date in its name (yyyyMMdd_<symbol>_minute_trade.csv); '{}' does not "
+        "start with one: keep the name Lean gave it", name.empty() ? "(no file name)" : std::string(name)));
+  }
+  if (context.symbol.empty()) {
+    throw Error::InvalidInput("a Lean minute file holds one symbol's bars; it needs the symbol (--symbol, or Lean's file name)");
+  }
+  static constexpr std::string_view kNames[6] = {"ms", "open", "high", "low", "close", "volume"};
+  ParseResult result;
+  std::vector<Bar>& bars = result.bars[context.symbol];
+  std::vector<RowOrigin>* from = origins != nullptr ? &(*origins)[context.symbol] : nullptr;
+  // Midnight New York of the file's date, in UTC.
+  const int64_t midnight = to_ts_ns(*day) - int64_t{new_york_utc_offset_hours(*day)} * 3600 * kNanosPerSecond;
+  std::vector<std::string_view> fields;
+  Lines lines(text);
+  std::string_view line;
+  while (lines.next(line)) {
+    if (trim(line).empty()) continue;
+    const int64_t line_no = lines.number();
+    auto finding = [&](const char* rule, std::string reason) {
+      result.findings.push_back({line_no, rule, std::move(reason), std::string(line.substr(0, 200))});
+    };
+    fields.clear();
+    for (size_t start = 0;;) {
+      const size_t comma = line.find(',', start);
+      fields.push_back(trim(line.substr(start, comma == std::string_view::npos ? comma : comma - start)));
+      if (comma == std::string_view::npos) break;
+      start = comma + 1;
+    }
+    if (fields.size() != 6) {
+      finding("malformed_row", fmt::format("expected 6 fields (ms,open,high,low,close,volume), found {}", fields.size()));
+      continue;
+    }
+    double values[6];
+    bool ok = true;
+    for (size_t k = 0; k < 6 && ok; ++k) {
+      if (fields[k].empty() || !parse_number(fields[k], values[k])) {
+        finding(fields[k].empty() ? "missing_value" : "bad_number",
+                fmt::format("column '{}': '{}' is not a number", kNames[k], shown(fields[k])));
+        ok = false;
+      }
+    }
+    if (!ok) continue;
+    if (!(values[0] >= 0 && values[0] < 86'400'000) || values[0] != std::floor(values[0])) {
+      finding("bad_date", fmt::format("'{}' is not a time of day in milliseconds", shown(fields[0])));
+      continue;
+    }
+    Bar bar;
+    bar.ts_ns = midnight + static_cast<int64_t>(values[0]) * 1'000'000;
+    bar.session_date = context.calendar->session_of(bar.ts_ns);
+    bar.open = values[1] / 10000.0;
+    bar.high = values[2] / 10000.0;
+    bar.low = values[3] / 10000.0;
+    bar.close = values[4] / 10000.0;
+    bar.volume = values[5];
+    bars.push_back(bar);
+    if (from != nullptr) from->push_back({line_no, line});
+  }
+  return result;
+}
+
 // Newest-first rows come back ascending; a repeated date is a finding (the file's first row for
 // it stays); rows in no order keep payload order for the caller to refuse.
 void settle_order(ParseResult& result, Origins& origins, Timeframe timeframe) {
@@ -630,8 +792,15 @@ ParseResult parse_text_file(std::string_view bytes, const ParseContext& context)
   refuse_binary(bytes);
   const std::string_view text = strip_bom(bytes);
   Origins origins;
-  ParseResult result = looks_like_lean(text) ? parse_lean_daily(text, context, &origins)
-                                             : parse_header_csv(text, context, &origins);
+  const int minute_fields = lean_minute_fields(text);
+  if (minute_fields == 11) {
+    throw Error::InvalidInput(
+        "this is a Lean minute quote file (bid and ask bars with sizes); the csv vendor reads Lean's trade "
+        "files (yyyyMMdd_<symbol>_minute_trade.csv)");
+  }
+  ParseResult result = minute_fields == 6       ? parse_lean_minute(text, context, &origins)
+                       : looks_like_lean(text) ? parse_lean_daily(text, context, &origins)
+                                               : parse_header_csv(text, context, &origins);
   settle_order(result, origins, context.timeframe);
   return result;
 }

@@ -127,6 +127,23 @@ std::vector<fs::path> expand_csv_inputs(const std::vector<std::string>& inputs) 
 
 std::optional<Symbol> symbol_from_file_name(std::string_view file_name) {
   std::string s = lower(file_name);
+  // Lean minute files: yyyymmdd_<symbol>_minute_trade.csv (or .zip).
+  if (s.size() > 9 && s[8] == '_' && std::all_of(s.begin(), s.begin() + 8, [](char c) { return c >= '0' && c <= '9'; })) {
+    const size_t minute = s.find("_minute_", 9);
+    if (minute != std::string::npos && minute > 9) {
+      const std::string sym = s.substr(9, minute - 9);
+      if (Symbol::is_valid(sym)) return Symbol::parse(sym);
+    }
+  }
+  // FXCM (Nautilus test data): <pair>-m1-<bid|ask>-<year>.csv -> PAIR.BID / PAIR.ASK.
+  for (std::string_view side : {"bid", "ask"}) {
+    const std::string mid = "-m1-" + std::string(side) + "-";
+    const size_t at = s.find(mid);
+    if (at != std::string::npos && at > 0) {
+      const std::string sym = s.substr(0, at) + "." + std::string(side);
+      if (Symbol::is_valid(sym)) return Symbol::parse(sym);
+    }
+  }
   for (bool again = true; again;) {
     again = false;
     for (std::string_view ext : {".zip", ".csv", ".txt"}) {

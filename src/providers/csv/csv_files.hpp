@@ -19,6 +19,8 @@ namespace trib::providers {
 std::vector<std::filesystem::path> expand_csv_inputs(const std::vector<std::string>& inputs);
 
 // The symbol a file's name gives, or nullopt when it gives none:
+//   0. named patterns first: Lean minute files yyyymmdd_<sym>_minute_trade.csv -> SYM; FXCM
+//      <pair>-m1-<bid|ask>-<year>.csv -> PAIR.BID / PAIR.ASK (each side its own series);
 //   1. drop the extensions .zip, .csv, .txt (any case, repeatedly): aapl.csv.zip -> aapl;
 //   2. drop one vendor suffix: _us_daily, _us_d, _daily, _d, _us, .us (Stooq's spy_us_daily,
 //      spy_us_d, aapl.us);

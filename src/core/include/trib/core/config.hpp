@@ -112,8 +112,30 @@ struct PricesConfig {
   // disagreement is a finding in `trib actions conflicts` either way); sources not listed come
   // after, by name. Comma-separated.
   std::string action_precedence = "user,lean,polygon,alpaca,alphavantage,tiingo,yahoo,stooq";
+  // When several vendors deliver a bar for one timestamp, the curated row is the first listed
+  // vendor's (a later fetch of the same vendor replaces its own row; vendors not listed rank
+  // after, the later fetch first). Overlapping rows of other vendors are kept aside and their
+  // disagreements reported by `trib dq --conflicts`. Changing it applies to bars ETL'd from then
+  // on; `trib etl --rebuild` re-applies it to everything. Comma-separated.
+  std::string bar_precedence = "csv,polygon,alpaca,alphavantage,tiingo,yahoo,stooq,sim";
 
   bool operator==(const PricesConfig&) const = default;
+};
+
+// [quality]: thresholds of the rules that look across a series' rows (`trib dq`; etl/series_checks.hpp).
+struct QualityConfig {
+  // A close-to-close move with |ln(close / previous close)| above this and no corporate action
+  // within a few sessions is an unexplained_jump (0.4: a rise beyond +49% or a fall beyond -33%,
+  // where a 3:2 split lands).
+  double jump_threshold = 0.4;
+  // This many consecutive bars with zero volume and open = high = low = close are stale_bars.
+  int stale_sessions = 5;
+  // Prices above this, or a bar's volume above max_volume, are out_of_bounds (no US listing has
+  // traded above 5,000,000 a share or 100 billion shares a day).
+  double max_price = 5'000'000;
+  double max_volume = 1e11;
+
+  bool operator==(const QualityConfig&) const = default;
 };
 
 // [vendors.<name>]: overrides of a vendor's defaults (providers::vendor_info). A value left out
@@ -143,6 +165,7 @@ struct Config {
   StrategyConfig strategy;
   UpdateConfig update;
   PricesConfig prices;
+  QualityConfig quality;
   std::map<std::string, VendorConfig> vendors;
 
   bool operator==(const Config&) const = default;

@@ -47,6 +47,10 @@ AdjustedBars adjust_history(std::vector<lake::CuratedBar> history, std::optional
                             std::optional<Date> to, const std::vector<CorporateAction>& actions,
                             AdjustMode mode);
 
+// Turns the rows of vendors that deliver adjusted prices back into raw prices in place, with
+// `actions` (splits and dividends; rows ascending by ts). Rows of raw vendors are left as they are.
+void to_raw_basis(std::vector<lake::CuratedBar>& rows, const std::vector<CorporateAction>& actions);
+
 // A vendor's price basis (providers::vendor_info; kRaw for a source that is not a vendor).
 AdjustMode price_basis_of(const std::string& source);
 

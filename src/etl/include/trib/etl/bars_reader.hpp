@@ -17,6 +17,9 @@ struct BarsQuery {
   Symbol symbol;
   Timeframe timeframe = Timeframe::kDay1;
   std::optional<Date> from, to;  // session dates, inclusive
+  // The lake as it was then (`--as-of`): each partition's version committed last at or before
+  // this time (catalog partition_history), partitions first committed later left out.
+  int64_t as_of_ns = INT64_MAX;
 };
 
 // The bytes of one partition's committed version (any dataset): its immutable object (verified

@@ -13,13 +13,15 @@
 
 namespace trib::etl {
 
-// Sources in order of preference; sources not named come after, by name.
-struct ActionPrecedence {
+// Sources in order of preference ([prices] action_precedence for corporate actions, where
+// sources not named come after by name; bar_precedence for bars, where they rank equal).
+struct SourcePrecedence {
   std::vector<std::string> sources;
-  // From "user,lean,polygon" (trib.toml [prices] action_precedence).
-  static ActionPrecedence parse(std::string_view comma_separated);
+  // From "user,lean,polygon".
+  static SourcePrecedence parse(std::string_view comma_separated);
   int rank(const std::string& source) const;  // position in `sources`, or sources.size()
 };
+using ActionPrecedence = SourcePrecedence;
 
 // Sources that disagree about one action: the same kind within kActionMatchDays (dividends) or
 // kSplitMatchDays (splits, symbol changes, delistings: rare, so a wider net) of each other,

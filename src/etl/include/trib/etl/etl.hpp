@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "trib/catalog/catalog.hpp"
+#include "trib/core/config.hpp"
+#include "trib/etl/corporate_actions.hpp"
 #include "trib/ingest/fetch_handler.hpp"
 #include "trib/lake/object_store.hpp"
 #include "trib/providers/provider.hpp"
@@ -34,6 +36,13 @@ struct EtlOptions {
   // Threads for a payload touching many partitions (merge, encode, object writes); the catalog
   // commit stays one transaction. 0 = the machine's cores (at most 8), 1 = the calling thread.
   int threads = 0;
+  // Whose row a timestamp keeps when vendors overlap ([prices] bar_precedence): the vendor
+  // ranked first; between rows of one vendor (or vendors not ranked) the later fetch. The row
+  // that loses is kept aside in quarantine/overlaps/ (etl/bar_conflicts.hpp).
+  SourcePrecedence bar_precedence;
+
+  // rebuild and threads at their defaults, bar_precedence from `config`.
+  static EtlOptions from_config(const Config& config);
 };
 
 // Raw to curated for bars (and economic series: dataset "rates", apply_rates; corporate-action
@@ -46,8 +55,10 @@ struct EtlOptions {
 //     rules, write rejected rows to quarantine/ (one file per symbol and raw object, rewritten
 //     identically on a retry), and replace the payload's data-quality counts in the catalog;
 //  3. merge the accepted rows into each touched partition with a deterministic precedence: for
-//     one timestamp the row from the later fetch wins (fetched_at, then raw id), whatever order
-//     payloads are applied or replayed in;
+//     one timestamp the row of the vendor ranked first in options.bar_precedence wins, then the
+//     later fetch (fetched_at, then raw id), whatever order payloads are applied or replayed in;
+//     a row of another vendor that loses, or is displaced, is added to the payload's overlap
+//     file (quarantine/overlaps/...) for `trib dq --conflicts`;
 //  4. commit (docs/architecture.md, "The commit protocol"): write each new version as an
 //     immutable object under _versions/ (put-if-absent, fsyncs grouped), then one conditional
 //     catalog commit for the payload's partitions (expected version = the one merged onto; a

@@ -29,8 +29,9 @@ struct ValidatedBars {
 };
 
 // Applies the rules to one symbol's bars. The first row of a timestamp is kept; later rows with
-// the same ts are quarantined as duplicate_timestamp. For daily bars a session_date that is not
-// a session of `calendar` is quarantined as not_a_session.
+// the same ts are quarantined as duplicate_timestamp. A session_date that is not a session of
+// `calendar` is quarantined as not_a_session (an intraday bar's session is the one its time
+// belongs to: a Sunday-evening FX bar on the nyse calendar is Sunday's).
 ValidatedBars validate_bars(const std::vector<Bar>& bars, Timeframe tf,
                             const TradingCalendar& calendar);
 

@@ -42,6 +42,9 @@ struct RawOrigin {
   std::string vendor;
   std::string dataset = "bars";
   Timeframe timeframe = Timeframe::kDay1;
+  // The trading calendar of the payload's bars ("nyse", "fx"): in the sidecar, so the ETL and a
+  // rebuild put intraday bars in the same sessions.
+  std::string calendar = "nyse";
   Symbol symbol;  // empty for multi-symbol payloads
   std::string run_id, task_id;
   std::optional<Date> window_from, window_to;  // the ingest window the ETL honours

@@ -61,4 +61,12 @@ std::vector<CuratedBar> decode_bars_file(parquet::Reader& reader,
                                          int64_t from_ts_ns = INT64_MIN,
                                          int64_t to_ts_ns = INT64_MAX);
 
+// Overlap files (quarantine/overlaps/...): rows a vendor delivered for timestamps whose curated
+// row is another vendor's (etl/bar_conflicts.hpp). The curated columns, trib.schema =
+// "bars-overlap/1", sorted by (ts, source, raw_id, fetched_at); a timestamp may repeat (one row
+// per vendor and delivery), an identical row may not.
+inline constexpr std::string_view kOverlapSchemaVersion = "bars-overlap/1";
+std::string encode_overlap_file(std::vector<CuratedBar> rows, const Symbol& symbol, Timeframe tf);
+std::vector<CuratedBar> decode_overlap_file(parquet::Reader& reader);
+
 }  // namespace trib::lake

@@ -78,7 +78,12 @@ struct ParseResult {
 struct ParseContext {
   Symbol symbol;  // the symbol a single-symbol payload is for
   Timeframe timeframe = Timeframe::kDay1;
+  // Sessions, and the time zone of intraday times written without an offset (New York for
+  // nyse and fx); intraday bars belong to calendar->session_of(ts).
   const TradingCalendar* calendar = &TradingCalendar::nyse();
+  // The name of the local file the payload came from ("" otherwise), for formats that keep a
+  // field in the name (a Lean minute file's date: 20140609_aapl_minute_trade.csv).
+  std::string file_name;
 };
 
 class Provider {

@@ -50,10 +50,13 @@ struct CycleConfig {
   CostModel costs;
 };
 
-// `bars` are the symbol's curated bars ascending; the last one is the session traded.
+// `bars` are the symbol's curated bars ascending, as traded (raw); the last one is the session
+// traded, its close the price orders are sized at. `signal_bars`, when given, are the same
+// sessions in the price mode the strategy decides on ([prices] adjust: split- or total-return-
+// adjusted, so a split inside the lookback is no crash to the strategy); `bars` otherwise.
 CycleResult run_eod_cycle(catalog::Catalog& catalog, const std::vector<Bar>& bars,
                           const Strategy& strategy, const RiskEngine& risk, Broker& broker,
-                          const CycleConfig& config);
+                          const CycleConfig& config, const std::vector<Bar>* signal_bars = nullptr);
 
 // What an order's client id is derived from: one order per (strategy with its parameters,
 // account, symbol, session).
