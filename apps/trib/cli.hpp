@@ -46,9 +46,13 @@ nlohmann::json status_json_for(Workspace& ws);
 // Bodies of the research commands, shared with the demo.
 nlohmann::json run_features_json(Workspace& ws, const std::vector<std::string>& symbols);
 // adjust: the prices the strategy sees ("" = [prices] adjust); orders fill at raw prices.
+// as_of: the lake and the corporate actions as they were then ("" = now; see parse_as_of).
 nlohmann::json run_backtest_json(Workspace& ws, const StrategyConfig& s,
                                  const std::string& from, const std::string& to,
-                                 const std::string& adjust = "", bool reinvest_dividends = false);
+                                 const std::string& adjust = "", bool reinvest_dividends = false,
+                                 const std::string& as_of = "");
+// --as-of TEXT: YYYY-MM-DD (the end of that day, UTC) or a timestamp; INT64_MAX for "".
+int64_t parse_as_of(const std::string& text);
 nlohmann::json run_trade_json(Workspace& ws, const StrategyConfig& s);
 void print_backtest(const nlohmann::json& b);
 void print_trade(const nlohmann::json& t);

@@ -54,6 +54,7 @@ struct IngestArgs {
   std::string symbol;
   std::string from, to;
   std::string timeframe = "1d", calendar = "nyse";
+  std::string price_basis = "auto";  // csv: raw | split | total | auto (split when an Adj Close column is there)
   bool quarantine_bad_rows = false;
   int threads = 0;
 };
@@ -128,6 +129,21 @@ void load_input(providers::Provider& provider, const providers::FetchRequest& ba
   if (args.vendor == "csv") request.params["file"] = fs::absolute(in.path).string();
   const bool vendor_file = args.vendor != "csv" && !in.path.empty();
   providers::FetchResult fetched = vendor_file ? read_vendor_file(args.vendor, in.path) : provider.fetch(request);
+  if (args.vendor == "csv") {
+    // Prices already adjusted by whoever wrote the file are declared so (the raw sidecar's request),
+    // and read back into raw prices instead of being adjusted twice. Yahoo's downloads say so
+    // themselves: their Close is split-adjusted next to an Adj Close column.
+    std::string basis = args.price_basis;
+    if (basis == "auto") {
+      std::string header = fetched.bytes.substr(0, fetched.bytes.find('\n'));
+      for (char& c : header) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      basis = header.find("adj close") != std::string::npos || header.find("adj_close") != std::string::npos ||
+                      header.find("adjclose") != std::string::npos
+                  ? "split"
+                  : "raw";
+    }
+    if (basis != "raw") fetched.request["price_basis"] = basis;
+  }
   if (vendor_file) {
     if (!given.empty()) {
       in.symbol = given;
@@ -245,6 +261,14 @@ int run_ingest(const Globals& g, const IngestArgs& args) {
   (void)providers::vendor_info(args.vendor);  // an unknown vendor fails before anything is written
   (void)parse_timeframe(args.timeframe);
   (void)TradingCalendar::by_name(args.calendar);
+  if (args.price_basis != "auto" && args.price_basis != "raw" && args.price_basis != "split" &&
+      args.price_basis != "total") {
+    throw Error::InvalidInput(fmt::format("--price-basis '{}' is not known; use auto, raw, split or total", args.price_basis));
+  }
+  if (args.price_basis != "auto" && args.vendor != "csv") {
+    throw Error::InvalidInput(fmt::format("--price-basis is for csv files; {}'s prices are {}", args.vendor,
+                                          "on the basis the vendor delivers (known to trib)"));
+  }
   Symbol given;
   if (!args.symbol.empty()) given = Symbol::parse(args.symbol);
   Workspace ws = open_workspace(g.workspace);
@@ -344,7 +368,19 @@ int run_ingest(const Globals& g, const IngestArgs& args) {
       if (!args.from.empty()) origin.window_from = request.from;
       if (!args.to.empty()) origin.window_to = request.to;
       const etl::EtlStats before = engine.stats();
+      const std::string basis_asked = in.fetched->request.value("price_basis", std::string("raw"));
       auto stored = handler.store(origin, *in.fetched, std::move(*in.parsed));
+      if (!stored.newly_written) {
+        // The raw zone is immutable: the first ingest's declaration of these bytes stands.
+        const json sidecar = json::parse(stored.record.request_json, nullptr, false);
+        const std::string basis_held = sidecar.is_object() && sidecar.contains("request") && sidecar["request"].is_object()
+                                           ? sidecar["request"].value("price_basis", std::string("raw"))
+                                           : std::string("raw");
+        if (basis_held != basis_asked) {
+          std::fprintf(stderr, "trib: note: %s was ingested before with %s prices; that declaration stands (the raw "
+                       "zone is immutable)\n", in.shown.c_str(), basis_held.c_str());
+        }
+      }
       in.fetched.reset();
       in.parsed.reset();
       const etl::EtlStats mine = stats_since(engine.stats(), before);
@@ -590,12 +626,8 @@ int run_bars(const Globals& g, const BarsArgs& args) {
   }
   etl::PriceOptions prices;
   prices.adjust = parse_adjust_mode(args.adjust);
-  if (!args.as_of.empty()) {
-    // A date means the end of that day: the actions known by then.
-    prices.actions_as_of_ns = args.as_of.size() == 10
-                                  ? parse_ts_ns(args.as_of, "--as-of") + kNanosPerDay - 1
-                                  : parse_ts_ns(args.as_of, "--as-of");
-  }
+  // A date means the end of that day: the lake and the actions as they were by then.
+  prices.actions_as_of_ns = parse_as_of(args.as_of);
   if (hot && (prices.adjust != AdjustMode::kRaw || !args.as_of.empty())) {
     throw Error::InvalidInput("--hot answers raw bars only; drop --hot to read adjusted prices or --as-of");
   }
@@ -1051,6 +1083,10 @@ void add_data_commands(CLI::App& app, Globals& g, Action& action) {
                     "minute files yyyyMMdd_sym_minute_trade.csv)");
     cmd->add_option("--calendar", args->calendar,
                     "Trading calendar of the bars: nyse (default) or fx (24x5: sessions from 17:00 New York)");
+    cmd->add_option("--price-basis", args->price_basis,
+                    "csv: the prices in the file are raw (as traded), split (split-adjusted) or total (split- and "
+                    "dividend-adjusted, as Stooq's); auto (default): split when there is an Adj Close column "
+                    "(Yahoo's downloads), else raw. Adjusted prices are read back into raw ones, never adjusted twice");
     cmd->add_flag("--quarantine-bad-rows", args->quarantine_bad_rows,
                   "Quarantine malformed rows with their reasons instead of refusing the file");
     cmd->add_option("--threads", args->threads,

@@ -28,6 +28,7 @@ struct StrategyArgs {
   std::string strategy;
   int fast = 0, slow = 0;
   std::string from, to;
+  std::string as_of;  // backtest
 };
 
 // Flags override trib.toml's [strategy].
@@ -83,17 +84,26 @@ json run_features_json(Workspace& ws, const std::vector<std::string>& symbols_in
           {"partitions_unchanged", total.partitions_unchanged}};
 }
 
+int64_t parse_as_of(const std::string& text) {
+  if (text.empty()) return INT64_MAX;
+  return text.size() == 10 ? parse_ts_ns(text, "--as-of") + kNanosPerDay - 1 : parse_ts_ns(text, "--as-of");
+}
+
 json run_backtest_json(Workspace& ws, const StrategyConfig& s, const std::string& from,
-                       const std::string& to, const std::string& adjust, bool reinvest_dividends) {
+                       const std::string& to, const std::string& adjust, bool reinvest_dividends,
+                       const std::string& as_of) {
   etl::BarsQuery query;
   query.symbol = Symbol::parse(s.symbol);
   if (!from.empty()) query.from = Date::parse(from, "--from");
   if (!to.empty()) query.to = Date::parse(to, "--to");
+  query.as_of_ns = parse_as_of(as_of);
   // Orders fill at raw prices; the strategy sees the adjusted series; the actions move the
   // position and the cash on their ex-dates.
   const std::string mode = adjust.empty() ? ws.config.prices.adjust : adjust;
-  auto traded = etl::read_adjusted_bars(*ws.store, *ws.catalog, query, prices_of(ws.config, "raw"));
-  auto seen = etl::read_adjusted_bars(*ws.store, *ws.catalog, query, prices_of(ws.config, mode));
+  etl::PriceOptions raw_prices = prices_of(ws.config, "raw"), seen_prices = prices_of(ws.config, mode);
+  raw_prices.actions_as_of_ns = seen_prices.actions_as_of_ns = query.as_of_ns;
+  auto traded = etl::read_adjusted_bars(*ws.store, *ws.catalog, query, raw_prices);
+  auto seen = etl::read_adjusted_bars(*ws.store, *ws.catalog, query, seen_prices);
   trading::BacktestData data;
   for (const auto& r : traded.rows) data.traded.push_back(r.bar);
   for (const auto& r : seen.rows) data.signal.push_back(r.bar);
@@ -256,12 +266,15 @@ void add_research_commands(CLI::App& app, Globals& g, Action& action) {
                     "always fill at raw prices; splits scale the position and dividends pay cash on their ex-dates");
     cmd->add_flag("--reinvest-dividends", args->reinvest_dividends,
                   "Reinvest dividends at the ex-date reference price instead of keeping them as cash");
+    cmd->add_option("--as-of", args->as_of,
+                    "Backtest on the lake and the corporate actions as they were then (YYYY-MM-DD: end of that "
+                    "day, UTC, or a timestamp)");
     cmd->add_flag("--json", g.json, "Machine-readable output");
     cmd->callback([&g, &action, args] {
       action = [&g, args] {
         Workspace ws = open_workspace(g.workspace);
         json out = run_backtest_json(ws, resolve(ws.config, *args), args->from, args->to, args->adjust,
-                                     args->reinvest_dividends);
+                                     args->reinvest_dividends, args->as_of);
         if (g.json) fmt::print("{}\n", out.dump()); else print_backtest(out);
         return 0;
       };

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "trib/core/calendar.hpp"
 #include "trib/core/error.hpp"
 #include "trib/providers/provider.hpp"
 
@@ -102,6 +103,11 @@ void to_raw_basis(std::vector<lake::CuratedBar>& rows, const std::vector<Corpora
 }
 
 AdjustMode price_basis_of(const std::string& source) {
+  // A file declared adjusted at ingest: "csv:split", "csv:total".
+  if (const size_t colon = source.find(':'); colon != std::string::npos) {
+    const std::string_view basis = std::string_view(source).substr(colon + 1);
+    return basis == "split" ? AdjustMode::kSplit : basis == "total" ? AdjustMode::kTotal : AdjustMode::kRaw;
+  }
   try {
     return providers::vendor_info(source).price_basis;
   } catch (const Error&) {
@@ -121,7 +127,7 @@ AdjustedBars adjust_history(std::vector<lake::CuratedBar> history, std::optional
   const std::vector<Bar> closes = session_closes(history);
   // A dividend must be below the close before it: one that is not is in another basis or wrong,
   // and is left out with a note rather than failing the read.
-  size_t after_newest = 0;
+  size_t after_newest = 0, stale_closes = 0;
   std::erase_if(prices, [&](const CorporateAction& a) {
     if (a.kind != Kind::kDividend) return false;
     auto before = std::lower_bound(closes.begin(), closes.end(), a.ex_date,
@@ -132,12 +138,20 @@ AdjustedBars adjust_history(std::vector<lake::CuratedBar> history, std::optional
       return true;
     }
     --before;
+    // The factor needs the close of the session before the ex-date; a gap in the bars leaves an
+    // older one (QQQ's bars lack the QQQQ years 2004-2011): used, and said.
+    if (before->session_date < TradingCalendar::nyse().previous_session(a.ex_date)) ++stale_closes;
     if (std::isfinite(a.cash_amount) && a.cash_amount >= 0 && a.cash_amount < before->close) return false;
     out.notes.push_back(fmt::format("{} dividend {} of {} left out: not below the previous close {} ({})",
                                     a.symbol.str(), a.ex_date.to_string(), a.cash_amount, before->close,
                                     before->session_date.to_string()));
     return true;
   });
+  if (stale_closes > 0 && mode == AdjustMode::kTotal) {
+    out.notes.push_back(fmt::format("{} dividend(s) fall where the bars lack the session before the ex-date; their "
+                                    "factors use the last close held before it (ingest the missing bars for exact "
+                                    "factors: trib dq --rule missing_sessions)", stale_closes));
+  }
   if (after_newest > 0 && mode == AdjustMode::kTotal) {
     out.notes.push_back(fmt::format("{} dividend(s) after the newest bar ({}) are not applied: the close "
                                     "before each is not held yet", after_newest,

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -25,6 +27,10 @@ bool same_row(const lake::CuratedBar& a, const lake::CuratedBar& b) {
          a.fetched_at_ns == b.fetched_at_ns;
 }
 
+// What identifies a row kept aside: one vendor delivery's row for one timestamp.
+using RowKey = std::tuple<int64_t, std::string, std::string, int64_t>;
+RowKey key_of(const lake::CuratedBar& r) { return {r.bar.ts_ns, r.source, r.raw_id, r.fetched_at_ns}; }
+
 }  // namespace
 
 std::string overlaps_prefix(Timeframe tf) {
@@ -42,11 +48,10 @@ void record_overlaps(lake::ObjectStore& store, Timeframe tf, const Symbol& symbo
   std::vector<lake::CuratedBar> all;
   if (store.head(key)) all = read_overlap_object(store, key);
   const size_t before = all.size();
+  std::set<RowKey> held;
+  for (const auto& r : all) held.insert(key_of(r));
   for (const auto& row : rows) {
-    if (std::none_of(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(before),
-                     [&](const auto& r) { return same_row(r, row); })) {
-      all.push_back(row);
-    }
+    if (held.insert(key_of(row)).second) all.push_back(row);
   }
   if (all.size() == before) return;  // a retry that saw what the first attempt saw
   store.put(key, lake::encode_overlap_file(std::move(all), symbol, tf));
@@ -69,12 +74,10 @@ BarConflictReport find_bar_conflicts(lake::ObjectStore& store, catalog::Catalog&
   for (const auto& [component, keys] : by_symbol) {
     const Symbol symbol = Symbol::from_path_component(component);
     std::vector<lake::CuratedBar> others;
+    std::set<RowKey> seen;
     for (const auto& key : keys) {
-      auto rows = read_overlap_object(store, key);
-      for (auto& r : rows) {
-        if (std::none_of(others.begin(), others.end(), [&](const auto& o) { return same_row(o, r); })) {
-          others.push_back(std::move(r));
-        }
+      for (auto& r : read_overlap_object(store, key)) {
+        if (seen.insert(key_of(r)).second) others.push_back(std::move(r));
       }
     }
     if (others.empty()) continue;

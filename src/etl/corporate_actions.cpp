@@ -80,7 +80,9 @@ SourcePrecedence SourcePrecedence::parse(std::string_view text) {
 }
 
 int SourcePrecedence::rank(const std::string& source) const {
-  auto it = std::find(sources.begin(), sources.end(), source);
+  // "csv:split" (a file declared adjusted) ranks as its vendor.
+  const std::string vendor = source.substr(0, source.find(':'));
+  auto it = std::find(sources.begin(), sources.end(), vendor);
   return static_cast<int>(it - sources.begin());
 }
 

@@ -86,8 +86,13 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
   const TradingCalendar& calendar = TradingCalendar::by_name(
       sidecar.is_object() ? sidecar.value("calendar", std::string("nyse")) : std::string("nyse"));
   std::string file_name;
+  // The curated rows' source: the vendor, or "csv:split" / "csv:total" for a file declared
+  // adjusted at ingest (read back into raw prices, never adjusted twice).
+  std::string source = rec.vendor;
   if (sidecar.is_object() && sidecar.contains("request") && sidecar["request"].is_object()) {
     file_name = sidecar["request"].value("file", std::string());
+    const std::string basis = sidecar["request"].value("price_basis", std::string("raw"));
+    if (basis == "split" || basis == "total") source += ":" + basis;
   }
   const std::string& raw_id = rec.sha256;
   const bool rates = rec.dataset == "rates";
@@ -251,7 +256,7 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
   }
 
   const auto t_grouped = std::chrono::steady_clock::now();
-  // 3. Merge onto the committed rows with the fetch-time precedence, encode: per partition, in
+  // 3. Merge onto the committed rows (vendor precedence, then the later fetch), encode: per partition, in
   // parallel (each job fills its own PendingVersion).
   std::vector<PendingVersion> pending(jobs.size());
   // Rows of other vendors that lost a timestamp (or were displaced from it), per job.
@@ -262,7 +267,7 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
     if (a != b) return a < b;
     return lake::takes_precedence(candidate, current);
   };
-  const lake::Lineage lineage{rec.vendor, raw_id, rec.fetched_at_ns};
+  const lake::Lineage lineage{source, raw_id, rec.fetched_at_ns};
   internal::parallel_for(jobs.size(), jobs.size() >= kParallelFrom ? threads_ : 1, [&](size_t i) {
     const PartitionJob& job = jobs[i];
     const auto& rows = job.rows;
@@ -286,7 +291,7 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
       for (size_t r = rows.size() > job.hot_wanted ? rows.size() - job.hot_wanted : 0;
            r < rows.size(); ++r) {
         p.commit.hot_rows.push_back(
-            to_hot_bar(*rows[r], rec.vendor, raw_id, rec.fetched_at_ns));
+            to_hot_bar(*rows[r], source, raw_id, rec.fetched_at_ns));
       }
       return;
     }
@@ -298,7 +303,7 @@ EtlStats EtlEngine::apply(const ingest::FetchedRaw& fetched) {
       merged.emplace(row.bar.ts_ns, std::move(row));
     }
     for (const Bar* bar : rows) {
-      CuratedBar candidate{*bar, rec.vendor, raw_id, rec.fetched_at_ns};
+      CuratedBar candidate{*bar, source, raw_id, rec.fetched_at_ns};
       auto [it, inserted] = merged.try_emplace(bar->ts_ns, candidate);
       if (inserted) {
         changed = true;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iterator>
+#include <map>
 #include <set>
 #include <tuple>
 
@@ -189,7 +190,8 @@ std::vector<SeriesFinding> check_lake_series(lake::ObjectStore& store, catalog::
       symbols.insert(p.key.symbol);
     }
   }
-  std::vector<catalog::ActionRecord> known = catalog.list_actions("", INT64_MAX);
+  std::map<std::string, std::vector<catalog::ActionRecord>> known;  // by symbol
+  for (auto& r : catalog.list_actions("", INT64_MAX)) known[r.action.symbol.str()].push_back(std::move(r));
   std::vector<SeriesFinding> out;
   for (const auto& text : symbols) {
     const Symbol s = Symbol::parse(text);
@@ -200,10 +202,8 @@ std::vector<SeriesFinding> check_lake_series(lake::ObjectStore& store, catalog::
       if (e.category() != ErrorCategory::kNotFound) throw;
       continue;
     }
-    std::vector<catalog::ActionRecord> mine;
-    for (const auto& r : known) {
-      if (r.action.symbol == s) mine.push_back(r);
-    }
+    const auto it = known.find(s.str());
+    const std::vector<catalog::ActionRecord> mine = it != known.end() ? it->second : std::vector<catalog::ActionRecord>{};
     SeriesCheckOptions o = options;
     if (auto instrument = catalog.get_instrument(text); instrument && !instrument->calendar.empty()) {
       o.calendar = &TradingCalendar::by_name(instrument->calendar);

@@ -68,6 +68,30 @@ if [ -f "$STOOQ" ]; then
   out=$("$TRIB_BIN" -w ws dq --conflicts --symbol SPY)
   grep -qE "SPY: 780 row\(s\) of stooq overlap, 780 disagree; .*a steady offset: stooq adjusted for actions the catalog does not hold" <<< "$out" && pass "Stooq's offset named" || fail "stooq: $out"
 fi
+# A Yahoo download through the csv vendor: its Close is split-adjusted (as of the download), which
+# its Adj Close column gives away; read back into raw prices, never adjusted twice. NVDA's chart
+# answer (fetched 2025-02-22, after the 2021 4:1 and 2024 10:1 splits) written as Yahoo's CSV.
+NVDA="$TRIB_SHARED_DATA/vendor-samples/yahoo/chart/historical-via-chart-NVDA-split-2021-02-01-to-2022-01-31.csv.json"
+jq -r '.response.bodyJson.chart.result[0] as $r | $r.indicators.quote[0] as $q | "Date,Open,High,Low,Close,Adj Close,Volume",
+  (range($r.timestamp | length) as $i | [($r.timestamp[$i] | strftime("%Y-%m-%d")), $q.open[$i], $q.high[$i], $q.low[$i],
+   $q.close[$i], $r.indicators.adjclose[0].adjclose[$i], $q.volume[$i]] | @csv)' "$NVDA" > NVDA.csv
+touch -d "$(jq -r '.response.headers.date' "$NVDA")" NVDA.csv
+"$TRIB_BIN" init ws3 > /dev/null
+"$TRIB_BIN" -w ws3 ingest --vendor csv --file NVDA.csv > /dev/null
+printf 'symbol,kind,ex_date,ratio\nNVDA,split,2021-07-20,4\nNVDA,split,2024-06-10,10\n' > nvda-splits.csv
+"$TRIB_BIN" -w ws3 actions import nvda-splits.csv > /dev/null
+row=$("$TRIB_BIN" -w ws3 bars NVDA --from 2021-02-01 --to 2021-02-01 --format csv | tail -1)
+close=$(cut -d, -f6 <<< "$row")
+awk -v c="$close" 'BEGIN { exit !(c > 529.47 && c < 529.49) }' && [ "$(cut -d, -f8 <<< "$row")" == "csv:split" ] \
+  && pass "Yahoo CSV declared split-adjusted by its header: 2021-02-01 reads as traded, 529.48 ($row)" || fail "nvda: $row"
+split=$("$TRIB_BIN" -w ws3 bars NVDA --from 2021-02-01 --to 2021-02-01 --adjust split --format csv | tail -1 | cut -d, -f6)
+awk -v c="$split" 'BEGIN { exit !(c > 13.236 && c < 13.238) }' && pass "split-adjusted once: $split (Yahoo's own value)" || fail "split: $split"
+"$TRIB_BIN" init ws4 > /dev/null
+"$TRIB_BIN" -w ws4 ingest --vendor csv --file NVDA.csv --price-basis raw > /dev/null
+raw=$("$TRIB_BIN" -w ws4 bars NVDA --from 2021-02-01 --to 2021-02-01 --format csv | tail -1 | cut -d, -f6)
+awk -v c="$raw" 'BEGIN { exit !(c < 14) }' && pass "--price-basis raw takes the file at its word: $raw" || fail "raw: $raw"
+expect_error "bad basis" 2 "--price-basis 'adjusted' is not known; use auto, raw, split or total" -- \
+  "$TRIB_BIN" -w ws4 ingest --vendor csv --file NVDA.csv --price-basis adjusted
 expect_error "vendor file with no symbol" 2 "its name does not say which symbol" -- "$TRIB_BIN" -w ws ingest --vendor yahoo --file aapl-chart.json
 expect_error "sim file" 2 "sim takes --symbol, --from and --to" -- "$TRIB_BIN" -w ws ingest --vendor sim --file a.csv
 finish

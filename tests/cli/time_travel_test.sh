@@ -24,6 +24,8 @@ now=$("$TRIB_BIN" -w ws bars AAPL --format csv)
 grep -q "^2005-06-01,.*,40.25," <<< "$now" && pass "now: the corrected close" || fail "now 2005-06-01: $(echo "$now" | grep 2005-06-01)"
 [ "$("$TRIB_BIN" -w ws bars AAPL --as-of "$t2" --format csv | md5sum)" == "$(echo "$now" | md5sum)" ] && pass "as of t2 = now" || fail "t2 differs from now"
 [ "$(echo "$now" | wc -l)" == 5850 ] && pass "now: 5849 sessions" || fail "now: $(echo "$now" | wc -l)"
+bt=$("$TRIB_BIN" -w ws backtest --symbol AAPL --as-of "$t1" --json)
+[ "$(jq -r .to <<< "$bt")" == 2010-12-31 ] && pass "backtest --as-of t1 ends where the lake did" || fail "backtest as of: $bt"
 expect_error "before the first commit" 3 "no curated 1d bars for AAPL as of .*: the first were committed at" -- "$TRIB_BIN" -w ws bars AAPL --as-of "$t0"
 
 # Vacuum: the correction replaced the 2005 partition; its first version is what --as-of t1 reads.

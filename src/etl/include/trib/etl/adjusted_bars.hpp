@@ -51,7 +51,8 @@ AdjustedBars adjust_history(std::vector<lake::CuratedBar> history, std::optional
 // `actions` (splits and dividends; rows ascending by ts). Rows of raw vendors are left as they are.
 void to_raw_basis(std::vector<lake::CuratedBar>& rows, const std::vector<CorporateAction>& actions);
 
-// A vendor's price basis (providers::vendor_info; kRaw for a source that is not a vendor).
+// A source's price basis: a vendor's (providers::vendor_info; kRaw for a source that is not a
+// vendor), or the one a file was declared with at ingest ("csv:split", "csv:total").
 AdjustMode price_basis_of(const std::string& source);
 
 }  // namespace trib::etl
