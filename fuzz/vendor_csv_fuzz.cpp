@@ -1,7 +1,8 @@
 // libFuzzer target for the csv vendor's parsers (scripts/fuzz-vendors csv): every input goes to
 // parse_bar_csv (the header-driven CSV the sim vendor shares) and parse_csv_payload (the csv
 // vendor: header CSV, Lean daily CSV, a zip holding one), single- and multi-symbol, daily (and
-// hourly for the csv vendor); and, wrapped in a deflated (small inputs also a stored) zip entry,
+// hourly and minute bars for the csv vendor: Lean minute files, intraday times on the nyse and
+// fx calendars); and, wrapped in a deflated (small inputs also a stored) zip entry,
 // through the zip reader's happy path. The only acceptable failure is trib::Error; on top of that:
 //   - an error message is printable ASCII (file bytes are never echoed to a terminal);
 //   - a finding's reason is printable ASCII without newlines, its raw text at most 200 bytes;
@@ -21,6 +22,7 @@
 #include <string_view>
 
 #include "../src/providers/csv/csv_bars.hpp"
+#include "trib/core/calendar.hpp"
 #include "trib/core/error.hpp"
 #include "trib/providers/parse_util.hpp"
 #include "vendor_fuzz_checks.hpp"
@@ -144,6 +146,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   single.timeframe = Timeframe::kHour1;
   run([&] { return parse_csv_payload(bytes, single); }, true, Timeframe::kHour1);
   single.timeframe = Timeframe::kDay1;
+  // Minutes: a Lean minute file (the date from its name), then ISO / New York times on the fx
+  // calendar (sessions from 17:00 New York), single- and multi-symbol.
+  ParseContext minute = single;
+  minute.timeframe = Timeframe::kMinute1;
+  minute.file_name = "20140605_aapl_minute_trade.csv";
+  run([&] { return parse_csv_payload(bytes, minute); }, true, Timeframe::kMinute1);
+  minute.file_name.clear();
+  minute.calendar = &TradingCalendar::fx();
+  run([&] { return parse_csv_payload(bytes, minute); }, true, Timeframe::kMinute1);
+  minute.symbol = Symbol();
+  run([&] { return parse_csv_payload(bytes, minute); }, true, Timeframe::kMinute1);
   (void)csv_has_symbol_column(bytes);  // never throws
   (void)printable_excerpt(bytes, 16);
   if (!is_zip_archive(bytes)) {

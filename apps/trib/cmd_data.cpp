@@ -880,11 +880,9 @@ int run_dq(const Globals& g, const DqArgs& args) {
   Workspace ws = open_workspace(g.workspace);
   if (args.conflicts) return run_dq_conflicts(g, ws, args);
   auto summary = ws.catalog->dq_summary(args.run_id);
-  if (!args.symbol.empty() || !args.rule.empty()) {
-    std::erase_if(summary, [&](const catalog::DqResult& r) {
-      return (!args.symbol.empty() && r.symbol != Symbol::parse(args.symbol).str()) ||
-             (!args.rule.empty() && r.rule != args.rule);
-    });
+  // The catalog counts quarantined rows per (dataset, rule), across symbols.
+  if (!args.rule.empty()) {
+    std::erase_if(summary, [&](const catalog::DqResult& r) { return r.rule != args.rule; });
   }
   // Rules across rows: computed now over the curated series (not for one run's counts).
   std::vector<etl::SeriesFinding> findings;
@@ -913,7 +911,8 @@ int run_dq(const Globals& g, const DqArgs& args) {
   if (summary.empty()) {
     out += fmt::format("no quarantined rows{}\n", args.run_id.empty() ? "" : " for run " + args.run_id);
   } else {
-    out += fmt::format("quarantined rows (rejected at ingest):\n{:<22} {:<10} {:>10}\n", "rule", "dataset", "rows");
+    out += fmt::format("quarantined rows (rejected at ingest, all symbols):\n{:<22} {:<10} {:>10}\n", "rule", "dataset",
+                       "rows");
     std::map<std::pair<std::string, std::string>, int64_t> totals;
     for (const auto& r : summary) totals[{r.rule, r.dataset}] += r.rows;
     for (const auto& [key, rows] : totals) out += fmt::format("{:<22} {:<10} {:>10}\n", key.first, key.second, rows);
