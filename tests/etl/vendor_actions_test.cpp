@@ -13,6 +13,7 @@
 
 #include "trib/catalog/catalog.hpp"
 #include "trib/etl/adjusted_bars.hpp"
+#include "trib/etl/corporate_actions.hpp"
 #include "trib/etl/etl.hpp"
 #include "trib/lake/object_store.hpp"
 #include "trib/providers/provider.hpp"
@@ -132,3 +133,36 @@ TEST_F(VendorActionsTest, AnInvalidActionIsQuarantinedWithItsReason) {
 }
 
 }  // namespace
+
+// Alpaca's corporate actions page (GET /v1/corporate-actions) through the ETL: recorded as
+// alpaca's, known from the fetch, and a conflict with another source is a finding.
+TEST_F(VendorActionsTest, AlpacaCorporateActionsAreRecordedAsAlpacas) {
+  const std::string page = R"({"corporate_actions":{"forward_splits":[{"symbol":"AAPL","new_rate":4,"old_rate":1,
+    "process_date":"2020-08-31","ex_date":"2020-08-31","record_date":"2020-08-24","payable_date":"2020-08-28"}],
+    "cash_dividends":[{"symbol":"AAPL","rate":0.82,"special":false,"foreign":false,"process_date":"2020-08-13",
+    "ex_date":"2020-08-07","record_date":"2020-08-10","payable_date":"2020-08-13"}]},"next_page_token":null})";
+  providers::ParseContext context;
+  context.symbol = Symbol::parse("AAPL");
+  const auto parsed = providers::make_provider("alpaca")->parse(page, context);
+  const int64_t fetched = parse_ts_ns("2020-09-01T12:00:00Z");
+  etl::EtlEngine engine(*store_, *catalog_);
+  EXPECT_EQ(engine.apply(payload("alpaca", "AAPL", parsed, fetched)).actions_added, 2);
+  EXPECT_EQ(engine.apply(payload("alpaca", "AAPL", parsed, fetched)).actions_added, 0);
+  const auto known = catalog_->list_actions("AAPL");
+  ASSERT_EQ(known.size(), 2u);
+  for (const auto& r : known) {
+    EXPECT_EQ(r.source, "alpaca");
+    EXPECT_EQ(r.knowledge_ts_ns, fetched);
+  }
+  // A user's file that says 2:1: one split, two versions, a conflict; [prices] action_precedence
+  // puts the user first.
+  catalog::ActionRecord user = known[0].action.kind == CorporateAction::Kind::kSplit ? known[0] : known[1];
+  user.source = "user";
+  user.action.split_ratio = 2;
+  user.knowledge_ts_ns = fetched + 1;
+  catalog_->record_actions({user});
+  const auto resolved = etl::resolve_actions(catalog_->list_actions("AAPL"),
+                                             etl::SourcePrecedence::parse("user,alpaca"));
+  ASSERT_EQ(resolved.conflicts.size(), 1u);
+  EXPECT_EQ(resolved.conflicts[0].chosen_source, "user");
+}

@@ -2,6 +2,7 @@
 // the files (../shared/data/vendor-samples/alpaca, SOURCE.md), the requests it sends to the mock
 // vendor server (path, parameters, both key headers, page_token paging, several symbols at once),
 // and one test per fault.
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <mutex>
@@ -512,6 +513,73 @@ TEST_F(AlpacaFetch, BadOptionsAreInvalidInput) {
                ErrorCategory::kInvalidInput);
   expect_error([&] { provider()->fetch(bars("", "2022-03-09", "2022-03-09")); }, ErrorCategory::kInvalidInput);
   EXPECT_EQ(seen().size(), 0u);
+}
+
+}  // namespace
+}  // namespace trib::providers
+
+// ---- corporate actions (GET /v1/corporate-actions) ----------------------------------------------
+
+namespace trib::providers {
+namespace {
+
+TEST_F(AlpacaFetch, CorporateActionsAreFetchedAndParsed) {
+  FetchRequest request = bars("AAPL", "2020-01-01", "2020-12-31");
+  request.dataset = "actions";
+  FetchResult r = provider({{"limit", "10000"}})->fetch(request);
+  const auto requests = seen();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].path, "/v1/corporate-actions");
+  EXPECT_EQ(requests[0].param("symbols"), "AAPL");
+  EXPECT_EQ(requests[0].param("types"), "forward_split,reverse_split,cash_dividend,name_change");
+  EXPECT_EQ(requests[0].param("start"), "2020-01-01");
+  EXPECT_EQ(requests[0].param("end"), "2020-12-31");
+  expect_keys(requests[0]);
+  EXPECT_EQ(r.request["corporate_actions"], 4);
+  const ParseResult parsed = provider()->parse(r.bytes, {Symbol::parse("AAPL")});
+  EXPECT_TRUE(parsed.findings.empty());
+  EXPECT_TRUE(parsed.bars.at(Symbol::parse("AAPL")).empty());
+  ASSERT_EQ(parsed.actions.size(), 4u);
+  std::vector<std::string> got;
+  for (const auto& a : parsed.actions) {
+    got.push_back(fmt::format("{} {} {} {}", to_string(a.kind), a.ex_date.to_string(), a.split_ratio, a.cash_amount));
+  }
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"dividend 2020-05-08 0 0.82", "dividend 2020-08-07 0 0.82",
+                                           "dividend 2020-11-06 0 0.205", "split 2020-08-31 4 0"}));
+}
+
+TEST_F(AlpacaFetch, BarsWithActionsOptionStoreBothAndSplitsReverseSplitsRenamesParse) {
+  FetchRequest request = bars("", "2020-01-01", "2022-12-31");
+  request.params["symbols"] = "TSLA,GE,FB";
+  FetchResult r = provider({{"actions", "true"}})->fetch(request);
+  // Bar pages first, then the actions (limit 1000: one page).
+  const auto requests = seen();
+  ASSERT_GE(requests.size(), 2u);
+  EXPECT_EQ(requests.front().path, "/v2/stocks/bars");
+  EXPECT_EQ(requests.back().path, "/v1/corporate-actions");
+  const ParseResult parsed = provider()->parse(r.bytes, {});
+  EXPECT_FALSE(parsed.bars.at(Symbol::parse("TSLA")).empty());
+  std::vector<std::string> got;
+  for (const auto& a : parsed.actions) {
+    got.push_back(fmt::format("{} {} {} {} {}", a.symbol.str(), to_string(a.kind), a.ex_date.to_string(), a.split_ratio,
+                              a.new_symbol));
+  }
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"FB symbol_change 2022-06-09 0 META", "GE split 2021-08-02 0.125 ",
+                                           "TSLA split 2020-08-31 5 ", "TSLA split 2022-08-25 3 "}));
+}
+
+TEST(AlpacaParse, UnusableCorporateActionsAreFindings) {
+  const std::string page = R"({"corporate_actions":{"forward_splits":[{"symbol":"AAPL","new_rate":0,"old_rate":1,
+    "ex_date":"2020-08-31"},{"symbol":"AAPL","new_rate":4,"old_rate":1,"ex_date":"31/08/2020"}],
+    "cash_dividends":[{"symbol":"bad symbol","rate":1,"ex_date":"2020-08-07"},{"symbol":"AAPL","rate":-1,
+    "ex_date":"2020-08-07"}],"name_changes":"x"},"next_page_token":null})";
+  const ParseResult parsed = make_provider("alpaca")->parse(page, {});
+  EXPECT_TRUE(parsed.actions.empty());
+  std::vector<std::string> rules;
+  for (const auto& f : parsed.findings) rules.push_back(f.rule);
+  EXPECT_EQ(rules, (std::vector<std::string>{"bad_number", "bad_date", "bad_symbol", "bad_number", "malformed_row"}));
 }
 
 }  // namespace

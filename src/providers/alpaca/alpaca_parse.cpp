@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,9 +52,13 @@ class Parser {
     if (!doc.is_object()) {
       throw Error::DataLoss(fmt::format("alpaca payload: page {} is not a JSON object", page_no));
     }
+    if (auto actions = doc.find("corporate_actions"); actions != doc.end()) {
+      corporate_actions(*actions, page_no);
+      return;
+    }
     auto bars = doc.find("bars");
     if (bars == doc.end()) {
-      std::string why = "no \"bars\"";
+      std::string why = "no \"bars\" or \"corporate_actions\"";
       if (auto m = doc.find("message"); m != doc.end() && m->is_string()) {
         why = "an error body: " + one_line_excerpt(m->get<std::string>(), 200);
       }
@@ -159,6 +164,98 @@ class Parser {
       }
       out->push_back(bar);
     }
+  }
+
+  // GET /v1/corporate-actions: {"corporate_actions":{"forward_splits":[{"symbol","new_rate",
+  // "old_rate","ex_date","process_date","record_date","payable_date"}],"reverse_splits":[...],
+  // "cash_dividends":[{"symbol","rate","special","foreign","ex_date","record_date",
+  // "payable_date","process_date"}],"name_changes":[{"old_symbol","new_symbol",
+  // "process_date"}], other types ignored},"next_page_token":...}. A split's ratio is new_rate /
+  // old_rate (4-for-1: 4 / 1; a 1-for-10 reverse split: 1 / 10); a dividend's rate is USD a share.
+  void corporate_actions(const json& groups, size_t page_no) {
+    if (groups.is_null()) return;
+    if (!groups.is_object()) {
+      throw Error::DataLoss(fmt::format("alpaca payload: page {} has \"corporate_actions\" that is not an object", page_no));
+    }
+    for (const char* kind : {"forward_splits", "reverse_splits", "cash_dividends", "name_changes"}) {
+      auto rows = groups.find(kind);
+      if (rows == groups.end() || rows->is_null()) continue;
+      if (!rows->is_array()) {
+        result_.findings.push_back(finding(++row_no_, "malformed_row",
+                                           fmt::format("page {}: {} is not a list", page_no, kind),
+                                           bounded_json_text(*rows)));
+        continue;
+      }
+      size_t r = 0;
+      for (const json& row : *rows) action_row(kind, row, page_no, ++r);
+    }
+  }
+
+  void action_row(std::string_view kind, const json& row, size_t page_no, size_t r) {
+    const int64_t line = ++row_no_;
+    const std::string where = fmt::format("page {} {} row {}", page_no, kind, r);
+    auto add = [&](const char* rule, std::string reason) {
+      result_.findings.push_back(finding(line, rule, std::move(reason), bounded_json_text(row)));
+    };
+    if (!row.is_object()) return add("malformed_row", fmt::format("{}: an action must be a JSON object", where));
+    auto text = [&](const char* key) -> std::optional<std::string> {
+      auto it = row.find(key);
+      if (it == row.end() || !it->is_string()) return std::nullopt;
+      return it->get<std::string>();
+    };
+    auto date = [&](const char* key) -> std::optional<Date> {
+      const auto t = text(key);
+      if (!t) return std::nullopt;
+      const auto d = Date::try_parse(*t);
+      if (d && !supported_date(*d)) return std::nullopt;
+      return d;
+    };
+    auto number = [&](const char* key) -> std::optional<double> {
+      auto it = row.find(key);
+      return it == row.end() ? std::nullopt : json_number(*it);
+    };
+    const bool rename = kind == "name_changes";
+    const auto symbol_text = text(rename ? "old_symbol" : "symbol");
+    if (!symbol_text || !Symbol::is_valid(*symbol_text)) {
+      return add("bad_symbol", fmt::format("{}: '{}' is not a valid symbol", where,
+                                           one_line_excerpt(symbol_text.value_or("(missing)"), 60)));
+    }
+    CorporateAction a;
+    a.symbol = Symbol::parse(*symbol_text);
+    const auto ex = date(rename ? "process_date" : "ex_date");
+    if (!ex) {
+      return add("bad_date", fmt::format("{}: field '{}' is not a date YYYY-MM-DD in 1900-2100", where,
+                                         rename ? "process_date" : "ex_date"));
+    }
+    a.ex_date = *ex;
+    if (rename) {
+      const auto to = text("new_symbol");
+      if (!to || !Symbol::is_valid(*to)) {
+        return add("bad_symbol", fmt::format("{}: new_symbol '{}' is not a valid symbol", where,
+                                             one_line_excerpt(to.value_or("(missing)"), 60)));
+      }
+      a.kind = CorporateAction::Kind::kSymbolChange;
+      a.new_symbol = Symbol::parse(*to).str();
+    } else if (kind == "cash_dividends") {
+      const auto rate = number("rate");
+      if (!rate || !(*rate > 0) || !std::isfinite(*rate)) {
+        return add("bad_number", fmt::format("{}: rate must be a number > 0", where));
+      }
+      a.kind = CorporateAction::Kind::kDividend;
+      a.cash_amount = *rate;
+      a.currency = "USD";
+      a.pay_date = date("payable_date");
+      a.record_date = date("record_date");
+    } else {
+      const auto new_rate = number("new_rate"), old_rate = number("old_rate");
+      if (!new_rate || !old_rate || !(*new_rate > 0) || !(*old_rate > 0) || !std::isfinite(*new_rate / *old_rate) ||
+          *new_rate / *old_rate == 0) {
+        return add("bad_number", fmt::format("{}: new_rate and old_rate must both be numbers > 0", where));
+      }
+      a.kind = CorporateAction::Kind::kSplit;
+      a.split_ratio = *new_rate / *old_rate;
+    }
+    result_.actions.push_back(std::move(a));
   }
 
   const ParseContext& context_;

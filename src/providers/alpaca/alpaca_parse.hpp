@@ -7,6 +7,10 @@
 // `t` is RFC 3339 UTC ("2022-02-01T05:00:00Z"); a daily bar's `t` is midnight New York, so its
 // session is the New York date of `t` and the bar is stamped at that session's open; intraday
 // bars keep `t` as their open and take the New York date as session. vw -> vwap, n -> trades.
+//   GET /v1/corporate-actions      {"corporate_actions":{"forward_splits":[..],"reverse_splits":
+//                                   [..],"cash_dividends":[..],"name_changes":[..]},
+//                                   "next_page_token":...}: splits, cash dividends and renames
+//                                   become ParseResult::actions (other types are not read)
 // A symbol's bars come out ascending by time whatever the order asked (sort=desc pages too);
 // bars of one symbol split across pages are joined.
 #pragma once

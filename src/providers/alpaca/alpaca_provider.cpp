@@ -10,7 +10,13 @@
 // Several symbols at once: FetchRequest.params "symbols" = "AAPL,MSFT" asks for all of them in one
 // request (FetchResult.multi_symbol is then true); otherwise FetchRequest.symbol alone.
 // Options: "feed" (iex, the default and what a free account may read, or sip), "limit" (bars a
-// page, default and most 10000), "timeout_ms" (HTTP timeout), "base_url".
+// page, default and most 10000), "timeout_ms" (HTTP timeout), "base_url", "actions" ("true": the
+// corporate actions below are fetched after the bar pages and stored with them).
+//
+// Dataset "actions" (or option actions=true): GET /v1/corporate-actions?symbols=..&types=
+//   forward_split,reverse_split,cash_dividend,name_change&start=YYYY-MM-DD&end=YYYY-MM-DD&limit=1000
+//   [&page_token=] on the same host and headers, paged the same way; the ETL records the splits,
+//   dividends and renames as alpaca's (known from the fetch).
 //
 // Unknown symbols: Alpaca answers 200 and leaves a symbol it has no bars for out of "bars"; no
 // endpoint on the data host tells "unknown" from "no trading in the window" (/v2/assets is on the
@@ -43,6 +49,8 @@ using nlohmann::json;
 
 constexpr const char* kVendor = "alpaca";
 constexpr const char* kPath = "/v2/stocks/bars";
+constexpr const char* kActionsPath = "/v1/corporate-actions";
+constexpr const char* kActionTypes = "forward_split,reverse_split,cash_dividend,name_change";
 constexpr int kMaxPages = 100'000;
 constexpr int64_t kRateLimitPauseMs = 60'000;  // Alpaca's limit is per minute
 
@@ -86,10 +94,12 @@ class AlpacaProvider final : public Provider {
   std::string_view name() const override { return kVendor; }
 
   FetchResult fetch(const FetchRequest& request) override {
-    if (request.dataset != "bars") {
+    if (request.dataset != "bars" && request.dataset != "actions") {
       throw Error::InvalidInput(
-          fmt::format("alpaca serves dataset 'bars', not '{}'", request.dataset));
+          fmt::format("alpaca serves datasets 'bars' and 'actions', not '{}'", request.dataset));
     }
+    const bool want_bars = request.dataset == "bars";
+    const bool want_actions = request.dataset == "actions" || request_option(request, options_, "actions", "false") == "true";
     if (request.to < request.from) {
       throw Error::InvalidInput(fmt::format("alpaca: from {} is after to {}",
                                             request.from.to_string(), request.to.to_string()));
@@ -143,42 +153,70 @@ class AlpacaProvider final : public Provider {
     result.status = 200;
     result.multi_symbol = multi;
     json pages = json::array();
-    std::set<std::string> seen_tokens;
-    std::string token;
-    int64_t total = 0;
-    for (int page = 1;; ++page) {
-      auto page_params = params;
-      if (!token.empty()) page_params.emplace_back("page_token", token);
-      net::HttpResponse response = http.get(kPath + query_string(page_params), headers, {403, 422});
-      const std::string what = page == 1 ? fmt::format("GET {} for {}", kPath, joined)
-                                         : fmt::format("page {} of GET {} for {}", page, kPath, joined);
-      if (response.status == 403) refused(response, what, feed);
-      if (response.status == 422) rejected(response, what, symbols);
-      const json doc = check_page(response, what, symbols);
-      int64_t page_bars = 0;
-      if (auto b = doc.find("bars"); b != doc.end() && b->is_object()) {
-        for (const auto& [_, rows] : b->items()) {
-          if (rows.is_array()) page_bars += static_cast<int64_t>(rows.size());
+    // One paged GET: while a page's next_page_token is a non-empty string, the same request with
+    // page_token=it; every page stored, '\n' between them. `count` says what a page holds.
+    const auto paged = [&](const char* path, const std::vector<std::pair<std::string, std::string>>& base,
+                           const char* expect, const auto& count) {
+      std::set<std::string> seen_tokens;
+      std::string token;
+      int64_t total = 0;
+      for (int page = 1;; ++page) {
+        auto page_params = base;
+        if (!token.empty()) page_params.emplace_back("page_token", token);
+        net::HttpResponse response = http.get(path + query_string(page_params), headers, {403, 422});
+        const std::string what = page == 1 ? fmt::format("GET {} for {}", path, joined)
+                                           : fmt::format("page {} of GET {} for {}", page, path, joined);
+        if (response.status == 403) refused(response, what, feed);
+        if (response.status == 422) rejected(response, what, symbols);
+        const json doc = check_page(response, what, symbols, expect);
+        const int64_t in_page = count(doc);
+        total += in_page;
+        if (!result.bytes.empty()) result.bytes += '\n';
+        result.bytes += response.body;
+        json one = {{"status", response.status}, {"path", path}, {expect, in_page}};
+        if (!token.empty()) one["page_token"] = token;
+        pages.push_back(std::move(one));
+        auto next = doc.find("next_page_token");
+        if (next == doc.end() || !next->is_string() || next->get_ref<const std::string&>().empty()) break;
+        token = next->get<std::string>();
+        if (!seen_tokens.insert(token).second || page >= kMaxPages) {
+          throw Error::Retryable(fmt::format(
+              "alpaca's next_page_token chain for {} does not end ({} pages; a token repeats or the "
+              "chain exceeds {} pages)",
+              what, page, kMaxPages));
         }
       }
-      total += page_bars;
-      if (!result.bytes.empty()) result.bytes += '\n';
-      result.bytes += response.body;
-      json one = {{"status", response.status}, {"bars", page_bars}};
-      if (!token.empty()) one["page_token"] = token;
-      pages.push_back(std::move(one));
-      auto next = doc.find("next_page_token");
-      if (next == doc.end() || !next->is_string() || next->get_ref<const std::string&>().empty()) break;
-      token = next->get<std::string>();
-      if (!seen_tokens.insert(token).second || page >= kMaxPages) {
-        throw Error::Retryable(fmt::format(
-            "alpaca's next_page_token chain for {} does not end ({} pages; a token repeats or the "
-            "chain exceeds {} pages)",
-            what, page, kMaxPages));
-      }
+      return total;
+    };
+    if (want_bars) {
+      described["bars"] = paged(kPath, params, "bars", [](const json& doc) {
+        int64_t n = 0;
+        if (auto b = doc.find("bars"); b != doc.end() && b->is_object()) {
+          for (const auto& [_, rows] : b->items()) {
+            if (rows.is_array()) n += static_cast<int64_t>(rows.size());
+          }
+        }
+        return n;
+      });
+    }
+    if (want_actions) {
+      // Splits, cash dividends and renames processed in the window (Alpaca's dates: YYYY-MM-DD).
+      const std::vector<std::pair<std::string, std::string>> action_params = {
+          {"symbols", joined}, {"types", kActionTypes}, {"start", request.from.to_string()},
+          {"end", request.to.to_string()}, {"limit", "1000"}};
+      described["action_params"] = json::object();
+      for (const auto& [k, v] : action_params) described["action_params"][k] = v;
+      described["corporate_actions"] = paged(kActionsPath, action_params, "corporate_actions", [](const json& doc) {
+        int64_t n = 0;
+        if (auto g = doc.find("corporate_actions"); g != doc.end() && g->is_object()) {
+          for (const auto& [_, rows] : g->items()) {
+            if (rows.is_array()) n += static_cast<int64_t>(rows.size());
+          }
+        }
+        return n;
+      });
     }
     described["pages"] = std::move(pages);
-    described["bars"] = total;
     result.request = std::move(described);
     return result;
   }
@@ -248,9 +286,10 @@ class AlpacaProvider final : public Provider {
                                           body_excerpt(response.body)));
   }
 
-  // The page as JSON when it is Alpaca's bars; otherwise the error it stands for.
+  // The page as JSON when it is what was asked (`expect`: "bars" or "corporate_actions");
+  // otherwise the error it stands for.
   json check_page(const net::HttpResponse& response, const std::string& what,
-                  const std::vector<std::string>& symbols) const {
+                  const std::vector<std::string>& symbols, const char* expect) const {
     const std::string& body = response.body;
     if (body.find_first_not_of(" \t\r\n") == std::string::npos) {
       throw Error::Retryable(fmt::format(
@@ -266,8 +305,8 @@ class AlpacaProvider final : public Provider {
           "alpaca's answer to {} is not a complete JSON object (cut short?), {} bytes: {}", what,
           body.size(), body_excerpt(body, 120)));
     }
-    if (doc.contains("bars")) return doc;
-    // No bars: Alpaca's error body in a 2xx.
+    if (doc.contains(expect)) return doc;
+    // Not what was asked: Alpaca's error body in a 2xx.
     const std::string why = lower(message_of(body));
     const std::string excerpt = body_excerpt(body);
     if (contains(why, "too many requests") || contains(why, "rate limit")) {
@@ -288,7 +327,7 @@ class AlpacaProvider final : public Provider {
       for (const auto& s : symbols) named += (named.empty() ? "" : ", ") + s;
       throw Error::NotFound(fmt::format("alpaca does not know symbol {} ({}): {}", named, what, excerpt));
     }
-    throw Error::Retryable(fmt::format("alpaca's answer to {} holds no bars: {}", what, excerpt));
+    throw Error::Retryable(fmt::format("alpaca's answer to {} holds no \"{}\": {}", what, expect, excerpt));
   }
 
   ProviderOptions options_;

@@ -11,12 +11,14 @@
 //   paging   "next_page_token": base64 of "SYMBOL|D|<RFC 3339 of the page's last bar>" (the shape
 //            of the recorded token QUFQTHxEfDIwMjItMDItMDJUMDU6MDA6MDAuMDAwMDAwMDAwWg==), null on
 //            the last page
+//   GET /v1/corporate-actions  splits, cash dividends and renames (see corporate_actions()).
 // Recorded payloads answer the requests they were recorded for (AAPL daily from 2022-02-01, TSLA
 // daily sort=desc to 2023-09-27, AAPL+TSLA daily on 2022-03-09, the empty responses); any other
 // request gets synthetic_daily_bars() in Alpaca's style (RFC 3339 t, integer v and n, vw to 6
 // decimals).
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include <nlohmann/json.hpp>
@@ -135,6 +137,7 @@ class Routes final : public VendorRoutes {
   }
 
   std::optional<MockAnswer> handle(const MockRequest& r) const override {
+    if (r.path == "/v1/corporate-actions") return corporate_actions(r);
     if (r.path != "/v2/stocks/bars") return std::nullopt;
     const auto symbols = split_symbols(r.param("symbols"));
     if (symbols.empty()) return error_answer(400, 40010001, "invalid symbols: ");
@@ -273,6 +276,59 @@ class Routes final : public VendorRoutes {
   std::string symbol_of(const MockRequest& r) const override { return r.param("symbols"); }
 
  private:
+  // GET /v1/corporate-actions?symbols=&types=&start=&end=&limit=&page_token= in the shape
+  // Alpaca's reference and alpaca-py's models give (no recorded answer is in vendor-samples):
+  // groups forward_splits, reverse_splits, cash_dividends, name_changes; rows filtered by
+  // process_date in [start, end] (YYYY-MM-DD, inclusive); limit rows a page over all groups,
+  // next_page_token the base64 of the next row's index. The rows are real actions.
+  MockAnswer corporate_actions(const MockRequest& r) const {
+    struct Row { const char* group; json row; };
+    static const std::vector<Row> kRows = {
+        {"cash_dividends", {{"symbol", "AAPL"}, {"rate", 0.82}, {"special", false}, {"foreign", false},
+                            {"process_date", "2020-05-14"}, {"ex_date", "2020-05-08"}, {"record_date", "2020-05-11"},
+                            {"payable_date", "2020-05-14"}}},
+        {"cash_dividends", {{"symbol", "AAPL"}, {"rate", 0.82}, {"special", false}, {"foreign", false},
+                            {"process_date", "2020-08-13"}, {"ex_date", "2020-08-07"}, {"record_date", "2020-08-10"},
+                            {"payable_date", "2020-08-13"}}},
+        {"forward_splits", {{"symbol", "AAPL"}, {"new_rate", 4}, {"old_rate", 1}, {"process_date", "2020-08-31"},
+                            {"ex_date", "2020-08-31"}, {"record_date", "2020-08-24"}, {"payable_date", "2020-08-28"}}},
+        {"forward_splits", {{"symbol", "TSLA"}, {"new_rate", 5}, {"old_rate", 1}, {"process_date", "2020-08-31"},
+                            {"ex_date", "2020-08-31"}, {"record_date", "2020-08-21"}, {"payable_date", "2020-08-28"}}},
+        {"cash_dividends", {{"symbol", "AAPL"}, {"rate", 0.205}, {"special", false}, {"foreign", false},
+                            {"process_date", "2020-11-12"}, {"ex_date", "2020-11-06"}, {"record_date", "2020-11-09"},
+                            {"payable_date", "2020-11-12"}}},
+        {"reverse_splits", {{"symbol", "GE"}, {"new_rate", 1}, {"old_rate", 8}, {"process_date", "2021-08-02"},
+                            {"ex_date", "2021-08-02"}, {"record_date", "2021-07-30"}, {"payable_date", "2021-07-30"}}},
+        {"name_changes", {{"old_symbol", "FB"}, {"new_symbol", "META"}, {"process_date", "2022-06-09"}}},
+        {"forward_splits", {{"symbol", "TSLA"}, {"new_rate", 3}, {"old_rate", 1}, {"process_date", "2022-08-25"},
+                            {"ex_date", "2022-08-25"}, {"record_date", "2022-08-17"}, {"payable_date", "2022-08-24"}}},
+    };
+    const auto symbols = split_symbols(r.param("symbols"));
+    const std::string start = r.param("start", "0000-00-00"), end = r.param("end", "9999-99-99");
+    const std::string types = r.param("types");
+    const int limit = std::max(1, std::min(1000, std::atoi(r.param("limit", "100").c_str())));
+    std::vector<const Row*> rows;
+    for (const Row& row : kRows) {
+      const std::string symbol = row.row.contains("symbol") ? row.row["symbol"].get<std::string>()
+                                                            : row.row["old_symbol"].get<std::string>();
+      const std::string when = row.row["process_date"].get<std::string>();
+      std::string type = row.group;
+      type.pop_back();  // "forward_splits" -> "forward_split"
+      if (!symbols.empty() && std::find(symbols.begin(), symbols.end(), symbol) == symbols.end()) continue;
+      if (!types.empty() && ("," + types + ",").find("," + type + ",") == std::string::npos) continue;
+      if (when < start || when > end) continue;
+      rows.push_back(&row);
+    }
+    size_t offset = 0;
+    if (const std::string token = r.param("page_token"); !token.empty()) offset = std::strtoul(b64_decode(token).c_str(), nullptr, 10);
+    const size_t stop = std::min(rows.size(), offset + static_cast<size_t>(limit));
+    json groups = json::object();
+    for (size_t i = offset; i < stop; ++i) groups[rows[i]->group].push_back(rows[i]->row);
+    json body = {{"corporate_actions", groups}, {"next_page_token", nullptr}};
+    if (stop < rows.size()) body["next_page_token"] = b64_encode(std::to_string(stop));
+    return json_answer(200, body);
+  }
+
   static json bar_json(double o, double h, double l, double c, double v, int64_t t_ns) {
     return {{"t", format_ts_ns(t_ns)},
             {"o", o},
