@@ -39,7 +39,7 @@ constexpr std::string_view kStrategyKeys[] = {"name", "symbol", "fast", "slow"};
 // [vendors.<name>]: one table per vendor; the vendor names are checked where the vendors are known.
 constexpr std::string_view kVendorKeys[] = {"requests_per_minute", "requests_per_hour", "requests_per_day",
                                             "burst", "base_url", "publish_delay_minutes", "feed",
-                                            "adjusted", "format", "function"};
+                                            "adjusted", "format", "function", "actions"};
 struct SectionSchema {
   std::string_view name;
   Names keys;
@@ -473,7 +473,9 @@ Config Config::load(const fs::path& workspace) {
       read_int(root, section, "burst", 1, 10'000, v.burst);
       read_int(root, section, "publish_delay_minutes", 0, 24 * 60, v.publish_delay_minutes);
       read_string(root, section, "base_url", v.base_url);
-      for (const char* key : {"feed", "adjusted", "format", "function"}) {
+      // Provider options: alpaca feed; polygon adjusted; stooq/alphavantage format and function;
+      // polygon and alpaca actions = "true" (the splits and dividends fetched beside the bars).
+      for (const char* key : {"feed", "adjusted", "format", "function", "actions"}) {
         std::string value;
         read_string(root, section, key, value);
         if (!value.empty()) v.options[key] = value;
