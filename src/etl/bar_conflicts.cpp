@@ -22,11 +22,6 @@ std::vector<lake::CuratedBar> read_overlap_object(lake::ObjectStore& store, cons
   return lake::decode_overlap_file(reader);
 }
 
-bool same_row(const lake::CuratedBar& a, const lake::CuratedBar& b) {
-  return a.bar.ts_ns == b.bar.ts_ns && a.source == b.source && a.raw_id == b.raw_id &&
-         a.fetched_at_ns == b.fetched_at_ns;
-}
-
 // What identifies a row kept aside: one vendor delivery's row for one timestamp.
 using RowKey = std::tuple<int64_t, std::string, std::string, int64_t>;
 RowKey key_of(const lake::CuratedBar& r) { return {r.bar.ts_ns, r.source, r.raw_id, r.fetched_at_ns}; }
@@ -123,7 +118,7 @@ BarConflictReport find_bar_conflicts(lake::ObjectStore& store, catalog::Catalog&
         continue;
       }
       const lake::CuratedBar& used = *it->second;
-      if (same_row(used, other)) continue;  // the row itself won since (precedence changed)
+      if (key_of(used) == key_of(other)) continue;  // the row itself won since (precedence changed)
       ++report.overlapping_rows;
       auto& [summary, ratios] = pairs[other.source];
       summary.symbol = symbol;

@@ -108,7 +108,7 @@ std::vector<lake::CuratedBar> resample(const std::vector<lake::CuratedBar>& inpu
     vwap_sum += r.bar.vwap.value_or(0) * r.bar.volume;
     trades_all = trades_all && r.bar.trades.has_value();
     if (trades_all) b.bar.trades = *b.bar.trades + *r.bar.trades;
-    if (r.source != b.source && b.source.find(r.source) == std::string::npos) b.source += "+" + r.source;
+    if (("+" + b.source + "+").find("+" + r.source + "+") == std::string::npos) b.source += "+" + r.source;
     b.fetched_at_ns = std::max(b.fetched_at_ns, r.fetched_at_ns);
   }
   finish();

@@ -4,7 +4,6 @@
 #include <set>
 
 #include "trib/core/error.hpp"
-#include "trib/core/hash.hpp"
 #include "trib/core/log.hpp"
 #include "trib/etl/bars_reader.hpp"
 #include "trib/etl/rates_reader.hpp"
@@ -69,23 +68,7 @@ VerifyReport verify_from_raw(lake::ObjectStore& store, catalog::Catalog& catalog
         ++report.missing;
       } else {
         const catalog::PartitionRecord& record = c->second;
-        bool intact = true;
-        if (!record.version_key.empty()) {
-          try {
-            intact = sha256_hex(store.get(record.version_key)) == record.content_sha256;
-          } catch (const Error& e) {
-            if (e.category() != ErrorCategory::kNotFound) throw;
-            intact = false;
-          }
-          const auto live = store.head(record.object_key);
-          const auto version = store.head(record.version_key);
-          check.live_stale = !live || !version || live->size != version->size ||
-                             sha256_hex(store.get(record.object_key)) != record.content_sha256;
-        }
-        if (!intact) {
-          check.status = "corrupt";
-          ++report.corrupt;
-        } else if (r == from_raw.end()) {
+        if (r == from_raw.end()) {
           check.status = "not_from_raw";
           ++report.not_from_raw;
         } else if (check.rebuilt_sha256 != check.committed_sha256 &&
@@ -99,13 +82,9 @@ VerifyReport verify_from_raw(lake::ObjectStore& store, catalog::Catalog& catalog
           check.status = "ok";
           ++report.ok;
         }
-        if (check.live_stale) ++report.stale_live;
       }
       report.partitions.push_back(std::move(check));
     }
-  }
-  if (options.repair && report.stale_live > 0) {
-    report.repaired = repair_live_files(store, catalog, "bars") + repair_live_files(store, catalog, kRatesDataset);
   }
   return report;
 }

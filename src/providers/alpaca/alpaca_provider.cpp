@@ -154,9 +154,19 @@ class AlpacaProvider final : public Provider {
     result.multi_symbol = multi;
     json pages = json::array();
     // One paged GET: while a page's next_page_token is a non-empty string, the same request with
-    // page_token=it; every page stored, '\n' between them. `count` says what a page holds.
+    // page_token=it; every page stored, '\n' between them. A page's rows are the lists in its
+    // `expect` object (bars by symbol, actions by type).
+    const auto count = [](const json& doc, const char* expect) {
+      int64_t n = 0;
+      if (auto groups = doc.find(expect); groups != doc.end() && groups->is_object()) {
+        for (const auto& [_, rows] : groups->items()) {
+          if (rows.is_array()) n += static_cast<int64_t>(rows.size());
+        }
+      }
+      return n;
+    };
     const auto paged = [&](const char* path, const std::vector<std::pair<std::string, std::string>>& base,
-                           const char* expect, const auto& count) {
+                           const char* expect) {
       std::set<std::string> seen_tokens;
       std::string token;
       int64_t total = 0;
@@ -169,7 +179,7 @@ class AlpacaProvider final : public Provider {
         if (response.status == 403) refused(response, what, feed);
         if (response.status == 422) rejected(response, what, symbols);
         const json doc = check_page(response, what, symbols, expect);
-        const int64_t in_page = count(doc);
+        const int64_t in_page = count(doc, expect);
         total += in_page;
         if (!result.bytes.empty()) result.bytes += '\n';
         result.bytes += response.body;
@@ -189,15 +199,7 @@ class AlpacaProvider final : public Provider {
       return total;
     };
     if (want_bars) {
-      described["bars"] = paged(kPath, params, "bars", [](const json& doc) {
-        int64_t n = 0;
-        if (auto b = doc.find("bars"); b != doc.end() && b->is_object()) {
-          for (const auto& [_, rows] : b->items()) {
-            if (rows.is_array()) n += static_cast<int64_t>(rows.size());
-          }
-        }
-        return n;
-      });
+      described["bars"] = paged(kPath, params, "bars");
     }
     if (want_actions) {
       // Splits, cash dividends and renames processed in the window (Alpaca's dates: YYYY-MM-DD).
@@ -206,15 +208,7 @@ class AlpacaProvider final : public Provider {
           {"end", request.to.to_string()}, {"limit", "1000"}};
       described["action_params"] = json::object();
       for (const auto& [k, v] : action_params) described["action_params"][k] = v;
-      described["corporate_actions"] = paged(kActionsPath, action_params, "corporate_actions", [](const json& doc) {
-        int64_t n = 0;
-        if (auto g = doc.find("corporate_actions"); g != doc.end() && g->is_object()) {
-          for (const auto& [_, rows] : g->items()) {
-            if (rows.is_array()) n += static_cast<int64_t>(rows.size());
-          }
-        }
-        return n;
-      });
+      described["corporate_actions"] = paged(kActionsPath, action_params, "corporate_actions");
     }
     described["pages"] = std::move(pages);
     result.request = std::move(described);

@@ -150,10 +150,9 @@ std::optional<Date> parse_date_field(std::string_view v) {
 }
 
 // An intraday time: YYYY-MM-DD HH:MM[:SS[.fraction]] ('T' or ' ' between), then 'Z', an offset
-// (+HH:MM, -HH:MM, +HHMM) or nothing: a time without an offset is the calendar's local (New York)
-// time. nullopt when the text is none of these.
-std::optional<int64_t> parse_intraday_time(std::string_view v, const TradingCalendar& calendar) {
-  (void)calendar;  // both calendars keep New York time
+// (+HH:MM, -HH:MM, +HHMM) or nothing: a time without an offset is New York time (the local time
+// of both calendars, nyse and fx). nullopt when the text is none of these.
+std::optional<int64_t> parse_intraday_time(std::string_view v) {
   if (v.size() < 16 || v[4] != '-' || v[7] != '-' || (v[10] != ' ' && v[10] != 'T') || v[13] != ':') {
     return std::nullopt;
   }
@@ -399,7 +398,7 @@ ParseResult parse_header_csv(std::string_view text, const ParseContext& context,
     }
     std::optional<int64_t> intraday_ts;
     if (intraday) {
-      intraday_ts = parse_intraday_time(date_text, calendar);
+      intraday_ts = parse_intraday_time(date_text);
       if (!intraday_ts) {
         finding("bad_date", fmt::format("column '{}': '{}' is not a time (YYYY-MM-DD HH:MM[:SS], then Z, "
                                         "an offset such as +00:00, or nothing for New York time)",
@@ -490,17 +489,33 @@ bool lean_date_time(std::string_view v) {
          v[11] == ':' && all_digits(v.substr(12, 2));
 }
 
-// The first non-blank line starts like a Lean daily row.
-bool looks_like_lean(std::string_view text) {
+// A headerless row's comma-separated fields, each trimmed (Lean's formats quote nothing).
+void split_trimmed(std::string_view line, std::vector<std::string_view>& fields) {
+  fields.clear();
+  for (size_t start = 0;;) {
+    const size_t comma = line.find(',', start);
+    fields.push_back(trim(line.substr(start, comma == std::string_view::npos ? comma : comma - start)));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+}
+
+// The first non-blank line, trimmed ("" when there is none).
+std::string_view first_row(std::string_view text) {
   Lines lines(text);
   std::string_view line;
   while (lines.next(line)) {
     line = trim(line);
-    if (line.empty()) continue;
-    const size_t comma = line.find(',');
-    return comma != std::string_view::npos && lean_date_time(trim(line.substr(0, comma)));
+    if (!line.empty()) return line;
   }
-  return false;
+  return {};
+}
+
+// The first non-blank line starts like a Lean daily row.
+bool looks_like_lean(std::string_view text) {
+  const std::string_view line = first_row(text);
+  const size_t comma = line.find(',');
+  return comma != std::string_view::npos && lean_date_time(trim(line.substr(0, comma)));
 }
 
 ParseResult parse_lean_daily(std::string_view text, const ParseContext& context, Origins* origins) {
@@ -525,13 +540,7 @@ ParseResult parse_lean_daily(std::string_view text, const ParseContext& context,
       result.findings.push_back(
           {line_no, rule, std::move(reason), std::string(line.substr(0, 200))});
     };
-    fields.clear();
-    for (size_t start = 0;;) {
-      const size_t comma = line.find(',', start);
-      fields.push_back(trim(line.substr(start, comma == std::string_view::npos ? comma : comma - start)));
-      if (comma == std::string_view::npos) break;
-      start = comma + 1;
-    }
+    split_trimmed(line, fields);
     const std::string_view when = fields[0];
     if (first_row && lean_date_time(when) && when.substr(9) != "00:00") {
       throw Error::InvalidInput(fmt::format(
@@ -594,17 +603,11 @@ ParseResult parse_lean_daily(std::string_view text, const ParseContext& context,
 // prices in 1/10,000; the date is in the file's name (yyyyMMdd_<symbol>_minute_trade.csv).
 // Quote files (11 fields: bid and ask bars with sizes) are not bars of trades.
 int lean_minute_fields(std::string_view text) {
-  Lines lines(text);
-  std::string_view line;
-  while (lines.next(line)) {
-    line = trim(line);
-    if (line.empty()) continue;
-    const size_t comma = line.find(',');
-    if (comma == std::string_view::npos || comma == 0 || comma > 8 || !all_digits(line.substr(0, comma))) return 0;
-    if (std::stoll(std::string(line.substr(0, comma))) >= 86'400'000) return 0;
-    return static_cast<int>(std::count(line.begin(), line.end(), ',')) + 1;
-  }
-  return 0;
+  const std::string_view line = first_row(text);
+  const size_t comma = line.find(',');
+  if (comma == std::string_view::npos || comma == 0 || comma > 8 || !all_digits(line.substr(0, comma))) return 0;
+  if (std::stoll(std::string(line.substr(0, comma))) >= 86'400'000) return 0;
+  return static_cast<int>(std::count(line.begin(), line.end(), ',')) + 1;
 }
 
 ParseResult parse_lean_minute(std::string_view text, const ParseContext& context, Origins* origins) {
@@ -637,13 +640,7 @@ ParseResult parse_lean_minute(std::string_view text, const ParseContext& context
     auto finding = [&](const char* rule, std::string reason) {
       result.findings.push_back({line_no, rule, std::move(reason), std::string(line.substr(0, 200))});
     };
-    fields.clear();
-    for (size_t start = 0;;) {
-      const size_t comma = line.find(',', start);
-      fields.push_back(trim(line.substr(start, comma == std::string_view::npos ? comma : comma - start)));
-      if (comma == std::string_view::npos) break;
-      start = comma + 1;
-    }
+    split_trimmed(line, fields);
     if (fields.size() != 6) {
       finding("malformed_row", fmt::format("expected 6 fields (ms,open,high,low,close,volume), found {}", fields.size()));
       continue;
