@@ -197,8 +197,9 @@ int run_list(const Globals& g, const ActionsArgs& args) {
       out += json{{"symbol", a.symbol.str()}, {"kind", std::string(to_string(a.kind))},
                   {"ex_date", a.ex_date.to_string()}, {"split_ratio", a.split_ratio},
                   {"cash_amount", a.cash_amount}, {"currency", a.currency}, {"pay_date", pay},
-                  {"new_symbol", a.new_symbol}, {"source", r.source},
-                  {"known_at", format_ts_ns(r.knowledge_ts_ns)}, {"used", in_use}, {"origin", r.origin}}
+                  {"new_symbol", a.new_symbol},
+                  {"reference_price", a.reference_price > 0 ? json(a.reference_price) : json(nullptr)},
+                  {"source", r.source}, {"known_at", format_ts_ns(r.knowledge_ts_ns)}, {"used", in_use}, {"origin", r.origin}}
                  .dump() +
              "\n";
     } else {
@@ -262,7 +263,7 @@ void add_actions_commands(CLI::App& app, Globals& g, Action& action) {
         "import",
         "Import actions from files through the raw zone: Lean factor/map files (a file, factor_files/, "
         "map_files/ or the folder holding them) or a CSV with a header symbol,kind,ex_date,ratio,amount,"
-        "currency,pay_date,record_date,declared_date,new_symbol,retracted. A file with a bad row is refused whole");
+        "currency,pay_date,record_date,declared_date,new_symbol,retracted[,reference_price]. A file with a bad row is refused whole");
     auto args = std::make_shared<ActionsArgs>();
     sub->add_option("paths", args->paths, "Files or folders")->required();
     sub->add_option("--source", args->source, "Who reported them (default: lean for Lean files, user for a CSV)");

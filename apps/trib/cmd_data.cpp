@@ -613,6 +613,7 @@ struct BarsArgs {
   std::string symbol, from, to, format = "table", adjust = "raw", as_of;
   std::string timeframe, session;  // "" = as stored (1d), resampled from finer bars when needed
   bool hot = false;
+  bool ticker_only = false;  // the ticker's own rows, not the instrument's earlier names
 };
 
 int run_bars(const Globals& g, const BarsArgs& args) {
@@ -694,11 +695,19 @@ int run_bars(const Globals& g, const BarsArgs& args) {
     intraday = !wanted.daily();
     const bool regular = args.session.empty() ? grouped : args.session == "regular";
     prices.precedence = etl::ActionPrecedence::parse(ws.config.prices.action_precedence);
-    rows = etl::read_curated_bars(*ws.store, *ws.catalog, query, &partitions);
+    prices.follow_renames = !args.ticker_only;
+    // An instrument that traded under other names (symbol changes): each span read under its name.
+    const bool renamed = prices.follow_renames &&
+                         etl::read_symbol_history(*ws.catalog, query.symbol, prices).size() > 1;
+    try {
+      rows = etl::read_curated_bars(*ws.store, *ws.catalog, query, &partitions);
+    } catch (const Error& e) {
+      if (!renamed || e.category() != ErrorCategory::kNotFound) throw;
+    }
     const bool delivered_adjusted = std::any_of(rows.begin(), rows.end(), [](const auto& r) {
       return etl::price_basis_of(r.source) != AdjustMode::kRaw;
     });
-    if (prices.adjust != AdjustMode::kRaw || delivered_adjusted) {
+    if (prices.adjust != AdjustMode::kRaw || delivered_adjusted || renamed) {
       etl::AdjustedBars adjusted = etl::read_adjusted_bars(*ws.store, *ws.catalog, query, prices);
       rows = std::move(adjusted.rows);
       for (const auto& note : adjusted.notes) std::fprintf(stderr, "trib: note: %s\n", note.c_str());
@@ -1154,6 +1163,9 @@ void add_data_commands(CLI::App& app, Globals& g, Action& action) {
     cmd->add_option("--session", args->session,
                     "regular (09:30-16:00 New York, 13:00 on half days; the default when bars are grouped) or "
                     "all (pre- and post-market too; the default for bars as stored)");
+    cmd->add_flag("--ticker-only", args->ticker_only,
+                  "Only the rows stored under this ticker (by default an instrument that changed its symbol, per "
+                  "trib actions' symbol changes, is read under each name it had: WM as WMI before 2009-08-05)");
     cmd->add_option("--format", args->format, "table (default), csv or json (one object per line)");
     cmd->callback([&g, &action, args] { action = [&g, args] { return run_bars(g, *args); }; });
   }

@@ -36,13 +36,14 @@ inline constexpr const char* kPositionColumns =
 
 inline constexpr const char* kActionColumns =
     "symbol, kind, ex_date, source, knowledge_ts_ns, split_ratio, cash_amount, currency, pay_date, "
-    "record_date, declared_date, new_symbol, retracted, origin";
+    "record_date, declared_date, new_symbol, retracted, origin, reference_price";
 
 // list_actions(): the version of each action in force at the knowledge time (parameter 2) of a
 // symbol (parameter 1; '' = all). Placeholders are rewritten for PostgreSQL.
 inline constexpr std::string_view kListActionsSql =
     "SELECT c.symbol, c.kind, c.ex_date, c.source, c.knowledge_ts_ns, c.split_ratio, c.cash_amount, "
-    "c.currency, c.pay_date, c.record_date, c.declared_date, c.new_symbol, c.retracted, c.origin "
+    "c.currency, c.pay_date, c.record_date, c.declared_date, c.new_symbol, c.retracted, c.origin, "
+    "c.reference_price "
     "FROM corporate_actions c "
     "WHERE (?1 = '' OR c.symbol = ?1 OR c.new_symbol = ?1) AND c.retracted = 0 "
     "AND c.knowledge_ts_ns = (SELECT max(k.knowledge_ts_ns) FROM corporate_actions k "
@@ -101,6 +102,7 @@ ActionRecord action_of_row(const Row& row) {
   r.action.new_symbol = row.text(11);
   r.retracted = row.int64(12) != 0;
   r.origin = row.text(13);
+  r.action.reference_price = row.real(14);
   return r;
 }
 

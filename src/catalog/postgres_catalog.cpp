@@ -707,13 +707,13 @@ class PostgresCatalog final : public Catalog {
           const CorporateAction& a = r->action;
           added += tx.exec(
               fmt::format("INSERT INTO corporate_actions ({}, recorded_at_ns) VALUES ($1, $2, $3, $4, "
-                          "$5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT DO NOTHING",
+                          "$5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT DO NOTHING",
                           internal::kActionColumns),
               a.symbol.str(), std::string(to_string(a.kind)), a.ex_date.to_string(), r->source,
               r->knowledge_ts_ns, a.split_ratio, a.cash_amount, a.currency,
               internal::optional_date_text(a.pay_date), internal::optional_date_text(a.record_date),
               internal::optional_date_text(a.declared_date), a.new_symbol,
-              int64_t{r->retracted ? 1 : 0}, r->origin, now).affected_rows();
+              int64_t{r->retracted ? 1 : 0}, r->origin, a.reference_price, now).affected_rows();
         }
       });
     });

@@ -353,6 +353,12 @@ CREATE TABLE corporate_actions (
 CREATE INDEX corporate_actions_by_new_symbol ON corporate_actions (new_symbol);
 )sql";
 
+// Migration 6: a dividend's reference price (the close before the ex-date as its source stated
+// it; 0 when it did not), for readers whose bars lack that session.
+constexpr const char* kActionReferencePriceSchema = R"sql(
+ALTER TABLE corporate_actions ADD COLUMN reference_price DOUBLE PRECISION NOT NULL DEFAULT 0;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "manifest, raw objects, runs, watermarks, dq, ledger", kInitialSchema},
     {2, "version objects, fetch precedence, tasks, dq by raw object, hot cache, exact ledger",
@@ -360,6 +366,7 @@ constexpr Migration kMigrations[] = {
     {3, "universe, vendor budgets", kUniverseSchema},
     {4, "calendar sessions, partition sessions (coverage)", kCoverageSchema},
     {5, "corporate actions", kCorporateActionsSchema},
+    {6, "dividend reference price", kActionReferencePriceSchema},
 };
 
 }  // namespace

@@ -615,13 +615,13 @@ class SqliteCatalog final : public Catalog {
           const CorporateAction& a = r->action;
           added += db_.execute(
               fmt::format("INSERT INTO corporate_actions ({}, recorded_at_ns) VALUES "
-                          "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                          "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                           internal::kActionColumns),
               a.symbol.str(), std::string(to_string(a.kind)), a.ex_date.to_string(), r->source,
               r->knowledge_ts_ns, a.split_ratio, a.cash_amount, a.currency,
               internal::optional_date_text(a.pay_date), internal::optional_date_text(a.record_date),
               internal::optional_date_text(a.declared_date), a.new_symbol,
-              int64_t{r->retracted ? 1 : 0}, r->origin, now);
+              int64_t{r->retracted ? 1 : 0}, r->origin, a.reference_price, now);
         }
       });
     });

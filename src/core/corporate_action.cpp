@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 #include <fmt/format.h>
 
+#include "trib/core/calendar.hpp"
 #include "trib/core/error.hpp"
 
 namespace trib {
@@ -47,11 +49,25 @@ std::vector<AdjustmentFactor> adjustment_factors(const std::vector<Bar>& raw_dai
     auto before = std::lower_bound(raw_daily.begin(), raw_daily.end(), a.ex_date,
                                    [](const Bar& b, Date d) { return b.session_date < d; });
     if (before == raw_daily.begin()) continue;  // nothing held before it
-    // A split after the newest bar still scales everything held (prices in today's shares); a
-    // dividend's factor needs the close of the session before it, which is not held yet.
-    if (before == raw_daily.end() && a.kind == CorporateAction::Kind::kDividend) continue;
-    --before;
-    const double close = before->close;
+    const bool dividend_action = a.kind == CorporateAction::Kind::kDividend;
+    const Date previous_session = TradingCalendar::nyse().previous_session(a.ex_date);
+    Date through;
+    double close = 0;
+    if (before == raw_daily.end()) {
+      // After the newest bar: a split still scales everything held (prices in today's shares); a
+      // dividend needs the close before it, which only the source's reference price can give.
+      // Its row is dated the session before it, after every bar held.
+      if (dividend_action && !(a.reference_price > 0)) continue;
+      through = std::max(previous_session, std::prev(before)->session_date);
+      close = dividend_action ? a.reference_price : std::prev(before)->close;
+    } else {
+      --before;
+      through = before->session_date;
+      close = before->close;
+      if (dividend_action && a.reference_price > 0 && through < previous_session) {
+        close = a.reference_price;  // the bars skip the session before it: the source's close
+      }
+    }
     if (a.kind == CorporateAction::Kind::kSplit) {
       if (!(std::isfinite(a.split_ratio) && a.split_ratio > 0)) {
         throw Error::InvalidInput(fmt::format("{} split on {}: ratio {} is not a positive number",
@@ -62,16 +78,16 @@ std::vector<AdjustmentFactor> adjustment_factors(const std::vector<Bar>& raw_dai
       if (!(std::isfinite(a.cash_amount) && a.cash_amount >= 0 && a.cash_amount < close)) {
         throw Error::InvalidInput(fmt::format(
             "{} dividend on {}: {} per share is not between 0 and the previous close {} ({})",
-            a.symbol.str(), a.ex_date.to_string(), a.cash_amount, close, before->session_date.to_string()));
+            a.symbol.str(), a.ex_date.to_string(), a.cash_amount, close, through.to_string()));
       }
       dividend *= 1 - a.cash_amount / close;
     }
     // One row per session before an ex-date: a split and a dividend on one date share it.
-    if (rows.back().through == before->session_date) {
+    if (rows.back().through == through) {
       rows.back().split = split;
       rows.back().dividend = dividend;
     } else {
-      rows.push_back({before->session_date, split, dividend, close});
+      rows.push_back({through, split, dividend, close});
     }
   }
   std::reverse(rows.begin(), rows.end());

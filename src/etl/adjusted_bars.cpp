@@ -4,6 +4,7 @@
 #include <cmath>
 #include <iterator>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -133,17 +134,25 @@ AdjustedBars adjust_history(std::vector<lake::CuratedBar> history, std::optional
     auto before = std::lower_bound(closes.begin(), closes.end(), a.ex_date,
                                    [](const Bar& b, Date d) { return b.session_date < d; });
     if (before == closes.begin()) return false;  // nothing held before it: no effect
-    if (before == closes.end()) {  // its factor needs the close before it, not held yet
+    if (before == closes.end() && !(a.reference_price > 0)) {  // needs the close before it, not held yet
       ++after_newest;
       return true;
     }
     --before;
-    // The factor needs the close of the session before the ex-date; a gap in the bars leaves an
-    // older one (QQQ's bars lack the QQQQ years 2004-2011): used, and said.
-    if (before->session_date < TradingCalendar::nyse().previous_session(a.ex_date)) ++stale_closes;
-    if (std::isfinite(a.cash_amount) && a.cash_amount >= 0 && a.cash_amount < before->close) return false;
+    // The factor needs the close of the session before the ex-date; where the bars skip it (or
+    // end before it), the source's reference price if it stated one (Lean's factor files), else
+    // the older close held (said in a note).
+    double close = before->close;
+    if (before->session_date < TradingCalendar::nyse().previous_session(a.ex_date)) {
+      if (a.reference_price > 0) {
+        close = a.reference_price;
+      } else {
+        ++stale_closes;
+      }
+    }
+    if (std::isfinite(a.cash_amount) && a.cash_amount >= 0 && a.cash_amount < close) return false;
     out.notes.push_back(fmt::format("{} dividend {} of {} left out: not below the previous close {} ({})",
-                                    a.symbol.str(), a.ex_date.to_string(), a.cash_amount, before->close,
+                                    a.symbol.str(), a.ex_date.to_string(), a.cash_amount, close,
                                     before->session_date.to_string()));
     return true;
   });
@@ -154,7 +163,7 @@ AdjustedBars adjust_history(std::vector<lake::CuratedBar> history, std::optional
   }
   if (after_newest > 0 && mode == AdjustMode::kTotal) {
     out.notes.push_back(fmt::format("{} dividend(s) after the newest bar ({}) are not applied: the close "
-                                    "before each is not held yet", after_newest,
+                                    "before each is not held yet and their source stated none", after_newest,
                                     closes.back().session_date.to_string()));
   }
   if (mode != AdjustMode::kRaw) out.factors = adjustment_factors(closes, prices);
@@ -172,30 +181,115 @@ AdjustedBars adjust_history(std::vector<lake::CuratedBar> history, std::optional
   return out;
 }
 
+namespace {
+
+// The symbol's rows in [from, to] (the newest when `to` is unset); none when it has no bars.
+std::vector<lake::CuratedBar> rows_or_none(lake::ObjectStore& store, catalog::Catalog& catalog,
+                                           BarsQuery query, std::optional<Date> from, std::optional<Date> to) {
+  query.from = from;
+  query.to = to;
+  try {
+    return read_curated_bars(store, catalog, query);
+  } catch (const Error& e) {
+    if (e.category() != ErrorCategory::kNotFound) throw;
+    return {};
+  }
+}
+
+std::optional<Date> later_of(std::optional<Date> a, std::optional<Date> b) {
+  if (!a) return b;
+  if (!b) return a;
+  return std::max(*a, *b);
+}
+
+}  // namespace
+
+std::vector<NameSpan> read_symbol_history(catalog::Catalog& catalog, const Symbol& symbol,
+                                          const PriceOptions& options) {
+  return symbol_history(symbol, [&](const Symbol& name) {
+    std::vector<catalog::ActionRecord> known;
+    for (auto& r : catalog.list_actions(name.str(), options.actions_as_of_ns)) {
+      if (r.action.kind == Kind::kSymbolChange) known.push_back(std::move(r));
+    }
+    return resolve_actions(known, options.precedence).actions;
+  });
+}
+
 AdjustedBars read_adjusted_bars(lake::ObjectStore& store, catalog::Catalog& catalog,
                                 const BarsQuery& query, const PriceOptions& options) {
+  std::vector<NameSpan> spans = {{query.symbol, std::nullopt, std::nullopt}};
+  if (options.follow_renames) spans = read_symbol_history(catalog, query.symbol, options);
+  std::vector<std::string> notes;
+  // The instrument's rows from `query.from` to `last` (the newest when unset), each span read
+  // under the name it had then.
+  auto read_history = [&](std::optional<Date> last) {
+    notes.clear();
+    std::vector<lake::CuratedBar> history;
+    for (const NameSpan& span : spans) {
+      const std::optional<Date> from = later_of(span.from, query.from);
+      std::optional<Date> to = span.to;
+      if (last && (!to || *last < *to)) to = last;
+      if (from && to && *to < *from) continue;
+      BarsQuery named = query;
+      named.symbol = span.symbol;
+      std::vector<lake::CuratedBar> rows = rows_or_none(store, catalog, named, from, to);
+      if (span.symbol != query.symbol) {
+        if (rows.empty()) {
+          // Nothing under the old name: the vendor keyed the whole history by today's ticker.
+          rows = rows_or_none(store, catalog, query, from, to);
+        } else {
+          notes.push_back(fmt::format("{} to {}: {} bars read as {} (the name then)",
+                                      from ? from->to_string() : "the first bar",
+                                      to ? to->to_string() : "the newest", rows.size(), span.symbol.str()));
+        }
+      }
+      std::move(rows.begin(), rows.end(), std::back_inserter(history));
+    }
+    if (history.empty()) {
+      read_curated_bars(store, catalog, query);  // throws the reader's own NotFound when it has none
+      throw Error::NotFound(fmt::format("no {} bars for {} in the range asked", to_string(query.timeframe),
+                                        query.symbol.str()));
+    }
+    return history;
+  };
   if (options.adjust == AdjustMode::kRaw) {
     // As traded: only rows a vendor delivered adjusted need the actions.
-    auto rows = read_curated_bars(store, catalog, query);
+    auto rows = read_history(query.to);
     if (std::all_of(rows.begin(), rows.end(),
                     [](const auto& r) { return price_basis_of(r.source) == AdjustMode::kRaw; })) {
       AdjustedBars out;
       out.rows = std::move(rows);
+      out.notes = std::move(notes);
       return out;
     }
   }
   // The factors of [from, to] depend on every action after `from`, and a dividend's on the close
   // before it: read from `from` to the newest row.
-  BarsQuery history_query = query;
-  history_query.to.reset();
-  auto history = read_curated_bars(store, catalog, history_query);
+  std::vector<lake::CuratedBar> history = read_history(std::nullopt);
+  // The instrument's splits and dividends: today's symbol's (sources keyed by today's ticker
+  // cover the whole history) and each earlier name's within its span, as today's symbol.
   std::vector<catalog::ActionRecord> known;
-  for (auto& r : catalog.list_actions(query.symbol.str(), options.actions_as_of_ns)) {
-    if (r.action.symbol == query.symbol) known.push_back(std::move(r));
+  std::set<std::string> names;
+  for (const NameSpan& span : spans) names.insert(span.symbol.str());
+  for (const std::string& name : names) {
+    for (auto& r : catalog.list_actions(name, options.actions_as_of_ns)) {
+      if (r.action.symbol.str() != name) continue;
+      if (r.action.kind != Kind::kSplit && r.action.kind != Kind::kDividend) continue;
+      if (r.action.symbol != query.symbol) {
+        const bool in_its_span = std::any_of(spans.begin(), spans.end(), [&](const NameSpan& span) {
+          return span.symbol == r.action.symbol && !(span.from && r.action.ex_date < *span.from) &&
+                 !(span.to && *span.to < r.action.ex_date);
+        });
+        if (!in_its_span) continue;
+        r.action.symbol = query.symbol;
+      }
+      known.push_back(std::move(r));
+    }
   }
   ResolvedActions resolved = resolve_actions(known, options.precedence);
   AdjustedBars out = adjust_history(std::move(history), query.from, query.to, resolved.actions, options.adjust);
   out.conflicts = std::move(resolved.conflicts);
+  out.notes.insert(out.notes.begin(), notes.begin(), notes.end());
   return out;
 }
 

@@ -147,7 +147,8 @@ ActionFileParse parse_actions_csv(std::string_view bytes) {
   const auto lines = lines_of(bytes);
   static const std::vector<std::string> kColumns = {"symbol", "kind", "ex_date", "ratio", "amount",
                                                     "currency", "pay_date", "record_date",
-                                                    "declared_date", "new_symbol", "retracted"};
+                                                    "declared_date", "new_symbol", "retracted",
+                                                    "reference_price"};
   if (lines.empty()) return out;
   std::map<std::string, size_t> column;
   const auto header = fields_of(lines.front().text);
@@ -240,6 +241,15 @@ ActionFileParse parse_actions_csv(std::string_view bytes) {
         }
         a.cash_amount = amount.value_or(0);
         if (a.currency.empty()) a.currency = "USD";
+        if (const std::string ref = cell("reference_price"); !ref.empty()) {
+          const auto price = number_of(ref);
+          if (!price || *price <= 0) {
+            bad("bad_number", fmt::format("reference_price '{}' must be the positive close before the "
+                                          "ex-date, or empty", ref));
+            continue;
+          }
+          a.reference_price = *price;
+        }
         break;
       }
       case CorporateAction::Kind::kSymbolChange:

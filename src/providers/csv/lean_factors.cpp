@@ -88,6 +88,7 @@ std::vector<CorporateAction> actions_from_lean_factors(const std::vector<Adjustm
       a.ex_date = ex;
       a.cash_amount = (1 - earlier.dividend / later.dividend) * earlier.reference_close;
       a.currency = "USD";
+      a.reference_price = earlier.reference_close;  // kept: the close the factor was computed on
       out.push_back(a);
     }
   }

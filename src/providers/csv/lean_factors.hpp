@@ -19,7 +19,8 @@ std::vector<AdjustmentFactor> parse_lean_factor_file(std::string_view text);
 
 // The actions between consecutive rows: a change of split factor is a split on the session
 // after the earlier row (ratio = later / earlier), a change of price factor a dividend of
-// (1 - earlier / later) x the earlier row's reference price. The ex-date is the next NYSE
+// (1 - earlier / later) x the earlier row's reference price (kept as the dividend's
+// reference_price, for readers whose bars lack that session). The ex-date is the next NYSE
 // session after the earlier row's date.
 std::vector<CorporateAction> actions_from_lean_factors(const std::vector<AdjustmentFactor>& rows,
                                                        const Symbol& symbol);

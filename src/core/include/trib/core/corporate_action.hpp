@@ -32,6 +32,9 @@ struct CorporateAction {
   std::string currency;     // dividend currency when the source says ("USD")
   std::optional<Date> pay_date, record_date, declared_date;
   std::string new_symbol;   // symbol change: the ticker from ex_date on
+  // dividend: the close before the ex-date as the source stated it (Lean's factor files do),
+  // 0 when it did not; used only where our bars lack that session (see adjustment_factors).
+  double reference_price = 0;
 
   bool operator==(const CorporateAction&) const = default;
 };
@@ -54,9 +57,13 @@ struct AdjustmentFactor {
 inline constexpr int32_t kFactorsForeverDay = 29584;  // 2050-12-31, as Lean's factor files end
 
 // The factor rows of one symbol from its raw daily bars (ascending by session) and its actions
-// (any order; symbol changes and delistings are ignored). An action on or before the first bar's
-// session changes nothing that is held and is skipped; a split after the last bar still applies
-// (prices in today's shares), a dividend after it is skipped (the close before it is not held). Throws
+// (any order; symbol changes and delistings are ignored). A dividend's close is the bars' close
+// of the NYSE session before its ex-date; where the bars lack that session (a gap) and the source
+// stated a reference price, that price is used, else the newest close held before the ex-date.
+// An action on or before the first bar's session changes nothing that is held and is skipped; a
+// split after the last bar still applies (prices in today's shares), a dividend after it only
+// with the source's reference price (else the close before it is not held); rows for actions
+// after the last bar are dated the session before their ex-date. Throws
 // Error::InvalidInput naming the action when a ratio is not positive and finite or a dividend is
 // not below the previous close.
 std::vector<AdjustmentFactor> adjustment_factors(const std::vector<Bar>& raw_daily,

@@ -17,6 +17,7 @@
 #include "trib/core/corporate_action.hpp"
 #include "trib/etl/bars_reader.hpp"
 #include "trib/etl/corporate_actions.hpp"
+#include "trib/etl/symbol_history.hpp"
 #include "trib/lake/bars_file.hpp"
 #include "trib/lake/object_store.hpp"
 
@@ -26,6 +27,10 @@ struct PriceOptions {
   AdjustMode adjust = AdjustMode::kRaw;
   int64_t actions_as_of_ns = INT64_MAX;  // the corporate actions known then
   ActionPrecedence precedence;
+  // Read the instrument's whole history across symbol changes (etl/symbol_history.hpp): each
+  // span under the name it had then, with that name's splits and dividends. Off: the ticker's
+  // own rows only (`trib bars --ticker-only`).
+  bool follow_renames = true;
 };
 
 struct AdjustedBars {
@@ -36,9 +41,17 @@ struct AdjustedBars {
   std::vector<std::string> notes;         // actions left out and why (one line each)
 };
 
-// Throws Error::NotFound when the symbol has no curated bars of the timeframe.
+// Throws Error::NotFound when the symbol has no curated bars of the timeframe. With
+// follow_renames, the spans under earlier names are read from those names' partitions (or, when
+// an old name has none, from the symbol's own: vendors that key history by today's ticker), and
+// `notes` says which spans came from which name.
 AdjustedBars read_adjusted_bars(lake::ObjectStore& store, catalog::Catalog& catalog,
                                 const BarsQuery& query, const PriceOptions& options);
+
+// The names `symbol` traded under (oldest first), from the symbol changes known at
+// options.actions_as_of_ns, resolved across sources by options.precedence.
+std::vector<NameSpan> read_symbol_history(catalog::Catalog& catalog, const Symbol& symbol,
+                                          const PriceOptions& options);
 
 // The pure part, for tests: `history` are the symbol's curated rows from the query's start to
 // the newest (ascending; any timeframe: the last row of each session gives its close), `actions`

@@ -9,7 +9,8 @@
 //   WMI,symbol_change,2009-08-05,,,,,,,WM,
 //   AAPL,split,2020-08-30,4,,,,,,,true     <- withdraws a row imported by mistake
 // symbol, kind and ex_date are required; ratio for a split (new shares per old), amount for a
-// dividend, new_symbol for a symbol change.
+// dividend, new_symbol for a symbol change. An optional reference_price column gives a dividend's
+// close before the ex-date, used only where the bars lack that session.
 #pragma once
 
 #include <string>
