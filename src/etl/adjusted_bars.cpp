@@ -245,11 +245,9 @@ AdjustedBars read_adjusted_bars(lake::ObjectStore& store, catalog::Catalog& cata
       }
       std::move(rows.begin(), rows.end(), std::back_inserter(history));
     }
-    if (history.empty()) {
-      read_curated_bars(store, catalog, query);  // throws the reader's own NotFound when it has none
-      throw Error::NotFound(fmt::format("no {} bars for {} in the range asked", to_string(query.timeframe),
-                                        query.symbol.str()));
-    }
+    // Nothing under any name: the reader's own NotFound when the symbol has no bars at all (an
+    // empty range is an empty answer).
+    if (history.empty()) return read_curated_bars(store, catalog, query);
     return history;
   };
   if (options.adjust == AdjustMode::kRaw) {
