@@ -1,7 +1,11 @@
 // Research and trading commands: features, backtest, trade.
+#include <cmath>
+#include <cstdlib>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
@@ -9,6 +13,7 @@
 #include "trib/etl/adjusted_bars.hpp"
 #include "trib/etl/bars_reader.hpp"
 #include "trib/features/feature_set.hpp"
+#include "trib/features/registry.hpp"
 #include "trib/trading/backtest.hpp"
 #include "trib/trading/broker.hpp"
 #include "trib/trading/live_runner.hpp"
@@ -57,6 +62,82 @@ etl::PriceOptions prices_of(const Config& config, const std::string& mode) {
   p.precedence = etl::ActionPrecedence::parse(config.prices.action_precedence);
   return p;
 }
+
+namespace {
+
+struct IndicatorArgs {
+  std::string name, symbol, from, to, adjust, format = "csv";
+  std::vector<std::string> params;  // name=value
+  bool list = false;
+};
+
+int run_indicator(const Globals& g, const IndicatorArgs& args) {
+  if (args.list || args.name.empty()) {
+    for (const auto& spec : features::indicator_specs()) {
+      std::string params;
+      for (const auto& p : spec.params) params += fmt::format("{}{}={:g}", params.empty() ? "" : " ", p.name, p.default_value);
+      fmt::print("{:<10} {:<48} in: {:<24} params: {:<38} out: {}\n", spec.name, spec.summary,
+                 fmt::format("{}", fmt::join(spec.inputs, ",")), params.empty() ? "-" : params,
+                 fmt::format("{}", fmt::join(spec.outputs, ",")));
+    }
+    return 0;
+  }
+  if (args.symbol.empty()) throw Error::InvalidInput("trib indicator NAME SYMBOL: name the symbol, e.g. trib indicator SMA AAPL");
+  if (args.format != "csv" && args.format != "json") {
+    throw Error::InvalidInput(fmt::format("--format '{}' is not known; use csv or json", args.format));
+  }
+  const features::IndicatorSpec& spec = features::indicator_spec(args.name);  // refuses unknown names first
+  std::map<std::string, double> params;
+  for (const auto& text : args.params) {
+    const size_t eq = text.find('=');
+    char* end = nullptr;
+    const double value = eq == std::string::npos ? 0 : std::strtod(text.c_str() + eq + 1, &end);
+    if (eq == std::string::npos || eq == 0 || end == text.c_str() + eq + 1 || *end != '\0') {
+      throw Error::InvalidInput(fmt::format("--param '{}' is not NAME=NUMBER, e.g. --param timeperiod=20", text));
+    }
+    params[text.substr(0, eq)] = value;
+  }
+  Workspace ws = open_workspace(g.workspace);
+  etl::BarsQuery query;
+  query.symbol = Symbol::parse(args.symbol);
+  // The whole history is read, so the lookback is warmed up before --from.
+  const auto rows = etl::read_adjusted_bars(*ws.store, *ws.catalog, query,
+                                            prices_of(ws.config, args.adjust.empty() ? ws.config.prices.adjust : args.adjust))
+                        .rows;
+  std::vector<double> open, high, low, close, volume;
+  for (const auto& r : rows) {
+    open.push_back(r.bar.open);
+    high.push_back(r.bar.high);
+    low.push_back(r.bar.low);
+    close.push_back(r.bar.close);
+    volume.push_back(r.bar.volume);
+  }
+  const auto outputs = features::compute_indicator(spec.name, {open, high, low, close, volume}, params);
+  const std::optional<Date> from = args.from.empty() ? std::nullopt : std::optional(Date::parse(args.from, "--from"));
+  const std::optional<Date> to = args.to.empty() ? std::nullopt : std::optional(Date::parse(args.to, "--to"));
+  std::string out;
+  if (args.format == "csv") out += fmt::format("session_date,{}\n", fmt::join(spec.outputs, ","));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Date d = rows[i].bar.session_date;
+    if ((from && d < *from) || (to && *to < d)) continue;
+    if (args.format == "csv") {
+      out += d.to_string();
+      // Undefined (inside the lookback, or a gap) prints empty; values round-trip exactly.
+      for (const auto& o : outputs) out += std::isfinite(o[i]) ? fmt::format(",{}", o[i]) : std::string(",");
+      out += "\n";
+    } else {
+      json j = {{"symbol", query.symbol.str()}, {"session_date", d.to_string()}};
+      for (size_t k = 0; k < outputs.size(); ++k) {
+        j[spec.outputs[k]] = std::isfinite(outputs[k][i]) ? json(outputs[k][i]) : json(nullptr);
+      }
+      out += j.dump() + "\n";
+    }
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+}  // namespace
 
 json run_features_json(Workspace& ws, const std::vector<std::string>& symbols_in) {
   std::vector<std::string> symbols = symbols_in;
@@ -248,6 +329,19 @@ void add_research_commands(CLI::App& app, Globals& g, Action& action) {
         return 0;
       };
     });
+  }
+  {
+    auto* cmd = app.add_subcommand("indicator", "Compute one TA-Lib indicator over a symbol's history (trib indicator --list)");
+    auto args = std::make_shared<IndicatorArgs>();
+    cmd->add_option("name", args->name, "Indicator, as TA-Lib names it: SMA, BBANDS, ATR, ...");
+    cmd->add_option("symbol", args->symbol, "Symbol");
+    cmd->add_option("--param", args->params, "NAME=VALUE, repeatable (TA-Lib's names: timeperiod=20, nbdevup=2)");
+    cmd->add_option("--from", args->from, "First session printed (the lookback is read from before it)");
+    cmd->add_option("--to", args->to, "Last session printed");
+    cmd->add_option("--adjust", args->adjust, "raw, split or total (default: [prices] adjust in trib.toml)");
+    cmd->add_option("--format", args->format, "csv (default) or json (one object per line)");
+    cmd->add_flag("--list", args->list, "List the indicators with their inputs, parameters and outputs");
+    cmd->callback([&g, &action, args] { action = [&g, args] { return run_indicator(g, *args); }; });
   }
   auto add_strategy_options = [](CLI::App* cmd, StrategyArgs& args) {
     cmd->add_option("--symbol", args.symbol, "Symbol (default: [strategy] symbol in trib.toml)");

@@ -1,6 +1,8 @@
 #include "trib/features/indicators.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <limits>
 #include <string>
 
@@ -38,6 +40,44 @@ class CompensatedSum {
  private:
   double sum_ = 0, comp_ = 0;
 };
+
+// Calls f(begin, end) for each run of rows where every input is finite (a gap restarts the
+// indicator, lookback included); the inputs must be the same length.
+template <typename F>
+void per_finite_run(std::initializer_list<std::span<const double>> inputs, F f) {
+  const size_t n = inputs.begin()->size();
+  for (const auto& in : inputs) {
+    if (in.size() != n) {
+      throw Error::InvalidInput(fmt::format("indicator inputs differ in length: {} and {}", n, in.size()));
+    }
+  }
+  auto finite = [&](size_t i) {
+    return std::all_of(inputs.begin(), inputs.end(), [&](const auto& in) { return std::isfinite(in[i]); });
+  };
+  size_t i = 0;
+  while (i < n) {
+    while (i < n && !finite(i)) ++i;
+    const size_t begin = i;
+    while (i < n && finite(i)) ++i;
+    if (begin < i) f(begin, i);
+  }
+}
+
+// TA-Lib's test for "no spread": below 1e-14 counts as zero or negative (checked against its
+// STDDEV on EEM's 1998 cents-sized adjusted prices).
+bool zero_or_negative(double v) { return v < 1e-14; }
+
+// x[i] against x[i - period] within each finite run.
+template <typename F>
+std::vector<double> versus_past(std::span<const double> values, int period, const char* what, F f) {
+  require_period(period, 1, what);
+  std::vector<double> out(values.size(), kNaN);
+  const size_t p = static_cast<size_t>(period);
+  per_finite_run({values}, [&](size_t b, size_t e) {
+    for (size_t i = b + p; i < e; ++i) out[i] = f(values[i], values[i - p]);
+  });
+  return out;
+}
 
 }  // namespace
 
@@ -165,6 +205,225 @@ std::vector<double> rolling_stddev(std::span<const double> values, int window) {
     }
     out[i] = std::sqrt(m2 / (window - 1));
   }
+  return out;
+}
+
+std::vector<double> wma(std::span<const double> values, int period) {
+  require_period(period, 1, "wma");
+  std::vector<double> out(values.size(), kNaN);
+  const size_t p = static_cast<size_t>(period);
+  const double divider = period * (period + 1.0) / 2.0;
+  per_finite_run({values}, [&](size_t b, size_t e) {
+    if (e - b < p) return;
+    // weighted = sum of (k+1) x[i-p+1+k]; plain = sum of the window. Sliding one step: weighted
+    // loses the plain sum and gains p x the new value.
+    double weighted = 0, plain = 0;
+    for (size_t k = 0; k + 1 < p; ++k) {
+      weighted += (k + 1.0) * values[b + k];
+      plain += values[b + k];
+    }
+    for (size_t i = b + p - 1; i < e; ++i) {
+      weighted += p * values[i];
+      plain += values[i];
+      out[i] = weighted / divider;
+      weighted -= plain;
+      plain -= values[i + 1 - p];
+    }
+  });
+  return out;
+}
+
+std::vector<double> mom(std::span<const double> values, int period) {
+  return versus_past(values, period, "mom", [](double x, double past) { return x - past; });
+}
+std::vector<double> roc(std::span<const double> values, int period) {
+  return versus_past(values, period, "roc", [](double x, double past) { return past != 0 ? (x / past - 1.0) * 100.0 : 0.0; });
+}
+std::vector<double> rocp(std::span<const double> values, int period) {
+  return versus_past(values, period, "rocp", [](double x, double past) { return past != 0 ? (x - past) / past : 0.0; });
+}
+std::vector<double> rocr(std::span<const double> values, int period) {
+  return versus_past(values, period, "rocr", [](double x, double past) { return past != 0 ? x / past : 0.0; });
+}
+
+std::vector<double> trange(std::span<const double> high, std::span<const double> low, std::span<const double> close) {
+  std::vector<double> out(close.size(), kNaN);
+  per_finite_run({high, low, close}, [&](size_t b, size_t e) {
+    for (size_t i = b + 1; i < e; ++i) {
+      out[i] = std::max(high[i], close[i - 1]) - std::min(low[i], close[i - 1]);
+    }
+  });
+  return out;
+}
+
+std::vector<double> atr(std::span<const double> high, std::span<const double> low, std::span<const double> close,
+                        int period) {
+  require_period(period, 1, "atr");
+  if (period == 1) return trange(high, low, close);
+  const std::vector<double> tr = trange(high, low, close);
+  std::vector<double> out(close.size(), kNaN);
+  const size_t p = static_cast<size_t>(period);
+  per_finite_run({high, low, close}, [&](size_t b, size_t e) {
+    if (e - b <= p) return;
+    double sum = 0;
+    for (size_t i = b + 1; i <= b + p; ++i) sum += tr[i];
+    double prev = sum / period;
+    out[b + p] = prev;
+    for (size_t i = b + p + 1; i < e; ++i) {
+      prev = (prev * (period - 1) + tr[i]) / period;
+      out[i] = prev;
+    }
+  });
+  return out;
+}
+
+std::vector<double> natr(std::span<const double> high, std::span<const double> low, std::span<const double> close,
+                         int period) {
+  std::vector<double> out = atr(high, low, close, period);
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (std::isfinite(out[i])) out[i] = close[i] != 0 ? (out[i] / close[i]) * 100.0 : 0.0;
+  }
+  return out;
+}
+
+std::vector<double> var(std::span<const double> values, int period, double nbdev) {
+  (void)nbdev;  // TA-Lib's VAR takes the parameter and ignores it
+  require_period(period, 1, "var");
+  std::vector<double> out(values.size(), kNaN);
+  const size_t p = static_cast<size_t>(period);
+  per_finite_run({values}, [&](size_t b, size_t e) {
+    if (e - b < p) return;
+    // TA-Lib's running sums, in its order, so the cancellation in E[x^2] - E[x]^2 rounds as its does.
+    double total1 = 0, total2 = 0;
+    for (size_t i = b; i + 1 < b + p; ++i) {
+      total1 += values[i];
+      total2 += values[i] * values[i];
+    }
+    for (size_t i = b + p - 1; i < e; ++i) {
+      total1 += values[i];
+      total2 += values[i] * values[i];
+      const double mean1 = total1 / period, mean2 = total2 / period;
+      const double old = values[i + 1 - p];
+      total1 -= old;
+      total2 -= old * old;
+      out[i] = mean2 - mean1 * mean1;
+    }
+  });
+  return out;
+}
+
+std::vector<double> stddev(std::span<const double> values, int period, double nbdev) {
+  std::vector<double> out = var(values, period);
+  for (double& v : out) {
+    if (std::isfinite(v)) v = zero_or_negative(v) ? 0.0 : std::sqrt(v) * nbdev;
+  }
+  return out;
+}
+
+Bands bbands(std::span<const double> values, int period, double nbdevup, double nbdevdn) {
+  require_period(period, 1, "bbands");
+  Bands out;
+  out.middle.assign(values.size(), kNaN);
+  out.upper.assign(values.size(), kNaN);
+  out.lower.assign(values.size(), kNaN);
+  const size_t p = static_cast<size_t>(period);
+  per_finite_run({values}, [&](size_t b, size_t e) {
+    if (e - b < p) return;
+    // The middle band and the deviation around it from plain running sums, in TA-Lib's order:
+    // on a nearly flat window E[x^2] - mid^2 is all rounding, and only the same rounding gives
+    // TA-Lib's bands.
+    double total = 0, total2 = 0;
+    for (size_t i = b; i + 1 < b + p; ++i) {
+      total += values[i];
+      total2 += values[i] * values[i];
+    }
+    for (size_t i = b + p - 1; i < e; ++i) {
+      total += values[i];
+      const double mid = total / period;
+      total -= values[i + 1 - p];
+      out.middle[i] = mid;
+      total2 += values[i] * values[i];
+      const double variance = total2 / period - mid * mid;
+      const double sd = zero_or_negative(variance) ? 0.0 : std::sqrt(variance);
+      out.upper[i] = mid + sd * nbdevup;
+      out.lower[i] = mid - sd * nbdevdn;
+      total2 -= values[i + 1 - p] * values[i + 1 - p];
+    }
+  });
+  return out;
+}
+
+std::vector<double> midpoint(std::span<const double> values, int period) {
+  return midprice(values, values, period);
+}
+
+std::vector<double> midprice(std::span<const double> high, std::span<const double> low, int period) {
+  require_period(period, 1, "midprice");
+  std::vector<double> out(high.size(), kNaN);
+  const size_t p = static_cast<size_t>(period);
+  per_finite_run({high, low}, [&](size_t b, size_t e) {
+    for (size_t i = b + p - 1; i < e; ++i) {
+      const double hi = *std::max_element(high.begin() + (i + 1 - p), high.begin() + i + 1);
+      const double lo = *std::min_element(low.begin() + (i + 1 - p), low.begin() + i + 1);
+      out[i] = (hi + lo) / 2.0;
+    }
+  });
+  return out;
+}
+
+std::vector<double> willr(std::span<const double> high, std::span<const double> low, std::span<const double> close,
+                          int period) {
+  require_period(period, 1, "willr");
+  std::vector<double> out(close.size(), kNaN);
+  const size_t p = static_cast<size_t>(period);
+  per_finite_run({high, low, close}, [&](size_t b, size_t e) {
+    for (size_t i = b + p - 1; i < e; ++i) {
+      const double hi = *std::max_element(high.begin() + (i + 1 - p), high.begin() + i + 1);
+      const double lo = *std::min_element(low.begin() + (i + 1 - p), low.begin() + i + 1);
+      const double scale = (hi - lo) / -100.0;
+      out[i] = scale != 0 ? (hi - close[i]) / scale : 0.0;
+    }
+  });
+  return out;
+}
+
+std::vector<double> obv(std::span<const double> close, std::span<const double> volume) {
+  std::vector<double> out(close.size(), kNaN);
+  per_finite_run({close, volume}, [&](size_t b, size_t e) {
+    double balance = volume[b];
+    out[b] = balance;
+    for (size_t i = b + 1; i < e; ++i) {
+      if (close[i] > close[i - 1]) balance += volume[i];
+      else if (close[i] < close[i - 1]) balance -= volume[i];
+      out[i] = balance;
+    }
+  });
+  return out;
+}
+
+std::vector<double> bop(std::span<const double> open, std::span<const double> high, std::span<const double> low,
+                        std::span<const double> close) {
+  std::vector<double> out(close.size(), kNaN);
+  per_finite_run({open, high, low, close}, [&](size_t b, size_t e) {
+    for (size_t i = b; i < e; ++i) {
+      const double range = high[i] - low[i];
+      out[i] = zero_or_negative(range) ? 0.0 : (close[i] - open[i]) / range;
+    }
+  });
+  return out;
+}
+
+std::vector<double> ad(std::span<const double> high, std::span<const double> low, std::span<const double> close,
+                       std::span<const double> volume) {
+  std::vector<double> out(close.size(), kNaN);
+  per_finite_run({high, low, close, volume}, [&](size_t b, size_t e) {
+    double line = 0;
+    for (size_t i = b; i < e; ++i) {
+      const double range = high[i] - low[i];
+      if (range > 0.0) line += (((close[i] - low[i]) - (high[i] - close[i])) / range) * volume[i];
+      out[i] = line;
+    }
+  });
   return out;
 }
 

@@ -5,6 +5,9 @@
 // the output is NaN at a gap and the indicator restarts after it, lookback included, so leading
 // NaNs (e.g. log_returns()[0]) simply shift the first defined index.
 // Invalid periods throw Error::InvalidInput (period < 1; window < 2 for rolling_stddev).
+// The TA-Lib family below (issue 11) also lists itself in indicator_specs() (features/registry.hpp)
+// under TA-Lib's names, parameters and outputs, for the CLI, the expression language and the
+// data-driven tests against TA-Lib.
 #pragma once
 
 #include <span>
@@ -26,5 +29,45 @@ std::vector<double> log_returns(std::span<const double> prices);
 // Sample standard deviation (n-1) of the last `window` values; NaN while fewer than `window`
 // defined values are available. Multiply by sqrt(252) for annualised daily volatility.
 std::vector<double> rolling_stddev(std::span<const double> values, int window);
+
+// ---- TA-Lib family (lookbacks as TA-Lib's; first defined index = lookback) ----
+// Weighted moving average, weights 1..period (newest heaviest); lookback period-1.
+std::vector<double> wma(std::span<const double> values, int period);
+// x[i] - x[i-period] (MOM), (x[i]/x[i-period] - 1) x 100 (ROC), x[i]/x[i-period] - 1 (ROCP),
+// x[i]/x[i-period] (ROCR); lookback period. A zero base gives 0, as TA-Lib.
+std::vector<double> mom(std::span<const double> values, int period);
+std::vector<double> roc(std::span<const double> values, int period);
+std::vector<double> rocp(std::span<const double> values, int period);
+std::vector<double> rocr(std::span<const double> values, int period);
+// True range: max(high, previous close) - min(low, previous close); lookback 1.
+std::vector<double> trange(std::span<const double> high, std::span<const double> low, std::span<const double> close);
+// Wilder's average true range: the mean of the first `period` true ranges, then
+// (prev x (period-1) + tr) / period; lookback period. NATR = ATR / close x 100.
+std::vector<double> atr(std::span<const double> high, std::span<const double> low, std::span<const double> close,
+                        int period);
+std::vector<double> natr(std::span<const double> high, std::span<const double> low, std::span<const double> close,
+                         int period);
+// Population variance (VAR) and standard deviation x nbdev (STDDEV) over `period` values, as
+// TA-Lib computes them (mean of squares less the squared mean, from running sums); lookback period-1.
+std::vector<double> var(std::span<const double> values, int period, double nbdev = 1);
+std::vector<double> stddev(std::span<const double> values, int period, double nbdev = 1);
+// Bollinger bands on the SMA: middle = SMA, upper/lower = middle +/- nbdev x population stddev.
+struct Bands {
+  std::vector<double> upper, middle, lower;
+};
+Bands bbands(std::span<const double> values, int period, double nbdevup, double nbdevdn);
+// (max + min) / 2 of the last `period` values (MIDPOINT) or of highs and lows (MIDPRICE); lookback period-1.
+std::vector<double> midpoint(std::span<const double> values, int period);
+std::vector<double> midprice(std::span<const double> high, std::span<const double> low, int period);
+// Williams %R: (highest high - close) / (highest high - lowest low) x -100 (0 on a flat window); lookback period-1.
+std::vector<double> willr(std::span<const double> high, std::span<const double> low, std::span<const double> close,
+                          int period);
+// On-balance volume from volume[0]; balance of power (close-open)/(high-low) (0 on a flat bar);
+// Chaikin's accumulation/distribution line. Lookback 0.
+std::vector<double> obv(std::span<const double> close, std::span<const double> volume);
+std::vector<double> bop(std::span<const double> open, std::span<const double> high, std::span<const double> low,
+                        std::span<const double> close);
+std::vector<double> ad(std::span<const double> high, std::span<const double> low, std::span<const double> close,
+                       std::span<const double> volume);
 
 }  // namespace trib::features
