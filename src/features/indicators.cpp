@@ -427,4 +427,82 @@ std::vector<double> ad(std::span<const double> high, std::span<const double> low
   return out;
 }
 
+std::vector<double> dema(std::span<const double> values, int period) {
+  const std::vector<double> e1 = ema(values, period), e2 = ema(e1, period);
+  std::vector<double> out(values.size(), kNaN);
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (std::isfinite(e2[i])) out[i] = 2.0 * e1[i] - e2[i];
+  }
+  return out;
+}
+
+std::vector<double> tema(std::span<const double> values, int period) {
+  const std::vector<double> e1 = ema(values, period), e2 = ema(e1, period), e3 = ema(e2, period);
+  std::vector<double> out(values.size(), kNaN);
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (std::isfinite(e3[i])) out[i] = 3.0 * e1[i] - 3.0 * e2[i] + e3[i];
+  }
+  return out;
+}
+
+std::vector<double> trix(std::span<const double> values, int period) {
+  const std::vector<double> e1 = ema(values, period), e2 = ema(e1, period), e3 = ema(e2, period);
+  return roc(e3, 1);
+}
+
+std::vector<double> cmo(std::span<const double> values, int period) {
+  require_period(period, 1, "cmo");
+  std::vector<double> out(values.size(), kNaN);
+  per_finite_run({values}, [&](size_t b, size_t e) {
+    double gain = 0, loss = 0;
+    int changes = 0;
+    for (size_t i = b + 1; i < e; ++i) {
+      const double change = values[i] - values[i - 1];
+      const double up = change > 0 ? change : 0, down = change < 0 ? -change : 0;
+      if (changes < period) {
+        gain += up;
+        loss += down;
+        if (++changes < period) continue;
+        gain /= period;
+        loss /= period;
+      } else {
+        gain = (gain * (period - 1) + up) / period;
+        loss = (loss * (period - 1) + down) / period;
+      }
+      const double total = gain + loss;
+      out[i] = total != 0 ? 100.0 * ((gain - loss) / total) : 0.0;
+    }
+  });
+  return out;
+}
+
+LinearFit linearreg(std::span<const double> values, int period) {
+  require_period(period, 2, "linearreg");
+  const size_t n = values.size(), p = static_cast<size_t>(period);
+  LinearFit out{std::vector<double>(n, kNaN), std::vector<double>(n, kNaN), std::vector<double>(n, kNaN),
+                std::vector<double>(n, kNaN)};
+  // x counts back from today (0) to the oldest (period-1), as TA-Lib does; the slope comes out in
+  // time order because the divisor is Sx^2 - n Sxx.
+  const double sum_x = period * (period - 1) * 0.5;
+  const double sum_x2 = period * (period - 1.0) * (2.0 * period - 1) / 6.0;
+  const double divisor = sum_x * sum_x - period * sum_x2;
+  constexpr double kDegrees = 180.0 / 3.14159265358979323846;
+  per_finite_run({values}, [&](size_t b, size_t e) {
+    for (size_t i = b + p - 1; i < e; ++i) {
+      double sum_xy = 0, sum_y = 0;
+      for (size_t k = 0; k < p; ++k) {
+        sum_y += values[i - k];
+        sum_xy += static_cast<double>(k) * values[i - k];
+      }
+      const double m = (period * sum_xy - sum_x * sum_y) / divisor;
+      const double intercept = (sum_y - m * sum_x) / period;
+      out.slope[i] = m;
+      out.intercept[i] = intercept;
+      out.value[i] = intercept + m * (period - 1);
+      out.angle[i] = std::atan(m) * kDegrees;
+    }
+  });
+  return out;
+}
+
 }  // namespace trib::features

@@ -71,6 +71,25 @@ std::vector<IndicatorSpec> make_specs() {
                [=](const PriceSeries& p, const Params&) { return one(bop(p.open, p.high, p.low, p.close)); }});
   s.push_back({"AD", "Chaikin accumulation/distribution line", {"high", "low", "close", "volume"}, {}, {"real"},
                [=](const PriceSeries& p, const Params&) { return one(ad(p.high, p.low, p.close, p.volume)); }});
+  s.push_back({"DEMA", "double exponential moving average", {"close"}, {period(30, 2)}, {"real"},
+               [=](const PriceSeries& p, const Params& a) { return one(dema(p.close, as_int(a[0]))); }});
+  s.push_back({"TEMA", "triple exponential moving average", {"close"}, {period(30, 2)}, {"real"},
+               [=](const PriceSeries& p, const Params& a) { return one(tema(p.close, as_int(a[0]))); }});
+  s.push_back({"TRIX", "1-day percent change of a triple EMA", {"close"}, {period(30)}, {"real"},
+               [=](const PriceSeries& p, const Params& a) { return one(trix(p.close, as_int(a[0]))); }});
+  s.push_back({"CMO", "Chande momentum oscillator", {"close"}, {period(14, 2)}, {"real"},
+               [=](const PriceSeries& p, const Params& a) { return one(cmo(p.close, as_int(a[0]))); }});
+  auto fit = [=](const char* name, const char* summary, std::vector<double> LinearFit::*field) {
+    return IndicatorSpec{name, summary, {"close"}, {period(14, 2)}, {"real"},
+                         [=](const PriceSeries& p, const Params& a) {
+                           LinearFit f = linearreg(p.close, as_int(a[0]));
+                           return Outputs{std::move(f.*field)};
+                         }};
+  };
+  s.push_back(fit("LINEARREG", "least-squares line's value today", &LinearFit::value));
+  s.push_back(fit("LINEARREG_SLOPE", "least-squares line's slope per bar", &LinearFit::slope));
+  s.push_back(fit("LINEARREG_INTERCEPT", "least-squares line at the window's oldest bar", &LinearFit::intercept));
+  s.push_back(fit("LINEARREG_ANGLE", "least-squares line's angle, degrees", &LinearFit::angle));
   return s;
 }
 

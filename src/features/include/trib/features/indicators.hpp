@@ -64,6 +64,20 @@ std::vector<double> willr(std::span<const double> high, std::span<const double> 
                           int period);
 // On-balance volume from volume[0]; balance of power (close-open)/(high-low) (0 on a flat bar);
 // Chaikin's accumulation/distribution line. Lookback 0.
+// Double and triple EMA (2e1 - e2; 3e1 - 3e2 + e3, each EMA of the previous one): lookback
+// 2(period-1) and 3(period-1). TRIX: the 1-period percent rate of change of the triple EMA.
+std::vector<double> dema(std::span<const double> values, int period);
+std::vector<double> tema(std::span<const double> values, int period);
+std::vector<double> trix(std::span<const double> values, int period);
+// Chande momentum oscillator: 100 (gain - loss) / (gain + loss) with RSI's Wilder smoothing (0
+// when both are 0); lookback period.
+std::vector<double> cmo(std::span<const double> values, int period);
+// Least-squares line over the last `period` values: its value today (LINEARREG), slope, intercept
+// (at the oldest point) and angle in degrees; lookback period-1.
+struct LinearFit {
+  std::vector<double> value, slope, intercept, angle;
+};
+LinearFit linearreg(std::span<const double> values, int period);
 std::vector<double> obv(std::span<const double> close, std::span<const double> volume);
 std::vector<double> bop(std::span<const double> open, std::span<const double> high, std::span<const double> low,
                         std::span<const double> close);
