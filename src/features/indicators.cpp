@@ -505,4 +505,119 @@ LinearFit linearreg(std::span<const double> values, int period) {
   return out;
 }
 
+std::vector<double> trima(std::span<const double> values, int period) {
+  require_period(period, 1, "trima");
+  const int first = period % 2 == 1 ? (period + 1) / 2 : period / 2;
+  const int second = period % 2 == 1 ? (period + 1) / 2 : period / 2 + 1;
+  return sma(sma(values, first), second);
+}
+
+std::vector<double> cci(std::span<const double> high, std::span<const double> low, std::span<const double> close,
+                        int period) {
+  require_period(period, 1, "cci");
+  std::vector<double> out(close.size(), kNaN);
+  const size_t p = static_cast<size_t>(period);
+  std::vector<double> tp(close.size());
+  for (size_t i = 0; i < tp.size(); ++i) tp[i] = (high[i] + low[i] + close[i]) / 3;
+  per_finite_run({high, low, close}, [&](size_t b, size_t e) {
+    for (size_t i = b + p - 1; i < e; ++i) {
+      double sum = 0;
+      for (size_t k = i + 1 - p; k <= i; ++k) sum += tp[k];
+      const double average = sum / period;
+      double deviation = 0;
+      for (size_t k = i + 1 - p; k <= i; ++k) deviation += std::fabs(tp[k] - average);
+      const double distance = tp[i] - average;
+      out[i] = distance != 0.0 && deviation != 0.0 ? distance / (0.015 * (deviation / period)) : 0.0;
+    }
+  });
+  return out;
+}
+
+Aroon aroon(std::span<const double> high, std::span<const double> low, int period) {
+  require_period(period, 1, "aroon");
+  Aroon out{std::vector<double>(high.size(), kNaN), std::vector<double>(high.size(), kNaN)};
+  const size_t p = static_cast<size_t>(period);
+  const double factor = 100.0 / period;
+  per_finite_run({high, low}, [&](size_t b, size_t e) {
+    for (size_t i = b + p; i < e; ++i) {
+      size_t hi = i - p, lo = i - p;
+      for (size_t k = i - p; k <= i; ++k) {
+        if (high[k] >= high[hi]) hi = k;
+        if (low[k] <= low[lo]) lo = k;
+      }
+      out.up[i] = factor * static_cast<double>(p - (i - hi));
+      out.down[i] = factor * static_cast<double>(p - (i - lo));
+    }
+  });
+  return out;
+}
+
+std::vector<double> mfi(std::span<const double> high, std::span<const double> low, std::span<const double> close,
+                        std::span<const double> volume, int period) {
+  require_period(period, 1, "mfi");
+  std::vector<double> out(close.size(), kNaN);
+  const size_t p = static_cast<size_t>(period);
+  per_finite_run({high, low, close, volume}, [&](size_t b, size_t e) {
+    if (e - b <= p) return;
+    // The signed money flow of each bar after the first (positive up, negative down, 0 flat).
+    std::vector<double> positive(e - b, 0), negative(e - b, 0);
+    double previous = (high[b] + low[b] + close[b]) / 3;
+    for (size_t i = b + 1; i < e; ++i) {
+      const double tp = (high[i] + low[i] + close[i]) / 3;
+      if (tp > previous) positive[i - b] = tp * volume[i];
+      else if (tp < previous) negative[i - b] = tp * volume[i];
+      previous = tp;
+    }
+    for (size_t i = b + p; i < e; ++i) {
+      double pos = 0, neg = 0;
+      for (size_t k = i + 1 - p; k <= i; ++k) {
+        pos += positive[k - b];
+        neg += negative[k - b];
+      }
+      const double total = pos + neg;
+      out[i] = total < 1.0 ? 0.0 : 100.0 * (pos / total);
+    }
+  });
+  return out;
+}
+
+std::vector<double> correl(std::span<const double> x, std::span<const double> y, int period) {
+  require_period(period, 1, "correl");
+  std::vector<double> out(x.size(), kNaN);
+  const size_t p = static_cast<size_t>(period);
+  per_finite_run({x, y}, [&](size_t b, size_t e) {
+    if (e - b < p) return;
+    // Running sums in TA-Lib's order (the oldest value out, then the newest in), so the
+    // cancellation in the sums of squares rounds as its does.
+    double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+    auto value = [&] {
+      const double spread = (sxx - ((sx * sx) / period)) * (syy - ((sy * sy) / period));
+      return zero_or_negative(spread) ? 0.0 : (sxy - ((sx * sy) / period)) / std::sqrt(spread);
+    };
+    for (size_t k = b; k < b + p; ++k) {
+      sx += x[k];
+      sxx += x[k] * x[k];
+      sxy += x[k] * y[k];
+      sy += y[k];
+      syy += y[k] * y[k];
+    }
+    out[b + p - 1] = value();
+    for (size_t i = b + p; i < e; ++i) {
+      const double ox = x[i - p], oy = y[i - p];
+      sx -= ox;
+      sxx -= ox * ox;
+      sxy -= ox * oy;
+      sy -= oy;
+      syy -= oy * oy;
+      sx += x[i];
+      sxx += x[i] * x[i];
+      sxy += x[i] * y[i];
+      sy += y[i];
+      syy += y[i] * y[i];
+      out[i] = value();
+    }
+  });
+  return out;
+}
+
 }  // namespace trib::features

@@ -90,6 +90,27 @@ std::vector<IndicatorSpec> make_specs() {
   s.push_back(fit("LINEARREG_SLOPE", "least-squares line's slope per bar", &LinearFit::slope));
   s.push_back(fit("LINEARREG_INTERCEPT", "least-squares line at the window's oldest bar", &LinearFit::intercept));
   s.push_back(fit("LINEARREG_ANGLE", "least-squares line's angle, degrees", &LinearFit::angle));
+  s.push_back({"TRIMA", "triangular moving average", {"close"}, {period(30, 2)}, {"real"},
+               [=](const PriceSeries& p, const Params& a) { return one(trima(p.close, as_int(a[0]))); }});
+  s.push_back({"CCI", "commodity channel index", {"high", "low", "close"}, {period(14, 2)}, {"real"},
+               [=](const PriceSeries& p, const Params& a) { return one(cci(p.high, p.low, p.close, as_int(a[0]))); }});
+  s.push_back({"AROON", "Aroon down and up", {"high", "low"}, {period(14, 2)}, {"aroondown", "aroonup"},
+               [=](const PriceSeries& p, const Params& a) {
+                 Aroon r = aroon(p.high, p.low, as_int(a[0]));
+                 return Outputs{std::move(r.down), std::move(r.up)};
+               }});
+  s.push_back({"AROONOSC", "Aroon up - down", {"high", "low"}, {period(14, 2)}, {"real"},
+               [=](const PriceSeries& p, const Params& a) {
+                 Aroon r = aroon(p.high, p.low, as_int(a[0]));
+                 for (size_t i = 0; i < r.up.size(); ++i) r.up[i] -= r.down[i];
+                 return Outputs{std::move(r.up)};
+               }});
+  s.push_back({"MFI", "money flow index", {"high", "low", "close", "volume"}, {period(14, 2)}, {"real"},
+               [=](const PriceSeries& p, const Params& a) {
+                 return one(mfi(p.high, p.low, p.close, p.volume, as_int(a[0])));
+               }});
+  s.push_back({"CORREL", "Pearson correlation of high and low", {"high", "low"}, {period(30)}, {"real"},
+               [=](const PriceSeries& p, const Params& a) { return one(correl(p.high, p.low, as_int(a[0]))); }});
   return s;
 }
 

@@ -16,7 +16,8 @@ const LEAN = path.join(SHARED, 'equities-daily/lean-us-equity-daily/lean_us_equi
 
 // Our parameter names are TA-Lib's Python ones; its C API calls them optIn...
 const OPT = { timeperiod: 'optInTimePeriod', nbdevup: 'optInNbDevUp', nbdevdn: 'optInNbDevDn', nbdev: 'optInNbDev' };
-const OUT = { real: 'outReal', upperband: 'outRealUpperBand', middleband: 'outRealMiddleBand', lowerband: 'outRealLowerBand' };
+const OUT = { real: 'outReal', upperband: 'outRealUpperBand', middleband: 'outRealMiddleBand', lowerband: 'outRealLowerBand',
+  aroondown: 'outAroonDown', aroonup: 'outAroonUp' };
 
 function parseCsv(text) {
   const lines = text.trim().split('\n');
@@ -28,7 +29,9 @@ function parseCsv(text) {
 }
 
 function reference(name, series, params) {
-  const opts = { name, startIdx: 0, endIdx: series.close.length - 1, inReal: series.close, ...series };
+  // One-series indicators read the close; two-series ones (CORREL) read high and low.
+  const opts = { name, startIdx: 0, endIdx: series.close.length - 1, inReal: series.close, inReal0: series.high,
+    inReal1: series.low, ...series };
   // Every optional input named (the binding aborts on a missing one): TA-Lib's defaults, then the case's.
   for (const o of talib.explain(name).optInputs) opts[o.name] = o.defaultValue;
   for (const [k, v] of Object.entries(params)) opts[OPT[k]] = v;

@@ -78,6 +78,24 @@ struct LinearFit {
   std::vector<double> value, slope, intercept, angle;
 };
 LinearFit linearreg(std::span<const double> values, int period);
+// Triangular moving average: the SMA of an SMA (periods ceil(n/2) and floor(n/2)+1); lookback period-1.
+std::vector<double> trima(std::span<const double> values, int period);
+// Commodity channel index on the typical price (h+l+c)/3: (tp - SMA) / (0.015 x mean absolute
+// deviation), 0 when the deviation is 0; lookback period-1.
+std::vector<double> cci(std::span<const double> high, std::span<const double> low, std::span<const double> close,
+                        int period);
+// Aroon over the last period+1 bars: 100 x (period - bars since the highest high / lowest low) /
+// period (ties: the latest); the oscillator is up - down. Lookback period.
+struct Aroon {
+  std::vector<double> down, up;
+};
+Aroon aroon(std::span<const double> high, std::span<const double> low, int period);
+// Money flow index: 100 x positive / (positive + negative) money flow (typical price x volume,
+// by the typical price's direction) over `period` bars, 0 when the total is below 1; lookback period.
+std::vector<double> mfi(std::span<const double> high, std::span<const double> low, std::span<const double> close,
+                        std::span<const double> volume, int period);
+// Pearson correlation of two series over `period` bars (0 on a flat window); lookback period-1.
+std::vector<double> correl(std::span<const double> x, std::span<const double> y, int period);
 std::vector<double> obv(std::span<const double> close, std::span<const double> volume);
 std::vector<double> bop(std::span<const double> open, std::span<const double> high, std::span<const double> low,
                         std::span<const double> close);
