@@ -286,14 +286,18 @@ std::vector<double> natr(std::span<const double> high, std::span<const double> l
   return out;
 }
 
-std::vector<double> var(std::span<const double> values, int period, double nbdev) {
-  (void)nbdev;  // TA-Lib's VAR takes the parameter and ignores it
-  require_period(period, 1, "var");
-  std::vector<double> out(values.size(), kNaN);
+namespace {
+
+// The mean and population variance (E[x^2] - E[x]^2) of each window of `period` finite values,
+// from TA-Lib's running sums in its order (the newest in, the means taken, the oldest out), so
+// the cancellation on a nearly flat window rounds as TA-Lib's VAR, STDDEV and BBANDS do.
+void running_moments(std::span<const double> values, int period, std::vector<double>& mean,
+                     std::vector<double>& variance) {
+  mean.assign(values.size(), kNaN);
+  variance.assign(values.size(), kNaN);
   const size_t p = static_cast<size_t>(period);
   per_finite_run({values}, [&](size_t b, size_t e) {
     if (e - b < p) return;
-    // TA-Lib's running sums, in its order, so the cancellation in E[x^2] - E[x]^2 rounds as its does.
     double total1 = 0, total2 = 0;
     for (size_t i = b; i + 1 < b + p; ++i) {
       total1 += values[i];
@@ -306,10 +310,20 @@ std::vector<double> var(std::span<const double> values, int period, double nbdev
       const double old = values[i + 1 - p];
       total1 -= old;
       total2 -= old * old;
-      out[i] = mean2 - mean1 * mean1;
+      mean[i] = mean1;
+      variance[i] = mean2 - mean1 * mean1;
     }
   });
-  return out;
+}
+
+}  // namespace
+
+std::vector<double> var(std::span<const double> values, int period, double nbdev) {
+  (void)nbdev;  // TA-Lib's VAR takes the parameter and ignores it
+  require_period(period, 1, "var");
+  std::vector<double> mean, variance;
+  running_moments(values, period, mean, variance);
+  return variance;
 }
 
 std::vector<double> stddev(std::span<const double> values, int period, double nbdev) {
@@ -323,33 +337,16 @@ std::vector<double> stddev(std::span<const double> values, int period, double nb
 Bands bbands(std::span<const double> values, int period, double nbdevup, double nbdevdn) {
   require_period(period, 1, "bbands");
   Bands out;
-  out.middle.assign(values.size(), kNaN);
+  std::vector<double> variance;
+  running_moments(values, period, out.middle, variance);
   out.upper.assign(values.size(), kNaN);
   out.lower.assign(values.size(), kNaN);
-  const size_t p = static_cast<size_t>(period);
-  per_finite_run({values}, [&](size_t b, size_t e) {
-    if (e - b < p) return;
-    // The middle band and the deviation around it from plain running sums, in TA-Lib's order:
-    // on a nearly flat window E[x^2] - mid^2 is all rounding, and only the same rounding gives
-    // TA-Lib's bands.
-    double total = 0, total2 = 0;
-    for (size_t i = b; i + 1 < b + p; ++i) {
-      total += values[i];
-      total2 += values[i] * values[i];
-    }
-    for (size_t i = b + p - 1; i < e; ++i) {
-      total += values[i];
-      const double mid = total / period;
-      total -= values[i + 1 - p];
-      out.middle[i] = mid;
-      total2 += values[i] * values[i];
-      const double variance = total2 / period - mid * mid;
-      const double sd = zero_or_negative(variance) ? 0.0 : std::sqrt(variance);
-      out.upper[i] = mid + sd * nbdevup;
-      out.lower[i] = mid - sd * nbdevdn;
-      total2 -= values[i + 1 - p] * values[i + 1 - p];
-    }
-  });
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!std::isfinite(variance[i])) continue;
+    const double sd = zero_or_negative(variance[i]) ? 0.0 : std::sqrt(variance[i]);
+    out.upper[i] = out.middle[i] + sd * nbdevup;
+    out.lower[i] = out.middle[i] - sd * nbdevdn;
+  }
   return out;
 }
 
