@@ -44,7 +44,10 @@ void print_etl_stats(const etl::EtlStats& stats);
 nlohmann::json status_json_for(Workspace& ws);
 
 // Bodies of the research commands, shared with the demo.
-nlohmann::json run_features_json(Workspace& ws, const std::vector<std::string>& symbols);
+// Computes feature set `set_name` (basic, alpha158, a workspace set or a .toml path) for
+// `symbols` (empty: every curated symbol) into features/<set>/, incrementally unless `full`.
+nlohmann::json run_features_json(Workspace& ws, const std::string& workspace_dir, const std::string& set_name,
+                                 const std::vector<std::string>& symbols, bool full = false);
 // adjust: the prices the strategy sees ("" = [prices] adjust); orders fill at raw prices.
 // as_of: the lake and the corporate actions as they were then ("" = now; see parse_as_of).
 nlohmann::json run_backtest_json(Workspace& ws, const StrategyConfig& s,

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
+#include "trib/lake/layout.hpp"
 #include "trib/core/calendar.hpp"
 #include "trib/core/error.hpp"
 #include "trib/core/log.hpp"
@@ -977,6 +978,8 @@ json workspace_status(Workspace& ws) {
   for (const auto& r : raws) raw_bytes += r.size;
   auto queue = ws.open_queue();
   int64_t quarantined = 0;
+  size_t feature_partitions = 0;
+  for (const auto& dataset : lake::feature_datasets(*ws.store)) feature_partitions += ws.catalog->list_partitions(dataset).size();
   for (const auto& r : ws.catalog->dq_summary()) quarantined += r.rows;
   // Permanent findings on the universe: instruments the vendor said it does not know.
   json unknown = json::array();
@@ -997,7 +1000,7 @@ json workspace_status(Workspace& ws) {
           {"curated_symbols", symbols.size()},
           {"rates", {{"observations", rate_rows}, {"partitions", rate_partitions.size()}, {"series", series.size()}}},
           {"quarantined_rows", quarantined},
-          {"feature_partitions", ws.catalog->list_partitions("features/basic").size()},
+          {"feature_partitions", feature_partitions},
           {"queue", {{"name", queue->name()}, {"pending", queue->count()},
                      {"visible", queue->visible_count()}, {"poison", queue->poison_count()}}}};
 }

@@ -90,7 +90,7 @@ void add_demo_command(CLI::App& app, Globals& g, Action& action) {
 
       Workspace ws = open_workspace(ws_dir);
       t = std::chrono::steady_clock::now();
-      json feats = run_features_json(ws, {});
+      json feats = run_features_json(ws, ws_dir, "basic", {});
       step(5, "features", fmt::format("SMA/EMA/RSI/returns/volatility for {} symbols, {} rows",
                                       feats["symbols"].get<int64_t>(), feats["rows"].get<int64_t>()),
            seconds_since(t));

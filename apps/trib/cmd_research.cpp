@@ -1,6 +1,8 @@
 // Research and trading commands: features, backtest, trade.
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -12,6 +14,7 @@
 #include "trib/core/error.hpp"
 #include "trib/etl/adjusted_bars.hpp"
 #include "trib/etl/bars_reader.hpp"
+#include "trib/features/expression.hpp"
 #include "trib/features/feature_set.hpp"
 #include "trib/features/registry.hpp"
 #include "trib/trading/backtest.hpp"
@@ -139,7 +142,9 @@ int run_indicator(const Globals& g, const IndicatorArgs& args) {
 
 }  // namespace
 
-json run_features_json(Workspace& ws, const std::vector<std::string>& symbols_in) {
+namespace {
+
+std::vector<Symbol> universe_of(Workspace& ws, const std::vector<std::string>& symbols_in) {
   std::vector<std::string> symbols = symbols_in;
   if (symbols.empty()) {
     std::set<std::string> seen;
@@ -147,22 +152,115 @@ json run_features_json(Workspace& ws, const std::vector<std::string>& symbols_in
     symbols.assign(seen.begin(), seen.end());
   }
   if (symbols.empty()) throw Error::NotFound("no curated bars yet; ingest or backfill first");
-  features::FeatureWriteStats total;
-  Progress progress("features", static_cast<int64_t>(symbols.size()));
-  int64_t done = 0;
-  for (const auto& text : symbols) {
-    auto s = features::write_basic_features(*ws.store, *ws.catalog, Symbol::parse(text), Timeframe::kDay1,
-                                            prices_of(ws.config, ws.config.prices.adjust));
-    total.rows += s.rows;
-    total.partitions_written += s.partitions_written;
-    total.partitions_unchanged += s.partitions_unchanged;
-    progress.update(++done);
+  std::vector<Symbol> out;
+  for (const auto& text : symbols) out.push_back(Symbol::parse(text));
+  return out;
+}
+
+struct EvalArgs {
+  std::vector<std::string> formulas;  // FORMULA or NAME=FORMULA
+  std::vector<std::string> symbols;
+  std::string from, to, adjust, format = "csv";
+  bool label = false;
+};
+
+// `trib eval`: formulas of the expression language over symbols' whole histories, printed.
+int run_eval(const Globals& g, const EvalArgs& args) {
+  if (args.formulas.empty()) {
+    throw Error::InvalidInput("trib eval FORMULA... --symbol S: give a formula, e.g. trib eval 'Mean($close, 20) / $close' --symbol AAPL");
   }
-  progress.finish();
-  return {{"symbols", symbols.size()},
-          {"rows", total.rows},
-          {"partitions_written", total.partitions_written},
-          {"partitions_unchanged", total.partitions_unchanged}};
+  if (args.format != "csv" && args.format != "json") {
+    throw Error::InvalidInput(fmt::format("--format '{}' is not known; use csv or json", args.format));
+  }
+  std::vector<std::pair<std::string, std::string>> named;
+  for (const auto& text : args.formulas) {
+    // NAME=FORMULA when it starts with an identifier and a single '='; otherwise e1, e2, ...
+    size_t k = 0;
+    while (k < text.size() && (std::isalnum(static_cast<unsigned char>(text[k])) || text[k] == '_')) ++k;
+    if (k > 0 && k + 1 < text.size() && text[k] == '=' && text[k + 1] != '=' && !std::isdigit(static_cast<unsigned char>(text[0]))) {
+      named.emplace_back(text.substr(0, k), text.substr(k + 1));
+    } else {
+      named.emplace_back(fmt::format("e{}", named.size() + 1), text);
+    }
+  }
+  const auto program = features::expr::Program::compile(named, args.label ? features::expr::Purpose::kLabel
+                                                                          : features::expr::Purpose::kFeature);
+  Workspace ws = open_workspace(g.workspace);
+  const auto universe = universe_of(ws, args.symbols);
+  const auto prices = prices_of(ws.config, args.adjust.empty() ? ws.config.prices.adjust : args.adjust);
+  std::vector<features::expr::SeriesInput> inputs;
+  for (const Symbol& symbol : universe) {
+    features::expr::SeriesInput in;
+    in.symbol = symbol.str();
+    // The whole history: every window is warm by --from.
+    for (const auto& r : etl::read_adjusted_bars(*ws.store, *ws.catalog, etl::BarsQuery{symbol, Timeframe::kDay1, {}, {}}, prices).rows) {
+      in.dates.push_back(r.bar.session_date);
+      in.open.push_back(r.bar.open);
+      in.high.push_back(r.bar.high);
+      in.low.push_back(r.bar.low);
+      in.close.push_back(r.bar.close);
+      in.volume.push_back(r.bar.volume);
+      in.vwap.push_back(r.bar.vwap.value_or(std::nan("")));
+    }
+    inputs.push_back(std::move(in));
+  }
+  const auto values = features::expr::evaluate(program, inputs);
+  const std::optional<Date> from = args.from.empty() ? std::nullopt : std::optional(Date::parse(args.from, "--from"));
+  const std::optional<Date> to = args.to.empty() ? std::nullopt : std::optional(Date::parse(args.to, "--to"));
+  std::string out;
+  if (args.format == "csv") {
+    out += "symbol,session_date";
+    for (const auto& name : program.names()) out += "," + name;
+    out += "\n";
+  }
+  for (size_t s = 0; s < inputs.size(); ++s) {
+    for (size_t i = 0; i < inputs[s].dates.size(); ++i) {
+      const Date d = inputs[s].dates[i];
+      if ((from && d < *from) || (to && *to < d)) continue;
+      if (args.format == "csv") {
+        out += inputs[s].symbol + "," + d.to_string();
+        // Null prints empty; values round-trip exactly.
+        for (const auto& column : values[s]) out += std::isfinite(column[i]) ? fmt::format(",{}", column[i]) : std::string(",");
+        out += "\n";
+      } else {
+        json j = {{"symbol", inputs[s].symbol}, {"session_date", d.to_string()}};
+        for (size_t k = 0; k < values[s].size(); ++k) {
+          j[program.names()[k]] = std::isfinite(values[s][k][i]) ? json(values[s][k][i]) : json(nullptr);
+        }
+        out += j.dump() + "\n";
+      }
+    }
+    if (out.size() > (1 << 20)) {
+      std::fwrite(out.data(), 1, out.size(), stdout);
+      out.clear();
+    }
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+}  // namespace
+
+json run_features_json(Workspace& ws, const std::string& workspace_dir, const std::string& set_name,
+                       const std::vector<std::string>& symbols, bool full) {
+  const features::FeatureSet set = features::load_feature_set(set_name, workspace_dir);
+  const auto universe = universe_of(ws, symbols);
+  features::FeatureRunOptions options;
+  options.prices = prices_of(ws.config, ws.config.prices.adjust);
+  options.full = full;
+  const auto s = features::write_feature_set(*ws.store, *ws.catalog, set, universe, options);
+  return {{"set", set.name},
+          {"source", set.source},
+          {"set_sha256", set.hash},
+          {"features", set.features.size()},
+          {"adjust", ws.config.prices.adjust},
+          {"symbols", s.symbols},
+          {"symbols_full", s.symbols_full},
+          {"symbols_incremental", s.symbols_incremental},
+          {"symbols_current", s.symbols_current},
+          {"rows", s.rows_computed},
+          {"partitions_written", s.partitions_written},
+          {"partitions_unchanged", s.partitions_unchanged}};
 }
 
 int64_t parse_as_of(const std::string& text) {
@@ -311,24 +409,74 @@ void print_trade(const json& t) {
 
 void add_research_commands(CLI::App& app, Globals& g, Action& action) {
   {
-    auto* cmd = app.add_subcommand("features", "Compute the basic feature set (SMA, EMA, RSI, returns, volatility) into the feature zone");
+    auto* cmd = app.add_subcommand(
+        "features", "Compute a feature set (formulas in TOML: basic, alpha158, or your own) into features/<set>/, "
+                    "incrementally");
     auto symbols = std::make_shared<std::vector<std::string>>();
+    auto set = std::make_shared<std::string>("basic");
+    auto full = std::make_shared<bool>(false);
+    auto list = std::make_shared<bool>(false);
+    auto show = std::make_shared<bool>(false);
+    cmd->add_option("--set", *set,
+                    "Feature set: basic (default), alpha158, a name in <workspace>/feature_sets/, or a .toml path");
     cmd->add_option("--symbol", *symbols, "Symbols (repeatable; default: every curated symbol)");
+    cmd->add_flag("--full", *full, "Recompute every session, not only those after the last run");
+    cmd->add_flag("--list", *list, "List the feature sets there are");
+    cmd->add_flag("--show", *show, "Print the set's features and formulas, and its version (SHA-256)");
     cmd->add_flag("--json", g.json, "Machine-readable summary");
-    cmd->callback([&g, &action, symbols] {
-      action = [&g, symbols] {
+    cmd->callback([&g, &action, symbols, set, full, list, show] {
+      action = [&g, symbols, set, full, list, show] {
+        if (*list) {
+          for (const auto& name : features::builtin_feature_sets()) {
+            const auto fs = features::load_feature_set(name, g.workspace);
+            fmt::print("{:<12} {:>4} features  {}  {}\n", fs.name, fs.features.size(), fs.hash.substr(0, 12), fs.source);
+          }
+          const std::filesystem::path local = std::filesystem::path(g.workspace) / "feature_sets";
+          if (std::filesystem::is_directory(local)) {
+            for (const auto& entry : std::filesystem::directory_iterator(local)) {
+              if (entry.path().extension() != ".toml") continue;
+              const auto fs = features::load_feature_set(entry.path().string(), g.workspace);
+              fmt::print("{:<12} {:>4} features  {}  {}\n", fs.name, fs.features.size(), fs.hash.substr(0, 12), fs.source);
+            }
+          }
+          return 0;
+        }
+        if (*show) {
+          const auto fs = features::load_feature_set(*set, g.workspace);
+          fmt::print("# {} ({}), {} features, sha256 {}\n", fs.name, fs.source, fs.features.size(), fs.hash);
+          for (const auto& [name, formula] : fs.features) fmt::print("{} = {}\n", name, formula);
+          return 0;
+        }
         Workspace ws = open_workspace(g.workspace);
-        json out = run_features_json(ws, *symbols);
+        json out = run_features_json(ws, g.workspace, *set, *symbols, *full);
         if (g.json) {
           fmt::print("{}\n", out.dump());
         } else {
-          fmt::print("features/basic: {} symbol(s), {} row(s); {} partition(s) written, {} unchanged\n",
-                     out["symbols"].get<int64_t>(), out["rows"].get<int64_t>(),
-                     out["partitions_written"].get<int64_t>(), out["partitions_unchanged"].get<int64_t>());
+          fmt::print("features/{}: {} feature(s) on {} prices, {} symbol(s) ({} full, {} incremental, {} current), "
+                     "{} row(s); {} partition(s) written, {} unchanged\n",
+                     out["set"].get<std::string>(), out["features"].get<int64_t>(), out["adjust"].get<std::string>(),
+                     out["symbols"].get<int64_t>(), out["symbols_full"].get<int64_t>(),
+                     out["symbols_incremental"].get<int64_t>(), out["symbols_current"].get<int64_t>(),
+                     out["rows"].get<int64_t>(), out["partitions_written"].get<int64_t>(),
+                     out["partitions_unchanged"].get<int64_t>());
         }
         return 0;
       };
     });
+  }
+  {
+    auto* cmd = app.add_subcommand("eval", "Evaluate formulas of the feature language over symbols' histories "
+                                           "(trib eval 'Mean($close, 20) / $close' --symbol AAPL)");
+    auto args = std::make_shared<EvalArgs>();
+    cmd->add_option("formula", args->formulas, "FORMULA or NAME=FORMULA, one or more (docs/architecture.md lists the operators)");
+    cmd->add_option("--symbol", args->symbols, "Symbols (repeatable; default: every curated symbol; cross-sectional "
+                                                "operators rank among these)");
+    cmd->add_option("--from", args->from, "First session printed (windows are warmed up from before it)");
+    cmd->add_option("--to", args->to, "Last session printed");
+    cmd->add_option("--adjust", args->adjust, "raw, split or total (default: [prices] adjust in trib.toml)");
+    cmd->add_option("--format", args->format, "csv (default) or json (one object per line)");
+    cmd->add_flag("--label", args->label, "Allow the future (Ref(x, -n)): for labels, never for features");
+    cmd->callback([&g, &action, args] { action = [&g, args] { return run_eval(g, *args); }; });
   }
   {
     auto* cmd = app.add_subcommand("indicator", "Compute one TA-Lib indicator over a symbol's history (trib indicator --list)");

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "trib/lake/layout.hpp"
+
 #include "trib/core/error.hpp"
 #include "trib/core/time.hpp"
 
@@ -14,7 +16,9 @@ namespace trib::etl {
 VacuumPlan plan_vacuum(const lake::ObjectStore& store, catalog::Catalog& catalog, int64_t horizon_ns) {
   VacuumPlan plan;
   plan.horizon_ns = horizon_ns;
-  for (const char* dataset : {"bars", "rates", "features/basic"}) {
+  std::vector<std::string> datasets = {"bars", "rates"};
+  for (auto& d : lake::feature_datasets(store)) datasets.push_back(std::move(d));
+  for (const std::string& dataset : datasets) {
     for (const auto& current : catalog.list_partitions(dataset)) {
       ++plan.partitions;
       auto versions = catalog.partition_history(current.key);  // replaced ones, oldest first

@@ -1,15 +1,22 @@
-// write_basic_features: curated bars -> features/basic Parquet files, one per partition,
-// each committed through the catalog's manifest.
+// write_feature_set: curated bars (in the price mode asked) -> a feature set's Parquet files,
+// one per partition, each committed through the catalog's manifest; incremental per symbol.
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "trib/core/config.hpp"
 #include "trib/core/error.hpp"
 #include "trib/core/hash.hpp"
 #include "trib/etl/bars_reader.hpp"
 #include "trib/etl/partition_commit.hpp"
+#include "trib/features/expression.hpp"
 #include "trib/features/feature_set.hpp"
 #include "trib/lake/layout.hpp"
 #include "trib/lake/parquet.hpp"
@@ -17,38 +24,73 @@
 namespace trib::features {
 namespace {
 
-constexpr std::string_view kDataset = "features/basic";
-constexpr std::string_view kSchemaVersion = "features/basic/1";
+constexpr std::string_view kSchemaVersion = "features/2";
+constexpr size_t kBatchSymbols = 32;  // symbols whose outputs are held at once
 
-parquet::Schema basic_features_schema(const FeatureFrame& frame) {
+const char* adjust_name(AdjustMode mode) {
+  switch (mode) {
+    case AdjustMode::kRaw: return "raw";
+    case AdjustMode::kSplit: return "split";
+    case AdjustMode::kTotal: return "total";
+  }
+  return "?";
+}
+
+// One symbol's rows to write: ts, session date, close and one column per feature.
+struct Frame {
+  std::vector<int64_t> ts_ns;
+  std::vector<int32_t> days;
+  std::vector<double> close;
+  std::vector<std::vector<double>> columns;  // NaN = null
+  std::vector<std::string> inputs_sha256;    // per row: the fingerprint of the inputs up to it
+};
+
+// A running fingerprint of what a symbol's features were computed from: the set's text, the
+// price mode and every bar so far. Stored with each partition (of its last row), so the next run
+// can tell new sessions on unchanged history from a history that changed (a new split or
+// dividend re-adjusts every earlier price).
+class InputFingerprint {
+ public:
+  InputFingerprint(const FeatureSet& set, AdjustMode mode) {
+    state_ = sha256_hex(fmt::format("{}|{}|{}", set.name, set.hash, adjust_name(mode)));
+  }
+  // Chained per row: hash(previous hash, row). Cheap enough for 10 years x 500 symbols.
+  const std::string& add(const Bar& bar) {
+    const double vwap = bar.vwap.value_or(std::nan(""));
+    char row[8 * 7];
+    const double values[] = {bar.open, bar.high, bar.low, bar.close, bar.volume, vwap};
+    std::memcpy(row, &bar.ts_ns, 8);
+    std::memcpy(row + 8, values, sizeof values);
+    state_ = sha256_hex(state_ + std::string(row, sizeof row));
+    return state_;
+  }
+
+ private:
+  std::string state_;
+};
+
+parquet::Schema schema_of(const FeatureSet& set) {
   parquet::Schema schema;
-  schema.columns.push_back(
-      parquet::ColumnSchema::Timestamp("ts", parquet::TimeUnit::kNanos));
+  schema.columns.push_back(parquet::ColumnSchema::Timestamp("ts", parquet::TimeUnit::kNanos));
   schema.columns.push_back(parquet::ColumnSchema::Date("session_date"));
   schema.columns.push_back(parquet::ColumnSchema::Double("close"));
-  for (const auto& [name, values] : frame.columns) {
+  for (const auto& [name, formula] : set.features) {
     schema.columns.push_back(parquet::ColumnSchema::Double(name, /*optional=*/true));
   }
   return schema;
 }
 
-// Rows [begin, end) of `frame` as one Parquet file.
-std::string encode_rows(const FeatureFrame& frame, size_t begin, size_t end,
-                        const Symbol& symbol, Timeframe tf, const std::string& partition) {
+std::string encode_rows(const FeatureSet& set, const Frame& frame, size_t begin, size_t end, const Symbol& symbol,
+                        Timeframe tf, AdjustMode mode, const std::string& partition) {
   std::vector<parquet::ColumnVector> columns;
-  columns.push_back(parquet::ColumnVector::of_i64(
-      std::vector<int64_t>(frame.ts_ns.begin() + begin, frame.ts_ns.begin() + end)));
-  std::vector<int32_t> days;
-  days.reserve(end - begin);
-  for (size_t i = begin; i < end; ++i) days.push_back(frame.session_date[i].days_since_epoch());
-  columns.push_back(parquet::ColumnVector::of_i32(std::move(days)));
-  columns.push_back(parquet::ColumnVector::of_f64(
-      std::vector<double>(frame.close.begin() + begin, frame.close.begin() + end)));
-  for (const auto& [name, values] : frame.columns) {
+  columns.push_back(parquet::ColumnVector::of_i64({frame.ts_ns.begin() + begin, frame.ts_ns.begin() + end}));
+  columns.push_back(parquet::ColumnVector::of_i32({frame.days.begin() + begin, frame.days.begin() + end}));
+  columns.push_back(parquet::ColumnVector::of_f64({frame.close.begin() + begin, frame.close.begin() + end}));
+  for (const auto& values : frame.columns) {
     std::vector<double> slot(end - begin, 0.0);
     std::vector<uint8_t> defined(end - begin, 0);
     for (size_t i = begin; i < end; ++i) {
-      if (!std::isnan(values[i])) {  // NaN = null; the slot of a null holds 0
+      if (std::isfinite(values[i])) {  // NaN = null; the slot of a null holds 0
         slot[i - begin] = values[i];
         defined[i - begin] = 1;
       }
@@ -57,70 +99,202 @@ std::string encode_rows(const FeatureFrame& frame, size_t begin, size_t end,
     column.defined = std::move(defined);
     columns.push_back(std::move(column));
   }
-
   parquet::WriterOptions options;
   // Lineage only; no wall clock, so equal rows give equal bytes and unchanged partitions stay
   // unchanged in the catalog.
   options.key_value = {{"trib.schema", std::string(kSchemaVersion)},
+                       {"trib.feature_set", set.name},
+                       {"trib.feature_set_sha256", set.hash},
+                       {"trib.adjust", adjust_name(mode)},
+                       {"trib.inputs_sha256", frame.inputs_sha256[end - 1]},
                        {"trib.symbol", symbol.str()},
                        {"trib.timeframe", std::string(to_string(tf))},
                        {"trib.partition", partition},
                        {"trib.code_version", std::string(code_version())}};
   parquet::StringSink sink;
-  parquet::Writer writer(sink, basic_features_schema(frame), options);
+  parquet::Writer writer(sink, schema_of(set), options);
   writer.write_batch(columns);
   writer.close();
   return std::move(sink.buffer());
 }
 
+// The rows of a committed feature file, for appending new sessions to it.
+Frame read_frame(const std::string& bytes, size_t features) {
+  parquet::Reader reader(parquet::memory_source(bytes));
+  Frame frame;
+  frame.columns.resize(features);
+  std::vector<int> all;
+  for (int c = 0; c < 3 + static_cast<int>(features); ++c) all.push_back(c);
+  for (int g = 0; g < reader.num_row_groups(); ++g) {
+    const auto cols = reader.read_row_group(g, all);
+    frame.ts_ns.insert(frame.ts_ns.end(), cols[0].i64.begin(), cols[0].i64.end());
+    frame.days.insert(frame.days.end(), cols[1].i32.begin(), cols[1].i32.end());
+    frame.close.insert(frame.close.end(), cols[2].f64.begin(), cols[2].f64.end());
+    for (size_t k = 0; k < features; ++k) {
+      const auto& col = cols[3 + k];
+      for (size_t i = 0; i < col.num_rows; ++i) frame.columns[k].push_back(col.is_null(i) ? std::nan("") : col.f64[i]);
+    }
+  }
+  return frame;
+}
+
+// What one symbol's run does.
+struct SymbolPlan {
+  Symbol symbol;
+  std::vector<Bar> bars;                // the whole history, in the run's price mode
+  std::vector<std::string> fingerprints;  // per bar
+  size_t first_new = 0;                 // first bar to write (bars.size(): nothing new)
+  bool full = true;
+  std::optional<catalog::PartitionRecord> newest;  // the newest partition written before
+  size_t eval_from = 0;                 // first bar the evaluation reads (warm-up included)
+};
+
 }  // namespace
 
-FeatureWriteStats write_basic_features(lake::ObjectStore& store, catalog::Catalog& catalog,
-                                       const Symbol& symbol, Timeframe tf, const etl::PriceOptions& prices) {
-  // The full history: warm-up of a partition's first rows comes from the previous partitions.
-  std::vector<Bar> bars;
-  for (auto& row : etl::read_adjusted_bars(store, catalog, etl::BarsQuery{symbol, tf, {}, {}}, prices).rows) {
-    bars.push_back(row.bar);
-  }
-  const FeatureFrame frame = compute_basic_features(bars);
+FeatureRunStats write_feature_set(lake::ObjectStore& store, catalog::Catalog& catalog, const FeatureSet& set,
+                                  const std::vector<Symbol>& universe, const FeatureRunOptions& options) {
+  const expr::Program program = expr::Program::compile(set.features);
+  const std::string dataset = "features/" + set.name;
+  const std::string tf_name(to_string(options.tf));
+  FeatureRunStats stats;
+  stats.symbols = static_cast<int>(universe.size());
 
-  FeatureWriteStats stats;
-  stats.rows = static_cast<int64_t>(frame.ts_ns.size());
-  // Bars are ascending, so each partition is one contiguous run of rows.
-  std::set<std::string> seen;
-  std::vector<etl::PendingVersion> pending;
-  size_t begin = 0;
-  while (begin < frame.ts_ns.size()) {
-    const std::string partition = partition_of(tf, frame.session_date[begin]);
-    if (!seen.insert(partition).second) {  // would overwrite a file written a moment ago
-      throw Error::Internal("write_basic_features: session dates of " + symbol.str() +
-                            " are not ascending (partition " + partition + " seen twice)");
+  // 1. Each symbol's history and what of it is new since the last run.
+  std::vector<SymbolPlan> plans;
+  for (const Symbol& symbol : universe) {
+    SymbolPlan plan;
+    plan.symbol = symbol;
+    for (auto& row : etl::read_adjusted_bars(store, catalog, etl::BarsQuery{symbol, options.tf, {}, {}}, options.prices).rows) {
+      plan.bars.push_back(row.bar);
     }
-    size_t end = begin + 1;
-    while (end < frame.ts_ns.size() && partition_of(tf, frame.session_date[end]) == partition) {
-      ++end;
+    if (plan.bars.empty()) {
+      throw Error::InvalidInput(fmt::format("{} has no {} bars to compute features from; ingest them first",
+                                            symbol.str(), tf_name));
     }
-    etl::PendingVersion p;
-    p.bytes = encode_rows(frame, begin, end, symbol, tf, partition);
-    catalog::PartitionRecord& record = p.commit.record;
-    record.key = {std::string(kDataset), std::string(to_string(tf)), symbol.str(), partition};
-    record.object_key = lake::features_key("basic", tf, symbol, partition);
-    record.row_count = static_cast<int64_t>(end - begin);
-    record.min_ts_ns = frame.ts_ns[begin];
-    record.max_ts_ns = frame.ts_ns[end - 1];
-    record.code_version = std::string(code_version());
-    // Features are derived, not merged: whatever version is there is replaced.
-    const auto current = catalog.get_partition(record.key);
-    p.commit.expected_version = current ? current->version : 0;
-    pending.push_back(std::move(p));
-    begin = end;
+    InputFingerprint fingerprint(set, options.prices.adjust);
+    for (const Bar& bar : plan.bars) plan.fingerprints.push_back(fingerprint.add(bar));
+    const auto existing = catalog.list_partitions(dataset, tf_name, symbol.str());
+    if (!options.full && !existing.empty()) {
+      plan.newest = *std::max_element(existing.begin(), existing.end(), [](const auto& a, const auto& b) {
+        return a.max_ts_ns < b.max_ts_ns;
+      });
+      const std::string bytes = etl::read_committed_bytes(store, *plan.newest);
+      const auto md = parquet::Reader(parquet::memory_source(bytes)).metadata();
+      // Incremental only on top of the same set version over the same history.
+      auto last = std::find_if(plan.bars.begin(), plan.bars.end(),
+                               [&](const Bar& b) { return b.ts_ns == plan.newest->max_ts_ns; });
+      if (last != plan.bars.end() && md.kv("trib.inputs_sha256") ==
+                                         plan.fingerprints[static_cast<size_t>(last - plan.bars.begin())]) {
+        plan.full = false;
+        plan.first_new = static_cast<size_t>(last - plan.bars.begin()) + 1;
+      }
+    }
+    plans.push_back(std::move(plan));
   }
-  // One commit for the symbol's partitions (docs/architecture.md, the commit protocol).
-  for (const auto& result : etl::commit_versions(store, catalog, pending).results) {
-    if (result.outcome == catalog::CommitOutcome::kUnchanged) {
-      ++stats.partitions_unchanged;
-    } else {
-      ++stats.partitions_written;
+
+  // 2. Where each evaluation starts: the warm-up before the first new row, or the whole history.
+  // Cross-sectional sets compare symbols on each date, so all start together.
+  const int lookback = program.lookback();
+  auto warm_start = [&](const SymbolPlan& p, size_t first) {
+    if (p.full || lookback < 0) return size_t{0};
+    return first > static_cast<size_t>(lookback) ? first - static_cast<size_t>(lookback) : size_t{0};
+  };
+  if (program.cross_sectional()) {
+    const bool any_full = std::any_of(plans.begin(), plans.end(), [](const auto& p) { return p.full; });
+    int64_t from_ts = INT64_MAX;
+    for (const auto& p : plans) {
+      if (p.first_new < p.bars.size()) from_ts = std::min(from_ts, p.bars[p.first_new].ts_ns);
+    }
+    for (auto& p : plans) {
+      if (any_full) {
+        p.full = true;
+        p.first_new = 0;
+        continue;
+      }
+      const size_t first = static_cast<size_t>(
+          std::lower_bound(p.bars.begin(), p.bars.end(), from_ts, [](const Bar& b, int64_t t) { return b.ts_ns < t; }) -
+          p.bars.begin());
+      p.eval_from = warm_start(p, first);
+    }
+  } else {
+    for (auto& p : plans) p.eval_from = warm_start(p, p.first_new);
+  }
+
+  std::vector<expr::SeriesInput> inputs;
+  for (const auto& p : plans) {
+    expr::SeriesInput in;
+    in.symbol = p.symbol.str();
+    for (size_t i = p.eval_from; i < p.bars.size(); ++i) {
+      const Bar& b = p.bars[i];
+      in.dates.push_back(b.session_date);
+      in.open.push_back(b.open);
+      in.high.push_back(b.high);
+      in.low.push_back(b.low);
+      in.close.push_back(b.close);
+      in.volume.push_back(b.volume);
+      in.vwap.push_back(b.vwap.value_or(std::nan("")));
+    }
+    inputs.push_back(std::move(in));
+  }
+
+  // 3. Evaluate a batch of symbols at a time; write each symbol's partitions with new rows.
+  const expr::Evaluator evaluator(program, inputs, options.threads);
+  for (size_t begin = 0; begin < plans.size(); begin += kBatchSymbols) {
+    auto outputs = evaluator.outputs(begin, begin + kBatchSymbols);
+    for (size_t k = 0; k < outputs.size(); ++k) {
+      SymbolPlan& p = plans[begin + k];
+      if (p.first_new >= p.bars.size()) {
+        ++stats.symbols_current;
+        continue;
+      }
+      ++(p.full ? stats.symbols_full : stats.symbols_incremental);
+      // The rows to write: kept rows of the newest partition (incremental), then the new ones.
+      Frame frame;
+      frame.columns.resize(set.features.size());
+      const std::string first_partition = partition_of(options.tf, p.bars[p.first_new].session_date);
+      if (!p.full && p.newest && p.newest->key.partition == first_partition) {
+        frame = read_frame(etl::read_committed_bytes(store, *p.newest), set.features.size());
+        for (size_t i = 0; i < frame.ts_ns.size(); ++i) frame.inputs_sha256.push_back(p.fingerprints[p.first_new - 1]);
+      }
+      for (size_t i = p.first_new; i < p.bars.size(); ++i) {
+        frame.ts_ns.push_back(p.bars[i].ts_ns);
+        frame.days.push_back(p.bars[i].session_date.days_since_epoch());
+        frame.close.push_back(p.bars[i].close);
+        frame.inputs_sha256.push_back(p.fingerprints[i]);
+        for (size_t f = 0; f < set.features.size(); ++f) frame.columns[f].push_back(outputs[k][f][i - p.eval_from]);
+      }
+      stats.rows_computed += static_cast<int64_t>(p.bars.size() - p.first_new);
+      std::vector<etl::PendingVersion> pending;
+      std::set<std::string> seen;
+      size_t row = 0;
+      while (row < frame.ts_ns.size()) {
+        const std::string partition = partition_of(options.tf, Date(frame.days[row]));
+        if (!seen.insert(partition).second) {
+          throw Error::Internal("write_feature_set: session dates of " + p.symbol.str() +
+                                " are not ascending (partition " + partition + " seen twice)");
+        }
+        size_t end = row + 1;
+        while (end < frame.ts_ns.size() && partition_of(options.tf, Date(frame.days[end])) == partition) ++end;
+        etl::PendingVersion version;
+        version.bytes = encode_rows(set, frame, row, end, p.symbol, options.tf, options.prices.adjust, partition);
+        catalog::PartitionRecord& record = version.commit.record;
+        record.key = {dataset, tf_name, p.symbol.str(), partition};
+        record.object_key = lake::features_key(set.name, options.tf, p.symbol, partition);
+        record.row_count = static_cast<int64_t>(end - row);
+        record.min_ts_ns = frame.ts_ns[row];
+        record.max_ts_ns = frame.ts_ns[end - 1];
+        record.code_version = std::string(code_version());
+        // Features are derived, not merged: whatever version is there is replaced.
+        const auto current = catalog.get_partition(record.key);
+        version.commit.expected_version = current ? current->version : 0;
+        pending.push_back(std::move(version));
+        row = end;
+      }
+      // One commit for the symbol's partitions (docs/architecture.md, the commit protocol).
+      for (const auto& result : etl::commit_versions(store, catalog, pending).results) {
+        ++(result.outcome == catalog::CommitOutcome::kUnchanged ? stats.partitions_unchanged
+                                                                : stats.partitions_written);
+      }
     }
   }
   return stats;

@@ -66,6 +66,8 @@ void per_finite_run(std::initializer_list<std::span<const double>> inputs, F f) 
 // TA-Lib's test for "no spread": below 1e-14 counts as zero or negative (checked against its
 // STDDEV on EEM's 1998 cents-sized adjusted prices).
 bool zero_or_negative(double v) { return v < 1e-14; }
+// TA-Lib's TA_IS_ZERO: |v| below the same 1e-14.
+bool near_zero(double v) { return -1e-14 < v && v < 1e-14; }
 
 // x[i] against x[i - period] within each finite run.
 template <typename F>
@@ -215,19 +217,23 @@ std::vector<double> wma(std::span<const double> values, int period) {
   const double divider = period * (period + 1.0) / 2.0;
   per_finite_run({values}, [&](size_t b, size_t e) {
     if (e - b < p) return;
-    // weighted = sum of (k+1) x[i-p+1+k]; plain = sum of the window. Sliding one step: weighted
-    // loses the plain sum and gains p x the new value.
+    // weighted = sum of (k+1) x[i-p+1+k]; plain = sum of the window. Sliding one step: plain
+    // gains the new value and loses the oldest, weighted gains p x the new value and, after the
+    // output, loses plain. In TA-Lib's order of operations: the running sums carry their
+    // rounding for the whole series, so another order drifts apart by 1e-8 over a few thousand bars.
     double weighted = 0, plain = 0;
     for (size_t k = 0; k + 1 < p; ++k) {
-      weighted += (k + 1.0) * values[b + k];
       plain += values[b + k];
+      weighted += values[b + k] * static_cast<double>(k + 1);
     }
+    double trailing = 0;
     for (size_t i = b + p - 1; i < e; ++i) {
-      weighted += p * values[i];
       plain += values[i];
+      plain -= trailing;
+      weighted += values[i] * static_cast<double>(period);
+      trailing = values[i + 1 - p];
       out[i] = weighted / divider;
       weighted -= plain;
-      plain -= values[i + 1 - p];
     }
   });
   return out;
@@ -467,7 +473,7 @@ std::vector<double> cmo(std::span<const double> values, int period) {
         loss = (loss * (period - 1) + down) / period;
       }
       const double total = gain + loss;
-      out[i] = total != 0 ? 100.0 * ((gain - loss) / total) : 0.0;
+      out[i] = near_zero(total) ? 0.0 : 100.0 * ((gain - loss) / total);
     }
   });
   return out;
@@ -612,6 +618,581 @@ std::vector<double> correl(std::span<const double> x, std::span<const double> y,
       sy += y[i];
       syy += y[i] * y[i];
       out[i] = value();
+    }
+  });
+  return out;
+}
+
+
+// ---- Moving-average types, oscillators, stochastics, directional movement, SAR ----
+
+namespace {
+
+// Places `part` (computed on values[offset..]) into `out` at `offset`.
+void place(std::vector<double>& out, size_t offset, const std::vector<double>& part) {
+  std::copy(part.begin(), part.end(), out.begin() + static_cast<std::ptrdiff_t>(offset));
+}
+
+// The moving average TA-Lib's TA_MA returns when asked to start at `start` of a gap-free run:
+// the EMA family seeds itself as late as it can, so it is the average of run[start - lookback..].
+std::vector<double> moving_average_from(std::span<const double> run, int period, MaType type, size_t start) {
+  const size_t lookback = static_cast<size_t>(ma_lookback(type, period));
+  std::vector<double> out(run.size(), kNaN);
+  if (start < lookback) start = lookback;
+  if (start >= run.size()) return out;
+  place(out, start - lookback, moving_average(run.subspan(start - lookback), period, type));
+  return out;
+}
+
+// An EMA with factor k seeded with the mean of the `period` values ending at `start` (TA-Lib's
+// INT_EMA asked to start there); defined from `start`.
+std::vector<double> ema_seeded_at(std::span<const double> run, int period, double k, size_t start) {
+  std::vector<double> out(run.size(), kNaN);
+  if (start >= run.size() || start + 1 < static_cast<size_t>(period)) return out;
+  double sum = 0;
+  for (size_t i = start + 1 - static_cast<size_t>(period); i <= start; ++i) sum += run[i];
+  double prev = sum / period;
+  out[start] = prev;
+  for (size_t i = start + 1; i < run.size(); ++i) out[i] = prev = (run[i] - prev) * k + prev;
+  return out;
+}
+
+double highest(std::span<const double> v, size_t from, size_t to) {
+  return *std::max_element(v.begin() + static_cast<std::ptrdiff_t>(from), v.begin() + static_cast<std::ptrdiff_t>(to) + 1);
+}
+double lowest(std::span<const double> v, size_t from, size_t to) {
+  return *std::min_element(v.begin() + static_cast<std::ptrdiff_t>(from), v.begin() + static_cast<std::ptrdiff_t>(to) + 1);
+}
+
+// TA-Lib's true range: the largest of high - low, |high - previous close|, |low - previous close|.
+double true_range(double high, double low, double previous_close) {
+  double range = high - low;
+  range = std::max(range, std::fabs(high - previous_close));
+  return std::max(range, std::fabs(low - previous_close));
+}
+
+}  // namespace
+
+MaType ma_type(double number) {
+  if (number != std::floor(number) || number < 0 || number > 8) {
+    throw Error::InvalidInput(fmt::format(
+        "moving-average type {} is not one of TA-Lib's: 0 SMA, 1 EMA, 2 WMA, 3 DEMA, 4 TEMA, 5 TRIMA, 6 KAMA, 8 T3", number));
+  }
+  if (number == 7) {
+    throw Error::InvalidInput(
+        "moving-average type 7 (MAMA) is not supported; use 0 SMA, 1 EMA, 2 WMA, 3 DEMA, 4 TEMA, 5 TRIMA, 6 KAMA or 8 T3");
+  }
+  return static_cast<MaType>(static_cast<int>(number));
+}
+
+int ma_lookback(MaType type, int period) {
+  if (period <= 1) return 0;
+  switch (type) {
+    case MaType::dema: return 2 * (period - 1);
+    case MaType::tema: return 3 * (period - 1);
+    case MaType::kama: return period;
+    case MaType::t3: return 6 * (period - 1);
+    default: return period - 1;
+  }
+}
+
+std::vector<double> moving_average(std::span<const double> values, int period, MaType type) {
+  require_period(period, 1, "moving average");
+  if (period == 1) {
+    std::vector<double> out(values.begin(), values.end());
+    for (double& v : out) {
+      if (!std::isfinite(v)) v = kNaN;
+    }
+    return out;
+  }
+  switch (type) {
+    case MaType::sma: return sma(values, period);
+    case MaType::ema: return ema(values, period);
+    case MaType::wma: return wma(values, period);
+    case MaType::dema: return dema(values, period);
+    case MaType::tema: return tema(values, period);
+    case MaType::trima: return trima(values, period);
+    case MaType::kama: return kama(values, period);
+    case MaType::t3: return t3(values, period);
+    case MaType::mama: break;
+  }
+  ma_type(static_cast<double>(type));  // throws the message naming the accepted types
+  return {};
+}
+
+std::vector<double> kama(std::span<const double> values, int period) {
+  require_period(period, 1, "kama");
+  std::vector<double> out(values.size(), kNaN);
+  const size_t p = static_cast<size_t>(period);
+  const double fastest = 2.0 / (2.0 + 1.0), slowest = 2.0 / (30.0 + 1.0), spread = fastest - slowest;
+  per_finite_run({values}, [&](size_t b, size_t e) {
+    if (e - b <= p) return;
+    // The path length: the sum of |one-bar changes| over the last `period` changes.
+    double path = 0;
+    for (size_t i = b; i < b + p; ++i) path += std::fabs(values[i] - values[i + 1]);
+    double prev = values[b + p - 1];
+    size_t trailing = b;
+    for (size_t i = b + p; i < e; ++i) {
+      if (i > b + p) {
+        path -= std::fabs(values[trailing - 1] - values[trailing]);
+        path += std::fabs(values[i] - values[i - 1]);
+      }
+      const double net = values[i] - values[trailing];
+      ++trailing;
+      // TA-Lib compares the path with the signed net change, not its absolute value.
+      const double efficiency = (path <= net || near_zero(path)) ? 1.0 : std::fabs(net / path);
+      double factor = efficiency * spread + slowest;
+      factor *= factor;
+      out[i] = prev = (values[i] - prev) * factor + prev;
+    }
+  });
+  return out;
+}
+
+std::vector<double> t3(std::span<const double> values, int period, double vfactor) {
+  require_period(period, 1, "t3");
+  std::vector<double> out(values.size(), kNaN);
+  const size_t p = static_cast<size_t>(period), lookback = 6 * (p - 1);
+  const double k = 2.0 / (period + 1.0), one_minus_k = 1.0 - k;
+  const double v2 = vfactor * vfactor, c1 = -(v2 * vfactor), c2 = 3.0 * (v2 - c1);
+  const double c3 = -6.0 * v2 - 3.0 * (vfactor - c1), c4 = 1.0 + 3.0 * vfactor - c1 + 3.0 * v2;
+  per_finite_run({values}, [&](size_t b, size_t e) {
+    if (e - b <= lookback) return;
+    // e[0..5]: the six chained EMAs. Each is seeded with the mean of its input's first `period`
+    // values, so the seeding walks the series level by level, as TA-Lib does.
+    double ema_of[6] = {0, 0, 0, 0, 0, 0};
+    size_t i = b;
+    double sum = 0;
+    for (size_t n = 0; n < p; ++n) sum += values[i++];
+    ema_of[0] = sum / period;
+    for (int level = 1; level < 6; ++level) {
+      sum = ema_of[level - 1];
+      for (size_t n = 1; n < p; ++n) {
+        ema_of[0] = k * values[i++] + one_minus_k * ema_of[0];
+        for (int l = 1; l < level; ++l) ema_of[l] = k * ema_of[l - 1] + one_minus_k * ema_of[l];
+        sum += ema_of[level - 1];
+      }
+      ema_of[level] = sum / period;
+    }
+    auto value = [&] { return c1 * ema_of[5] + c2 * ema_of[4] + c3 * ema_of[3] + c4 * ema_of[2]; };
+    out[i - 1] = value();
+    for (; i < e; ++i) {
+      ema_of[0] = k * values[i] + one_minus_k * ema_of[0];
+      for (int l = 1; l < 6; ++l) ema_of[l] = k * ema_of[l - 1] + one_minus_k * ema_of[l];
+      out[i] = value();
+    }
+  });
+  return out;
+}
+
+namespace {
+
+Macd macd_with(std::span<const double> values, int fast, double fast_k, int slow, double slow_k, int signal) {
+  if (slow < fast) {
+    std::swap(fast, slow);
+    std::swap(fast_k, slow_k);
+  }
+  const size_t n = values.size();
+  Macd out{std::vector<double>(n, kNaN), std::vector<double>(n, kNaN), std::vector<double>(n, kNaN)};
+  const size_t start = static_cast<size_t>(slow - 1), first = start + static_cast<size_t>(signal - 1);
+  per_finite_run({values}, [&](size_t b, size_t e) {
+    if (e - b <= first) return;
+    const std::span<const double> run = values.subspan(b, e - b);
+    const std::vector<double> slow_line = ema_seeded_at(run, slow, slow_k, start);
+    const std::vector<double> fast_line = ema_seeded_at(run, fast, fast_k, start);
+    std::vector<double> line(run.size() - start);
+    for (size_t i = start; i < run.size(); ++i) line[i - start] = fast_line[i] - slow_line[i];
+    const std::vector<double> signal_line =
+        ema_seeded_at(line, signal, 2.0 / (signal + 1.0), static_cast<size_t>(signal - 1));
+    for (size_t i = first; i < run.size(); ++i) {
+      out.macd[b + i] = line[i - start];
+      out.signal[b + i] = signal_line[i - start];
+      out.hist[b + i] = line[i - start] - signal_line[i - start];
+    }
+  });
+  return out;
+}
+
+}  // namespace
+
+Macd macd(std::span<const double> values, int fast, int slow, int signal) {
+  require_period(fast, 1, "macd fast");
+  require_period(slow, 1, "macd slow");
+  require_period(signal, 1, "macd signal");
+  return macd_with(values, fast, 2.0 / (fast + 1.0), slow, 2.0 / (slow + 1.0), signal);
+}
+
+Macd macdfix(std::span<const double> values, int signal) {
+  require_period(signal, 1, "macdfix signal");
+  return macd_with(values, 12, 0.15, 26, 0.075, signal);
+}
+
+Macd macdext(std::span<const double> values, int fast, MaType fast_type, int slow, MaType slow_type, int signal,
+             MaType signal_type) {
+  require_period(fast, 1, "macdext fast");
+  require_period(slow, 1, "macdext slow");
+  require_period(signal, 1, "macdext signal");
+  if (slow < fast) {
+    std::swap(fast, slow);
+    std::swap(fast_type, slow_type);
+  }
+  const size_t n = values.size();
+  Macd out{std::vector<double>(n, kNaN), std::vector<double>(n, kNaN), std::vector<double>(n, kNaN)};
+  const size_t start = static_cast<size_t>(std::max(ma_lookback(fast_type, fast), ma_lookback(slow_type, slow)));
+  const size_t first = start + static_cast<size_t>(ma_lookback(signal_type, signal));
+  per_finite_run({values}, [&](size_t b, size_t e) {
+    if (e - b <= first) return;
+    const std::span<const double> run = values.subspan(b, e - b);
+    const std::vector<double> slow_line = moving_average_from(run, slow, slow_type, start);
+    const std::vector<double> fast_line = moving_average_from(run, fast, fast_type, start);
+    std::vector<double> line(run.size() - start);
+    for (size_t i = start; i < run.size(); ++i) line[i - start] = fast_line[i] - slow_line[i];
+    const std::vector<double> signal_line = moving_average(line, signal, signal_type);
+    for (size_t i = first; i < run.size(); ++i) {
+      out.macd[b + i] = line[i - start];
+      out.signal[b + i] = signal_line[i - start];
+      out.hist[b + i] = line[i - start] - signal_line[i - start];
+    }
+  });
+  return out;
+}
+
+namespace {
+
+std::vector<double> price_oscillator(std::span<const double> values, int fast, int slow, MaType type, bool percent) {
+  require_period(fast, 1, "price oscillator fast");
+  require_period(slow, 1, "price oscillator slow");
+  if (slow < fast) std::swap(fast, slow);
+  // Both averages start at their own lookback (TA-Lib's INT_PO asks each from the series start).
+  const std::vector<double> fast_line = moving_average(values, fast, type);
+  const std::vector<double> slow_line = moving_average(values, slow, type);
+  std::vector<double> out(values.size(), kNaN);
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (!std::isfinite(fast_line[i]) || !std::isfinite(slow_line[i])) continue;
+    if (!percent) {
+      out[i] = fast_line[i] - slow_line[i];
+    } else {
+      out[i] = near_zero(slow_line[i]) ? 0.0 : ((fast_line[i] - slow_line[i]) / slow_line[i]) * 100.0;
+    }
+  }
+  return out;
+}
+
+// Fast %K of a gap-free run from fastk-1 on.
+std::vector<double> fast_k_line(std::span<const double> high, std::span<const double> low,
+                                std::span<const double> close, int fastk) {
+  const size_t lookback = static_cast<size_t>(fastk - 1);
+  std::vector<double> out(close.size(), kNaN);
+  for (size_t i = lookback; i < close.size(); ++i) {
+    const double hi = highest(high, i - lookback, i), lo = lowest(low, i - lookback, i);
+    const double scale = (hi - lo) / 100.0;
+    out[i] = scale != 0.0 ? (close[i] - lo) / scale : 0.0;
+  }
+  return out;
+}
+
+// The average of line[from..], placed back at `from`.
+std::vector<double> average_tail(const std::vector<double>& line, size_t from, int period, MaType type) {
+  std::vector<double> out(line.size(), kNaN);
+  if (from >= line.size()) return out;
+  place(out, from, moving_average(std::span<const double>(line).subspan(from), period, type));
+  return out;
+}
+
+}  // namespace
+
+std::vector<double> apo(std::span<const double> values, int fast, int slow, MaType type) {
+  return price_oscillator(values, fast, slow, type, false);
+}
+std::vector<double> ppo(std::span<const double> values, int fast, int slow, MaType type) {
+  return price_oscillator(values, fast, slow, type, true);
+}
+
+Stoch stoch(std::span<const double> high, std::span<const double> low, std::span<const double> close, int fastk,
+            int slowk, MaType slowk_type, int slowd, MaType slowd_type) {
+  require_period(fastk, 1, "stoch fastk");
+  require_period(slowk, 1, "stoch slowk");
+  require_period(slowd, 1, "stoch slowd");
+  const size_t n = close.size();
+  Stoch out{std::vector<double>(n, kNaN), std::vector<double>(n, kNaN)};
+  const size_t k_start = static_cast<size_t>(fastk - 1);
+  const size_t slow_start = k_start + static_cast<size_t>(ma_lookback(slowk_type, slowk));
+  const size_t first = slow_start + static_cast<size_t>(ma_lookback(slowd_type, slowd));
+  per_finite_run({high, low, close}, [&](size_t b, size_t e) {
+    if (e - b <= first) return;
+    const auto fast = fast_k_line(high.subspan(b, e - b), low.subspan(b, e - b), close.subspan(b, e - b), fastk);
+    const auto slow_k = average_tail(fast, k_start, slowk, slowk_type);
+    const auto slow_d = average_tail(slow_k, slow_start, slowd, slowd_type);
+    for (size_t i = first; i < e - b; ++i) {
+      out.k[b + i] = slow_k[i];
+      out.d[b + i] = slow_d[i];
+    }
+  });
+  return out;
+}
+
+Stoch stochf(std::span<const double> high, std::span<const double> low, std::span<const double> close, int fastk,
+             int fastd, MaType fastd_type) {
+  require_period(fastk, 1, "stochf fastk");
+  require_period(fastd, 1, "stochf fastd");
+  const size_t n = close.size();
+  Stoch out{std::vector<double>(n, kNaN), std::vector<double>(n, kNaN)};
+  const size_t k_start = static_cast<size_t>(fastk - 1);
+  const size_t first = k_start + static_cast<size_t>(ma_lookback(fastd_type, fastd));
+  per_finite_run({high, low, close}, [&](size_t b, size_t e) {
+    if (e - b <= first) return;
+    const auto fast = fast_k_line(high.subspan(b, e - b), low.subspan(b, e - b), close.subspan(b, e - b), fastk);
+    const auto fast_d = average_tail(fast, k_start, fastd, fastd_type);
+    for (size_t i = first; i < e - b; ++i) {
+      out.k[b + i] = fast[i];
+      out.d[b + i] = fast_d[i];
+    }
+  });
+  return out;
+}
+
+std::vector<double> rsi_talib(std::span<const double> values, int period) {
+  require_period(period, 1, "rsi");
+  std::vector<double> out(values.size(), kNaN);
+  per_finite_run({values}, [&](size_t b, size_t e) {
+    double gain = 0, loss = 0;
+    for (size_t i = b + 1; i < e; ++i) {
+      const double change = values[i] - values[i - 1];
+      const double up = change > 0 ? change : 0, down = change < 0 ? -change : 0;
+      const size_t changes = i - b;
+      if (changes < static_cast<size_t>(period)) {
+        gain += up;
+        loss += down;
+        continue;
+      }
+      if (changes == static_cast<size_t>(period)) {
+        gain = (gain + up) / period;
+        loss = (loss + down) / period;
+      } else {
+        gain = (gain * (period - 1) + up) / period;
+        loss = (loss * (period - 1) + down) / period;
+      }
+      const double total = gain + loss;
+      out[i] = near_zero(total) ? 0.0 : 100.0 * (gain / total);
+    }
+  });
+  return out;
+}
+
+Stoch stochrsi(std::span<const double> values, int period, int fastk, int fastd, MaType fastd_type) {
+  const std::vector<double> r = rsi_talib(values, period);
+  return stochf(r, r, r, fastk, fastd, fastd_type);
+}
+
+Directional directional(std::span<const double> high, std::span<const double> low, std::span<const double> close,
+                        int period) {
+  require_period(period, 1, "directional movement");
+  const size_t n = close.size(), p = static_cast<size_t>(period);
+  Directional out;
+  for (auto* v : {&out.plus_dm, &out.minus_dm, &out.plus_di, &out.minus_di, &out.dx, &out.adx}) v->assign(n, kNaN);
+  per_finite_run({high, low, close}, [&](size_t b, size_t e) {
+    double plus_dm = 0, minus_dm = 0, tr = 0, sum_dx = 0, adx = kNaN, dx = 0;
+    for (size_t i = b + 1; i < e; ++i) {
+      const double up = high[i] - high[i - 1], down = low[i - 1] - low[i];
+      const double bar_minus = (down > 0 && up < down) ? down : 0.0;
+      const double bar_plus = (bar_minus == 0.0 && up > 0 && up > down) ? up : 0.0;
+      const double bar_tr = true_range(high[i], low[i], close[i - 1]);
+      const size_t bars = i - b;  // one-bar movements so far
+      if (bars < p) {             // the first period-1 bars are summed
+        plus_dm += bar_plus;
+        minus_dm += bar_minus;
+        tr += bar_tr;
+        if (bars + 1 == p) {
+          out.plus_dm[i] = plus_dm;
+          out.minus_dm[i] = minus_dm;
+        }
+        continue;
+      }
+      // Wilder's smoothing of the sums: less a period's share, plus today's.
+      plus_dm = plus_dm - plus_dm / period + bar_plus;
+      minus_dm = minus_dm - minus_dm / period + bar_minus;
+      tr = tr - tr / period + bar_tr;
+      out.plus_dm[i] = plus_dm;
+      out.minus_dm[i] = minus_dm;
+      const bool flat_range = near_zero(tr);
+      const double plus_di = flat_range ? 0.0 : 100.0 * (plus_dm / tr);
+      const double minus_di = flat_range ? 0.0 : 100.0 * (minus_dm / tr);
+      out.plus_di[i] = plus_di;
+      out.minus_di[i] = minus_di;
+      const double di_sum = minus_di + plus_di;
+      const bool defined = !flat_range && !near_zero(di_sum);
+      // DX: 0 on its first bar without direction, the previous DX on later ones (TA-Lib's rule).
+      if (defined) dx = 100.0 * (std::fabs(minus_di - plus_di) / di_sum);
+      else if (bars == p) dx = 0.0;
+      out.dx[i] = dx;
+      if (bars < 2 * p) {  // ADX starts as the mean of the first `period` DX (undefined ones count 0)
+        if (defined) sum_dx += dx;
+        if (bars + 1 == 2 * p) out.adx[i] = adx = sum_dx / period;
+        continue;
+      }
+      if (defined) adx = ((adx * (period - 1)) + dx) / period;
+      out.adx[i] = adx;
+    }
+  });
+  return out;
+}
+
+std::vector<double> adxr(std::span<const double> high, std::span<const double> low, std::span<const double> close,
+                         int period) {
+  const std::vector<double> adx = directional(high, low, close, period).adx;
+  std::vector<double> out(close.size(), kNaN);
+  const size_t lag = static_cast<size_t>(period - 1), first = static_cast<size_t>(3 * period - 2);
+  per_finite_run({high, low, close}, [&](size_t b, size_t e) {
+    for (size_t i = b + first; i < e; ++i) out[i] = (adx[i] + adx[i - lag]) / 2.0;
+  });
+  return out;
+}
+
+std::vector<double> adosc(std::span<const double> high, std::span<const double> low, std::span<const double> close,
+                          std::span<const double> volume, int fast, int slow) {
+  require_period(fast, 1, "adosc fast");
+  require_period(slow, 1, "adosc slow");
+  std::vector<double> out(close.size(), kNaN);
+  const size_t lookback = static_cast<size_t>(std::max(fast, slow) - 1);
+  const double fast_k = 2.0 / (fast + 1.0), slow_k = 2.0 / (slow + 1.0);
+  const std::vector<double> line = ad(high, low, close, volume);
+  per_finite_run({high, low, close, volume}, [&](size_t b, size_t e) {
+    if (e - b <= lookback) return;
+    double fast_ema = line[b], slow_ema = line[b];
+    for (size_t i = b + 1; i < e; ++i) {
+      fast_ema = fast_k * line[i] + (1.0 - fast_k) * fast_ema;
+      slow_ema = slow_k * line[i] + (1.0 - slow_k) * slow_ema;
+      if (i >= b + lookback) out[i] = fast_ema - slow_ema;
+    }
+    if (lookback == 0) out[b] = 0.0;
+  });
+  return out;
+}
+
+std::vector<double> ultosc(std::span<const double> high, std::span<const double> low, std::span<const double> close,
+                           int period1, int period2, int period3) {
+  int periods[3] = {period1, period2, period3};
+  for (int p : periods) require_period(p, 1, "ultosc");
+  std::sort(periods, periods + 3);  // weights 4, 2, 1 go shortest first
+  std::vector<double> out(close.size(), kNaN);
+  const size_t lookback = static_cast<size_t>(periods[2]);
+  per_finite_run({high, low, close}, [&](size_t b, size_t e) {
+    if (e - b <= lookback) return;
+    // Buying pressure (close - true low) and true range of each bar after the first.
+    std::vector<double> pressure(e - b, 0), range(e - b, 0);
+    for (size_t i = b + 1; i < e; ++i) {
+      pressure[i - b] = close[i] - std::min(low[i], close[i - 1]);
+      range[i - b] = true_range(high[i], low[i], close[i - 1]);
+    }
+    double a[3] = {0, 0, 0}, r[3] = {0, 0, 0};
+    for (int w = 0; w < 3; ++w) {
+      for (size_t k = lookback - periods[w] + 1; k < lookback; ++k) {
+        a[w] += pressure[k];
+        r[w] += range[k];
+      }
+    }
+    for (size_t k = lookback; k < e - b; ++k) {
+      double value = 0;
+      for (int w = 0; w < 3; ++w) {
+        a[w] += pressure[k];
+        r[w] += range[k];
+      }
+      if (!near_zero(r[0])) value += 4.0 * (a[0] / r[0]);
+      if (!near_zero(r[1])) value += 2.0 * (a[1] / r[1]);
+      if (!near_zero(r[2])) value += a[2] / r[2];
+      out[b + k] = 100.0 * (value / 7.0);
+      for (int w = 0; w < 3; ++w) {
+        a[w] -= pressure[k + 1 - periods[w]];
+        r[w] -= range[k + 1 - periods[w]];
+      }
+    }
+  });
+  return out;
+}
+
+std::vector<double> beta(std::span<const double> x, std::span<const double> y, int period) {
+  require_period(period, 1, "beta");
+  std::vector<double> out(x.size(), kNaN);
+  const size_t p = static_cast<size_t>(period);
+  auto change = [](double now, double before) { return near_zero(before) ? 0.0 : (now - before) / before; };
+  per_finite_run({x, y}, [&](size_t b, size_t e) {
+    if (e - b <= p) return;
+    double sxx = 0, sx = 0, sxy = 0, sy = 0;
+    const double n = period;
+    for (size_t i = b + 1; i < e; ++i) {
+      const double rx = change(x[i], x[i - 1]), ry = change(y[i], y[i - 1]);
+      sxx += rx * rx;
+      sx += rx;
+      sxy += rx * ry;
+      sy += ry;
+      if (i < b + p) continue;
+      const double spread = (n * sxx) - (sx * sx);
+      out[i] = near_zero(spread) ? 0.0 : ((n * sxy) - (sx * sy)) / spread;
+      const size_t t = i + 1 - p;  // the oldest return in the window leaves
+      const double ox = change(x[t], x[t - 1]), oy = change(y[t], y[t - 1]);
+      sxx -= ox * ox;
+      sx -= ox;
+      sxy -= ox * oy;
+      sy -= oy;
+    }
+  });
+  return out;
+}
+
+std::vector<double> sar(std::span<const double> high, std::span<const double> low, double acceleration,
+                        double maximum) {
+  std::vector<double> out(high.size(), kNaN);
+  const double step = std::min(acceleration, maximum);
+  per_finite_run({high, low}, [&](size_t b, size_t e) {
+    if (e - b < 2) return;
+    // The first direction: short when the second bar's -DM is positive (and beats its +DM).
+    const double up = high[b + 1] - high[b], down = low[b] - low[b + 1];
+    bool is_long = !(down > 0 && up < down);
+    double af = step;
+    double ep = is_long ? high[b + 1] : low[b + 1];
+    double value = is_long ? low[b] : high[b];
+    double new_low = low[b + 1], new_high = high[b + 1];
+    for (size_t i = b + 1; i < e; ++i) {
+      const double prev_low = new_low, prev_high = new_high;
+      new_low = low[i];
+      new_high = high[i];
+      if (is_long) {
+        if (new_low <= value) {  // the low crossed: reverse to short at the extreme
+          is_long = false;
+          value = std::max({ep, prev_high, new_high});
+          out[i] = value;
+          af = step;
+          ep = new_low;
+          value = value + af * (ep - value);
+          value = std::max({value, prev_high, new_high});
+        } else {
+          out[i] = value;
+          if (new_high > ep) {
+            ep = new_high;
+            af = std::min(af + step, maximum);
+          }
+          value = value + af * (ep - value);
+          value = std::min({value, prev_low, new_low});
+        }
+      } else {
+        if (new_high >= value) {  // the high crossed: reverse to long at the extreme
+          is_long = true;
+          value = std::min({ep, prev_low, new_low});
+          out[i] = value;
+          af = step;
+          ep = new_high;
+          value = value + af * (ep - value);
+          value = std::min({value, prev_low, new_low});
+        } else {
+          out[i] = value;
+          if (new_low < ep) {
+            ep = new_low;
+            af = std::min(af + step, maximum);
+          }
+          value = value + af * (ep - value);
+          value = std::max({value, prev_high, new_high});
+        }
+      }
     }
   });
   return out;

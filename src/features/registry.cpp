@@ -21,7 +21,20 @@ constexpr double kMaxPeriod = 100000;
 IndicatorParam period(double default_value, double min = 1) { return {"timeperiod", default_value, min, kMaxPeriod, true}; }
 IndicatorParam deviations(const char* name) { return {name, 2, -3.0e37, 3.0e37, false}; }
 
+IndicatorParam whole(const char* name, double default_value, double min = 1) {
+  return {name, default_value, min, kMaxPeriod, true};
+}
+// A TA-Lib moving-average type number (MAType); 7 (MAMA) is refused when the indicator runs.
+IndicatorParam ma_kind(const char* name) { return {name, 0, 0, 8, true}; }
+IndicatorParam real(const char* name, double default_value, double min = 0, double max = 3.0e37) {
+  return {name, default_value, min, max, false};
+}
+
 int as_int(double v) { return static_cast<int>(v); }
+MaType as_ma(double v) { return ma_type(v); }
+
+Outputs three(Macd m) { return Outputs{std::move(m.macd), std::move(m.signal), std::move(m.hist)}; }
+Outputs two(Stoch s) { return Outputs{std::move(s.k), std::move(s.d)}; }
 
 std::vector<IndicatorSpec> make_specs() {
   std::vector<IndicatorSpec> s;
@@ -33,7 +46,7 @@ std::vector<IndicatorSpec> make_specs() {
   s.push_back({"WMA", "weighted moving average (weights 1..n)", {"close"}, {period(30, 2)}, {"real"},
                [=](const PriceSeries& p, const Params& a) { return one(wma(p.close, as_int(a[0]))); }});
   s.push_back({"RSI", "Wilder's relative strength index", {"close"}, {period(14, 2)}, {"real"},
-               [=](const PriceSeries& p, const Params& a) { return one(rsi(p.close, as_int(a[0]))); }});
+               [=](const PriceSeries& p, const Params& a) { return one(rsi_talib(p.close, as_int(a[0]))); }});
   s.push_back({"MOM", "momentum: x - x[n ago]", {"close"}, {period(10)}, {"real"},
                [=](const PriceSeries& p, const Params& a) { return one(mom(p.close, as_int(a[0]))); }});
   s.push_back({"ROC", "rate of change, percent", {"close"}, {period(10)}, {"real"},
@@ -111,6 +124,91 @@ std::vector<IndicatorSpec> make_specs() {
                }});
   s.push_back({"CORREL", "Pearson correlation of high and low", {"high", "low"}, {period(30)}, {"real"},
                [=](const PriceSeries& p, const Params& a) { return one(correl(p.high, p.low, as_int(a[0]))); }});
+  s.push_back({"MA", "moving average of a TA-Lib type (matype)", {"close"}, {period(30), ma_kind("matype")}, {"real"},
+               [=](const PriceSeries& p, const Params& a) { return one(moving_average(p.close, as_int(a[0]), as_ma(a[1]))); }});
+  s.push_back({"KAMA", "Kaufman adaptive moving average", {"close"}, {period(30, 2)}, {"real"},
+               [=](const PriceSeries& p, const Params& a) { return one(kama(p.close, as_int(a[0]))); }});
+  s.push_back({"T3", "Tillson's T3 moving average", {"close"}, {period(5, 2), real("vfactor", 0.7, 0, 1)}, {"real"},
+               [=](const PriceSeries& p, const Params& a) { return one(t3(p.close, as_int(a[0]), a[1])); }});
+  const std::vector<std::string> macd_outputs = {"macd", "macdsignal", "macdhist"};
+  s.push_back({"MACD", "moving average convergence/divergence", {"close"},
+               {whole("fastperiod", 12, 2), whole("slowperiod", 26, 2), whole("signalperiod", 9)}, macd_outputs,
+               [=](const PriceSeries& p, const Params& a) {
+                 return three(macd(p.close, as_int(a[0]), as_int(a[1]), as_int(a[2])));
+               }});
+  s.push_back({"MACDFIX", "MACD 12/26 with fixed factors", {"close"}, {whole("signalperiod", 9)}, macd_outputs,
+               [=](const PriceSeries& p, const Params& a) { return three(macdfix(p.close, as_int(a[0]))); }});
+  s.push_back({"MACDEXT", "MACD with a moving-average type per line", {"close"},
+               {whole("fastperiod", 12, 2), ma_kind("fastmatype"), whole("slowperiod", 26, 2), ma_kind("slowmatype"),
+                whole("signalperiod", 9), ma_kind("signalmatype")},
+               macd_outputs,
+               [=](const PriceSeries& p, const Params& a) {
+                 return three(macdext(p.close, as_int(a[0]), as_ma(a[1]), as_int(a[2]), as_ma(a[3]), as_int(a[4]),
+                                      as_ma(a[5])));
+               }});
+  s.push_back({"APO", "absolute price oscillator: fast MA - slow MA", {"close"},
+               {whole("fastperiod", 12, 2), whole("slowperiod", 26, 2), ma_kind("matype")}, {"real"},
+               [=](const PriceSeries& p, const Params& a) {
+                 return one(apo(p.close, as_int(a[0]), as_int(a[1]), as_ma(a[2])));
+               }});
+  s.push_back({"PPO", "percentage price oscillator", {"close"},
+               {whole("fastperiod", 12, 2), whole("slowperiod", 26, 2), ma_kind("matype")}, {"real"},
+               [=](const PriceSeries& p, const Params& a) {
+                 return one(ppo(p.close, as_int(a[0]), as_int(a[1]), as_ma(a[2])));
+               }});
+  s.push_back({"STOCH", "slow stochastic %K and %D", {"high", "low", "close"},
+               {whole("fastk_period", 5), whole("slowk_period", 3), ma_kind("slowk_matype"), whole("slowd_period", 3),
+                ma_kind("slowd_matype")},
+               {"slowk", "slowd"},
+               [=](const PriceSeries& p, const Params& a) {
+                 return two(stoch(p.high, p.low, p.close, as_int(a[0]), as_int(a[1]), as_ma(a[2]), as_int(a[3]),
+                                  as_ma(a[4])));
+               }});
+  s.push_back({"STOCHF", "fast stochastic %K and %D", {"high", "low", "close"},
+               {whole("fastk_period", 5), whole("fastd_period", 3), ma_kind("fastd_matype")}, {"fastk", "fastd"},
+               [=](const PriceSeries& p, const Params& a) {
+                 return two(stochf(p.high, p.low, p.close, as_int(a[0]), as_int(a[1]), as_ma(a[2])));
+               }});
+  s.push_back({"STOCHRSI", "fast stochastic of the RSI", {"close"},
+               {period(14, 2), whole("fastk_period", 5), whole("fastd_period", 3), ma_kind("fastd_matype")},
+               {"fastk", "fastd"},
+               [=](const PriceSeries& p, const Params& a) {
+                 return two(stochrsi(p.close, as_int(a[0]), as_int(a[1]), as_int(a[2]), as_ma(a[3])));
+               }});
+  auto dm = [=](const char* name, const char* summary, std::vector<std::string> inputs, double min,
+                std::vector<double> Directional::*field) {
+    return IndicatorSpec{name, summary, inputs, {period(14, min)}, {"real"},
+                         [=](const PriceSeries& p, const Params& a) {
+                           // DM reads only highs and lows; the high stands in for the close its TR ignores.
+                           const bool needs_close = inputs.size() == 3;
+                           Directional d = directional(p.high, p.low, needs_close ? p.close : p.high, as_int(a[0]));
+                           return Outputs{std::move(d.*field)};
+                         }};
+  };
+  s.push_back(dm("PLUS_DM", "Wilder-smoothed plus directional movement", {"high", "low"}, 1, &Directional::plus_dm));
+  s.push_back(dm("MINUS_DM", "Wilder-smoothed minus directional movement", {"high", "low"}, 1, &Directional::minus_dm));
+  s.push_back(dm("PLUS_DI", "plus directional indicator", {"high", "low", "close"}, 2, &Directional::plus_di));
+  s.push_back(dm("MINUS_DI", "minus directional indicator", {"high", "low", "close"}, 2, &Directional::minus_di));
+  s.push_back(dm("DX", "directional movement index", {"high", "low", "close"}, 2, &Directional::dx));
+  s.push_back(dm("ADX", "average directional movement index", {"high", "low", "close"}, 2, &Directional::adx));
+  s.push_back({"ADXR", "ADX rating: (ADX + ADX period-1 bars ago) / 2", {"high", "low", "close"}, {period(14, 2)},
+               {"real"},
+               [=](const PriceSeries& p, const Params& a) { return one(adxr(p.high, p.low, p.close, as_int(a[0]))); }});
+  s.push_back({"ADOSC", "Chaikin A/D oscillator", {"high", "low", "close", "volume"},
+               {whole("fastperiod", 3, 2), whole("slowperiod", 10, 2)}, {"real"},
+               [=](const PriceSeries& p, const Params& a) {
+                 return one(adosc(p.high, p.low, p.close, p.volume, as_int(a[0]), as_int(a[1])));
+               }});
+  s.push_back({"ULTOSC", "ultimate oscillator", {"high", "low", "close"},
+               {whole("timeperiod1", 7), whole("timeperiod2", 14), whole("timeperiod3", 28)}, {"real"},
+               [=](const PriceSeries& p, const Params& a) {
+                 return one(ultosc(p.high, p.low, p.close, as_int(a[0]), as_int(a[1]), as_int(a[2])));
+               }});
+  s.push_back({"BETA", "beta of the second series' returns on the first's", {"high", "low"}, {period(5)}, {"real"},
+               [=](const PriceSeries& p, const Params& a) { return one(beta(p.high, p.low, as_int(a[0]))); }});
+  s.push_back({"SAR", "Wilder's parabolic stop and reverse", {"high", "low"},
+               {real("acceleration", 0.02), real("maximum", 0.2)}, {"real"},
+               [=](const PriceSeries& p, const Params& a) { return one(sar(p.high, p.low, a[0], a[1])); }});
   return s;
 }
 

@@ -1,6 +1,10 @@
 #include "trib/lake/layout.hpp"
 
+#include <set>
+
 #include <fmt/format.h>
+
+#include "trib/lake/object_store.hpp"
 
 namespace trib::lake {
 
@@ -37,6 +41,15 @@ std::string features_key(std::string_view feature_set, Timeframe tf, const Symbo
                          std::string_view partition) {
   return fmt::format("features/{}/timeframe={}/symbol={}/{}/data.parquet", feature_set,
                      to_string(tf), symbol.path_component(), partition_dir(tf, partition));
+}
+
+std::vector<std::string> feature_datasets(const ObjectStore& store) {
+  std::set<std::string> sets;
+  for (const auto& key : store.list("features/")) {
+    const size_t slash = key.find('/', 9);
+    if (slash != std::string::npos) sets.insert(key.substr(0, slash));
+  }
+  return {sets.begin(), sets.end()};
 }
 
 std::string quarantine_key(Timeframe tf, const Symbol& symbol, std::string_view raw_sha256) {

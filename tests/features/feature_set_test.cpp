@@ -1,117 +1,77 @@
-// compute_basic_features on hand-checkable series (no lake or catalog needed).
-#include "trib/features/feature_set.hpp"
-
+// Feature sets as TOML (features/feature_set.hpp): the shipped sets compile, keep their file
+// order and version by their text; a bad file gets an error that names the problem and the fix.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
-#include <cmath>
-#include <string>
-#include <vector>
+#include <filesystem>
+#include <fstream>
 
 #include "trib/core/error.hpp"
+#include "trib/features/feature_set.hpp"
 
-namespace trib::features {
+using namespace trib;
+using namespace trib::features;
+namespace fs = std::filesystem;
+
 namespace {
 
-std::vector<Bar> linear_bars(int n) {
-  std::vector<Bar> bars;
-  const Date start = Date::from_ymd(2019, 12, 2);
-  for (int i = 0; i < n; ++i) {
-    Bar b;
-    b.session_date = start + i;  // calendar days are fine here: only the order matters
-    b.ts_ns = to_ts_ns(b.session_date) + 14 * 3600 * kNanosPerSecond;
-    b.open = b.high = b.low = b.close = 100.0 + i;
-    b.volume = 1000;
-    bars.push_back(b);
-  }
-  return bars;
-}
-
-const std::vector<double>& column(const FeatureFrame& f, const std::string& name) {
-  for (const auto& [n, values] : f.columns) {
-    if (n == name) return values;
-  }
-  throw std::runtime_error("no column " + name);
-}
-
-int leading_nans(const std::vector<double>& v) {
-  int n = 0;
-  while (n < static_cast<int>(v.size()) && std::isnan(v[n])) ++n;
-  return n;
-}
-
-TEST(BasicFeatures, ColumnsInSchemaOrderWithWarmUps) {
-  const auto f = compute_basic_features(linear_bars(80));
-  ASSERT_EQ(f.ts_ns.size(), 80u);
-  ASSERT_EQ(f.session_date.size(), 80u);
-  ASSERT_EQ(f.close.size(), 80u);
-  const std::vector<std::pair<std::string, int>> expected = {
-      {"sma_20", 19}, {"sma_50", 49},     {"ema_12", 11},       {"ema_26", 25},
-      {"rsi_14", 14}, {"log_return", 1}, {"volatility_20", 20}};
-  ASSERT_EQ(f.columns.size(), expected.size());
-  for (size_t c = 0; c < expected.size(); ++c) {
-    EXPECT_EQ(f.columns[c].first, expected[c].first);
-    ASSERT_EQ(f.columns[c].second.size(), 80u);
-    EXPECT_EQ(leading_nans(f.columns[c].second), expected[c].second) << expected[c].first;
-  }
-}
-
-// On x_i = 100 + i every indicator has a closed form:
-//   SMA(n)_i = x_i - (n-1)/2; EMA(n)_i = x_i - (n-1)/2 as well (the SMA seed lags by (n-1)/2
-//   and the recursion keeps a lag L with k(1+L) = 1, i.e. L = (n-1)/2); RSI = 100 (no losses);
-//   log_return_i = ln((100+i)/(99+i)).
-TEST(BasicFeatures, ClosedFormsOnALinearSeries) {
-  const auto bars = linear_bars(80);
-  const auto f = compute_basic_features(bars);
-  for (int i = 60; i < 80; ++i) {
-    const double x = 100.0 + i;
-    EXPECT_DOUBLE_EQ(f.close[i], x);
-    EXPECT_EQ(f.ts_ns[i], bars[i].ts_ns);
-    EXPECT_EQ(f.session_date[i], bars[i].session_date);
-    EXPECT_NEAR(column(f, "sma_20")[i], x - 9.5, 1e-9);
-    EXPECT_NEAR(column(f, "sma_50")[i], x - 24.5, 1e-9);
-    EXPECT_NEAR(column(f, "ema_12")[i], x - 5.5, 1e-9);
-    EXPECT_NEAR(column(f, "ema_26")[i], x - 12.5, 1e-9);
-    EXPECT_EQ(column(f, "rsi_14")[i], 100.0);
-    EXPECT_NEAR(column(f, "log_return")[i], std::log(x / (x - 1)), 1e-15);
-  }
-}
-
-TEST(BasicFeatures, VolatilityIsAnnualisedSampleStddev) {
-  // Closes alternate 100, 110, 100, ...: log returns alternate +a, -a with a = ln(1.1).
-  // 20 of them: mean 0, sample variance 20 a^2 / 19 -> vol = a * sqrt(20/19) * sqrt(252).
-  auto bars = linear_bars(30);
-  for (size_t i = 0; i < bars.size(); ++i) bars[i].close = i % 2 ? 110.0 : 100.0;
-  const auto f = compute_basic_features(bars);
-  const double a = std::log(1.1);
-  EXPECT_NEAR(column(f, "volatility_20")[20], a * std::sqrt(20.0 / 19.0) * std::sqrt(252.0),
-              1e-12);
-  EXPECT_NEAR(column(f, "volatility_20")[29], a * std::sqrt(20.0 / 19.0) * std::sqrt(252.0),
-              1e-12);
-}
-
-TEST(BasicFeatures, ShortHistoryIsAllNullAfterClose) {
-  const auto f = compute_basic_features(linear_bars(5));
-  EXPECT_EQ(f.close.size(), 5u);
-  EXPECT_EQ(leading_nans(column(f, "sma_20")), 5);
-  EXPECT_EQ(leading_nans(column(f, "log_return")), 1);
-  const auto empty = compute_basic_features({});
-  EXPECT_TRUE(empty.ts_ns.empty());
-  EXPECT_EQ(empty.columns.size(), 7u);
-}
-
-TEST(BasicFeatures, UnsortedBarsAreRejected) {
-  auto bars = linear_bars(10);
-  std::swap(bars[3], bars[4]);
+std::string error_of(const std::string& text) {
   try {
-    compute_basic_features(bars);
-    FAIL() << "expected an error";
+    parse_feature_set("mine", text, "mine.toml");
   } catch (const Error& e) {
-    EXPECT_EQ(e.category(), ErrorCategory::kInvalidInput);
+    return e.what();
   }
-  bars = linear_bars(10);
-  bars[5].ts_ns = bars[4].ts_ns;  // duplicate
-  EXPECT_THROW(compute_basic_features(bars), Error);
+  return "";
 }
 
 }  // namespace
-}  // namespace trib::features
+
+TEST(FeatureSets, ShippedSetsCompileInFileOrder) {
+  EXPECT_EQ(builtin_feature_sets(), (std::vector<std::string>{"alpha158", "basic"}));
+  const FeatureSet alpha = load_feature_set("alpha158", "/nonexistent");
+  ASSERT_EQ(alpha.features.size(), 158u);
+  EXPECT_EQ(alpha.features.front().first, "KMID");
+  EXPECT_EQ(alpha.features[9].first, "OPEN0");
+  EXPECT_EQ(alpha.features.back().first, "VSUMD60");
+  EXPECT_EQ(alpha.source, "built-in alpha158");
+  EXPECT_EQ(alpha.hash.size(), 64u);
+  const FeatureSet basic = load_feature_set("basic", "/nonexistent");
+  EXPECT_EQ(basic.features.front(), (std::pair<std::string, std::string>{"sma_20", "SMA($close, 20)"}));
+}
+
+TEST(FeatureSets, TheVersionIsTheText) {
+  const FeatureSet a = parse_feature_set("s", "[features]\nA = \"Mean($close, 5)\"\n", "s.toml");
+  const FeatureSet b = parse_feature_set("s", "[features]\nA = \"Mean($close, 6)\"\n", "s.toml");
+  EXPECT_NE(a.hash, b.hash);
+  EXPECT_EQ(a.hash, parse_feature_set("s", a.text, "other.toml").hash);
+}
+
+TEST(FeatureSets, WorkspaceSetsAndPaths) {
+  const fs::path dir = fs::temp_directory_path() / ("trib_sets_" + std::to_string(::getpid()));
+  fs::create_directories(dir / "feature_sets");
+  std::ofstream(dir / "feature_sets" / "mine.toml") << "[features]\nZ = \"$close\"\nA = \"$open\"\n";
+  const FeatureSet mine = load_feature_set("mine", dir);
+  ASSERT_EQ(mine.features.size(), 2u);
+  EXPECT_EQ(mine.features[0].first, "Z");  // file order, not alphabetical
+  EXPECT_EQ(load_feature_set((dir / "feature_sets" / "mine.toml").string(), "/elsewhere").name, "mine");
+  try {
+    load_feature_set("nosuch", dir);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.category(), ErrorCategory::kNotFound);
+    EXPECT_NE(std::string(e.what()).find("alpha158, basic, mine"), std::string::npos) << e.what();
+  }
+  fs::remove_all(dir);
+}
+
+TEST(FeatureSets, BadFilesSayWhatAndWhere) {
+  EXPECT_NE(error_of("[features\nA = 1").find("not valid TOML at line 1"), std::string::npos) << error_of("[features\nA = 1");
+  EXPECT_NE(error_of("A = \"$close\"").find("no [features] table"), std::string::npos);
+  EXPECT_NE(error_of("[features]\nA = 5").find("feature A at line 2 must be a string formula"), std::string::npos);
+  EXPECT_NE(error_of("[features]\n\"2x\" = \"$close\"").find("'2x' must be letters"), std::string::npos);
+  EXPECT_NE(error_of("[features]\nclose = \"$close\"").find("taken by a column"), std::string::npos);
+  EXPECT_NE(error_of("[features]\nA = \"Mean($close, 0)\"").find("mine.toml: A: window must be >= 1 at column 14"),
+            std::string::npos)
+      << error_of("[features]\nA = \"Mean($close, 0)\"");
+  EXPECT_NE(error_of("[features]\nL = \"Ref($close, -1)\"").find("into the future"), std::string::npos);
+}

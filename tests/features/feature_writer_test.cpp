@@ -1,5 +1,7 @@
-// write_basic_features end to end: real SPY bars (1998-2000) curated into a local lake with a
-// SQLite catalog, features written, read back with our Parquet reader, and rewritten unchanged.
+// write_feature_set end to end: real SPY bars (1998-2000) curated into a local lake with a
+// SQLite catalog, the basic and alpha158 sets written, read back with our Parquet reader,
+// rewritten unchanged; written day by day they equal one pass, byte for byte; a new split
+// recomputes the history it re-adjusts.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -65,24 +67,40 @@ class FeatureWriterTest : public ::testing::Test {
     store_ = lake::open_local_store(dir_ / "lake");
     catalog_ = catalog::open_sqlite_catalog(dir_ / "catalog.db");
     rows_ = load_spy(1998, 2000);
-    // Curate the bars the way ETL does: one file per year, committed in the manifest.
+    commit_bars(*store_, *catalog_, rows_);
+  }
+
+  // Curates `rows` the way ETL does: one file per year, committed in the manifest (a year
+  // committed again is replaced).
+  void commit_bars(lake::ObjectStore& store, catalog::Catalog& catalog, const std::vector<lake::CuratedBar>& rows) {
     std::map<std::string, std::vector<lake::CuratedBar>> by_year;
-    for (const auto& r : rows_) by_year[partition_of(Timeframe::kDay1, r.bar.session_date)].push_back(r);
+    for (const auto& r : rows) by_year[partition_of(Timeframe::kDay1, r.bar.session_date)].push_back(r);
     std::vector<etl::PendingVersion> pending;
-    for (const auto& [year, rows] : by_year) {
+    for (const auto& [year, part] : by_year) {
       etl::PendingVersion p;
-      p.bytes = lake::encode_bars_file(rows, spy_, Timeframe::kDay1, year);
+      p.bytes = lake::encode_bars_file(part, spy_, Timeframe::kDay1, year);
       catalog::PartitionRecord& rec = p.commit.record;
       rec.key = {"bars", "1d", "SPY", year};
       rec.object_key = lake::curated_bars_key(Timeframe::kDay1, spy_, year);
-      rec.row_count = static_cast<int64_t>(rows.size());
-      rec.min_ts_ns = rows.front().bar.ts_ns;
-      rec.max_ts_ns = rows.back().bar.ts_ns;
+      rec.row_count = static_cast<int64_t>(part.size());
+      rec.min_ts_ns = part.front().bar.ts_ns;
+      rec.max_ts_ns = part.back().bar.ts_ns;
       rec.code_version = std::string(code_version());
+      const auto current = catalog.get_partition(rec.key);
+      p.commit.expected_version = current ? current->version : 0;
       pending.push_back(std::move(p));
     }
-    etl::commit_versions(*store_, *catalog_, pending);
+    etl::commit_versions(store, catalog, pending);
   }
+
+  FeatureRunStats write(const std::string& set_name, lake::ObjectStore& store, catalog::Catalog& catalog,
+                        bool full = false) {
+    FeatureRunOptions options;
+    options.full = full;
+    return write_feature_set(store, catalog, load_feature_set(set_name, dir_), {spy_}, options);
+  }
+  FeatureRunStats write(const std::string& set_name = "basic") { return write(set_name, *store_, *catalog_); }
+
   void TearDown() override {
     catalog_.reset();
     store_.reset();
@@ -98,8 +116,9 @@ class FeatureWriterTest : public ::testing::Test {
 
 TEST_F(FeatureWriterTest, WritesOneFilePerYearAndIsIdempotent) {
   ASSERT_EQ(rows_.size(), 252u + 252u + 252u);  // SPY sessions in 1998, 1999, 2000
-  const FeatureWriteStats stats = write_basic_features(*store_, *catalog_, spy_);
-  EXPECT_EQ(stats.rows, 756);
+  const FeatureRunStats stats = write();
+  EXPECT_EQ(stats.rows_computed, 756);
+  EXPECT_EQ(stats.symbols_full, 1);
   EXPECT_EQ(stats.partitions_written, 3);
   EXPECT_EQ(stats.partitions_unchanged, 0);
 
@@ -122,9 +141,14 @@ TEST_F(FeatureWriterTest, WritesOneFilePerYearAndIsIdempotent) {
   EXPECT_EQ(parts[2].max_ts_ns, rows_.back().bar.ts_ns);
 
   // Same bars again: nothing rewritten, byte-identical files (no wall clock in them).
-  const FeatureWriteStats again = write_basic_features(*store_, *catalog_, spy_);
+  const FeatureRunStats again = write();
+  EXPECT_EQ(again.symbols_current, 1);
+  EXPECT_EQ(again.rows_computed, 0);
   EXPECT_EQ(again.partitions_written, 0);
-  EXPECT_EQ(again.partitions_unchanged, 3);
+  // --full recomputes and commits the same bytes: unchanged.
+  const FeatureRunStats full = write("basic", *store_, *catalog_, true);
+  EXPECT_EQ(full.partitions_written, 0);
+  EXPECT_EQ(full.partitions_unchanged, 3);
   for (const auto& p : catalog_->list_partitions("features/basic", "1d", "SPY")) {
     EXPECT_EQ(p.version, 1);
     EXPECT_EQ(store_->get(p.object_key), bytes_of[p.key.partition]);
@@ -132,17 +156,22 @@ TEST_F(FeatureWriterTest, WritesOneFilePerYearAndIsIdempotent) {
 }
 
 TEST_F(FeatureWriterTest, FileSchemaMetadataNullsAndValues) {
-  write_basic_features(*store_, *catalog_, spy_);
-  const std::vector<std::string> names = {"ts",     "session_date", "close",     "sma_20",
-                                          "sma_50", "ema_12",       "ema_26",    "rsi_14",
-                                          "log_return", "volatility_20"};
+  write();
+  const FeatureSet basic = load_feature_set("basic", dir_);
+  std::vector<std::string> names = {"ts", "session_date", "close"};
+  for (const auto& [name, formula] : basic.features) names.push_back(name);
+  ASSERT_EQ(std::vector<std::string>(names.begin() + 3, names.begin() + 10),
+            (std::vector<std::string>{"sma_20", "sma_50", "ema_12", "ema_26", "rsi_14", "log_return", "volatility_20"}));
   for (const std::string year : {"1998", "1999"}) {
     parquet::Reader reader(parquet::memory_source(store_->get(
                                lake::features_key("basic", Timeframe::kDay1, spy_, year))),
                            year);
     const auto& md = reader.metadata();
     EXPECT_EQ(md.num_rows, 252);
-    EXPECT_EQ(md.kv("trib.schema"), "features/basic/1");
+    EXPECT_EQ(md.kv("trib.schema"), "features/2");
+    EXPECT_EQ(md.kv("trib.feature_set"), "basic");
+    EXPECT_EQ(md.kv("trib.feature_set_sha256"), basic.hash);
+    EXPECT_EQ(md.kv("trib.adjust"), "raw");
     EXPECT_EQ(md.kv("trib.symbol"), "SPY");
     EXPECT_EQ(md.kv("trib.timeframe"), "1d");
     EXPECT_EQ(md.kv("trib.partition"), year);
@@ -194,14 +223,73 @@ TEST_F(FeatureWriterTest, FileSchemaMetadataNullsAndValues) {
   }
 }
 
-TEST_F(FeatureWriterTest, UnknownSymbolIsNotFound) {
+TEST_F(FeatureWriterTest, UnknownSymbolIsRefused) {
   try {
-    write_basic_features(*store_, *catalog_, Symbol::parse("NOPE"));
+    write_feature_set(*store_, *catalog_, load_feature_set("basic", dir_), {Symbol::parse("NOPE")});
     FAIL();
   } catch (const Error& e) {
-    EXPECT_EQ(e.category(), ErrorCategory::kNotFound);
+    EXPECT_NE(std::string(e.what()).find("NOPE"), std::string::npos) << e.what();
   }
   EXPECT_TRUE(catalog_->list_partitions("features/basic").empty());
+}
+
+// The bytes of every partition of `dataset`, by partition.
+std::map<std::string, std::string> files_of(lake::ObjectStore& store, catalog::Catalog& catalog, const std::string& dataset) {
+  std::map<std::string, std::string> out;
+  for (const auto& p : catalog.list_partitions(dataset, "1d", "SPY")) out[p.key.partition] = store.get(p.object_key);
+  return out;
+}
+
+TEST_F(FeatureWriterTest, DayByDayEqualsOnePassByteForByte) {
+  // A second workspace fed the same bars in four steps: 1998 and half of 1999, then one more
+  // session, then the rest of 1999, then 2000. Each step computes only the new sessions.
+  const fs::path other = dir_ / "other";
+  auto store = lake::open_local_store(other / "lake");
+  auto catalog = catalog::open_sqlite_catalog(other / "catalog.db");
+  const size_t cuts[] = {252 + 126, 252 + 127, 504, 756};
+  size_t done = 0;
+  for (size_t cut : cuts) {
+    commit_bars(*store, *catalog, std::vector<lake::CuratedBar>(rows_.begin(), rows_.begin() + static_cast<long>(cut)));
+    for (const char* set : {"basic", "alpha158"}) {
+      const FeatureRunStats s = write(set, *store, *catalog);
+      EXPECT_EQ(s.rows_computed, static_cast<int64_t>(cut - done)) << set << " at " << cut;
+      EXPECT_EQ(done == 0 ? s.symbols_full : s.symbols_incremental, 1) << set << " at " << cut;
+    }
+    done = cut;
+  }
+  for (const char* set : {"basic", "alpha158"}) {
+    write(set);  // one pass over the three years
+    const auto one_pass = files_of(*store_, *catalog_, std::string("features/") + set);
+    const auto day_by_day = files_of(*store, *catalog, std::string("features/") + set);
+    ASSERT_EQ(one_pass.size(), 3u) << set;
+    ASSERT_EQ(day_by_day.size(), 3u) << set;
+    for (const auto& [partition, bytes] : one_pass) {
+      EXPECT_TRUE(day_by_day.at(partition) == bytes) << set << " " << partition << " differs";
+    }
+  }
+}
+
+TEST_F(FeatureWriterTest, ANewSplitRecomputesTheHistoryItAdjusts) {
+  FeatureRunOptions total;
+  total.prices.adjust = AdjustMode::kTotal;
+  const FeatureSet basic = load_feature_set("basic", dir_);
+  EXPECT_EQ(write_feature_set(*store_, *catalog_, basic, {spy_}, total).symbols_full, 1);
+  const auto before = files_of(*store_, *catalog_, "features/basic");
+  EXPECT_EQ(write_feature_set(*store_, *catalog_, basic, {spy_}, total).symbols_current, 1);
+  // A (fictitious) 2-for-1 split in mid-1999 halves every earlier adjusted price.
+  catalog::ActionRecord split;
+  split.action.kind = CorporateAction::Kind::kSplit;
+  split.action.symbol = spy_;
+  split.action.ex_date = Date::from_ymd(1999, 6, 1);
+  split.action.split_ratio = 2;
+  split.source = "user";
+  split.knowledge_ts_ns = 1;
+  catalog_->record_actions({split});
+  const FeatureRunStats after = write_feature_set(*store_, *catalog_, basic, {spy_}, total);
+  EXPECT_EQ(after.symbols_full, 1);
+  EXPECT_EQ(after.rows_computed, 756);
+  const auto files = files_of(*store_, *catalog_, "features/basic");
+  EXPECT_NE(files.at("1998"), before.at("1998"));  // the close column halves
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // within 1e-9 (absolute below 1, relative above: OBV and AD run into the 1e11s).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -15,9 +16,20 @@ const CASES = JSON.parse(fs.readFileSync(path.join(ROOT, 'tests/features/talib_c
 const LEAN = path.join(SHARED, 'equities-daily/lean-us-equity-daily/lean_us_equity_daily_raw_unadjusted.csv');
 
 // Our parameter names are TA-Lib's Python ones; its C API calls them optIn...
-const OPT = { timeperiod: 'optInTimePeriod', nbdevup: 'optInNbDevUp', nbdevdn: 'optInNbDevDn', nbdev: 'optInNbDev' };
+const OPT = { timeperiod: 'optInTimePeriod', nbdevup: 'optInNbDevUp', nbdevdn: 'optInNbDevDn', nbdev: 'optInNbDev',
+  fastperiod: 'optInFastPeriod', slowperiod: 'optInSlowPeriod', signalperiod: 'optInSignalPeriod',
+  fastmatype: 'optInFastMAType', slowmatype: 'optInSlowMAType', signalmatype: 'optInSignalMAType', matype: 'optInMAType',
+  vfactor: 'optInVFactor', fastk_period: 'optInFastK_Period', slowk_period: 'optInSlowK_Period',
+  slowk_matype: 'optInSlowK_MAType', slowd_period: 'optInSlowD_Period', slowd_matype: 'optInSlowD_MAType',
+  fastd_period: 'optInFastD_Period', fastd_matype: 'optInFastD_MAType', acceleration: 'optInAcceleration',
+  maximum: 'optInMaximum', timeperiod1: 'optInTimePeriod1', timeperiod2: 'optInTimePeriod2', timeperiod3: 'optInTimePeriod3' };
 const OUT = { real: 'outReal', upperband: 'outRealUpperBand', middleband: 'outRealMiddleBand', lowerband: 'outRealLowerBand',
-  aroondown: 'outAroonDown', aroonup: 'outAroonUp' };
+  aroondown: 'outAroonDown', aroonup: 'outAroonUp', macd: 'outMACD', macdsignal: 'outMACDSignal', macdhist: 'outMACDHist',
+  slowk: 'outSlowK', slowd: 'outSlowD', fastk: 'outFastK', fastd: 'outFastD' };
+// Eleven more stocks from the 505-stock file (2013-2018, split-adjusted), so the check covers
+// twenty stocks besides the ETFs and the index.
+const FIVE_YEARS = path.join(SHARED, 'equities-daily/all_stocks_5yr.csv.zst');
+const MORE_STOCKS = ['MSFT', 'JPM', 'XOM', 'JNJ', 'AMZN', 'NVDA', 'KO', 'GE', 'F', 'NFLX', 'CHK'];
 
 function parseCsv(text) {
   const lines = text.trim().split('\n');
@@ -29,7 +41,7 @@ function parseCsv(text) {
 }
 
 function reference(name, series, params) {
-  // One-series indicators read the close; two-series ones (CORREL) read high and low.
+  // One-series indicators read the close; two-series ones (CORREL, BETA) read high and low.
   const opts = { name, startIdx: 0, endIdx: series.close.length - 1, inReal: series.close, inReal0: series.high,
     inReal1: series.low, ...series };
   // Every optional input named (the binding aborts on a missing one): TA-Lib's defaults, then the case's.
@@ -48,6 +60,15 @@ test('every indicator case equals TA-Lib on the S&P 500 and the Lean stocks', ()
   if (fs.existsSync(LEAN)) {
     trib(ws, 'ingest', '--vendor', 'csv', '--file', LEAN);
     symbols.push('AAPL', 'AIG', 'BAC', 'BNO', 'EEM', 'FB', 'GOOG', 'GOOGL', 'IBM', 'IWM', 'QQQ', 'SPY', 'USO', 'WM', 'WMI');
+  }
+  if (fs.existsSync(FIVE_YEARS)) {
+    const lines = execFileSync('zstd', ['-q', '-dc', FIVE_YEARS], { encoding: 'utf8', maxBuffer: 64 << 20 }).split('\n');
+    const wanted = new Set(MORE_STOCKS);
+    const rows = lines.filter((l, i) => i === 0 || wanted.has(l.slice(l.lastIndexOf(',') + 1)));
+    const file = path.join(path.dirname(ws), 'more-stocks.csv');
+    fs.writeFileSync(file, rows.join('\n') + '\n');
+    trib(ws, 'ingest', '--vendor', 'csv', '--file', file);
+    symbols.push(...MORE_STOCKS);
   }
   let checked = 0, worst = 0, worstAt = '';
   for (const symbol of symbols) {

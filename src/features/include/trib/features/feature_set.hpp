@@ -1,13 +1,21 @@
-// The "basic" feature set, computed per symbol from curated bars and written to
-// features/basic/timeframe=<tf>/symbol=<S>/year=<YYYY>/data.parquet, committed in the catalog
-// as dataset "features/basic".
+// Feature sets: named formulas of the expression language (features/expression.hpp) in a TOML
+// file, versioned by the SHA-256 of its text, computed for a universe into
+//   features/<set>/timeframe=<tf>/symbol=<S>/year=<YYYY>/data.parquet
+// and committed in the catalog as dataset "features/<set>".
 //
-// Columns (persistent): ts TIMESTAMP(NANOS,UTC), session_date DATE, close DOUBLE, then DOUBLE
-// OPTIONAL (null during warm-up): sma_20, sma_50, ema_12, ema_26, rsi_14, log_return,
-// volatility_20 (annualised: rolling_stddev(log_return, 20) * sqrt(252)).
+// File columns: ts TIMESTAMP(NANOS,UTC), session_date DATE, close DOUBLE (the price the features
+// were computed on), then one DOUBLE OPTIONAL per feature in the set's order (null during a
+// warm-up, after a gap, or where a value is not finite).
+//
+// Shipped sets (src/features/sets/, compiled in): "basic" (SMA/EMA/RSI/returns/volatility and a
+// few everyday ratios) and "alpha158" (Qlib's 158 formulas). A file
+// <workspace>/feature_sets/<name>.toml is found by name and wins over a shipped set; any other
+// .toml is named by its path.
 #pragma once
 
+#include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "trib/catalog/catalog.hpp"
@@ -18,30 +26,50 @@
 
 namespace trib::features {
 
-struct FeatureFrame {
-  std::vector<int64_t> ts_ns;
-  std::vector<Date> session_date;
-  std::vector<double> close;
-  // In the column order above; NaN = null.
-  std::vector<std::pair<std::string, std::vector<double>>> columns;
+struct FeatureSet {
+  std::string name;    // "alpha158": the dataset is features/<name>
+  std::string source;  // "built-in" or the file it was read from
+  std::string text;    // the TOML as read
+  std::string hash;    // SHA-256 of `text`, hex: a changed formula is a new version
+  std::vector<std::pair<std::string, std::string>> features;  // name -> formula, in file order
 };
 
-// Computes the basic feature set over the full history `bars`. Error::InvalidInput unless the
-// bars are strictly ascending by ts.
-FeatureFrame compute_basic_features(const std::vector<Bar>& bars);
+// The shipped sets' names.
+std::vector<std::string> builtin_feature_sets();
+// Parses a set's TOML: a [features] table of name = "formula" (names are column names:
+// letters, digits and _, not starting with a digit; not ts, session_date or close). Every
+// formula is compiled, so a bad one is reported with its name and column.
+// Error::InvalidInput naming what is wrong.
+FeatureSet parse_feature_set(std::string name, std::string text, std::string source);
+// A set by name (workspace file, then shipped) or by the path of a .toml file;
+// Error::NotFound listing the sets there are.
+FeatureSet load_feature_set(std::string_view name_or_path, const std::filesystem::path& workspace_root);
 
-struct FeatureWriteStats {
-  int64_t rows = 0;
+struct FeatureRunOptions {
+  Timeframe tf = Timeframe::kDay1;
+  etl::PriceOptions prices;  // the CLI passes trib.toml's [prices] adjust ("total" by default)
+  bool full = false;         // recompute every session, not only the new ones
+  unsigned threads = 0;      // symbols evaluated in parallel; 0 = one per core
+};
+
+struct FeatureRunStats {
+  int symbols = 0;
+  int symbols_full = 0;          // computed over their whole history
+  int symbols_incremental = 0;   // only sessions after the last written one (with warm-up)
+  int symbols_current = 0;       // nothing new
+  int64_t rows_computed = 0;     // rows written (new or recomputed)
   int partitions_written = 0;    // created or replaced
   int partitions_unchanged = 0;
 };
 
-// Computes the basic set for `symbol` from all its curated bars, in the price mode `prices`
-// asks for (the CLI passes trib.toml's [prices] adjust, "total" by default: no split gap in a
-// return or a volatility), and commits one file per partition (idempotent: unchanged partitions
-// are not rewritten; a new corporate action rewrites the partitions it changes).
-FeatureWriteStats write_basic_features(lake::ObjectStore& store, catalog::Catalog& catalog,
-                                       const Symbol& symbol, Timeframe tf = Timeframe::kDay1,
-                                       const etl::PriceOptions& prices = {});
+// Computes `set` for `universe` and commits one file per partition. Incremental: a symbol whose
+// files were written by this set version from the same input bars gets only its new sessions,
+// each computed from the warm-up rows it needs (the whole history for recursive indicators);
+// anything else (a first run, an edited set, a new split or dividend changing adjusted
+// history, `full`) recomputes the symbol. Idempotent: a rerun writes nothing. A set with
+// cross-sectional operators computes every symbol from the same date (the earliest any needs).
+// Error::InvalidInput for a symbol without bars.
+FeatureRunStats write_feature_set(lake::ObjectStore& store, catalog::Catalog& catalog, const FeatureSet& set,
+                                  const std::vector<Symbol>& universe, const FeatureRunOptions& options = {});
 
 }  // namespace trib::features

@@ -96,6 +96,71 @@ std::vector<double> mfi(std::span<const double> high, std::span<const double> lo
                         std::span<const double> volume, int period);
 // Pearson correlation of two series over `period` bars (0 on a flat window); lookback period-1.
 std::vector<double> correl(std::span<const double> x, std::span<const double> y, int period);
+// TA-Lib's moving-average types (its MAType numbers): SMA 0, EMA 1, WMA 2, DEMA 3, TEMA 4,
+// TRIMA 5, KAMA 6, MAMA 7 (not supported: Error::InvalidInput), T3 8 (vfactor 0.7). Period 1
+// is the input itself, whatever the type.
+enum class MaType { sma = 0, ema = 1, wma = 2, dema = 3, tema = 4, trima = 5, kama = 6, mama = 7, t3 = 8 };
+MaType ma_type(double number);  // Error::InvalidInput naming the accepted numbers
+int ma_lookback(MaType type, int period);
+std::vector<double> moving_average(std::span<const double> values, int period, MaType type);
+// Kaufman's adaptive moving average (fast 2, slow 30), seeded with the previous value; lookback period.
+std::vector<double> kama(std::span<const double> values, int period);
+// Tillson's T3: six chained EMAs, each seeded with the mean of its input's first `period`
+// values, combined with the volume factor; lookback 6(period-1).
+std::vector<double> t3(std::span<const double> values, int period, double vfactor = 0.7);
+// MACD: fast and slow EMAs both seeded on the window ending where the slow one starts (TA-Lib's
+// rule), their difference, its EMA(signal) and the histogram; every output starts at
+// slow-1 + signal-1. MACDFIX is MACD(12, 26) with TA-Lib's fixed factors 0.15 and 0.075.
+// MACDEXT takes a moving-average type per line; a line's average starts as late as the
+// slowest one's lookback allows, as TA-Lib computes it.
+struct Macd {
+  std::vector<double> macd, signal, hist;
+};
+Macd macd(std::span<const double> values, int fast, int slow, int signal);
+Macd macdfix(std::span<const double> values, int signal);
+Macd macdext(std::span<const double> values, int fast, MaType fast_type, int slow, MaType slow_type, int signal,
+             MaType signal_type);
+// Absolute (APO) and percent (PPO) price oscillators: fast MA - slow MA, or that over the slow
+// MA x 100 (0 when the slow MA is 0); lookback the slow MA's.
+std::vector<double> apo(std::span<const double> values, int fast, int slow, MaType type);
+std::vector<double> ppo(std::span<const double> values, int fast, int slow, MaType type);
+// Stochastics. Fast %K = 100 (close - lowest low) / (highest high - lowest low) over fastk
+// bars (0 on a flat window); STOCH smooths it twice (slow %K, slow %D), STOCHF once (fast %D);
+// every output starts where the last smoothing does. STOCHRSI is STOCHF of RSI(timeperiod).
+struct Stoch {
+  std::vector<double> k, d;
+};
+Stoch stoch(std::span<const double> high, std::span<const double> low, std::span<const double> close, int fastk,
+            int slowk, MaType slowk_type, int slowd, MaType slowd_type);
+Stoch stochf(std::span<const double> high, std::span<const double> low, std::span<const double> close, int fastk,
+             int fastd, MaType fastd_type);
+Stoch stochrsi(std::span<const double> values, int period, int fastk, int fastd, MaType fastd_type);
+// RSI exactly as TA-Lib (0, not 50, when a window has neither gain nor loss).
+std::vector<double> rsi_talib(std::span<const double> values, int period);
+// Wilder's directional movement: +DM/-DM summed over the first period-1 bars then smoothed
+// (lookback period-1); +DI/-DI = 100 DM / TR (lookback period); DX = 100 |+DI - -DI| / (+DI + -DI)
+// (lookback period; a flat bar repeats the previous DX); ADX = DX's Wilder average (lookback
+// 2 period - 1); ADXR = (ADX + ADX period-1 bars ago) / 2 (lookback 3 period - 2).
+struct Directional {
+  std::vector<double> plus_dm, minus_dm, plus_di, minus_di, dx, adx;
+};
+Directional directional(std::span<const double> high, std::span<const double> low, std::span<const double> close,
+                        int period);
+std::vector<double> adxr(std::span<const double> high, std::span<const double> low, std::span<const double> close,
+                         int period);
+// Chaikin A/D oscillator: EMA(fast) - EMA(slow) of the A/D line, both seeded with its first value
+// (not a mean: TA-Lib's rule); lookback max(fast, slow) - 1.
+std::vector<double> adosc(std::span<const double> high, std::span<const double> low, std::span<const double> close,
+                          std::span<const double> volume, int fast, int slow);
+// Ultimate oscillator over three periods (taken shortest first, weights 4, 2, 1); lookback the longest.
+std::vector<double> ultosc(std::span<const double> high, std::span<const double> low, std::span<const double> close,
+                           int period1, int period2, int period3);
+// Beta of y's one-bar returns on x's over `period` returns (0 on a flat window); lookback period.
+std::vector<double> beta(std::span<const double> x, std::span<const double> y, int period);
+// Wilder's parabolic SAR as TA-Lib starts it (direction from the first two bars' -DM, the first
+// bar's extreme as the first SAR); lookback 1.
+std::vector<double> sar(std::span<const double> high, std::span<const double> low, double acceleration = 0.02,
+                        double maximum = 0.2);
 std::vector<double> obv(std::span<const double> close, std::span<const double> volume);
 std::vector<double> bop(std::span<const double> open, std::span<const double> high, std::span<const double> low,
                         std::span<const double> close);

@@ -4,12 +4,15 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "trib/core/bar.hpp"
 #include "trib/core/symbol.hpp"
 #include "trib/core/time.hpp"
 
 namespace trib::lake {
+
+class ObjectStore;
 
 // raw/vendor=<v>/dataset=<d>/symbol=<S>/fetched=<YYYY-MM-DD>/<sha256>[.w<window>].<ext>
 // The window ("2020-01-01_2020-12-31") is the ingest window the payload was stored for: the same
@@ -27,6 +30,9 @@ std::string partition_dir(Timeframe tf, std::string_view partition);
 // features/<set>/timeframe=<tf>/symbol=<S>/year=<YYYY>/data.parquet
 std::string features_key(std::string_view feature_set, Timeframe tf, const Symbol& symbol,
                          std::string_view partition);
+// The datasets "features/<set>" with files in the lake, by listing features/ (the catalog keys
+// them by set name, which vacuum and status need without knowing the sets).
+std::vector<std::string> feature_datasets(const ObjectStore& store);
 // quarantine/bars/timeframe=<tf>/symbol=<S>/raw=<sha256 prefix>.parquet
 std::string quarantine_key(Timeframe tf, const Symbol& symbol, std::string_view raw_sha256);
 // _versions/<key without .parquet>/v<version>-<sha256 prefix>.parquet: replaced curated versions,
