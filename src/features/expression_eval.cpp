@@ -183,7 +183,7 @@ class SymbolEval {
       case Op::kAnd: return test2(a, b, [](double x, double y) { return x != 0 && y != 0; });
       case Op::kOr: return test2(a, b, [](double x, double y) { return x != 0 || y != 0; });
       case Op::kAbs: return map1(a, [](double x) { return std::fabs(x); });
-      case Op::kSign: return map1(a, [](double x) { return static_cast<double>((x > 0) - (x < 0)); });
+      case Op::kSign: return map1(a, [](double x) { return std::isnan(x) ? kNaN : static_cast<double>((x > 0) - (x < 0)); });
       case Op::kLog: return map1(a, [](double x) { return std::log(x); });
       case Op::kPower: return map2(a, b, [](double x, double y) { return std::pow(x, y); });
       case Op::kGreater: return map2(a, b, [](double x, double y) { return std::isnan(x) || std::isnan(y) ? kNaN : std::max(x, y); });

@@ -52,9 +52,13 @@ function reference(name, series, params) {
   return r;
 }
 
-test('every indicator case equals TA-Lib on the S&P 500 and the Lean stocks', () => {
+test('every indicator case equals TA-Lib on the S&P 500, the Lean stocks and eleven more', () => {
   const ws = path.join(tempDir('indicators'), 'ws');
   trib(ws, 'init');
+  // Every indicator we list has a case.
+  const listed = trib(ws, 'indicator', '--list').trim().split('\n').map((l) => l.split(' ')[0]);
+  const covered = new Set(CASES.map((c) => c.indicator));
+  assert.deepEqual(listed.filter((n) => !covered.has(n)), [], 'indicators without a case');
   trib(ws, 'ingest', '--vendor', 'csv', '--file', SP500, '--symbol', '^GSPC');
   const symbols = ['^GSPC'];
   if (fs.existsSync(LEAN)) {
