@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "expression_node.hpp"
+#include "parallel_for.hpp"
 #include "trib/core/error.hpp"
 
 namespace trib::features::expr {
@@ -77,12 +78,16 @@ Moments central_moments(std::span<const double> v, double mean) {
 
 // Linear quantile of a window (pandas' and DuckDB quantile_cont's interpolation).
 double quantile_of(std::span<const double> v, double q) {
-  std::vector<double> sorted(v.begin(), v.end());
-  std::sort(sorted.begin(), sorted.end());
+  thread_local std::vector<double> sorted;  // one buffer per thread, not one allocation per window
+  sorted.assign(v.begin(), v.end());
   const double pos = q * static_cast<double>(sorted.size() - 1);
   const size_t lo = static_cast<size_t>(std::floor(pos));
   const size_t hi = std::min(lo + 1, sorted.size() - 1);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - static_cast<double>(lo));
+  // The lo-th smallest, then the next one up: a partial sort instead of a full one.
+  std::nth_element(sorted.begin(), sorted.begin() + static_cast<long>(lo), sorted.end());
+  const double low = sorted[lo];
+  const double high = hi == lo ? low : *std::min_element(sorted.begin() + static_cast<long>(lo) + 1, sorted.end());
+  return low + (high - low) * (pos - static_cast<double>(lo));
 }
 
 // Least squares of the window against its positions 1..n: slope, r^2 and the last point's residual.
@@ -320,31 +325,6 @@ class SymbolEval {
   std::vector<Column> values_;
   std::vector<bool> done_;
 };
-
-// f(0), ..., f(tasks - 1) on `threads` threads; rethrows the first failure by index.
-template <typename F>
-void parallel_for(size_t tasks, unsigned threads, F f) {
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  threads = static_cast<unsigned>(std::min<size_t>(threads, std::max<size_t>(tasks, 1)));
-  std::vector<std::exception_ptr> errors(tasks);
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i = next++; i < tasks; i = next++) {
-      try {
-        f(i);
-      } catch (...) {
-        errors[i] = std::current_exception();
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  for (auto& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
-}
 
 // One cross-sectional operator on one date: `x` (and `group`) hold each symbol's value there.
 void cross_section(Op op, const std::vector<double>& x, const std::vector<double>& group, std::vector<double>& out) {
