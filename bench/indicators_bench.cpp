@@ -1,0 +1,210 @@
+// Indicators, ours against TA-Lib's C functions in the same process: TA-Lib 0.4 as the npm
+// `talib` binding compiles it (node_modules/talib/build/Release/talib.node exports TA_SMA,
+// TA_EMA, ...; loaded with dlopen, its Node registration stubbed out). Both sides get the same
+// 10M-point series, each call is timed best of `repeats`, and the outputs are compared (same
+// first index, values within 1e-9 relative) so the times are for equal answers.
+//
+//   indicators_bench TALIB_NODE [POINTS] [REPEATS]      (bench/run-indicators.sh runs it)
+#include <dlfcn.h>
+#include <malloc.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "trib/features/indicators.hpp"
+
+// talib.node registers itself with Node when loaded; outside Node there is nothing to register with.
+extern "C" void node_module_register(void*) {}
+
+namespace {
+
+using namespace trib::features;
+using Clock = std::chrono::steady_clock;
+
+using Fn1 = int (*)(int, int, const double*, int, int*, int*, double*);
+using FnHLC = int (*)(int, int, const double*, const double*, const double*, int, int*, int*, double*);
+
+struct TaLib {
+  void* handle = nullptr;
+  template <typename F>
+  F get(const char* name) const {
+    void* f = dlsym(handle, name);
+    if (!f) {
+      std::fprintf(stderr, "TA-Lib has no %s\n", name);
+      std::exit(2);
+    }
+    return reinterpret_cast<F>(f);
+  }
+};
+
+struct Series {
+  std::vector<double> high, low, close, volume;
+};
+
+Series make_series(size_t n) {
+  // A random walk with intraday ranges: prices stay positive and ranges never invert.
+  std::mt19937_64 rng(42);
+  std::normal_distribution<double> step(0.0, 0.01);
+  std::uniform_real_distribution<double> range(0.001, 0.02);
+  Series s;
+  s.high.resize(n);
+  s.low.resize(n);
+  s.close.resize(n);
+  s.volume.resize(n);
+  double price = 100;
+  for (size_t i = 0; i < n; ++i) {
+    price *= std::exp(step(rng));
+    const double r = range(rng);
+    s.close[i] = price;
+    s.high[i] = price * (1 + r);
+    s.low[i] = price * (1 - r * 0.8);
+    s.volume[i] = 1e6 * (1 + range(rng) * 50);
+  }
+  return s;
+}
+
+double best_seconds(int repeats, const std::function<void()>& f) {
+  double best = 1e100;
+  for (int r = 0; r < repeats; ++r) {
+    const auto t0 = Clock::now();
+    f();
+    best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  return best;
+}
+
+// Ours (aligned, NaN before the lookback) against TA-Lib's (begIdx, count).
+bool same(const std::vector<double>& ours, const std::vector<double>& theirs, int beg, int count, double* worst) {
+  for (size_t i = 0; i < static_cast<size_t>(beg) && i < ours.size(); ++i) {
+    if (!std::isnan(ours[i])) return false;
+  }
+  for (int k = 0; k < count; ++k) {
+    const double a = ours[static_cast<size_t>(beg + k)], b = theirs[static_cast<size_t>(k)];
+    const double d = std::fabs(a - b) / std::max(1.0, std::fabs(b));
+    if (!(d <= 1e-9)) return false;
+    *worst = std::max(*worst, d);
+  }
+  return true;
+}
+
+struct Row {
+  std::string name;
+  double ours_s, talib_s;
+  bool equal;
+  double worst;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s TALIB_NODE [POINTS] [REPEATS]\n", argv[0]);
+    return 2;
+  }
+  // Our indicators return new vectors, TA-Lib writes into the caller's: keep freed memory in the
+  // heap (no mmap/munmap per call) so both sides time the computation, not the kernel faulting
+  // in 80 MB of fresh pages (costly on a VM). The first repeat pays the faults; best-of drops it.
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  const size_t n = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 10'000'000;
+  const int repeats = argc > 3 ? std::atoi(argv[3]) : 3;
+  TaLib ta;
+  ta.handle = dlopen(argv[1], RTLD_LAZY | RTLD_LOCAL);
+  if (!ta.handle) {
+    std::fprintf(stderr, "cannot load TA-Lib from %s: %s\n", argv[1], dlerror());
+    return 2;
+  }
+  ta.get<int (*)()>("TA_Initialize")();
+  const Series s = make_series(n);
+  const int last = static_cast<int>(n) - 1;
+  std::vector<double> o1(n), o2(n), o3(n);
+  int beg = 0, count = 0;
+  std::vector<Row> rows;
+
+  auto run = [&](const std::string& name, const std::function<std::vector<double>()>& ours,
+                 const std::function<void()>& theirs) {
+    std::vector<double> mine;
+    const double ours_s = best_seconds(repeats, [&] { mine = ours(); });
+    const double talib_s = best_seconds(repeats, theirs);
+    double worst = 0;
+    const bool equal = same(mine, o1, beg, count, &worst);
+    rows.push_back({name, ours_s, talib_s, equal, worst});
+    std::fprintf(stderr, "  %s done\n", name.c_str());
+  };
+
+  const auto* hi = s.high.data();
+  const auto* lo = s.low.data();
+  const auto* cl = s.close.data();
+  const auto* vo = s.volume.data();
+  auto one = [&](const char* fn, int period) {
+    const Fn1 f = ta.get<Fn1>(fn);
+    return [=, &beg, &count, &o1] { f(0, last, cl, period, &beg, &count, o1.data()); };
+  };
+  auto hlc = [&](const char* fn, int period) {
+    const FnHLC f = ta.get<FnHLC>(fn);
+    return [=, &beg, &count, &o1] { f(0, last, hi, lo, cl, period, &beg, &count, o1.data()); };
+  };
+
+  // The list.
+  run("SMA(30)", [&] { return sma(s.close, 30); }, one("TA_SMA", 30));
+  run("EMA(30)", [&] { return ema(s.close, 30); }, one("TA_EMA", 30));
+  run("RSI(14)", [&] { return rsi_talib(s.close, 14); }, one("TA_RSI", 14));
+  run("ATR(14)", [&] { return atr(s.high, s.low, s.close, 14); }, hlc("TA_ATR", 14));
+  {
+    using Fn = int (*)(int, int, const double*, int, double, double, int, int*, int*, double*, double*, double*);
+    const Fn f = ta.get<Fn>("TA_BBANDS");
+    run("BBANDS(20,2,2) upper", [&] { return bbands(s.close, 20, 2, 2).upper; },
+        [&] { f(0, last, cl, 20, 2.0, 2.0, 0, &beg, &count, o1.data(), o2.data(), o3.data()); });
+  }
+  {
+    using Fn = int (*)(int, int, const double*, int, int, int, int*, int*, double*, double*, double*);
+    const Fn f = ta.get<Fn>("TA_MACD");
+    run("MACD(12,26,9) hist", [&] { return macd(s.close, 12, 26, 9).hist; },
+        [&] { f(0, last, cl, 12, 26, 9, &beg, &count, o2.data(), o3.data(), o1.data()); });
+  }
+  run("ADX(14)", [&] { return directional(s.high, s.low, s.close, 14).adx; }, hlc("TA_ADX", 14));
+  // The rolling-window family.
+  run("WMA(30)", [&] { return wma(s.close, 30); }, one("TA_WMA", 30));
+  {
+    using Fn = int (*)(int, int, const double*, int, double, int*, int*, double*);
+    const Fn f = ta.get<Fn>("TA_STDDEV");
+    run("STDDEV(20)", [&] { return stddev(s.close, 20, 1); }, [&] { f(0, last, cl, 20, 1.0, &beg, &count, o1.data()); });
+  }
+  run("MIDPOINT(14)", [&] { return midpoint(s.close, 14); }, one("TA_MIDPOINT", 14));
+  run("WILLR(14)", [&] { return willr(s.high, s.low, s.close, 14); }, hlc("TA_WILLR", 14));
+  run("CCI(14)", [&] { return cci(s.high, s.low, s.close, 14); }, hlc("TA_CCI", 14));
+  {
+    using Fn = int (*)(int, int, const double*, const double*, const double*, const double*, int, int*, int*, double*);
+    const Fn f = ta.get<Fn>("TA_MFI");
+    run("MFI(14)", [&] { return mfi(s.high, s.low, s.close, s.volume, 14); },
+        [&] { f(0, last, hi, lo, cl, vo, 14, &beg, &count, o1.data()); });
+  }
+  run("LINEARREG(14)", [&] { return linearreg(s.close, 14).value; }, one("TA_LINEARREG", 14));
+  {
+    using Fn = int (*)(int, int, const double*, const double*, int, int*, int*, double*);
+    const Fn f = ta.get<Fn>("TA_CORREL");
+    run("CORREL(30)", [&] { return correl(s.high, s.low, 30); }, [&] { f(0, last, hi, lo, 30, &beg, &count, o1.data()); });
+  }
+  {
+    using Fn = int (*)(int, int, const double*, const double*, int, int*, int*, double*, double*);
+    const Fn f = ta.get<Fn>("TA_AROON");
+    run("AROON(14) up", [&] { return aroon(s.high, s.low, 14).up; },
+        [&] { f(0, last, hi, lo, 14, &beg, &count, o2.data(), o1.data()); });
+  }
+
+  std::printf("%zu points, best of %d, one thread each side\n", n, repeats);
+  std::printf("%-22s %12s %12s %8s  %s\n", "indicator", "ours Mpt/s", "TA-Lib Mpt/s", "ratio", "outputs");
+  int mismatches = 0;
+  for (const auto& r : rows) {
+    std::printf("%-22s %12.1f %12.1f %7.2fx  %s (worst %.1e)\n", r.name.c_str(), n / r.ours_s / 1e6, n / r.talib_s / 1e6,
+                r.talib_s / r.ours_s, r.equal ? "equal" : "DIFFER", r.worst);
+    mismatches += !r.equal;
+  }
+  return mismatches == 0 ? 0 : 1;
+}
