@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "parallel_for.hpp"
 #include "trib/core/error.hpp"
 
 namespace trib::features {
@@ -51,6 +52,16 @@ void per_finite_run(std::initializer_list<std::span<const double>> inputs, F f) 
       throw Error::InvalidInput(fmt::format("indicator inputs differ in length: {} and {}", n, in.size()));
     }
   }
+  // The common case first: no gap anywhere is one run, found with one tight pass per input.
+  const bool all_finite = std::all_of(inputs.begin(), inputs.end(), [&](const auto& in) {
+    bool ok = true;
+    for (const double x : in) ok &= std::isfinite(x);
+    return ok;
+  });
+  if (all_finite) {
+    if (n > 0) f(size_t{0}, n);
+    return;
+  }
   auto finite = [&](size_t i) {
     return std::all_of(inputs.begin(), inputs.end(), [&](const auto& in) { return std::isfinite(in[i]); });
   };
@@ -68,6 +79,57 @@ void per_finite_run(std::initializer_list<std::span<const double>> inputs, F f) 
 bool zero_or_negative(double v) { return v < 1e-14; }
 // TA-Lib's TA_IS_ZERO: |v| below the same 1e-14.
 bool near_zero(double v) { return -1e-14 < v && v < 1e-14; }
+
+// Rows [first, end) of a gap-free run of a window indicator, computed chunk by chunk: each chunk
+// starts its own window state (running sums from the window's values), so chunks run in
+// parallel. Chunks are fixed slices of the run, not of the threads, so the answer does not
+// depend on how many threads there are; a run shorter than kParallelRows is one chunk, computed
+// by the same sequential loop as TA-Lib's (whose running sums the tests hold us to).
+constexpr size_t kParallelRows = size_t{1} << 20;
+constexpr size_t kChunkRows = size_t{1} << 18;
+template <typename F>
+void over_chunks(size_t first, size_t end, F f) {
+  if (first >= end) return;
+  if (end - first < kParallelRows) {
+    f(first, end);
+    return;
+  }
+  const size_t chunks = (end - first + kChunkRows - 1) / kChunkRows;
+  parallel_for(chunks, 0, [&](size_t c) { f(first + c * kChunkRows, std::min(end, first + (c + 1) * kChunkRows)); });
+}
+
+// The highest (or lowest) value of a sliding window and its index, the latest on ties, kept as
+// TA-Lib keeps it: compare each new value, rescan only when the extreme leaves the window.
+template <bool kHighest>
+class WindowExtreme {
+ public:
+  explicit WindowExtreme(std::span<const double> v) : v_(v) {}
+  // The extreme of v[from..i]; calls must move forward (from and i never decrease).
+  double at(size_t from, size_t i) {
+    if (!valid_ || index_ < from) {
+      index_ = from;
+      value_ = v_[from];
+      for (size_t k = from + 1; k <= i; ++k) take(k);
+      valid_ = true;
+    } else {
+      take(i);
+    }
+    return value_;
+  }
+  size_t index() const { return index_; }
+
+ private:
+  void take(size_t k) {
+    if (kHighest ? v_[k] >= value_ : v_[k] <= value_) {
+      value_ = v_[k];
+      index_ = k;
+    }
+  }
+  std::span<const double> v_;
+  size_t index_ = 0;
+  double value_ = 0;
+  bool valid_ = false;
+};
 
 // x[i] against x[i - period] within each finite run.
 template <typename F>
@@ -87,19 +149,24 @@ std::vector<double> sma(std::span<const double> values, int period) {
   require_period(period, 1, "sma");
   std::vector<double> out(values.size(), kNaN);
   const size_t p = static_cast<size_t>(period);
-  CompensatedSum sum;
-  size_t run = 0;  // consecutive finite values ending at i
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (!std::isfinite(values[i])) {  // a gap: the window restarts after it
-      sum.reset();
-      run = 0;
-      continue;
-    }
-    sum.add(values[i]);
-    ++run;
-    if (run > p) sum.add(-values[i - p]);
-    if (run >= p) out[i] = sum.value() / period;
-  }
+  per_finite_run({values}, [&](size_t b, size_t e) {
+    if (e - b < p) return;
+    over_chunks(b + p - 1, e, [&](size_t from, size_t to) {
+      // A running sum, summed afresh from the window every kAnchor rows: as cheap as TA-Lib's
+      // plain running sum, without its drift (over millions of rows it loses digits).
+      constexpr size_t kAnchor = 128;
+      double sum = 0;
+      for (size_t i = from; i < to; ++i) {
+        if ((i - from) % kAnchor == 0) {
+          sum = 0;
+          for (size_t k = i + 1 - p; k <= i; ++k) sum += values[k];
+        } else {
+          sum += values[i] - values[i - p];
+        }
+        out[i] = sum / period;
+      }
+    });
+  });
   return out;
 }
 
@@ -217,24 +284,26 @@ std::vector<double> wma(std::span<const double> values, int period) {
   const double divider = period * (period + 1.0) / 2.0;
   per_finite_run({values}, [&](size_t b, size_t e) {
     if (e - b < p) return;
-    // weighted = sum of (k+1) x[i-p+1+k]; plain = sum of the window. Sliding one step: plain
-    // gains the new value and loses the oldest, weighted gains p x the new value and, after the
-    // output, loses plain. In TA-Lib's order of operations: the running sums carry their
-    // rounding for the whole series, so another order drifts apart by 1e-8 over a few thousand bars.
-    double weighted = 0, plain = 0;
-    for (size_t k = 0; k + 1 < p; ++k) {
-      plain += values[b + k];
-      weighted += values[b + k] * static_cast<double>(k + 1);
-    }
-    double trailing = 0;
-    for (size_t i = b + p - 1; i < e; ++i) {
-      plain += values[i];
-      plain -= trailing;
-      weighted += values[i] * static_cast<double>(period);
-      trailing = values[i + 1 - p];
-      out[i] = weighted / divider;
-      weighted -= plain;
-    }
+    over_chunks(b + p - 1, e, [&](size_t from, size_t to) {
+      // weighted = sum of (k+1) x[i-p+1+k]; plain = sum of the window. Sliding one step: plain
+      // gains the new value and loses the oldest, weighted gains p x the new value and, after the
+      // output, loses plain. In TA-Lib's order of operations: the running sums carry their
+      // rounding along the series, so another order drifts apart by 1e-8 over a few thousand bars.
+      double weighted = 0, plain = 0;
+      for (size_t k = 0; k + 1 < p; ++k) {
+        plain += values[from + 1 - p + k];
+        weighted += values[from + 1 - p + k] * static_cast<double>(k + 1);
+      }
+      double trailing = 0;
+      for (size_t i = from; i < to; ++i) {
+        plain += values[i];
+        plain -= trailing;
+        weighted += values[i] * static_cast<double>(period);
+        trailing = values[i + 1 - p];
+        out[i] = weighted / divider;
+        weighted -= plain;
+      }
+    });
   });
   return out;
 }
@@ -266,17 +335,17 @@ std::vector<double> atr(std::span<const double> high, std::span<const double> lo
                         int period) {
   require_period(period, 1, "atr");
   if (period == 1) return trange(high, low, close);
-  const std::vector<double> tr = trange(high, low, close);
   std::vector<double> out(close.size(), kNaN);
   const size_t p = static_cast<size_t>(period);
   per_finite_run({high, low, close}, [&](size_t b, size_t e) {
     if (e - b <= p) return;
+    auto tr = [&](size_t i) { return std::max(high[i], close[i - 1]) - std::min(low[i], close[i - 1]); };
     double sum = 0;
-    for (size_t i = b + 1; i <= b + p; ++i) sum += tr[i];
+    for (size_t i = b + 1; i <= b + p; ++i) sum += tr(i);
     double prev = sum / period;
     out[b + p] = prev;
     for (size_t i = b + p + 1; i < e; ++i) {
-      prev = (prev * (period - 1) + tr[i]) / period;
+      prev = (prev * (period - 1) + tr(i)) / period;
       out[i] = prev;
     }
   });
@@ -304,21 +373,23 @@ void running_moments(std::span<const double> values, int period, std::vector<dou
   const size_t p = static_cast<size_t>(period);
   per_finite_run({values}, [&](size_t b, size_t e) {
     if (e - b < p) return;
-    double total1 = 0, total2 = 0;
-    for (size_t i = b; i + 1 < b + p; ++i) {
-      total1 += values[i];
-      total2 += values[i] * values[i];
-    }
-    for (size_t i = b + p - 1; i < e; ++i) {
-      total1 += values[i];
-      total2 += values[i] * values[i];
-      const double mean1 = total1 / period, mean2 = total2 / period;
-      const double old = values[i + 1 - p];
-      total1 -= old;
-      total2 -= old * old;
-      mean[i] = mean1;
-      variance[i] = mean2 - mean1 * mean1;
-    }
+    over_chunks(b + p - 1, e, [&](size_t from, size_t to) {
+      double total1 = 0, total2 = 0;
+      for (size_t i = from + 1 - p; i < from; ++i) {
+        total1 += values[i];
+        total2 += values[i] * values[i];
+      }
+      for (size_t i = from; i < to; ++i) {
+        total1 += values[i];
+        total2 += values[i] * values[i];
+        const double mean1 = total1 / period, mean2 = total2 / period;
+        const double old = values[i + 1 - p];
+        total1 -= old;
+        total2 -= old * old;
+        mean[i] = mean1;
+        variance[i] = mean2 - mean1 * mean1;
+      }
+    });
   });
 }
 
@@ -365,11 +436,12 @@ std::vector<double> midprice(std::span<const double> high, std::span<const doubl
   std::vector<double> out(high.size(), kNaN);
   const size_t p = static_cast<size_t>(period);
   per_finite_run({high, low}, [&](size_t b, size_t e) {
-    for (size_t i = b + p - 1; i < e; ++i) {
-      const double hi = *std::max_element(high.begin() + (i + 1 - p), high.begin() + i + 1);
-      const double lo = *std::min_element(low.begin() + (i + 1 - p), low.begin() + i + 1);
-      out[i] = (hi + lo) / 2.0;
-    }
+    if (e - b < p) return;
+    over_chunks(b + p - 1, e, [&](size_t from, size_t to) {
+      WindowExtreme<true> hi(high);
+      WindowExtreme<false> lo(low);
+      for (size_t i = from; i < to; ++i) out[i] = (hi.at(i + 1 - p, i) + lo.at(i + 1 - p, i)) / 2.0;
+    });
   });
   return out;
 }
@@ -380,12 +452,16 @@ std::vector<double> willr(std::span<const double> high, std::span<const double> 
   std::vector<double> out(close.size(), kNaN);
   const size_t p = static_cast<size_t>(period);
   per_finite_run({high, low, close}, [&](size_t b, size_t e) {
-    for (size_t i = b + p - 1; i < e; ++i) {
-      const double hi = *std::max_element(high.begin() + (i + 1 - p), high.begin() + i + 1);
-      const double lo = *std::min_element(low.begin() + (i + 1 - p), low.begin() + i + 1);
-      const double scale = (hi - lo) / -100.0;
-      out[i] = scale != 0 ? (hi - close[i]) / scale : 0.0;
-    }
+    if (e - b < p) return;
+    over_chunks(b + p - 1, e, [&](size_t from, size_t to) {
+      WindowExtreme<true> highest(high);
+      WindowExtreme<false> lowest(low);
+      for (size_t i = from; i < to; ++i) {
+        const double hi = highest.at(i + 1 - p, i), lo = lowest.at(i + 1 - p, i);
+        const double scale = (hi - lo) / -100.0;
+        out[i] = scale != 0 ? (hi - close[i]) / scale : 0.0;
+      }
+    });
   });
   return out;
 }
@@ -491,19 +567,22 @@ LinearFit linearreg(std::span<const double> values, int period) {
   const double divisor = sum_x * sum_x - period * sum_x2;
   constexpr double kDegrees = 180.0 / 3.14159265358979323846;
   per_finite_run({values}, [&](size_t b, size_t e) {
-    for (size_t i = b + p - 1; i < e; ++i) {
-      double sum_xy = 0, sum_y = 0;
-      for (size_t k = 0; k < p; ++k) {
-        sum_y += values[i - k];
-        sum_xy += static_cast<double>(k) * values[i - k];
+    if (e - b < p) return;
+    over_chunks(b + p - 1, e, [&](size_t from, size_t to) {
+      for (size_t i = from; i < to; ++i) {
+        double sum_xy = 0, sum_y = 0;
+        for (size_t k = 0; k < p; ++k) {
+          sum_y += values[i - k];
+          sum_xy += static_cast<double>(k) * values[i - k];
+        }
+        const double m = (period * sum_xy - sum_x * sum_y) / divisor;
+        const double intercept = (sum_y - m * sum_x) / period;
+        out.slope[i] = m;
+        out.intercept[i] = intercept;
+        out.value[i] = intercept + m * (period - 1);
+        out.angle[i] = std::atan(m) * kDegrees;
       }
-      const double m = (period * sum_xy - sum_x * sum_y) / divisor;
-      const double intercept = (sum_y - m * sum_x) / period;
-      out.slope[i] = m;
-      out.intercept[i] = intercept;
-      out.value[i] = intercept + m * (period - 1);
-      out.angle[i] = std::atan(m) * kDegrees;
-    }
+    });
   });
   return out;
 }
@@ -523,15 +602,18 @@ std::vector<double> cci(std::span<const double> high, std::span<const double> lo
   std::vector<double> tp(close.size());
   for (size_t i = 0; i < tp.size(); ++i) tp[i] = (high[i] + low[i] + close[i]) / 3;
   per_finite_run({high, low, close}, [&](size_t b, size_t e) {
-    for (size_t i = b + p - 1; i < e; ++i) {
-      double sum = 0;
-      for (size_t k = i + 1 - p; k <= i; ++k) sum += tp[k];
-      const double average = sum / period;
-      double deviation = 0;
-      for (size_t k = i + 1 - p; k <= i; ++k) deviation += std::fabs(tp[k] - average);
-      const double distance = tp[i] - average;
-      out[i] = distance != 0.0 && deviation != 0.0 ? distance / (0.015 * (deviation / period)) : 0.0;
-    }
+    if (e - b < p) return;
+    over_chunks(b + p - 1, e, [&](size_t from, size_t to) {
+      for (size_t i = from; i < to; ++i) {
+        double sum = 0;
+        for (size_t k = i + 1 - p; k <= i; ++k) sum += tp[k];
+        const double average = sum / period;
+        double deviation = 0;
+        for (size_t k = i + 1 - p; k <= i; ++k) deviation += std::fabs(tp[k] - average);
+        const double distance = tp[i] - average;
+        out[i] = distance != 0.0 && deviation != 0.0 ? distance / (0.015 * (deviation / period)) : 0.0;
+      }
+    });
   });
   return out;
 }
@@ -542,15 +624,17 @@ Aroon aroon(std::span<const double> high, std::span<const double> low, int perio
   const size_t p = static_cast<size_t>(period);
   const double factor = 100.0 / period;
   per_finite_run({high, low}, [&](size_t b, size_t e) {
-    for (size_t i = b + p; i < e; ++i) {
-      size_t hi = i - p, lo = i - p;
-      for (size_t k = i - p; k <= i; ++k) {
-        if (high[k] >= high[hi]) hi = k;
-        if (low[k] <= low[lo]) lo = k;
+    if (e - b <= p) return;
+    over_chunks(b + p, e, [&](size_t from, size_t to) {
+      WindowExtreme<true> highest(high);
+      WindowExtreme<false> lowest(low);
+      for (size_t i = from; i < to; ++i) {  // the window is the last period + 1 bars
+        highest.at(i - p, i);
+        lowest.at(i - p, i);
+        out.up[i] = factor * static_cast<double>(p - (i - highest.index()));
+        out.down[i] = factor * static_cast<double>(p - (i - lowest.index()));
       }
-      out.up[i] = factor * static_cast<double>(p - (i - hi));
-      out.down[i] = factor * static_cast<double>(p - (i - lo));
-    }
+    });
   });
   return out;
 }
@@ -571,15 +655,24 @@ std::vector<double> mfi(std::span<const double> high, std::span<const double> lo
       else if (tp < previous) negative[i - b] = tp * volume[i];
       previous = tp;
     }
-    for (size_t i = b + p; i < e; ++i) {
+    over_chunks(p, e - b, [&](size_t from, size_t to) {
+      // Running sums in TA-Lib's order: the oldest bar's flow out, then the newest in.
       double pos = 0, neg = 0;
-      for (size_t k = i + 1 - p; k <= i; ++k) {
-        pos += positive[k - b];
-        neg += negative[k - b];
+      for (size_t k = from + 1 - p; k < from; ++k) {
+        pos += positive[k];
+        neg += negative[k];
       }
-      const double total = pos + neg;
-      out[i] = total < 1.0 ? 0.0 : 100.0 * (pos / total);
-    }
+      for (size_t k = from; k < to; ++k) {
+        if (k > from) {
+          pos -= positive[k - p];
+          neg -= negative[k - p];
+        }
+        pos += positive[k];
+        neg += negative[k];
+        const double total = pos + neg;
+        out[b + k] = total < 1.0 ? 0.0 : 100.0 * (pos / total);
+      }
+    });
   });
   return out;
 }
@@ -590,35 +683,37 @@ std::vector<double> correl(std::span<const double> x, std::span<const double> y,
   const size_t p = static_cast<size_t>(period);
   per_finite_run({x, y}, [&](size_t b, size_t e) {
     if (e - b < p) return;
-    // Running sums in TA-Lib's order (the oldest value out, then the newest in), so the
-    // cancellation in the sums of squares rounds as its does.
-    double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
-    auto value = [&] {
-      const double spread = (sxx - ((sx * sx) / period)) * (syy - ((sy * sy) / period));
-      return zero_or_negative(spread) ? 0.0 : (sxy - ((sx * sy) / period)) / std::sqrt(spread);
-    };
-    for (size_t k = b; k < b + p; ++k) {
-      sx += x[k];
-      sxx += x[k] * x[k];
-      sxy += x[k] * y[k];
-      sy += y[k];
-      syy += y[k] * y[k];
-    }
-    out[b + p - 1] = value();
-    for (size_t i = b + p; i < e; ++i) {
-      const double ox = x[i - p], oy = y[i - p];
-      sx -= ox;
-      sxx -= ox * ox;
-      sxy -= ox * oy;
-      sy -= oy;
-      syy -= oy * oy;
-      sx += x[i];
-      sxx += x[i] * x[i];
-      sxy += x[i] * y[i];
-      sy += y[i];
-      syy += y[i] * y[i];
-      out[i] = value();
-    }
+    over_chunks(b + p - 1, e, [&](size_t from, size_t to) {
+      // Running sums in TA-Lib's order (the oldest value out, then the newest in), so the
+      // cancellation in the sums of squares rounds as its does.
+      double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+      auto value = [&] {
+        const double spread = (sxx - ((sx * sx) / period)) * (syy - ((sy * sy) / period));
+        return zero_or_negative(spread) ? 0.0 : (sxy - ((sx * sy) / period)) / std::sqrt(spread);
+      };
+      for (size_t k = from + 1 - p; k <= from; ++k) {
+        sx += x[k];
+        sxx += x[k] * x[k];
+        sxy += x[k] * y[k];
+        sy += y[k];
+        syy += y[k] * y[k];
+      }
+      out[from] = value();
+      for (size_t i = from + 1; i < to; ++i) {
+        const double ox = x[i - p], oy = y[i - p];
+        sx -= ox;
+        sxx -= ox * ox;
+        sxy -= ox * oy;
+        sy -= oy;
+        syy -= oy * oy;
+        sx += x[i];
+        sxx += x[i] * x[i];
+        sxy += x[i] * y[i];
+        sy += y[i];
+        syy += y[i] * y[i];
+        out[i] = value();
+      }
+    });
   });
   return out;
 }
@@ -655,13 +750,6 @@ std::vector<double> ema_seeded_at(std::span<const double> run, int period, doubl
   out[start] = prev;
   for (size_t i = start + 1; i < run.size(); ++i) out[i] = prev = (run[i] - prev) * k + prev;
   return out;
-}
-
-double highest(std::span<const double> v, size_t from, size_t to) {
-  return *std::max_element(v.begin() + static_cast<std::ptrdiff_t>(from), v.begin() + static_cast<std::ptrdiff_t>(to) + 1);
-}
-double lowest(std::span<const double> v, size_t from, size_t to) {
-  return *std::min_element(v.begin() + static_cast<std::ptrdiff_t>(from), v.begin() + static_cast<std::ptrdiff_t>(to) + 1);
 }
 
 // TA-Lib's true range: the largest of high - low, |high - previous close|, |low - previous close|.
@@ -883,11 +971,15 @@ std::vector<double> fast_k_line(std::span<const double> high, std::span<const do
                                 std::span<const double> close, int fastk) {
   const size_t lookback = static_cast<size_t>(fastk - 1);
   std::vector<double> out(close.size(), kNaN);
-  for (size_t i = lookback; i < close.size(); ++i) {
-    const double hi = highest(high, i - lookback, i), lo = lowest(low, i - lookback, i);
-    const double scale = (hi - lo) / 100.0;
-    out[i] = scale != 0.0 ? (close[i] - lo) / scale : 0.0;
-  }
+  over_chunks(lookback, close.size(), [&](size_t from, size_t to) {
+    WindowExtreme<true> highest(high);
+    WindowExtreme<false> lowest(low);
+    for (size_t i = from; i < to; ++i) {
+      const double hi = highest.at(i - lookback, i), lo = lowest.at(i - lookback, i);
+      const double scale = (hi - lo) / 100.0;
+      out[i] = scale != 0.0 ? (close[i] - lo) / scale : 0.0;
+    }
+  });
   return out;
 }
 
@@ -985,11 +1077,18 @@ Stoch stochrsi(std::span<const double> values, int period, int fastk, int fastd,
 }
 
 Directional directional(std::span<const double> high, std::span<const double> low, std::span<const double> close,
-                        int period) {
+                        int period, unsigned outputs) {
   require_period(period, 1, "directional movement");
   const size_t n = close.size(), p = static_cast<size_t>(period);
   Directional out;
-  for (auto* v : {&out.plus_dm, &out.minus_dm, &out.plus_di, &out.minus_di, &out.dx, &out.adx}) v->assign(n, kNaN);
+  std::vector<double>* series[] = {&out.plus_dm, &out.minus_dm, &out.plus_di, &out.minus_di, &out.dx, &out.adx};
+  for (unsigned k = 0; k < 6; ++k) {
+    if (outputs & (1u << k)) series[k]->assign(n, kNaN);
+  }
+  // Writes to the outputs asked for; the arithmetic is the same either way.
+  auto put = [](std::vector<double>& v, size_t i, double value) {
+    if (!v.empty()) v[i] = value;
+  };
   per_finite_run({high, low, close}, [&](size_t b, size_t e) {
     double plus_dm = 0, minus_dm = 0, tr = 0, sum_dx = 0, adx = kNaN, dx = 0;
     for (size_t i = b + 1; i < e; ++i) {
@@ -1003,8 +1102,8 @@ Directional directional(std::span<const double> high, std::span<const double> lo
         minus_dm += bar_minus;
         tr += bar_tr;
         if (bars + 1 == p) {
-          out.plus_dm[i] = plus_dm;
-          out.minus_dm[i] = minus_dm;
+          put(out.plus_dm, i, plus_dm);
+          put(out.minus_dm, i, minus_dm);
         }
         continue;
       }
@@ -1012,26 +1111,29 @@ Directional directional(std::span<const double> high, std::span<const double> lo
       plus_dm = plus_dm - plus_dm / period + bar_plus;
       minus_dm = minus_dm - minus_dm / period + bar_minus;
       tr = tr - tr / period + bar_tr;
-      out.plus_dm[i] = plus_dm;
-      out.minus_dm[i] = minus_dm;
+      put(out.plus_dm, i, plus_dm);
+      put(out.minus_dm, i, minus_dm);
       const bool flat_range = near_zero(tr);
       const double plus_di = flat_range ? 0.0 : 100.0 * (plus_dm / tr);
       const double minus_di = flat_range ? 0.0 : 100.0 * (minus_dm / tr);
-      out.plus_di[i] = plus_di;
-      out.minus_di[i] = minus_di;
+      put(out.plus_di, i, plus_di);
+      put(out.minus_di, i, minus_di);
       const double di_sum = minus_di + plus_di;
       const bool defined = !flat_range && !near_zero(di_sum);
       // DX: 0 on its first bar without direction, the previous DX on later ones (TA-Lib's rule).
       if (defined) dx = 100.0 * (std::fabs(minus_di - plus_di) / di_sum);
       else if (bars == p) dx = 0.0;
-      out.dx[i] = dx;
+      put(out.dx, i, dx);
       if (bars < 2 * p) {  // ADX starts as the mean of the first `period` DX (undefined ones count 0)
         if (defined) sum_dx += dx;
-        if (bars + 1 == 2 * p) out.adx[i] = adx = sum_dx / period;
+        if (bars + 1 == 2 * p) {
+          adx = sum_dx / period;
+          put(out.adx, i, adx);
+        }
         continue;
       }
       if (defined) adx = ((adx * (period - 1)) + dx) / period;
-      out.adx[i] = adx;
+      put(out.adx, i, adx);
     }
   });
   return out;
@@ -1039,7 +1141,7 @@ Directional directional(std::span<const double> high, std::span<const double> lo
 
 std::vector<double> adxr(std::span<const double> high, std::span<const double> low, std::span<const double> close,
                          int period) {
-  const std::vector<double> adx = directional(high, low, close, period).adx;
+  const std::vector<double> adx = directional(high, low, close, period, Directional::kAdx).adx;
   std::vector<double> out(close.size(), kNaN);
   const size_t lag = static_cast<size_t>(period - 1), first = static_cast<size_t>(3 * period - 2);
   per_finite_run({high, low, close}, [&](size_t b, size_t e) {

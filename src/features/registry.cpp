@@ -176,21 +176,27 @@ std::vector<IndicatorSpec> make_specs() {
                  return two(stochrsi(p.close, as_int(a[0]), as_int(a[1]), as_int(a[2]), as_ma(a[3])));
                }});
   auto dm = [=](const char* name, const char* summary, std::vector<std::string> inputs, double min,
-                std::vector<double> Directional::*field) {
+                std::vector<double> Directional::*field, unsigned output) {
     return IndicatorSpec{name, summary, inputs, {period(14, min)}, {"real"},
                          [=](const PriceSeries& p, const Params& a) {
                            // DM reads only highs and lows; the high stands in for the close its TR ignores.
                            const bool needs_close = inputs.size() == 3;
-                           Directional d = directional(p.high, p.low, needs_close ? p.close : p.high, as_int(a[0]));
+                           Directional d = directional(p.high, p.low, needs_close ? p.close : p.high, as_int(a[0]), output);
                            return Outputs{std::move(d.*field)};
                          }};
   };
-  s.push_back(dm("PLUS_DM", "Wilder-smoothed plus directional movement", {"high", "low"}, 1, &Directional::plus_dm));
-  s.push_back(dm("MINUS_DM", "Wilder-smoothed minus directional movement", {"high", "low"}, 1, &Directional::minus_dm));
-  s.push_back(dm("PLUS_DI", "plus directional indicator", {"high", "low", "close"}, 2, &Directional::plus_di));
-  s.push_back(dm("MINUS_DI", "minus directional indicator", {"high", "low", "close"}, 2, &Directional::minus_di));
-  s.push_back(dm("DX", "directional movement index", {"high", "low", "close"}, 2, &Directional::dx));
-  s.push_back(dm("ADX", "average directional movement index", {"high", "low", "close"}, 2, &Directional::adx));
+  s.push_back(dm("PLUS_DM", "Wilder-smoothed plus directional movement", {"high", "low"}, 1, &Directional::plus_dm,
+                 Directional::kPlusDm));
+  s.push_back(dm("MINUS_DM", "Wilder-smoothed minus directional movement", {"high", "low"}, 1, &Directional::minus_dm,
+                 Directional::kMinusDm));
+  s.push_back(dm("PLUS_DI", "plus directional indicator", {"high", "low", "close"}, 2, &Directional::plus_di,
+                 Directional::kPlusDi));
+  s.push_back(dm("MINUS_DI", "minus directional indicator", {"high", "low", "close"}, 2, &Directional::minus_di,
+                 Directional::kMinusDi));
+  s.push_back(dm("DX", "directional movement index", {"high", "low", "close"}, 2, &Directional::dx,
+                 Directional::kDx));
+  s.push_back(dm("ADX", "average directional movement index", {"high", "low", "close"}, 2, &Directional::adx,
+                 Directional::kAdx));
   s.push_back({"ADXR", "ADX rating: (ADX + ADX period-1 bars ago) / 2", {"high", "low", "close"}, {period(14, 2)},
                {"real"},
                [=](const PriceSeries& p, const Params& a) { return one(adxr(p.high, p.low, p.close, as_int(a[0]))); }});

@@ -143,9 +143,11 @@ std::vector<double> rsi_talib(std::span<const double> values, int period);
 // 2 period - 1); ADXR = (ADX + ADX period-1 bars ago) / 2 (lookback 3 period - 2).
 struct Directional {
   std::vector<double> plus_dm, minus_dm, plus_di, minus_di, dx, adx;
+  // Which outputs to fill (the others stay empty): one indicator need not write six series.
+  enum Output : unsigned { kPlusDm = 1, kMinusDm = 2, kPlusDi = 4, kMinusDi = 8, kDx = 16, kAdx = 32, kAll = 63 };
 };
 Directional directional(std::span<const double> high, std::span<const double> low, std::span<const double> close,
-                        int period);
+                        int period, unsigned outputs = Directional::kAll);
 std::vector<double> adxr(std::span<const double> high, std::span<const double> low, std::span<const double> close,
                          int period);
 // Chaikin A/D oscillator: EMA(fast) - EMA(slow) of the A/D line, both seeded with its first value
