@@ -6,12 +6,10 @@
 // does not depend on where the computation started: features written day by day equal the same
 // features computed in one pass, bit for bit.
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <exception>
 #include <limits>
 #include <numeric>
-#include <thread>
+#include <string>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -296,16 +294,12 @@ class SymbolEval {
       case Op::kRsquare: return over_windows(get(a), n.window, [](size_t, auto v) { return fit_of(v).r2; });
       case Op::kResi: return over_windows(get(a), n.window, [](size_t, auto v) { return fit_of(v).residual; });
       case Op::kIndicator: {
-        // The registry's inputs by position: the first argument feeds its first input, ...
-        std::span<const double> slots[5];
-        const char* names[] = {"open", "high", "low", "close", "volume"};
-        for (size_t k = 0; k < n.args.size(); ++k) {
-          const std::string& input = n.indicator->inputs[k];
-          const auto* at = std::find_if(std::begin(names), std::end(names), [&](const char* s) { return input == s; });
-          slots[at - std::begin(names)] = get(n.args[k]);
-        }
-        auto outputs = n.indicator->compute(PriceSeries{slots[0], slots[1], slots[2], slots[3], slots[4]}, n.params);
-        Column out = std::move(outputs[static_cast<size_t>(n.output)]);
+        // One run per indicator call, whichever of its outputs the formulas pick (BBANDS' upper
+        // and lower bands share it).
+        const std::string call = n.key.substr(0, n.key.rfind(')') + 1);
+        auto cached = indicator_runs_.find(call);
+        if (cached == indicator_runs_.end()) cached = indicator_runs_.emplace(call, run_indicator(n)).first;
+        Column out = cached->second[static_cast<size_t>(n.output)];
         for (double& v : out) v = clean(v);
         return out;
       }
@@ -318,12 +312,26 @@ class SymbolEval {
     throw Error::Internal(fmt::format("expression node {} was not evaluated", n.key));
   }
 
+  // Every output of an indicator call. The registry's inputs by position: the first argument
+  // feeds its first input (e.g. high for ATR), and so on.
+  std::vector<Column> run_indicator(const Node& n) {
+    std::span<const double> slots[5];
+    const char* names[] = {"open", "high", "low", "close", "volume"};
+    for (size_t k = 0; k < n.args.size(); ++k) {
+      const std::string& input = n.indicator->inputs[k];
+      const auto* at = std::find_if(std::begin(names), std::end(names), [&](const char* s) { return input == s; });
+      slots[at - std::begin(names)] = get(n.args[k]);
+    }
+    return n.indicator->compute(PriceSeries{slots[0], slots[1], slots[2], slots[3], slots[4]}, n.params);
+  }
+
   const Program& program_;
   const SeriesInput& input_;
   size_t symbol_;
   const std::unordered_map<int, std::vector<Column>>& cross_;
   std::vector<Column> values_;
   std::vector<bool> done_;
+  std::unordered_map<std::string, std::vector<Column>> indicator_runs_;  // by call, all outputs
 };
 
 // One cross-sectional operator on one date: `x` (and `group`) hold each symbol's value there.

@@ -179,11 +179,12 @@ FeatureRunStats write_feature_set(lake::ObjectStore& store, catalog::Catalog& ca
   const std::string dataset = "features/" + set.name;
   const std::string tf_name(to_string(options.tf));
   FeatureRunStats stats;
-  stats.symbols = static_cast<int>(universe.size());
 
   // 1. Each symbol's history and what of it is new since the last run.
   std::vector<SymbolPlan> plans;
+  std::set<std::string> named;  // a symbol named twice is computed once
   for (const Symbol& symbol : universe) {
+    if (!named.insert(symbol.str()).second) continue;
     SymbolPlan plan;
     plan.symbol = symbol;
     for (auto& row : etl::read_adjusted_bars(store, catalog, etl::BarsQuery{symbol, options.tf, {}, {}}, options.prices).rows) {
@@ -213,6 +214,8 @@ FeatureRunStats write_feature_set(lake::ObjectStore& store, catalog::Catalog& ca
     }
     plans.push_back(std::move(plan));
   }
+
+  stats.symbols = static_cast<int>(plans.size());
 
   // 2. Where each evaluation starts: the warm-up before the first new row, or the whole history.
   // Cross-sectional sets compare symbols on each date, so all start together.

@@ -42,6 +42,10 @@ class CompensatedSum {
   double sum_ = 0, comp_ = 0;
 };
 
+// Long series are worked on in chunks of kChunkRows on all cores (over_chunks below).
+constexpr size_t kParallelRows = size_t{1} << 20;
+constexpr size_t kChunkRows = size_t{1} << 18;
+
 // Calls f(begin, end) for each run of rows where every input is finite (a gap restarts the
 // indicator, lookback included); the inputs must be the same length.
 template <typename F>
@@ -52,12 +56,24 @@ void per_finite_run(std::initializer_list<std::span<const double>> inputs, F f) 
       throw Error::InvalidInput(fmt::format("indicator inputs differ in length: {} and {}", n, in.size()));
     }
   }
-  // The common case first: no gap anywhere is one run, found with one tight pass per input.
-  const bool all_finite = std::all_of(inputs.begin(), inputs.end(), [&](const auto& in) {
+  // The common case first: no gap anywhere is one run, found with one tight pass per input
+  // (chunks on all cores for a long series).
+  auto finite_between = [&](size_t from, size_t to) {
     bool ok = true;
-    for (const double x : in) ok &= std::isfinite(x);
+    for (const auto& in : inputs) {
+      for (size_t i = from; i < to; ++i) ok &= std::isfinite(in[i]);
+    }
     return ok;
-  });
+  };
+  bool all_finite = true;
+  if (n < kParallelRows) {
+    all_finite = finite_between(0, n);
+  } else {
+    const size_t chunks = (n + kChunkRows - 1) / kChunkRows;
+    std::vector<char> ok(chunks);
+    parallel_for(chunks, 0, [&](size_t c) { ok[c] = finite_between(c * kChunkRows, std::min(n, (c + 1) * kChunkRows)); });
+    all_finite = std::all_of(ok.begin(), ok.end(), [](char c) { return c != 0; });
+  }
   if (all_finite) {
     if (n > 0) f(size_t{0}, n);
     return;
@@ -85,8 +101,6 @@ bool near_zero(double v) { return -1e-14 < v && v < 1e-14; }
 // parallel. Chunks are fixed slices of the run, not of the threads, so the answer does not
 // depend on how many threads there are; a run shorter than kParallelRows is one chunk, computed
 // by the same sequential loop as TA-Lib's (whose running sums the tests hold us to).
-constexpr size_t kParallelRows = size_t{1} << 20;
-constexpr size_t kChunkRows = size_t{1} << 18;
 template <typename F>
 void over_chunks(size_t first, size_t end, F f) {
   if (first >= end) return;
@@ -739,19 +753,6 @@ std::vector<double> moving_average_from(std::span<const double> run, int period,
   return out;
 }
 
-// An EMA with factor k seeded with the mean of the `period` values ending at `start` (TA-Lib's
-// INT_EMA asked to start there); defined from `start`.
-std::vector<double> ema_seeded_at(std::span<const double> run, int period, double k, size_t start) {
-  std::vector<double> out(run.size(), kNaN);
-  if (start >= run.size() || start + 1 < static_cast<size_t>(period)) return out;
-  double sum = 0;
-  for (size_t i = start + 1 - static_cast<size_t>(period); i <= start; ++i) sum += run[i];
-  double prev = sum / period;
-  out[start] = prev;
-  for (size_t i = start + 1; i < run.size(); ++i) out[i] = prev = (run[i] - prev) * k + prev;
-  return out;
-}
-
 // TA-Lib's true range: the largest of high - low, |high - previous close|, |low - previous close|.
 double true_range(double high, double low, double previous_close) {
   double range = high - low;
@@ -885,17 +886,30 @@ Macd macd_with(std::span<const double> values, int fast, double fast_k, int slow
   const size_t start = static_cast<size_t>(slow - 1), first = start + static_cast<size_t>(signal - 1);
   per_finite_run({values}, [&](size_t b, size_t e) {
     if (e - b <= first) return;
-    const std::span<const double> run = values.subspan(b, e - b);
-    const std::vector<double> slow_line = ema_seeded_at(run, slow, slow_k, start);
-    const std::vector<double> fast_line = ema_seeded_at(run, fast, fast_k, start);
-    std::vector<double> line(run.size() - start);
-    for (size_t i = start; i < run.size(); ++i) line[i - start] = fast_line[i] - slow_line[i];
-    const std::vector<double> signal_line =
-        ema_seeded_at(line, signal, 2.0 / (signal + 1.0), static_cast<size_t>(signal - 1));
-    for (size_t i = first; i < run.size(); ++i) {
-      out.macd[b + i] = line[i - start];
-      out.signal[b + i] = signal_line[i - start];
-      out.hist[b + i] = line[i - start] - signal_line[i - start];
+    // One pass: both EMAs seeded with the mean of the window ending at `start` (TA-Lib's sums,
+    // in order), their difference, and its EMA seeded with the mean of its first `signal` values.
+    const double* x = values.data() + b;
+    double slow_ema = 0, fast_ema = 0;
+    for (size_t i = start + 1 - static_cast<size_t>(slow); i <= start; ++i) slow_ema += x[i];
+    for (size_t i = start + 1 - static_cast<size_t>(fast); i <= start; ++i) fast_ema += x[i];
+    slow_ema /= slow;
+    fast_ema /= fast;
+    const double signal_k = 2.0 / (signal + 1.0);
+    double signal_ema = 0;
+    for (size_t i = start; i < e - b; ++i) {
+      if (i > start) {
+        slow_ema = (x[i] - slow_ema) * slow_k + slow_ema;
+        fast_ema = (x[i] - fast_ema) * fast_k + fast_ema;
+      }
+      const double line = fast_ema - slow_ema;
+      if (i < first) {
+        signal_ema += line;
+        continue;
+      }
+      signal_ema = i == first ? (signal_ema + line) / signal : (line - signal_ema) * signal_k + signal_ema;
+      out.macd[b + i] = line;
+      out.signal[b + i] = signal_ema;
+      out.hist[b + i] = line - signal_ema;
     }
   });
   return out;
