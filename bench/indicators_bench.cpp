@@ -2,7 +2,9 @@
 // `talib` binding compiles it (node_modules/talib/build/Release/talib.node exports TA_SMA,
 // TA_EMA, ...; loaded with dlopen, its Node registration stubbed out). Both sides get the same
 // 10M-point series, each call is timed best of `repeats`, and the outputs are compared (same
-// first index, values within 1e-9 relative) so the times are for equal answers.
+// first index, values within 1e-9 relative) so the times are for equal answers. The seven
+// (SMA ... ADX) run through our _into forms, which write into the caller's buffer as TA-Lib's
+// do; the rest return new vectors (an allocation and a fill TA-Lib's caller-provided buffer skips).
 //
 //   indicators_bench TALIB_NODE [POINTS] [REPEATS]      (bench/run-indicators.sh runs it)
 #include <dlfcn.h>
@@ -139,10 +141,13 @@ int main(int argc, char** argv) {
   int beg = 0, count = 0;
   std::vector<Row> rows;
 
-  auto run = [&](const std::string& name, const std::function<std::vector<double>()>& ours,
+  // `ours` fills its argument: an _into function writes into the preallocated buffer (as TA-Lib
+  // does into o1), a vector-returning one replaces it.
+  std::vector<double> mine(n), m2(n), m3(n);
+  auto run = [&](const std::string& name, const std::function<void(std::vector<double>&)>& ours,
                  const std::function<void()>& theirs, Exact exact = nullptr) {
-    std::vector<double> mine;
-    const double ours_s = best_seconds(repeats, [&] { mine = ours(); });
+    mine.assign(n, 0.0);
+    const double ours_s = best_seconds(repeats, [&] { ours(mine); });
     const double talib_s = best_seconds(repeats, theirs);
     Row row{name, ours_s, talib_s, difference(mine, o1, beg, count)};
     if (exact && row.diff > 1e-9) {
@@ -183,27 +188,27 @@ int main(int argc, char** argv) {
   };
 
   // The list.
-  run("SMA(30)", [&] { return sma(s.close, 30); }, one("TA_SMA", 30),
+  run("SMA(30)", [&](auto& m) { sma_into(s.close, 30, m); }, one("TA_SMA", 30),
       [&](size_t i) { return window_sum(s.close, i, 30) / 30; });
-  run("EMA(30)", [&] { return ema(s.close, 30); }, one("TA_EMA", 30));
-  run("RSI(14)", [&] { return rsi_talib(s.close, 14); }, one("TA_RSI", 14));
-  run("ATR(14)", [&] { return atr(s.high, s.low, s.close, 14); }, hlc("TA_ATR", 14));
+  run("EMA(30)", [&](auto& m) { ema_into(s.close, 30, m); }, one("TA_EMA", 30));
+  run("RSI(14)", [&](auto& m) { rsi_into(s.close, 14, m); }, one("TA_RSI", 14));
+  run("ATR(14)", [&](auto& m) { atr_into(s.high, s.low, s.close, 14, m); }, hlc("TA_ATR", 14));
   {
     using Fn = int (*)(int, int, const double*, int, double, double, int, int*, int*, double*, double*, double*);
     const Fn f = ta.get<Fn>("TA_BBANDS");
-    run("BBANDS(20,2,2) upper", [&] { return bbands(s.close, 20, 2, 2).upper; },
+    run("BBANDS(20,2,2) upper", [&](auto& m) { bbands_into(s.close, 20, 2, 2, m, m2, m3); },
         [&] { f(0, last, cl, 20, 2.0, 2.0, 0, &beg, &count, o1.data(), o2.data(), o3.data()); },
         [&](size_t i) { return window_sum(s.close, i, 20) / 20 + 2 * std::sqrt(window_var(s.close, i, 20)); });
   }
   {
     using Fn = int (*)(int, int, const double*, int, int, int, int*, int*, double*, double*, double*);
     const Fn f = ta.get<Fn>("TA_MACD");
-    run("MACD(12,26,9) hist", [&] { return macd(s.close, 12, 26, 9).hist; },
+    run("MACD(12,26,9) hist", [&](auto& m) { macd_into(s.close, 12, 26, 9, m2, m3, m); },
         [&] { f(0, last, cl, 12, 26, 9, &beg, &count, o2.data(), o3.data(), o1.data()); });
   }
-  run("ADX(14)", [&] { return directional(s.high, s.low, s.close, 14, Directional::kAdx).adx; }, hlc("TA_ADX", 14));
+  run("ADX(14)", [&](auto& m) { adx_into(s.high, s.low, s.close, 14, m); }, hlc("TA_ADX", 14));
   // The rolling-window family.
-  run("WMA(30)", [&] { return wma(s.close, 30); }, one("TA_WMA", 30), [&](size_t i) {
+  run("WMA(30)", [&](auto& m) { m = wma(s.close, 30); }, one("TA_WMA", 30), [&](size_t i) {
     long double sum = 0;
     for (int k = 0; k < 30; ++k) sum += static_cast<long double>(30 - k) * s.close[i - static_cast<size_t>(k)];
     return sum / 465;
@@ -211,16 +216,16 @@ int main(int argc, char** argv) {
   {
     using Fn = int (*)(int, int, const double*, int, double, int*, int*, double*);
     const Fn f = ta.get<Fn>("TA_STDDEV");
-    run("STDDEV(20)", [&] { return stddev(s.close, 20, 1); }, [&] { f(0, last, cl, 20, 1.0, &beg, &count, o1.data()); },
+    run("STDDEV(20)", [&](auto& m) { m = stddev(s.close, 20, 1); }, [&] { f(0, last, cl, 20, 1.0, &beg, &count, o1.data()); },
         [&](size_t i) { return std::sqrt(window_var(s.close, i, 20)); });
   }
-  run("MIDPOINT(14)", [&] { return midpoint(s.close, 14); }, one("TA_MIDPOINT", 14));
-  run("WILLR(14)", [&] { return willr(s.high, s.low, s.close, 14); }, hlc("TA_WILLR", 14));
-  run("CCI(14)", [&] { return cci(s.high, s.low, s.close, 14); }, hlc("TA_CCI", 14));
+  run("MIDPOINT(14)", [&](auto& m) { m = midpoint(s.close, 14); }, one("TA_MIDPOINT", 14));
+  run("WILLR(14)", [&](auto& m) { m = willr(s.high, s.low, s.close, 14); }, hlc("TA_WILLR", 14));
+  run("CCI(14)", [&](auto& m) { m = cci(s.high, s.low, s.close, 14); }, hlc("TA_CCI", 14));
   {
     using Fn = int (*)(int, int, const double*, const double*, const double*, const double*, int, int*, int*, double*);
     const Fn f = ta.get<Fn>("TA_MFI");
-    run("MFI(14)", [&] { return mfi(s.high, s.low, s.close, s.volume, 14); },
+    run("MFI(14)", [&](auto& m) { m = mfi(s.high, s.low, s.close, s.volume, 14); },
         [&] { f(0, last, hi, lo, cl, vo, 14, &beg, &count, o1.data()); }, [&](size_t i) {
           long double pos = 0, neg = 0;
           for (size_t k = i - 13; k <= i; ++k) {
@@ -232,11 +237,11 @@ int main(int argc, char** argv) {
           return 100 * pos / (pos + neg);
         });
   }
-  run("LINEARREG(14)", [&] { return linearreg(s.close, 14).value; }, one("TA_LINEARREG", 14));
+  run("LINEARREG(14)", [&](auto& m) { m = linearreg(s.close, 14).value; }, one("TA_LINEARREG", 14));
   {
     using Fn = int (*)(int, int, const double*, const double*, int, int*, int*, double*);
     const Fn f = ta.get<Fn>("TA_CORREL");
-    run("CORREL(30)", [&] { return correl(s.high, s.low, 30); }, [&] { f(0, last, hi, lo, 30, &beg, &count, o1.data()); },
+    run("CORREL(30)", [&](auto& m) { m = correl(s.high, s.low, 30); }, [&] { f(0, last, hi, lo, 30, &beg, &count, o1.data()); },
         [&](size_t i) {
           const long double mx = window_sum(s.high, i, 30) / 30, my = window_sum(s.low, i, 30) / 30;
           long double sxy = 0, sxx = 0, syy = 0;
@@ -251,7 +256,7 @@ int main(int argc, char** argv) {
   {
     using Fn = int (*)(int, int, const double*, const double*, int, int*, int*, double*, double*);
     const Fn f = ta.get<Fn>("TA_AROON");
-    run("AROON(14) up", [&] { return aroon(s.high, s.low, 14).up; },
+    run("AROON(14) up", [&](auto& m) { m = aroon(s.high, s.low, 14).up; },
         [&] { f(0, last, hi, lo, 14, &beg, &count, o2.data(), o1.data()); });
   }
 

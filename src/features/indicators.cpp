@@ -42,6 +42,29 @@ class CompensatedSum {
   double sum_ = 0, comp_ = 0;
 };
 
+// The rows an _into function leaves undefined, written NaN as it goes: upto(i) fills the outputs
+// from where the last write ended to i; written(e) records that rows up to e hold values.
+class Undefined {
+ public:
+  Undefined(std::initializer_list<std::span<double>> outputs, size_t n) : outputs_(outputs) {
+    for (const auto& o : outputs_) {
+      if (o.size() != n) {
+        throw Error::InvalidInput(fmt::format("indicator output buffer holds {} rows for {} input rows", o.size(), n));
+      }
+    }
+  }
+  void upto(size_t to) {
+    if (to <= done_) return;
+    for (auto& o : outputs_) std::fill(o.begin() + static_cast<std::ptrdiff_t>(done_), o.begin() + static_cast<std::ptrdiff_t>(to), kNaN);
+    done_ = to;
+  }
+  void written(size_t to) { done_ = std::max(done_, to); }
+
+ private:
+  std::vector<std::span<double>> outputs_;
+  size_t done_ = 0;
+};
+
 // Long series are worked on in chunks of kChunkRows on all cores (over_chunks below).
 constexpr size_t kParallelRows = size_t{1} << 20;
 constexpr size_t kChunkRows = size_t{1} << 18;
@@ -159,12 +182,12 @@ std::vector<double> versus_past(std::span<const double> values, int period, cons
 
 }  // namespace
 
-std::vector<double> sma(std::span<const double> values, int period) {
+void sma_into(std::span<const double> values, int period, std::span<double> out) {
   require_period(period, 1, "sma");
-  std::vector<double> out(values.size(), kNaN);
   const size_t p = static_cast<size_t>(period);
+  Undefined undefined({out}, values.size());
   per_finite_run({values}, [&](size_t b, size_t e) {
-    if (e - b < p) return;
+    undefined.upto(std::min(e, b + p - 1));
     over_chunks(b + p - 1, e, [&](size_t from, size_t to) {
       // A running sum, summed afresh from the window every kAnchor rows: as cheap as TA-Lib's
       // plain running sum, without its drift (over millions of rows it loses digits).
@@ -180,13 +203,20 @@ std::vector<double> sma(std::span<const double> values, int period) {
         out[i] = sum / period;
       }
     });
+    undefined.written(e);
   });
+  undefined.upto(values.size());
+}
+
+std::vector<double> sma(std::span<const double> values, int period) {
+  std::vector<double> out(values.size());
+  sma_into(values, period, out);
   return out;
 }
 
-std::vector<double> ema(std::span<const double> values, int period) {
+void ema_into(std::span<const double> values, int period, std::span<double> out) {
   require_period(period, 1, "ema");
-  std::vector<double> out(values.size(), kNaN);
+  Undefined check({out}, values.size());
   const double k = 2.0 / (period + 1.0);
   CompensatedSum seed;
   int run = 0;
@@ -196,16 +226,22 @@ std::vector<double> ema(std::span<const double> values, int period) {
     if (!std::isfinite(x)) {
       seed.reset();
       run = 0;
+      out[i] = kNaN;
       continue;
     }
     if (run < period) {
       seed.add(x);
-      if (++run == period) out[i] = prev = seed.value() / period;
+      out[i] = ++run == period ? (prev = seed.value() / period) : kNaN;
       continue;
     }
     // prev + k*(x - prev) is the same as TA-Lib's (x - prev)*k + prev.
     out[i] = prev = (x - prev) * k + prev;
   }
+}
+
+std::vector<double> ema(std::span<const double> values, int period) {
+  std::vector<double> out(values.size());
+  ema_into(values, period, out);
   return out;
 }
 
@@ -345,13 +381,18 @@ std::vector<double> trange(std::span<const double> high, std::span<const double>
   return out;
 }
 
-std::vector<double> atr(std::span<const double> high, std::span<const double> low, std::span<const double> close,
-                        int period) {
+void atr_into(std::span<const double> high, std::span<const double> low, std::span<const double> close, int period,
+              std::span<double> out) {
   require_period(period, 1, "atr");
-  if (period == 1) return trange(high, low, close);
-  std::vector<double> out(close.size(), kNaN);
+  Undefined undefined({out}, close.size());
+  if (period == 1) {
+    const std::vector<double> tr = trange(high, low, close);
+    std::copy(tr.begin(), tr.end(), out.begin());
+    return;
+  }
   const size_t p = static_cast<size_t>(period);
   per_finite_run({high, low, close}, [&](size_t b, size_t e) {
+    undefined.upto(std::min(e, b + p));
     if (e - b <= p) return;
     auto tr = [&](size_t i) { return std::max(high[i], close[i - 1]) - std::min(low[i], close[i - 1]); };
     double sum = 0;
@@ -362,7 +403,15 @@ std::vector<double> atr(std::span<const double> high, std::span<const double> lo
       prev = (prev * (period - 1) + tr(i)) / period;
       out[i] = prev;
     }
+    undefined.written(e);
   });
+  undefined.upto(close.size());
+}
+
+std::vector<double> atr(std::span<const double> high, std::span<const double> low, std::span<const double> close,
+                        int period) {
+  std::vector<double> out(close.size());
+  atr_into(high, low, close, period, out);
   return out;
 }
 
@@ -425,19 +474,42 @@ std::vector<double> stddev(std::span<const double> values, int period, double nb
   return out;
 }
 
-Bands bbands(std::span<const double> values, int period, double nbdevup, double nbdevdn) {
+void bbands_into(std::span<const double> values, int period, double nbdevup, double nbdevdn, std::span<double> upper,
+                 std::span<double> middle, std::span<double> lower) {
   require_period(period, 1, "bbands");
-  Bands out;
-  std::vector<double> variance;
-  running_moments(values, period, out.middle, variance);
-  out.upper.assign(values.size(), kNaN);
-  out.lower.assign(values.size(), kNaN);
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (!std::isfinite(variance[i])) continue;
-    const double sd = zero_or_negative(variance[i]) ? 0.0 : std::sqrt(variance[i]);
-    out.upper[i] = out.middle[i] + sd * nbdevup;
-    out.lower[i] = out.middle[i] - sd * nbdevdn;
-  }
+  const size_t p = static_cast<size_t>(period);
+  Undefined undefined({upper, middle, lower}, values.size());
+  per_finite_run({values}, [&](size_t b, size_t e) {
+    undefined.upto(std::min(e, b + p - 1));
+    over_chunks(b + p - 1, e, [&](size_t from, size_t to) {
+      // running_moments' sums, inline: the middle band and the variance of each window.
+      double total1 = 0, total2 = 0;
+      for (size_t i = from + 1 - p; i < from; ++i) {
+        total1 += values[i];
+        total2 += values[i] * values[i];
+      }
+      for (size_t i = from; i < to; ++i) {
+        total1 += values[i];
+        total2 += values[i] * values[i];
+        const double mean1 = total1 / period, mean2 = total2 / period;
+        const double old = values[i + 1 - p];
+        total1 -= old;
+        total2 -= old * old;
+        const double variance = mean2 - mean1 * mean1;
+        const double sd = zero_or_negative(variance) ? 0.0 : std::sqrt(variance);
+        middle[i] = mean1;
+        upper[i] = mean1 + sd * nbdevup;
+        lower[i] = mean1 - sd * nbdevdn;
+      }
+    });
+    undefined.written(e);
+  });
+  undefined.upto(values.size());
+}
+
+Bands bbands(std::span<const double> values, int period, double nbdevup, double nbdevdn) {
+  Bands out{std::vector<double>(values.size()), std::vector<double>(values.size()), std::vector<double>(values.size())};
+  bbands_into(values, period, nbdevup, nbdevdn, out.upper, out.middle, out.lower);
   return out;
 }
 
@@ -876,15 +948,16 @@ std::vector<double> t3(std::span<const double> values, int period, double vfacto
 
 namespace {
 
-Macd macd_with(std::span<const double> values, int fast, double fast_k, int slow, double slow_k, int signal) {
+void macd_with(std::span<const double> values, int fast, double fast_k, int slow, double slow_k, int signal,
+               std::span<double> out_macd, std::span<double> out_signal, std::span<double> out_hist) {
   if (slow < fast) {
     std::swap(fast, slow);
     std::swap(fast_k, slow_k);
   }
-  const size_t n = values.size();
-  Macd out{std::vector<double>(n, kNaN), std::vector<double>(n, kNaN), std::vector<double>(n, kNaN)};
+  Undefined undefined({out_macd, out_signal, out_hist}, values.size());
   const size_t start = static_cast<size_t>(slow - 1), first = start + static_cast<size_t>(signal - 1);
   per_finite_run({values}, [&](size_t b, size_t e) {
+    undefined.upto(std::min(e, b + first));
     if (e - b <= first) return;
     // One pass: both EMAs seeded with the mean of the window ending at `start` (TA-Lib's sums,
     // in order), their difference, and its EMA seeded with the mean of its first `signal` values.
@@ -907,13 +980,16 @@ Macd macd_with(std::span<const double> values, int fast, double fast_k, int slow
         continue;
       }
       signal_ema = i == first ? (signal_ema + line) / signal : (line - signal_ema) * signal_k + signal_ema;
-      out.macd[b + i] = line;
-      out.signal[b + i] = signal_ema;
-      out.hist[b + i] = line - signal_ema;
+      out_macd[b + i] = line;
+      out_signal[b + i] = signal_ema;
+      out_hist[b + i] = line - signal_ema;
     }
+    undefined.written(e);
   });
-  return out;
+  undefined.upto(values.size());
 }
+
+Macd macd_vectors(size_t n) { return Macd{std::vector<double>(n), std::vector<double>(n), std::vector<double>(n)}; }
 
 }  // namespace
 
@@ -921,12 +997,24 @@ Macd macd(std::span<const double> values, int fast, int slow, int signal) {
   require_period(fast, 1, "macd fast");
   require_period(slow, 1, "macd slow");
   require_period(signal, 1, "macd signal");
-  return macd_with(values, fast, 2.0 / (fast + 1.0), slow, 2.0 / (slow + 1.0), signal);
+  Macd out = macd_vectors(values.size());
+  macd_with(values, fast, 2.0 / (fast + 1.0), slow, 2.0 / (slow + 1.0), signal, out.macd, out.signal, out.hist);
+  return out;
+}
+
+void macd_into(std::span<const double> values, int fast, int slow, int signal, std::span<double> macd,
+               std::span<double> signal_line, std::span<double> hist) {
+  require_period(fast, 1, "macd fast");
+  require_period(slow, 1, "macd slow");
+  require_period(signal, 1, "macd signal");
+  macd_with(values, fast, 2.0 / (fast + 1.0), slow, 2.0 / (slow + 1.0), signal, macd, signal_line, hist);
 }
 
 Macd macdfix(std::span<const double> values, int signal) {
   require_period(signal, 1, "macdfix signal");
-  return macd_with(values, 12, 0.15, 26, 0.075, signal);
+  Macd out = macd_vectors(values.size());
+  macd_with(values, 12, 0.15, 26, 0.075, signal, out.macd, out.signal, out.hist);
+  return out;
 }
 
 Macd macdext(std::span<const double> values, int fast, MaType fast_type, int slow, MaType slow_type, int signal,
@@ -1057,21 +1145,23 @@ Stoch stochf(std::span<const double> high, std::span<const double> low, std::spa
   return out;
 }
 
-std::vector<double> rsi_talib(std::span<const double> values, int period) {
+void rsi_into(std::span<const double> values, int period, std::span<double> out) {
   require_period(period, 1, "rsi");
-  std::vector<double> out(values.size(), kNaN);
+  const size_t p = static_cast<size_t>(period);
+  Undefined undefined({out}, values.size());
   per_finite_run({values}, [&](size_t b, size_t e) {
+    undefined.upto(std::min(e, b + p));
     double gain = 0, loss = 0;
     for (size_t i = b + 1; i < e; ++i) {
       const double change = values[i] - values[i - 1];
       const double up = change > 0 ? change : 0, down = change < 0 ? -change : 0;
       const size_t changes = i - b;
-      if (changes < static_cast<size_t>(period)) {
+      if (changes < p) {
         gain += up;
         loss += down;
         continue;
       }
-      if (changes == static_cast<size_t>(period)) {
+      if (changes == p) {
         gain = (gain + up) / period;
         loss = (loss + down) / period;
       } else {
@@ -1081,7 +1171,14 @@ std::vector<double> rsi_talib(std::span<const double> values, int period) {
       const double total = gain + loss;
       out[i] = near_zero(total) ? 0.0 : 100.0 * (gain / total);
     }
+    undefined.written(e);
   });
+  undefined.upto(values.size());
+}
+
+std::vector<double> rsi_talib(std::span<const double> values, int period) {
+  std::vector<double> out(values.size());
+  rsi_into(values, period, out);
   return out;
 }
 
@@ -1151,6 +1248,66 @@ Directional directional(std::span<const double> high, std::span<const double> lo
     }
   });
   return out;
+}
+
+void adx_into(std::span<const double> high, std::span<const double> low, std::span<const double> close, int period,
+              std::span<double> out) {
+  require_period(period, 1, "adx");
+  const size_t p = static_cast<size_t>(period);
+  Undefined undefined({out}, close.size());
+  // directional()'s arithmetic, keeping only what ADX needs, in three loops (the first period-1
+  // bars summed, the next period averaged, then Wilder's smoothing) so the hot one has no phase test.
+  per_finite_run({high, low, close}, [&](size_t b, size_t e) {
+    undefined.upto(std::min(e, b + 2 * p - 1));
+    double plus_dm = 0, minus_dm = 0, tr = 0;
+    double prev_high = high[b], prev_low = low[b], prev_close = close[b];  // yesterday's
+    // One bar's movement: +DM, -DM and the true range, then yesterday becomes today.
+    auto bar = [&](size_t i, double& bar_plus, double& bar_minus, double& bar_tr) {
+      const double h = high[i], l = low[i];
+      const double up = h - prev_high, down = prev_low - l;
+      bar_minus = (down > 0 && up < down) ? down : 0.0;
+      bar_plus = (bar_minus == 0.0 && up > 0 && up > down) ? up : 0.0;
+      bar_tr = true_range(h, l, prev_close);
+      prev_high = h;
+      prev_low = l;
+      prev_close = close[i];
+    };
+    // Smooths the sums with one more bar and gives its DX; false when it is undefined.
+    auto smoothed_dx = [&](size_t i, double& dx) {
+      double bar_plus, bar_minus, bar_tr;
+      bar(i, bar_plus, bar_minus, bar_tr);
+      plus_dm = plus_dm - plus_dm / period + bar_plus;
+      minus_dm = minus_dm - minus_dm / period + bar_minus;
+      tr = tr - tr / period + bar_tr;
+      if (near_zero(tr)) return false;
+      const double plus_di = 100.0 * (plus_dm / tr), minus_di = 100.0 * (minus_dm / tr);
+      const double di_sum = minus_di + plus_di;
+      if (near_zero(di_sum)) return false;
+      dx = 100.0 * (std::fabs(minus_di - plus_di) / di_sum);
+      return true;
+    };
+    const size_t first_smoothed = std::min(e, b + p), first_adx = std::min(e, b + 2 * p);
+    for (size_t i = b + 1; i < first_smoothed; ++i) {
+      double bar_plus, bar_minus, bar_tr;
+      bar(i, bar_plus, bar_minus, bar_tr);
+      plus_dm += bar_plus;
+      minus_dm += bar_minus;
+      tr += bar_tr;
+    }
+    double sum_dx = 0, dx = 0;
+    for (size_t i = first_smoothed; i < first_adx; ++i) {
+      if (smoothed_dx(i, dx)) sum_dx += dx;
+    }
+    if (first_adx - b < 2 * p) return;  // too short for one ADX
+    double adx = sum_dx / period;
+    out[first_adx - 1] = adx;
+    for (size_t i = first_adx; i < e; ++i) {
+      if (smoothed_dx(i, dx)) adx = ((adx * (period - 1)) + dx) / period;
+      out[i] = adx;
+    }
+    undefined.written(e);
+  });
+  undefined.upto(close.size());
 }
 
 std::vector<double> adxr(std::span<const double> high, std::span<const double> low, std::span<const double> close,

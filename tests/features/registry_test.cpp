@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "trib/core/error.hpp"
+#include "trib/features/indicators.hpp"
 #include "trib/features/registry.hpp"
 
 using namespace trib;
@@ -97,4 +98,49 @@ TEST(IndicatorRegistry, NamesAndParametersAreCheckedWithMessagesThatSayWhatIsAll
   EXPECT_NE(message("RSI", {{"timeperiod", 14.5}}).find("not a whole number"), std::string::npos);
   EXPECT_NE(message("OBV", {{"timeperiod", 3}}).find("its parameters are none"), std::string::npos);
   EXPECT_EQ(message("bbands", {{"timeperiod", 20}, {"nbdevup", 1.5}}), "");  // names are case-insensitive
+}
+
+// The _into forms write every row of a buffer that starts with garbage, NaN where the vector forms
+// have NaN, and adx_into (its own loop) equals directional()'s ADX.
+TEST(IndicatorInto, WritesEveryRowAndEqualsTheVectorForms) {
+  Prices p = ramp(300);
+  p.close[40] = std::nan("");  // a gap in the close, and one in all of them
+  for (auto* v : {&p.high, &p.low, &p.close}) (*v)[200] = std::nan("");
+  const size_t n = p.close.size();
+  auto garbage = [n] { return std::vector<double>(n, 7.0); };
+  auto same = [](const std::vector<double>& a, const std::vector<double>& b, const char* what) {
+    ASSERT_EQ(a.size(), b.size()) << what;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (std::isnan(b[i])) EXPECT_TRUE(std::isnan(a[i])) << what << " row " << i;
+      else EXPECT_EQ(a[i], b[i]) << what << " row " << i;
+    }
+  };
+  auto o = garbage();
+  sma_into(p.close, 10, o);
+  same(o, sma(p.close, 10), "sma");
+  o = garbage();
+  ema_into(p.close, 10, o);
+  same(o, ema(p.close, 10), "ema");
+  o = garbage();
+  rsi_into(p.close, 14, o);
+  same(o, rsi_talib(p.close, 14), "rsi");
+  o = garbage();
+  atr_into(p.high, p.low, p.close, 14, o);
+  same(o, atr(p.high, p.low, p.close, 14), "atr");
+  auto u = garbage(), m = garbage(), l = garbage();
+  bbands_into(p.close, 20, 2, 1.5, u, m, l);
+  const Bands bands = bbands(p.close, 20, 2, 1.5);
+  same(u, bands.upper, "upper");
+  same(m, bands.middle, "middle");
+  same(l, bands.lower, "lower");
+  auto mm = garbage(), ms = garbage(), mh = garbage();
+  macd_into(p.close, 12, 26, 9, mm, ms, mh);
+  same(mh, macd(p.close, 12, 26, 9).hist, "macd");
+  for (int period : {1, 2, 14}) {
+    o = garbage();
+    adx_into(p.high, p.low, p.close, period, o);
+    same(o, directional(p.high, p.low, p.close, period).adx, "adx");
+  }
+  std::vector<double> short_buffer(n - 1);
+  EXPECT_THROW(sma_into(p.close, 10, short_buffer), Error);
 }

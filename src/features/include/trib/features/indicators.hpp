@@ -17,6 +17,21 @@ namespace trib::features {
 
 // Simple moving average; out[i] defined for i >= period-1.
 std::vector<double> sma(std::span<const double> values, int period);
+
+// The most used indicators also write into the caller's buffers (as TA-Lib's C functions do), one
+// value per input row, NaN where undefined: no allocation, no pre-fill, e.g. straight into a NumPy
+// array. Each equals its vector-returning form; Error::InvalidInput when a buffer's length differs.
+void sma_into(std::span<const double> values, int period, std::span<double> out);
+void ema_into(std::span<const double> values, int period, std::span<double> out);
+void rsi_into(std::span<const double> values, int period, std::span<double> out);  // TA-Lib's RSI (rsi_talib)
+void atr_into(std::span<const double> high, std::span<const double> low, std::span<const double> close, int period,
+              std::span<double> out);
+void bbands_into(std::span<const double> values, int period, double nbdevup, double nbdevdn, std::span<double> upper,
+                 std::span<double> middle, std::span<double> lower);
+void macd_into(std::span<const double> values, int fast, int slow, int signal, std::span<double> macd,
+               std::span<double> signal_line, std::span<double> hist);
+void adx_into(std::span<const double> high, std::span<const double> low, std::span<const double> close, int period,
+              std::span<double> out);
 // Exponential moving average with k = 2/(period+1), seeded with the SMA of the first `period`
 // values (TA-Lib's default); out[i] defined for i >= period-1.
 std::vector<double> ema(std::span<const double> values, int period);
