@@ -237,7 +237,7 @@ int main(int argc, char** argv) {
           return 100 * pos / (pos + neg);
         });
   }
-  run("LINEARREG(14)", [&](auto& m) { m = linearreg(s.close, 14).value; }, one("TA_LINEARREG", 14));
+  run("LINEARREG(14)", [&](auto& m) { m = linearreg(s.close, 14, LinearFit::kValue).value; }, one("TA_LINEARREG", 14));
   {
     using Fn = int (*)(int, int, const double*, const double*, int, int*, int*, double*);
     const Fn f = ta.get<Fn>("TA_CORREL");

@@ -641,11 +641,14 @@ std::vector<double> cmo(std::span<const double> values, int period) {
   return out;
 }
 
-LinearFit linearreg(std::span<const double> values, int period) {
+LinearFit linearreg(std::span<const double> values, int period, unsigned outputs) {
   require_period(period, 2, "linearreg");
   const size_t n = values.size(), p = static_cast<size_t>(period);
-  LinearFit out{std::vector<double>(n, kNaN), std::vector<double>(n, kNaN), std::vector<double>(n, kNaN),
-                std::vector<double>(n, kNaN)};
+  LinearFit out;
+  std::vector<double>* series[] = {&out.value, &out.slope, &out.intercept, &out.angle};
+  for (unsigned k = 0; k < 4; ++k) {
+    if (outputs & (1u << k)) series[k]->assign(n, kNaN);
+  }
   // x counts back from today (0) to the oldest (period-1), as TA-Lib does; the slope comes out in
   // time order because the divisor is Sx^2 - n Sxx.
   const double sum_x = period * (period - 1) * 0.5;
@@ -657,16 +660,17 @@ LinearFit linearreg(std::span<const double> values, int period) {
     over_chunks(b + p - 1, e, [&](size_t from, size_t to) {
       for (size_t i = from; i < to; ++i) {
         double sum_xy = 0, sum_y = 0;
+        const double* window = values.data() + i + 1 - p;  // oldest first: x = p-1 down to 0
         for (size_t k = 0; k < p; ++k) {
-          sum_y += values[i - k];
-          sum_xy += static_cast<double>(k) * values[i - k];
+          sum_y += window[p - 1 - k];
+          sum_xy += static_cast<double>(k) * window[p - 1 - k];
         }
         const double m = (period * sum_xy - sum_x * sum_y) / divisor;
         const double intercept = (sum_y - m * sum_x) / period;
-        out.slope[i] = m;
-        out.intercept[i] = intercept;
-        out.value[i] = intercept + m * (period - 1);
-        out.angle[i] = std::atan(m) * kDegrees;
+        if (!out.slope.empty()) out.slope[i] = m;
+        if (!out.intercept.empty()) out.intercept[i] = intercept;
+        if (!out.value.empty()) out.value[i] = intercept + m * (period - 1);
+        if (!out.angle.empty()) out.angle[i] = std::atan(m) * kDegrees;
       }
     });
   });
@@ -730,33 +734,36 @@ std::vector<double> mfi(std::span<const double> high, std::span<const double> lo
   require_period(period, 1, "mfi");
   std::vector<double> out(close.size(), kNaN);
   const size_t p = static_cast<size_t>(period);
+  auto typical = [&](size_t i) { return (high[i] + low[i] + close[i]) / 3; };
   per_finite_run({high, low, close, volume}, [&](size_t b, size_t e) {
     if (e - b <= p) return;
-    // The signed money flow of each bar after the first (positive up, negative down, 0 flat).
-    std::vector<double> positive(e - b, 0), negative(e - b, 0);
-    double previous = (high[b] + low[b] + close[b]) / 3;
-    for (size_t i = b + 1; i < e; ++i) {
-      const double tp = (high[i] + low[i] + close[i]) / 3;
-      if (tp > previous) positive[i - b] = tp * volume[i];
-      else if (tp < previous) negative[i - b] = tp * volume[i];
-      previous = tp;
-    }
-    over_chunks(p, e - b, [&](size_t from, size_t to) {
-      // Running sums in TA-Lib's order: the oldest bar's flow out, then the newest in.
+    over_chunks(b + p, e, [&](size_t from, size_t to) {
+      // Each bar's money flow (typical price x volume) counts as positive when the typical price
+      // rose, negative when it fell. Running sums in TA-Lib's order: the oldest bar's flow out,
+      // then the newest in. Flows are computed as the window slides, not stored.
       double pos = 0, neg = 0;
+      auto add = [](double t, double before, double v, double& to_pos, double& to_neg, double sign) {
+        if (t > before) to_pos += sign * (t * v);
+        else if (t < before) to_neg += sign * (t * v);
+      };
+      double before = typical(from - p);
       for (size_t k = from + 1 - p; k < from; ++k) {
-        pos += positive[k];
-        neg += negative[k];
+        const double t = typical(k);
+        add(t, before, volume[k], pos, neg, 1.0);
+        before = t;
       }
-      for (size_t k = from; k < to; ++k) {
-        if (k > from) {
-          pos -= positive[k - p];
-          neg -= negative[k - p];
+      double old_before = typical(from - p), old = typical(from + 1 - p);
+      for (size_t i = from; i < to; ++i) {
+        if (i > from) {  // the bar leaving the window: i - p
+          add(old, old_before, volume[i - p], pos, neg, -1.0);
+          old_before = old;
+          old = typical(i + 1 - p);
         }
-        pos += positive[k];
-        neg += negative[k];
+        const double t = typical(i);
+        add(t, before, volume[i], pos, neg, 1.0);
+        before = t;
         const double total = pos + neg;
-        out[b + k] = total < 1.0 ? 0.0 : 100.0 * (pos / total);
+        out[i] = total < 1.0 ? 0.0 : 100.0 * (pos / total);
       }
     });
   });

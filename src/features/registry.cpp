@@ -92,17 +92,18 @@ std::vector<IndicatorSpec> make_specs() {
                [=](const PriceSeries& p, const Params& a) { return one(trix(p.close, as_int(a[0]))); }});
   s.push_back({"CMO", "Chande momentum oscillator", {"close"}, {period(14, 2)}, {"real"},
                [=](const PriceSeries& p, const Params& a) { return one(cmo(p.close, as_int(a[0]))); }});
-  auto fit = [=](const char* name, const char* summary, std::vector<double> LinearFit::*field) {
+  auto fit = [=](const char* name, const char* summary, std::vector<double> LinearFit::*field, unsigned output) {
     return IndicatorSpec{name, summary, {"close"}, {period(14, 2)}, {"real"},
                          [=](const PriceSeries& p, const Params& a) {
-                           LinearFit f = linearreg(p.close, as_int(a[0]));
+                           LinearFit f = linearreg(p.close, as_int(a[0]), output);
                            return Outputs{std::move(f.*field)};
                          }};
   };
-  s.push_back(fit("LINEARREG", "least-squares line's value today", &LinearFit::value));
-  s.push_back(fit("LINEARREG_SLOPE", "least-squares line's slope per bar", &LinearFit::slope));
-  s.push_back(fit("LINEARREG_INTERCEPT", "least-squares line at the window's oldest bar", &LinearFit::intercept));
-  s.push_back(fit("LINEARREG_ANGLE", "least-squares line's angle, degrees", &LinearFit::angle));
+  s.push_back(fit("LINEARREG", "least-squares line's value today", &LinearFit::value, LinearFit::kValue));
+  s.push_back(fit("LINEARREG_SLOPE", "least-squares line's slope per bar", &LinearFit::slope, LinearFit::kSlope));
+  s.push_back(fit("LINEARREG_INTERCEPT", "least-squares line at the window's oldest bar", &LinearFit::intercept,
+                  LinearFit::kIntercept));
+  s.push_back(fit("LINEARREG_ANGLE", "least-squares line's angle, degrees", &LinearFit::angle, LinearFit::kAngle));
   s.push_back({"TRIMA", "triangular moving average", {"close"}, {period(30, 2)}, {"real"},
                [=](const PriceSeries& p, const Params& a) { return one(trima(p.close, as_int(a[0]))); }});
   s.push_back({"CCI", "commodity channel index", {"high", "low", "close"}, {period(14, 2)}, {"real"},

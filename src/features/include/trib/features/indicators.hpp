@@ -91,8 +91,10 @@ std::vector<double> cmo(std::span<const double> values, int period);
 // (at the oldest point) and angle in degrees; lookback period-1.
 struct LinearFit {
   std::vector<double> value, slope, intercept, angle;
+  // Which outputs to fill (the others stay empty).
+  enum Output : unsigned { kValue = 1, kSlope = 2, kIntercept = 4, kAngle = 8, kAll = 15 };
 };
-LinearFit linearreg(std::span<const double> values, int period);
+LinearFit linearreg(std::span<const double> values, int period, unsigned outputs = LinearFit::kAll);
 // Triangular moving average: the SMA of an SMA (periods ceil(n/2) and floor(n/2)+1); lookback period-1.
 std::vector<double> trima(std::span<const double> values, int period);
 // Commodity channel index on the typical price (h+l+c)/3: (tp - SMA) / (0.015 x mean absolute
