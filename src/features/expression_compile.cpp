@@ -26,6 +26,7 @@ struct Syntax {
   std::string select;      // ".output" after a call
   std::vector<Syntax> args;
   int column = 0;          // 1-based
+  int depth = 1;           // levels below and including this node
 };
 
 class CompileError {
@@ -73,10 +74,17 @@ class Parser {
     s.column = column;
     s.args.push_back(std::move(left));
     s.args.push_back(std::move(right));
-    return s;
+    return sized(std::move(s));
   }
 
   Syntax parse_or() {
+    // Parsing, compiling and freeing a tree recurse once per level: bound the nesting, so a
+    // pathological formula is an error, not a stack overflow.
+    if (++nesting_ > kMaxDepth) fail(fmt::format("the formula nests deeper than {} levels", kMaxDepth));
+    struct Leave {
+      int& nesting;
+      ~Leave() { --nesting; }
+    } leave{nesting_};
     Syntax left = parse_and();
     for (;;) {
       skip_space();
@@ -133,6 +141,15 @@ class Parser {
   Syntax parse_unary() {
     skip_space();
     const int at = column();
+    const bool sign = pos_ < text_.size() && (text_[pos_] == '-' || text_[pos_] == '+');  // a sign nests too
+    if (sign && ++nesting_ > kMaxDepth) fail(fmt::format("the formula nests deeper than {} levels", kMaxDepth));
+    struct Leave {
+      int& nesting;
+      bool counted;
+      ~Leave() {
+        if (counted) --nesting;
+      }
+    } leave{nesting_, sign};
     if (accept("-")) {
       Syntax operand = parse_unary();
       if (operand.kind == Syntax::kNumber) {  // a negative literal stays a constant (Ref($close, -5))
@@ -143,7 +160,7 @@ class Parser {
       Syntax s{Syntax::kUnary, "-"};
       s.column = at;
       s.args.push_back(std::move(operand));
-      return s;
+      return sized(std::move(s));
     }
     if (accept("+")) return parse_unary();
     return parse_postfix();
@@ -223,14 +240,24 @@ class Parser {
         skip_space();
         if (accept(",")) continue;
         expect(')', fmt::format("to close {}(", s.text).c_str());
-        return s;
+        return sized(std::move(s));
       }
     }
     fail(fmt::format("unexpected '{}'", c));
   }
 
+  static constexpr int kMaxDepth = 200;
+  // A tree node's depth, checked as the tree grows (a long chain a+b+c+... is deep too).
+  Syntax sized(Syntax s) {
+    s.depth = 1;
+    for (const auto& a : s.args) s.depth = std::max(s.depth, a.depth + 1);
+    if (s.depth > kMaxDepth) throw CompileError(fmt::format("the formula nests deeper than {} levels", kMaxDepth), s.column);
+    return s;
+  }
+
   std::string_view text_;
   size_t pos_ = 0;
+  int nesting_ = 0;
 };
 
 // ---- The operator table ----

@@ -65,6 +65,14 @@ TEST(Expression, ErrorsNameTheProblemAndItsColumn) {
   EXPECT_NE(compile_error("MACD($close)").find("MACD has 3 outputs (macd, macdsignal, macdhist)"), std::string::npos);
   EXPECT_NE(compile_error("RSI($close, 1)").find("RSI's timeperiod must be a whole number from 2 to"), std::string::npos);
   EXPECT_NE(compile_error("Quantile($close, 5, 1.5)").find("quantile must be from 0 to 1"), std::string::npos);
+  // Pathological nesting is an error, not a stack overflow: parentheses, long chains, signs.
+  const std::string deep = std::string(5000, '(') + "$close" + std::string(5000, ')');
+  EXPECT_NE(compile_error(deep).find("nests deeper than 200 levels"), std::string::npos);
+  std::string chain = "$close";
+  for (int i = 0; i < 5000; ++i) chain += "+$close";
+  EXPECT_NE(compile_error(chain).find("nests deeper than 200 levels"), std::string::npos);
+  EXPECT_NE(compile_error(std::string(5000, '-') + "$close").find("nests deeper"), std::string::npos);
+  EXPECT_EQ(compile_error("Mean(" + std::string(100, '(') + "$close" + std::string(100, ')') + ", 5)"), "");
   // The caret line points at the column.
   EXPECT_NE(compile_error("Mean($close, 0)").find("\n  Mean($close, 0)\n               ^"), std::string::npos);
 }
