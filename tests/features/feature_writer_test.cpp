@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -72,16 +73,17 @@ class FeatureWriterTest : public ::testing::Test {
 
   // Curates `rows` the way ETL does: one file per year, committed in the manifest (a year
   // committed again is replaced).
-  void commit_bars(lake::ObjectStore& store, catalog::Catalog& catalog, const std::vector<lake::CuratedBar>& rows) {
+  void commit_bars(lake::ObjectStore& store, catalog::Catalog& catalog, const std::vector<lake::CuratedBar>& rows,
+                   const Symbol& symbol = Symbol::parse("SPY")) {
     std::map<std::string, std::vector<lake::CuratedBar>> by_year;
     for (const auto& r : rows) by_year[partition_of(Timeframe::kDay1, r.bar.session_date)].push_back(r);
     std::vector<etl::PendingVersion> pending;
     for (const auto& [year, part] : by_year) {
       etl::PendingVersion p;
-      p.bytes = lake::encode_bars_file(part, spy_, Timeframe::kDay1, year);
+      p.bytes = lake::encode_bars_file(part, symbol, Timeframe::kDay1, year);
       catalog::PartitionRecord& rec = p.commit.record;
-      rec.key = {"bars", "1d", "SPY", year};
-      rec.object_key = lake::curated_bars_key(Timeframe::kDay1, spy_, year);
+      rec.key = {"bars", "1d", symbol.str(), year};
+      rec.object_key = lake::curated_bars_key(Timeframe::kDay1, symbol, year);
       rec.row_count = static_cast<int64_t>(part.size());
       rec.min_ts_ns = part.front().bar.ts_ns;
       rec.max_ts_ns = part.back().bar.ts_ns;
@@ -234,9 +236,10 @@ TEST_F(FeatureWriterTest, UnknownSymbolIsRefused) {
 }
 
 // The bytes of every partition of `dataset`, by partition.
-std::map<std::string, std::string> files_of(lake::ObjectStore& store, catalog::Catalog& catalog, const std::string& dataset) {
+std::map<std::string, std::string> files_of(lake::ObjectStore& store, catalog::Catalog& catalog, const std::string& dataset,
+                                            const std::string& symbol = "SPY") {
   std::map<std::string, std::string> out;
-  for (const auto& p : catalog.list_partitions(dataset, "1d", "SPY")) out[p.key.partition] = store.get(p.object_key);
+  for (const auto& p : catalog.list_partitions(dataset, "1d", symbol)) out[p.key.partition] = store.get(p.object_key);
   return out;
 }
 
@@ -265,6 +268,56 @@ TEST_F(FeatureWriterTest, DayByDayEqualsOnePassByteForByte) {
     ASSERT_EQ(day_by_day.size(), 3u) << set;
     for (const auto& [partition, bytes] : one_pass) {
       EXPECT_TRUE(day_by_day.at(partition) == bytes) << set << " " << partition << " differs";
+    }
+  }
+}
+
+TEST_F(FeatureWriterTest, CrossSectionalSetsDayByDayEqualOnePass) {
+  // Three symbols (SPY and two transforms of it, one starting a year late) ranked against each
+  // other each day, with a time-series mean of the rank on top.
+  auto transformed = [&](double scale, double tilt, size_t skip) {
+    std::vector<lake::CuratedBar> rows(rows_.begin() + static_cast<long>(skip), rows_.end());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      for (double* v : {&rows[i].bar.open, &rows[i].bar.high, &rows[i].bar.low, &rows[i].bar.close}) {
+        *v = *v * scale * (1 + tilt * std::sin(static_cast<double>(i) * 0.1));
+      }
+    }
+    return rows;
+  };
+  const Symbol qqq = Symbol::parse("QQQ"), iwm = Symbol::parse("IWM");
+  const std::vector<Symbol> universe = {spy_, qqq, iwm};
+  const FeatureSet set = parse_feature_set("cs",
+                                           "[features]\n"
+                                           "MOM = \"CSRank($close / Ref($close, 20) - 1)\"\n"
+                                           "MOM5 = \"Mean(CSRank($close / Ref($close, 20) - 1), 5)\"\n"
+                                           "Z = \"CSZScore(Std($close, 10) / $close)\"\n",
+                                           "cs.toml");
+  commit_bars(*store_, *catalog_, transformed(0.5, 0.05, 0), qqq);
+  commit_bars(*store_, *catalog_, transformed(2.0, -0.03, 252), iwm);
+  EXPECT_EQ(write_feature_set(*store_, *catalog_, set, universe).symbols_full, 3);
+
+  const fs::path other = dir_ / "other";
+  auto store = lake::open_local_store(other / "lake");
+  auto catalog = catalog::open_sqlite_catalog(other / "catalog.db");
+  for (size_t cut : {300u, 301u, 600u, 756u}) {
+    auto head = [&](std::vector<lake::CuratedBar> rows) {  // the sessions up to SPY's row `cut`
+      const int64_t last = rows_[cut - 1].bar.ts_ns;
+      rows.erase(std::remove_if(rows.begin(), rows.end(), [&](const auto& r) { return r.bar.ts_ns > last; }), rows.end());
+      return rows;
+    };
+    commit_bars(*store, *catalog, head(rows_));
+    commit_bars(*store, *catalog, head(transformed(0.5, 0.05, 0)), qqq);
+    const auto late = head(transformed(2.0, -0.03, 252));
+    if (!late.empty()) commit_bars(*store, *catalog, late, iwm);
+    const std::vector<Symbol> present = late.empty() ? std::vector<Symbol>{spy_, qqq} : universe;
+    write_feature_set(*store, *catalog, set, present);
+  }
+  for (const Symbol& symbol : universe) {
+    const auto one_pass = files_of(*store_, *catalog_, "features/cs", symbol.str());
+    const auto day_by_day = files_of(*store, *catalog, "features/cs", symbol.str());
+    ASSERT_EQ(one_pass.size(), day_by_day.size()) << symbol.str();
+    for (const auto& [partition, bytes] : one_pass) {
+      EXPECT_TRUE(day_by_day.at(partition) == bytes) << symbol.str() << " " << partition << " differs";
     }
   }
 }
