@@ -246,7 +246,8 @@ const IndicatorSpec& indicator_spec(std::string_view name) {
 std::vector<std::vector<double>> compute_indicator(std::string_view name, const PriceSeries& prices,
                                                    const std::map<std::string, double>& params) {
   const IndicatorSpec& spec = indicator_spec(name);
-  for (const auto& [key, value] : params) {
+  for (const auto& entry : params) {
+    const std::string& key = entry.first;  // a plain reference: older clang cannot capture a binding
     if (std::none_of(spec.params.begin(), spec.params.end(), [&](const auto& p) { return p.name == key; })) {
       std::vector<std::string> names;
       for (const auto& p : spec.params) names.push_back(p.name);
