@@ -190,19 +190,12 @@ int run_eval(const Globals& g, const EvalArgs& args) {
   const auto prices = prices_of(ws.config, args.adjust.empty() ? ws.config.prices.adjust : args.adjust);
   std::vector<features::expr::SeriesInput> inputs;
   for (const Symbol& symbol : universe) {
-    features::expr::SeriesInput in;
-    in.symbol = symbol.str();
     // The whole history: every window is warm by --from.
-    for (const auto& r : etl::read_adjusted_bars(*ws.store, *ws.catalog, etl::BarsQuery{symbol, Timeframe::kDay1, {}, {}}, prices).rows) {
-      in.dates.push_back(r.bar.session_date);
-      in.open.push_back(r.bar.open);
-      in.high.push_back(r.bar.high);
-      in.low.push_back(r.bar.low);
-      in.close.push_back(r.bar.close);
-      in.volume.push_back(r.bar.volume);
-      in.vwap.push_back(r.bar.vwap.value_or(std::nan("")));
+    std::vector<Bar> bars;
+    for (auto& r : etl::read_adjusted_bars(*ws.store, *ws.catalog, etl::BarsQuery{symbol, Timeframe::kDay1, {}, {}}, prices).rows) {
+      bars.push_back(r.bar);
     }
-    inputs.push_back(std::move(in));
+    inputs.push_back(features::expr::series_input(symbol.str(), bars));
   }
   const auto values = features::expr::evaluate(program, inputs);
   const std::optional<Date> from = args.from.empty() ? std::nullopt : std::optional(Date::parse(args.from, "--from"));

@@ -77,79 +77,60 @@ class Parser {
     return sized(std::move(s));
   }
 
-  Syntax parse_or() {
-    // Parsing, compiling and freeing a tree recurse once per level: bound the nesting, so a
-    // pathological formula is an error, not a stack overflow.
-    if (++nesting_ > kMaxDepth) fail(fmt::format("the formula nests deeper than {} levels", kMaxDepth));
-    struct Leave {
-      int& nesting;
-      ~Leave() { --nesting; }
-    } leave{nesting_};
-    Syntax left = parse_and();
-    for (;;) {
-      skip_space();
-      const int at = column();
-      if (accept("||") || accept("|")) left = binary("|", std::move(left), parse_and(), at);
-      else return left;
+  // Parsing, compiling and freeing a tree recurse once per level: the nesting is bounded, so a
+  // pathological formula is an error, not a stack overflow. One Nest per level entered.
+  class Nest {
+   public:
+    Nest(Parser& parser, bool counts) : parser_(parser), counts_(counts) {
+      if (counts_ && ++parser_.nesting_ > kMaxDepth) {
+        parser_.fail(fmt::format("the formula nests deeper than {} levels", kMaxDepth));
+      }
     }
-  }
-  Syntax parse_and() {
-    Syntax left = parse_comparison();
-    for (;;) {
-      skip_space();
-      const int at = column();
-      if (accept("&&") || accept("&")) left = binary("&", std::move(left), parse_comparison(), at);
-      else return left;
+    ~Nest() {
+      if (counts_) --parser_.nesting_;
     }
-  }
-  Syntax parse_comparison() {
-    Syntax left = parse_sum();
+
+   private:
+    Parser& parser_;
+    bool counts_;
+  };
+
+  // One precedence level, left-associative: next (op next)*; `ops` pairs each spelling (longest
+  // first) with the operator it means.
+  using Level = Syntax (Parser::*)();
+  Syntax left_associative(Level next, std::initializer_list<std::pair<const char*, const char*>> ops) {
+    Syntax left = (this->*next)();
     for (;;) {
       skip_space();
       const int at = column();
-      std::string op;
-      for (const char* candidate : {"<=", ">=", "==", "!=", "<", ">"}) {
-        if (accept(candidate)) {
-          op = candidate;
+      const char* op = nullptr;
+      for (const auto& [spelling, name] : ops) {
+        if (accept(spelling)) {
+          op = name;
           break;
         }
       }
-      if (op.empty()) return left;
-      left = binary(op, std::move(left), parse_sum(), at);
+      if (!op) return left;
+      left = binary(op, std::move(left), (this->*next)(), at);
     }
   }
-  Syntax parse_sum() {
-    Syntax left = parse_product();
-    for (;;) {
-      skip_space();
-      const int at = column();
-      if (accept("+")) left = binary("+", std::move(left), parse_product(), at);
-      else if (accept("-")) left = binary("-", std::move(left), parse_product(), at);
-      else return left;
-    }
+
+  Syntax parse_or() {
+    const Nest nest(*this, true);
+    return left_associative(&Parser::parse_and, {{"||", "|"}, {"|", "|"}});
   }
-  Syntax parse_product() {
-    Syntax left = parse_unary();
-    for (;;) {
-      skip_space();
-      const int at = column();
-      if (accept("*")) left = binary("*", std::move(left), parse_unary(), at);
-      else if (accept("/")) left = binary("/", std::move(left), parse_unary(), at);
-      else return left;
-    }
+  Syntax parse_and() { return left_associative(&Parser::parse_comparison, {{"&&", "&"}, {"&", "&"}}); }
+  Syntax parse_comparison() {
+    return left_associative(&Parser::parse_sum,
+                            {{"<=", "<="}, {">=", ">="}, {"==", "=="}, {"!=", "!="}, {"<", "<"}, {">", ">"}});
   }
+  Syntax parse_sum() { return left_associative(&Parser::parse_product, {{"+", "+"}, {"-", "-"}}); }
+  Syntax parse_product() { return left_associative(&Parser::parse_unary, {{"*", "*"}, {"/", "/"}}); }
   Syntax parse_unary() {
     skip_space();
     const int at = column();
-    const bool sign = pos_ < text_.size() && (text_[pos_] == '-' || text_[pos_] == '+');  // a sign nests too
-    if (sign && ++nesting_ > kMaxDepth) fail(fmt::format("the formula nests deeper than {} levels", kMaxDepth));
-    struct Leave {
-      int& nesting;
-      bool counted;
-      ~Leave() {
-        if (counted) --nesting;
-      }
-    } leave{nesting_, sign};
+    const bool sign = pos_ < text_.size() && (text_[pos_] == '-' || text_[pos_] == '+');
+    const Nest nest(*this, sign);  // a sign nests too
     if (accept("-")) {
       Syntax operand = parse_unary();
       if (operand.kind == Syntax::kNumber) {  // a negative literal stays a constant (Ref($close, -5))
@@ -257,7 +238,7 @@ class Parser {
 
   std::string_view text_;
   size_t pos_ = 0;
-  int nesting_ = 0;
+  int nesting_ = 0;  // levels entered (parentheses, calls' arguments, signs)
 };
 
 // ---- The operator table ----
@@ -516,10 +497,9 @@ class Compiler {
           throw CompileError(fmt::format("{}'s {} must be a constant", spec.name, p.name), arg.column);
         }
         v = arg.number;
-        if (v < p.min || v > p.max || (p.integer && v != std::floor(v))) {
-          throw CompileError(fmt::format("{}'s {} must be {} from {} to {}, got {}", spec.name, p.name,
-                                         p.integer ? "a whole number" : "a number", number_text(p.min),
-                                         number_text(p.max), number_text(v)), arg.column);
+        if (!p.accepts(v)) {
+          throw CompileError(fmt::format("{}'s {} must be {}, got {}", spec.name, p.name, p.allowed(), number_text(v)),
+                             arg.column);
         }
       }
       n.params.push_back(v);

@@ -387,6 +387,22 @@ void cross_section(Op op, const std::vector<double>& x, const std::vector<double
 
 }  // namespace
 
+SeriesInput series_input(std::string symbol, std::span<const Bar> bars) {
+  SeriesInput in;
+  in.symbol = std::move(symbol);
+  for (auto* v : {&in.open, &in.high, &in.low, &in.close, &in.volume, &in.vwap}) v->reserve(bars.size());
+  for (const Bar& b : bars) {
+    in.dates.push_back(b.session_date);
+    in.open.push_back(b.open);
+    in.high.push_back(b.high);
+    in.low.push_back(b.low);
+    in.close.push_back(b.close);
+    in.volume.push_back(b.volume);
+    in.vwap.push_back(b.vwap.value_or(kNaN));
+  }
+  return in;
+}
+
 using Gathered = std::unordered_map<int, std::vector<Column>>;
 
 Evaluator::Evaluator(const Program& program, const std::vector<SeriesInput>& symbols, unsigned threads)

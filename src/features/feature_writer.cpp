@@ -1,6 +1,7 @@
 // write_feature_set: curated bars (in the price mode asked) -> a feature set's Parquet files,
 // one per partition, each committed through the catalog's manifest; incremental per symbol.
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <exception>
 #include <thread>
@@ -9,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -46,7 +48,6 @@ struct Frame {
   std::vector<int32_t> days;
   std::vector<double> close;
   std::vector<std::vector<double>> columns;  // NaN = null
-  std::vector<std::string> inputs_fingerprint;  // per row: the fingerprint of the inputs up to it
 };
 
 // A running fingerprint of what a symbol's features were computed from: the set's text, the
@@ -61,7 +62,10 @@ class InputFingerprint {
     a_ = std::stoull(seed.substr(0, 16), nullptr, 16);
     b_ = std::stoull(seed.substr(16, 16), nullptr, 16);
   }
-  std::string add(const Bar& bar) {
+  using Value = std::array<uint64_t, 2>;
+  static std::string hex(const Value& v) { return fmt::format("{:016x}{:016x}", v[0], v[1]); }
+
+  Value add(const Bar& bar) {
     const double vwap = bar.vwap.value_or(std::nan(""));
     const double values[] = {bar.open, bar.high, bar.low, bar.close, bar.volume, vwap};
     mix(static_cast<uint64_t>(bar.ts_ns));
@@ -70,7 +74,7 @@ class InputFingerprint {
       std::memcpy(&bits, &v, sizeof bits);
       mix(bits);
     }
-    return fmt::format("{:016x}{:016x}", a_, b_);
+    return {a_, b_};
   }
 
  private:
@@ -99,8 +103,9 @@ parquet::Schema schema_of(const FeatureSet& set) {
   return schema;
 }
 
+// Rows [begin, end) of `frame` as one file; `fingerprint`: the inputs' fingerprint at its last row.
 std::string encode_rows(const FeatureSet& set, const Frame& frame, size_t begin, size_t end, const Symbol& symbol,
-                        Timeframe tf, AdjustMode mode, const std::string& partition) {
+                        Timeframe tf, AdjustMode mode, const std::string& partition, const std::string& fingerprint) {
   std::vector<parquet::ColumnVector> columns;
   columns.push_back(parquet::ColumnVector::of_i64({frame.ts_ns.begin() + begin, frame.ts_ns.begin() + end}));
   columns.push_back(parquet::ColumnVector::of_i32({frame.days.begin() + begin, frame.days.begin() + end}));
@@ -128,7 +133,7 @@ std::string encode_rows(const FeatureSet& set, const Frame& frame, size_t begin,
                        {"trib.feature_set", set.name},
                        {"trib.feature_set_sha256", set.hash},
                        {"trib.adjust", adjust_name(mode)},
-                       {"trib.inputs_fingerprint", frame.inputs_fingerprint[end - 1]},
+                       {"trib.inputs_fingerprint", fingerprint},
                        {"trib.symbol", symbol.str()},
                        {"trib.timeframe", std::string(to_string(tf))},
                        {"trib.partition", partition},
@@ -164,10 +169,11 @@ Frame read_frame(const std::string& bytes, size_t features) {
 struct SymbolPlan {
   Symbol symbol;
   std::vector<Bar> bars;                // the whole history, in the run's price mode
-  std::vector<std::string> fingerprints;  // per bar
+  std::vector<InputFingerprint::Value> fingerprints;  // per bar
   size_t first_new = 0;                 // first bar to write (bars.size(): nothing new)
   bool full = true;
   std::optional<catalog::PartitionRecord> newest;  // the newest partition written before
+  std::string newest_bytes;  // its file, when the new rows extend it (read once)
   size_t eval_from = 0;                 // first bar the evaluation reads (warm-up included)
 };
 
@@ -201,15 +207,19 @@ FeatureRunStats write_feature_set(lake::ObjectStore& store, catalog::Catalog& ca
       plan.newest = *std::max_element(existing.begin(), existing.end(), [](const auto& a, const auto& b) {
         return a.max_ts_ns < b.max_ts_ns;
       });
-      const std::string bytes = etl::read_committed_bytes(store, *plan.newest);
+      std::string bytes = etl::read_committed_bytes(store, *plan.newest);
       const auto md = parquet::Reader(parquet::memory_source(bytes)).metadata();
       // Incremental only on top of the same set version over the same history.
       auto last = std::find_if(plan.bars.begin(), plan.bars.end(),
                                [&](const Bar& b) { return b.ts_ns == plan.newest->max_ts_ns; });
-      if (last != plan.bars.end() && md.kv("trib.inputs_fingerprint") ==
-                                         plan.fingerprints[static_cast<size_t>(last - plan.bars.begin())]) {
+      if (last != plan.bars.end() &&
+          md.kv("trib.inputs_fingerprint") ==
+              InputFingerprint::hex(plan.fingerprints[static_cast<size_t>(last - plan.bars.begin())])) {
         plan.full = false;
         plan.first_new = static_cast<size_t>(last - plan.bars.begin()) + 1;
+        const bool extends = plan.first_new < plan.bars.size() &&
+                             partition_of(options.tf, plan.bars[plan.first_new].session_date) == plan.newest->key.partition;
+        if (extends) plan.newest_bytes = std::move(bytes);
       }
     }
     plans.push_back(std::move(plan));
@@ -234,6 +244,7 @@ FeatureRunStats write_feature_set(lake::ObjectStore& store, catalog::Catalog& ca
       if (any_full) {
         p.full = true;
         p.first_new = 0;
+        std::string().swap(p.newest_bytes);
         continue;
       }
       const size_t first = static_cast<size_t>(
@@ -247,19 +258,7 @@ FeatureRunStats write_feature_set(lake::ObjectStore& store, catalog::Catalog& ca
 
   std::vector<expr::SeriesInput> inputs;
   for (const auto& p : plans) {
-    expr::SeriesInput in;
-    in.symbol = p.symbol.str();
-    for (size_t i = p.eval_from; i < p.bars.size(); ++i) {
-      const Bar& b = p.bars[i];
-      in.dates.push_back(b.session_date);
-      in.open.push_back(b.open);
-      in.high.push_back(b.high);
-      in.low.push_back(b.low);
-      in.close.push_back(b.close);
-      in.volume.push_back(b.volume);
-      in.vwap.push_back(b.vwap.value_or(std::nan("")));
-    }
-    inputs.push_back(std::move(in));
+    inputs.push_back(expr::series_input(p.symbol.str(), std::span<const Bar>(p.bars).subspan(p.eval_from)));
   }
 
   // 3. Evaluate a batch of symbols at a time; encode each symbol's partitions with new rows (in
@@ -269,21 +268,20 @@ FeatureRunStats write_feature_set(lake::ObjectStore& store, catalog::Catalog& ca
     auto outputs = evaluator.outputs(begin, begin + kBatchSymbols);
     std::vector<std::vector<etl::PendingVersion>> pending(outputs.size());
     parallel_for(outputs.size(), options.threads, [&](size_t k) {
-      const SymbolPlan& p = plans[begin + k];
+      SymbolPlan& p = plans[begin + k];
       if (p.first_new >= p.bars.size()) return;
       // The rows to write: kept rows of the newest partition (incremental), then the new ones.
       Frame frame;
       frame.columns.resize(set.features.size());
-      const std::string first_partition = partition_of(options.tf, p.bars[p.first_new].session_date);
-      if (!p.full && p.newest && p.newest->key.partition == first_partition) {
-        frame = read_frame(etl::read_committed_bytes(store, *p.newest), set.features.size());
-        frame.inputs_fingerprint.assign(frame.ts_ns.size(), p.fingerprints[p.first_new - 1]);
+      if (!p.full && !p.newest_bytes.empty()) {
+        frame = read_frame(p.newest_bytes, set.features.size());
+        std::string().swap(p.newest_bytes);
       }
+      const size_t kept = frame.ts_ns.size();  // frame row r >= kept is bar first_new + r - kept
       for (size_t i = p.first_new; i < p.bars.size(); ++i) {
         frame.ts_ns.push_back(p.bars[i].ts_ns);
         frame.days.push_back(p.bars[i].session_date.days_since_epoch());
         frame.close.push_back(p.bars[i].close);
-        frame.inputs_fingerprint.push_back(p.fingerprints[i]);
         for (size_t f = 0; f < set.features.size(); ++f) frame.columns[f].push_back(outputs[k][f][i - p.eval_from]);
       }
       outputs[k].clear();  // the frame holds what is written
@@ -298,7 +296,10 @@ FeatureRunStats write_feature_set(lake::ObjectStore& store, catalog::Catalog& ca
         size_t end = row + 1;
         while (end < frame.ts_ns.size() && partition_of(options.tf, Date(frame.days[end])) == partition) ++end;
         etl::PendingVersion version;
-        version.bytes = encode_rows(set, frame, row, end, p.symbol, options.tf, options.prices.adjust, partition);
+        // A file's last row is always a new one (kept rows only start the first file).
+        const std::string fingerprint = InputFingerprint::hex(p.fingerprints[p.first_new + (end - 1 - kept)]);
+        version.bytes =
+            encode_rows(set, frame, row, end, p.symbol, options.tf, options.prices.adjust, partition, fingerprint);
         catalog::PartitionRecord& record = version.commit.record;
         record.key = {dataset, tf_name, p.symbol.str(), partition};
         record.object_key = lake::features_key(set.name, options.tf, p.symbol, partition);

@@ -426,16 +426,16 @@ std::vector<double> natr(std::span<const double> high, std::span<const double> l
 
 namespace {
 
-// The mean and population variance (E[x^2] - E[x]^2) of each window of `period` finite values,
-// from TA-Lib's running sums in its order (the newest in, the means taken, the oldest out), so
-// the cancellation on a nearly flat window rounds as TA-Lib's VAR, STDDEV and BBANDS do.
-void running_moments(std::span<const double> values, int period, std::vector<double>& mean,
-                     std::vector<double>& variance) {
-  mean.assign(values.size(), kNaN);
-  variance.assign(values.size(), kNaN);
+// Calls at(i, mean, variance) for each window of `period` finite values ending at i: the mean and
+// population variance (E[x^2] - E[x]^2) from TA-Lib's running sums in its order (the newest in,
+// the means taken, the oldest out), so the cancellation on a nearly flat window rounds as TA-Lib's
+// VAR, STDDEV and BBANDS do. Rows without a window are left to `undefined` (NaN). `at` runs on
+// several threads for a long series, each on its own rows.
+template <typename At>
+void window_moments(std::span<const double> values, int period, Undefined& undefined, At at) {
   const size_t p = static_cast<size_t>(period);
   per_finite_run({values}, [&](size_t b, size_t e) {
-    if (e - b < p) return;
+    undefined.upto(std::min(e, b + p - 1));
     over_chunks(b + p - 1, e, [&](size_t from, size_t to) {
       double total1 = 0, total2 = 0;
       for (size_t i = from + 1 - p; i < from; ++i) {
@@ -449,11 +449,12 @@ void running_moments(std::span<const double> values, int period, std::vector<dou
         const double old = values[i + 1 - p];
         total1 -= old;
         total2 -= old * old;
-        mean[i] = mean1;
-        variance[i] = mean2 - mean1 * mean1;
+        at(i, mean1, mean2 - mean1 * mean1);
       }
     });
+    undefined.written(e);
   });
+  undefined.upto(values.size());
 }
 
 }  // namespace
@@ -461,9 +462,10 @@ void running_moments(std::span<const double> values, int period, std::vector<dou
 std::vector<double> var(std::span<const double> values, int period, double nbdev) {
   (void)nbdev;  // TA-Lib's VAR takes the parameter and ignores it
   require_period(period, 1, "var");
-  std::vector<double> mean, variance;
-  running_moments(values, period, mean, variance);
-  return variance;
+  std::vector<double> out(values.size());
+  Undefined undefined({out}, values.size());
+  window_moments(values, period, undefined, [&](size_t i, double, double variance) { out[i] = variance; });
+  return out;
 }
 
 std::vector<double> stddev(std::span<const double> values, int period, double nbdev) {
@@ -477,34 +479,13 @@ std::vector<double> stddev(std::span<const double> values, int period, double nb
 void bbands_into(std::span<const double> values, int period, double nbdevup, double nbdevdn, std::span<double> upper,
                  std::span<double> middle, std::span<double> lower) {
   require_period(period, 1, "bbands");
-  const size_t p = static_cast<size_t>(period);
   Undefined undefined({upper, middle, lower}, values.size());
-  per_finite_run({values}, [&](size_t b, size_t e) {
-    undefined.upto(std::min(e, b + p - 1));
-    over_chunks(b + p - 1, e, [&](size_t from, size_t to) {
-      // running_moments' sums, inline: the middle band and the variance of each window.
-      double total1 = 0, total2 = 0;
-      for (size_t i = from + 1 - p; i < from; ++i) {
-        total1 += values[i];
-        total2 += values[i] * values[i];
-      }
-      for (size_t i = from; i < to; ++i) {
-        total1 += values[i];
-        total2 += values[i] * values[i];
-        const double mean1 = total1 / period, mean2 = total2 / period;
-        const double old = values[i + 1 - p];
-        total1 -= old;
-        total2 -= old * old;
-        const double variance = mean2 - mean1 * mean1;
-        const double sd = zero_or_negative(variance) ? 0.0 : std::sqrt(variance);
-        middle[i] = mean1;
-        upper[i] = mean1 + sd * nbdevup;
-        lower[i] = mean1 - sd * nbdevdn;
-      }
-    });
-    undefined.written(e);
+  window_moments(values, period, undefined, [&](size_t i, double mean, double variance) {
+    const double sd = zero_or_negative(variance) ? 0.0 : std::sqrt(variance);
+    middle[i] = mean;
+    upper[i] = mean + sd * nbdevup;
+    lower[i] = mean - sd * nbdevdn;
   });
-  undefined.upto(values.size());
 }
 
 Bands bbands(std::span<const double> values, int period, double nbdevup, double nbdevdn) {
@@ -1194,18 +1175,27 @@ Stoch stochrsi(std::span<const double> values, int period, int fastk, int fastd,
   return stochf(r, r, r, fastk, fastd, fastd_type);
 }
 
-Directional directional(std::span<const double> high, std::span<const double> low, std::span<const double> close,
-                        int period, unsigned outputs) {
+namespace {
+
+// The six directional series into the buffers given (an empty span: not wanted; the arithmetic
+// is the same either way). Every row of a given buffer is written, NaN where undefined.
+struct DirectionalSpans {
+  std::span<double> plus_dm, minus_dm, plus_di, minus_di, dx, adx;
+};
+
+void directional_into(std::span<const double> high, std::span<const double> low, std::span<const double> close,
+                      int period, DirectionalSpans out) {
   require_period(period, 1, "directional movement");
   const size_t n = close.size(), p = static_cast<size_t>(period);
-  Directional out;
-  std::vector<double>* series[] = {&out.plus_dm, &out.minus_dm, &out.plus_di, &out.minus_di, &out.dx, &out.adx};
-  for (unsigned k = 0; k < 6; ++k) {
-    if (outputs & (1u << k)) series[k]->assign(n, kNaN);
+  for (auto o : {out.plus_dm, out.minus_dm, out.plus_di, out.minus_di, out.dx, out.adx}) {
+    if (o.empty()) continue;
+    if (o.size() != n) {
+      throw Error::InvalidInput(fmt::format("indicator output buffer holds {} rows for {} input rows", o.size(), n));
+    }
+    std::fill(o.begin(), o.end(), kNaN);
   }
-  // Writes to the outputs asked for; the arithmetic is the same either way.
-  auto put = [](std::vector<double>& v, size_t i, double value) {
-    if (!v.empty()) v[i] = value;
+  auto put = [](std::span<double> o, size_t i, double value) {
+    if (!o.empty()) o[i] = value;
   };
   per_finite_run({high, low, close}, [&](size_t b, size_t e) {
     double plus_dm = 0, minus_dm = 0, tr = 0, sum_dx = 0, adx = kNaN, dx = 0;
@@ -1254,67 +1244,29 @@ Directional directional(std::span<const double> high, std::span<const double> lo
       put(out.adx, i, adx);
     }
   });
+}
+
+}  // namespace
+
+Directional directional(std::span<const double> high, std::span<const double> low, std::span<const double> close,
+                        int period, unsigned outputs) {
+  Directional out;
+  std::vector<double>* series[] = {&out.plus_dm, &out.minus_dm, &out.plus_di, &out.minus_di, &out.dx, &out.adx};
+  for (unsigned k = 0; k < 6; ++k) {
+    if (outputs & (1u << k)) series[k]->resize(close.size());
+  }
+  directional_into(high, low, close, period,
+                   {out.plus_dm, out.minus_dm, out.plus_di, out.minus_di, out.dx, out.adx});
   return out;
 }
 
 void adx_into(std::span<const double> high, std::span<const double> low, std::span<const double> close, int period,
               std::span<double> out) {
-  require_period(period, 1, "adx");
-  const size_t p = static_cast<size_t>(period);
-  Undefined undefined({out}, close.size());
-  // directional()'s arithmetic, keeping only what ADX needs, in three loops (the first period-1
-  // bars summed, the next period averaged, then Wilder's smoothing) so the hot one has no phase test.
-  per_finite_run({high, low, close}, [&](size_t b, size_t e) {
-    undefined.upto(std::min(e, b + 2 * p - 1));
-    double plus_dm = 0, minus_dm = 0, tr = 0;
-    double prev_high = high[b], prev_low = low[b], prev_close = close[b];  // yesterday's
-    // One bar's movement: +DM, -DM and the true range, then yesterday becomes today.
-    auto bar = [&](size_t i, double& bar_plus, double& bar_minus, double& bar_tr) {
-      const double h = high[i], l = low[i];
-      const double up = h - prev_high, down = prev_low - l;
-      bar_minus = (down > 0 && up < down) ? down : 0.0;
-      bar_plus = (bar_minus == 0.0 && up > 0 && up > down) ? up : 0.0;
-      bar_tr = true_range(h, l, prev_close);
-      prev_high = h;
-      prev_low = l;
-      prev_close = close[i];
-    };
-    // Smooths the sums with one more bar and gives its DX; false when it is undefined.
-    auto smoothed_dx = [&](size_t i, double& dx) {
-      double bar_plus, bar_minus, bar_tr;
-      bar(i, bar_plus, bar_minus, bar_tr);
-      plus_dm = plus_dm - plus_dm / period + bar_plus;
-      minus_dm = minus_dm - minus_dm / period + bar_minus;
-      tr = tr - tr / period + bar_tr;
-      if (near_zero(tr)) return false;
-      const double plus_di = 100.0 * (plus_dm / tr), minus_di = 100.0 * (minus_dm / tr);
-      const double di_sum = minus_di + plus_di;
-      if (near_zero(di_sum)) return false;
-      dx = 100.0 * (std::fabs(minus_di - plus_di) / di_sum);
-      return true;
-    };
-    const size_t first_smoothed = std::min(e, b + p), first_adx = std::min(e, b + 2 * p);
-    for (size_t i = b + 1; i < first_smoothed; ++i) {
-      double bar_plus, bar_minus, bar_tr;
-      bar(i, bar_plus, bar_minus, bar_tr);
-      plus_dm += bar_plus;
-      minus_dm += bar_minus;
-      tr += bar_tr;
-    }
-    double sum_dx = 0, dx = 0;
-    for (size_t i = first_smoothed; i < first_adx; ++i) {
-      if (smoothed_dx(i, dx)) sum_dx += dx;
-    }
-    if (first_adx - b < 2 * p) return;  // too short for one ADX
-    double adx = sum_dx / period;
-    out[first_adx - 1] = adx;
-    for (size_t i = first_adx; i < e; ++i) {
-      if (smoothed_dx(i, dx)) adx = ((adx * (period - 1)) + dx) / period;
-      out[i] = adx;
-    }
-    undefined.written(e);
-  });
-  undefined.upto(close.size());
+  if (out.size() != close.size()) {
+    throw Error::InvalidInput(fmt::format("indicator output buffer holds {} rows for {} input rows", out.size(),
+                                          close.size()));
+  }
+  directional_into(high, low, close, period, {{}, {}, {}, {}, {}, out});
 }
 
 std::vector<double> adxr(std::span<const double> high, std::span<const double> low, std::span<const double> close,

@@ -227,6 +227,14 @@ std::string upper(std::string_view text) {
 
 }  // namespace
 
+bool IndicatorParam::accepts(double v) const {
+  return std::isfinite(v) && v >= min && v <= max && (!integer || v == std::floor(v));
+}
+
+std::string IndicatorParam::allowed() const {
+  return fmt::format("{} from {} to {}", integer ? "a whole number" : "a number", min, max);
+}
+
 const std::vector<IndicatorSpec>& indicator_specs() {
   static const std::vector<IndicatorSpec> specs = make_specs();
   return specs;
@@ -259,10 +267,7 @@ std::vector<std::vector<double>> compute_indicator(std::string_view name, const 
   for (const auto& p : spec.params) {
     auto it = params.find(p.name);
     const double v = it == params.end() ? p.default_value : it->second;
-    if (!std::isfinite(v) || v < p.min || v > p.max || (p.integer && v != std::floor(v))) {
-      throw Error::InvalidInput(fmt::format("{} {}: {} is not {} from {} to {}", spec.name, p.name, v,
-                                            p.integer ? "a whole number" : "a number", p.min, p.max));
-    }
+    if (!p.accepts(v)) throw Error::InvalidInput(fmt::format("{} {}: {} is not {}", spec.name, p.name, v, p.allowed()));
     args.push_back(v);
   }
   return spec.compute(prices, args);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { duck, SHARED, tempDir, TRIB, trib } from './helpers.mjs';
+import { duck, parseCsv, SHARED, tempDir, TRIB, trib } from './helpers.mjs';
 
 const FIVE_YEARS = path.join(SHARED, 'equities-daily/all_stocks_5yr.csv.zst');
 const SYMBOLS = ['AAPL', 'MSFT', 'JPM', 'XOM', 'JNJ', 'AMZN', 'KO', 'GE', 'F', 'APTV'];  // APTV: 44 sessions only
@@ -67,15 +67,6 @@ const CASES = {
   cs_neutralize: ['CSNeutralize($close / Ref($close, 1) - 1, $close > 100)', 'r1 - avg(r1) OVER (PARTITION BY session_date, close > 100)'],
   ts_of_cs: ['Mean(CSDemean($close / $open - 1), 5)', full('dm', 5, 'avg(dm)')],
 };
-
-function parseCsv(text) {
-  const lines = text.trim().split('\n');
-  const header = lines[0].split(',');
-  return lines.slice(1).map((l) => {
-    const f = l.split(',');
-    return Object.fromEntries(header.map((h, i) => [h, f[i]]));
-  });
-}
 
 test('34 formulas equal DuckDB window functions on the same adjusted bars', { skip: !fs.existsSync(FIVE_YEARS) }, async () => {
   const dir = tempDir('expressions');

@@ -29,6 +29,17 @@ export function spawnTrib(ws, ...args) {
   return spawn(TRIB, ['-w', ws, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
+// A header-first CSV without quoting (what `trib bars|indicator|eval --format csv` print) as objects
+// of strings; an empty cell is ''.
+export function parseCsv(text) {
+  const lines = text.trim().split('\n');
+  const header = lines[0].split(',');
+  return lines.slice(1).map((l) => {
+    const f = l.split(',');
+    return Object.fromEntries(header.map((h, i) => [h, f[i]]));
+  });
+}
+
 // Rows of a DuckDB query as plain objects (dates and BIGINTs as strings).
 export async function duck(sql) {
   const instance = await DuckDBInstance.create(':memory:');

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { SHARED, SP500, tempDir, trib } from './helpers.mjs';
+import { parseCsv, SHARED, SP500, tempDir, trib } from './helpers.mjs';
 
 const talib = createRequire(import.meta.url)('talib');
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
@@ -30,15 +30,6 @@ const OUT = { real: 'outReal', upperband: 'outRealUpperBand', middleband: 'outRe
 // twenty stocks besides the ETFs and the index.
 const FIVE_YEARS = path.join(SHARED, 'equities-daily/all_stocks_5yr.csv.zst');
 const MORE_STOCKS = ['MSFT', 'JPM', 'XOM', 'JNJ', 'AMZN', 'NVDA', 'KO', 'GE', 'F', 'NFLX', 'CHK'];
-
-function parseCsv(text) {
-  const lines = text.trim().split('\n');
-  const header = lines[0].split(',');
-  return lines.slice(1).map((l) => {
-    const f = l.split(',');
-    return Object.fromEntries(header.map((h, i) => [h, f[i]]));
-  });
-}
 
 function reference(name, series, params) {
   // One-series indicators read the close; two-series ones (CORREL, BETA) read high and low.

@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "trib/core/bar.hpp"
 #include "trib/core/time.hpp"
 
 namespace trib::features::expr {
@@ -69,6 +70,8 @@ struct SeriesInput {
   std::vector<Date> dates;
   std::vector<double> open, high, low, close, volume, vwap;
 };
+// `bars` (ascending) as an evaluator's input.
+SeriesInput series_input(std::string symbol, std::span<const Bar> bars);
 
 // Evaluates a program over a universe. Construction runs the cross-sectional stages (each
 // evaluates its input for every symbol, in parallel, then meets across symbols by date);

@@ -24,6 +24,9 @@ struct IndicatorParam {
   double default_value;  // TA-Lib's default
   double min, max;       // accepted range, inclusive
   bool integer;          // a whole number (periods)
+
+  bool accepts(double v) const;
+  std::string allowed() const;  // "a whole number from 2 to 100000", for messages
 };
 
 struct IndicatorSpec {
