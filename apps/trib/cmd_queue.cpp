@@ -187,14 +187,15 @@ int run_backfill(const Globals& g, const BackfillArgs& args) {
 
 int run_worker_command(const Globals& g, bool drain, int visibility_timeout_s, int64_t max_tasks,
                        bool quiet) {
-  Workspace ws = open_workspace(g.workspace);
+  // The worker opens the backends itself, waiting out a storage service's bad minute.
+  const Config config = Config::load(g.workspace);
   const auto& stop = runtime::install_shutdown_handlers();
   runtime::PoolOptions options;
   options.visibility_timeout_s =
-      visibility_timeout_s > 0 ? visibility_timeout_s : ws.config.queue.visibility_timeout_s;
+      visibility_timeout_s > 0 ? visibility_timeout_s : config.queue.visibility_timeout_s;
   options.exit_when_empty = drain;
   options.max_tasks = max_tasks;
-  runtime::PoolResult r = runtime::run_worker(ws.config, options, &stop);
+  runtime::PoolResult r = runtime::run_worker(config, options, &stop);
   if (g.json) {
     json out = stats_json(r.etl);
     out["processed"] = r.worker.processed;

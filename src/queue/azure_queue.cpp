@@ -768,9 +768,8 @@ class AzureQueue final : public TaskQueue {
     for (int round = 0; round < 5; ++round) {
       // queued_at_ns identifies this write: a retried PUT whose first answer was lost finds it.
       const int64_t queued_at = now_ts_ns();
-      const std::string body = marker_json(key, queued_at, "");
       int attempts = 0;
-      if (auto etag = put_marker(blob, body, {"If-None-Match", "*"}, &attempts)) {
+      if (auto etag = put_taking_back_on_failure(blob, key, queued_at, {"If-None-Match", "*"}, &attempts)) {
         return HeldMarker{blob, *etag, queued_at};
       }
       const std::optional<Marker> existing = get_marker(blob);
@@ -792,8 +791,8 @@ class AzureQueue final : public TaskQueue {
                     name_, blob, existing->age_s, existing->damaged ? " (and damaged)" : "");
           const int64_t now = now_ts_ns();
           int takeover_attempts = 0;
-          if (auto etag = put_marker(blob, marker_json(key, now, ""), {"If-Match", existing->etag},
-                                     &takeover_attempts)) {
+          if (auto etag = put_taking_back_on_failure(blob, key, now, {"If-Match", existing->etag},
+                                                     &takeover_attempts)) {
             return HeldMarker{blob, *etag, now};
           }
           if (takeover_attempts > 1) {  // 412 after a lost answer: perhaps our own write
@@ -806,6 +805,29 @@ class AzureQueue final : public TaskQueue {
     }
     throw Error::Conflict(
         what(name_, fmt::format("dedupe marker {} kept changing; try again", blob)));
+  }
+
+  // put_marker of a marker without a message id (queued_at_ns identifies the write). When the
+  // PUT fails past the client's retries, an earlier transmission may still have written it (its
+  // answer lost): such a marker would hold the key for a message never queued, and a rerun would
+  // take the work as queued already until the marker went stale. So look, and take ours back
+  // before passing the error on; only when that fails too does the marker wait to go stale.
+  std::optional<std::string> put_taking_back_on_failure(const std::string& blob, const std::string& key,
+                                                        int64_t queued_at_ns,
+                                                        std::pair<std::string, std::string> condition,
+                                                        int* attempts) {
+    try {
+      return put_marker(blob, marker_json(key, queued_at_ns, ""), std::move(condition), attempts);
+    } catch (const Error& e) {
+      try {
+        if (auto ours = marker_if_ours(blob, key, queued_at_ns, "")) delete_marker(blob, *ours);
+      } catch (const Error& cleanup) {
+        log::warn("queue '{}': dedupe marker {} may hold its key for a message that was not "
+                  "queued (until it is {} s old): {}",
+                  name_, blob, tuning_.stale_marker_after.count(), cleanup.what());
+      }
+      throw;
+    }
   }
 
   // The ETag of `blob` if it is the marker we wrote (key, queued_at_ns and message id), else

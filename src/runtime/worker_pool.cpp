@@ -4,6 +4,8 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -24,13 +26,38 @@ WorkerMode parse_worker_mode(const std::string& text) {
   throw Error::InvalidInput(fmt::format("worker mode '{}' is not known; use thread or process", text));
 }
 
+namespace {
+
+// A worker starting while a storage service has a bad second waits it out, as a worker polling
+// does (ingest::drain_queue): the backends' own retries can all be spent in a burst of failures,
+// and a worker that exits then leaves its share of the queue to the others.
+template <typename Open>
+auto open_waiting_out_transients(const char* what, int max_failures, const std::atomic<bool>* stop,
+                                 Open open) {
+  for (int failures = 1;; ++failures) {
+    try {
+      return open();
+    } catch (const Error& e) {
+      const bool transient = e.category() == ErrorCategory::kRetryable ||
+                             e.category() == ErrorCategory::kRateLimited;
+      if (!transient || failures > max_failures || (stop != nullptr && stop->load())) throw;
+      const int delay_ms = std::min(2000, 200 << std::min(failures - 1, 4));
+      log::warn("opening the {} failed ({} in a row); trying again in {} ms: {}", what, failures,
+                delay_ms, e.what());
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    }
+  }
+}
+
+}  // namespace
+
 PoolResult run_worker(const Config& config, const PoolOptions& options,
                       const std::atomic<bool>* stop) {
-  Backends b;
-  b.config = config;
-  b.store = b.open_store();
-  b.catalog = b.open_catalog();
-  auto queue = b.open_queue();
+  const int max_failures = ingest::WorkerOptions{}.max_poll_failures;
+  Backends b = open_waiting_out_transients("lake and catalog", max_failures, stop,
+                                           [&] { return open_backends(config); });
+  auto queue =
+      open_waiting_out_transients("queue", max_failures, stop, [&] { return b.open_queue(); });
   etl::EtlEngine engine(*b.store, *b.catalog, etl::EtlOptions::from_config(b.config));
   ingest::FetchHandler handler(*b.store, *b.catalog, &engine,
                                ingest::make_provider_factory(b.config, *b.catalog));

@@ -580,6 +580,35 @@ TEST_F(AzureQueueThroughFaults, RequestsResentAfterADroppedConnectionAreOurs) {
   EXPECT_EQ(blob_proxy_.stats().dropped_after + queue_proxy_.stats().dropped_after, 2);
 }
 
+// The marker is written but its answer lost, and every retry fails before reaching the service:
+// enqueue_unique fails. The marker it wrote must not stay behind holding the key, or a rerun
+// (the backfill's own advice on a transient error) would take the work as queued already and it
+// would never be queued (until the marker went stale, ten minutes later).
+TEST_F(AzureQueueThroughFaults, AMarkerWrittenByAnEnqueueThatFailedIsTakenBack) {
+  const std::string name = fresh_name();
+  auto q = open_azure_queue(via_, name);
+  blob_proxy_.inject_once(Fault::kLose, marker_put("If-None-Match"));
+  for (int i = 0; i < 8; ++i) blob_proxy_.inject_once(Fault::kBefore, marker_put("If-None-Match"));
+  const Error e = error_of([&] { q->enqueue_unique("v1", "k"); });
+  EXPECT_TRUE(e.category() == ErrorCategory::kRetryable || e.category() == ErrorCategory::kRateLimited)
+      << e.what();
+  EXPECT_EQ(blob_proxy_.stats().lost_answers, 1);
+  EXPECT_EQ(marker_names(name, "k"), std::nullopt) << "the failed enqueue left its marker";
+  // What is left of the injections fails the rerun's first tries; the rerun queues the work.
+  std::optional<std::string> id;
+  for (int rerun = 0; rerun < 3 && !id; ++rerun) {
+    try {
+      id = q->enqueue_unique("v1", "k");
+      ASSERT_TRUE(id.has_value()) << "the rerun took the work as queued already";
+    } catch (const Error& again) {
+      ASSERT_NE(again.category(), ErrorCategory::kConflict) << again.what();
+    }
+  }
+  ASSERT_TRUE(id.has_value());
+  EXPECT_EQ(q->count(), 1);
+  EXPECT_EQ(marker_names(name, "k"), *id);
+}
+
 // A remove checks its lease (Update Message) before it frees the key; when that answer is lost,
 // the retry's 400 PopReceiptMismatch is the first attempt's doing, and the new receipt is
 // unknown: the remove fails, and the message, its work done, is hidden until the check's lease

@@ -44,6 +44,8 @@ struct PoolResult {
 
 // One worker on the calling thread: its own store, catalog and queue, fetch -> raw -> ETL, lease
 // renewal. Returns when the queue is empty (exit_when_empty), after max_tasks, or on `stop`.
+// Opening the backends waits out transient failures (a storage service's bad minute) as polling
+// does; a stop while waiting, or failures past WorkerOptions::max_poll_failures, rethrow.
 PoolResult run_worker(const Config& config, const PoolOptions& options,
                       const std::atomic<bool>* stop);
 
