@@ -35,6 +35,7 @@ void add_serve_commands(CLI::App& app, Globals& globals, Action& action);
 void add_universe_commands(CLI::App& app, Globals& globals, Action& action);  // universe add|remove|list, vendors     // update, serve --functions
 void add_coverage_command(CLI::App& app, Globals& globals, Action& action);    // coverage
 void add_actions_commands(CLI::App& app, Globals& globals, Action& action);   // actions import|list|conflicts
+void add_ml_commands(CLI::App& app, Globals& globals, Action& action);        // ml train|list|show|compare|predict|predictions
 
 // ETL counts as JSON and as the lines the commands print.
 nlohmann::json stats_json(const etl::EtlStats& stats);

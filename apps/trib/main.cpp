@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   add_universe_commands(app, globals, action);
   add_coverage_command(app, globals, action);
   add_actions_commands(app, globals, action);
+  add_ml_commands(app, globals, action);
   add_demo_command(app, globals, action);
 
   try {

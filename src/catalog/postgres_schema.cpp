@@ -359,6 +359,30 @@ constexpr const char* kActionReferencePriceSchema = R"sql(
 ALTER TABLE corporate_actions ADD COLUMN reference_price DOUBLE PRECISION NOT NULL DEFAULT 0;
 )sql";
 
+// Migration 7: the model registry (trib ml train). Artefacts live in the lake under
+// `artefacts`; this row is what makes them a model.
+constexpr const char* kModelRegistrySchema = R"sql(
+CREATE TABLE models (
+  id               TEXT COLLATE "C" PRIMARY KEY,
+  name             TEXT COLLATE "C" NOT NULL,
+  kind             TEXT COLLATE "C" NOT NULL,
+  feature_set      TEXT COLLATE "C" NOT NULL,
+  feature_set_hash TEXT COLLATE "C" NOT NULL,
+  label            TEXT NOT NULL,
+  dataset_hash     TEXT COLLATE "C" NOT NULL,
+  config_toml      TEXT NOT NULL,
+  code_version     TEXT COLLATE "C" NOT NULL,
+  artefacts        TEXT COLLATE "C" NOT NULL,
+  metrics_json     TEXT NOT NULL,
+  importance_json  TEXT NOT NULL,
+  from_day         INTEGER NOT NULL,
+  to_day           INTEGER NOT NULL,
+  splits           INTEGER NOT NULL,
+  created_at_ns    BIGINT NOT NULL
+);
+CREATE INDEX models_by_name ON models (name, created_at_ns);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "manifest, raw objects, runs, watermarks, dq, ledger", kInitialSchema},
     {2, "version objects, fetch precedence, tasks, dq by raw object, hot cache, exact ledger",
@@ -367,6 +391,7 @@ constexpr Migration kMigrations[] = {
     {4, "calendar sessions, partition sessions (coverage)", kCoverageSchema},
     {5, "corporate actions", kCorporateActionsSchema},
     {6, "dividend reference price", kActionReferencePriceSchema},
+    {7, "model registry", kModelRegistrySchema},
 };
 
 }  // namespace

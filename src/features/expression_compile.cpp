@@ -362,11 +362,14 @@ class Compiler {
   int intern(Node n) {
     n.cross_sectional = is_cross_sectional(n.op);
     int inner = 0;
+    int ahead = 0;
     for (int a : n.args) {
       n.cross_sectional = n.cross_sectional || node(a).cross_sectional;
       inner = (inner < 0 || node(a).lookback < 0) ? -1 : std::max(inner, node(a).lookback);
+      ahead = std::max(ahead, node(a).lookahead);
     }
     n.lookback = lookback_of(n, inner);
+    n.lookahead = ahead + (n.op == Op::kRef && n.window < 0 ? -n.window : 0);
     auto it = by_key_.find(n.key);
     if (it != by_key_.end()) return it->second;
     const int index = static_cast<int>(nodes_.size());
@@ -549,6 +552,7 @@ Program Program::compile(const std::vector<std::pair<std::string, std::string>>&
   for (int out : program.outputs_) {
     const int l = program.nodes_[static_cast<size_t>(out)]->lookback;
     program.lookback_ = (l < 0 || program.lookback_ < 0) ? -1 : std::max(program.lookback_, l);
+    program.lookahead_ = std::max(program.lookahead_, program.nodes_[static_cast<size_t>(out)]->lookahead);
     program.cross_sectional_ = program.cross_sectional_ || program.nodes_[static_cast<size_t>(out)]->cross_sectional;
   }
   return program;

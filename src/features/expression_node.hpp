@@ -31,6 +31,7 @@ struct Node {
   int output = 0;              // which of the indicator's outputs
   std::string key;             // canonical text: equal keys are one node
   int lookback = 0;            // rows of history needed; -1: the whole past
+  int lookahead = 0;           // rows of the future read (labels: Ref(x, -n))
   bool cross_sectional = false;  // this node or one of its inputs meets across symbols
 };
 

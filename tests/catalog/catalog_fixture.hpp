@@ -237,5 +237,6 @@ using trib::testing::spawn;
 
 // The universe and vendor budgets (universe_budget_test.cpp).
 class UniverseBudgetTest : public CatalogTest {};
+class ModelRegistryTest : public CatalogTest {};
 
 }  // namespace trib::catalog

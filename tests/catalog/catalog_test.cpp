@@ -44,17 +44,18 @@ std::vector<int32_t> days_of(const std::vector<HotBar>& rows) {
 // ---- migrations and opening ----------------------------------------------------------------
 
 TEST_P(CatalogTest, OpenMigratesAndReopenIsIdempotent) {
-  EXPECT_EQ(catalog_->schema_version(), 6);
+  EXPECT_EQ(catalog_->schema_version(), 7);
   catalog_->migrate();
   catalog_->migrate();
   auto again = open();
-  EXPECT_EQ(again->schema_version(), 6);
+  EXPECT_EQ(again->schema_version(), 7);
   auto sql = raw();
-  EXPECT_EQ(sql.number("SELECT count(*) FROM schema_migrations WHERE component = 'catalog'"), 6);
+  EXPECT_EQ(sql.number("SELECT count(*) FROM schema_migrations WHERE component = 'catalog'"), 7);
   for (const char* table :
        {"instruments", "partitions", "partition_versions", "raw_objects", "runs", "watermarks",
         "dq_counts", "tasks_done", "hot_cache", "ledger_accounts", "ledger_orders", "ledger_fills",
-        "ledger_positions", "universe", "vendor_budgets", "calendar_sessions", "partition_sessions"}) {
+        "ledger_positions", "universe", "vendor_budgets", "calendar_sessions", "partition_sessions",
+        "corporate_actions", "models"}) {
     EXPECT_TRUE(sql.table_exists(table)) << table;
   }
   // Migration 2 replaced these.
@@ -71,12 +72,12 @@ TEST_P(CatalogTest, ProcessesRacingToCreateTheCatalogAllSucceed) {
     children.push_back(spawn([&] {
       auto c = open_at(fresh);
       c->migrate();
-      return c->schema_version() == 6 ? 0 : 2;
+      return c->schema_version() == 7 ? 0 : 2;
     }));
   }
   for (pid_t pid : children) EXPECT_EQ(exit_code_of(pid), 0);
-  EXPECT_EQ(raw(fresh).number("SELECT count(*) FROM schema_migrations"), 6);
-  EXPECT_EQ(open_at(fresh)->schema_version(), 6);
+  EXPECT_EQ(raw(fresh).number("SELECT count(*) FROM schema_migrations"), 7);
+  EXPECT_EQ(open_at(fresh)->schema_version(), 7);
 }
 
 TEST_P(CatalogTest, DescribeNamesTheBackendAndNeverThePassword) {
@@ -147,7 +148,7 @@ TEST_P(CatalogTest, MigratesAVersionOneCatalogToMicroUnits) {
   }
 
   auto c = open_at(v1);
-  EXPECT_EQ(c->schema_version(), 6);
+  EXPECT_EQ(c->schema_version(), 7);
   // 10,000.1 - 1,000.55, exactly; an account whose initial cash was never named takes it now.
   EXPECT_EQ(c->account_cash("paper", Micros::parse("1")), Micros::parse("8999.55"));
   EXPECT_EQ(c->account_cash("fresh", Micros::parse("7")), Micros::parse("7.3"));

@@ -118,6 +118,9 @@ class SabotagedCatalog : public catalog::Catalog {
   std::optional<catalog::BudgetState> vendor_budget_state(const std::string& v) override { return real_.vendor_budget_state(v); }
   int64_t record_actions(const std::vector<catalog::ActionRecord>& r) override { return real_.record_actions(r); }
   std::vector<catalog::ActionRecord> list_actions(const std::string& s, int64_t t) override { return real_.list_actions(s, t); }
+  bool record_model(const catalog::ModelRecord& m) override { return real_.record_model(m); }
+  std::optional<catalog::ModelRecord> get_model(const std::string& id) override { return real_.get_model(id); }
+  std::vector<catalog::ModelRecord> list_models() override { return real_.list_models(); }
 
  private:
   catalog::Catalog& real_;

@@ -244,6 +244,29 @@ struct CatalogOptions {
   int hot_cache_sessions = 300;  // rows per (symbol, timeframe) kept in the hot cache; 0 = off
 };
 
+// A trained model in the registry (`trib ml train`): what it is, what it saw, how it scored.
+// Its artefacts (per-split boosters or coefficients, the fitted preprocessing, per-date
+// metrics) live in the lake under `artefacts`; this row is the commit point that makes them a
+// model.
+struct ModelRecord {
+  std::string id;                // "<name>-<12 hex>": a hash of config, dataset and code version
+  std::string name;
+  std::string kind;              // "xgboost", "ridge", ...
+  std::string feature_set;       // "alpha158"
+  std::string feature_set_hash;  // SHA-256 of the set's text
+  std::string label;             // the label expression
+  std::string dataset_hash;
+  std::string config_toml;       // the config as trained (defaults filled in)
+  std::string code_version;
+  std::string artefacts;         // lake prefix: "models/<id>/"
+  std::string metrics_json;      // test-period summary and per-split metrics
+  std::string importance_json;   // feature -> importance (the last split's model)
+  int32_t from_day = 0, to_day = 0;  // the dataset's session dates (days since the epoch)
+  int32_t splits = 0;
+  int64_t created_at_ns = 0;
+  bool operator==(const ModelRecord&) const = default;
+};
+
 class Catalog {
  public:
   virtual ~Catalog() = default;
@@ -405,6 +428,14 @@ class Catalog {
   // Nobody sends to `vendor` before `until_ns` (never moves an existing pause earlier).
   virtual void pause_vendor(const std::string& vendor, int64_t until_ns) = 0;
   virtual std::optional<BudgetState> vendor_budget_state(const std::string& vendor) = 0;
+
+  // ---- the model registry ----
+  // Registers a model; false (and nothing changes) when its id is registered already: a model
+  // id names one config trained on one dataset by one code version, so a rerun is a no-op.
+  virtual bool record_model(const ModelRecord& model) = 0;
+  virtual std::optional<ModelRecord> get_model(const std::string& id) = 0;
+  // Newest first.
+  virtual std::vector<ModelRecord> list_models() = 0;
 };
 
 // Opens (creating if missing) a SQLite catalog and migrates it. WAL mode, busy timeout 30 s.

@@ -47,6 +47,9 @@ class Program {
   // The rows of history an output needs before its first value: the sum of its windows and
   // Ref offsets; -1 when it depends on its whole past (EMA, indicators with Wilder smoothing).
   int lookback() const { return lookback_; }
+  // The rows of the future an output reads (0 for features; 5 for Ref($close, -5) / $close - 1):
+  // a label on row i is known only after row i + lookahead().
+  int lookahead() const { return lookahead_; }
   bool cross_sectional() const { return cross_sectional_; }
   // The canonical text of output i (whitespace and number spelling normalised).
   std::string canonical(size_t i) const;
@@ -60,6 +63,7 @@ class Program {
   std::vector<std::shared_ptr<const Node>> nodes_;  // topological order: inputs before users
   std::vector<int> outputs_;                        // node index per name
   int lookback_ = 0;
+  int lookahead_ = 0;
   bool cross_sectional_ = false;
 };
 
