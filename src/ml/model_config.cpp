@@ -149,11 +149,8 @@ json to_json(const toml::node& n) {
   throw Error::InvalidInput("[model.params] values must be numbers, strings, booleans or lists of them");
 }
 
-std::string toml_string(const std::string& s) {
-  std::ostringstream out;
-  out << toml::value<std::string>(s);
-  return out.str();
-}
+// A TOML basic string: JSON's escapes (\" \\ \n \uXXXX) are TOML's too.
+std::string toml_string(const std::string& s) { return json(s).dump(); }
 
 std::string toml_value(const json& v) {
   if (v.is_string()) return toml_string(v.get<std::string>());
