@@ -78,6 +78,9 @@ void add_ml_commands(CLI::App& app, Globals& g, Action& action) {
         const ml::TrainResult r = ml::train_model(*ws.store, *ws.catalog, c, options);
         json out = model_json(r.record);
         out["already_registered"] = r.already_registered;
+        json split_seconds = json::array();
+        for (const auto& s : r.splits) split_seconds.push_back({{"prepare", s.prepare_seconds}, {"fit", s.fit_seconds}});
+        out["seconds"] = {{"dataset", r.dataset_seconds}, {"splits", split_seconds}, {"final", r.final_seconds}};
         if (g.json) {
           fmt::print("{}\n", out.dump());
           return 0;

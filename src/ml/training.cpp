@@ -1,6 +1,7 @@
 #include "trib/ml/training.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cmath>
 #include <fstream>
@@ -142,7 +143,12 @@ TrainResult train_model(lake::ObjectStore& store, catalog::Catalog& catalog, con
   spec.threads = options.threads;
   say(options, fmt::format("dataset: feature set {} ({} features) x {} symbol(s), label {}", spec.set.name,
                            spec.set.features.size(), spec.universe.size(), config.label));
+  auto started = std::chrono::steady_clock::now();
+  auto seconds_since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  };
   Dataset data = build_dataset(store, catalog, spec, &result.dataset);
+  result.dataset_seconds = seconds_since(started);
   if (data.rows() == 0) throw Error::NotFound("the dataset has no rows: no feature rows fall in [dataset] from/to");
   say(options, fmt::format("dataset: {} rows over {} sessions ({} .. {}), hash {}", data.rows(), data.dates.size(),
                            Date(data.dates.front()).to_string(), Date(data.dates.back()).to_string(),
@@ -168,12 +174,16 @@ TrainResult train_model(lake::ObjectStore& store, catalog::Catalog& catalog, con
   json split_docs = json::array();
   std::vector<double> last_importance;
   for (Split& s : splits) {
+    started = std::chrono::steady_clock::now();
     const FittedPreprocess fitted = fit_preprocess(data, s.train_rows, config.preprocess);
     const Prepared train = prepare(data, s.train_rows, fitted, true);
     const Prepared valid = prepare(data, s.valid_rows, fitted, true);
     const Prepared test = prepare(data, s.test_rows, fitted, false);
+    const double prepare_seconds = seconds_since(started);
+    started = std::chrono::steady_clock::now();
     auto model = make_model(config.kind, config.params, data.feature_names, config.seed);
     const json fit = model->fit(view(train), view(valid));
+    const double fit_seconds = seconds_since(started);
     const auto predictions = model->predict(test.x);
     std::vector<int32_t> day, symbol;
     std::vector<double> label;
@@ -187,6 +197,8 @@ TrainResult train_model(lake::ObjectStore& store, catalog::Catalog& catalog, con
     report.valid_rows = valid.x.rows;
     report.test_rows = test.x.rows;
     report.fit = fit;
+    report.prepare_seconds = prepare_seconds;
+    report.fit_seconds = fit_seconds;
     report.test = summarize(metrics_by_date(day, symbol, predictions, label, config.quantiles), config.quantiles);
     for (size_t i = 0; i < test.rows.size(); ++i) {
       oos_rows.push_back(test.rows[i]);
@@ -221,28 +233,29 @@ TrainResult train_model(lake::ObjectStore& store, catalog::Catalog& catalog, con
     result.splits.push_back(std::move(report));
   }
 
-  // 4. Metrics over every test date (the splits' test windows do not overlap).
+  // 4. Metrics over every test date (the test windows follow each other, so the rows are in
+  // date order).
   {
-    std::vector<size_t> order(oos_rows.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::vector<int32_t> day, symbol;
-    std::vector<double> pred, label;
-    for (size_t i : order) {
-      day.push_back(data.day[oos_rows[i]]);
-      symbol.push_back(data.symbol[oos_rows[i]]);
-      pred.push_back(oos_pred[i]);
-      label.push_back(data.y[oos_rows[i]]);
+    std::vector<double> label;
+    for (size_t r : oos_rows) {
+      day.push_back(data.day[r]);
+      symbol.push_back(data.symbol[r]);
+      label.push_back(data.y[r]);
     }
-    result.by_date = metrics_by_date(day, symbol, pred, label, config.quantiles);
+    result.by_date = metrics_by_date(day, symbol, oos_pred, label, config.quantiles);
     result.test = summarize(result.by_date, config.quantiles);
   }
 
   // 5. The final model, for dates past the data.
+  started = std::chrono::steady_clock::now();
   Split last = final_split(data, config.split);
   const FittedPreprocess final_fitted = fit_preprocess(data, last.train_rows, config.preprocess);
   auto final_model = make_model(config.kind, config.params, data.feature_names, config.seed);
-  const json final_fit = final_model->fit(view(prepare(data, last.train_rows, final_fitted, true)),
-                                          view(prepare(data, last.valid_rows, final_fitted, true)));
+  const Prepared final_train = prepare(data, last.train_rows, final_fitted, true);
+  const Prepared final_valid = prepare(data, last.valid_rows, final_fitted, true);
+  const json final_fit = final_model->fit(view(final_train), view(final_valid));
+  result.final_seconds = seconds_since(started);
   store.put(prefix + "final/model." + final_model->extension(), final_model->save());
   store.put(prefix + "final/preprocess.json", final_fitted.to_json().dump(1));
   json final_doc = split_json(last);

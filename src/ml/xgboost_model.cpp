@@ -37,8 +37,13 @@ class DMatrix {
  public:
   DMatrix(const Matrix& x, std::span<const double> y, std::span<const uint32_t> groups, bool ranking,
           const std::vector<std::string>& names) {
-    check(XGDMatrixCreateFromMat(x.values.data(), x.rows, x.cols, std::numeric_limits<float>::quiet_NaN(), &handle_),
-          "creating a DMatrix");
+    // The array interface, as the Python package passes a NumPy array (threaded, no copy of ours).
+    const json array = {{"data", {reinterpret_cast<uintptr_t>(x.values.data()), true}},
+                        {"shape", {x.rows, x.cols}},
+                        {"typestr", "<f4"},
+                        {"version", 3}};
+    const std::string config = fmt::format(R"({{"missing": NaN, "nthread": {}}})", std::max(1u, std::thread::hardware_concurrency()));
+    check(XGDMatrixCreateFromDense(array.dump().c_str(), config.c_str(), &handle_), "creating a DMatrix");
     if (!y.empty()) {
       std::vector<float> label(y.begin(), y.end());
       check(XGDMatrixSetFloatInfo(handle_, "label", label.data(), label.size()), "setting labels");

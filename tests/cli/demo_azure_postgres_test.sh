@@ -15,7 +15,7 @@ trap 'psql -q -X "$pg_url" -c "DROP SCHEMA IF EXISTS '"$schema"' CASCADE" >/dev/
 url="$pg_url?options=-csearch_path%3D$schema"
 export AZURE_STORAGE_CONNECTION_STRING="$az"
 
-"$TRIB_BIN" demo local > local.txt 2>&1 || { cat local.txt >&2; fail "demo on the local defaults failed"; finish; }
+"$TRIB_BIN" demo local --no-research > local.txt 2>&1 || { cat local.txt >&2; fail "demo on the local defaults failed"; finish; }
 
 mkdir cloud
 cat > cloud/trib.toml <<TOML
@@ -31,7 +31,7 @@ url = "$url"
 [queue]
 kind = "postgres"
 TOML
-"$TRIB_BIN" demo cloud > cloud.txt 2>&1 || { cat cloud.txt >&2; fail "demo on Azure + PostgreSQL failed"; finish; }
+"$TRIB_BIN" demo cloud --no-research > cloud.txt 2>&1 || { cat cloud.txt >&2; fail "demo on Azure + PostgreSQL failed"; finish; }
 grep -q "550 tasks, 2 workers, 0 poisoned" cloud.txt && pass "backfill on the cloud shape" || fail "backfill line: $(grep backfill cloud.txt)"
 [ ! -e cloud/lake ] && pass "no local lake folder in the Azure workspace" || fail "a local lake folder appeared"
 "$TRIB_BIN" -w cloud status > status.txt

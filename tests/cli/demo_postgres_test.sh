@@ -10,7 +10,7 @@ psql -q -X "$base_url" -c "CREATE SCHEMA $schema" || { fail "cannot create schem
 trap 'psql -q -X "$base_url" -c "DROP SCHEMA IF EXISTS '"$schema"' CASCADE" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
 url="$base_url?options=-csearch_path%3D$schema"
 
-"$TRIB_BIN" demo sqlite > sqlite.txt 2>&1 || { cat sqlite.txt >&2; fail "demo on SQLite failed"; finish; }
+"$TRIB_BIN" demo sqlite --no-research > sqlite.txt 2>&1 || { cat sqlite.txt >&2; fail "demo on SQLite failed"; finish; }
 
 mkdir pg
 cat > pg/trib.toml <<TOML
@@ -25,7 +25,7 @@ url = "$url"
 [queue]
 kind = "postgres"
 TOML
-"$TRIB_BIN" demo pg > pg.txt 2>&1 || { cat pg.txt >&2; fail "demo on PostgreSQL failed"; finish; }
+"$TRIB_BIN" demo pg --no-research > pg.txt 2>&1 || { cat pg.txt >&2; fail "demo on PostgreSQL failed"; finish; }
 grep -q "550 tasks, 2 workers, 0 poisoned" pg.txt && pass "backfill through the PostgreSQL queue" || fail "backfill line: $(grep backfill pg.txt)"
 [ ! -e pg/catalog.db ] && pass "no SQLite file in the PostgreSQL workspace" || fail "a catalog.db appeared"
 n=$(psql -qtA -X "$url" -c "SELECT count(*) FROM partitions WHERE dataset = 'bars'")

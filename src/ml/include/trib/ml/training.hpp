@@ -52,6 +52,7 @@ struct SplitReport {
   size_t train_rows = 0, valid_rows = 0, test_rows = 0;
   nlohmann::json fit;          // what the model chose (rounds, alpha) and its validation score
   MetricsSummary test;
+  double prepare_seconds = 0, fit_seconds = 0;  // wall time (reports only, never in artefacts)
 };
 
 struct TrainResult {
@@ -62,6 +63,7 @@ struct TrainResult {
   std::vector<DateMetrics> by_date;
   std::vector<std::pair<std::string, double>> importance;  // the final model's, descending
   DatasetStats dataset;
+  double dataset_seconds = 0, final_seconds = 0;  // wall time (reports only, never in artefacts)
 };
 
 TrainResult train_model(lake::ObjectStore& store, catalog::Catalog& catalog, const ModelConfig& config,
