@@ -6,8 +6,9 @@
 //   parquet_bench scan FILE [COLUMN,COLUMN...|*] [REPEATS] [THREADS]
 //                                                     -> {"seconds", "rows", "checksum", "peak_rss_mib"}
 //     (the best of REPEATS scans in one process; * = every column; TRIB_BENCH_BATCH_ROWS sets
-//      the BatchReader's batch size; THREADS, default 1, is WriterOptions::threads or the
-//      BatchReader's threads)
+//      the batch size; THREADS, default 1, is WriterOptions::threads, or for a scan: 1 reads
+//      through a BatchReader, more through parquet::scan_parallel, each thread summing what it
+//      decodes, as DuckDB's parallel aggregation does)
 //
 // Row i of the table (the same formulas are in run-parquet.mjs's SQL, all exact in IEEE double):
 //   s = i / 10000, d = i % 10000
@@ -27,11 +28,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "trib/core/error.hpp"
 #include "trib/lake/parquet.hpp"
+#include "trib/lake/parquet_scan.hpp"
 
 using namespace trib::parquet;
 using Clock = std::chrono::steady_clock;
@@ -146,29 +149,48 @@ ScanResult scan_once(const char* file, const std::string& column_list, size_t ba
       start = end + 1;
     }
   }
-  // A checksum over every value read, so nothing can be skipped. Four running sums, so the
-  // checksum's own add latency does not dominate what is timed.
-  double sums[4] = {0, 0, 0, 0};
-  uint64_t isum = 0;
-  int64_t rows = 0;
-  std::vector<ColumnVector> cols;  // reused from batch to batch, as a scan loop would
-  BatchReader batches(reader, columns, batch_rows, threads);
-  while (batches.next(cols)) {
-    rows += static_cast<int64_t>(cols[0].num_rows);
+  // A checksum over every value read, so nothing can be skipped: wrapping sums of the values'
+  // bits, exact and order-free, so an N-thread scan (row groups in any order) must match the
+  // one-thread scan bit for bit. Four lanes, so the checksum's own add latency does not dominate.
+  struct alignas(64) Sums {
+    uint64_t lane[4] = {0, 0, 0, 0};
+    uint64_t isum = 0;
+    int64_t rows = 0;
+  };
+  auto add = [](Sums& s, const std::vector<ColumnVector>& cols) {
+    s.rows += static_cast<int64_t>(cols[0].num_rows);
     for (const auto& col : cols) {
       const size_t n = col.f64.size();
+      const uint64_t* bits = reinterpret_cast<const uint64_t*>(col.f64.data());
       size_t i = 0;
       for (; i + 4 <= n; i += 4) {
-        for (int k = 0; k < 4; ++k) sums[k] += col.f64[i + static_cast<size_t>(k)];
+        for (int k = 0; k < 4; ++k) s.lane[k] += bits[i + static_cast<size_t>(k)];
       }
-      for (; i < n; ++i) sums[0] += col.f64[i];
-      for (int64_t v : col.i64) isum += static_cast<uint64_t>(v);  // wraps; only a witness
-      for (int32_t v : col.i32) isum += static_cast<uint64_t>(v);
-      if (!col.offsets.empty()) isum += col.offsets.back();
+      for (; i < n; ++i) s.lane[0] += bits[i];
+      for (int64_t v : col.i64) s.isum += static_cast<uint64_t>(v);
+      for (int32_t v : col.i32) s.isum += static_cast<uint64_t>(v);
+      if (!col.offsets.empty()) s.isum += col.offsets.back();
     }
+  };
+  std::vector<Sums> sums(static_cast<size_t>(std::max(threads, 1)));
+  if (threads <= 1) {
+    std::vector<ColumnVector> cols;  // reused from batch to batch, as a scan loop would
+    BatchReader batches(reader, columns, batch_rows, 1);
+    while (batches.next(cols)) add(sums[0], cols);
+  } else {
+    // Each thread sums the batches it decodes, as DuckDB's parallel aggregation does.
+    scan_parallel(reader, columns, threads,
+                  [&](int worker, int, std::vector<ColumnVector>& cols) { add(sums[static_cast<size_t>(worker)], cols); },
+                  batch_rows);
+  }
+  uint64_t total = 0;
+  int64_t rows = 0;
+  for (const Sums& s : sums) {
+    total += s.lane[0] + s.lane[1] + s.lane[2] + s.lane[3] + s.isum;
+    rows += s.rows;
   }
   ScanResult out;
-  out.checksum = sums[0] + sums[1] + sums[2] + sums[3] + static_cast<double>(isum % 1000003);
+  out.checksum = static_cast<double>(total % 1000000007);
   out.rows = rows;
   out.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return out;

@@ -172,7 +172,6 @@ TrainResult train_model(lake::ObjectStore& store, catalog::Catalog& catalog, con
   std::vector<int32_t> oos_split;
   std::vector<double> oos_pred;
   json split_docs = json::array();
-  std::vector<double> last_importance;
   for (Split& s : splits) {
     started = std::chrono::steady_clock::now();
     const FittedPreprocess fitted = fit_preprocess(data, s.train_rows, config.preprocess);
@@ -225,7 +224,6 @@ TrainResult train_model(lake::ObjectStore& store, catalog::Catalog& catalog, con
     say(options, fmt::format("split {}: train {} .. {} ({} rows, {} purged), test {} .. {}: rank IC {:.4f}", s.index,
                              Date(s.train_from).to_string(), Date(s.train_to).to_string(), train.x.rows, s.purged,
                              Date(s.test_from).to_string(), Date(s.test_to).to_string(), report.test.rank_ic_mean));
-    last_importance = model->importance();
     s.train_rows.clear();
     s.valid_rows.clear();
     s.test_rows.clear();

@@ -22,6 +22,7 @@ PACKAGES=(
   libtomlplusplus3                    # trib.toml
   libsqlite3-0                        # embedded catalog and queue (local shape)
   libpqxx-6.4 libpq5                  # PostgreSQL catalog
+  libxgboost0                         # ML: gradient-boosted trees (brings libdmlc0, libgomp1)
   ca-certificates                     # TLS roots for *.core.windows.net and PostgreSQL
 )
 

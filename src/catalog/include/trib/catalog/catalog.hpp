@@ -260,7 +260,7 @@ struct ModelRecord {
   std::string code_version;
   std::string artefacts;         // lake prefix: "models/<id>/"
   std::string metrics_json;      // test-period summary and per-split metrics
-  std::string importance_json;   // feature -> importance (the last split's model)
+  std::string importance_json;   // feature -> importance (the final model)
   int32_t from_day = 0, to_day = 0;  // the dataset's session dates (days since the epoch)
   int32_t splits = 0;
   int64_t created_at_ns = 0;
