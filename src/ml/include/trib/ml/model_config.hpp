@@ -9,6 +9,7 @@
 //   from = "2013-02-08"               # default: the first session with bars
 //   to = "2018-02-07"                 # default: the last
 //   adjust = "total"                  # raw | split | total
+//   timeframe = "1d"
 //   [preprocess]
 //   features = "cs_zscore"            # cs_zscore | cs_rank | robust_zscore | none
 //   clip = 3.0                        # 0: off
