@@ -71,7 +71,8 @@ SymbolRows read_symbol(lake::ObjectStore& store, catalog::Catalog& catalog, cons
   return out;
 }
 
-// Lays the symbols' rows out by (date, symbol index).
+// Lays the symbols' rows out; their columns are released as they are copied (days and
+// partition hashes are kept).
 Dataset assemble(const features::FeatureSet& set, const std::vector<Symbol>& symbols, std::vector<SymbolRows>& per) {
   Dataset d;
   for (const auto& [name, formula] : set.features) d.feature_names.push_back(name);
@@ -105,6 +106,9 @@ Dataset assemble(const features::FeatureSet& set, const std::vector<Symbol>& sym
   d.date_begin.push_back(n);
   for (size_t k = 0; k < d.x.size(); ++k) {
     for (size_t r = 0; r < n; ++r) d.x[k][r] = per[static_cast<size_t>(refs[r].symbol)].columns[k][refs[r].at];
+    // Each feature is held twice only while it is laid out (the whole matrix twice would double
+    // the build's peak memory).
+    for (auto& p : per) std::vector<float>().swap(p.columns[k]);
   }
   return d;
 }

@@ -5,6 +5,7 @@
 #include <climits>
 #include <cmath>
 #include <fstream>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -175,14 +176,27 @@ TrainResult train_model(lake::ObjectStore& store, catalog::Catalog& catalog, con
   for (Split& s : splits) {
     started = std::chrono::steady_clock::now();
     const FittedPreprocess fitted = fit_preprocess(data, s.train_rows, config.preprocess);
-    const Prepared train = prepare(data, s.train_rows, fitted, true);
-    const Prepared valid = prepare(data, s.valid_rows, fitted, true);
-    const Prepared test = prepare(data, s.test_rows, fitted, false);
-    const double prepare_seconds = seconds_since(started);
+    auto train = std::make_unique<Prepared>(prepare(data, s.train_rows, fitted, true));
+    auto valid = std::make_unique<Prepared>(prepare(data, s.valid_rows, fitted, true));
+    double prepare_seconds = seconds_since(started);
     started = std::chrono::steady_clock::now();
     auto model = make_model(config.kind, config.params, data.feature_names, config.seed);
-    const json fit = model->fit(view(train), view(valid));
+    const json fit = model->fit(view(*train), view(*valid));
     const double fit_seconds = seconds_since(started);
+    started = std::chrono::steady_clock::now();
+    SplitReport report;
+    report.train_rows = train->x.rows;
+    report.valid_rows = valid->x.rows;
+    if (options.export_dir) {
+      const fs::path d = *options.export_dir / fmt::format("split={}", s.index);
+      fs::create_directories(d);
+      export_prepared(d, "train", *train, data);
+      export_prepared(d, "valid", *valid, data);
+    }
+    train.reset();  // the test matrix is built once the training one is gone: a lower peak
+    valid.reset();
+    const Prepared test = prepare(data, s.test_rows, fitted, false);
+    prepare_seconds += seconds_since(started);
     const auto predictions = model->predict(test.x);
     std::vector<int32_t> day, symbol;
     std::vector<double> label;
@@ -191,9 +205,6 @@ TrainResult train_model(lake::ObjectStore& store, catalog::Catalog& catalog, con
       symbol.push_back(data.symbol[r]);
       label.push_back(data.y[r]);
     }
-    SplitReport report;
-    report.train_rows = train.x.rows;
-    report.valid_rows = valid.x.rows;
     report.test_rows = test.x.rows;
     report.fit = fit;
     report.prepare_seconds = prepare_seconds;
@@ -209,9 +220,6 @@ TrainResult train_model(lake::ObjectStore& store, catalog::Catalog& catalog, con
     store.put(dir + "preprocess.json", fitted.to_json().dump(1));
     if (options.export_dir) {
       const fs::path d = *options.export_dir / fmt::format("split={}", s.index);
-      fs::create_directories(d);
-      export_prepared(d, "train", train, data);
-      export_prepared(d, "valid", valid, data);
       export_prepared(d, "test", test, data);
       write_npy(d / "pred_test.npy", predictions.data(), predictions.size() * sizeof(double), "<f8", {predictions.size()});
       std::ofstream(d / "fit.json") << json{{"fit", fit}, {"model", dir + "model." + model->extension()}}.dump(1);
@@ -222,7 +230,7 @@ TrainResult train_model(lake::ObjectStore& store, catalog::Catalog& catalog, con
     doc["predicts_from"] = Date(s.test_from).to_string();
     split_docs.push_back(doc);
     say(options, fmt::format("split {}: train {} .. {} ({} rows, {} purged), test {} .. {}: rank IC {:.4f}", s.index,
-                             Date(s.train_from).to_string(), Date(s.train_to).to_string(), train.x.rows, s.purged,
+                             Date(s.train_from).to_string(), Date(s.train_to).to_string(), report.train_rows, s.purged,
                              Date(s.test_from).to_string(), Date(s.test_to).to_string(), report.test.rank_ic_mean));
     s.train_rows.clear();
     s.valid_rows.clear();
