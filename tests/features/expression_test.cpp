@@ -132,6 +132,16 @@ TEST(Expression, EqualSubExpressionsAreOneNode) {
   EXPECT_THROW(Program::compile({{"A", "$close"}, {"A", "$open"}}), Error);
 }
 
+TEST(Expression, ALabelSaysHowFarAheadItReads) {
+  using features::expr::Purpose;
+  EXPECT_EQ(Program::compile({{"F", "Mean($close, 5) / $close"}}).lookahead(), 0);
+  EXPECT_EQ(Program::compile({{"L", "Ref($close, -5) / $close - 1"}}, Purpose::kLabel).lookahead(), 5);
+  // A window over the future reads as far ahead as its input; nested offsets add up.
+  EXPECT_EQ(Program::compile({{"L", "Mean(Ref($close, -3), 10)"}}, Purpose::kLabel).lookahead(), 3);
+  EXPECT_EQ(Program::compile({{"L", "Ref(Ref($close, -2), -4) / Ref($close, -1)"}}, Purpose::kLabel).lookahead(), 6);
+  EXPECT_EQ(Program::compile({{"L", "Ref($close, 2) / Ref($close, -1)"}}, Purpose::kLabel).lookahead(), 1);
+}
+
 TEST(Expression, AValueDoesNotDependOnWhereTheComputationStarted) {
   std::vector<double> close;
   for (int i = 0; i < 400; ++i) close.push_back(100 + 10 * std::sin(i * 0.37) + i * 0.05 + (i % 7) * 0.013);
