@@ -133,7 +133,6 @@ TEST(Expression, EqualSubExpressionsAreOneNode) {
 }
 
 TEST(Expression, ALabelSaysHowFarAheadItReads) {
-  using features::expr::Purpose;
   EXPECT_EQ(Program::compile({{"F", "Mean($close, 5) / $close"}}).lookahead(), 0);
   EXPECT_EQ(Program::compile({{"L", "Ref($close, -5) / $close - 1"}}, Purpose::kLabel).lookahead(), 5);
   // A window over the future reads as far ahead as its input; nested offsets add up.
