@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
-#include "trib/core/error.hpp"
 #include "trib/ml/predict.hpp"
 #include "trib/ml/training.hpp"
 
@@ -135,8 +134,8 @@ void add_ml_commands(CLI::App& app, Globals& g, Action& action) {
     cmd->callback([&g, &action, id] {
       action = [&g, id] {
         Workspace ws = open_workspace(g.workspace);
-        const json manifest = ml::read_manifest(*ws.store, *ws.catalog, *id);
-        const auto record = *ws.catalog->get_model(*id);
+        const auto record = ml::find_model(*ws.catalog, *id);
+        const json manifest = ml::read_manifest(*ws.store, record);
         json out = model_json(record);
         if (g.json) {
           out["manifest"] = manifest;
@@ -175,9 +174,7 @@ void add_ml_commands(CLI::App& app, Globals& g, Action& action) {
         Workspace ws = open_workspace(g.workspace);
         json all = json::array();
         for (const auto& id : *ids) {
-          const auto m = ws.catalog->get_model(id);
-          if (!m) throw Error::NotFound(fmt::format("model '{}' is not registered; `trib ml list` lists the models", id));
-          all.push_back(model_json(*m));
+          all.push_back(model_json(ml::find_model(*ws.catalog, id)));
         }
         if (g.json) {
           fmt::print("{}\n", all.dump());

@@ -38,6 +38,10 @@ inline constexpr const char* kActionColumns =
     "symbol, kind, ex_date, source, knowledge_ts_ns, split_ratio, cash_amount, currency, pay_date, "
     "record_date, declared_date, new_symbol, retracted, origin, reference_price";
 
+inline constexpr const char* kModelColumns =
+    "id, name, kind, feature_set, feature_set_hash, label, dataset_hash, config_toml, code_version, "
+    "artefacts, metrics_json, importance_json, from_day, to_day, splits, created_at_ns";
+
 // list_actions(): the version of each action in force at the knowledge time (parameter 2) of a
 // symbol (parameter 1; '' = all). Placeholders are rewritten for PostgreSQL.
 inline constexpr std::string_view kListActionsSql =
@@ -104,6 +108,29 @@ ActionRecord action_of_row(const Row& row) {
   r.origin = row.text(13);
   r.action.reference_price = row.real(14);
   return r;
+}
+
+// A row selected with kModelColumns (`row` has text(i), int64(i)).
+template <typename Row>
+ModelRecord model_of_row(const Row& row) {
+  ModelRecord m;
+  m.id = row.text(0);
+  m.name = row.text(1);
+  m.kind = row.text(2);
+  m.feature_set = row.text(3);
+  m.feature_set_hash = row.text(4);
+  m.label = row.text(5);
+  m.dataset_hash = row.text(6);
+  m.config_toml = row.text(7);
+  m.code_version = row.text(8);
+  m.artefacts = row.text(9);
+  m.metrics_json = row.text(10);
+  m.importance_json = row.text(11);
+  m.from_day = static_cast<int32_t>(row.int64(12));
+  m.to_day = static_cast<int32_t>(row.int64(13));
+  m.splits = static_cast<int32_t>(row.int64(14));
+  m.created_at_ns = row.int64(15);
+  return m;
 }
 
 inline std::string describe(const PartitionKey& key) {

@@ -765,48 +765,33 @@ class PostgresCatalog final : public Catalog {
     if (m.id.empty()) throw Error::InvalidInput("record_model: empty model id");
     bool inserted = false;
     guarded("model " + m.id, [&] {
-      inserted = db_.exec("INSERT INTO models (id, name, kind, feature_set, feature_set_hash, label, dataset_hash, config_toml, code_version, artefacts, metrics_json, importance_json, from_day, to_day, splits, created_at_ns) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (id) DO NOTHING",
-                          m.id, m.name, m.kind, m.feature_set, m.feature_set_hash, m.label, m.dataset_hash, m.config_toml, m.code_version, m.artefacts, m.metrics_json, m.importance_json, static_cast<int64_t>(m.from_day), static_cast<int64_t>(m.to_day), static_cast<int64_t>(m.splits), m.created_at_ns != 0 ? m.created_at_ns : now_ts_ns()).affected_rows() > 0;
+      inserted = db_.exec(fmt::format("INSERT INTO models ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+                                      "$13, $14, $15, $16) ON CONFLICT (id) DO NOTHING",
+                                      internal::kModelColumns),
+                          m.id, m.name, m.kind, m.feature_set, m.feature_set_hash, m.label, m.dataset_hash,
+                          m.config_toml, m.code_version, m.artefacts, m.metrics_json, m.importance_json,
+                          static_cast<int64_t>(m.from_day), static_cast<int64_t>(m.to_day),
+                          static_cast<int64_t>(m.splits), m.created_at_ns != 0 ? m.created_at_ns : now_ts_ns())
+                     .affected_rows() > 0;
     });
     return inserted;
   }
 
   std::optional<ModelRecord> get_model(const std::string& id) override {
-    auto r = db_.row("SELECT id, name, kind, feature_set, feature_set_hash, label, dataset_hash, config_toml, code_version, artefacts, metrics_json, importance_json, from_day, to_day, splits, created_at_ns FROM models WHERE id = $1", id);
+    auto r = db_.row(fmt::format("SELECT {} FROM models WHERE id = $1", internal::kModelColumns), id);
     if (!r) return std::nullopt;
-    return model_of(*r);
+    return internal::model_of_row(*r);
   }
 
   std::vector<ModelRecord> list_models() override {
     std::vector<ModelRecord> out;
-    for (const PgRow r : db_.exec("SELECT id, name, kind, feature_set, feature_set_hash, label, dataset_hash, config_toml, code_version, artefacts, metrics_json, importance_json, from_day, to_day, splits, created_at_ns FROM models ORDER BY created_at_ns DESC, id")) {
-      out.push_back(model_of(r));
+    for (const PgRow r : db_.exec(fmt::format("SELECT {} FROM models ORDER BY created_at_ns DESC, id", internal::kModelColumns))) {
+      out.push_back(internal::model_of_row(r));
     }
     return out;
   }
 
  private:
-  static ModelRecord model_of(const PgRow& r) {
-    ModelRecord m;
-    m.id = r.text(0);
-    m.name = r.text(1);
-    m.kind = r.text(2);
-    m.feature_set = r.text(3);
-    m.feature_set_hash = r.text(4);
-    m.label = r.text(5);
-    m.dataset_hash = r.text(6);
-    m.config_toml = r.text(7);
-    m.code_version = r.text(8);
-    m.artefacts = r.text(9);
-    m.metrics_json = r.text(10);
-    m.importance_json = r.text(11);
-    m.from_day = static_cast<int32_t>(r.int64(12));
-    m.to_day = static_cast<int32_t>(r.int64(13));
-    m.splits = static_cast<int32_t>(r.int64(14));
-    m.created_at_ns = r.int64(15);
-    return m;
-  }
-
   static BudgetState lock_budget(PgTx& tx, const std::string& vendor) {
     tx.exec("INSERT INTO vendor_budgets (vendor, tat_ns, paused_until_ns, hour_start_ns, hour_count, "
             "day_start_ns, day_count) VALUES ($1, 0, 0, 0, 0, 0, 0) ON CONFLICT (vendor) DO NOTHING", vendor);

@@ -670,48 +670,32 @@ class SqliteCatalog final : public Catalog {
     bool inserted = false;
     guarded("model " + m.id, [&] {
       db_.transaction([&] {
-        inserted = db_.execute("INSERT INTO models (id, name, kind, feature_set, feature_set_hash, label, dataset_hash, config_toml, code_version, artefacts, metrics_json, importance_json, from_day, to_day, splits, created_at_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                               m.id, m.name, m.kind, m.feature_set, m.feature_set_hash, m.label, m.dataset_hash, m.config_toml, m.code_version, m.artefacts, m.metrics_json, m.importance_json, static_cast<int64_t>(m.from_day), static_cast<int64_t>(m.to_day), static_cast<int64_t>(m.splits), m.created_at_ns != 0 ? m.created_at_ns : now_ts_ns()) > 0;
+        inserted = db_.execute(fmt::format("INSERT INTO models ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                                           "ON CONFLICT (id) DO NOTHING",
+                                           internal::kModelColumns),
+                               m.id, m.name, m.kind, m.feature_set, m.feature_set_hash, m.label, m.dataset_hash,
+                               m.config_toml, m.code_version, m.artefacts, m.metrics_json, m.importance_json,
+                               static_cast<int64_t>(m.from_day), static_cast<int64_t>(m.to_day),
+                               static_cast<int64_t>(m.splits), m.created_at_ns != 0 ? m.created_at_ns : now_ts_ns()) > 0;
       });
     });
     return inserted;
   }
 
   std::optional<ModelRecord> get_model(const std::string& id) override {
-    auto s = db_.query("SELECT id, name, kind, feature_set, feature_set_hash, label, dataset_hash, config_toml, code_version, artefacts, metrics_json, importance_json, from_day, to_day, splits, created_at_ns FROM models WHERE id = ?", id);
+    auto s = db_.query(fmt::format("SELECT {} FROM models WHERE id = ?", internal::kModelColumns), id);
     if (!s.step()) return std::nullopt;
-    return model_of(s);
+    return internal::model_of_row(s);
   }
 
   std::vector<ModelRecord> list_models() override {
-    auto s = db_.query("SELECT id, name, kind, feature_set, feature_set_hash, label, dataset_hash, config_toml, code_version, artefacts, metrics_json, importance_json, from_day, to_day, splits, created_at_ns FROM models ORDER BY created_at_ns DESC, id");
+    auto s = db_.query(fmt::format("SELECT {} FROM models ORDER BY created_at_ns DESC, id", internal::kModelColumns));
     std::vector<ModelRecord> out;
-    while (s.step()) out.push_back(model_of(s));
+    while (s.step()) out.push_back(internal::model_of_row(s));
     return out;
   }
 
  private:
-  static ModelRecord model_of(SqliteStmt& r) {
-    ModelRecord m;
-    m.id = r.text(0);
-    m.name = r.text(1);
-    m.kind = r.text(2);
-    m.feature_set = r.text(3);
-    m.feature_set_hash = r.text(4);
-    m.label = r.text(5);
-    m.dataset_hash = r.text(6);
-    m.config_toml = r.text(7);
-    m.code_version = r.text(8);
-    m.artefacts = r.text(9);
-    m.metrics_json = r.text(10);
-    m.importance_json = r.text(11);
-    m.from_day = static_cast<int32_t>(r.int64(12));
-    m.to_day = static_cast<int32_t>(r.int64(13));
-    m.splits = static_cast<int32_t>(r.int64(14));
-    m.created_at_ns = r.int64(15);
-    return m;
-  }
-
   std::optional<BudgetState> read_budget(const std::string& vendor) {
     auto s = db_.query("SELECT tat_ns, paused_until_ns, hour_start_ns, hour_count, day_start_ns, day_count "
                        "FROM vendor_budgets WHERE vendor = ?", vendor);

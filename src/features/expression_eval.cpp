@@ -15,7 +15,7 @@
 #include <fmt/format.h>
 
 #include "expression_node.hpp"
-#include "parallel_for.hpp"
+#include "trib/core/parallel_for.hpp"
 #include "trib/core/error.hpp"
 
 namespace trib::features::expr {

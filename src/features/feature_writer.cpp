@@ -17,7 +17,7 @@
 #include <fmt/format.h>
 
 #include "trib/core/config.hpp"
-#include "parallel_for.hpp"
+#include "trib/core/parallel_for.hpp"
 #include "trib/core/error.hpp"
 #include "trib/core/hash.hpp"
 #include "trib/etl/bars_reader.hpp"

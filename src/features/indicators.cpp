@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "parallel_for.hpp"
+#include "trib/core/parallel_for.hpp"
 #include "trib/core/error.hpp"
 
 namespace trib::features {

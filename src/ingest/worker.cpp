@@ -104,6 +104,12 @@ bool is_permanent(ErrorCategory category) {
   }
 }
 
+bool is_transient(const Error& e) {
+  return e.category() == ErrorCategory::kRetryable || e.category() == ErrorCategory::kRateLimited;
+}
+
+int transient_backoff_ms(int failures) { return std::min(2000, 200 << std::min(std::max(failures, 1) - 1, 4)); }
+
 WorkerStats drain_queue(queue::TaskQueue& queue, const std::function<void(const Task&)>& handle,
                         const WorkerOptions& options, const std::atomic<bool>* stop) {
   WorkerStats stats;
@@ -136,10 +142,8 @@ WorkerStats drain_queue(queue::TaskQueue& queue, const std::function<void(const 
       poll_failures = 0;
     } catch (const Error& e) {
       // A storage service having a bad second is no reason for a worker to exit: poll again.
-      const bool transient = e.category() == ErrorCategory::kRetryable ||
-                             e.category() == ErrorCategory::kRateLimited;
-      if (!transient || ++poll_failures > options.max_poll_failures) throw;
-      const int delay_ms = std::min(2000, 200 << std::min(poll_failures - 1, 4));
+      if (!is_transient(e) || ++poll_failures > options.max_poll_failures) throw;
+      const int delay_ms = transient_backoff_ms(poll_failures);
       log::warn("polling the queue failed ({} in a row); polling again in {} ms: {}", poll_failures,
                 delay_ms, e.what());
       std::this_thread::sleep_for(milliseconds(delay_ms));

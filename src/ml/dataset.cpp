@@ -12,7 +12,6 @@
 
 #include "trib/core/error.hpp"
 #include "trib/core/hash.hpp"
-#include "trib/core/parallel_for.hpp"
 #include "trib/etl/bars_reader.hpp"
 #include "trib/features/expression.hpp"
 #include "trib/lake/parquet.hpp"

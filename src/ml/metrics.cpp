@@ -39,12 +39,6 @@ Moments moments(const std::vector<double>& v) {
 
 double ratio(double a, double b) { return (std::isfinite(a) && std::isfinite(b) && b > 0) ? a / b : kNaN; }
 
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 // Top and bottom quantile symbols of one date, by prediction (ties broken by symbol index, so the
 // sets do not depend on row order).
 struct Legs {
@@ -52,6 +46,15 @@ struct Legs {
 };
 
 }  // namespace
+
+double median(std::vector<double> v) {
+  if (v.empty()) return kNaN;
+  const size_t mid = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid), v.end());
+  const double hi = v[mid];
+  if (v.size() % 2 == 1) return hi;
+  return 0.5 * (*std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid)) + hi);
+}
 
 std::vector<double> average_ranks(std::span<const double> v) {
   std::vector<size_t> order(v.size());
@@ -123,7 +126,7 @@ std::vector<DateMetrics> metrics_by_date(std::span<const int32_t> day, std::span
     m.rank_ic = spearman(p, y);
     if (!std::isfinite(m.ic) || !std::isfinite(m.rank_ic)) continue;
     // Hit rate: the same side of the date's median.
-    const double pm = median_of(p), ym = median_of(y);
+    const double pm = median(p), ym = median(y);
     size_t hits = 0, counted = 0;
     for (size_t k = 0; k < m.n; ++k) {
       if (p[k] == pm || y[k] == ym) continue;

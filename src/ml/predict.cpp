@@ -93,8 +93,8 @@ struct Member {
 
 PredictStats write_predictions(lake::ObjectStore& store, catalog::Catalog& catalog, const std::string& model_id,
                                const PredictOptions& options) {
-  const json manifest = read_manifest(store, catalog, model_id);
-  const auto record = catalog.get_model(model_id);
+  const catalog::ModelRecord record = find_model(catalog, model_id);
+  const json manifest = read_manifest(store, record);
   const auto set = features::load_feature_set(manifest.at("feature_set").get<std::string>(), options.workspace);
   if (set.hash != manifest.at("feature_set_hash").get<std::string>()) {
     throw Error::InvalidInput(fmt::format(
@@ -112,9 +112,9 @@ PredictStats write_predictions(lake::ObjectStore& store, catalog::Catalog& catal
     Member m;
     m.index = index;
     m.from_day = Date::parse(doc.at("predicts_from").get<std::string>()).days_since_epoch();
-    m.model = load_model(record->kind, store.get(record->artefacts + dir + manifest.at("model_file").get<std::string>()),
+    m.model = load_model(record.kind, store.get(record.artefacts + dir + manifest.at("model_file").get<std::string>()),
                          features_names);
-    m.fitted = FittedPreprocess::from_json(json::parse(store.get(record->artefacts + dir + "preprocess.json")));
+    m.fitted = FittedPreprocess::from_json(json::parse(store.get(record.artefacts + dir + "preprocess.json")));
     members.push_back(std::move(m));
   };
   for (const auto& doc : manifest.at("splits")) {
@@ -235,9 +235,7 @@ PredictStats write_predictions(lake::ObjectStore& store, catalog::Catalog& catal
 std::vector<PredictionRow> read_predictions(lake::ObjectStore& store, catalog::Catalog& catalog,
                                             const std::string& model_id, const std::vector<Symbol>& symbols,
                                             Date from, Date as_of) {
-  if (!catalog.get_model(model_id)) {
-    throw Error::NotFound(fmt::format("model '{}' is not registered; `trib ml list` lists the models", model_id));
-  }
+  find_model(catalog, model_id);
   std::set<std::string> wanted;
   for (const auto& s : symbols) wanted.insert(s.str());
   std::vector<PredictionRow> out;

@@ -12,8 +12,6 @@
 namespace trib::ml {
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
 // Centre and scale of the finite values (z-score: mean and sample std; rank: none).
 void zscore_in_place(std::vector<double>& v) {
   double sum = 0;
@@ -50,15 +48,6 @@ void rank_in_place(std::vector<double>& v) {
   const auto ranks = average_ranks(finite);
   const double n = static_cast<double>(finite.size());
   for (size_t k = 0; k < where.size(); ++k) v[where[k]] = n > 1 ? (ranks[k] - 1) / (n - 1) - 0.5 : 0.0;
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return kNaN;
-  const size_t mid = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid), v.end());
-  const double hi = v[mid];
-  if (v.size() % 2 == 1) return hi;
-  return 0.5 * (*std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid)) + hi);
 }
 
 }  // namespace

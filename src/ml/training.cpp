@@ -338,12 +338,16 @@ TrainResult train_model(lake::ObjectStore& store, catalog::Catalog& catalog, con
   return result;
 }
 
-json read_manifest(lake::ObjectStore& store, catalog::Catalog& catalog, const std::string& id) {
-  const auto record = catalog.get_model(id);
+catalog::ModelRecord find_model(catalog::Catalog& catalog, const std::string& id) {
+  auto record = catalog.get_model(id);
   if (!record) throw Error::NotFound(fmt::format("model '{}' is not registered; `trib ml list` lists the models", id));
-  const json manifest = json::parse(store.get(record->artefacts + "manifest.json"), nullptr, false);
+  return std::move(*record);
+}
+
+json read_manifest(lake::ObjectStore& store, const catalog::ModelRecord& model) {
+  const json manifest = json::parse(store.get(model.artefacts + "manifest.json"), nullptr, false);
   if (manifest.is_discarded()) {
-    throw Error::DataLoss(fmt::format("model {}: {}manifest.json is not JSON; train it again", id, record->artefacts));
+    throw Error::DataLoss(fmt::format("model {}: {}manifest.json is not JSON; train it again", model.id, model.artefacts));
   }
   return manifest;
 }

@@ -15,6 +15,7 @@
 #include "trib/core/error.hpp"
 #include "trib/core/log.hpp"
 #include "trib/ingest/fetch_handler.hpp"
+#include "trib/ingest/worker.hpp"
 
 extern char** environ;
 
@@ -29,8 +30,8 @@ WorkerMode parse_worker_mode(const std::string& text) {
 namespace {
 
 // A worker starting while a storage service has a bad second waits it out, as a worker polling
-// does (ingest::drain_queue): the backends' own retries can all be spent in a burst of failures,
-// and a worker that exits then leaves its share of the queue to the others.
+// does (ingest::drain_queue, the same backoff): the backends' own retries can all be spent in a
+// burst of failures, and a worker that exits then leaves its share of the queue to the others.
 template <typename Open>
 auto open_waiting_out_transients(const char* what, int max_failures, const std::atomic<bool>* stop,
                                  Open open) {
@@ -38,10 +39,8 @@ auto open_waiting_out_transients(const char* what, int max_failures, const std::
     try {
       return open();
     } catch (const Error& e) {
-      const bool transient = e.category() == ErrorCategory::kRetryable ||
-                             e.category() == ErrorCategory::kRateLimited;
-      if (!transient || failures > max_failures || (stop != nullptr && stop->load())) throw;
-      const int delay_ms = std::min(2000, 200 << std::min(failures - 1, 4));
+      if (!ingest::is_transient(e) || failures > max_failures || (stop != nullptr && stop->load())) throw;
+      const int delay_ms = ingest::transient_backoff_ms(failures);
       log::warn("opening the {} failed ({} in a row); trying again in {} ms: {}", what, failures,
                 delay_ms, e.what());
       std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));

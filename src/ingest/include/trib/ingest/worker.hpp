@@ -44,6 +44,11 @@ struct WorkerStats {
 
 // True for the categories a retry cannot fix.
 bool is_permanent(ErrorCategory category);
+// A storage or queue service having a bad second (retryable, rate-limited): worth another try
+// after transient_backoff_ms(failures in a row), 0.2 s doubling to 2 s. What a polling worker
+// does, and a worker opening its backends (runtime::run_worker).
+bool is_transient(const Error& e);
+int transient_backoff_ms(int failures);
 
 // Drains `queue`. A handler error releases the message with capped exponential backoff (1 s, 2 s,
 // 4 s ... 60 s; rate limits x4) and the error text, or dead-letters it when permanent. A body that

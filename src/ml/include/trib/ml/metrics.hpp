@@ -59,5 +59,7 @@ double pearson(std::span<const double> a, std::span<const double> b);
 double spearman(std::span<const double> a, std::span<const double> b);
 // Average ranks (1-based; ties share the mean of their positions).
 std::vector<double> average_ranks(std::span<const double> v);
+// The median (the mean of the middle two for an even count); NaN for none.
+double median(std::vector<double> v);
 
 }  // namespace trib::ml

@@ -69,8 +69,9 @@ struct TrainResult {
 TrainResult train_model(lake::ObjectStore& store, catalog::Catalog& catalog, const ModelConfig& config,
                         const TrainOptions& options = {});
 
-// The registered model's manifest (models/<id>/manifest.json). Error::NotFound naming the id
-// and saying to run `trib ml list`.
-nlohmann::json read_manifest(lake::ObjectStore& store, catalog::Catalog& catalog, const std::string& id);
+// The registered model `id`; Error::NotFound naming it and saying to run `trib ml list`.
+catalog::ModelRecord find_model(catalog::Catalog& catalog, const std::string& id);
+// A registered model's manifest (<artefacts>/manifest.json).
+nlohmann::json read_manifest(lake::ObjectStore& store, const catalog::ModelRecord& model);
 
 }  // namespace trib::ml
