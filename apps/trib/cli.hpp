@@ -8,13 +8,12 @@
 #include <nlohmann/json.hpp>
 
 #include "trib/core/config.hpp"
+#include "trib/core/symbol.hpp"
+#include "trib/etl/adjusted_bars.hpp"
 #include "trib/etl/etl.hpp"
 #include "workspace.hpp"
 
 namespace trib::cli {
-
-
-
 
 struct Globals {
   std::string workspace = ".";
@@ -27,7 +26,7 @@ using Action = std::function<int()>;
 
 void add_data_commands(CLI::App& app, Globals& globals, Action& action);      // init ingest etl verify bars dq status
 void add_queue_commands(CLI::App& app, Globals& globals, Action& action);     // backfill worker queue catalog
-void add_research_commands(CLI::App& app, Globals& globals, Action& action);  // features backtest trade
+void add_research_commands(CLI::App& app, Globals& globals, Action& action);  // features eval indicator trade
 void add_parquet_commands(CLI::App& app, Globals& globals, Action& action);    // parquet inspect|cat
 void add_demo_command(CLI::App& app, Globals& globals, Action& action);       // demo
 void add_lake_commands(CLI::App& app, Globals& globals, Action& action);      // lake ls|export
@@ -35,7 +34,8 @@ void add_serve_commands(CLI::App& app, Globals& globals, Action& action);
 void add_universe_commands(CLI::App& app, Globals& globals, Action& action);  // universe add|remove|list, vendors     // update, serve --functions
 void add_coverage_command(CLI::App& app, Globals& globals, Action& action);    // coverage
 void add_actions_commands(CLI::App& app, Globals& globals, Action& action);   // actions import|list|conflicts
-void add_ml_commands(CLI::App& app, Globals& globals, Action& action);        // ml train|list|show|compare|predict|predictions
+void add_ml_commands(CLI::App& app, Globals& globals, Action& action);
+void add_backtest_commands(CLI::App& app, Globals& globals, Action& action);  // backtest        // ml train|list|show|compare|predict|predictions
 
 // ETL counts as JSON and as the lines the commands print.
 nlohmann::json stats_json(const etl::EtlStats& stats);
@@ -51,10 +51,14 @@ nlohmann::json run_features_json(Workspace& ws, const std::string& workspace_dir
                                  const std::vector<std::string>& symbols, bool full = false);
 // adjust: the prices the strategy sees ("" = [prices] adjust); orders fill at raw prices.
 // as_of: the lake and the corporate actions as they were then ("" = now; see parse_as_of).
+// Runs and (unless !save) saves a portfolio backtest; returns its summary (trading/backtest_store.hpp).
 nlohmann::json run_backtest_json(Workspace& ws, const StrategyConfig& s,
                                  const std::string& from, const std::string& to,
-                                 const std::string& adjust = "", bool reinvest_dividends = false,
-                                 const std::string& as_of = "");
+                                 const std::string& adjust = "", const std::string& as_of = "", bool save = true);
+// The [prices] options with adjust mode `mode` (raw, split, total).
+etl::PriceOptions prices_of(const Config& config, const std::string& mode);
+// `symbols` parsed, or every symbol with curated daily bars when empty (NotFound when none).
+std::vector<Symbol> universe_of(Workspace& ws, const std::vector<std::string>& symbols);
 // --as-of TEXT: YYYY-MM-DD (the end of that day, UTC) or a timestamp; INT64_MAX for "".
 int64_t parse_as_of(const std::string& text);
 nlohmann::json run_trade_json(Workspace& ws, const StrategyConfig& s);

@@ -30,13 +30,9 @@ using nlohmann::json;
 namespace {
 
 struct StrategyArgs {
-  std::string adjust;               // backtest: the prices the strategy sees ("" = trib.toml)
-  bool reinvest_dividends = false;  // backtest
   std::string symbol;
   std::string strategy;
   int fast = 0, slow = 0;
-  std::string from, to;
-  std::string as_of;  // backtest
 };
 
 // Flags override trib.toml's [strategy].
@@ -49,8 +45,8 @@ StrategyConfig resolve(const Config& config, const StrategyArgs& args) {
   return s;
 }
 
-trading::CostModel costs_of(const Config& config) {
-  trading::CostModel costs;
+trading::legacy::CostModel costs_of(const Config& config) {
+  trading::legacy::CostModel costs;
   costs.commission_per_share = config.broker.commission_per_share;
   costs.min_commission = config.broker.min_commission;
   costs.slippage_bps = config.broker.slippage_bps;
@@ -142,8 +138,6 @@ int run_indicator(const Globals& g, const IndicatorArgs& args) {
 
 }  // namespace
 
-namespace {
-
 std::vector<Symbol> universe_of(Workspace& ws, const std::vector<std::string>& symbols_in) {
   std::vector<std::string> symbols = symbols_in;
   if (symbols.empty()) {
@@ -156,6 +150,8 @@ std::vector<Symbol> universe_of(Workspace& ws, const std::vector<std::string>& s
   for (const auto& text : symbols) out.push_back(Symbol::parse(text));
   return out;
 }
+
+namespace {
 
 struct EvalArgs {
   std::vector<std::string> formulas;  // FORMULA or NAME=FORMULA
@@ -261,56 +257,11 @@ int64_t parse_as_of(const std::string& text) {
   return text.size() == 10 ? parse_ts_ns(text, "--as-of") + kNanosPerDay - 1 : parse_ts_ns(text, "--as-of");
 }
 
-json run_backtest_json(Workspace& ws, const StrategyConfig& s, const std::string& from,
-                       const std::string& to, const std::string& adjust, bool reinvest_dividends,
-                       const std::string& as_of) {
-  etl::BarsQuery query;
-  query.symbol = Symbol::parse(s.symbol);
-  if (!from.empty()) query.from = Date::parse(from, "--from");
-  if (!to.empty()) query.to = Date::parse(to, "--to");
-  query.as_of_ns = parse_as_of(as_of);
-  // Orders fill at raw prices; the strategy sees the adjusted series; the actions move the
-  // position and the cash on their ex-dates.
-  const std::string mode = adjust.empty() ? ws.config.prices.adjust : adjust;
-  etl::PriceOptions raw_prices = prices_of(ws.config, "raw"), seen_prices = prices_of(ws.config, mode);
-  raw_prices.actions_as_of_ns = seen_prices.actions_as_of_ns = query.as_of_ns;
-  auto traded = etl::read_adjusted_bars(*ws.store, *ws.catalog, query, raw_prices);
-  auto seen = etl::read_adjusted_bars(*ws.store, *ws.catalog, query, seen_prices);
-  trading::BacktestData data;
-  for (const auto& r : traded.rows) data.traded.push_back(r.bar);
-  for (const auto& r : seen.rows) data.signal.push_back(r.bar);
-  data.actions = seen.actions.empty() ? traded.actions : seen.actions;
-  auto strategy = trading::make_strategy(s.name, s.fast, s.slow);
-  trading::BacktestConfig config;
-  config.initial_cash = ws.config.broker.initial_cash;
-  config.costs = costs_of(ws.config);
-  config.reinvest_dividends = reinvest_dividends;
-  auto result = trading::run_backtest(data, *strategy, config);
-  const auto& m = result.metrics;
-  return {{"symbol", query.symbol.str()},
-          {"strategy", strategy->name()},
-          {"signal_prices", mode},
-          {"splits_applied", result.splits_applied},
-          {"dividends_paid", result.dividends_paid},
-          {"from", result.dates.front().to_string()},
-          {"to", result.dates.back().to_string()},
-          {"days", m.days},
-          {"initial_cash", config.initial_cash},
-          {"final_equity", m.final_equity},
-          {"total_return", m.total_return},
-          {"cagr", m.cagr},
-          {"annual_volatility", m.annual_volatility},
-          {"sharpe", m.sharpe},
-          {"max_drawdown", m.max_drawdown},
-          {"turnover", m.turnover},
-          {"trades", m.trades}};
-}
-
 json run_trade_json(Workspace& ws, const StrategyConfig& s) {
   etl::BarsQuery query;
   query.symbol = Symbol::parse(s.symbol);
   // A cycle needs only the strategy's lookback: the hot cache serves it without Parquet.
-  auto strategy = trading::make_strategy(s.name, s.fast, s.slow);
+  auto strategy = trading::legacy::make_strategy(s.name, s.fast, s.slow);
   bool from_hot_cache = false;
   auto bars = etl::read_recent_bars(*ws.store, *ws.catalog, query.symbol, Timeframe::kDay1,
                                     static_cast<size_t>(std::max(1, strategy->warmup_bars())) + 1,
@@ -327,7 +278,7 @@ json run_trade_json(Workspace& ws, const StrategyConfig& s) {
       signal.push_back(r.bar);
     }
   }
-  trading::RiskEngine risk({ws.config.risk.max_position_notional, ws.config.risk.max_order_notional});
+  trading::legacy::RiskEngine risk({ws.config.risk.max_position_notional, ws.config.risk.max_order_notional});
   auto broker = trading::make_paper_broker(costs_of(ws.config));
   trading::CycleConfig cycle;
   cycle.symbol = query.symbol.str();
@@ -362,23 +313,6 @@ json run_trade_json(Workspace& ws, const StrategyConfig& s) {
   out["cash"] =
       ws.catalog->account_cash(cycle.account, Micros::from_double(cycle.initial_cash)).to_double();
   return out;
-}
-
-void print_backtest(const json& b) {
-  fmt::print("backtest {} on {} ({} .. {}, {} sessions)\n", b["strategy"].get<std::string>(),
-             b["symbol"].get<std::string>(), b["from"].get<std::string>(),
-             b["to"].get<std::string>(), b["days"].get<int>());
-  fmt::print("  final equity {:.2f} from {:.2f} ({:+.2f}%)\n", b["final_equity"].get<double>(),
-             b["initial_cash"].get<double>(), 100 * b["total_return"].get<double>());
-  fmt::print("  CAGR {:+.2f}%  vol {:.2f}%  Sharpe {:.2f}  max drawdown {:.2f}%  turnover {:.2f}x/yr  trades {}\n",
-             100 * b["cagr"].get<double>(), 100 * b["annual_volatility"].get<double>(),
-             b["sharpe"].get<double>(), 100 * b["max_drawdown"].get<double>(),
-             b["turnover"].get<double>(), b["trades"].get<int>());
-  if (b.contains("signal_prices")) {
-    fmt::print("  signals on {} prices; fills at raw prices; {} split(s) applied to the position, dividends {:.2f}\n",
-               b["signal_prices"].get<std::string>(), b["splits_applied"].get<int>(),
-               b["dividends_paid"].get<double>());
-  }
 }
 
 void print_trade(const json& t) {
@@ -490,31 +424,6 @@ void add_research_commands(CLI::App& app, Globals& g, Action& action) {
     cmd->add_option("--fast", args.fast, "Fast SMA length (default 50)");
     cmd->add_option("--slow", args.slow, "Slow SMA length (default 200)");
   };
-  {
-    auto* cmd = app.add_subcommand("backtest", "Daily backtest with commission and slippage; prints CAGR, vol, Sharpe, drawdown, turnover");
-    auto args = std::make_shared<StrategyArgs>();
-    add_strategy_options(cmd, *args);
-    cmd->add_option("--from", args->from, "First session date");
-    cmd->add_option("--to", args->to, "Last session date");
-    cmd->add_option("--adjust", args->adjust,
-                    "Prices the strategy sees: raw, split or total (default: [prices] adjust, total). Orders "
-                    "always fill at raw prices; splits scale the position and dividends pay cash on their ex-dates");
-    cmd->add_flag("--reinvest-dividends", args->reinvest_dividends,
-                  "Reinvest dividends at the ex-date reference price instead of keeping them as cash");
-    cmd->add_option("--as-of", args->as_of,
-                    "Backtest on the lake and the corporate actions as they were then (YYYY-MM-DD: end of that "
-                    "day, UTC, or a timestamp)");
-    cmd->add_flag("--json", g.json, "Machine-readable output");
-    cmd->callback([&g, &action, args] {
-      action = [&g, args] {
-        Workspace ws = open_workspace(g.workspace);
-        json out = run_backtest_json(ws, resolve(ws.config, *args), args->from, args->to, args->adjust,
-                                     args->reinvest_dividends, args->as_of);
-        if (g.json) fmt::print("{}\n", out.dump()); else print_backtest(out);
-        return 0;
-      };
-    });
-  }
   {
     auto* cmd = app.add_subcommand("trade", "Run the strategy through risk to the paper broker; records orders, fills, positions");
     auto args = std::make_shared<StrategyArgs>();

@@ -32,10 +32,18 @@ constexpr std::string_view kCatalogKeys[] = {"kind", "path", "url"};
 constexpr std::string_view kQueueKeys[] = {"kind", "name", "url", "account", "endpoint", "visibility_timeout_s",
                                            "max_attempts"};
 constexpr std::string_view kHotCacheKeys[] = {"sessions"};
-constexpr std::string_view kBrokerKeys[] = {"kind", "initial_cash", "commission_per_share",
-                                            "min_commission", "slippage_bps"};
-constexpr std::string_view kRiskKeys[] = {"max_position_notional", "max_order_notional"};
-constexpr std::string_view kStrategyKeys[] = {"name", "symbol", "fast", "slow"};
+constexpr std::string_view kBrokerKeys[] = {"kind", "url", "initial_cash", "commission_per_share",
+                                            "min_commission", "max_commission_pct", "commission_bps",
+                                            "slippage_bps", "slippage_model", "impact_bps",
+                                            "volume_participation", "account_type", "allow_short",
+                                            "borrow_bps", "margin_interest_bps"};
+constexpr std::string_view kRiskKeys[] = {"max_position_notional", "max_order_notional", "max_order_qty",
+                                          "max_position_weight", "max_gross_leverage", "max_net_leverage",
+                                          "price_band_pct", "max_orders_per_day", "daily_loss_limit_pct",
+                                          "max_drawdown_pct", "restricted"};
+constexpr std::string_view kStrategyKeys[] = {"name", "symbol", "universe", "benchmark", "fast", "slow",
+                                              "lookback", "skip", "top_k", "drop_n", "rebalance_days",
+                                              "model", "risk_free_rate"};
 // [vendors.<name>]: one table per vendor; the vendor names are checked where the vendors are known.
 constexpr std::string_view kVendorKeys[] = {"requests_per_minute", "requests_per_hour", "requests_per_day",
                                             "burst", "base_url", "publish_delay_minutes", "feed",
@@ -177,6 +185,16 @@ void read_string(const toml::table& root, std::string_view section, std::string_
   wrong_type(section, key, "a string", *node);
 }
 
+void read_bool(const toml::table& root, std::string_view section, std::string_view key, bool& out) {
+  const toml::node* node = find(root, section, key);
+  if (node == nullptr) return;
+  if (auto v = node->as_boolean()) {
+    out = v->get();
+    return;
+  }
+  wrong_type(section, key, "true or false", *node);
+}
+
 // An integer in [lo, hi]. A float is refused even when whole: these are counts.
 void read_int(const toml::table& root, std::string_view section, std::string_view key, int64_t lo,
               int64_t hi, int& out) {
@@ -221,14 +239,14 @@ void check_range(bool ok, std::string_view section, std::string_view key, double
 }
 
 void check_kind(std::string_view section, const std::string& kind,
-                std::initializer_list<std::string_view> known) {
+                std::initializer_list<std::string_view> known, std::string_view key = "kind") {
   const Names names(known.begin(), known.size());
   for (auto k : known) {
     if (kind == k) return;
   }
   throw Error::InvalidInput(
-      fmt::format("trib.toml: [{}] kind = '{}' is not available in this build; use one of: {}",
-                  section, kind, join(names)));
+      fmt::format("trib.toml: [{}] {} = '{}' is not {}; use one of: {}", section, key, kind,
+                  key == "kind" ? "available in this build" : "known", join(names)));
 }
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -435,8 +453,27 @@ Config Config::load(const fs::path& workspace) {
   read_float(root, "broker", "commission_per_share", c.broker.commission_per_share);
   read_float(root, "broker", "min_commission", c.broker.min_commission);
   read_float(root, "broker", "slippage_bps", c.broker.slippage_bps);
+  read_string(root, "broker", "url", c.broker.url);
+  read_float(root, "broker", "max_commission_pct", c.broker.max_commission_pct);
+  read_float(root, "broker", "commission_bps", c.broker.commission_bps);
+  read_string(root, "broker", "slippage_model", c.broker.slippage_model);
+  read_float(root, "broker", "impact_bps", c.broker.impact_bps);
+  read_float(root, "broker", "volume_participation", c.broker.volume_participation);
+  read_string(root, "broker", "account_type", c.broker.account_type);
+  read_bool(root, "broker", "allow_short", c.broker.allow_short);
+  read_float(root, "broker", "borrow_bps", c.broker.borrow_bps);
+  read_float(root, "broker", "margin_interest_bps", c.broker.margin_interest_bps);
   read_float(root, "risk", "max_position_notional", c.risk.max_position_notional);
   read_float(root, "risk", "max_order_notional", c.risk.max_order_notional);
+  read_float(root, "risk", "max_order_qty", c.risk.max_order_qty);
+  read_float(root, "risk", "max_position_weight", c.risk.max_position_weight);
+  read_float(root, "risk", "max_gross_leverage", c.risk.max_gross_leverage);
+  read_float(root, "risk", "max_net_leverage", c.risk.max_net_leverage);
+  read_float(root, "risk", "price_band_pct", c.risk.price_band_pct);
+  read_int(root, "risk", "max_orders_per_day", 1, 1'000'000'000, c.risk.max_orders_per_day);
+  read_float(root, "risk", "daily_loss_limit_pct", c.risk.daily_loss_limit_pct);
+  read_float(root, "risk", "max_drawdown_pct", c.risk.max_drawdown_pct);
+  read_string(root, "risk", "restricted", c.risk.restricted);
   read_string(root, "update", "vendor", c.update.vendor);
   read_string(root, "update", "symbols", c.update.symbols);
   read_string(root, "update", "start", c.update.start);
@@ -491,6 +528,15 @@ Config Config::load(const fs::path& workspace) {
   read_string(root, "strategy", "symbol", c.strategy.symbol);
   read_int(root, "strategy", "fast", kIntMin, kIntMax, c.strategy.fast);
   read_int(root, "strategy", "slow", kIntMin, kIntMax, c.strategy.slow);
+  read_string(root, "strategy", "universe", c.strategy.universe);
+  read_string(root, "strategy", "benchmark", c.strategy.benchmark);
+  read_int(root, "strategy", "lookback", 1, 100'000, c.strategy.lookback);
+  read_int(root, "strategy", "skip", 0, 100'000, c.strategy.skip);
+  read_int(root, "strategy", "top_k", 1, 100'000, c.strategy.top_k);
+  read_int(root, "strategy", "drop_n", 0, 100'000, c.strategy.drop_n);
+  read_int(root, "strategy", "rebalance_days", 1, 100'000, c.strategy.rebalance_days);
+  read_string(root, "strategy", "model", c.strategy.model);
+  read_float(root, "strategy", "risk_free_rate", c.strategy.risk_free_rate);
   c.lake.path = resolve(c.workspace, lake_path);
   c.catalog.path = resolve(c.workspace, catalog_path);
 
@@ -515,6 +561,16 @@ Config Config::load(const fs::path& workspace) {
     }
   }
   check_kind("broker", c.broker.kind, {"paper"});
+  check_kind("broker", c.broker.slippage_model, {"bps", "volume_share"}, "slippage_model");
+  check_kind("broker", c.broker.account_type, {"cash", "margin"}, "account_type");
+  if (!c.broker.url.starts_with("https://") && !c.broker.url.starts_with("http://")) {
+    throw Error::InvalidInput(fmt::format(
+        "trib.toml: [broker] url = '{}' must be an http(s) URL, e.g. https://paper-api.alpaca.markets", c.broker.url));
+  }
+  if (c.broker.allow_short && c.broker.account_type != "margin") {
+    throw Error::InvalidInput(
+        "trib.toml: [broker] allow_short = true needs account_type = 'margin' (a cash account cannot borrow shares)");
+  }
 
   const BrokerConfig& b = c.broker;
   check_range(b.initial_cash > 0, "broker", "initial_cash", b.initial_cash, "> 0");
@@ -527,6 +583,40 @@ Config Config::load(const fs::path& workspace) {
               c.risk.max_position_notional, "> 0");
   check_range(c.risk.max_order_notional > 0, "risk", "max_order_notional",
               c.risk.max_order_notional, "> 0");
+  check_range(b.max_commission_pct >= 0, "broker", "max_commission_pct", b.max_commission_pct, ">= 0");
+  check_range(b.commission_bps >= 0, "broker", "commission_bps", b.commission_bps, ">= 0");
+  check_range(b.impact_bps >= 0, "broker", "impact_bps", b.impact_bps, ">= 0");
+  check_range(b.volume_participation > 0 && b.volume_participation <= 1, "broker", "volume_participation",
+              b.volume_participation, "(0, 1]");
+  check_range(b.borrow_bps >= 0, "broker", "borrow_bps", b.borrow_bps, ">= 0");
+  check_range(b.margin_interest_bps >= 0, "broker", "margin_interest_bps", b.margin_interest_bps, ">= 0");
+  const RiskConfig& r = c.risk;
+  check_range(r.max_order_qty > 0, "risk", "max_order_qty", r.max_order_qty, "> 0");
+  check_range(r.max_position_weight > 0 && r.max_position_weight <= 10, "risk", "max_position_weight",
+              r.max_position_weight, "(0, 10]");
+  check_range(r.max_gross_leverage > 0, "risk", "max_gross_leverage", r.max_gross_leverage, "> 0");
+  check_range(r.max_net_leverage > 0, "risk", "max_net_leverage", r.max_net_leverage, "> 0");
+  check_range(r.price_band_pct > 0, "risk", "price_band_pct", r.price_band_pct, "> 0");
+  check_range(r.daily_loss_limit_pct > 0, "risk", "daily_loss_limit_pct", r.daily_loss_limit_pct, "> 0");
+  check_range(r.max_drawdown_pct > 0, "risk", "max_drawdown_pct", r.max_drawdown_pct, "> 0");
+  if (c.broker.account_type == "cash" && r.max_gross_leverage > 1) {
+    throw Error::InvalidInput(fmt::format(
+        "trib.toml: [risk] max_gross_leverage = {} needs [broker] account_type = 'margin' (a cash account "
+        "cannot hold more than its equity)", r.max_gross_leverage));
+  }
+  check_kind("strategy", c.strategy.name, {"sma_cross", "momentum", "topk_dropout", "buy_and_hold"}, "name");
+  check_range(c.strategy.risk_free_rate > -1 && c.strategy.risk_free_rate < 1, "strategy", "risk_free_rate",
+              c.strategy.risk_free_rate, "(-1, 1)");
+  if (c.strategy.skip >= c.strategy.lookback) {
+    throw Error::InvalidInput(fmt::format(
+        "trib.toml: [strategy] skip = {} is out of range; needs 0 <= skip < lookback (lookback = {})",
+        c.strategy.skip, c.strategy.lookback));
+  }
+  if (c.strategy.drop_n > c.strategy.top_k) {
+    throw Error::InvalidInput(fmt::format(
+        "trib.toml: [strategy] drop_n = {} is out of range; needs 0 <= drop_n <= top_k (top_k = {})",
+        c.strategy.drop_n, c.strategy.top_k));
+  }
   check_range(c.quality.jump_threshold > 0, "quality", "jump_threshold", c.quality.jump_threshold, "> 0");
   check_range(c.quality.max_price > 0, "quality", "max_price", c.quality.max_price, "> 0");
   check_range(c.quality.max_volume > 0, "quality", "max_volume", c.quality.max_volume, "> 0");
@@ -599,14 +689,42 @@ std::string Config::to_toml() const {
   line("commission_per_share", toml_float(broker.commission_per_share, 1));
   line("min_commission", toml_float(broker.min_commission, 2));
   line("slippage_bps", toml_float(broker.slippage_bps, 1));
+  if (broker.url != BrokerConfig{}.url) line("url", toml_string(broker.url));
+  line("max_commission_pct", toml_float(broker.max_commission_pct, 1));
+  line("commission_bps", toml_float(broker.commission_bps, 1));
+  line("slippage_model", toml_string(broker.slippage_model));
+  line("impact_bps", toml_float(broker.impact_bps, 1));
+  line("volume_participation", toml_float(broker.volume_participation, 3));
+  line("account_type", toml_string(broker.account_type));
+  line("allow_short", broker.allow_short ? "true" : "false");
+  line("borrow_bps", toml_float(broker.borrow_bps, 1));
+  line("margin_interest_bps", toml_float(broker.margin_interest_bps, 1));
   out += "\n[risk]\n";
   line("max_position_notional", toml_float(risk.max_position_notional, 2));
   line("max_order_notional", toml_float(risk.max_order_notional, 2));
+  line("max_order_qty", toml_float(risk.max_order_qty, 1));
+  line("max_position_weight", toml_float(risk.max_position_weight, 2));
+  line("max_gross_leverage", toml_float(risk.max_gross_leverage, 2));
+  line("max_net_leverage", toml_float(risk.max_net_leverage, 2));
+  line("price_band_pct", toml_float(risk.price_band_pct, 1));
+  line("max_orders_per_day", std::to_string(risk.max_orders_per_day));
+  line("daily_loss_limit_pct", toml_float(risk.daily_loss_limit_pct, 1));
+  line("max_drawdown_pct", toml_float(risk.max_drawdown_pct, 1));
+  line("restricted", toml_string(risk.restricted));
   out += "\n[strategy]\n";
   line("name", toml_string(strategy.name));
   line("symbol", toml_string(strategy.symbol));
   line("fast", std::to_string(strategy.fast));
   line("slow", std::to_string(strategy.slow));
+  line("universe", toml_string(strategy.universe));
+  line("benchmark", toml_string(strategy.benchmark));
+  line("lookback", std::to_string(strategy.lookback));
+  line("skip", std::to_string(strategy.skip));
+  line("top_k", std::to_string(strategy.top_k));
+  line("drop_n", std::to_string(strategy.drop_n));
+  line("rebalance_days", std::to_string(strategy.rebalance_days));
+  line("model", toml_string(strategy.model));
+  line("risk_free_rate", toml_float(strategy.risk_free_rate, 4));
   out += "\n[update]\n";
   line("vendor", toml_string(update.vendor));
   line("symbols", toml_string(update.symbols));

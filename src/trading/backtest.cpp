@@ -1,9 +1,8 @@
 #include "trib/trading/backtest.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
-#include <optional>
-#include <tuple>
 
 #include <fmt/format.h>
 
@@ -11,272 +10,234 @@
 
 namespace trib::trading {
 
-double CostModel::commission(double qty) const {
-  if (qty == 0) return 0.0;
-  return std::max(min_commission, std::fabs(qty) * commission_per_share);
-}
-
-double CostModel::fill_price(double reference, int side) const {
-  // Slippage always goes against the trader: buys pay more, sells receive less.
-  return reference * (1.0 + (side > 0 ? 1.0 : -1.0) * slippage_bps / 10'000.0);
-}
-
-double CostModel::affordable_shares(double wanted, double price, double cash) const {
-  if (!(cash > 0) || !(price > 0)) return 0;
-  double n = std::floor(cash / (price + commission_per_share));
-  if (n * commission_per_share < min_commission) {
-    // The minimum commission applies to every size up to n.
-    n = std::min(n, std::floor((cash - min_commission) / price));
-  }
-  n = std::max(0.0, std::min(std::floor(wanted), n));
-  // Guard against rounding at the boundary.
-  while (n > 0 && n * price + commission(n) > cash) n -= 1;
-  return n;
-}
-
 namespace {
 
-// Whole shares toward zero, tolerant of representation error (99.9999999999 -> 100).
-double whole_shares(double x) { return std::trunc(x + (x > 0 ? 1e-9 : -1e-9)); }
-
-class Simulator {
- public:
-  explicit Simulator(const BacktestConfig& config)
-      : costs_(config.costs), cash_(config.initial_cash), reinvest_(config.reinvest_dividends),
-        fractional_(config.fractional_shares) {}
-
-  // Moves the position toward `exposure` of equity at this bar's open.
-  void rebalance(const Bar& bar, double exposure) {
-    const double open = bar.open;
-    if (!(open > 0) || !std::isfinite(open)) return;  // no tradable price: keep the position
-    const double equity = cash_ + qty_ * open;
-    const double wanted_at_open = exposure * equity / open;
-    const int side = wanted_at_open > qty_ ? 1 : (wanted_at_open < qty_ ? -1 : 0);
-    if (side == 0) return;
-    const double price = costs_.fill_price(open, side);
-    const double target = fractional_ ? exposure * equity / price : whole_shares(exposure * equity / price);
-    double shares = (target - qty_) * side;
-    if (shares <= 0 || (fractional_ && shares * price < 0.01)) return;
-    if (side > 0) {
-      shares = fractional_ ? affordable_fraction(shares, price) : costs_.affordable_shares(shares, price, cash_);
-    } else if (cash_ + shares * price - costs_.commission(shares) < 0) {
-      shares = 0;  // proceeds would not even pay the commission
-    }
-    if (shares <= 0 || (fractional_ && shares * price < 0.01)) return;
-    const double commission = costs_.commission(shares);
-    cash_ -= side * shares * price + commission;
-    qty_ += side * shares;
-    traded_notional_ += shares * price;
-    trades_.push_back(Trade{bar.session_date, side > 0 ? "buy" : "sell", shares, price,
-                            commission});
-  }
-
-  // A split on this session's ex-date: `ratio` new shares per old; `previous_close` the raw
-  // close before it.
-  void split(double ratio, double previous_close) {
-    if (qty_ == 0) return;
-    double q = qty_ * ratio;
-    if (!fractional_) {
-      // Ratios from factor files are printed to ~7 digits: 100 x 1.9999955 is 200 shares.
-      const double nearest = std::round(q);
-      if (std::abs(q - nearest) <= 1e-5 * std::max(1.0, std::abs(q))) {
-        q = nearest;
-      } else {
-        const double whole = std::trunc(q);
-        cash_ += (q - whole) * previous_close / ratio;  // cash in lieu of the fraction
-        q = whole;
-      }
-    }
-    qty_ = q;
-    ++splits_;
-  }
-
-  // A cash dividend of `amount` per share, ex this session; `previous_close` the raw close
-  // before it.
-  void dividend(double amount, double previous_close) {
-    if (qty_ == 0) return;
-    const double cash = qty_ * amount;
-    dividends_ += cash;
-    const double reference = previous_close - amount;
-    if (reinvest_ && qty_ > 0 && reference > 0) {
-      double extra = cash / reference;
-      if (!fractional_) extra = std::floor(extra + 1e-9);
-      qty_ += extra;
-      cash_ += cash - extra * reference;
-    } else {
-      cash_ += cash;
-    }
-  }
-
-  double equity_at(double price) const { return cash_ + qty_ * price; }
-  double qty() const { return qty_; }
-  double traded_notional() const { return traded_notional_; }
-  int splits() const { return splits_; }
-  double dividends() const { return dividends_; }
-  std::vector<Trade>& trades() { return trades_; }
-
- private:
-  // Fractional shares of a buy at `price` that cash pays for, commission included.
-  double affordable_fraction(double wanted, double price) const {
-    if (!(cash_ > 0) || !(price > 0)) return 0;
-    double n = std::min(wanted, cash_ / (price + costs_.commission_per_share));
-    if (n > 0 && n * costs_.commission_per_share < costs_.min_commission) {
-      n = std::min(n, (cash_ - costs_.min_commission) / price);
-    }
-    return std::max(0.0, n);
-  }
-
-  CostModel costs_;
-  double cash_;
-  bool reinvest_, fractional_;
-  double qty_ = 0;
-  double traded_notional_ = 0;
-  int splits_ = 0;
-  double dividends_ = 0;
-  std::vector<Trade> trades_;
-};
+// The index of the first session >= day (sessions.size() when none).
+size_t first_at_or_after(const std::vector<int32_t>& sessions, int32_t day) {
+  return static_cast<size_t>(std::lower_bound(sessions.begin(), sessions.end(), day) - sessions.begin());
+}
 
 }  // namespace
 
-BacktestResult run_backtest(const std::vector<Bar>& bars, const Strategy& strategy,
-                            const BacktestConfig& config) {
-  return run_backtest(BacktestData{bars, {}, {}}, strategy, config);
-}
-
-BacktestResult run_backtest(const BacktestData& data, const Strategy& strategy,
-                            const BacktestConfig& config) {
-  const std::vector<Bar>& bars = data.traded;
-  if (bars.size() < 2) {
+BacktestResult run_backtest(const MarketData& data, Strategy& strategy, const BacktestConfig& config) {
+  if (!(config.initial_cash > 0) || !std::isfinite(config.initial_cash)) {
+    throw Error::InvalidInput(fmt::format("backtest: initial cash must be > 0, got {}", config.initial_cash));
+  }
+  if (!(config.volume_participation > 0) || config.volume_participation > 1) {
     throw Error::InvalidInput(
-        fmt::format("backtest needs at least 2 bars, got {}", bars.size()));
+        fmt::format("backtest: volume participation must be in (0, 1], got {}", config.volume_participation));
   }
-  for (size_t i = 1; i < bars.size(); ++i) {
-    if (bars[i].ts_ns <= bars[i - 1].ts_ns) {
-      throw Error::InvalidInput(fmt::format(
-          "backtest: bars must be strictly ascending (bar {} on {} is not after {})", i,
-          bars[i].session_date.to_string(), bars[i - 1].session_date.to_string()));
-    }
-  }
-  const std::vector<Bar>& signal = data.signal.empty() ? bars : data.signal;
-  if (signal.size() != bars.size()) {
-    throw Error::InvalidInput(fmt::format("backtest: {} signal bars for {} traded bars; they must be the same sessions",
-                                          signal.size(), bars.size()));
-  }
-  for (size_t i = 0; i < bars.size(); ++i) {
-    if (signal[i].session_date != bars[i].session_date) {
-      throw Error::InvalidInput(fmt::format("backtest: signal bar {} is {}, the traded bar {}", i,
-                                            signal[i].session_date.to_string(), bars[i].session_date.to_string()));
-    }
-  }
-  if (!(config.initial_cash > 0)) {
-    throw Error::InvalidInput(
-        fmt::format("backtest: initial cash must be > 0, got {}", config.initial_cash));
-  }
-  // Splits before dividends on a shared ex-date (a dividend declared per new share).
-  std::vector<CorporateAction> actions;
-  for (const auto& a : data.actions) {
-    if (a.kind == CorporateAction::Kind::kSplit || a.kind == CorporateAction::Kind::kDividend) actions.push_back(a);
-  }
-  std::sort(actions.begin(), actions.end(), [](const CorporateAction& a, const CorporateAction& b) {
-    return std::tuple(a.ex_date, a.kind != CorporateAction::Kind::kSplit) <
-           std::tuple(b.ex_date, b.kind != CorporateAction::Kind::kSplit);
-  });
+  data.validate();
+  const auto started = std::chrono::steady_clock::now();
+  const std::vector<int32_t> sessions = data.sessions();
+  const size_t n_symbols = data.symbols.size();
 
-  BacktestResult result;
-  result.dates.reserve(bars.size());
-  result.equity.reserve(bars.size());
-  result.position.reserve(bars.size());
-  Simulator sim(config);
-  const size_t warmup = static_cast<size_t>(std::max(0, strategy.warmup_bars()));
-  std::optional<double> pending;  // decided at the previous close, executed at this open
-  size_t next_action = 0;
-  for (size_t t = 0; t < bars.size(); ++t) {
-    // Actions ex after the previous session and by this one, before this session's open.
-    while (next_action < actions.size() && actions[next_action].ex_date <= bars[t].session_date) {
-      const CorporateAction& a = actions[next_action++];
-      if (t == 0) continue;  // nothing held yet
-      if (a.kind == CorporateAction::Kind::kSplit) {
-        sim.split(a.split_ratio, bars[t - 1].close);
-      } else {
-        sim.dividend(a.cash_amount, bars[t - 1].close);
-      }
-    }
-    if (pending) sim.rebalance(bars[t], *pending);
-    result.dates.push_back(bars[t].session_date);
-    result.equity.push_back(sim.equity_at(bars[t].close));
-    result.position.push_back(sim.qty());
-
-    // The strategy sees bars [0, t] only: the span ends at the bar just closed.
-    double exposure = 0;
-    if (t + 1 >= warmup) {
-      exposure = strategy.target_exposure(std::span<const Bar>(signal.data(), t + 1));
-      if (!std::isfinite(exposure)) {
-        throw Error::Internal(fmt::format("strategy {} returned a non-finite exposure on {}",
-                                          strategy.name(), bars[t].session_date.to_string()));
-      }
-      exposure = std::clamp(exposure, -1.0, 1.0);
-    }
-    pending = exposure;
+  // The sessions fed to the strategy: [0, end]; decisions traded from `start` on.
+  size_t end = sessions.size();  // one past the last
+  if (config.to) end = first_at_or_after(sessions, config.to->days_since_epoch() + 1);
+  size_t start = 0;
+  if (config.from) {
+    const size_t first = first_at_or_after(sessions, config.from->days_since_epoch());
+    start = first > 0 ? first - 1 : 0;
+  } else {
+    start = static_cast<size_t>(std::max(0, strategy.warmup_bars() - 1));
   }
-  result.trades = std::move(sim.trades());
-  result.splits_applied = sim.splits();
-  result.dividends_paid = sim.dividends();
-  result.metrics = compute_metrics(result.dates, result.equity, sim.traded_notional(),
-                                   static_cast<int>(result.trades.size()));
-  return result;
-}
-
-Metrics compute_metrics(const std::vector<Date>& dates, const std::vector<double>& equity,
-                        double traded_notional, int trades) {
-  if (dates.size() != equity.size() || equity.empty()) {
+  if (end == 0 || start + 1 >= end) {
     throw Error::InvalidInput(fmt::format(
-        "compute_metrics: need equally many dates and equity points (>= 1), got {} and {}",
-        dates.size(), equity.size()));
-  }
-  Metrics m;
-  m.trades = trades;
-  m.days = static_cast<int>(equity.size());
-  m.final_equity = equity.back();
-  const double first = equity.front();
-  m.total_return = first != 0 ? equity.back() / first - 1.0 : 0.0;
-
-  const double years = (dates.back() - dates.front()) / 365.25;
-  if (years > 0 && first > 0) {
-    m.cagr = equity.back() > 0 ? std::pow(equity.back() / first, 1.0 / years) - 1.0 : -1.0;
+        "backtest: no sessions to trade between {} and {} (the data has {} sessions, {} .. {}; the strategy needs {} "
+        "of warm-up)",
+        config.from ? config.from->to_string() : "the warm-up's end", config.to ? config.to->to_string() : "the end",
+        sessions.size(), sessions.empty() ? "-" : Date(sessions.front()).to_string(),
+        sessions.empty() ? "-" : Date(sessions.back()).to_string(), strategy.warmup_bars()));
   }
 
-  // Daily returns: mean and sample stdev (two-pass).
-  const size_t n = equity.size() - 1;
-  if (n >= 2) {
-    std::vector<double> r(n);
-    for (size_t i = 0; i < n; ++i) r[i] = equity[i + 1] / equity[i] - 1.0;
-    double mean = 0;
-    for (double x : r) mean += x;
-    mean /= static_cast<double>(n);
-    double ss = 0;
-    for (double x : r) ss += (x - mean) * (x - mean);
-    const double sd = std::sqrt(ss / static_cast<double>(n - 1));
-    // Returns equal up to rounding (constant growth) have no volatility, and no Sharpe ratio
-    // rather than a meaningless huge one.
-    if (sd > 1e-12) {
-      m.annual_volatility = sd * std::sqrt(252.0);
-      m.sharpe = mean / sd * std::sqrt(252.0);
+  std::vector<std::string> names;
+  names.reserve(n_symbols);
+  for (const auto& s : data.symbols) names.push_back(s.symbol);
+  const RiskEngine risk(config.risk, config.costs);
+  OrderPath path(names, risk, config.costs);
+  Portfolio portfolio(n_symbols, config.initial_cash);
+  BacktestResult result;
+  Metrics& m = result.metrics;
+
+  std::vector<size_t> seen(n_symbols, 0), predictions_seen(n_symbols, 0), next_action(n_symbols, 0), updated;
+  std::vector<OrderRequest> pending;
+  Decision decision;
+  TradingState state = TradingState::kActive;
+  double peak = config.initial_cash, previous_equity = config.initial_cash;
+  const double per_session_borrow = config.borrow_bps / 10'000.0 / 252.0;
+  const double per_session_interest = config.margin_interest_bps / 10'000.0 / 252.0;
+
+  // The benchmark: buy-and-hold of its total-return closes from the start's close.
+  const SymbolSeries* bench = data.benchmark ? &*data.benchmark : nullptr;
+  size_t bench_seen = 0;
+  double bench_base = 0;
+
+  std::vector<Date> curve_dates;
+  std::vector<double> curve_equity, curve_gross;
+  for (size_t t = 0; t < end; ++t) {
+    const int32_t day = sessions[t];
+    updated.clear();
+    for (size_t i = 0; i < n_symbols; ++i) {
+      const auto& s = data.symbols[i];
+      if (seen[i] < s.size() && s.day[seen[i]] == day) updated.push_back(i);
     }
+
+    // 1. Corporate actions ex since the symbol's previous bar, before this open.
+    for (size_t i : updated) {
+      const auto& s = data.symbols[i];
+      while (next_action[i] < s.actions.size() && s.actions[next_action[i]].ex_date.days_since_epoch() <= day) {
+        const CorporateAction& a = s.actions[next_action[i]++];
+        if (seen[i] == 0) continue;  // before its first bar: nothing held
+        const double previous_close = s.close[seen[i] - 1];
+        if (a.kind == CorporateAction::Kind::kSplit && a.split_ratio > 0) {
+          if (portfolio.qty(i) != 0) ++result.splits_applied;
+          portfolio.split(i, a.split_ratio, previous_close, /*whole_shares=*/true);
+          path.split(i, a.split_ratio);
+          for (auto& o : pending) {
+            if (o.symbol != i) continue;
+            o.qty = std::floor(o.qty * a.split_ratio + 1e-6);
+            o.limit_price /= a.split_ratio;
+            o.stop_price /= a.split_ratio;
+          }
+        } else if (a.kind == CorporateAction::Kind::kDividend) {
+          result.dividends += portfolio.dividend(i, a.cash_amount);
+        }
+      }
+    }
+
+    // 2. Yesterday's orders on today's bars; a symbol without a bar today lets them expire.
+    for (const OrderRequest& o : pending) {
+      const auto& s = data.symbols[o.symbol];
+      const size_t k = seen[o.symbol];
+      if (!(k < s.size() && s.day[k] == day) || !(o.qty > 0)) {
+        ++result.orders_unfilled;
+        continue;
+      }
+      const BarPrices bar{s.open[k], s.high[k], s.low[k], s.close[k], s.volume[k]};
+      auto fill = simulate_fill(o, bar, config.costs, config.volume_participation);
+      if (fill && o.side > 0 && !config.risk.margin) {
+        const double affordable = config.costs.affordable_shares(fill->qty, fill->price, portfolio.cash());
+        if (affordable < fill->qty) {
+          fill->qty = affordable;
+          fill->commission = config.costs.commission(affordable, fill->price);
+        }
+      }
+      if (!fill || !(fill->qty > 0)) {
+        ++result.orders_unfilled;
+        continue;
+      }
+      if (fill->qty < o.qty) ++result.orders_unfilled;  // the rest is cancelled
+      const bool closing = o.side * portfolio.qty(o.symbol) < 0;
+      const double realized = portfolio.fill(o.symbol, o.side, fill->qty, fill->price, fill->commission);
+      result.trades.push_back(TradeRecord{Date(day), o.symbol, o.side, fill->qty, fill->price, fill->reference,
+                                          fill->commission, realized, o.type});
+      m.traded_notional += fill->qty * fill->price;
+      m.commissions += fill->commission;
+      m.slippage += std::fabs(fill->price - fill->reference) * fill->qty;
+      if (closing) {
+        ++m.closing_trades;
+        if (realized > 0) ++m.winning_trades;
+      }
+    }
+    pending.clear();
+
+    // 3. The close: marks, then financing.
+    for (size_t i : updated) {
+      portfolio.set_price(i, data.symbols[i].close[seen[i]]);
+      ++seen[i];
+    }
+    for (size_t i = 0; i < n_symbols; ++i) {
+      const auto& p = data.symbols[i].predictions;
+      while (predictions_seen[i] < p.size() && p[predictions_seen[i]].first <= day) ++predictions_seen[i];
+    }
+    portfolio.mark_all();
+    if (t > start) {
+      const double borrow = (portfolio.gross() - portfolio.net()) / 2 * per_session_borrow;
+      const double interest = portfolio.cash() < 0 ? -portfolio.cash() * per_session_interest : 0.0;
+      if (borrow > 0) portfolio.charge(borrow);
+      if (interest > 0) portfolio.charge(interest);
+      m.borrow_fees += borrow;
+      m.margin_interest += interest;
+    }
+
+    // 4. The curve and the risk state, from the start's close on.
+    if (t >= start) {
+      const double equity = portfolio.equity();
+      if (t > start) {
+        std::string reason;
+        const TradingState next = risk.after_close(state, equity, previous_equity, peak, &reason);
+        if (next != state) {
+          result.state_changes.push_back(StateChange{Date(day), state, next, std::move(reason)});
+          state = next;
+        }
+      }
+      peak = std::max(peak, equity);
+      previous_equity = equity;
+      double bench_value = 0;
+      if (bench != nullptr) {
+        while (bench_seen < bench->size() && bench->day[bench_seen] <= day) ++bench_seen;
+        if (bench_seen > 0) {
+          if (bench_base == 0) bench_base = bench->close[bench_seen - 1];
+          bench_value = config.initial_cash * bench->close[bench_seen - 1] / bench_base;
+        } else {
+          bench_value = config.initial_cash;
+        }
+      }
+      result.curve.push_back(EquityPoint{Date(day), equity, portfolio.cash(), portfolio.gross(), portfolio.net(),
+                                         bench_value, state});
+      curve_dates.push_back(Date(day));
+      curve_equity.push_back(equity);
+      curve_gross.push_back(portfolio.gross());
+    }
+
+    // 5. The decision on the as-of view; orders for the next session.
+    const MarketView view(data, seen, updated, predictions_seen, day);
+    decision.clear();
+    strategy.on_bar(view, portfolio, decision);
+    for (const auto& [i, w] : decision.targets) {
+      if (i >= n_symbols || !std::isfinite(w)) {
+        throw Error::Internal(fmt::format("strategy {} set a target for symbol #{} (of {}) weight {} on {}",
+                                          strategy.name(), i, n_symbols, w, Date(day).to_string()));
+      }
+    }
+    path.take(decision);
+    if (t >= start && t + 1 < end) {
+      auto plan = path.plan(portfolio, state, decision.orders);
+      for (auto& [order, denial] : plan.denied) {
+        result.denials.push_back(DenialRecord{Date(day), order.symbol, order.side, order.qty, std::move(denial)});
+      }
+      result.orders += static_cast<int64_t>(plan.orders.size());
+      result.orders_scaled += plan.scaled;
+      pending = std::move(plan.orders);
+    }
+    result.bar_events += static_cast<int64_t>(updated.size());
   }
 
-  double peak = equity.front();
-  for (double e : equity) {
-    peak = std::max(peak, e);
-    if (peak > 0) m.max_drawdown = std::max(m.max_drawdown, 1.0 - e / peak);
+  const Metrics curve = compute_metrics(curve_dates, curve_equity, config.risk_free_rate, &curve_gross);
+  const Metrics trades = m;
+  m = curve;
+  m.traded_notional = trades.traded_notional;
+  m.commissions = trades.commissions;
+  m.slippage = trades.slippage;
+  m.borrow_fees = trades.borrow_fees;
+  m.margin_interest = trades.margin_interest;
+  m.closing_trades = trades.closing_trades;
+  m.winning_trades = trades.winning_trades;
+  m.trades = static_cast<int64_t>(result.trades.size());
+  m.hit_rate = m.closing_trades > 0 ? static_cast<double>(m.winning_trades) / static_cast<double>(m.closing_trades) : 0;
+  const double years = (curve_dates.back() - curve_dates.front()) / 365.25;
+  double mean_equity = 0;
+  for (double e : curve_equity) mean_equity += e;
+  mean_equity /= static_cast<double>(curve_equity.size());
+  if (years > 0 && mean_equity > 0) m.turnover = m.traded_notional / 2 / mean_equity / years;
+  if (bench != nullptr) {
+    std::vector<double> bench_equity;
+    for (const auto& p : result.curve) bench_equity.push_back(p.benchmark);
+    result.benchmark = compute_metrics(curve_dates, bench_equity, config.risk_free_rate);
   }
-
-  if (years > 0) {
-    double mean_equity = 0;
-    for (double e : equity) mean_equity += e;
-    mean_equity /= static_cast<double>(equity.size());
-    if (mean_equity > 0) m.turnover = traded_notional / mean_equity / years;
-  }
-  return m;
+  result.engine_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return result;
 }
 
 }  // namespace trib::trading

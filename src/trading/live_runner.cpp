@@ -27,7 +27,7 @@ namespace {
 }  // namespace
 
 CycleResult run_eod_cycle(catalog::Catalog& catalog, const std::vector<Bar>& bars,
-                          const Strategy& strategy, const RiskEngine& risk, Broker& broker,
+                          const legacy::Strategy& strategy, const legacy::RiskEngine& risk, Broker& broker,
                           const CycleConfig& config, const std::vector<Bar>* signal_bars) {
   if (bars.empty()) throw Error::InvalidInput("eod cycle: no bars for " + config.symbol);
   if (signal_bars != nullptr &&
@@ -123,9 +123,9 @@ CycleResult run_eod_cycle(catalog::Catalog& catalog, const std::vector<Bar>& bar
   }
 
   // 4. Risk, then the broker; fills go to the ledger, which updates position and cash.
-  const RiskDecision decision =
-      risk.check(OrderIntent{config.symbol, side, qty, last.close}, result.current_qty);
-  if (const auto* denied = std::get_if<OrderDenied>(&decision)) {
+  const legacy::RiskDecision decision =
+      risk.check(legacy::OrderIntent{config.symbol, side, qty, last.close}, result.current_qty);
+  if (const auto* denied = std::get_if<legacy::OrderDenied>(&decision)) {
     catalog.update_order(client_id, catalog::OrderStatus::kDenied, denied->rule + ": " + denied->reason, "");
     return finish("denied");
   }

@@ -122,7 +122,7 @@ TEST(Config, RoundTripsPostgresUrlsExactFloatsAndOddStrings) {
   c.broker.slippage_bps = 9'999.5;
   c.risk.max_position_notional = 1e18;
   c.risk.max_order_notional = 1e-3;
-  c.strategy.name = "quote\" back\\slash\ttab";
+  c.strategy.model = "quote\" back\\slash\ttab";
   c.strategy.symbol = "BRK.B";
   c.lake.path = "/srv/lake with space";
   const std::string toml = c.to_toml();
@@ -130,9 +130,28 @@ TEST(Config, RoundTripsPostgresUrlsExactFloatsAndOddStrings) {
                               "url = \"postgresql://trib@127.0.0.1:5432/trib\"\n"));
   Config back = load_text(dir, toml);
   EXPECT_EQ(back, c);
-  EXPECT_EQ(back.strategy.name, c.strategy.name);
+  EXPECT_EQ(back.strategy.model, c.strategy.model);
   EXPECT_EQ(back.broker.min_commission, 0.1 + 0.2);
   EXPECT_EQ(back.to_toml(), toml);
+}
+
+TEST(Config, TradingKeysLoadAndRoundTrip) {
+  TempDir dir;
+  const Config c = load_text(dir, "[broker]\naccount_type = \"margin\"\nallow_short = true\nborrow_bps = 75\nslippage_model = \"volume_share\"\n"
+         "[risk]\nmax_gross_leverage = 2\nrestricted = \"GME,AMC\"\n"
+         "[strategy]\nname = \"momentum\"\nuniverse = \"all\"\nlookback = 126\nskip = 5\ntop_k = 20\n");
+  EXPECT_EQ(c.broker.account_type, "margin");
+  EXPECT_TRUE(c.broker.allow_short);
+  EXPECT_EQ(c.broker.borrow_bps, 75.0);
+  EXPECT_EQ(c.broker.slippage_model, "volume_share");
+  EXPECT_EQ(c.risk.max_gross_leverage, 2.0);
+  EXPECT_EQ(c.risk.restricted, "GME,AMC");
+  EXPECT_EQ(c.strategy.name, "momentum");
+  EXPECT_EQ(c.strategy.universe, "all");
+  EXPECT_EQ(c.strategy.lookback, 126);
+  EXPECT_EQ(c.strategy.skip, 5);
+  EXPECT_EQ(c.strategy.top_k, 20);
+  EXPECT_EQ(load_text(dir, c.to_toml()), c);
 }
 
 TEST(Config, NewKeysLoad) {
@@ -304,12 +323,12 @@ TEST(Config, UnknownKeyIsNamedWithTheSectionsKnownKeys) {
   EXPECT_EQ(load_error(dir, "[hot_cache]\nsession = 10\n"),
             "trib.toml: [hot_cache] session is not a known key; known: sessions");
   EXPECT_THAT(load_error(dir, "[broker]\ncommission = 0.01\n"),
-              HasSubstr("known: kind, initial_cash, commission_per_share, min_commission, "
-                        "slippage_bps"));
+              HasSubstr("known: kind, url, initial_cash, commission_per_share, min_commission, "
+                        "max_commission_pct"));
   EXPECT_THAT(load_error(dir, "[risk]\nmax_notional = 1\n"),
               HasSubstr("known: max_position_notional, max_order_notional"));
   EXPECT_THAT(load_error(dir, "[strategy]\nfast = 5\nslow = 9\nmedium = 7\n"),
-              HasSubstr("[strategy] medium is not a known key; known: name, symbol, fast, slow"));
+              HasSubstr("[strategy] medium is not a known key; known: name, symbol, universe, benchmark, fast, slow"));
   EXPECT_THAT(load_error(dir, "[lake]\nbucket = \"b\"\n"),
               HasSubstr("[lake] bucket is not a known key; known: kind, path"));
   // A sub-table is a key of its section too.
@@ -396,6 +415,24 @@ TEST(Config, OutOfRangeNamesTheKeyTheValueAndTheRange) {
        "[broker] slippage_bps = 10000 is out of range; allowed: [0, 10000)"},
       {"[risk]\nmax_position_notional = 0\n",
        "[risk] max_position_notional = 0 is out of range; allowed: > 0"},
+      {"[broker]\nvolume_participation = 0\n",
+       "[broker] volume_participation = 0 is out of range; allowed: (0, 1]"},
+      {"[risk]\nmax_position_weight = 11\n",
+       "[risk] max_position_weight = 11 is out of range; allowed: (0, 10]"},
+      {"[risk]\nmax_gross_leverage = 2\n",
+       "[risk] max_gross_leverage = 2 needs [broker] account_type = 'margin' (a cash account cannot hold more than its equity)"},
+      {"[broker]\nallow_short = true\n",
+       "[broker] allow_short = true needs account_type = 'margin' (a cash account cannot borrow shares)"},
+      {"[broker]\nslippage_model = \"sqrt\"\n",
+       "[broker] slippage_model = 'sqrt' is not known; use one of: bps, volume_share"},
+      {"[strategy]\nname = \"magic\"\n",
+       "[strategy] name = 'magic' is not known; use one of: sma_cross, momentum, topk_dropout, buy_and_hold"},
+      {"[strategy]\nlookback = 20\nskip = 20\n",
+       "[strategy] skip = 20 is out of range; needs 0 <= skip < lookback (lookback = 20)"},
+      {"[strategy]\ntop_k = 3\ndrop_n = 4\n",
+       "[strategy] drop_n = 4 is out of range; needs 0 <= drop_n <= top_k (top_k = 3)"},
+      {"[risk]\nmax_orders_per_day = 0\n",
+       "[risk] max_orders_per_day = 0 is out of range; allowed: [1, 1000000000]"},
       {"[risk]\nmax_position_notional = -100\n",
        "[risk] max_position_notional = -100 is out of range; allowed: > 0"},
       {"[risk]\nmax_order_notional = 0.0\n",

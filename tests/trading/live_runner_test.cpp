@@ -12,6 +12,7 @@
 
 namespace trib::trading {
 namespace {
+using namespace legacy;
 
 namespace fs = std::filesystem;
 

@@ -5,6 +5,7 @@
 
 namespace trib::trading {
 namespace {
+using namespace legacy;
 
 CostModel costs() {
   CostModel c;

@@ -12,7 +12,7 @@ namespace {
 
 class PaperBroker final : public Broker {
  public:
-  explicit PaperBroker(CostModel costs) : costs_(costs) {}
+  explicit PaperBroker(legacy::CostModel costs) : costs_(costs) {}
 
   std::string name() const override { return "paper"; }
 
@@ -45,13 +45,13 @@ class PaperBroker final : public Broker {
   }
 
  private:
-  CostModel costs_;
+  legacy::CostModel costs_;
   std::map<std::string, BrokerAck> acks_;  // in memory; the catalog ledger is the durable record
 };
 
 }  // namespace
 
-std::unique_ptr<Broker> make_paper_broker(CostModel costs) {
+std::unique_ptr<Broker> make_paper_broker(legacy::CostModel costs) {
   return std::make_unique<PaperBroker>(costs);
 }
 

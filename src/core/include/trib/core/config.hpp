@@ -65,27 +65,61 @@ struct HotCacheConfig {
 };
 
 struct BrokerConfig {
-  std::string kind = "paper";           // paper (alpaca: later)
+  std::string kind = "paper";           // paper | alpaca
+  // The Alpaca Trading API base URL (keys from APCA_API_KEY_ID / APCA_API_SECRET_KEY).
+  std::string url = "https://paper-api.alpaca.markets";
   double initial_cash = 100'000;        // > 0
   double commission_per_share = 0.005;  // >= 0
-  double min_commission = 1.0;          // >= 0
+  double min_commission = 1.0;          // >= 0, per order
+  double max_commission_pct = 1.0;      // >= 0: cap, % of the order's value (0: no cap)
+  double commission_bps = 0;            // >= 0: on the order's value, added to the per-share fee
   double slippage_bps = 5;              // [0, 10000)
+  // Slippage model: "bps" (slippage_bps against the trader), or "volume_share" (slippage_bps plus
+  // impact_bps x (order qty / bar volume)^2).
+  std::string slippage_model = "bps";
+  double impact_bps = 1000;             // >= 0, the volume_share model's coefficient
+  double volume_participation = 0.05;   // (0, 1]: at most this share of a bar's volume fills
+  std::string account_type = "cash";    // cash | margin
+  bool allow_short = false;             // shorts need a margin account
+  double borrow_bps = 50;               // >= 0, annual, on short notional, accrued per day
+  double margin_interest_bps = 500;     // >= 0, annual, on a negative cash balance
 
   bool operator==(const BrokerConfig&) const = default;
 };
 
+// Pre-trade limits and the trading state's triggers: the same in backtest, paper and live.
 struct RiskConfig {
-  double max_position_notional = 50'000;  // > 0; |position| * price after the order, per symbol
-  double max_order_notional = 25'000;     // > 0; |qty| * price of one order
+  double max_position_notional = 1'000'000;  // > 0; |position| * price after the order, per symbol
+  double max_order_notional = 1'000'000;     // > 0; qty * price of one order
+  double max_order_qty = 1'000'000;          // > 0; shares of one order
+  double max_position_weight = 1.0;          // (0, 10]; |position| / equity, per symbol
+  double max_gross_leverage = 1.0;           // > 0; sum |positions| / equity
+  double max_net_leverage = 1.0;             // > 0; |sum positions| / equity
+  double price_band_pct = 10;                // > 0; a limit or stop price this far from the last
+  int max_orders_per_day = 1000;             // >= 1; orders sent per session
+  double daily_loss_limit_pct = 5;           // > 0; equity down this much in a session -> REDUCING
+  double max_drawdown_pct = 25;              // > 0; down this much from its peak -> HALTED
+  std::string restricted;                    // comma-separated symbols no order may buy or sell
 
   bool operator==(const RiskConfig&) const = default;
 };
 
 struct StrategyConfig {
+  // sma_cross | momentum | topk_dropout | buy_and_hold
   std::string name = "sma_cross";
-  std::string symbol = "^GSPC";
-  int fast = 50;  // 1 <= fast < slow
+  std::string symbol = "^GSPC";  // the universe when `universe` is empty
+  // Comma-separated symbols, or "all" (every symbol with curated daily bars).
+  std::string universe;
+  std::string benchmark;         // buy-and-hold comparison; "" = the first symbol of the universe
+  int fast = 50;                 // sma_cross: 1 <= fast < slow
   int slow = 200;
+  int lookback = 252;            // momentum: return over `lookback` sessions ...
+  int skip = 21;                 // ... ending `skip` sessions ago (0 <= skip < lookback)
+  int top_k = 10;                // momentum and topk_dropout: names held
+  int drop_n = 2;                // topk_dropout: names replaced per rebalance (0 <= drop_n <= top_k)
+  int rebalance_days = 21;       // momentum: sessions between rebalances
+  std::string model;             // topk_dropout: the model whose predictions rank the names
+  double risk_free_rate = 0;     // annual, for Sharpe and Sortino
 
   bool operator==(const StrategyConfig&) const = default;
 };

@@ -1,103 +1,90 @@
-// The daily backtester. Timing: the strategy decides on bar t's close; the order executes at
-// bar t+1's open plus slippage (no look-ahead); positions are whole shares; equity is marked at
-// each close. Costs: commission per share with a minimum per order, slippage in basis points
-// against the trader.
-//
-// Sizing at bar t+1's open: equity is marked at that open (cash + position * open), the side is
-// the direction from the position toward exposure * equity / open, and the target is
-// trunc(exposure * equity / fill_price) whole shares. A buy is sized down to what cash pays for,
-// commission included, so cash never goes negative. Exposures are clamped to [-1, 1]; while the
-// history is shorter than warmup_bars() the decision is flat and the strategy is not called. The
-// decision at the last bar's close has no next open and is not executed.
+// The event-driven portfolio backtester. Each session, for every symbol with a bar:
+//   1. splits and dividends ex by this session move positions and cash (before the open), and
+//      pending orders are adjusted for a split as a broker adjusts open orders;
+//   2. the orders decided at the previous close fill on this bar (simulate_fill: next open,
+//      limits and stops inside the bar, a volume cap), sells before buys; a cash account's buy
+//      is cut to what the cash pays for at the fill price;
+//   3. positions are marked at the close; borrow fees and margin interest accrue;
+//   4. the risk state is updated (daily loss, drawdown);
+//   5. the strategy decides on the as-of view; its targets become orders through the order
+//      path (sizing against the close, RiskEngine::fit, then check), to fill next session.
+// Decisions start at the close before --from (or, without --from, once the strategy has its
+// warm-up): the strategy is fed every earlier session so its state is warm, but nothing it
+// decided before is traded. The equity curve starts at that close with the initial cash; metrics
+// are computed on it.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "trib/core/bar.hpp"
-#include "trib/core/corporate_action.hpp"
+#include "trib/core/time.hpp"
+#include "trib/trading/costs.hpp"
+#include "trib/trading/market.hpp"
+#include "trib/trading/metrics.hpp"
+#include "trib/trading/order_path.hpp"
+#include "trib/trading/risk.hpp"
 #include "trib/trading/strategy.hpp"
 
 namespace trib::trading {
 
-struct CostModel {
-  double commission_per_share = 0.005;
-  double min_commission = 1.0;
-  double slippage_bps = 5;
-  // Commission of an order of `qty` shares (0 for qty 0).
-  double commission(double qty) const;
-  // Execution price of a buy (+1) or sell (-1) at `reference`.
-  double fill_price(double reference, int side) const;
-  // Whole shares of a buy at execution price `price` that `cash` pays for, commission
-  // included: at most `wanted`, 0 when nothing is affordable.
-  double affordable_shares(double wanted, double price, double cash) const;
-};
-
 struct BacktestConfig {
   double initial_cash = 100'000;
   CostModel costs;
-  // Dividends are credited as cash on the ex-date (as a broker does; default), or reinvested at
-  // the ex-date's reference price (the previous close less the dividend), which makes a
-  // buy-and-hold follow the total-return series exactly.
-  bool reinvest_dividends = false;
-  // Positions in fractional shares (a trade under one cent of notional is skipped); otherwise
-  // whole shares, and a split's fractional share is paid out as cash at the split-adjusted
-  // previous close.
-  bool fractional_shares = false;
+  RiskLimits risk;
+  double volume_participation = 0.05;  // (0, 1]
+  double borrow_bps = 50;              // annual, on short value, per session /252
+  double margin_interest_bps = 500;    // annual, on negative cash, per session /252
+  std::optional<Date> from, to;        // the sessions traded (inclusive)
+  double risk_free_rate = 0;           // annual
 };
 
-// What a backtest runs on. The strategy decides on `signal` (adjusted prices: no split or
-// dividend gap in its indicators); orders fill at `traded` (raw, as traded) prices; on each
-// action's ex-date, before that session's open, a split multiplies the position by its ratio and
-// a dividend pays position x amount in cash (a short pays it), so the equity follows the
-// total-return series.
-struct BacktestData {
-  std::vector<Bar> traded;               // ascending, one symbol
-  std::vector<Bar> signal;               // the same sessions; empty: the strategy sees `traded`
-  std::vector<CorporateAction> actions;  // splits and dividends (others are ignored)
+struct TradeRecord {
+  Date date;
+  size_t symbol = 0;
+  int side = 1;
+  double qty = 0, price = 0, reference = 0, commission = 0;
+  double realized = 0;  // P&L the fill realised (a closing fill), before commission
+  OrderType type = OrderType::kMarket;
 };
 
-struct Trade {
-  Date session_date;
-  std::string side;  // "buy" | "sell"
-  double qty = 0, price = 0, commission = 0;
+struct EquityPoint {
+  Date date;
+  double equity = 0, cash = 0, gross = 0, net = 0;
+  double benchmark = 0;  // the benchmark's buy-and-hold equity (0 without one)
+  TradingState state = TradingState::kActive;
 };
 
-// Daily returns are equity[i] / equity[i-1] - 1. Volatility and Sharpe are 0 when the returns
-// have no dispersion (stdev < 1e-12, e.g. constant growth) or fewer than 2 returns; CAGR and
-// turnover are 0 when the dates span no time.
-struct Metrics {
-  double total_return = 0;
-  double cagr = 0;
-  double annual_volatility = 0;  // stdev of daily returns * sqrt(252)
-  double sharpe = 0;             // mean daily return / stdev * sqrt(252), risk-free 0
-  double max_drawdown = 0;       // as a positive fraction, 0.25 = -25%
-  double turnover = 0;           // annualised: traded notional / mean equity / years
-  int trades = 0;
-  double final_equity = 0;
-  int days = 0;  // equity points (sessions)
+struct DenialRecord {
+  Date date;  // the decision's session
+  size_t symbol = 0;
+  int side = 1;
+  double qty = 0;  // what the order path wanted
+  Denial denial;
+};
+
+struct StateChange {
+  Date date;
+  TradingState from = TradingState::kActive, to = TradingState::kActive;
+  std::string reason;
 };
 
 struct BacktestResult {
-  std::vector<Date> dates;
-  std::vector<double> equity;  // marked at each close
-  std::vector<double> position;
-  std::vector<Trade> trades;
+  std::vector<EquityPoint> curve;
+  std::vector<TradeRecord> trades;
+  std::vector<DenialRecord> denials;
+  std::vector<StateChange> state_changes;
   Metrics metrics;
-  int splits_applied = 0;       // splits that changed a held position
-  double dividends_paid = 0;    // cash from dividends (negative: a short paid them)
+  std::optional<Metrics> benchmark;
+  int64_t orders = 0, orders_scaled = 0, orders_unfilled = 0;
+  int splits_applied = 0;
+  double dividends = 0;
+  int64_t bar_events = 0;  // bars the engine processed (warm-up included)
+  double engine_seconds = 0;
 };
 
-// Runs `strategy` over `data`. Error::InvalidInput when the bars are not ascending or fewer than
-// 2, the signal bars are not the same sessions, or initial cash is not positive.
-BacktestResult run_backtest(const BacktestData& data, const Strategy& strategy,
-                            const BacktestConfig& config = {});
-// The same on one series that is both traded and seen, without actions.
-BacktestResult run_backtest(const std::vector<Bar>& bars, const Strategy& strategy,
-                            const BacktestConfig& config = {});
-
-// Metrics of an equity curve (used by run_backtest; exposed for tests).
-Metrics compute_metrics(const std::vector<Date>& dates, const std::vector<double>& equity,
-                        double traded_notional, int trades);
+// Error::InvalidInput when the data or config is unusable (no sessions in [from, to], initial
+// cash not positive, ...).
+BacktestResult run_backtest(const MarketData& data, Strategy& strategy, const BacktestConfig& config);
 
 }  // namespace trib::trading

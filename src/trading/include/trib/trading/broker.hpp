@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "trib/trading/backtest.hpp"
+#include "trib/trading/legacy/backtest.hpp"
 
 namespace trib::trading {
 
@@ -42,6 +42,6 @@ class Broker {
   virtual BrokerAck submit(const BrokerOrder& order) = 0;
 };
 
-std::unique_ptr<Broker> make_paper_broker(CostModel costs);
+std::unique_ptr<Broker> make_paper_broker(legacy::CostModel costs);
 
 }  // namespace trib::trading

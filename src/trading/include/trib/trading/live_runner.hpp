@@ -23,8 +23,8 @@
 #include "trib/catalog/catalog.hpp"
 #include "trib/core/bar.hpp"
 #include "trib/trading/broker.hpp"
-#include "trib/trading/risk.hpp"
-#include "trib/trading/strategy.hpp"
+#include "trib/trading/legacy/risk.hpp"
+#include "trib/trading/legacy/strategy.hpp"
 
 namespace trib::trading {
 
@@ -47,7 +47,7 @@ struct CycleConfig {
   double initial_cash = 100'000;
   // What the broker is expected to charge: a buy is capped at what the account's cash pays for
   // at the close plus slippage, commission included, so cash never goes negative.
-  CostModel costs;
+  legacy::CostModel costs;
 };
 
 // `bars` are the symbol's curated bars ascending, as traded (raw); the last one is the session
@@ -55,7 +55,7 @@ struct CycleConfig {
 // sessions in the price mode the strategy decides on ([prices] adjust: split- or total-return-
 // adjusted, so a split inside the lookback is no crash to the strategy); `bars` otherwise.
 CycleResult run_eod_cycle(catalog::Catalog& catalog, const std::vector<Bar>& bars,
-                          const Strategy& strategy, const RiskEngine& risk, Broker& broker,
+                          const legacy::Strategy& strategy, const legacy::RiskEngine& risk, Broker& broker,
                           const CycleConfig& config, const std::vector<Bar>* signal_bars = nullptr);
 
 // What an order's client id is derived from: one order per (strategy with its parameters,

@@ -1,10 +1,10 @@
-#include "trib/trading/strategy.hpp"
+#include "trib/trading/legacy/strategy.hpp"
 
 #include <fmt/format.h>
 
 #include "trib/core/error.hpp"
 
-namespace trib::trading {
+namespace trib::trading::legacy {
 namespace {
 
 // Mean close of the last `n` bars of `history` (history.size() >= n).
@@ -40,4 +40,4 @@ std::unique_ptr<Strategy> make_strategy(const std::string& name, int fast, int s
   throw Error::InvalidInput(fmt::format("unknown strategy '{}' (known: sma_cross, buy_and_hold)", name));
 }
 
-}  // namespace trib::trading
+}  // namespace trib::trading::legacy

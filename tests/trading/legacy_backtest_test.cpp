@@ -1,5 +1,5 @@
 // The backtester on series small enough to follow by hand.
-#include "trib/trading/backtest.hpp"
+#include "trib/trading/legacy/backtest.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 
 #include "trib/core/error.hpp"
 
-namespace trib::trading {
+namespace trib::trading::legacy {
 namespace {
 
 Bar bar(Date d, double open, double close) {
@@ -227,4 +227,4 @@ TEST(Metrics, RejectsMismatchedInput) {
 }
 
 }  // namespace
-}  // namespace trib::trading
+}  // namespace trib::trading::legacy

@@ -18,14 +18,15 @@
 
 #include "trib/etl/adjusted_bars.hpp"
 #include "trib/providers/action_files.hpp"
-#include "trib/trading/backtest.hpp"
-#include "trib/trading/strategy.hpp"
+#include "trib/trading/legacy/backtest.hpp"
+#include "trib/trading/legacy/strategy.hpp"
 #include "../core/lean_data.hpp"
 #include "../core/test_util.hpp"
 
 namespace fs = std::filesystem;
 using namespace trib;
 using namespace trib::trading;
+using namespace trib::trading::legacy;
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "trib/trading/strategy.hpp"
+#include "trib/trading/legacy/strategy.hpp"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 
 #include "trib/core/error.hpp"
 
-namespace trib::trading {
+namespace trib::trading::legacy {
 namespace {
 
 std::vector<Bar> closes(const std::vector<double>& c) {
@@ -62,4 +62,4 @@ TEST(MakeStrategy, KnownAndUnknownNames) {
 }
 
 }  // namespace
-}  // namespace trib::trading
+}  // namespace trib::trading::legacy

@@ -1,10 +1,10 @@
-#include "trib/trading/risk.hpp"
+#include "trib/trading/legacy/risk.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-namespace trib::trading {
+namespace trib::trading::legacy {
 namespace {
 
 const OrderDenied* denied(const RiskDecision& d) { return std::get_if<OrderDenied>(&d); }
@@ -72,4 +72,4 @@ TEST_F(RiskTest, ReducingAnOversizedPositionIsAllowedDownToTheLimit) {
 }
 
 }  // namespace
-}  // namespace trib::trading
+}  // namespace trib::trading::legacy

@@ -1,0 +1,76 @@
+#include "trib/trading/market.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "trib/core/error.hpp"
+
+namespace trib::trading {
+
+namespace {
+
+void validate_series(const SymbolSeries& s, bool prices) {
+  const size_t n = s.day.size();
+  auto same = [&](const std::vector<double>& v, const char* name, bool optional) {
+    if ((optional && v.empty()) || v.size() == n) return;
+    throw Error::InvalidInput(fmt::format("market data for {}: {} has {} values for {} sessions", s.symbol, name,
+                                          v.size(), n));
+  };
+  same(s.close, "close", !prices);
+  if (prices) {
+    same(s.open, "open", false);
+    same(s.high, "high", false);
+    same(s.low, "low", false);
+    same(s.volume, "volume", false);
+  }
+  same(s.signal_close, "signal close", true);
+  if (s.has_signal()) {
+    same(s.signal_open, "signal open", false);
+    same(s.signal_high, "signal high", false);
+    same(s.signal_low, "signal low", false);
+    same(s.signal_volume, "signal volume", false);
+  }
+  for (size_t t = 0; t < n; ++t) {
+    if (t > 0 && s.day[t] <= s.day[t - 1]) {
+      throw Error::InvalidInput(fmt::format("market data for {}: sessions are not ascending at {} (after {})",
+                                            s.symbol, Date(s.day[t]).to_string(), Date(s.day[t - 1]).to_string()));
+    }
+    const double c = s.close[t];
+    const bool bad = !(c > 0) || !std::isfinite(c) ||
+                     (prices && (!(s.open[t] > 0) || !std::isfinite(s.open[t]) || !(s.high[t] > 0) ||
+                                 !(s.low[t] > 0) || !(s.volume[t] >= 0)));
+    if (bad) {
+      throw Error::InvalidInput(fmt::format(
+          "market data for {} on {}: prices must be positive and finite and volume >= 0 (open {} high {} low {} "
+          "close {} volume {}); check the curated bars with trib dq",
+          s.symbol, Date(s.day[t]).to_string(), prices ? s.open[t] : 0, prices ? s.high[t] : 0,
+          prices ? s.low[t] : 0, c, prices ? s.volume[t] : 0));
+    }
+  }
+}
+
+}  // namespace
+
+void MarketData::validate() const {
+  if (symbols.empty()) throw Error::InvalidInput("market data: the universe is empty");
+  for (const auto& s : symbols) validate_series(s, true);
+  if (benchmark) validate_series(*benchmark, false);
+}
+
+std::vector<int32_t> MarketData::sessions() const {
+  std::vector<int32_t> all;
+  for (const auto& s : symbols) all.insert(all.end(), s.day.begin(), s.day.end());
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  return all;
+}
+
+size_t MarketData::bars() const {
+  size_t n = 0;
+  for (const auto& s : symbols) n += s.size();
+  return n;
+}
+
+}  // namespace trib::trading

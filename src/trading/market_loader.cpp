@@ -1,0 +1,109 @@
+#include "trib/trading/market_loader.hpp"
+
+#include <map>
+
+#include <fmt/format.h>
+
+#include "trib/core/error.hpp"
+#include "trib/ml/predict.hpp"
+
+namespace trib::trading {
+
+namespace {
+
+void put_traded(SymbolSeries& s, const std::vector<lake::CuratedBar>& rows) {
+  for (const auto& r : rows) {
+    s.day.push_back(r.bar.session_date.days_since_epoch());
+    s.open.push_back(r.bar.open);
+    s.high.push_back(r.bar.high);
+    s.low.push_back(r.bar.low);
+    s.close.push_back(r.bar.close);
+    s.volume.push_back(r.bar.volume);
+  }
+}
+
+}  // namespace
+
+MarketData load_market(lake::ObjectStore& store, catalog::Catalog& catalog, const MarketRequest& request) {
+  if (request.symbols.empty()) throw Error::InvalidInput("backtest: the universe is empty; name symbols with --symbol or [strategy] universe");
+  MarketData data;
+  data.signal_prices = request.signal.adjust == AdjustMode::kRaw     ? "raw"
+                       : request.signal.adjust == AdjustMode::kSplit ? "split"
+                                                                     : "total";
+  // The adjusted read brings the splits and dividends (a raw read does not); where there are
+  // none its prices are the traded ones and one read is enough.
+  etl::PriceOptions with_actions = request.signal;
+  if (with_actions.adjust == AdjustMode::kRaw) with_actions.adjust = AdjustMode::kSplit;
+  with_actions.actions_as_of_ns = request.as_of_ns;
+  etl::PriceOptions raw = request.signal;
+  raw.adjust = AdjustMode::kRaw;
+  raw.actions_as_of_ns = request.as_of_ns;
+  for (const Symbol& symbol : request.symbols) {
+    etl::BarsQuery query;
+    query.symbol = symbol;
+    query.timeframe = request.timeframe;
+    query.to = request.to;
+    query.as_of_ns = request.as_of_ns;
+    auto adjusted = etl::read_adjusted_bars(store, catalog, query, with_actions);
+    SymbolSeries s;
+    s.symbol = symbol.str();
+    s.actions = adjusted.actions;
+    if (adjusted.actions.empty()) {
+      put_traded(s, adjusted.rows);
+    } else {
+      put_traded(s, etl::read_adjusted_bars(store, catalog, query, raw).rows);
+      if (request.signal.adjust != AdjustMode::kRaw) {
+        if (adjusted.rows.size() != s.size()) {
+          throw Error::Internal(fmt::format("{}: {} adjusted rows for {} traded ones", s.symbol, adjusted.rows.size(), s.size()));
+        }
+        for (const auto& r : adjusted.rows) {
+          s.signal_open.push_back(r.bar.open);
+          s.signal_high.push_back(r.bar.high);
+          s.signal_low.push_back(r.bar.low);
+          s.signal_close.push_back(r.bar.close);
+          s.signal_volume.push_back(r.bar.volume);
+        }
+      }
+    }
+    if (s.day.empty()) continue;  // nothing up to `to`: it takes no part
+    data.symbols.push_back(std::move(s));
+  }
+  if (data.symbols.empty()) {
+    throw Error::NotFound(fmt::format("no curated {} bars for the universe{}", to_string(request.timeframe),
+                                      request.to ? " up to " + request.to->to_string() : ""));
+  }
+  if (!request.model.empty()) {
+    std::vector<Symbol> symbols;
+    std::map<std::string, size_t> index;
+    for (size_t i = 0; i < data.symbols.size(); ++i) {
+      symbols.push_back(Symbol::parse(data.symbols[i].symbol));
+      index[data.symbols[i].symbol] = i;
+    }
+    const Date to = request.to.value_or(Date::from_ymd(2999, 12, 31));
+    for (const auto& row : ml::read_predictions(store, catalog, request.model, symbols, Date::from_ymd(1900, 1, 1), to)) {
+      auto it = index.find(row.symbol);
+      if (it != index.end()) data.symbols[it->second].predictions.emplace_back(row.day, row.prediction);
+    }
+  }
+  if (request.benchmark) {
+    etl::BarsQuery query;
+    query.symbol = *request.benchmark;
+    query.timeframe = request.timeframe;
+    query.to = request.to;
+    query.as_of_ns = request.as_of_ns;
+    etl::PriceOptions total = request.signal;
+    total.adjust = AdjustMode::kTotal;
+    total.actions_as_of_ns = request.as_of_ns;
+    SymbolSeries b;
+    b.symbol = request.benchmark->str();
+    for (const auto& r : etl::read_adjusted_bars(store, catalog, query, total).rows) {
+      b.day.push_back(r.bar.session_date.days_since_epoch());
+      b.close.push_back(r.bar.close);
+    }
+    data.benchmark = std::move(b);
+  }
+  data.validate();
+  return data;
+}
+
+}  // namespace trib::trading
