@@ -35,7 +35,7 @@ void add_universe_commands(CLI::App& app, Globals& globals, Action& action);  //
 void add_coverage_command(CLI::App& app, Globals& globals, Action& action);    // coverage
 void add_actions_commands(CLI::App& app, Globals& globals, Action& action);   // actions import|list|conflicts
 void add_ml_commands(CLI::App& app, Globals& globals, Action& action);
-void add_backtest_commands(CLI::App& app, Globals& globals, Action& action);  // backtest        // ml train|list|show|compare|predict|predictions
+void add_trading_commands(CLI::App& app, Globals& globals, Action& action);  // backtest trade halt resume        // ml train|list|show|compare|predict|predictions
 
 // ETL counts as JSON and as the lines the commands print.
 nlohmann::json stats_json(const etl::EtlStats& stats);
@@ -61,7 +61,10 @@ etl::PriceOptions prices_of(const Config& config, const std::string& mode);
 std::vector<Symbol> universe_of(Workspace& ws, const std::vector<std::string>& symbols);
 // --as-of TEXT: YYYY-MM-DD (the end of that day, UTC) or a timestamp; INT64_MAX for "".
 int64_t parse_as_of(const std::string& text);
-nlohmann::json run_trade_json(Workspace& ws, const StrategyConfig& s);
+// One end-of-day cycle of the live runner for `account` on `session` ("" = the last completed
+// session, refusing stale data).
+nlohmann::json run_trade_json(Workspace& ws, const StrategyConfig& s, const std::string& session = "",
+                              const std::string& account = "paper");
 void print_backtest(const nlohmann::json& b);
 void print_trade(const nlohmann::json& t);
 

@@ -151,7 +151,8 @@ void add_demo_command(CLI::App& app, Globals& g, Action& action) {
            seconds_since(t));
 
       t = std::chrono::steady_clock::now();
-      json trade = run_trade_json(ws, strategy);
+      // The demo's data ends in the past: the cycle decides on its last session.
+      json trade = run_trade_json(ws, strategy, bt["to"].get<std::string>());
       step(7, "trade", fmt::format("one paper cycle for {}: {}", trade["session_date"].get<std::string>(),
                                    trade["action"].get<std::string>()),
            seconds_since(t));

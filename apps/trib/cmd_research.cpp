@@ -1,4 +1,4 @@
-// Research and trading commands: features, backtest, trade.
+// Research commands: features, indicator, eval.
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -18,42 +18,12 @@
 #include "trib/features/feature_set.hpp"
 #include "trib/features/registry.hpp"
 #include "trib/trading/backtest.hpp"
-#include "trib/trading/broker.hpp"
-#include "trib/trading/live_runner.hpp"
 #include "trib/trading/risk.hpp"
 #include "trib/trading/strategy.hpp"
 #include "workspace.hpp"
 
 namespace trib::cli {
 using nlohmann::json;
-
-namespace {
-
-struct StrategyArgs {
-  std::string symbol;
-  std::string strategy;
-  int fast = 0, slow = 0;
-};
-
-// Flags override trib.toml's [strategy].
-StrategyConfig resolve(const Config& config, const StrategyArgs& args) {
-  StrategyConfig s = config.strategy;
-  if (!args.symbol.empty()) s.symbol = args.symbol;
-  if (!args.strategy.empty()) s.name = args.strategy;
-  if (args.fast > 0) s.fast = args.fast;
-  if (args.slow > 0) s.slow = args.slow;
-  return s;
-}
-
-trading::legacy::CostModel costs_of(const Config& config) {
-  trading::legacy::CostModel costs;
-  costs.commission_per_share = config.broker.commission_per_share;
-  costs.min_commission = config.broker.min_commission;
-  costs.slippage_bps = config.broker.slippage_bps;
-  return costs;
-}
-
-}  // namespace
 
 etl::PriceOptions prices_of(const Config& config, const std::string& mode) {
   etl::PriceOptions p;
@@ -257,83 +227,6 @@ int64_t parse_as_of(const std::string& text) {
   return text.size() == 10 ? parse_ts_ns(text, "--as-of") + kNanosPerDay - 1 : parse_ts_ns(text, "--as-of");
 }
 
-json run_trade_json(Workspace& ws, const StrategyConfig& s) {
-  etl::BarsQuery query;
-  query.symbol = Symbol::parse(s.symbol);
-  // A cycle needs only the strategy's lookback: the hot cache serves it without Parquet.
-  auto strategy = trading::legacy::make_strategy(s.name, s.fast, s.slow);
-  bool from_hot_cache = false;
-  auto bars = etl::read_recent_bars(*ws.store, *ws.catalog, query.symbol, Timeframe::kDay1,
-                                    static_cast<size_t>(std::max(1, strategy->warmup_bars())) + 1,
-                                    &from_hot_cache);
-  // The strategy decides on [prices] adjust (a split inside its lookback is no crash to it);
-  // orders are sized at the raw close.
-  std::vector<Bar> signal;
-  const AdjustMode mode = parse_adjust_mode(ws.config.prices.adjust);
-  if (mode != AdjustMode::kRaw && !bars.empty()) {
-    etl::BarsQuery window = query;
-    window.from = bars.front().session_date;
-    window.to = bars.back().session_date;
-    for (auto& r : etl::read_adjusted_bars(*ws.store, *ws.catalog, window, prices_of(ws.config, ws.config.prices.adjust)).rows) {
-      signal.push_back(r.bar);
-    }
-  }
-  trading::legacy::RiskEngine risk({ws.config.risk.max_position_notional, ws.config.risk.max_order_notional});
-  auto broker = trading::make_paper_broker(costs_of(ws.config));
-  trading::CycleConfig cycle;
-  cycle.symbol = query.symbol.str();
-  cycle.initial_cash = ws.config.broker.initial_cash;
-  cycle.costs = costs_of(ws.config);
-  auto r = trading::run_eod_cycle(*ws.catalog, bars, *strategy, risk, *broker, cycle,
-                                  mode != AdjustMode::kRaw ? &signal : nullptr);
-  json out = {{"session_date", r.session_date.to_string()},
-              {"symbol", cycle.symbol},
-              {"strategy", strategy->name()},
-              {"last_close", r.last_close},
-              {"target_exposure", r.target_exposure},
-              {"current_qty", r.current_qty},
-              {"target_qty", r.target_qty},
-              {"action", r.action},
-              {"signal_prices", ws.config.prices.adjust},
-              {"bars_from", from_hot_cache ? "hot_cache" : "lake"}};
-  if (r.order) {
-    out["order"] = {{"client_order_id", r.order->client_order_id},
-                    {"side", catalog::to_string(r.order->side)},
-                    {"qty", r.order->qty.to_double()},
-                    {"status", catalog::to_string(r.order->status)},
-                    {"reason", r.order->reason}};
-  }
-  json positions = json::array();
-  for (const auto& p : r.positions) {
-    positions.push_back({{"account", p.account}, {"symbol", p.symbol}, {"qty", p.qty.to_double()},
-                         {"avg_price", p.avg_price.to_double()},
-                         {"realized_pnl", p.realized_pnl.to_double()}});
-  }
-  out["positions"] = positions;
-  out["cash"] =
-      ws.catalog->account_cash(cycle.account, Micros::from_double(cycle.initial_cash)).to_double();
-  return out;
-}
-
-void print_trade(const json& t) {
-  fmt::print("paper cycle {} {} for session {}: close {:.2f}, target exposure {:.2f}, qty {} -> {}: {}\n",
-             t["strategy"].get<std::string>(), t["symbol"].get<std::string>(),
-             t["session_date"].get<std::string>(), t["last_close"].get<double>(),
-             t["target_exposure"].get<double>(), t["current_qty"].get<double>() + 0.0,
-             t["target_qty"].get<double>() + 0.0, t["action"].get<std::string>());
-  if (t.contains("order")) {
-    const auto& o = t["order"];
-    fmt::print("  order {} {} {} -> {}{}\n", o["client_order_id"].get<std::string>(),
-               o["side"].get<std::string>(), o["qty"].get<double>(), o["status"].get<std::string>(),
-               o["reason"].get<std::string>().empty() ? "" : " (" + o["reason"].get<std::string>() + ")");
-  }
-  for (const auto& p : t["positions"]) {
-    fmt::print("  position {} {} @ {:.2f} (realised {:.2f})\n", p["symbol"].get<std::string>(),
-               p["qty"].get<double>(), p["avg_price"].get<double>(), p["realized_pnl"].get<double>());
-  }
-  fmt::print("  cash {:.2f}\n", t["cash"].get<double>());
-}
-
 void add_research_commands(CLI::App& app, Globals& g, Action& action) {
   {
     auto* cmd = app.add_subcommand(
@@ -417,31 +310,6 @@ void add_research_commands(CLI::App& app, Globals& g, Action& action) {
     cmd->add_option("--format", args->format, "csv (default) or json (one object per line)");
     cmd->add_flag("--list", args->list, "List the indicators with their inputs, parameters and outputs");
     cmd->callback([&g, &action, args] { action = [&g, args] { return run_indicator(g, *args); }; });
-  }
-  auto add_strategy_options = [](CLI::App* cmd, StrategyArgs& args) {
-    cmd->add_option("--symbol", args.symbol, "Symbol (default: [strategy] symbol in trib.toml)");
-    cmd->add_option("--strategy", args.strategy, "Strategy (default sma_cross)");
-    cmd->add_option("--fast", args.fast, "Fast SMA length (default 50)");
-    cmd->add_option("--slow", args.slow, "Slow SMA length (default 200)");
-  };
-  {
-    auto* cmd = app.add_subcommand("trade", "Run the strategy through risk to the paper broker; records orders, fills, positions");
-    auto args = std::make_shared<StrategyArgs>();
-    auto once = std::make_shared<bool>(false);
-    add_strategy_options(cmd, *args);
-    cmd->add_flag("--once", *once, "One end-of-day cycle on the latest curated session (required for now)");
-    cmd->add_flag("--json", g.json, "Machine-readable output");
-    cmd->callback([&g, &action, args, once] {
-      action = [&g, args, once] {
-        if (!*once) {
-          throw Error::InvalidInput("trade runs one end-of-day cycle: pass --once (always-on mode comes with `trib serve`)");
-        }
-        Workspace ws = open_workspace(g.workspace);
-        json out = run_trade_json(ws, resolve(ws.config, *args));
-        if (g.json) fmt::print("{}\n", out.dump()); else print_trade(out);
-        return 0;
-      };
-    });
   }
 }
 

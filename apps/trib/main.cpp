@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
   add_coverage_command(app, globals, action);
   add_actions_commands(app, globals, action);
   add_ml_commands(app, globals, action);
-  add_backtest_commands(app, globals, action);
+  add_trading_commands(app, globals, action);
   add_demo_command(app, globals, action);
 
   try {

@@ -45,13 +45,15 @@ constexpr std::array<std::pair<Side, std::string_view>, 2> kSide{{
     {Side::kBuy, "buy"},
     {Side::kSell, "sell"},
 }};
-constexpr std::array<std::pair<OrderStatus, std::string_view>, 6> kOrderStatus{{
+constexpr std::array<std::pair<OrderStatus, std::string_view>, 8> kOrderStatus{{
     {OrderStatus::kNew, "new"},
     {OrderStatus::kAccepted, "accepted"},
+    {OrderStatus::kPartiallyFilled, "partially_filled"},
     {OrderStatus::kFilled, "filled"},
     {OrderStatus::kDenied, "denied"},
     {OrderStatus::kRejected, "rejected"},
     {OrderStatus::kCancelled, "cancelled"},
+    {OrderStatus::kExpired, "expired"},
 }};
 
 }  // namespace

@@ -29,7 +29,14 @@ inline constexpr const char* kRawColumns =
 
 inline constexpr const char* kOrderColumns =
     "client_order_id, strategy, symbol, side, qty_micros, order_type, limit_price_micros, "
-    "session_date, status, reason, broker, broker_order_id, created_at_ns";
+    "session_date, status, reason, broker, broker_order_id, created_at_ns, account, stop_price_micros, "
+    "filled_qty_micros";
+
+inline constexpr const char* kDenialColumns =
+    "account, client_order_id, strategy, symbol, side, qty_micros, rule, reason, session_date, created_at_ns";
+
+inline constexpr const char* kTradingStateColumns =
+    "account, state, reason, peak_equity_micros, last_equity_micros, last_session, updated_at_ns, strategy_json";
 
 inline constexpr const char* kPositionColumns =
     "account, symbol, qty_micros, avg_price_micros, realized_pnl_micros, updated_at_ns";
@@ -197,6 +204,14 @@ inline void check_dq(
       }
     }
   }
+}
+
+// The trading states a catalog stores (the trading module names them; the catalog only checks).
+inline std::string_view parse_trading_state_name(std::string_view state) {
+  if (state != "ACTIVE" && state != "REDUCING" && state != "HALTED") {
+    throw Error::InvalidInput(fmt::format("trading state '{}' is not ACTIVE, REDUCING or HALTED", state));
+  }
+  return state;
 }
 
 inline void check_order(const OrderRecord& o) {
@@ -372,7 +387,40 @@ OrderRecord read_order(const Row& s) {
   o.broker = s.text(10);
   o.broker_order_id = s.text(11);
   o.created_at_ns = s.int64(12);
+  o.account = s.text(13);
+  if (!s.is_null(14)) o.stop_price = micros(s, 14);
+  o.filled_qty = micros(s, 15);
   return o;
+}
+
+template <typename Row>
+RiskDenialRecord read_denial(const Row& s) {
+  RiskDenialRecord d;
+  d.account = s.text(0);
+  d.client_order_id = s.text(1);
+  d.strategy = s.text(2);
+  d.symbol = s.text(3);
+  d.side = parse_side(s.text(4));
+  d.qty = micros(s, 5);
+  d.rule = s.text(6);
+  d.reason = s.text(7);
+  d.session_date = s.text(8);
+  d.created_at_ns = s.int64(9);
+  return d;
+}
+
+template <typename Row>
+TradingStateRecord read_trading_state(const Row& s) {
+  TradingStateRecord t;
+  t.account = s.text(0);
+  t.state = s.text(1);
+  t.reason = s.text(2);
+  t.peak_equity = micros(s, 3);
+  t.last_equity = micros(s, 4);
+  t.last_session = s.text(5);
+  t.updated_at_ns = s.int64(6);
+  t.strategy_json = s.text(7);
+  return t;
 }
 
 template <typename Row>

@@ -52,7 +52,12 @@ using internal::kPartitionColumns;
 using internal::kPositionColumns;
 using internal::kRawColumns;
 using internal::micros;
+using internal::kDenialColumns;
+using internal::kTradingStateColumns;
+using internal::parse_trading_state_name;
+using internal::read_denial;
 using internal::read_order;
+using internal::read_trading_state;
 using internal::read_partition;
 using internal::read_position;
 using internal::read_raw;
@@ -484,18 +489,21 @@ class PostgresCatalog final : public Catalog {
     bool inserted = false;
     guarded("order " + o.client_order_id, [&] {
       const int64_t now = now_ts_ns();
-      std::optional<int64_t> limit;
+      std::optional<int64_t> limit, stop;
       if (o.limit_price) limit = o.limit_price->raw();
+      if (o.stop_price) stop = o.stop_price->raw();
       inserted =
           db_.exec(
                  "INSERT INTO ledger_orders (client_order_id, strategy, symbol, side, "
                  "qty_micros, order_type, limit_price_micros, session_date, status, reason, "
-                 "broker, broker_order_id, created_at_ns, updated_at_ns) "
-                 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
+                 "broker, broker_order_id, created_at_ns, updated_at_ns, account, stop_price_micros, "
+                 "filled_qty_micros) "
+                 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) "
                  "ON CONFLICT (client_order_id) DO NOTHING",
                  o.client_order_id, o.strategy, o.symbol, to_string(o.side), o.qty.raw(),
                  o.order_type, limit, o.session_date, to_string(o.status), o.reason, o.broker,
-                 o.broker_order_id, o.created_at_ns != 0 ? o.created_at_ns : now, now)
+                 o.broker_order_id, o.created_at_ns != 0 ? o.created_at_ns : now, now, o.account, stop,
+                 o.filled_qty.raw())
               .affected_rows() > 0;
     });
     return inserted;
@@ -540,43 +548,34 @@ class PostgresCatalog final : public Catalog {
     internal::check_fill(account, fill);
     bool applied = false;
     guarded(fmt::format("fill {} (account {})", fill.fill_id, account), [&] {
+      db_.transaction([&](PgTx& tx) { applied = apply_fill_in_transaction(tx, account, fill); });
+    });
+    return applied;
+  }
+
+  int apply_order_update(const std::string& account, const std::string& client_order_id, OrderStatus status,
+                         const std::string& reason, const std::string& broker_order_id,
+                         const std::vector<FillRecord>& fills) override {
+    for (const auto& f : fills) internal::check_fill(account, f);
+    int applied = 0;
+    bool found = false;
+    guarded("order " + client_order_id, [&] {
       db_.transaction([&](PgTx& tx) {
-        applied = false;
-        if (tx.scalar("SELECT 1 FROM ledger_fills WHERE fill_id = $1", fill.fill_id)) return;
-        const int64_t now = now_ts_ns();
-        ensure_account(tx, account, now);
-        // The account's row lock: fills of one account apply one at a time.
-        tx.exec("SELECT 1 FROM ledger_accounts WHERE account = $1 FOR UPDATE", account);
-        const bool inserted =
-            tx.exec(
-                  "INSERT INTO ledger_fills (fill_id, account, client_order_id, symbol, side, "
-                  "qty_micros, price_micros, commission_micros, ts_ns, recorded_at_ns) "
-                  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
-                  "ON CONFLICT (fill_id) DO NOTHING",
-                  fill.fill_id, account, fill.client_order_id, fill.symbol, to_string(fill.side),
-                  fill.qty.raw(), fill.price.raw(), fill.commission.raw(), fill.ts_ns, now)
-                .affected_rows() > 0;
-        if (!inserted) return;  // another connection applied this fill meanwhile
-        PositionRecord position =
-            select_position(tx, account, fill.symbol)
-                .value_or(PositionRecord{account, fill.symbol, {}, {}, {}, 0});
-        position = apply_fill_to_position(position, fill.side, fill.qty, fill.price);
-        position.updated_at_ns = fill.ts_ns;
+        applied = 0;
+        // The order's row lock: two reports on one order apply one after the other.
+        found = tx.scalar("SELECT 1 FROM ledger_orders WHERE client_order_id = $1 FOR UPDATE", client_order_id)
+                    .has_value();
+        if (!found) return;
+        for (const auto& f : fills) applied += apply_fill_in_transaction(tx, account, f) ? 1 : 0;
         tx.exec(
-            "INSERT INTO ledger_positions (account, symbol, qty_micros, avg_price_micros, "
-            "realized_pnl_micros, updated_at_ns) VALUES ($1, $2, $3, $4, $5, $6) "
-            "ON CONFLICT (account, symbol) DO UPDATE SET qty_micros = excluded.qty_micros, "
-            "avg_price_micros = excluded.avg_price_micros, "
-            "realized_pnl_micros = excluded.realized_pnl_micros, "
-            "updated_at_ns = excluded.updated_at_ns",
-            account, fill.symbol, position.qty.raw(), position.avg_price.raw(),
-            position.realized_pnl.raw(), position.updated_at_ns);
-        tx.exec(
-            "UPDATE ledger_accounts SET net_flow_micros = net_flow_micros + $1 WHERE account = $2",
-            internal::cash_flow_of(fill).raw(), account);
-        applied = true;
+            "UPDATE ledger_orders SET status = $1, reason = coalesce(nullif($2, ''), reason), "
+            "broker_order_id = coalesce(nullif($3, ''), broker_order_id), updated_at_ns = $4, "
+            "filled_qty_micros = (SELECT coalesce(sum(qty_micros), 0) FROM ledger_fills WHERE client_order_id = $5) "
+            "WHERE client_order_id = $5",
+            to_string(status), reason, broker_order_id, now_ts_ns(), client_order_id);
       });
     });
+    if (!found) throw Error::NotFound("order " + client_order_id + " is not in the ledger");
     return applied;
   }
 
@@ -625,6 +624,48 @@ class PostgresCatalog final : public Catalog {
       });
     });
     return read_cash(account).value_or(initial_cash);
+  }
+
+  std::optional<TradingStateRecord> get_trading_state(const std::string& account) override {
+    auto row = db_.row(fmt::format("SELECT {} FROM trading_state WHERE account = $1", kTradingStateColumns), account);
+    if (!row) return std::nullopt;
+    return read_trading_state(*row);
+  }
+
+  void put_trading_state(const TradingStateRecord& t) override {
+    if (t.account.empty()) throw Error::InvalidInput("put_trading_state: empty account");
+    (void)parse_trading_state_name(t.state);
+    guarded("trading state of " + t.account, [&] {
+      db_.exec(
+          "INSERT INTO trading_state (account, state, reason, peak_equity_micros, last_equity_micros, "
+          "last_session, updated_at_ns, strategy_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+          "ON CONFLICT (account) DO UPDATE SET state = excluded.state, reason = excluded.reason, "
+          "peak_equity_micros = excluded.peak_equity_micros, last_equity_micros = excluded.last_equity_micros, "
+          "last_session = excluded.last_session, updated_at_ns = excluded.updated_at_ns, "
+            "strategy_json = excluded.strategy_json",
+          t.account, t.state, t.reason, t.peak_equity.raw(), t.last_equity.raw(), t.last_session,
+          t.updated_at_ns != 0 ? t.updated_at_ns : now_ts_ns(), t.strategy_json);
+    });
+  }
+
+  void record_denial(const RiskDenialRecord& d) override {
+    guarded("denial of " + d.client_order_id, [&] {
+      db_.exec(
+          "INSERT INTO risk_denials (account, client_order_id, strategy, symbol, side, qty_micros, rule, reason, "
+          "session_date, created_at_ns) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+          d.account, d.client_order_id, d.strategy, d.symbol, to_string(d.side), d.qty.raw(), d.rule, d.reason,
+          d.session_date, d.created_at_ns != 0 ? d.created_at_ns : now_ts_ns());
+    });
+  }
+
+  std::vector<RiskDenialRecord> list_denials(const std::string& account) override {
+    std::vector<RiskDenialRecord> out;
+    for (const PgRow row : db_.exec(
+             fmt::format("SELECT {} FROM risk_denials WHERE ($1 = '' OR account = $1) ORDER BY id", kDenialColumns),
+             account)) {
+      out.push_back(read_denial(row));
+    }
+    return out;
   }
 
   // ---- universe ----
@@ -990,6 +1031,44 @@ class PostgresCatalog final : public Catalog {
                       account, symbol);
     if (!row) return std::nullopt;
     return read_position(*row);
+  }
+
+  // Records a fill (unless its id is known) and moves the position and the cash; the caller holds
+  // the transaction.
+  static bool apply_fill_in_transaction(PgTx& tx, const std::string& account, const FillRecord& fill) {
+    if (tx.scalar("SELECT 1 FROM ledger_fills WHERE fill_id = $1", fill.fill_id)) return false;
+    const int64_t now = now_ts_ns();
+    ensure_account(tx, account, now);
+    // The account's row lock: fills of one account apply one at a time.
+    tx.exec("SELECT 1 FROM ledger_accounts WHERE account = $1 FOR UPDATE", account);
+    const bool inserted =
+        tx.exec(
+              "INSERT INTO ledger_fills (fill_id, account, client_order_id, symbol, side, "
+              "qty_micros, price_micros, commission_micros, ts_ns, recorded_at_ns) "
+              "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+              "ON CONFLICT (fill_id) DO NOTHING",
+              fill.fill_id, account, fill.client_order_id, fill.symbol, to_string(fill.side),
+              fill.qty.raw(), fill.price.raw(), fill.commission.raw(), fill.ts_ns, now)
+            .affected_rows() > 0;
+    if (!inserted) return false;  // another connection applied this fill meanwhile
+    PositionRecord position =
+        select_position(tx, account, fill.symbol).value_or(PositionRecord{account, fill.symbol, {}, {}, {}, 0});
+    position = apply_fill_to_position(position, fill.side, fill.qty, fill.price);
+    position.updated_at_ns = fill.ts_ns;
+    tx.exec(
+        "INSERT INTO ledger_positions (account, symbol, qty_micros, avg_price_micros, "
+        "realized_pnl_micros, updated_at_ns) VALUES ($1, $2, $3, $4, $5, $6) "
+        "ON CONFLICT (account, symbol) DO UPDATE SET qty_micros = excluded.qty_micros, "
+        "avg_price_micros = excluded.avg_price_micros, "
+        "realized_pnl_micros = excluded.realized_pnl_micros, "
+        "updated_at_ns = excluded.updated_at_ns",
+        account, fill.symbol, position.qty.raw(), position.avg_price.raw(), position.realized_pnl.raw(),
+        position.updated_at_ns);
+    tx.exec("UPDATE ledger_accounts SET net_flow_micros = net_flow_micros + $1 WHERE account = $2",
+            internal::cash_flow_of(fill).raw(), account);
+    tx.exec("UPDATE ledger_orders SET filled_qty_micros = filled_qty_micros + $1 WHERE client_order_id = $2",
+            fill.qty.raw(), fill.client_order_id);
+    return true;
   }
 
   static void ensure_account(PgTx& tx, const std::string& account, int64_t now) {

@@ -383,6 +383,47 @@ CREATE TABLE models (
 CREATE INDEX models_by_name ON models (name, created_at_ns);
 )sql";
 
+// Migration 8: the portfolio trading engine (see the SQLite schema's migration 8).
+constexpr const char* kTradingSchema = R"sql(
+ALTER TABLE ledger_orders ADD COLUMN account TEXT COLLATE "C" NOT NULL DEFAULT 'paper';
+ALTER TABLE ledger_orders ADD COLUMN stop_price_micros BIGINT;
+ALTER TABLE ledger_orders ADD COLUMN filled_qty_micros BIGINT NOT NULL DEFAULT 0;
+UPDATE ledger_orders o SET
+  account = coalesce((SELECT min(f.account) FROM ledger_fills f WHERE f.client_order_id = o.client_order_id), 'paper'),
+  filled_qty_micros = coalesce((SELECT sum(f.qty_micros) FROM ledger_fills f WHERE f.client_order_id = o.client_order_id), 0);
+ALTER TABLE ledger_orders ALTER COLUMN account DROP DEFAULT;
+ALTER TABLE ledger_orders DROP CONSTRAINT ledger_orders_status_check;
+ALTER TABLE ledger_orders ADD CONSTRAINT ledger_orders_status_check CHECK (status IN
+  ('new', 'accepted', 'partially_filled', 'filled', 'denied', 'rejected', 'cancelled', 'expired'));
+CREATE INDEX ledger_orders_by_account ON ledger_orders (account, status);
+
+CREATE TABLE trading_state (
+  account            TEXT COLLATE "C" PRIMARY KEY,
+  state              TEXT COLLATE "C" NOT NULL CHECK (state IN ('ACTIVE', 'REDUCING', 'HALTED')),
+  reason             TEXT COLLATE "C" NOT NULL,
+  peak_equity_micros BIGINT NOT NULL,
+  last_equity_micros BIGINT NOT NULL,
+  last_session       TEXT COLLATE "C" NOT NULL,
+  updated_at_ns      BIGINT NOT NULL,
+  strategy_json      TEXT COLLATE "C" NOT NULL
+);
+
+CREATE TABLE risk_denials (
+  id              BIGSERIAL PRIMARY KEY,
+  account         TEXT COLLATE "C" NOT NULL,
+  client_order_id TEXT COLLATE "C" NOT NULL,
+  strategy        TEXT COLLATE "C" NOT NULL,
+  symbol          TEXT COLLATE "C" NOT NULL,
+  side            TEXT COLLATE "C" NOT NULL CHECK (side IN ('buy', 'sell')),
+  qty_micros      BIGINT NOT NULL,
+  rule            TEXT COLLATE "C" NOT NULL,
+  reason          TEXT COLLATE "C" NOT NULL,
+  session_date    TEXT COLLATE "C" NOT NULL,
+  created_at_ns   BIGINT NOT NULL
+);
+CREATE INDEX risk_denials_by_account ON risk_denials (account, id);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "manifest, raw objects, runs, watermarks, dq, ledger", kInitialSchema},
     {2, "version objects, fetch precedence, tasks, dq by raw object, hot cache, exact ledger",
@@ -392,6 +433,7 @@ constexpr Migration kMigrations[] = {
     {5, "corporate actions", kCorporateActionsSchema},
     {6, "dividend reference price", kActionReferencePriceSchema},
     {7, "model registry", kModelRegistrySchema},
+    {8, "trading: order account and fills, trading state, risk denials", kTradingSchema},
 };
 
 }  // namespace

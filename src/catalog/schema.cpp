@@ -369,6 +369,72 @@ CREATE TABLE models (
 CREATE INDEX models_by_name ON models (name, created_at_ns);
 )sql";
 
+// Migration 8: the portfolio trading engine. Orders gain their account, a stop price, the filled
+// quantity and the statuses of a real broker (partially_filled, expired); the account's trading
+// state (ACTIVE / REDUCING / HALTED, `trib halt`) and the risk engine's denials get tables of their
+// own (a denial no longer takes the order's client id). SQLite cannot change a CHECK: the orders
+// table is rebuilt.
+constexpr const char* kTradingSchema = R"sql(
+CREATE TABLE ledger_orders_v8 (
+  client_order_id    TEXT PRIMARY KEY,
+  strategy           TEXT NOT NULL,
+  symbol             TEXT NOT NULL,
+  side               TEXT NOT NULL CHECK (side IN ('buy', 'sell')),
+  qty_micros         INTEGER NOT NULL CHECK (qty_micros > 0),
+  order_type         TEXT NOT NULL,
+  limit_price_micros INTEGER,
+  session_date       TEXT NOT NULL,
+  status             TEXT NOT NULL CHECK (status IN ('new', 'accepted', 'partially_filled', 'filled',
+                                                    'denied', 'rejected', 'cancelled', 'expired')),
+  reason             TEXT NOT NULL,
+  broker             TEXT NOT NULL,
+  broker_order_id    TEXT NOT NULL,
+  created_at_ns      INTEGER NOT NULL,
+  updated_at_ns      INTEGER NOT NULL,
+  account            TEXT NOT NULL,
+  stop_price_micros  INTEGER,
+  filled_qty_micros  INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO ledger_orders_v8
+  SELECT o.client_order_id, o.strategy, o.symbol, o.side, o.qty_micros, o.order_type,
+         o.limit_price_micros, o.session_date, o.status, o.reason, o.broker, o.broker_order_id,
+         o.created_at_ns, o.updated_at_ns,
+         coalesce((SELECT min(f.account) FROM ledger_fills f WHERE f.client_order_id = o.client_order_id), 'paper'),
+         NULL,
+         coalesce((SELECT sum(f.qty_micros) FROM ledger_fills f WHERE f.client_order_id = o.client_order_id), 0)
+  FROM ledger_orders o;
+DROP TABLE ledger_orders;
+ALTER TABLE ledger_orders_v8 RENAME TO ledger_orders;
+CREATE INDEX ledger_orders_by_strategy ON ledger_orders (strategy, created_at_ns);
+CREATE INDEX ledger_orders_by_account ON ledger_orders (account, status);
+
+CREATE TABLE trading_state (
+  account            TEXT PRIMARY KEY,
+  state              TEXT NOT NULL CHECK (state IN ('ACTIVE', 'REDUCING', 'HALTED')),
+  reason             TEXT NOT NULL,
+  peak_equity_micros INTEGER NOT NULL,
+  last_equity_micros INTEGER NOT NULL,
+  last_session       TEXT NOT NULL,
+  updated_at_ns      INTEGER NOT NULL,
+  strategy_json      TEXT NOT NULL
+);
+
+CREATE TABLE risk_denials (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  account         TEXT NOT NULL,
+  client_order_id TEXT NOT NULL,
+  strategy        TEXT NOT NULL,
+  symbol          TEXT NOT NULL,
+  side            TEXT NOT NULL CHECK (side IN ('buy', 'sell')),
+  qty_micros      INTEGER NOT NULL,
+  rule            TEXT NOT NULL,
+  reason          TEXT NOT NULL,
+  session_date    TEXT NOT NULL,
+  created_at_ns   INTEGER NOT NULL
+);
+CREATE INDEX risk_denials_by_account ON risk_denials (account, id);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "manifest, raw objects, runs, watermarks, dq, ledger", kInitialSchema},
     {2, "version objects, fetch precedence, tasks, dq by raw object, hot cache, exact ledger",
@@ -378,6 +444,7 @@ constexpr Migration kMigrations[] = {
     {5, "corporate actions", kCorporateActionsSchema},
     {6, "dividend reference price", kActionReferencePriceSchema},
     {7, "model registry", kModelRegistrySchema},
+    {8, "trading: order account and fills, trading state, risk denials", kTradingSchema},
 };
 
 }  // namespace

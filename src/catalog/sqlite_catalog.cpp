@@ -24,7 +24,12 @@ using internal::kPartitionColumns;
 using internal::kPositionColumns;
 using internal::kRawColumns;
 using internal::micros;
+using internal::kDenialColumns;
+using internal::kTradingStateColumns;
+using internal::parse_trading_state_name;
+using internal::read_denial;
 using internal::read_order;
+using internal::read_trading_state;
 using internal::read_partition;
 using internal::read_position;
 using internal::read_raw;
@@ -395,18 +400,20 @@ class SqliteCatalog final : public Catalog {
     guarded(what, [&] {
       db_.transaction([&] {
         const int64_t now = now_ts_ns();
-        std::optional<int64_t> limit;
+        std::optional<int64_t> limit, stop;
         if (o.limit_price) limit = o.limit_price->raw();
+        if (o.stop_price) stop = o.stop_price->raw();
         inserted =
             db_.execute(
                 "INSERT INTO ledger_orders (client_order_id, strategy, symbol, side, qty_micros, "
                 "order_type, limit_price_micros, session_date, status, reason, broker, "
-                "broker_order_id, created_at_ns, updated_at_ns) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "broker_order_id, created_at_ns, updated_at_ns, account, stop_price_micros, filled_qty_micros) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (client_order_id) DO NOTHING",
                 o.client_order_id, o.strategy, o.symbol, to_string(o.side), o.qty.raw(),
                 o.order_type, limit, o.session_date, to_string(o.status), o.reason, o.broker,
-                o.broker_order_id, o.created_at_ns != 0 ? o.created_at_ns : now, now) > 0;
+                o.broker_order_id, o.created_at_ns != 0 ? o.created_at_ns : now, now, o.account, stop,
+                o.filled_qty.raw()) > 0;
       });
     });
     return inserted;
@@ -450,36 +457,31 @@ class SqliteCatalog final : public Catalog {
     internal::check_fill(account, fill);
     const std::string what = fmt::format("fill {} (account {})", fill.fill_id, account);
     bool applied = false;
-    guarded(what, [&] {
+    guarded(what, [&] { db_.transaction([&] { applied = apply_fill_in_transaction(account, fill); }); });
+    return applied;
+  }
+
+  int apply_order_update(const std::string& account, const std::string& client_order_id, OrderStatus status,
+                         const std::string& reason, const std::string& broker_order_id,
+                         const std::vector<FillRecord>& fills) override {
+    for (const auto& f : fills) internal::check_fill(account, f);
+    int applied = 0;
+    bool found = false;
+    guarded("order " + client_order_id, [&] {
       db_.transaction([&] {
-        if (db_.scalar("SELECT 1 FROM ledger_fills WHERE fill_id = ?", fill.fill_id)) return;
-        const int64_t now = now_ts_ns();
-        ensure_account(account, now);
+        applied = 0;
+        found = db_.scalar("SELECT 1 FROM ledger_orders WHERE client_order_id = ?", client_order_id).has_value();
+        if (!found) return;
+        for (const auto& f : fills) applied += apply_fill_in_transaction(account, f) ? 1 : 0;
         db_.execute(
-            "INSERT INTO ledger_fills (fill_id, account, client_order_id, symbol, side, "
-            "qty_micros, price_micros, commission_micros, ts_ns, recorded_at_ns) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            fill.fill_id, account, fill.client_order_id, fill.symbol, to_string(fill.side),
-            fill.qty.raw(), fill.price.raw(), fill.commission.raw(), fill.ts_ns, now);
-        PositionRecord position =
-            get_position(account, fill.symbol).value_or(PositionRecord{account, fill.symbol});
-        position = apply_fill_to_position(position, fill.side, fill.qty, fill.price);
-        position.updated_at_ns = fill.ts_ns;
-        db_.execute(
-            "INSERT INTO ledger_positions (account, symbol, qty_micros, avg_price_micros, "
-            "realized_pnl_micros, updated_at_ns) VALUES (?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (account, symbol) DO UPDATE SET qty_micros = excluded.qty_micros, "
-            "avg_price_micros = excluded.avg_price_micros, "
-            "realized_pnl_micros = excluded.realized_pnl_micros, "
-            "updated_at_ns = excluded.updated_at_ns",
-            account, fill.symbol, position.qty.raw(), position.avg_price.raw(),
-            position.realized_pnl.raw(), position.updated_at_ns);
-        db_.execute(
-            "UPDATE ledger_accounts SET net_flow_micros = net_flow_micros + ? WHERE account = ?",
-            internal::cash_flow_of(fill).raw(), account);
-        applied = true;
+            "UPDATE ledger_orders SET status = ?, reason = coalesce(nullif(?, ''), reason), "
+            "broker_order_id = coalesce(nullif(?, ''), broker_order_id), updated_at_ns = ?, "
+            "filled_qty_micros = (SELECT coalesce(sum(qty_micros), 0) FROM ledger_fills WHERE client_order_id = ?) "
+            "WHERE client_order_id = ?",
+            to_string(status), reason, broker_order_id, now_ts_ns(), client_order_id, client_order_id);
       });
     });
+    if (!found) throw Error::NotFound("order " + client_order_id + " is not in the ledger");
     return applied;
   }
 
@@ -530,6 +532,50 @@ class SqliteCatalog final : public Catalog {
       });
     });
     return read_cash(account).value_or(initial_cash);
+  }
+
+  std::optional<TradingStateRecord> get_trading_state(const std::string& account) override {
+    auto s = db_.query(fmt::format("SELECT {} FROM trading_state WHERE account = ?", kTradingStateColumns), account);
+    if (!s.step()) return std::nullopt;
+    return read_trading_state(s);
+  }
+
+  void put_trading_state(const TradingStateRecord& t) override {
+    if (t.account.empty()) throw Error::InvalidInput("put_trading_state: empty account");
+    (void)parse_trading_state_name(t.state);
+    guarded("trading state of " + t.account, [&] {
+      db_.transaction([&] {
+        db_.execute(
+            "INSERT INTO trading_state (account, state, reason, peak_equity_micros, last_equity_micros, "
+            "last_session, updated_at_ns, strategy_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (account) DO UPDATE SET state = excluded.state, reason = excluded.reason, "
+            "peak_equity_micros = excluded.peak_equity_micros, last_equity_micros = excluded.last_equity_micros, "
+            "last_session = excluded.last_session, updated_at_ns = excluded.updated_at_ns, "
+            "strategy_json = excluded.strategy_json",
+            t.account, t.state, t.reason, t.peak_equity.raw(), t.last_equity.raw(), t.last_session,
+            t.updated_at_ns != 0 ? t.updated_at_ns : now_ts_ns(), t.strategy_json);
+      });
+    });
+  }
+
+  void record_denial(const RiskDenialRecord& d) override {
+    guarded("denial of " + d.client_order_id, [&] {
+      db_.transaction([&] {
+        db_.execute(
+            "INSERT INTO risk_denials (account, client_order_id, strategy, symbol, side, qty_micros, rule, reason, "
+            "session_date, created_at_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            d.account, d.client_order_id, d.strategy, d.symbol, to_string(d.side), d.qty.raw(), d.rule, d.reason,
+            d.session_date, d.created_at_ns != 0 ? d.created_at_ns : now_ts_ns());
+      });
+    });
+  }
+
+  std::vector<RiskDenialRecord> list_denials(const std::string& account) override {
+    auto s = db_.query(
+        fmt::format("SELECT {} FROM risk_denials WHERE (?1 = '' OR account = ?1) ORDER BY id", kDenialColumns), account);
+    std::vector<RiskDenialRecord> out;
+    while (s.step()) out.push_back(read_denial(s));
+    return out;
   }
 
   // ---- universe ----
@@ -819,6 +865,40 @@ class SqliteCatalog final : public Catalog {
                   rows.back().ts_ns);
     stmt.bind_blob(6, bytes);
     stmt.run();
+  }
+
+  // Records a fill (unless its id is known) and moves the position and the cash; the caller holds
+  // the transaction.
+  bool apply_fill_in_transaction(const std::string& account, const FillRecord& fill) {
+    if (db_.scalar("SELECT 1 FROM ledger_fills WHERE fill_id = ?", fill.fill_id)) return false;
+    const int64_t now = now_ts_ns();
+    ensure_account(account, now);
+    db_.execute(
+        "INSERT INTO ledger_fills (fill_id, account, client_order_id, symbol, side, "
+        "qty_micros, price_micros, commission_micros, ts_ns, recorded_at_ns) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        fill.fill_id, account, fill.client_order_id, fill.symbol, to_string(fill.side),
+        fill.qty.raw(), fill.price.raw(), fill.commission.raw(), fill.ts_ns, now);
+    PositionRecord position =
+        get_position(account, fill.symbol).value_or(PositionRecord{account, fill.symbol});
+    position = apply_fill_to_position(position, fill.side, fill.qty, fill.price);
+    position.updated_at_ns = fill.ts_ns;
+    db_.execute(
+        "INSERT INTO ledger_positions (account, symbol, qty_micros, avg_price_micros, "
+        "realized_pnl_micros, updated_at_ns) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (account, symbol) DO UPDATE SET qty_micros = excluded.qty_micros, "
+        "avg_price_micros = excluded.avg_price_micros, "
+        "realized_pnl_micros = excluded.realized_pnl_micros, "
+        "updated_at_ns = excluded.updated_at_ns",
+        account, fill.symbol, position.qty.raw(), position.avg_price.raw(),
+        position.realized_pnl.raw(), position.updated_at_ns);
+    db_.execute("UPDATE ledger_accounts SET net_flow_micros = net_flow_micros + ? WHERE account = ?",
+                internal::cash_flow_of(fill).raw(), account);
+    // An order's filled quantity follows its fills.
+    db_.execute(
+        "UPDATE ledger_orders SET filled_qty_micros = filled_qty_micros + ? WHERE client_order_id = ?",
+        fill.qty.raw(), fill.client_order_id);
+    return true;
   }
 
   void ensure_account(const std::string& account, int64_t now) {

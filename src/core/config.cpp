@@ -560,7 +560,7 @@ Config Config::load(const fs::path& workspace) {
           "AZURE_STORAGE_SAS_TOKEN)", section));
     }
   }
-  check_kind("broker", c.broker.kind, {"paper"});
+  check_kind("broker", c.broker.kind, {"paper", "alpaca"});
   check_kind("broker", c.broker.slippage_model, {"bps", "volume_share"}, "slippage_model");
   check_kind("broker", c.broker.account_type, {"cash", "margin"}, "account_type");
   if (!c.broker.url.starts_with("https://") && !c.broker.url.starts_with("http://")) {

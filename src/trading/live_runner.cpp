@@ -2,149 +2,322 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
+#include "failpoint.hpp"
 #include "trib/core/calendar.hpp"
 #include "trib/core/error.hpp"
 #include "trib/core/hash.hpp"
+#include "trib/trading/order_path.hpp"
 
 namespace trib::trading {
 
-std::string make_client_order_id(const OrderKey& key) {
-  const std::string date = key.session.to_string();  // YYYY-MM-DD
+using catalog::OrderStatus;
+using nlohmann::json;
+
+std::string make_client_order_id(const std::string& strategy, const std::string& params, const std::string& account,
+                                 const std::string& symbol, Date session) {
+  const std::string date = session.to_string();
   const std::string compact = date.substr(0, 4) + date.substr(5, 2) + date.substr(8, 2);
-  // The hash separates fields with a byte no name contains, so ("a-b","c") != ("a","b-c").
-  const uint64_t h = fnv1a64(key.strategy + '\x1f' + key.params + '\x1f' + key.account + '\x1f' +
-                             key.symbol + '\x1f' + date);
+  // Fields separated by a byte no name contains, so ("a-b","c") != ("a","b-c").
+  const uint64_t h = fnv1a64(strategy + '\x1f' + params + '\x1f' + account + '\x1f' + symbol + '\x1f' + date);
   const auto folded = static_cast<uint32_t>(h ^ (h >> 32));
-  return fmt::format("{}-{}-{}-{:08x}", key.strategy, key.symbol, compact, folded);
+  // Alpaca takes at most 48 characters; the hash keeps ids distinct when the name is cut.
+  std::string name = strategy.substr(0, 16), sym = symbol.substr(0, 12);
+  return fmt::format("{}-{}-{}-{:08x}", name, sym, compact, folded);
+}
+
+catalog::TradingStateRecord trading_state(catalog::Catalog& catalog, const std::string& account) {
+  if (auto t = catalog.get_trading_state(account)) return *t;
+  catalog::TradingStateRecord t;
+  t.account = account;
+  return t;
+}
+
+void halt_trading(catalog::Catalog& catalog, const std::string& account, const std::string& reason) {
+  auto t = trading_state(catalog, account);
+  t.state = std::string(to_string(TradingState::kHalted));
+  t.reason = reason.empty() ? "trib halt" : reason;
+  t.updated_at_ns = 0;
+  catalog.put_trading_state(t);
+}
+
+void resume_trading(catalog::Catalog& catalog, const std::string& account) {
+  auto t = trading_state(catalog, account);
+  t.state = std::string(to_string(TradingState::kActive));
+  t.reason = "trib resume";
+  // The drawdown is measured from here on: a resume after a drawdown halt would halt again.
+  if (t.last_equity > Micros()) t.peak_equity = t.last_equity;
+  t.updated_at_ns = 0;
+  catalog.put_trading_state(t);
 }
 
 namespace {
 
+std::vector<catalog::FillRecord> fill_records(const catalog::OrderRecord& o, const BrokerOrder& b) {
+  std::vector<catalog::FillRecord> out;
+  for (const auto& f : b.fills) {
+    out.push_back({f.fill_id, o.client_order_id, o.symbol, o.side, Micros::from_double(f.qty),
+                   Micros::from_double(f.price), Micros::from_double(f.commission), f.ts_ns});
+  }
+  return out;
+}
+
+BrokerOrderRequest request_of(const catalog::OrderRecord& o) {
+  BrokerOrderRequest r;
+  r.client_order_id = o.client_order_id;
+  r.symbol = o.symbol;
+  r.side = catalog::sign_of(o.side);
+  r.qty = o.qty.to_double();
+  r.type = parse_order_type(o.order_type);
+  if (o.limit_price) r.limit_price = o.limit_price->to_double();
+  if (o.stop_price) r.stop_price = o.stop_price->to_double();
+  return r;
+}
+
+// Writes the broker's view of an order to the ledger when it says something new.
+bool record(catalog::Catalog& catalog, const std::string& account, const catalog::OrderRecord& o,
+            const BrokerOrder& b, ReconcileReport* report) {
+  const auto fills = fill_records(o, b);
+  const bool changed = b.status != o.status || std::fabs(b.filled_qty - o.filled_qty.to_double()) > 1e-9 ||
+                       (!b.broker_order_id.empty() && b.broker_order_id != o.broker_order_id);
+  if (!changed) return false;
+  if (!fills.empty()) failpoint("after_fill_before_ledger");
+  const int applied = catalog.apply_order_update(account, o.client_order_id, b.status, b.reason, b.broker_order_id, fills);
+  if (report != nullptr) {
+    ++report->orders_updated;
+    report->fills_imported += applied;
+  }
+  return true;
+}
 
 }  // namespace
 
-CycleResult run_eod_cycle(catalog::Catalog& catalog, const std::vector<Bar>& bars,
-                          const legacy::Strategy& strategy, const legacy::RiskEngine& risk, Broker& broker,
-                          const CycleConfig& config, const std::vector<Bar>* signal_bars) {
-  if (bars.empty()) throw Error::InvalidInput("eod cycle: no bars for " + config.symbol);
-  if (signal_bars != nullptr &&
-      (signal_bars->size() != bars.size() || signal_bars->back().session_date != bars.back().session_date)) {
-    throw Error::Internal(fmt::format("eod cycle: {} signal bars to {} do not match {} traded bars to {}",
-                                      signal_bars->size(),
-                                      signal_bars->empty() ? "-" : signal_bars->back().session_date.to_string(),
-                                      bars.size(), bars.back().session_date.to_string()));
+ReconcileReport reconcile(catalog::Catalog& catalog, Broker& broker, const std::string& account, Date session) {
+  ReconcileReport report;
+  // In the order they were placed: the paper broker's cash follows the earlier fills.
+  for (const auto& o : catalog.list_orders()) {
+    if (o.account != account || !catalog::is_open(o.status)) continue;
+    ++report.orders_checked;
+    auto b = broker.order(o.client_order_id);
+    if (!b) {
+      if (o.status == OrderStatus::kNew && o.session_date == session.to_string()) {
+        // Recorded, then the runner stopped before the broker had it: send it now.
+        b = broker.submit(request_of(o));
+        ++report.orders_resent;
+      } else if (o.status == OrderStatus::kNew) {
+        catalog.apply_order_update(account, o.client_order_id, OrderStatus::kExpired,
+                                   "never reached the broker, and its session has passed", "", {});
+        ++report.orders_expired;
+        continue;
+      } else {
+        report.differences.push_back(fmt::format("order {} ({} {} {}) is {} in the ledger but unknown to the broker",
+                                                 o.client_order_id, catalog::to_string(o.side), o.qty.to_string(),
+                                                 o.symbol, catalog::to_string(o.status)));
+        continue;
+      }
+    }
+    record(catalog, account, o, *b, &report);
   }
-  const std::vector<Bar>& seen = signal_bars != nullptr ? *signal_bars : bars;
-  if (config.symbol.empty()) throw Error::InvalidInput("eod cycle: no symbol configured");
-  if (config.account.empty()) throw Error::InvalidInput("eod cycle: no account configured");
+  // Positions: after the orders, the broker's book and the ledger's must agree.
+  std::map<std::string, double> broker_qty, ledger_qty;
+  for (const auto& p : broker.positions()) broker_qty[p.symbol] += p.qty;
+  for (const auto& p : catalog.list_positions(account)) ledger_qty[p.symbol] += p.qty.to_double();
+  std::map<std::string, std::pair<double, double>> both;
+  for (const auto& [s, q] : broker_qty) both[s].first = q;
+  for (const auto& [s, q] : ledger_qty) both[s].second = q;
+  for (const auto& [s, q] : both) {
+    if (std::fabs(q.first - q.second) > 1e-6) {
+      report.differences.push_back(fmt::format("{}: the broker holds {}, the ledger {}", s, q.first, q.second));
+    }
+  }
+  if (!report.differences.empty()) {
+    std::string why = "reconciliation found differences no order explains: ";
+    for (size_t k = 0; k < report.differences.size(); ++k) why += (k ? "; " : "") + report.differences[k];
+    halt_trading(catalog, account, why);
+  }
+  return report;
+}
 
-  const Bar& last = bars.back();
+CycleResult run_cycle(catalog::Catalog& catalog, Broker& broker, Strategy& strategy, const MarketData& data,
+                      const CycleConfig& config) {
+  data.validate();
+  const Date D = config.session;
+  const int32_t day = D.days_since_epoch();
   CycleResult result;
-  result.session_date = last.session_date;
-  result.last_close = last.close;
-  if (!(last.close > 0) || !std::isfinite(last.close)) {
-    throw Error::InvalidInput(fmt::format("eod cycle: last close of {} on {} is {}",
-                                          config.symbol, last.session_date.to_string(),
-                                          last.close));
-  }
+  result.session = D;
+  const size_t n = data.symbols.size();
 
-  // 1. The decision, on the bars up to the session just closed.
-  double exposure = 0;
-  if (seen.size() >= static_cast<size_t>(std::max(0, strategy.warmup_bars()))) {
-    exposure = strategy.target_exposure(seen);
-    if (!std::isfinite(exposure)) {
-      throw Error::Internal("strategy " + strategy.name() + " returned a non-finite exposure");
+  // The account's memory: its strategy, last decided session and order path.
+  catalog::TradingStateRecord state = trading_state(catalog, config.account);
+  json memory = state.strategy_json.empty() ? json::object() : json::parse(state.strategy_json);
+  const std::string key = strategy.name() + "(" + strategy.params() + ")";
+  if (memory.contains("strategy") && memory["strategy"].get<std::string>() != key) {
+    throw Error::Conflict(fmt::format(
+        "account {} trades {}; this cycle asks for {}: one strategy per account (use another --account, or the "
+        "strategy's parameters the account was started with)",
+        config.account, memory["strategy"].get<std::string>(), key));
+  }
+  const std::string last_decided = memory.value("last_decided", std::string());
+
+  // 1. Reconcile.
+  result.reconcile = reconcile(catalog, broker, config.account, D);
+  state = trading_state(catalog, config.account);  // a reconciliation may have halted it
+
+  // 2. Feed the strategy every session up to D; keep the targets it set after the last decided
+  // session.
+  RiskEngine risk(config.risk, config.costs);
+  std::vector<std::string> names;
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < n; ++i) {
+    names.push_back(data.symbols[i].symbol);
+    index[names.back()] = i;
+  }
+  OrderPath path(names, risk, config.costs);
+  if (memory.contains("targets")) {
+    for (auto& [symbol, m] : memory["targets"].items()) {
+      auto it = index.find(symbol);
+      if (it == index.end()) continue;  // out of the universe now: its target lapses
+      path.restore(it->second, {m.at(0).get<double>(), m.at(1).get<double>(), m.at(2).get<int>() != 0,
+                                m.at(3).get<int>() != 0});
     }
-    exposure = std::clamp(exposure, -1.0, 1.0);
   }
-  result.target_exposure = exposure;
-
-  // 2. Size in whole shares against equity = cash + positions. Only this symbol has a price
-  // here; other symbols of the account are marked at their average price.
-  const std::string client_id =
-      make_client_order_id({strategy.name(), strategy.params(), config.account, config.symbol, last.session_date});
-  auto finish = [&](std::string action) {
-    result.action = std::move(action);
-    result.order = catalog.get_order(client_id);
-    result.positions = catalog.list_positions(config.account);
-    return result;
-  };
-  const auto position = catalog.get_position(config.account, config.symbol);
-  result.current_qty = position ? position->qty.to_double() : 0.0;
-  const double cash =
-      catalog.account_cash(config.account, Micros::from_double(config.initial_cash)).to_double();
-  double equity = cash;
+  Portfolio portfolio(n, 0);
+  // Cash: the ledger's, plus positions outside the universe at their average price (no close of
+  // theirs is loaded; they count toward equity, and the order path leaves them alone).
+  double cash = catalog.account_cash(config.account, Micros::from_double(config.initial_cash)).to_double();
   for (const auto& p : catalog.list_positions(config.account)) {
-    equity += p.qty.to_double() * (p.symbol == config.symbol ? last.close : p.avg_price.to_double());
-  }
-  const double raw = exposure * equity / last.close;
-  result.target_qty = std::trunc(raw + (raw > 0 ? 1e-9 : -1e-9)) + 0.0;  // never -0
-
-  // 3. An order for this (strategy, symbol, session) means the cycle already ran, whatever its
-  // outcome (a denial is that session's decision too) — unless it is still "new": the process
-  // died between recording the order and recording the broker's answer. Then the recorded order
-  // is sent again; the broker deduplicates on the client order id and the ledger on fill ids,
-  // so a resend can never double a position.
-  // Deterministic: the order's time is the session close, never the wall clock.
-  const int64_t ts_ns = TradingCalendar::nyse().session_close_ts_ns(last.session_date);
-  int side = 0;
-  double qty = 0;
-  std::string placed = "placed";
-  if (auto existing = catalog.get_order(client_id)) {
-    if (existing->status != catalog::OrderStatus::kNew) return finish("already_ran");
-    side = catalog::sign_of(existing->side);
-    qty = existing->qty.to_double();
-    placed = "resumed";
-  } else {
-    const double delta = result.target_qty - result.current_qty;
-    if (delta == 0) return finish("none");
-    side = delta > 0 ? 1 : -1;
-    qty = std::fabs(delta);
-    if (side > 0) {
-      // Equity includes the position, so a full-exposure target can cost more than the cash
-      // there is once slippage and commission are added.
-      qty = config.costs.affordable_shares(qty, config.costs.fill_price(last.close, 1), cash);
-      if (qty == 0) return finish("insufficient_cash");
+    auto it = index.find(p.symbol);
+    if (it == index.end()) {
+      cash += p.qty.to_double() * p.avg_price.to_double();
+    } else {
+      portfolio.set_position(it->second, p.qty.to_double(), p.avg_price.to_double());
     }
-    catalog::OrderRecord order;
-    order.client_order_id = client_id;
-    order.strategy = strategy.name();
-    order.symbol = config.symbol;
-    order.side = side > 0 ? catalog::Side::kBuy : catalog::Side::kSell;
-    order.qty = Micros::from_double(qty);
-    order.session_date = last.session_date.to_string();
-    order.status = catalog::OrderStatus::kNew;
-    order.broker = broker.name();
-    order.created_at_ns = ts_ns;
-    if (!catalog.insert_order_if_absent(order)) return finish("already_ran");  // lost a race
+  }
+  portfolio.charge(-cash);
+  const std::vector<int32_t> sessions = data.sessions();
+  if (sessions.empty() || sessions.back() != day) {
+    throw Error::InvalidInput(fmt::format("trading cycle for {}: the market data ends {} (load it up to the session)",
+                                          D.to_string(), sessions.empty() ? "-" : Date(sessions.back()).to_string()));
+  }
+  std::vector<size_t> seen(n, 0), predictions_seen(n, 0), updated;
+  Decision decision;
+  for (int32_t s : sessions) {
+    updated.clear();
+    for (size_t i = 0; i < n; ++i) {
+      const auto& series = data.symbols[i];
+      if (seen[i] < series.size() && series.day[seen[i]] == s) {
+        ++seen[i];
+        updated.push_back(i);
+      }
+      const auto& p = series.predictions;
+      while (predictions_seen[i] < p.size() && p[predictions_seen[i]].first <= s) ++predictions_seen[i];
+    }
+    decision.clear();
+    strategy.on_bar(MarketView(data, seen, updated, predictions_seen, s), portfolio, decision);
+    if (last_decided.empty() || Date(s).to_string() > last_decided) path.take(decision);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (!data.symbols[i].close.empty()) portfolio.set_price(i, data.symbols[i].close[seen[i] - 1]);
+  }
+  portfolio.mark_all();
+  result.equity = portfolio.equity();
+  result.cash = portfolio.cash();
+
+  // 3. The risk state after D's close (once per session).
+  TradingState ts = parse_trading_state(state.state);
+  if (state.last_session.empty() || state.last_session < D.to_string()) {
+    std::string why;
+    if (!state.last_session.empty()) {
+      const TradingState next = risk.after_close(ts, result.equity, state.last_equity.to_double(),
+                                                 state.peak_equity.to_double(), &why);
+      if (next != ts) {
+        ts = next;
+        state.reason = why;
+      }
+    }
+    state.state = std::string(to_string(ts));
+    state.peak_equity = Micros::from_double(std::max(state.peak_equity.to_double(), result.equity));
+    state.last_equity = Micros::from_double(result.equity);
+    state.last_session = D.to_string();
+  }
+  result.state = ts;
+  result.state_reason = state.reason;
+
+  auto save = [&](const std::string& decided) {
+    json targets = json::object();
+    for (size_t i = 0; i < n; ++i) {
+      const auto m = path.memory(i);
+      if (m.managed || m.resize) targets[names[i]] = {m.weight, m.target_qty, m.managed ? 1 : 0, m.resize ? 1 : 0};
+    }
+    memory["strategy"] = key;
+    memory["last_decided"] = decided;
+    memory["targets"] = targets;
+    state.account = config.account;
+    state.strategy_json = memory.dump();
+    state.updated_at_ns = 0;
+    catalog.put_trading_state(state);
+  };
+  if (!last_decided.empty() && last_decided >= D.to_string()) {
+    result.action = "already_ran";
+    for (const auto& o : catalog.list_orders(strategy.name())) {
+      if (o.account == config.account && o.session_date == D.to_string()) result.orders.push_back(o);
+    }
+    return result;
   }
 
-  // 4. Risk, then the broker; fills go to the ledger, which updates position and cash.
-  const legacy::RiskDecision decision =
-      risk.check(legacy::OrderIntent{config.symbol, side, qty, last.close}, result.current_qty);
-  if (const auto* denied = std::get_if<legacy::OrderDenied>(&decision)) {
-    catalog.update_order(client_id, catalog::OrderStatus::kDenied, denied->rule + ": " + denied->reason, "");
-    return finish("denied");
+  // 4. Orders through the order path; each recorded before it is sent.
+  auto plan = path.plan(portfolio, ts);
+  const int64_t close_ns = TradingCalendar::nyse().session_close_ts_ns(D);
+  int64_t k = 0;
+  for (const auto& [order, denial] : plan.denied) {
+    catalog::RiskDenialRecord d;
+    d.account = config.account;
+    d.client_order_id = make_client_order_id(strategy.name(), strategy.params(), config.account, names[order.symbol], D);
+    d.strategy = strategy.name();
+    d.symbol = names[order.symbol];
+    d.side = order.side > 0 ? catalog::Side::kBuy : catalog::Side::kSell;
+    d.qty = Micros::from_double(order.qty);
+    d.rule = denial.rule;
+    d.reason = denial.reason;
+    d.session_date = D.to_string();
+    d.created_at_ns = close_ns;
+    catalog.record_denial(d);
+    result.denials.push_back(d);
   }
-  const BrokerAck ack =
-      broker.submit(BrokerOrder{client_id, config.symbol, side, qty, last.close, ts_ns});
-  if (ack.status == "rejected") {
-    catalog.update_order(client_id, catalog::OrderStatus::kRejected, ack.reason, ack.broker_order_id);
-    return finish("rejected");
+  for (const auto& order : plan.orders) {
+    catalog::OrderRecord o;
+    o.client_order_id = make_client_order_id(strategy.name(), strategy.params(), config.account, names[order.symbol], D);
+    o.strategy = strategy.name();
+    o.symbol = names[order.symbol];
+    o.side = order.side > 0 ? catalog::Side::kBuy : catalog::Side::kSell;
+    o.qty = Micros::from_double(order.qty);
+    o.order_type = std::string(to_string(order.type));
+    if (order.type == OrderType::kLimit) o.limit_price = Micros::from_double(order.limit_price);
+    if (order.type == OrderType::kStop) o.stop_price = Micros::from_double(order.stop_price);
+    o.account = config.account;
+    o.session_date = D.to_string();
+    o.status = OrderStatus::kNew;
+    o.broker = broker.name();
+    // Deterministic, and in the plan's order (reducing first): the order they are settled in.
+    o.created_at_ns = close_ns + k++;
+    if (!catalog.insert_order_if_absent(o)) {  // placed by an earlier run for D
+      if (auto existing = catalog.get_order(o.client_order_id)) result.orders.push_back(*existing);
+      continue;
+    }
+    failpoint("before_submit");
+    const BrokerOrder ack = broker.submit(request_of(o));
+    failpoint("after_submit_before_ack");
+    record(catalog, config.account, o, ack, nullptr);
+    result.orders.push_back(catalog.get_order(o.client_order_id).value_or(o));
   }
-  for (const BrokerFill& fill : ack.fills) {
-    catalog.apply_fill(config.account,
-                       catalog::FillRecord{fill.fill_id, client_id, config.symbol,
-                                           side > 0 ? catalog::Side::kBuy : catalog::Side::kSell,
-                                           Micros::from_double(fill.qty),
-                                           Micros::from_double(fill.price),
-                                           Micros::from_double(fill.commission), fill.ts_ns});
-  }
-  catalog.update_order(client_id, catalog::parse_order_status(ack.status), "", ack.broker_order_id);
-  return finish(placed);
+  // 5. The account's memory.
+  save(D.to_string());
+  result.action = ts == TradingState::kHalted ? "halted" : (result.orders.empty() ? "none" : "placed");
+  return result;
 }
 
 }  // namespace trib::trading

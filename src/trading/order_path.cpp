@@ -26,6 +26,14 @@ void OrderPath::take(const Decision& decision) {
   }
 }
 
+void OrderPath::restore(size_t i, const Memory& m) {
+  weight_[i] = m.weight;
+  target_qty_[i] = m.target_qty;
+  managed_[i] = m.managed ? 1 : 0;
+  if (m.resize && !resize_[i]) to_resize_.push_back(i);
+  resize_[i] = m.resize ? 1 : 0;
+}
+
 void OrderPath::split(size_t i, double ratio) {
   if (ratio > 0) target_qty_[i] = std::trunc(target_qty_[i] * ratio + (target_qty_[i] > 0 ? 1e-6 : -1e-6)) + 0.0;
 }

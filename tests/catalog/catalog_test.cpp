@@ -44,13 +44,13 @@ std::vector<int32_t> days_of(const std::vector<HotBar>& rows) {
 // ---- migrations and opening ----------------------------------------------------------------
 
 TEST_P(CatalogTest, OpenMigratesAndReopenIsIdempotent) {
-  EXPECT_EQ(catalog_->schema_version(), 7);
+  EXPECT_EQ(catalog_->schema_version(), 8);
   catalog_->migrate();
   catalog_->migrate();
   auto again = open();
-  EXPECT_EQ(again->schema_version(), 7);
+  EXPECT_EQ(again->schema_version(), 8);
   auto sql = raw();
-  EXPECT_EQ(sql.number("SELECT count(*) FROM schema_migrations WHERE component = 'catalog'"), 7);
+  EXPECT_EQ(sql.number("SELECT count(*) FROM schema_migrations WHERE component = 'catalog'"), 8);
   for (const char* table :
        {"instruments", "partitions", "partition_versions", "raw_objects", "runs", "watermarks",
         "dq_counts", "tasks_done", "hot_cache", "ledger_accounts", "ledger_orders", "ledger_fills",
@@ -72,12 +72,12 @@ TEST_P(CatalogTest, ProcessesRacingToCreateTheCatalogAllSucceed) {
     children.push_back(spawn([&] {
       auto c = open_at(fresh);
       c->migrate();
-      return c->schema_version() == 7 ? 0 : 2;
+      return c->schema_version() == 8 ? 0 : 2;
     }));
   }
   for (pid_t pid : children) EXPECT_EQ(exit_code_of(pid), 0);
-  EXPECT_EQ(raw(fresh).number("SELECT count(*) FROM schema_migrations"), 7);
-  EXPECT_EQ(open_at(fresh)->schema_version(), 7);
+  EXPECT_EQ(raw(fresh).number("SELECT count(*) FROM schema_migrations"), 8);
+  EXPECT_EQ(open_at(fresh)->schema_version(), 8);
 }
 
 TEST_P(CatalogTest, DescribeNamesTheBackendAndNeverThePassword) {
@@ -148,7 +148,7 @@ TEST_P(CatalogTest, MigratesAVersionOneCatalogToMicroUnits) {
   }
 
   auto c = open_at(v1);
-  EXPECT_EQ(c->schema_version(), 7);
+  EXPECT_EQ(c->schema_version(), 8);
   // 10,000.1 - 1,000.55, exactly; an account whose initial cash was never named takes it now.
   EXPECT_EQ(c->account_cash("paper", Micros::parse("1")), Micros::parse("8999.55"));
   EXPECT_EQ(c->account_cash("fresh", Micros::parse("7")), Micros::parse("7.3"));
@@ -160,6 +160,9 @@ TEST_P(CatalogTest, MigratesAVersionOneCatalogToMicroUnits) {
   EXPECT_EQ(o1->side, Side::kBuy);
   EXPECT_EQ(o1->status, OrderStatus::kFilled);
   EXPECT_EQ(o1->broker_order_id, "paper-1");
+  // Migration 8: the account and filled quantity from the order's fills.
+  EXPECT_EQ(o1->account, "paper");
+  EXPECT_EQ(o1->filled_qty, Micros::parse("0.3"));
   const auto o2 = c->get_order("o2");
   ASSERT_TRUE(o2.has_value());
   EXPECT_EQ(o2->qty, Micros::parse("3"));

@@ -378,3 +378,101 @@ TEST_P(LedgerTest, TheFirstCallerNamesTheInitialCashUnderConcurrency) {
 
 }  // namespace
 }  // namespace trib::catalog
+
+namespace trib::catalog {
+namespace {
+
+class TradingLedgerTest : public CatalogTest {};
+INSTANTIATE_TEST_SUITE_P(Backends, TradingLedgerTest, ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+                         backend_name);
+
+OrderRecord stop_order(const std::string& id) {
+  OrderRecord o;
+  o.client_order_id = id;
+  o.strategy = "momentum";
+  o.symbol = "MSFT";
+  o.qty = Micros::parse("10");
+  o.order_type = "stop";
+  o.stop_price = Micros::parse("401.25");
+  o.account = "alpaca-paper";
+  o.session_date = "2024-03-01";
+  o.broker = "alpaca";
+  o.created_at_ns = 5;
+  return o;
+}
+
+TEST_P(TradingLedgerTest, AnOrderUpdateAndItsFillsLandTogetherAndOnce) {
+  ASSERT_TRUE(catalog_->insert_order_if_absent(stop_order("o1")));
+  auto o = catalog_->get_order("o1");
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->account, "alpaca-paper");
+  EXPECT_EQ(o->stop_price, Micros::parse("401.25"));
+  EXPECT_EQ(o->filled_qty, Micros());
+  const FillRecord f1{"b1-1", "o1", "MSFT", Side::kBuy, Micros::parse("4"), Micros::parse("402"), Micros(), 10};
+  const FillRecord f2{"b1-2", "o1", "MSFT", Side::kBuy, Micros::parse("6"), Micros::parse("403"), Micros(), 11};
+  EXPECT_EQ(catalog_->apply_order_update("alpaca-paper", "o1", OrderStatus::kPartiallyFilled, "", "b1", {f1}), 1);
+  o = catalog_->get_order("o1");
+  EXPECT_EQ(o->status, OrderStatus::kPartiallyFilled);
+  EXPECT_EQ(o->broker_order_id, "b1");
+  EXPECT_EQ(o->filled_qty, Micros::parse("4"));
+  // The same report again with the rest: only the new fill counts.
+  EXPECT_EQ(catalog_->apply_order_update("alpaca-paper", "o1", OrderStatus::kFilled, "", "", {f1, f2}), 1);
+  o = catalog_->get_order("o1");
+  EXPECT_EQ(o->status, OrderStatus::kFilled);
+  EXPECT_EQ(o->broker_order_id, "b1");
+  EXPECT_EQ(o->filled_qty, Micros::parse("10"));
+  EXPECT_EQ(catalog_->get_position("alpaca-paper", "MSFT")->qty, Micros::parse("10"));
+  // An order the ledger does not have: nothing is applied.
+  const FillRecord stray{"b9-1", "o9", "MSFT", Side::kBuy, Micros::parse("1"), Micros::parse("400"), Micros(), 12};
+  EXPECT_EQ(category_of([&] { catalog_->apply_order_update("alpaca-paper", "o9", OrderStatus::kFilled, "", "", {stray}); }),
+            ErrorCategory::kNotFound);
+  EXPECT_TRUE(catalog_->list_fills("o9").empty());
+  EXPECT_EQ(catalog_->get_position("alpaca-paper", "MSFT")->qty, Micros::parse("10"));
+}
+
+TEST_P(TradingLedgerTest, TradingStateAndDenialsAreKept) {
+  EXPECT_FALSE(catalog_->get_trading_state("paper"));
+  TradingStateRecord t;
+  t.account = "paper";
+  t.state = "HALTED";
+  t.reason = "trib halt: \"market closed early\"";
+  t.peak_equity = Micros::parse("123456.78");
+  t.last_equity = Micros::parse("120000");
+  t.last_session = "2024-03-01";
+  catalog_->put_trading_state(t);
+  auto back = catalog_->get_trading_state("paper");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->state, "HALTED");
+  EXPECT_EQ(back->reason, t.reason);
+  EXPECT_EQ(back->peak_equity, t.peak_equity);
+  EXPECT_EQ(back->last_session, "2024-03-01");
+  t.state = "ACTIVE";
+  catalog_->put_trading_state(t);
+  EXPECT_EQ(catalog_->get_trading_state("paper")->state, "ACTIVE");
+  t.state = "PAUSED";
+  EXPECT_EQ(category_of([&] { catalog_->put_trading_state(t); }), ErrorCategory::kInvalidInput);
+
+  RiskDenialRecord d;
+  d.account = "paper";
+  d.client_order_id = "sma-AAPL-20240301-0a0b0c0d";
+  d.strategy = "sma_cross";
+  d.symbol = "AAPL";
+  d.qty = Micros::parse("500");
+  d.rule = "max_order_notional";
+  d.reason = "buy 500 AAPL @ 180.00: notional 90000.00 > max_order_notional 25000.00";
+  d.session_date = "2024-03-01";
+  catalog_->record_denial(d);
+  d.account = "other";
+  catalog_->record_denial(d);
+  const auto denials = catalog_->list_denials("paper");
+  ASSERT_EQ(denials.size(), 1u);
+  EXPECT_EQ(denials[0].rule, "max_order_notional");
+  EXPECT_EQ(denials[0].reason, d.reason);
+  EXPECT_EQ(denials[0].qty, Micros::parse("500"));
+  EXPECT_EQ(catalog_->list_denials().size(), 2u);
+  // A denial takes no client order id: the order may still be placed.
+  EXPECT_FALSE(catalog_->get_order(d.client_order_id));
+}
+
+}  // namespace
+}  // namespace trib::catalog

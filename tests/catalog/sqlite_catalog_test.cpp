@@ -40,12 +40,12 @@ TEST_F(SqliteCatalogTest, ProcessesRacingToCreateTheFileLeaveOneWalDatabase) {
   for (int i = 0; i < 4; ++i) {
     children.push_back(spawn([&] {
       auto c = open_sqlite_catalog(db_);
-      return c->schema_version() == 7 ? 0 : 2;
+      return c->schema_version() == 8 ? 0 : 2;
     }));
   }
   for (pid_t pid : children) EXPECT_EQ(exit_code_of(pid), 0);
   RawSql raw(Backend::kSqlite, db_.string());
-  EXPECT_EQ(raw.number("SELECT count(*) FROM schema_migrations WHERE component = 'catalog'"), 7);
+  EXPECT_EQ(raw.number("SELECT count(*) FROM schema_migrations WHERE component = 'catalog'"), 8);
   EXPECT_EQ(raw.text("PRAGMA journal_mode"), "wal");
 }
 

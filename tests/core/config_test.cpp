@@ -247,7 +247,9 @@ TEST(Config, AzureLakeAndQueueSettingsAreCheckedAndNeverHoldSecrets) {
   write_file_atomic(dir.path() / "trib.toml", c.to_toml());
   EXPECT_EQ(Config::load(dir.path()), c);
   EXPECT_THAT(load_error(dir, "[update]\nstart = \"yesterday\"\n"), HasSubstr("[update] start = 'yesterday' is not a date"));
-  EXPECT_THAT(load_error(dir, "[broker]\nkind = \"alpaca\"\n"), HasSubstr("use one of: paper"));
+  EXPECT_THAT(load_error(dir, "[broker]\nkind = \"ibkr\"\n"), HasSubstr("use one of: paper, alpaca"));
+  EXPECT_THAT(load_error(dir, "[broker]\nkind = \"alpaca\"\nurl = \"paper-api.alpaca.markets\"\n"),
+              HasSubstr("[broker] url = 'paper-api.alpaca.markets' must be an http(s) URL"));
 }
 
 TEST(Config, PasswordInAUrlIsRefusedWithoutRepeatingIt) {

@@ -109,6 +109,14 @@ class SabotagedCatalog : public catalog::Catalog {
   std::optional<catalog::PositionRecord> get_position(const std::string& a, const std::string& s) override { return real_.get_position(a, s); }
   std::vector<catalog::PositionRecord> list_positions(const std::string& a) override { return real_.list_positions(a); }
   Micros account_cash(const std::string& a, Micros c) override { return real_.account_cash(a, c); }
+  int apply_order_update(const std::string& a, const std::string& id, catalog::OrderStatus s, const std::string& r,
+                         const std::string& b, const std::vector<catalog::FillRecord>& f) override {
+    return real_.apply_order_update(a, id, s, r, b, f);
+  }
+  std::optional<catalog::TradingStateRecord> get_trading_state(const std::string& a) override { return real_.get_trading_state(a); }
+  void put_trading_state(const catalog::TradingStateRecord& t) override { real_.put_trading_state(t); }
+  void record_denial(const catalog::RiskDenialRecord& d) override { real_.record_denial(d); }
+  std::vector<catalog::RiskDenialRecord> list_denials(const std::string& a) override { return real_.list_denials(a); }
   bool upsert_universe(const catalog::UniverseEntry& e) override { return real_.upsert_universe(e); }
   bool remove_universe(const std::string& s, const std::string& v, const std::string& d, const std::string& t) override { return real_.remove_universe(s, v, d, t); }
   std::vector<catalog::UniverseEntry> list_universe(const std::string& v) override { return real_.list_universe(v); }

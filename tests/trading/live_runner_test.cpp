@@ -1,306 +1,263 @@
-// The end-of-day runner against a real SQLite catalog in a temp folder.
+// The live runner with the paper broker and a SQLite ledger, on a synthetic market: paper trading
+// cycle by cycle over past sessions gives the backtest's orders and fills; reruns send nothing
+// twice; a denial takes no client order id; halt and resume; one strategy per account; a
+// reconciliation difference halts the account.
 #include "trib/trading/live_runner.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
-#include <regex>
+#include <cmath>
+#include <map>
 
+#include "../core/test_util.hpp"
 #include "trib/core/calendar.hpp"
 #include "trib/core/error.hpp"
+#include "trib/trading/backtest.hpp"
+#include "trib/trading/paper_broker.hpp"
 
 namespace trib::trading {
 namespace {
-using namespace legacy;
 
-namespace fs = std::filesystem;
+using testing::TempDir;
 
-// Always wants the same exposure.
-class FixedExposure final : public Strategy {
- public:
-  explicit FixedExposure(double exposure) : exposure_(exposure) {}
-  std::string name() const override { return "fixed"; }
-  int warmup_bars() const override { return 1; }
-  double target_exposure(std::span<const Bar>) const override { return exposure_; }
-
- private:
-  double exposure_;
-};
-
-Bar daily(Date d, double close) {
-  Bar b;
-  b.session_date = d;
-  b.ts_ns = TradingCalendar::nyse().session_open_ts_ns(d);
-  b.open = b.high = b.low = b.close = close;
-  b.volume = 1e6;
-  return b;
+// NYSE sessions from 2021-01-04, three symbols on deterministic random walks.
+MarketData synthetic_market(int sessions) {
+  MarketData data;
+  const TradingCalendar& nyse = TradingCalendar::nyse();
+  std::vector<Date> days;
+  for (Date d = Date::from_ymd(2021, 1, 4); static_cast<int>(days.size()) < sessions; d = nyse.next_session(d)) {
+    days.push_back(d);
+  }
+  uint64_t state = 42;
+  auto next = [&] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<double>(state >> 11) / 9007199254740992.0;  // [0, 1)
+  };
+  for (const char* name : {"AAA", "BBB", "CCC"}) {
+    SymbolSeries s;
+    s.symbol = name;
+    double p = 50 + 50 * next();
+    for (Date d : days) {
+      const double open = p * (1 + 0.01 * (next() - 0.5));
+      p *= 1 + 0.04 * (next() - 0.5);
+      s.day.push_back(d.days_since_epoch());
+      s.open.push_back(open);
+      s.close.push_back(p);
+      s.high.push_back(std::max(open, p) * 1.005);
+      s.low.push_back(std::min(open, p) * 0.995);
+      s.volume.push_back(20'000 + 10'000 * next());  // the 5% cap binds on some orders
+    }
+    data.symbols.push_back(std::move(s));
+  }
+  return data;
 }
 
-CostModel paper_costs() {
-  CostModel c;
-  c.commission_per_share = 0.005;
-  c.min_commission = 1.0;
-  c.slippage_bps = 10;  // buys at close * 1.001, sells at close * 0.999
-  return c;
+// The market as it was known after `day`'s close.
+MarketData up_to(const MarketData& data, Date day) {
+  MarketData out = data;
+  for (auto& s : out.symbols) {
+    size_t n = 0;
+    while (n < s.size() && s.day[n] <= day.days_since_epoch()) ++n;
+    s.day.resize(n);
+    for (auto* v : {&s.open, &s.high, &s.low, &s.close, &s.volume}) v->resize(n);
+  }
+  return out;
 }
 
-const Date kFri = Date::from_ymd(2024, 1, 5);
+BarLookup lookup(const MarketData& data) {
+  return [&data](const std::string& symbol, Date day) -> std::optional<BarPrices> {
+    for (const auto& s : data.symbols) {
+      if (s.symbol != symbol) continue;
+      for (size_t t = 0; t < s.size(); ++t) {
+        if (s.day[t] == day.days_since_epoch()) return BarPrices{s.open[t], s.high[t], s.low[t], s.close[t], s.volume[t]};
+      }
+    }
+    return std::nullopt;
+  };
+}
 
 class LiveRunnerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("trib_live_runner_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    catalog_ = catalog::open_sqlite_catalog(dir_ / "catalog.db");
-    config_.account = "paper";
-    config_.symbol = "AAPL";
-    config_.initial_cash = 10'000;
-    // Tue 2024-01-02 .. Fri 2024-01-05, last close 100.
-    bars_ = {daily(kFri - 3, 97), daily(kFri - 2, 98), daily(kFri - 1, 99), daily(kFri, 100)};
-  }
-  void TearDown() override {
-    catalog_.reset();
-    fs::remove_all(dir_);
+  void SetUp() override { catalog_ = catalog::open_sqlite_catalog(dir_.path() / "catalog.db"); }
+
+  CycleConfig config(Date session) const {
+    CycleConfig c;
+    c.account = "paper";
+    c.initial_cash = 100'000;
+    c.risk = risk_;
+    c.session = session;
+    return c;
   }
 
-  CycleResult run(const Strategy& s, const RiskEngine& risk, Broker& broker) {
-    return run_eod_cycle(*catalog_, bars_, s, risk, broker, config_);
+  CycleResult cycle(Strategy& strategy, Date session) {
+    PaperBrokerConfig pc;
+    pc.account = "paper";
+    pc.initial_cash = 100'000;
+    pc.last_session = session;
+    auto broker = make_paper_broker(*catalog_, pc, lookup(market_));
+    return run_cycle(*catalog_, *broker, strategy, up_to(market_, session), config(session));
   }
 
-  fs::path dir_;
+  std::vector<Date> sessions() const {
+    std::vector<Date> out;
+    for (int32_t d : market_.symbols[0].day) out.push_back(Date(d));
+    return out;
+  }
+
+  TempDir dir_;
   std::unique_ptr<catalog::Catalog> catalog_;
-  CycleConfig config_;
-  std::vector<Bar> bars_;
-  RiskEngine risk_{RiskLimits{}};  // 50,000 position / 25,000 order
+  MarketData market_ = synthetic_market(60);
+  RiskLimits risk_;
 };
 
-// Cycle 1 (Fri 2024-01-05, close 100, cash 10,000, flat, exposure 0.5):
-//   target trunc(0.5 * 10,000 / 100) = 50 -> buy 50, filled at 100.1 with commission
-//   max(1, 50 * 0.005) = 1 -> cash 10,000 - 5,005 - 1 = 4,994, position 50.
-TEST_F(LiveRunnerTest, RunningTwiceForTheSameSessionPlacesOneOrder) {
-  FixedExposure half(0.5);
-  auto broker = make_paper_broker(paper_costs());
-  const CycleResult first = run(half, risk_, *broker);
+TEST_F(LiveRunnerTest, PaperCyclesOverPastSessionsGiveTheBacktestsOrdersAndFills) {
+  const auto days = sessions();
+  const size_t first = 9;  // the strategy's warm-up: the first decision on the 10th session
+  for (size_t t = first; t < days.size(); ++t) {
+    auto strategy = make_sma_cross(3, 8);  // a fresh process each session: state rebuilt
+    const auto r = cycle(*strategy, days[t]);
+    EXPECT_NE(r.action, "already_ran");
+  }
+  auto strategy = make_sma_cross(3, 8);
+  BacktestConfig bc;
+  bc.initial_cash = 100'000;
+  bc.risk = risk_;
+  bc.from = days[first + 1];
+  const auto bt = run_backtest(market_, *strategy, bc);
+  // Every backtest trade is a paper fill: same session, symbol, side, quantity, price, fee.
+  std::vector<catalog::FillRecord> fills = catalog_->list_fills();
+  ASSERT_GT(bt.trades.size(), 20u);
+  ASSERT_EQ(fills.size(), bt.trades.size());
+  std::sort(fills.begin(), fills.end(), [&](const auto& a, const auto& b) {
+    return catalog_->get_order(a.client_order_id)->created_at_ns < catalog_->get_order(b.client_order_id)->created_at_ns;
+  });
+  for (size_t k = 0; k < fills.size(); ++k) {
+    const auto& f = fills[k];
+    const auto& t = bt.trades[k];
+    const Date filled_on = Date(static_cast<int32_t>(f.ts_ns / kNanosPerDay));
+    EXPECT_EQ(filled_on, t.date) << k;
+    EXPECT_EQ(f.symbol, market_.symbols[t.symbol].symbol) << k;
+    EXPECT_EQ(catalog::sign_of(f.side), t.side) << k;
+    EXPECT_EQ(f.qty.to_double(), t.qty) << k;
+    EXPECT_NEAR(f.price.to_double(), t.price, 1e-6) << k;      // the ledger keeps micro-units
+    EXPECT_NEAR(f.commission.to_double(), t.commission, 1e-6) << k;
+  }
+  // The orders decided on the last session are still open (they fill tomorrow); all others done.
+  for (const auto& o : catalog_->list_orders()) {
+    if (o.session_date == days.back().to_string()) {
+      EXPECT_EQ(o.status, catalog::OrderStatus::kAccepted);
+    } else {
+      EXPECT_FALSE(catalog::is_open(o.status)) << o.client_order_id;
+    }
+  }
+  // The equity the runner marked equals the backtest's curve at the last close.
+  EXPECT_NEAR(trading_state(*catalog_, "paper").last_equity.to_double(), bt.curve.back().equity, 0.01);
+}
+
+TEST_F(LiveRunnerTest, ARerunForTheSameSessionSendsNothingTwice) {
+  const auto days = sessions();
+  auto s1 = make_buy_and_hold();
+  const auto first = cycle(*s1, days[5]);
   EXPECT_EQ(first.action, "placed");
-  EXPECT_EQ(first.session_date, kFri);
-  EXPECT_EQ(first.last_close, 100);
-  EXPECT_EQ(first.target_exposure, 0.5);
-  EXPECT_EQ(first.current_qty, 0);
-  EXPECT_EQ(first.target_qty, 50);
-  ASSERT_TRUE(first.order.has_value());
-  const std::string id = make_client_order_id({"fixed", "", "paper", "AAPL", kFri});
-  EXPECT_EQ(first.order->client_order_id, id);
-  EXPECT_EQ(first.order->status, catalog::OrderStatus::kFilled);
-  EXPECT_EQ(first.order->side, catalog::Side::kBuy);
-  EXPECT_EQ(first.order->qty.to_double(), 50);
-  EXPECT_EQ(first.order->session_date, "2024-01-05");
-  EXPECT_EQ(first.order->broker, "paper");
-  EXPECT_EQ(first.order->broker_order_id, "paper-" + id);
-  // 16:00 New York on 2024-01-05 (EST, UTC-5) = 21:00 UTC: no wall clock involved.
-  const int64_t close_ts = to_ts_ns(kFri) + 21 * 3600 * kNanosPerSecond;
-  EXPECT_EQ(first.order->created_at_ns, close_ts);
-
-  // A second run, even through a fresh broker (a restarted process), sends nothing.
-  auto restarted = make_paper_broker(paper_costs());
-  const CycleResult second = run(half, risk_, *restarted);
-  EXPECT_EQ(second.action, "already_ran");
-  ASSERT_TRUE(second.order.has_value());
-  EXPECT_EQ(second.order->status, catalog::OrderStatus::kFilled);
-
-  EXPECT_EQ(catalog_->list_orders().size(), 1u);
-  const auto fills = catalog_->list_fills();
-  ASSERT_EQ(fills.size(), 1u);
-  EXPECT_EQ(fills[0].fill_id, "paper-" + id + "-1");
-  EXPECT_EQ(fills[0].client_order_id, id);
-  EXPECT_EQ(fills[0].side, catalog::Side::kBuy);
-  EXPECT_EQ(fills[0].qty.to_double(), 50);
-  EXPECT_NEAR(fills[0].price.to_double(), 100.1, 1e-9);
-  EXPECT_NEAR(fills[0].commission.to_double(), 1.0, 1e-12);
-  EXPECT_EQ(fills[0].ts_ns, close_ts);
-
-  const auto position = catalog_->get_position("paper", "AAPL");
-  ASSERT_TRUE(position.has_value());
-  EXPECT_EQ(position->qty.to_double(), 50);
-  EXPECT_NEAR(catalog_->account_cash("paper", Micros::from_double(10'000)).to_double(), 4'994.0, 1e-9);
-  ASSERT_EQ(second.positions.size(), 1u);
-  EXPECT_EQ(second.positions[0].qty.to_double(), 50);
+  ASSERT_EQ(first.orders.size(), 3u);
+  auto s2 = make_buy_and_hold();
+  const auto again = cycle(*s2, days[5]);
+  EXPECT_EQ(again.action, "already_ran");
+  EXPECT_EQ(catalog_->list_orders().size(), 3u);
+  auto s3 = make_buy_and_hold();
+  const auto next = cycle(*s3, days[6]);
+  EXPECT_EQ(next.reconcile.orders_checked, 3);
+  EXPECT_EQ(next.reconcile.fills_imported, 3);
+  EXPECT_EQ(catalog_->list_orders().size(), 3u);  // buy-and-hold: nothing more to do
 }
 
-// Cycle 2 (Mon 2024-01-08, close 110): equity = 4,994 + 50 * 110 = 10,494;
-//   target trunc(0.5 * 10,494 / 110 = 47.7) = 47 -> sell 3 at 109.89, commission 1
-//   -> cash 4,994 + 329.67 - 1 = 5,322.67, position 47.
-TEST_F(LiveRunnerTest, NextSessionSizesAgainstLedgerEquity) {
-  FixedExposure half(0.5);
-  auto broker = make_paper_broker(paper_costs());
-  ASSERT_EQ(run(half, risk_, *broker).action, "placed");
-  bars_.push_back(daily(Date::from_ymd(2024, 1, 8), 110));
-  const CycleResult next = run(half, risk_, *broker);
-  EXPECT_EQ(next.action, "placed");
-  EXPECT_EQ(next.current_qty, 50);
-  EXPECT_EQ(next.target_qty, 47);
-  ASSERT_TRUE(next.order.has_value());
-  EXPECT_EQ(next.order->side, catalog::Side::kSell);
-  EXPECT_EQ(next.order->qty.to_double(), 3);
-  EXPECT_EQ(catalog_->get_position("paper", "AAPL")->qty.to_double(), 47);
-  EXPECT_NEAR(catalog_->account_cash("paper", Micros::from_double(10'000)).to_double(), 5'322.67, 1e-6);
-  EXPECT_EQ(catalog_->list_orders().size(), 2u);
+TEST_F(LiveRunnerTest, ADenialTakesNoClientOrderIdAndTheNextCycleMayPlaceTheOrder) {
+  const auto days = sessions();
+  risk_.restricted = {"BBB"};
+  auto s1 = make_buy_and_hold();
+  const auto r = cycle(*s1, days[5]);
+  ASSERT_EQ(r.denials.size(), 1u);
+  EXPECT_EQ(r.denials[0].rule, "restricted");
+  EXPECT_FALSE(catalog_->get_order(r.denials[0].client_order_id));
+  EXPECT_EQ(catalog_->list_denials("paper").size(), 1u);
+  risk_.restricted.clear();  // the limit changes
+  auto s2 = make_buy_and_hold();
+  const auto next = cycle(*s2, days[6]);
+  ASSERT_EQ(next.orders.size(), 1u);
+  EXPECT_EQ(next.orders[0].symbol, "BBB");
 }
 
-TEST_F(LiveRunnerTest, DenialIsRecordedWithItsReason) {
-  FixedExposure half(0.5);
-  auto broker = make_paper_broker(paper_costs());
-  const RiskEngine tight(RiskLimits{50'000, 1'000});  // the 50 * 100 = 5,000 order is too big
-  const CycleResult r = run(half, tight, *broker);
-  EXPECT_EQ(r.action, "denied");
-  ASSERT_TRUE(r.order.has_value());
-  EXPECT_EQ(r.order->status, catalog::OrderStatus::kDenied);
-  EXPECT_NE(r.order->reason.find("max_order_notional"), std::string::npos) << r.order->reason;
-  EXPECT_NE(r.order->reason.find("5000.00"), std::string::npos) << r.order->reason;
-  EXPECT_NE(r.order->reason.find("1000.00"), std::string::npos) << r.order->reason;
-  EXPECT_TRUE(catalog_->list_fills().empty());
-  const auto position = catalog_->get_position("paper", "AAPL");
-  EXPECT_TRUE(!position.has_value() || position->qty.is_zero());
-  EXPECT_NEAR(catalog_->account_cash("paper", Micros::from_double(10'000)).to_double(), 10'000, 1e-9);
-
-  // The denial is the session's decision: a rerun does not retry it.
-  EXPECT_EQ(run(half, risk_, *broker).action, "already_ran");
-  EXPECT_EQ(catalog_->list_orders().size(), 1u);
-  EXPECT_EQ(catalog_->get_order(r.order->client_order_id)->status, catalog::OrderStatus::kDenied);
+TEST_F(LiveRunnerTest, HaltStopsEveryOrderUntilResume) {
+  const auto days = sessions();
+  halt_trading(*catalog_, "paper", "trib halt: testing");
+  auto s1 = make_buy_and_hold();
+  const auto halted = cycle(*s1, days[5]);
+  EXPECT_EQ(halted.action, "halted");
+  EXPECT_TRUE(halted.orders.empty());
+  EXPECT_EQ(halted.state_reason, "trib halt: testing");
+  resume_trading(*catalog_, "paper");
+  auto s2 = make_buy_and_hold();
+  const auto resumed = cycle(*s2, days[6]);
+  EXPECT_EQ(resumed.action, "placed");
+  EXPECT_EQ(resumed.orders.size(), 3u);
 }
 
-TEST_F(LiveRunnerTest, AtTargetPlacesNothing) {
-  FixedExposure flat(0.0);
-  auto broker = make_paper_broker(paper_costs());
-  const CycleResult r = run(flat, risk_, *broker);
-  EXPECT_EQ(r.action, "none");
-  EXPECT_EQ(r.target_qty, 0);
-  EXPECT_FALSE(r.order.has_value());
-  EXPECT_TRUE(catalog_->list_orders().empty());
+TEST_F(LiveRunnerTest, AnAccountRunsOneStrategy) {
+  const auto days = sessions();
+  auto s1 = make_sma_cross(3, 8);
+  cycle(*s1, days[10]);
+  auto s2 = make_sma_cross(4, 8);
+  try {
+    cycle(*s2, days[11]);
+    FAIL() << "another strategy on the same account";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.category(), ErrorCategory::kConflict);
+    EXPECT_NE(std::string(e.what()).find("sma_cross(fast=3,slow=8)"), std::string::npos) << e.what();
+  }
 }
 
-// Full exposure (cash 10,000, close 100, buys at 100.1): 100 shares would cost 10,010 + 1.
-// The buy is capped at 99 (9,909.90 + the 1.00 minimum commission), leaving 89.10 cash.
-TEST_F(LiveRunnerTest, FullExposureBuyIsCappedByCashIncludingCosts) {
-  config_.costs = paper_costs();
-  auto broker = make_paper_broker(paper_costs());
-  const CycleResult r = run(FixedExposure(1.0), risk_, *broker);
-  EXPECT_EQ(r.action, "placed");
-  EXPECT_EQ(r.target_qty, 100);
-  ASSERT_TRUE(r.order.has_value());
-  EXPECT_EQ(r.order->qty.to_double(), 99);
-  EXPECT_NEAR(catalog_->account_cash("paper", Micros::from_double(10'000)).to_double(), 10'000 - 99 * 100.1 - 1.0, 1e-9);
-  EXPECT_GE(catalog_->account_cash("paper", Micros::from_double(10'000)).to_double(), 0.0);
+// A broker that holds a position the ledger never heard of.
+class DriftedBroker final : public Broker {
+ public:
+  explicit DriftedBroker(std::unique_ptr<Broker> inner) : inner_(std::move(inner)) {}
+  std::string name() const override { return "paper"; }
+  BrokerAccount account() override { return inner_->account(); }
+  std::vector<BrokerPosition> positions() override {
+    auto p = inner_->positions();
+    p.push_back({"ZZZ", 7, 10});
+    return p;
+  }
+  BrokerOrder submit(const BrokerOrderRequest& o) override { return inner_->submit(o); }
+  std::optional<BrokerOrder> order(const std::string& id) override { return inner_->order(id); }
+  void cancel(const std::string& id) override { inner_->cancel(id); }
 
-  // Next session, close 89: equity 89.10 + 99 * 89 = 8,900.10 -> target 100, one more share,
-  // which costs 89.089 + 1.00 commission: more than the 89.10 cash.
-  bars_.push_back(daily(Date::from_ymd(2024, 1, 8), 89));
-  const CycleResult next = run(FixedExposure(1.0), risk_, *broker);
-  EXPECT_EQ(next.action, "insufficient_cash");
-  EXPECT_FALSE(next.order.has_value());
-  EXPECT_NEAR(catalog_->account_cash("paper", Micros::from_double(10'000)).to_double(), 10'000 - 99 * 100.1 - 1.0, 1e-9);
+ private:
+  std::unique_ptr<Broker> inner_;
+};
+
+TEST_F(LiveRunnerTest, APositionNoOrderExplainsHaltsTheAccountWithAReport) {
+  const auto days = sessions();
+  PaperBrokerConfig pc;
+  pc.last_session = days[5];
+  DriftedBroker broker(make_paper_broker(*catalog_, pc, lookup(market_)));
+  auto s = make_buy_and_hold();
+  const auto r = run_cycle(*catalog_, broker, *s, up_to(market_, days[5]), config(days[5]));
+  ASSERT_EQ(r.reconcile.differences.size(), 1u);
+  EXPECT_EQ(r.reconcile.differences[0], "ZZZ: the broker holds 7, the ledger 0");
+  EXPECT_EQ(r.state, TradingState::kHalted);
+  EXPECT_TRUE(r.orders.empty());
+  EXPECT_NE(trading_state(*catalog_, "paper").reason.find("ZZZ"), std::string::npos);
 }
 
-// Two parameterisations of one strategy, each in its own account, trade the same symbol on the
-// same session: both orders are placed (their client order ids differ).
-TEST_F(LiveRunnerTest, TwoParameterisationsInTwoAccountsBothTrade) {
-  auto broker = make_paper_broker(paper_costs());
-  bars_.clear();
-  // 40 sessions of rising closes: SMA(2) > SMA(5) and SMA(3) > SMA(8), both long.
-  Date d = TradingCalendar::nyse().previous_session(kFri);
-  std::vector<Date> days;
-  for (int i = 0; i < 40; ++i, d = TradingCalendar::nyse().previous_session(d)) days.push_back(d);
-  for (size_t i = days.size(); i-- > 0;) bars_.push_back(daily(days[i], 100.0 + static_cast<double>(days.size() - i)));
-  const SmaCrossStrategy a(2, 5), b(3, 8);
-  config_.account = "alpha";
-  const CycleResult ra = run(a, risk_, *broker);
-  config_.account = "beta";
-  const CycleResult rb = run(b, risk_, *broker);
-  EXPECT_EQ(ra.action, "placed");
-  EXPECT_EQ(rb.action, "placed");
-  ASSERT_TRUE(ra.order && rb.order);
-  EXPECT_NE(ra.order->client_order_id, rb.order->client_order_id);
-  EXPECT_GT(catalog_->get_position("alpha", "AAPL")->qty, Micros());
-  EXPECT_GT(catalog_->get_position("beta", "AAPL")->qty, Micros());
-}
-
-TEST_F(LiveRunnerTest, RejectsEmptyInput) {
-  FixedExposure half(0.5);
-  auto broker = make_paper_broker(paper_costs());
-  bars_.clear();
-  EXPECT_THROW(run(half, risk_, *broker), Error);
-}
-
-// The strategy decides on the signal bars (adjusted), the order is sized at the raw close: an
-// SMA(2/3) cross across a 4:1 split wants out on raw prices (the split looks like a crash) and is
-// long on split-adjusted ones.
-TEST_F(LiveRunnerTest, TheStrategyDecidesOnTheSignalBarsAndOrdersAreSizedAtTheRawClose) {
-  bars_ = {daily(kFri - 3, 400), daily(kFri - 2, 404), daily(kFri - 1, 102), daily(kFri, 103)};
-  std::vector<Bar> adjusted = {daily(kFri - 3, 100), daily(kFri - 2, 101), daily(kFri - 1, 102), daily(kFri, 103)};
-  auto sma = make_strategy("sma_cross", 2, 3);
-  auto broker = make_paper_broker(paper_costs());
-  EXPECT_EQ(sma->target_exposure(bars_), 0.0);
-  EXPECT_EQ(sma->target_exposure(adjusted), 1.0);
-  const auto r = run_eod_cycle(*catalog_, bars_, *sma, risk_, *broker, config_, &adjusted);
-  EXPECT_EQ(r.target_exposure, 1.0);
-  EXPECT_EQ(r.last_close, 103);
-  // Sized at the raw close: trunc(1.0 x 10,000 / 103) = 97 (on the unadjusted 400s it would be 24).
-  EXPECT_EQ(r.target_qty, 97);
-  std::vector<Bar> short_signal(adjusted.begin() + 1, adjusted.end());
-  EXPECT_THROW(run_eod_cycle(*catalog_, bars_, *sma, risk_, *broker, config_, &short_signal), Error);
-}
-
-TEST(ClientOrderId, DeterministicAndReadable) {
-  const OrderKey key{"sma_cross", "fast=10,slow=30", "paper", "AAPL", kFri};
-  const std::string id = make_client_order_id(key);
-  EXPECT_TRUE(std::regex_match(id, std::regex("sma_cross-AAPL-20240105-[0-9a-f]{8}"))) << id;
-  EXPECT_EQ(id, make_client_order_id(key));
-  auto with = [&](auto change) {
-    OrderKey k = key;
-    change(k);
-    return make_client_order_id(k);
-  };
-  EXPECT_NE(id, with([](OrderKey& k) { k.session = kFri + 3; }));
-  EXPECT_NE(id, with([](OrderKey& k) { k.symbol = "MSFT"; }));
-  EXPECT_NE(id, with([](OrderKey& k) { k.params = "fast=5,slow=30"; }));
-  EXPECT_NE(id, with([](OrderKey& k) { k.account = "paper2"; }));
-  // Ambiguous dashes in the readable part are told apart by the hash.
-  EXPECT_NE(make_client_order_id({"a-b", "", "p", "C", kFri}), make_client_order_id({"a", "", "p", "b-C", kFri}));
+TEST(ClientOrderId, ReadableStableDistinctAndShortEnoughForAlpaca) {
+  const Date d = Date::from_ymd(2024, 3, 1);
+  const std::string a = make_client_order_id("sma_cross", "fast=50,slow=200", "paper", "AAPL", d);
+  EXPECT_EQ(a.rfind("sma_cross-AAPL-20240301-", 0), 0u) << a;
+  EXPECT_EQ(a, make_client_order_id("sma_cross", "fast=50,slow=200", "paper", "AAPL", d));
+  EXPECT_NE(a, make_client_order_id("sma_cross", "fast=20,slow=200", "paper", "AAPL", d));
+  EXPECT_NE(a, make_client_order_id("sma_cross", "fast=50,slow=200", "live", "AAPL", d));
+  EXPECT_LE(make_client_order_id("a_very_long_strategy_name", "", "paper", "VERYLONGSYMBOL.WARRANT", d).size(), 48u);
 }
 
 }  // namespace
-TEST_F(LiveRunnerTest, AnOrderLeftNewByACrashIsResentOnceAndFilledOnce) {
-  // A previous cycle recorded its order and died before the broker's answer was recorded.
-  FixedExposure half(0.5);
-  const std::string id = make_client_order_id({"fixed", "", "paper", "AAPL", kFri});
-  catalog::OrderRecord order;
-  order.client_order_id = id;
-  order.strategy = "fixed";
-  order.symbol = "AAPL";
-  order.side = catalog::Side::kBuy;
-  order.qty = Micros::from_double(49);
-  order.session_date = kFri.to_string();
-  order.status = catalog::OrderStatus::kNew;
-  order.broker = "paper";
-  ASSERT_TRUE(catalog_->insert_order_if_absent(order));
-
-  auto broker = make_paper_broker(paper_costs());
-  CycleResult resumed = run(half, risk_, *broker);
-  EXPECT_EQ(resumed.action, "resumed");
-  ASSERT_TRUE(resumed.order.has_value());
-  EXPECT_EQ(resumed.order->status, catalog::OrderStatus::kFilled);
-  EXPECT_EQ(resumed.order->qty.to_double(), 49) << "the recorded order is sent, not a new decision";
-  ASSERT_EQ(catalog_->list_fills(id).size(), 1u);
-  EXPECT_EQ(catalog_->get_position("paper", "AAPL")->qty.to_double(), 49);
-
-  // A fresh broker (a restarted process) and another run: nothing more is sent.
-  auto broker2 = make_paper_broker(paper_costs());
-  EXPECT_EQ(run(half, risk_, *broker2).action, "already_ran");
-  EXPECT_EQ(catalog_->list_fills(id).size(), 1u);
-  EXPECT_EQ(catalog_->get_position("paper", "AAPL")->qty.to_double(), 49);
-}
-
 }  // namespace trib::trading

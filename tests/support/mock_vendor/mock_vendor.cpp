@@ -112,10 +112,14 @@ MockVendorServer::MockVendorServer() {
   add_routes(make_stooq_routes());
   add_routes(make_tiingo_routes());
   add_routes(make_alpaca_routes());
+  add_routes(make_alpaca_trading_routes());
   add_routes(make_fred_routes());
   server_.set_keep_alive_max_count(100000);
   server_.new_task_queue = [] { return new httplib::ThreadPool(16); };
   server_.Get(".*", [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); });
+  // The trading routes take orders (POST) and cancel them (DELETE).
+  server_.Post(".*", [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); });
+  server_.Delete(".*", [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); });
 }
 
 MockVendorServer::~MockVendorServer() { stop(); }
@@ -278,6 +282,7 @@ void MockVendorServer::control(const MockRequest& r, httplib::Response& res) {
 void MockVendorServer::handle(const httplib::Request& req, httplib::Response& res) {
   MockRequest r;
   r.method = req.method;
+  r.body = req.body;
   r.arrived_ns = steady_ns();
   // /<vendor>/<rest>
   const std::string& path = req.path;

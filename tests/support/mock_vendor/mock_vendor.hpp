@@ -63,6 +63,7 @@ struct MockRequest {
   std::multimap<std::string, std::string> params;  // decoded query parameters
   std::multimap<std::string, std::string> headers; // names lower-case
   int64_t arrived_ns = 0;  // steady clock
+  std::string body;        // a POST's JSON (the trading routes' orders and controls)
 
   std::string param(const std::string& name, const std::string& fallback = "") const;
   std::string header(const std::string& name) const;  // lower-case name
@@ -177,6 +178,7 @@ std::unique_ptr<VendorRoutes> make_yahoo_routes();
 std::unique_ptr<VendorRoutes> make_stooq_routes();
 std::unique_ptr<VendorRoutes> make_tiingo_routes();
 std::unique_ptr<VendorRoutes> make_alpaca_routes();
+std::unique_ptr<VendorRoutes> make_alpaca_trading_routes();
 std::unique_ptr<VendorRoutes> make_fred_routes();
 
 }  // namespace trib::testing

@@ -31,7 +31,13 @@ namespace trib::catalog {
 // ---- statuses: enums in code, stable lower-case strings in the database ----
 enum class RunStatus { kRunning, kOk, kFailed, kInterrupted };
 enum class Side { kBuy, kSell };
-enum class OrderStatus { kNew, kAccepted, kFilled, kDenied, kRejected, kCancelled };
+// kNew: recorded, not acknowledged by a broker yet (a crash may have left it there); kDenied is
+// kept for orders of the single-symbol runner before denials moved to their own table.
+enum class OrderStatus { kNew, kAccepted, kPartiallyFilled, kFilled, kDenied, kRejected, kCancelled, kExpired };
+// An order the broker is still working (accepted or partially filled) or may be (new).
+inline bool is_open(OrderStatus s) {
+  return s == OrderStatus::kNew || s == OrderStatus::kAccepted || s == OrderStatus::kPartiallyFilled;
+}
 
 std::string_view to_string(RunStatus status);
 std::string_view to_string(Side side);
@@ -142,6 +148,9 @@ struct OrderRecord {
   Micros qty;
   std::string order_type = "market";
   std::optional<Micros> limit_price;
+  std::optional<Micros> stop_price;
+  std::string account = "paper";
+  Micros filled_qty;            // the sum of its fills (apply_order_update keeps it)
   std::string session_date;     // YYYY-MM-DD the decision was made for
   OrderStatus status = OrderStatus::kNew;
   std::string reason;           // denial / rejection reason
@@ -157,6 +166,31 @@ struct FillRecord {
   Side side = Side::kBuy;
   Micros qty, price, commission;
   int64_t ts_ns = 0;
+};
+
+// The account's trading state (ACTIVE, REDUCING, HALTED) and what the daily loss and drawdown
+// limits are measured against.
+struct TradingStateRecord {
+  std::string account;
+  std::string state = "ACTIVE";
+  std::string reason;         // why it is in that state (a halt's reason, the limit that tripped)
+  Micros peak_equity, last_equity;  // 0 until a cycle marked the account
+  std::string last_session;   // YYYY-MM-DD of last_equity
+  // The account's strategy and its order path's memory (targets per symbol), JSON, written by the
+  // trading module beside the state: one strategy per account.
+  std::string strategy_json;
+  int64_t updated_at_ns = 0;
+};
+
+// An order the risk engine denied. Kept apart from the orders, so a denial does not take the
+// session's client order id: once the limits change, a later cycle may place that order.
+struct RiskDenialRecord {
+  std::string account, client_order_id, strategy, symbol;
+  Side side = Side::kBuy;
+  Micros qty;
+  std::string rule, reason;
+  std::string session_date;
+  int64_t created_at_ns = 0;
 };
 
 struct PositionRecord {
@@ -387,6 +421,13 @@ class Catalog {
   virtual void update_order(const std::string& client_order_id, OrderStatus status,
                             const std::string& reason, const std::string& broker_order_id) = 0;
   virtual std::vector<OrderRecord> list_orders(const std::string& strategy = "") = 0;
+  // A broker's report on an order, in one transaction: the fills not recorded yet (by fill id;
+  // each moves the position and the cash as apply_fill does), then the order's status, reason
+  // (empty keeps it), broker order id (empty keeps it) and filled quantity. Returns the fills
+  // applied. Error::NotFound when the order is not in the ledger.
+  virtual int apply_order_update(const std::string& account, const std::string& client_order_id,
+                                 OrderStatus status, const std::string& reason,
+                                 const std::string& broker_order_id, const std::vector<FillRecord>& fills) = 0;
   // Records the fill and applies it to the account's position and cash in one transaction; a
   // fill_id seen before changes nothing and returns false.
   virtual bool apply_fill(const std::string& account, const FillRecord& fill) = 0;
@@ -396,6 +437,12 @@ class Catalog {
   virtual std::vector<PositionRecord> list_positions(const std::string& account = "") = 0;
   // Cash of an account: initial (the first call names it) + the flows of its fills.
   virtual Micros account_cash(const std::string& account, Micros initial_cash) = 0;
+  // The account's trading state; nullopt before anything set it (ACTIVE).
+  virtual std::optional<TradingStateRecord> get_trading_state(const std::string& account) = 0;
+  virtual void put_trading_state(const TradingStateRecord& state) = 0;
+  virtual void record_denial(const RiskDenialRecord& denial) = 0;
+  // Oldest first; "" = every account.
+  virtual std::vector<RiskDenialRecord> list_denials(const std::string& account = "") = 0;
 
   // ---- universe ----
   // Adds or replaces an instrument (a replaced one becomes "active" again). True when new.

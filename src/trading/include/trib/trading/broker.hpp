@@ -1,47 +1,67 @@
-// Brokers: where approved orders go. The paper broker fills market orders at once at the
-// reference price plus slippage, with the cost model's commission. Alpaca (REST) comes later
-// behind the same interface.
+// Brokers: where approved orders go and what they report back. One interface for the paper
+// broker (the backtester's fill model on the curated bars) and Alpaca (Trading API v2); the live
+// runner and the reconciliation only speak this.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "trib/trading/legacy/backtest.hpp"
+#include "trib/catalog/catalog.hpp"
+#include "trib/trading/orders.hpp"
 
 namespace trib::trading {
 
-struct BrokerOrder {
-  std::string client_order_id;
+struct BrokerOrderRequest {
+  std::string client_order_id;  // the idempotency key: one order per id, whatever the retries
   std::string symbol;
   int side = 1;  // +1 buy, -1 sell
   double qty = 0;
-  double reference_price = 0;  // the paper broker's fill reference (last close)
-  int64_t ts_ns = 0;           // when the order is placed (deterministic in the EOD runner)
+  OrderType type = OrderType::kMarket;
+  double limit_price = 0, stop_price = 0;
 };
 
 struct BrokerFill {
-  std::string fill_id;
+  std::string fill_id;  // unique per broker: how a fill is recorded once
   double qty = 0, price = 0, commission = 0;
   int64_t ts_ns = 0;
 };
 
-struct BrokerAck {
-  std::string broker_order_id;
-  std::string status;  // "filled", "accepted", "rejected"
-  std::string reason;
-  std::vector<BrokerFill> fills;
+// What the broker knows of an order.
+struct BrokerOrder {
+  std::string client_order_id, broker_order_id, symbol;
+  int side = 1;
+  double qty = 0, filled_qty = 0;
+  catalog::OrderStatus status = catalog::OrderStatus::kAccepted;
+  std::string reason;              // a rejection's or expiry's
+  std::vector<BrokerFill> fills;   // every fill so far
+};
+
+struct BrokerPosition {
+  std::string symbol;
+  double qty = 0;  // signed
+  double avg_price = 0;
+};
+
+struct BrokerAccount {
+  double cash = 0, equity = 0, buying_power = 0;
 };
 
 class Broker {
  public:
   virtual ~Broker() = default;
-  virtual std::string name() const = 0;
-  // Idempotent per client_order_id: resubmitting returns the first acknowledgement.
-  virtual BrokerAck submit(const BrokerOrder& order) = 0;
+  virtual std::string name() const = 0;  // "paper", "alpaca"
+  virtual BrokerAccount account() = 0;
+  virtual std::vector<BrokerPosition> positions() = 0;
+  // Sends an order. Idempotent per client_order_id: when the first attempt's answer was lost (a
+  // timeout, a 5xx after the broker took it), a retry returns the first order, never a second.
+  virtual BrokerOrder submit(const BrokerOrderRequest& order) = 0;
+  // The order by its client id, with its fills; nullopt when the broker never received it.
+  virtual std::optional<BrokerOrder> order(const std::string& client_order_id) = 0;
+  // Cancels an open order (a no-op for one already final).
+  virtual void cancel(const std::string& client_order_id) = 0;
 };
-
-std::unique_ptr<Broker> make_paper_broker(legacy::CostModel costs);
 
 }  // namespace trib::trading

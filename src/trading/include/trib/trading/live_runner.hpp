@@ -1,19 +1,23 @@
-// The end-of-day runner: one trading cycle on the latest curated session.
-//   1. read the symbol's curated bars up to the latest session;
-//   2. ask the strategy for its target exposure; size it in whole shares against the account's
-//      equity (cash + positions marked at the last close);
-//   3. if the position must change: build the order with a deterministic client order id
-//      (strategy, symbol, session date), insert it in the ledger if absent — an order already
-//      there for this session means the cycle already ran, so nothing is sent again;
-//   4. risk check (a denial is recorded on the order with its reason), then the broker; fills
-//      and the position go to the ledger.
-// Details: the ledger is checked before the position delta, so a rerun reports "already_ran"
-// (with the recorded order) even when the position is now at target. Other symbols held in the
-// account count toward equity at their average price (only this symbol's close is known here).
-// Sizing uses the last close; a buy is capped at what the cash pays for with the configured
-// slippage and commission ("insufficient_cash" when that is no share at all). An order left
-// "new" (a crash between insert and broker) is resubmitted by a rerun ("resumed"); the broker
-// deduplicates on the client order id.
+// The live runner: one end-of-day trading cycle of an account, the same strategy, order path and
+// risk engine as the backtester, against a broker (paper or Alpaca) and the catalog's ledger.
+//
+// A cycle for decision session D (the last completed session; the caller refuses stale data):
+//   1. reconcile: every open order of the account is asked of the broker by its client id and the
+//      answer (status and fills) written to the ledger in one transaction; an order the broker
+//      never received (a crash before the send) is sent now when it is D's, expired otherwise;
+//      broker positions are compared with the ledger's and a difference no order explains halts
+//      the account with a report;
+//   2. the strategy is fed every session of the data up to D (its state is rebuilt, deterministic)
+//      and the targets it set after the account's last decided session go to the order path,
+//      whose memory (target weights and quantities) is kept in the catalog;
+//   3. the account is marked at D's closes; the risk state moves (daily loss, drawdown; HALTED
+//      stays until trib resume);
+//   4. the orders are recorded in the ledger as "new" under deterministic client ids
+//      (strategy, parameters, account, symbol, D), then sent; denials are recorded apart and
+//      take no id, so after a limit changes a rerun for D may place the order;
+//   5. the account's state, last decided session and path memory are saved.
+// A rerun for D sends nothing twice: recorded ids are skipped, the broker deduplicates by id,
+// the ledger by fill id. Killed at any step, the next cycle resumes from the ledger.
 #pragma once
 
 #include <optional>
@@ -21,56 +25,56 @@
 #include <vector>
 
 #include "trib/catalog/catalog.hpp"
-#include "trib/core/bar.hpp"
+#include "trib/core/time.hpp"
 #include "trib/trading/broker.hpp"
-#include "trib/trading/legacy/risk.hpp"
-#include "trib/trading/legacy/strategy.hpp"
+#include "trib/trading/market.hpp"
+#include "trib/trading/risk.hpp"
+#include "trib/trading/strategy.hpp"
 
 namespace trib::trading {
 
-struct CycleResult {
-  Date session_date;
-  double last_close = 0;
-  double target_exposure = 0;
-  double current_qty = 0, target_qty = 0;
-  // "none" (already at target), "placed", "denied", "already_ran", "rejected",
-  // "insufficient_cash" (a buy the cash cannot pay for a single share of), or "resumed" (an
-  // order recorded as "new" by a cycle that died before the broker answered, sent again).
-  std::string action;
-  std::optional<catalog::OrderRecord> order;
-  std::vector<catalog::PositionRecord> positions;
-};
-
 struct CycleConfig {
   std::string account = "paper";
-  std::string symbol;
-  double initial_cash = 100'000;
-  // What the broker is expected to charge: a buy is capped at what the account's cash pays for
-  // at the close plus slippage, commission included, so cash never goes negative.
-  legacy::CostModel costs;
+  double initial_cash = 100'000;  // the account's starting cash in the ledger (paper)
+  CostModel costs;
+  RiskLimits risk;
+  Date session;  // D: the decision session (its bars must be in `data`)
 };
 
-// `bars` are the symbol's curated bars ascending, as traded (raw); the last one is the session
-// traded, its close the price orders are sized at. `signal_bars`, when given, are the same
-// sessions in the price mode the strategy decides on ([prices] adjust: split- or total-return-
-// adjusted, so a split inside the lookback is no crash to the strategy); `bars` otherwise.
-CycleResult run_eod_cycle(catalog::Catalog& catalog, const std::vector<Bar>& bars,
-                          const legacy::Strategy& strategy, const legacy::RiskEngine& risk, Broker& broker,
-                          const CycleConfig& config, const std::vector<Bar>* signal_bars = nullptr);
+struct ReconcileReport {
+  int orders_checked = 0, orders_updated = 0, fills_imported = 0, orders_resent = 0, orders_expired = 0;
+  std::vector<std::string> differences;  // broker vs ledger positions nothing explains
+};
 
-// What an order's client id is derived from: one order per (strategy with its parameters,
-// account, symbol, session).
-struct OrderKey {
-  std::string strategy;  // Strategy::name()
-  std::string params;    // Strategy::params()
-  std::string account;
-  std::string symbol;
+struct CycleResult {
   Date session;
+  std::string action;  // "placed", "none", "already_ran", "halted"
+  TradingState state = TradingState::kActive;
+  std::string state_reason;
+  ReconcileReport reconcile;
+  std::vector<catalog::OrderRecord> orders;         // the orders of this cycle (placed or found)
+  std::vector<catalog::RiskDenialRecord> denials;   // recorded by this cycle
+  double equity = 0, cash = 0;
 };
 
-// client order id = "<strategy>-<symbol>-<YYYYMMDD>-<8 hex of fnv1a over every field of the
-// key>": readable, stable across runs, and distinct for two parameterisations of a strategy or
-// two accounts trading the same symbol on the same session.
-std::string make_client_order_id(const OrderKey& key);
+// One strategy per account: a cycle with another strategy (name or parameters) than the account
+// was run with is refused (Error::Conflict), so two strategies never share a book.
+CycleResult run_cycle(catalog::Catalog& catalog, Broker& broker, Strategy& strategy, const MarketData& data,
+                      const CycleConfig& config);
+
+// Step 1 alone (trib reconcile, and the start of every cycle).
+ReconcileReport reconcile(catalog::Catalog& catalog, Broker& broker, const std::string& account, Date session);
+
+// `trib halt` / `trib resume`: the kill switch, persisted in the catalog.
+void halt_trading(catalog::Catalog& catalog, const std::string& account, const std::string& reason);
+void resume_trading(catalog::Catalog& catalog, const std::string& account);
+// The account's state (ACTIVE when nothing was recorded).
+catalog::TradingStateRecord trading_state(catalog::Catalog& catalog, const std::string& account);
+
+// client order id = "<strategy>-<symbol>-<YYYYMMDD>-<8 hex of FNV-1a over strategy, params,
+// account, symbol and session>": readable, stable across runs, distinct for two parameterisations
+// or two accounts; at most 48 characters (Alpaca's limit), the symbol shortened if need be.
+std::string make_client_order_id(const std::string& strategy, const std::string& params, const std::string& account,
+                                 const std::string& symbol, Date session);
 
 }  // namespace trib::trading

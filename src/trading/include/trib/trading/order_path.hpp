@@ -34,6 +34,14 @@ class OrderPath {
   // current (mark_all). HALTED plans nothing.
   Plan plan(const Portfolio& portfolio, TradingState state, const std::vector<OrderRequest>& explicit_orders = {});
 
+  // What the path remembers of a symbol between sessions: the live runner keeps it in the catalog.
+  struct Memory {
+    double weight = 0, target_qty = 0;
+    bool managed = false, resize = false;
+  };
+  Memory memory(size_t i) const { return {weight_[i], target_qty_[i], managed_[i] != 0, resize_[i] != 0}; }
+  void restore(size_t i, const Memory& m);
+
   // A split of symbol i: its target quantity scales with the position.
   void split(size_t i, double ratio);
   double target_weight(size_t i) const { return weight_[i]; }

@@ -36,6 +36,11 @@ class Portfolio {
   double weight(size_t i) const { return equity_ > 0 ? value(i) / equity_ : 0.0; }
 
   void set_price(size_t i, double price) { positions_[i].price = price; }
+  // A position as a ledger holds it (cash untouched).
+  void set_position(size_t i, double qty, double avg_price) {
+    positions_[i].qty = qty;
+    positions_[i].avg_price = avg_price;
+  }
   // Recomputes equity, gross and net from cash and every position at its last price.
   void mark_all();
 
