@@ -1,38 +1,81 @@
-# One paper cycle per session: running `trade --once` twice places exactly one order, and the
-# ledger's position and cash match what the fill says.
+# trib trade as a user runs it, on 10 stocks of the Kaggle S&P 500 file: SMA(10/30) paper trading
+# session by session over Jan-Mar 2016 gives exactly the orders and fills of `trib backtest` over
+# the same sessions; a rerun sends nothing twice; stale data is refused; one strategy per account;
+# a restricted symbol is denied without taking its order id and is placed once the limit goes;
+# halt and resume.
 source "$(dirname "$0")/lib.sh"
 
+src="$TRIB_SHARED_DATA/equities-daily/all_stocks_5yr.csv.zst"
+[ -f "$src" ] || { fail "no $src"; exit 1; }
+SYMBOLS="AAPL MSFT AMZN JPM XOM DHR BMY KO PFE GOOG"
+UNIVERSE=$(echo $SYMBOLS | tr ' ' ',')
+# Complete, consistent rows only (the quarantine is another test's subject).
+zstd -q -d -c "$src" | awk -F, -v keep="$SYMBOLS" 'BEGIN { n = split(keep, k, " "); for (i = 1; i <= n; i++) want[k[i]] = 1 }
+  NR == 1 || (($7 in want) && $2 != "" && $3 != "" && $4 != "" && $5 != "" && $6 != "" &&
+              $4 <= ($2 < $5 ? $2 : $5) && $3 >= ($2 > $5 ? $2 : $5))' > stocks.csv
 "$TRIB_BIN" init ws > /dev/null
-# A risk limit large enough for the S&P at ~2800: a 100k account buys ~35 units.
-sed -i 's/^max_position_notional = .*/max_position_notional = 200000.00/; s/^max_order_notional = .*/max_order_notional = 200000.00/' ws/trib.toml
-"$TRIB_BIN" -w ws ingest --vendor csv --file "$SP500" --symbol ^GSPC --to 2020-02-14 > /dev/null
-"$TRIB_BIN" -w ws trade --once --json > t1.json
-"$TRIB_BIN" -w ws trade --once --json > t2.json
-node -e '
-const t1 = JSON.parse(require("fs").readFileSync("t1.json")), t2 = JSON.parse(require("fs").readFileSync("t2.json"));
-const fail = (m) => { console.error("FAIL: " + m); process.exitCode = 1; };
-if (t1.session_date !== "2020-02-14") fail("session " + t1.session_date);
-if (t1.action !== "placed") fail("first action " + t1.action);
-if (t2.action !== "already_ran") fail("second action " + t2.action);
-if (t1.order.status !== "filled") fail("status " + t1.order.status);
-const pos = t1.positions.find((p) => p.symbol === "^GSPC");
-if (!pos || pos.qty !== t1.target_qty) fail("position " + JSON.stringify(pos));
-// Whole units, and the target is the largest that 100% of 100k buys at the close plus slippage.
-if (!Number.isInteger(t1.target_qty) || t1.target_qty * 3380.16 > 100000) fail("qty " + t1.target_qty);
-console.log("ok: first cycle placed", t1.order.client_order_id, "second:", t2.action);
-'
-orders=$(sqlite3 ws/catalog.db "SELECT count(*) FROM ledger_orders")
-fills=$(sqlite3 ws/catalog.db "SELECT count(*) FROM ledger_fills")
-[ "$orders" == 1 ] && pass "one order in the ledger" || fail "orders: $orders"
-[ "$fills" == 1 ] && pass "one fill in the ledger" || fail "fills: $fills"
+"$TRIB_BIN" -w ws ingest --vendor csv --file stocks.csv > /dev/null
+STRAT=(--universe "$UNIVERSE" --fast 10 --slow 30)
 
-# A tight order limit: the order is denied, with its reason recorded, and nothing is filled.
+# Paper trading, one cycle per session, each a fresh process.
+sessions=$(awk -F, '$7 == "AAPL" && $1 >= "2016-01-04" && $1 <= "2016-03-31" { print $1 }' stocks.csv)
+for d in $sessions; do
+  "$TRIB_BIN" -w ws trade "${STRAT[@]}" --session "$d" --json >> cycles.jsonl
+done
+n=$(wc -l < cycles.jsonl)
+[ "$n" -ge 60 ] && pass "$n paper cycles" || fail "cycles: $n"
+first=$(echo "$sessions" | head -1); second=$(echo "$sessions" | sed -n 2p); last=$(echo "$sessions" | tail -1)
+bt=$("$TRIB_BIN" -w ws backtest "${STRAT[@]}" --from "$second" --to "$last" --json)
+run_dir="ws/lake/$(jq -r .saved <<< "$bt")"
+"$TRIB_BIN" parquet cat "$run_dir/trades.parquet" --columns session_date,symbol,side,qty,price,commission \
+  | tail -n +2 | awk -F, '{ printf "%s,%s,%s,%d,%.6f,%.6f\n", $1, $2, $3, $4, $5, $6 }' > backtest_trades.csv
+sqlite3 -csv ws/catalog.db "SELECT date(f.ts_ns / 1000000000, 'unixepoch'), f.symbol, f.side, f.qty_micros / 1000000,
+    f.price_micros / 1e6, f.commission_micros / 1e6 FROM ledger_fills f JOIN ledger_orders o USING (client_order_id)
+    ORDER BY o.created_at_ns" | awk -F, '{ printf "%s,%s,%s,%d,%.6f,%.6f\n", $1, $2, $3, $4, $5, $6 }' > paper_fills.csv
+trades=$(wc -l < backtest_trades.csv)
+if [ "$trades" -gt 20 ] && diff -q backtest_trades.csv paper_fills.csv > /dev/null; then
+  pass "paper fills = backtest trades, $trades of them (date, symbol, side, qty, price and fee to the micro-unit)"
+else
+  fail "paper and backtest differ ($trades backtest trades): $(diff backtest_trades.csv paper_fills.csv | head -5)"
+fi
+equity=$(tail -1 cycles.jsonl | jq .equity)
+bt_equity=$(jq .final_equity <<< "$bt")
+node -e "process.exit(Math.abs($equity - $bt_equity) < 0.01 ? 0 : 1)" && pass "paper equity $equity = backtest $bt_equity" \
+  || fail "equity: paper $equity, backtest $bt_equity"
+
+# A rerun of the last session sends nothing.
+orders=$(sqlite3 ws/catalog.db "SELECT count(*) FROM ledger_orders")
+again=$("$TRIB_BIN" -w ws trade "${STRAT[@]}" --session "$last" --json)
+[ "$(jq -r .action <<< "$again")" == already_ran ] && [ "$(sqlite3 ws/catalog.db 'SELECT count(*) FROM ledger_orders')" == "$orders" ] \
+  && pass "a rerun for $last: already_ran, still $orders orders" || fail "rerun: $again"
+
+expect_error "stale data refused" 2 "stale data: the newest curated session of the universe is 2018-02-07" -- \
+  "$TRIB_BIN" -w ws trade "${STRAT[@]}"
+expect_error "one strategy per account" 4 "account paper trades sma_cross\(fast=10,slow=30\)" -- \
+  "$TRIB_BIN" -w ws trade --universe "$UNIVERSE" --fast 5 --slow 30 --session 2016-04-01
+expect_error "a future session" 2 "has not closed yet" -- "$TRIB_BIN" -w ws trade "${STRAT[@]}" --session 2099-01-02
+
+# Halt and resume, persisted in the catalog.
+"$TRIB_BIN" -w ws halt --reason "earnings week" | grep -q "account paper: HALTED (trib halt: earnings week)" \
+  && pass "halted" || fail "halt"
+h=$("$TRIB_BIN" -w ws trade "${STRAT[@]}" --session 2016-04-01 --json)
+[ "$(jq -r .action <<< "$h")" == halted ] && [ "$(jq '.orders | length' <<< "$h")" == 0 ] && pass "a halted cycle sends nothing" \
+  || fail "halted cycle: $h"
+"$TRIB_BIN" -w ws resume | grep -q "account paper: ACTIVE" && pass "resumed" || fail "resume"
+r=$("$TRIB_BIN" -w ws trade "${STRAT[@]}" --session 2016-04-04 --json)
+[ "$(jq -r .state <<< "$r")" == ACTIVE ] && pass "trading again after resume: $(jq -r .action <<< "$r")" || fail "after resume: $r"
+
+# A restricted symbol: denied with its reason, no order id taken; placed once the limit goes.
 "$TRIB_BIN" init ws2 > /dev/null
-sed -i 's/^max_order_notional = .*/max_order_notional = 1000.00/' ws2/trib.toml
-"$TRIB_BIN" -w ws2 ingest --vendor csv --file "$SP500" --symbol ^GSPC --to 2020-02-14 > /dev/null
-"$TRIB_BIN" -w ws2 trade --once > denied.txt
-grep -q "denied" denied.txt && grep -q "max_order_notional\|order notional" denied.txt && pass "denial shown with its reason" || fail "denial: $(cat denied.txt)"
-status=$(sqlite3 ws2/catalog.db "SELECT status || '|' || reason FROM ledger_orders")
-[[ "$status" == denied\|* ]] && pass "denial recorded: $status" || fail "ledger: $status"
-[ "$(sqlite3 ws2/catalog.db 'SELECT count(*) FROM ledger_fills')" == 0 ] && pass "no fill for a denied order" || fail "denied order filled"
+"$TRIB_BIN" -w ws2 ingest --vendor csv --file stocks.csv > /dev/null
+sed -i 's/^restricted = .*/restricted = "AAPL"/' ws2/trib.toml
+"$TRIB_BIN" -w ws2 trade --universe AAPL,MSFT --strategy buy_and_hold --session 2016-01-04 > denied.txt
+grep -q "denied buy .* AAPL: restricted" denied.txt && pass "denial shown: $(grep denied denied.txt)" || fail "denial: $(cat denied.txt)"
+[ "$(sqlite3 ws2/catalog.db "SELECT count(*) FROM risk_denials WHERE symbol = 'AAPL' AND rule = 'restricted'")" == 1 ] \
+  && [ "$(sqlite3 ws2/catalog.db "SELECT count(*) FROM ledger_orders WHERE symbol = 'AAPL'")" == 0 ] \
+  && pass "the denial is recorded and takes no order id" || fail "ledger after denial"
+sed -i 's/^restricted = .*/restricted = ""/' ws2/trib.toml
+"$TRIB_BIN" -w ws2 trade --universe AAPL,MSFT --strategy buy_and_hold --session 2016-01-05 --json > placed.json
+[ "$(jq '[.orders[] | select(.symbol == "AAPL")] | length' placed.json)" == 1 ] && pass "placed after the limit changed" \
+  || fail "after the change: $(cat placed.json)"
 finish
