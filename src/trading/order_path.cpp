@@ -78,10 +78,9 @@ OrderPath::Plan OrderPath::plan(const Portfolio& portfolio, TradingState state,
     const auto fit = risk_.fit(o, names_[i], book);
     const bool cut = fit.qty < std::floor(o.qty + 1e-9);
     if (fit.qty <= 0) {
-      const std::string& rule = fit.binding ? fit.binding->rule : "invalid_order";
-      if (last_denied_[i] != rule) {
-        last_denied_[i] = rule;
-        plan.denied.emplace_back(o, fit.binding.value_or(Denial{"invalid_order", "nothing to order"}));
+      if (last_denied_[i] != fit.rule) {
+        last_denied_[i] = std::string(fit.rule);
+        plan.denied.emplace_back(o, risk_.explain(fit, o, names_[i], book).value_or(Denial{"invalid_order", "nothing to order"}));
       }
       return;
     }

@@ -147,7 +147,7 @@ void caps_of(const RiskLimits& l, const CostModel& costs, const OrderRequest& or
   }
 }
 
-Denial explain(Rule rule, const RiskLimits& l, const CostModel& costs, const OrderRequest& order,
+Denial describe(Rule rule, const RiskLimits& l, const CostModel& costs, const OrderRequest& order,
                const std::string& symbol, const RiskBook& book) {
   const double p = book.price[order.symbol], q = book.qty[order.symbol], E = book.equity;
   const char* side = side_name(order.side);
@@ -203,7 +203,7 @@ RiskEngine::Fit RiskEngine::fit(const OrderRequest& order, const std::string& sy
   f.qty = std::floor(order.qty + 1e-9);
   if (!(f.qty > 0) || !(book.price[order.symbol] > 0)) {
     f.qty = 0;
-    f.binding = Denial{"invalid_order", fmt::format("{} {}: no quantity or no price to size at", side_name(order.side), symbol)};
+    f.rule = "invalid_order";
     return f;
   }
   thread_local std::vector<Cap> caps;
@@ -216,8 +216,21 @@ RiskEngine::Fit RiskEngine::fit(const OrderRequest& order, const std::string& sy
       binding = &cap;
     }
   }
-  if (binding != nullptr) f.binding = explain(binding->rule, limits_, costs_, order, symbol, book);
+  if (binding != nullptr) {
+    f.rule = rule_name(binding->rule);
+    f.limit = static_cast<int>(binding->rule);
+  }
   return f;
+}
+
+std::optional<Denial> RiskEngine::explain(const Fit& fit, const OrderRequest& order, const std::string& symbol,
+                                          const RiskBook& book) const {
+  if (fit.rule.empty()) return std::nullopt;
+  if (fit.limit < 0) {
+    return Denial{std::string(fit.rule),
+                  fmt::format("{} {} {}: no quantity or no price to size at", side_name(order.side), order.qty, symbol)};
+  }
+  return describe(static_cast<Rule>(fit.limit), limits_, costs_, order, symbol, book);
 }
 
 std::optional<Denial> RiskEngine::check(const OrderRequest& order, const std::string& symbol, const RiskBook& book) const {
@@ -246,7 +259,7 @@ std::optional<Denial> RiskEngine::check(const OrderRequest& order, const std::st
   thread_local std::vector<Cap> caps;
   caps_of(limits_, costs_, order, symbol, book, caps);
   for (const auto& cap : caps) {
-    if (order.qty > cap.qty + 1e-6) return explain(cap.rule, limits_, costs_, order, symbol, book);
+    if (order.qty > cap.qty + 1e-6) return describe(cap.rule, limits_, costs_, order, symbol, book);
   }
   return std::nullopt;
 }

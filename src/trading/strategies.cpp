@@ -40,8 +40,11 @@ class SmaCross final : public Strategy {
         st.slow += c[n - 1] - (n > static_cast<size_t>(slow_) ? c[n - 1 - slow_] : 0.0);
       }
       if (n < static_cast<size_t>(slow_)) continue;
-      // Strictly above: equal averages (a flat market) stay flat.
-      const int signal = st.fast / fast_ > st.slow / slow_ ? 1 : 0;
+      // Strictly above: equal averages (a flat market) stay flat. Prices in cents make exact ties
+      // (IPG on 2016-10-07: both means 22.7332); within 1e-12 the means count as equal, so the
+      // rounding of a running sum cannot decide a tie.
+      const double fast_mean = st.fast / fast_, slow_mean = st.slow / slow_;
+      const int signal = fast_mean - slow_mean > 1e-12 * std::fabs(slow_mean) ? 1 : 0;
       if (signal != st.signal) {
         st.signal = signal;
         out.target(i, signal * weight);

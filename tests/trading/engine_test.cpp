@@ -149,9 +149,12 @@ TEST(Risk, TheSizingStepCutsABuyToTheCashAndNamesTheLimit) {
   // 10,000 of cash buys 99 shares at 100.05 with the fee (100 would cost 10,006).
   const auto fit = risk.fit({0, 1, 200}, "AAPL", book(10'000, 0));
   EXPECT_EQ(fit.qty, 99);
-  ASSERT_TRUE(fit.binding);
-  EXPECT_EQ(fit.binding->rule, "buying_power");
-  EXPECT_NE(fit.binding->reason.find("AAPL"), std::string::npos);
+  EXPECT_EQ(fit.rule, "buying_power");
+  const auto denial = risk.explain(fit, {0, 1, 200}, "AAPL", book(10'000, 0));
+  ASSERT_TRUE(denial);
+  EXPECT_EQ(denial->rule, "buying_power");
+  EXPECT_NE(denial->reason.find("AAPL"), std::string::npos);
+  EXPECT_FALSE(risk.explain(risk.fit({0, 1, 10}, "AAPL", book(10'000, 0)), {0, 1, 10}, "AAPL", book(10'000, 0)));
   EXPECT_FALSE(risk.check({0, 1, 99}, "AAPL", book(10'000, 0)));
   EXPECT_EQ(risk.check({0, 1, 100}, "AAPL", book(10'000, 0))->rule, "buying_power");
 }
@@ -176,7 +179,7 @@ TEST(Risk, ShortsOnlyInAMarginAccountThatAllowsThem) {
   RiskLimits l = limits();
   auto fit = RiskEngine(l).fit({0, -1, 30}, "X", book(10'000, 10));
   EXPECT_EQ(fit.qty, 10);
-  EXPECT_EQ(fit.binding->rule, "short_not_allowed");
+  EXPECT_EQ(fit.rule, "short_not_allowed");
   l.margin = l.allow_short = true;
   EXPECT_EQ(RiskEngine(l).fit({0, -1, 30}, "X", book(10'000, 10)).qty, 30);
   // Gross leverage 1 of equity 10,000: through the 10 long to 100 short.
@@ -187,12 +190,12 @@ TEST(Risk, StatesHaltedAndReducingAndTheRestrictedList) {
   RiskLimits l = limits();
   l.restricted = {"GME"};
   const RiskEngine risk(l);
-  EXPECT_EQ(risk.fit({0, 1, 10}, "GME", book(1e5, 0)).binding->rule, "restricted");
-  EXPECT_EQ(risk.fit({0, 1, 10}, "X", book(1e5, 0, TradingState::kHalted)).binding->rule, "halted");
+  EXPECT_EQ(risk.fit({0, 1, 10}, "GME", book(1e5, 0)).rule, "restricted");
+  EXPECT_EQ(risk.fit({0, 1, 10}, "X", book(1e5, 0, TradingState::kHalted)).rule, "halted");
   EXPECT_EQ(risk.fit({0, -1, 10}, "X", book(1e5, 50, TradingState::kHalted)).qty, 0);
   const auto more = risk.fit({0, 1, 10}, "X", book(1e5, 50, TradingState::kReducing));
   EXPECT_EQ(more.qty, 0);
-  EXPECT_EQ(more.binding->rule, "reducing");
+  EXPECT_EQ(more.rule, "reducing");
   EXPECT_EQ(risk.fit({0, -1, 80}, "X", book(1e5, 50, TradingState::kReducing)).qty, 50);  // to flat, not through
 }
 

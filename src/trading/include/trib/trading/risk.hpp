@@ -78,11 +78,16 @@ class RiskEngine {
   const RiskLimits& limits() const { return limits_; }
 
   struct Fit {
-    double qty = 0;                // whole shares that fit, <= the order's
-    std::optional<Denial> binding;  // the limit that cut the order (to zero or down)
+    double qty = 0;          // whole shares that fit, <= the order's
+    std::string_view rule;   // the limit that cut the order (to zero or down); empty: none did
+    int limit = -1;          // which one, for explain()
   };
   // The sizing step: the largest whole-share part of `order` within the limits.
   Fit fit(const OrderRequest& order, const std::string& symbol, const RiskBook& book) const;
+  // The denial a cut order gets, with its numbers (written only when asked: most cut orders are
+  // placed smaller, not denied). nullopt when nothing cut it.
+  std::optional<Denial> explain(const Fit& fit, const OrderRequest& order, const std::string& symbol,
+                                const RiskBook& book) const;
   // The pre-trade check of the final order.
   std::optional<Denial> check(const OrderRequest& order, const std::string& symbol, const RiskBook& book) const;
 

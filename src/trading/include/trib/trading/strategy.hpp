@@ -52,7 +52,8 @@ class Strategy {
 };
 
 // Per symbol: long 1/N of equity (N the universe's size) while SMA(fast) of the signal closes is
-// strictly above SMA(slow), flat otherwise; a target only when the signal changes.
+// above SMA(slow) by more than 1e-12 of it (a tie is flat), flat otherwise; a target only when
+// the signal changes.
 std::unique_ptr<Strategy> make_sma_cross(int fast, int slow);
 // Every `rebalance_days` sessions: the return from `lookback` to `skip` sessions ago ranks the
 // symbols that traded today with that much history; the best `top_k` are held at 1/top_k each,
