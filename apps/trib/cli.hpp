@@ -54,7 +54,8 @@ nlohmann::json run_features_json(Workspace& ws, const std::string& workspace_dir
 // Runs and (unless !save) saves a portfolio backtest; returns its summary (trading/backtest_store.hpp).
 nlohmann::json run_backtest_json(Workspace& ws, const StrategyConfig& s,
                                  const std::string& from, const std::string& to,
-                                 const std::string& adjust = "", const std::string& as_of = "", bool save = true);
+                                 const std::string& adjust = "", const std::string& as_of = "", bool save = true,
+                                 const std::string& timeframe = "1d");
 // The [prices] options with adjust mode `mode` (raw, split, total).
 etl::PriceOptions prices_of(const Config& config, const std::string& mode);
 // `symbols` parsed, or every symbol with curated daily bars when empty (NotFound when none).

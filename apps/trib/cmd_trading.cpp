@@ -131,7 +131,7 @@ json parameters_json(const Config& config, const trading::Strategy& strategy, co
 }  // namespace
 
 json run_backtest_json(Workspace& ws, const StrategyConfig& s, const std::string& from, const std::string& to,
-                       const std::string& adjust, const std::string& as_of, bool save) {
+                       const std::string& adjust, const std::string& as_of, bool save, const std::string& timeframe) {
   auto strategy = trading::make_strategy(s);
   const std::string mode = adjust.empty() ? ws.config.prices.adjust : adjust;
   const auto universe = strategy_universe(ws, s);
@@ -141,6 +141,7 @@ json run_backtest_json(Workspace& ws, const StrategyConfig& s, const std::string
 
   trading::MarketRequest request;
   request.symbols = universe;
+  request.timeframe = parse_timeframe(timeframe);
   request.signal = prices_of(ws.config, mode);
   if (!to.empty()) request.to = Date::parse(to, "--to");
   request.as_of_ns = parse_as_of(as_of);
@@ -163,10 +164,12 @@ json run_backtest_json(Workspace& ws, const StrategyConfig& s, const std::string
   }
   const auto result = trading::run_backtest(data, *strategy, config);
 
-  const std::string text = config_text(ws.config, s, universe, benchmark, mode, from, to, as_of);
+  const std::string text = config_text(ws.config, s, universe, benchmark, mode, from, to, as_of) +
+                           "timeframe = " + json(timeframe).dump() + "\n";
   const std::string run_id = trading::backtest_run_id(text, data);
-  json out = trading::backtest_summary(run_id, text,
-                                       parameters_json(ws.config, *strategy, s, mode, from, to, as_of), data, result);
+  json parameters = parameters_json(ws.config, *strategy, s, mode, from, to, as_of);
+  parameters["timeframe"] = timeframe;
+  json out = trading::backtest_summary(run_id, text, parameters, data, result);
   out["engine_seconds"] = result.engine_seconds;
   // Kept from the single-symbol summary: the first symbol, the strategy's name, the dates.
   out["symbol"] = data.symbols.front().symbol;
@@ -401,7 +404,8 @@ void print_trade(const json& t) {
 void add_trading_commands(CLI::App& app, Globals& g, Action& action) {
   struct Args {
     std::vector<std::string> symbols;
-    std::string universe, strategy, model, benchmark, from, to, adjust, as_of, session, account = "paper", reason;
+    std::string universe, strategy, model, benchmark, from, to, adjust, as_of, session, account = "paper", reason,
+        timeframe = "1d";
     int fast = 0, slow = 0, lookback = 0, skip = -1, top_k = 0, drop_n = -1, rebalance_days = 0, interval = 60;
     bool no_save = false, once = false, loop = false;
   };
@@ -445,6 +449,9 @@ void add_trading_commands(CLI::App& app, Globals& g, Action& action) {
       "metrics next to a buy-and-hold benchmark, saved to backtests/<run id>/");
   add_strategy_options(cmd, *args);
   cmd->add_option("--benchmark", args->benchmark, "Buy-and-hold benchmark symbol (default: ^GSPC if ingested, else the first symbol)");
+  cmd->add_option("--timeframe", args->timeframe,
+                  "Bars: 1d (default), 1h or 1m (intraday: decisions at each bar's close fill at the next bar's open; "
+                  "metrics on daily returns)");
   cmd->add_option("--from", args->from, "First session traded (the strategy warms up on the history before it)");
   cmd->add_option("--to", args->to, "Last session traded");
   cmd->add_option("--adjust", args->adjust,
@@ -458,7 +465,7 @@ void add_trading_commands(CLI::App& app, Globals& g, Action& action) {
     action = [&g, args, strategy_of] {
       Workspace ws = open_workspace(g.workspace);
       const StrategyConfig s = strategy_of(ws.config, *args);
-      json out = run_backtest_json(ws, s, args->from, args->to, args->adjust, args->as_of, !args->no_save);
+      json out = run_backtest_json(ws, s, args->from, args->to, args->adjust, args->as_of, !args->no_save, args->timeframe);
       if (g.json) {
         fmt::print("{}\n", out.dump());
       } else {

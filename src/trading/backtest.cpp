@@ -10,14 +10,6 @@
 
 namespace trib::trading {
 
-namespace {
-
-// The index of the first session >= day (sessions.size() when none).
-size_t first_at_or_after(const std::vector<int32_t>& sessions, int32_t day) {
-  return static_cast<size_t>(std::lower_bound(sessions.begin(), sessions.end(), day) - sessions.begin());
-}
-
-}  // namespace
 
 BacktestResult run_backtest(const MarketData& data, Strategy& strategy, const BacktestConfig& config) {
   if (!(config.initial_cash > 0) || !std::isfinite(config.initial_cash)) {
@@ -29,26 +21,38 @@ BacktestResult run_backtest(const MarketData& data, Strategy& strategy, const Ba
   }
   data.validate();
   const auto started = std::chrono::steady_clock::now();
-  const std::vector<int32_t> sessions = data.sessions();
+  const std::vector<int64_t> events = data.events();
   const size_t n_symbols = data.symbols.size();
+  // Each event's session (every bar at one time belongs to one session).
+  std::vector<int32_t> event_day(events.size(), 0);
+  for (const auto& s : data.symbols) {
+    size_t e = 0;
+    for (size_t k = 0; k < s.size(); ++k) {
+      while (events[e] < s.time(k)) ++e;
+      event_day[e] = s.day[k];
+    }
+  }
+  auto first_event_of = [&](int32_t day) {
+    return static_cast<size_t>(std::lower_bound(event_day.begin(), event_day.end(), day) - event_day.begin());
+  };
 
-  // The sessions fed to the strategy: [0, end]; decisions traded from `start` on.
-  size_t end = sessions.size();  // one past the last
-  if (config.to) end = first_at_or_after(sessions, config.to->days_since_epoch() + 1);
+  // The events fed to the strategy: [0, end); decisions traded from `start` on.
+  size_t end = events.size();
+  if (config.to) end = first_event_of(config.to->days_since_epoch() + 1);
   size_t start = 0;
   if (config.from) {
-    const size_t first = first_at_or_after(sessions, config.from->days_since_epoch());
+    const size_t first = first_event_of(config.from->days_since_epoch());
     start = first > 0 ? first - 1 : 0;
   } else {
     start = static_cast<size_t>(std::max(0, strategy.warmup_bars() - 1));
   }
   if (end == 0 || start + 1 >= end) {
     throw Error::InvalidInput(fmt::format(
-        "backtest: no sessions to trade between {} and {} (the data has {} sessions, {} .. {}; the strategy needs {} "
-        "of warm-up)",
+        "backtest: no sessions to trade between {} and {} (the data has {} bars' times, {} .. {}; the strategy needs "
+        "{} bars of warm-up)",
         config.from ? config.from->to_string() : "the warm-up's end", config.to ? config.to->to_string() : "the end",
-        sessions.size(), sessions.empty() ? "-" : Date(sessions.front()).to_string(),
-        sessions.empty() ? "-" : Date(sessions.back()).to_string(), strategy.warmup_bars()));
+        events.size(), events.empty() ? "-" : Date(event_day.front()).to_string(),
+        events.empty() ? "-" : Date(event_day.back()).to_string(), strategy.warmup_bars()));
   }
 
   std::vector<std::string> names;
@@ -64,7 +68,7 @@ BacktestResult run_backtest(const MarketData& data, Strategy& strategy, const Ba
   std::vector<OrderRequest> pending;
   Decision decision;
   TradingState state = TradingState::kActive;
-  double peak = config.initial_cash, previous_equity = config.initial_cash;
+  double peak = config.initial_cash, previous_equity = config.initial_cash, session_base = config.initial_cash;
   const double per_session_borrow = config.borrow_bps / 10'000.0 / 252.0;
   const double per_session_interest = config.margin_interest_bps / 10'000.0 / 252.0;
 
@@ -73,20 +77,20 @@ BacktestResult run_backtest(const MarketData& data, Strategy& strategy, const Ba
   size_t bench_seen = 0;
   double bench_base = 0;
 
-  std::vector<Date> curve_dates;
-  std::vector<double> curve_equity, curve_gross;
   for (size_t t = 0; t < end; ++t) {
-    const int32_t day = sessions[t];
+    const int64_t time = events[t];
+    const int32_t day = event_day[t];
+    const bool new_session = t == 0 || day != event_day[t - 1];
     updated.clear();
     for (size_t i = 0; i < n_symbols; ++i) {
       const auto& s = data.symbols[i];
-      if (seen[i] < s.size() && s.day[seen[i]] == day) updated.push_back(i);
+      if (seen[i] < s.size() && s.time(seen[i]) == time) updated.push_back(i);
     }
 
     // 1. Corporate actions ex since the symbol's previous bar, before this open.
     for (size_t i : updated) {
       const auto& s = data.symbols[i];
-      while (next_action[i] < s.actions.size() && s.actions[next_action[i]].ex_date.days_since_epoch() <= day) {
+      while (next_action[i] < s.actions.size() && s.actions[next_action[i]].ex_date.days_since_epoch() <= s.day[seen[i]]) {
         const CorporateAction& a = s.actions[next_action[i]++];
         if (seen[i] == 0) continue;  // before its first bar: nothing held
         const double previous_close = s.close[seen[i] - 1];
@@ -110,7 +114,7 @@ BacktestResult run_backtest(const MarketData& data, Strategy& strategy, const Ba
     for (const OrderRequest& o : pending) {
       const auto& s = data.symbols[o.symbol];
       const size_t k = seen[o.symbol];
-      if (!(k < s.size() && s.day[k] == day) || !(o.qty > 0)) {
+      if (!(k < s.size() && s.time(k) == time) || !(o.qty > 0)) {
         ++result.orders_unfilled;
         continue;
       }
@@ -130,7 +134,7 @@ BacktestResult run_backtest(const MarketData& data, Strategy& strategy, const Ba
       if (fill->qty < o.qty) ++result.orders_unfilled;  // the rest is cancelled
       const bool closing = o.side * portfolio.qty(o.symbol) < 0;
       const double realized = portfolio.fill(o.symbol, o.side, fill->qty, fill->price, fill->commission);
-      result.trades.push_back(TradeRecord{Date(day), o.symbol, o.side, fill->qty, fill->price, fill->reference,
+      result.trades.push_back(TradeRecord{Date(day), time, o.symbol, o.side, fill->qty, fill->price, fill->reference,
                                           fill->commission, realized, o.type});
       m.traded_notional += fill->qty * fill->price;
       m.commissions += fill->commission;
@@ -149,10 +153,15 @@ BacktestResult run_backtest(const MarketData& data, Strategy& strategy, const Ba
     }
     for (size_t i = 0; i < n_symbols; ++i) {
       const auto& p = data.symbols[i].predictions;
-      while (predictions_seen[i] < p.size() && p[predictions_seen[i]].first <= day) ++predictions_seen[i];
+      // A prediction is known at its session's close: intraday, from the next session on.
+      const bool daily = data.symbols[i].ts.empty();
+      while (predictions_seen[i] < p.size() &&
+             (p[predictions_seen[i]].first < day || (daily && p[predictions_seen[i]].first == day))) {
+        ++predictions_seen[i];
+      }
     }
     portfolio.mark_all();
-    if (t > start) {
+    if (t > start && new_session) {  // financing accrues once a session
       const double borrow = (portfolio.gross() - portfolio.net()) / 2 * per_session_borrow;
       const double interest = portfolio.cash() < 0 ? -portfolio.cash() * per_session_interest : 0.0;
       if (borrow > 0) portfolio.charge(borrow);
@@ -161,12 +170,15 @@ BacktestResult run_backtest(const MarketData& data, Strategy& strategy, const Ba
       m.margin_interest += interest;
     }
 
-    // 4. The curve and the risk state, from the start's close on.
+    // 4. The curve and the risk state, from the start's close on. The daily loss is measured from
+    // the previous session's last close; REDUCING ends only with a new session.
     if (t >= start) {
       const double equity = portfolio.equity();
+      if (new_session) session_base = previous_equity;
       if (t > start) {
         std::string reason;
-        const TradingState next = risk.after_close(state, equity, previous_equity, peak, &reason);
+        TradingState next = risk.after_close(state, equity, session_base, peak, &reason);
+        if (!new_session && state == TradingState::kReducing && next == TradingState::kActive) next = state;
         if (next != state) {
           result.state_changes.push_back(StateChange{Date(day), state, next, std::move(reason)});
           state = next;
@@ -176,7 +188,7 @@ BacktestResult run_backtest(const MarketData& data, Strategy& strategy, const Ba
       previous_equity = equity;
       double bench_value = 0;
       if (bench != nullptr) {
-        while (bench_seen < bench->size() && bench->day[bench_seen] <= day) ++bench_seen;
+        while (bench_seen < bench->size() && bench->time(bench_seen) <= time) ++bench_seen;
         if (bench_seen > 0) {
           if (bench_base == 0) bench_base = bench->close[bench_seen - 1];
           bench_value = config.initial_cash * bench->close[bench_seen - 1] / bench_base;
@@ -184,15 +196,12 @@ BacktestResult run_backtest(const MarketData& data, Strategy& strategy, const Ba
           bench_value = config.initial_cash;
         }
       }
-      result.curve.push_back(EquityPoint{Date(day), equity, portfolio.cash(), portfolio.gross(), portfolio.net(),
+      result.curve.push_back(EquityPoint{Date(day), time, equity, portfolio.cash(), portfolio.gross(), portfolio.net(),
                                          bench_value, state});
-      curve_dates.push_back(Date(day));
-      curve_equity.push_back(equity);
-      curve_gross.push_back(portfolio.gross());
     }
 
     // 5. The decision on the as-of view; orders for the next session.
-    const MarketView view(data, seen, updated, predictions_seen, day);
+    const MarketView view(data, seen, updated, predictions_seen, day, time);
     decision.clear();
     strategy.on_bar(view, portfolio, decision);
     for (const auto& [i, w] : decision.targets) {
@@ -214,6 +223,16 @@ BacktestResult run_backtest(const MarketData& data, Strategy& strategy, const Ba
     result.bar_events += static_cast<int64_t>(updated.size());
   }
 
+  // Metrics on the start and each session's last point (daily returns, whatever the bars).
+  std::vector<Date> curve_dates;
+  std::vector<double> curve_equity, curve_gross, curve_bench;
+  for (size_t k = 0; k < result.curve.size(); ++k) {
+    if (k > 0 && k + 1 < result.curve.size() && result.curve[k + 1].date == result.curve[k].date) continue;
+    curve_dates.push_back(result.curve[k].date);
+    curve_equity.push_back(result.curve[k].equity);
+    curve_gross.push_back(result.curve[k].gross);
+    curve_bench.push_back(result.curve[k].benchmark);
+  }
   const Metrics curve = compute_metrics(curve_dates, curve_equity, config.risk_free_rate, &curve_gross);
   const Metrics trades = m;
   m = curve;
@@ -231,11 +250,7 @@ BacktestResult run_backtest(const MarketData& data, Strategy& strategy, const Ba
   for (double e : curve_equity) mean_equity += e;
   mean_equity /= static_cast<double>(curve_equity.size());
   if (years > 0 && mean_equity > 0) m.turnover = m.traded_notional / 2 / mean_equity / years;
-  if (bench != nullptr) {
-    std::vector<double> bench_equity;
-    for (const auto& p : result.curve) bench_equity.push_back(p.benchmark);
-    result.benchmark = compute_metrics(curve_dates, bench_equity, config.risk_free_rate);
-  }
+  if (bench != nullptr) result.benchmark = compute_metrics(curve_dates, curve_bench, config.risk_free_rate);
   result.engine_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
 }

@@ -142,10 +142,12 @@ json backtest_summary(const std::string& run_id, const std::string& config_text,
 
 std::string equity_parquet(const BacktestResult& result) {
   std::vector<int32_t> day;
+  std::vector<int64_t> ts;
   std::vector<double> equity, cash, gross, net, benchmark;
   std::vector<std::string> state;
   for (const auto& p : result.curve) {
     day.push_back(p.date.days_since_epoch());
+    ts.push_back(p.time);
     equity.push_back(p.equity);
     cash.push_back(p.cash);
     gross.push_back(p.gross);
@@ -154,12 +156,17 @@ std::string equity_parquet(const BacktestResult& result) {
     state.emplace_back(to_string(p.state));
   }
   parquet::Schema schema;
-  schema.columns = {parquet::ColumnSchema::Date("session_date"), parquet::ColumnSchema::Double("equity"),
-                    parquet::ColumnSchema::Double("cash"),         parquet::ColumnSchema::Double("gross"),
-                    parquet::ColumnSchema::Double("net"),          parquet::ColumnSchema::Double("benchmark"),
+  schema.columns = {parquet::ColumnSchema::Date("session_date"),
+                    parquet::ColumnSchema::Timestamp("ts", parquet::TimeUnit::kNanos),
+                    parquet::ColumnSchema::Double("equity"),
+                    parquet::ColumnSchema::Double("cash"),
+                    parquet::ColumnSchema::Double("gross"),
+                    parquet::ColumnSchema::Double("net"),
+                    parquet::ColumnSchema::Double("benchmark"),
                     parquet::ColumnSchema::String("state")};
   std::vector<parquet::ColumnVector> columns;
   columns.push_back(parquet::ColumnVector::of_i32(std::move(day)));
+  columns.push_back(parquet::ColumnVector::of_i64(std::move(ts)));
   columns.push_back(parquet::ColumnVector::of_f64(std::move(equity)));
   columns.push_back(parquet::ColumnVector::of_f64(std::move(cash)));
   columns.push_back(parquet::ColumnVector::of_f64(std::move(gross)));
@@ -177,10 +184,12 @@ std::string equity_parquet(const BacktestResult& result) {
 
 std::string trades_parquet(const MarketData& data, const BacktestResult& result) {
   std::vector<int32_t> day;
+  std::vector<int64_t> ts;
   std::vector<std::string> symbol, side, type;
   std::vector<double> qty, price, reference, commission, realized;
   for (const auto& t : result.trades) {
     day.push_back(t.date.days_since_epoch());
+    ts.push_back(t.time);
     symbol.push_back(data.symbols[t.symbol].symbol);
     side.emplace_back(t.side > 0 ? "buy" : "sell");
     qty.push_back(t.qty);
@@ -191,13 +200,16 @@ std::string trades_parquet(const MarketData& data, const BacktestResult& result)
     type.emplace_back(to_string(t.type));
   }
   parquet::Schema schema;
-  schema.columns = {parquet::ColumnSchema::Date("session_date"),      parquet::ColumnSchema::String("symbol"),
+  schema.columns = {parquet::ColumnSchema::Date("session_date"),
+                    parquet::ColumnSchema::Timestamp("ts", parquet::TimeUnit::kNanos),
+                    parquet::ColumnSchema::String("symbol"),
                     parquet::ColumnSchema::String("side"),            parquet::ColumnSchema::Double("qty"),
                     parquet::ColumnSchema::Double("price"),           parquet::ColumnSchema::Double("reference_price"),
                     parquet::ColumnSchema::Double("commission"),      parquet::ColumnSchema::Double("realized_pnl"),
                     parquet::ColumnSchema::String("order_type")};
   std::vector<parquet::ColumnVector> columns;
   columns.push_back(parquet::ColumnVector::of_i32(std::move(day)));
+  columns.push_back(parquet::ColumnVector::of_i64(std::move(ts)));
   columns.push_back(parquet::ColumnVector::of_strings(symbol));
   columns.push_back(parquet::ColumnVector::of_strings(side));
   columns.push_back(parquet::ColumnVector::of_f64(std::move(qty)));

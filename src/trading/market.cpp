@@ -19,6 +19,9 @@ void validate_series(const SymbolSeries& s, bool prices) {
                                           v.size(), n));
   };
   same(s.close, "close", !prices);
+  if (!s.ts.empty() && s.ts.size() != n) {
+    throw Error::InvalidInput(fmt::format("market data for {}: {} bar times for {} bars", s.symbol, s.ts.size(), n));
+  }
   if (prices) {
     same(s.open, "open", false);
     same(s.high, "high", false);
@@ -33,9 +36,9 @@ void validate_series(const SymbolSeries& s, bool prices) {
     same(s.signal_volume, "signal volume", false);
   }
   for (size_t t = 0; t < n; ++t) {
-    if (t > 0 && s.day[t] <= s.day[t - 1]) {
-      throw Error::InvalidInput(fmt::format("market data for {}: sessions are not ascending at {} (after {})",
-                                            s.symbol, Date(s.day[t]).to_string(), Date(s.day[t - 1]).to_string()));
+    if (t > 0 && (s.time(t) <= s.time(t - 1) || s.day[t] < s.day[t - 1] || (s.ts.empty() && s.day[t] == s.day[t - 1]))) {
+      throw Error::InvalidInput(fmt::format("market data for {}: bars are not ascending at {} (after {})", s.symbol,
+                                            format_ts_ns(s.time(t)), format_ts_ns(s.time(t - 1))));
     }
     const double c = s.close[t];
     const bool bad = !(c > 0) || !std::isfinite(c) ||
@@ -62,6 +65,16 @@ void MarketData::validate() const {
 std::vector<int32_t> MarketData::sessions() const {
   std::vector<int32_t> all;
   for (const auto& s : symbols) all.insert(all.end(), s.day.begin(), s.day.end());
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  return all;
+}
+
+std::vector<int64_t> MarketData::events() const {
+  std::vector<int64_t> all;
+  for (const auto& s : symbols) {
+    for (size_t k = 0; k < s.size(); ++k) all.push_back(s.time(k));
+  }
   std::sort(all.begin(), all.end());
   all.erase(std::unique(all.begin(), all.end()), all.end());
   return all;

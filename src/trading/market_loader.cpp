@@ -11,8 +11,9 @@ namespace trib::trading {
 
 namespace {
 
-void put_traded(SymbolSeries& s, const std::vector<lake::CuratedBar>& rows) {
+void put_traded(SymbolSeries& s, const std::vector<lake::CuratedBar>& rows, bool intraday) {
   for (const auto& r : rows) {
+    if (intraday) s.ts.push_back(r.bar.ts_ns);
     s.day.push_back(r.bar.session_date.days_since_epoch());
     s.open.push_back(r.bar.open);
     s.high.push_back(r.bar.high);
@@ -49,9 +50,9 @@ MarketData load_market(lake::ObjectStore& store, catalog::Catalog& catalog, cons
     s.symbol = symbol.str();
     s.actions = adjusted.actions;
     if (adjusted.actions.empty()) {
-      put_traded(s, adjusted.rows);
+      put_traded(s, adjusted.rows, request.timeframe != Timeframe::kDay1);
     } else {
-      put_traded(s, etl::read_adjusted_bars(store, catalog, query, raw).rows);
+      put_traded(s, etl::read_adjusted_bars(store, catalog, query, raw).rows, request.timeframe != Timeframe::kDay1);
       if (request.signal.adjust != AdjustMode::kRaw) {
         if (adjusted.rows.size() != s.size()) {
           throw Error::Internal(fmt::format("{}: {} adjusted rows for {} traded ones", s.symbol, adjusted.rows.size(), s.size()));
@@ -98,6 +99,7 @@ MarketData load_market(lake::ObjectStore& store, catalog::Catalog& catalog, cons
     b.symbol = request.benchmark->str();
     for (const auto& r : etl::read_adjusted_bars(store, catalog, query, total).rows) {
       b.day.push_back(r.bar.session_date.days_since_epoch());
+      if (request.timeframe != Timeframe::kDay1) b.ts.push_back(r.bar.ts_ns);
       b.close.push_back(r.bar.close);
     }
     data.benchmark = std::move(b);

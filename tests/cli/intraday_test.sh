@@ -33,4 +33,10 @@ expect_error "width" 2 "--timeframe '7m' is not known; use minutes or hours that
 
 dq=$("$TRIB_BIN" -w ws dq --timeframe 1m --json)
 [ "$(jq '[.findings[] | select(.rule == "session_mismatch")] | length' <<< "$dq")" == 0 ] && pass "no minute bar outside its session" || fail "dq: $dq"
+# A backtest on the minute bars: decisions at each minute's close fill at the next minute's open;
+# the metrics are on the 7 sessions' closes.
+bt=$("$TRIB_BIN" -w ws backtest --symbol SPY --timeframe 1m --fast 5 --slow 20 --benchmark SPY --no-save --json)
+trades=$(jq .trades <<< "$bt"); sessions=$(jq .sessions <<< "$bt")
+[ "$trades" -gt 50 ] && [ "$sessions" -ge 6 ] && [ "$sessions" -le 7 ] \
+  && pass "SPY minute backtest: $trades trades over $sessions sessions' daily returns" || fail "minute backtest: $bt"
 finish

@@ -248,6 +248,45 @@ TEST(PortfolioBacktest, TheBenchmarkIsABuyAndHoldOfItsTotalReturnCloses) {
   EXPECT_NEAR(r.benchmark->total_return, 0.1, 1e-15);
 }
 
+TEST(PortfolioBacktest, IntradayBarsFillAtTheNextBarsOpenAndMetricsAreDaily) {
+  // Two sessions of three hourly bars.
+  SymbolSeries s;
+  s.symbol = "A";
+  const int64_t hour = int64_t{3600} * 1'000'000'000;
+  const double closes[] = {10, 11, 12, 12, 13, 14};
+  for (int k = 0; k < 6; ++k) {
+    const Date d = kD0 + k / 3;
+    s.day.push_back(d.days_since_epoch());
+    s.ts.push_back(int64_t{d.days_since_epoch()} * 86'400'000'000'000 + (14 + k % 3) * hour + 30 * 60'000'000'000LL);
+    s.open.push_back(closes[k] - 0.5);
+    s.high.push_back(closes[k] + 1);
+    s.low.push_back(closes[k] - 1);
+    s.close.push_back(closes[k]);
+    s.volume.push_back(1e6);
+  }
+  MarketData data;
+  data.symbols = {s};
+  int calls = 0;
+  Scripted strategy([&](const MarketView& m, const Portfolio&, Decision& out) {
+    EXPECT_EQ(m.time(), s.ts[static_cast<size_t>(calls)]);
+    EXPECT_EQ(m.date(), kD0 + calls / 3);
+    if (++calls == 1) out.target(0, 1.0);
+  });
+  BacktestConfig c = no_costs();
+  c.risk.daily_loss_limit_pct = c.risk.max_drawdown_pct = 100;
+  const auto r = run_backtest(data, strategy, c);
+  EXPECT_EQ(calls, 6);
+  ASSERT_EQ(r.trades.size(), 1u);
+  EXPECT_EQ(r.trades[0].time, s.ts[1]);  // the next bar, in the same session
+  EXPECT_DOUBLE_EQ(r.trades[0].price, 10.5);
+  EXPECT_EQ(r.trades[0].qty, 952);       // sized at 10 (1,000), cut to what 10,000 buys at 10.5
+  ASSERT_EQ(r.curve.size(), 6u);         // a point per bar
+  EXPECT_EQ(r.curve[5].time, s.ts[5]);
+  // Metrics on the start and each session's last point: 3 points, 2 returns.
+  EXPECT_EQ(r.metrics.sessions, 2);
+  EXPECT_DOUBLE_EQ(r.metrics.final_equity, 10'000 - 952 * 10.5 + 952 * 14);
+}
+
 // ---- the strategies ----
 
 // Runs `strategy` over `data` and returns the targets it set per session.

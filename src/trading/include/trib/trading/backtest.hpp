@@ -1,17 +1,19 @@
-// The event-driven portfolio backtester. Each session, for every symbol with a bar:
+// The event-driven portfolio backtester. Events are bar times across the universe: one per session
+// for daily bars, each bar's open for intraday ones. At each event, for every symbol with a bar:
 //   1. splits and dividends ex by this session move positions and cash (before the open), and
 //      pending orders are adjusted for a split as a broker adjusts open orders;
 //   2. the orders decided at the previous close fill on this bar (simulate_fill: next open,
 //      limits and stops inside the bar, a volume cap), sells before buys; a cash account's buy
 //      is cut to what the cash pays for at the fill price;
-//   3. positions are marked at the close; borrow fees and margin interest accrue;
-//   4. the risk state is updated (daily loss, drawdown);
+//   3. positions are marked at the close; borrow fees and margin interest accrue (once a session);
+//   4. the risk state is updated (the loss since the previous session's close, the drawdown);
 //   5. the strategy decides on the as-of view; its targets become orders through the order
 //      path (sizing against the close, RiskEngine::fit, then check), to fill next session.
 // Decisions start at the close before --from (or, without --from, once the strategy has its
 // warm-up): the strategy is fed every earlier session so its state is warm, but nothing it
-// decided before is traded. The equity curve starts at that close with the initial cash; metrics
-// are computed on it.
+// decided before is traded. The equity curve starts at that close with the initial cash and has
+// a point per event; metrics are computed on the start and each session's last point (daily
+// returns, whatever the bars).
 #pragma once
 
 #include <optional>
@@ -40,7 +42,8 @@ struct BacktestConfig {
 };
 
 struct TradeRecord {
-  Date date;
+  Date date;         // the session
+  int64_t time = 0;  // the bar it filled on (its open)
   size_t symbol = 0;
   int side = 1;
   double qty = 0, price = 0, reference = 0, commission = 0;
@@ -49,7 +52,8 @@ struct TradeRecord {
 };
 
 struct EquityPoint {
-  Date date;
+  Date date;         // the session
+  int64_t time = 0;  // the event (the bars' open; a daily bar's session midnight)
   double equity = 0, cash = 0, gross = 0, net = 0;
   double benchmark = 0;  // the benchmark's buy-and-hold equity (0 without one)
   TradingState state = TradingState::kActive;

@@ -1,7 +1,8 @@
 // Backtest runs in the lake and the catalog:
-//   backtests/<run id>/equity.parquet   session_date, equity, cash, gross, net, benchmark, state
-//   backtests/<run id>/trades.parquet   session_date, symbol, side, qty, price, reference_price,
+//   backtests/<run id>/equity.parquet   session_date, ts, equity, cash, gross, net, benchmark, state
+//   backtests/<run id>/trades.parquet   session_date, ts, symbol, side, qty, price, reference_price,
 //                                       commission, realized_pnl, order_type
+// (ts: the event's bar open, intraday; a daily bar's session midnight)
 //   backtests/<run id>/result.json      the summary --json prints (config, parameters, metrics)
 // and a catalog run (kind "backtest", id = the run id) whose params hold the exact config and
 // whose stats hold the metrics. The run id is a hash of the config text, the data the run read

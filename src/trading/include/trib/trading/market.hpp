@@ -13,11 +13,13 @@
 
 namespace trib::trading {
 
-// One symbol's sessions, ascending. Orders fill at the traded prices; the strategy sees the
-// signal prices (split- or total-return-adjusted, so a split is no crash to an indicator).
+// One symbol's bars, ascending: daily (one per session) or intraday (several per session). Orders
+// fill at the traded prices; the strategy sees the signal prices (split- or total-return-
+// adjusted, so a split is no crash to an indicator).
 struct SymbolSeries {
   std::string symbol;
-  std::vector<int32_t> day;                    // session dates, days since 1970-01-01
+  std::vector<int32_t> day;                    // each bar's session date, days since 1970-01-01
+  std::vector<int64_t> ts;                     // each bar's open (UTC ns); empty: one bar a day
   std::vector<double> open, high, low, close;  // as traded
   std::vector<double> volume;
   // Signal prices for the same sessions; empty: the strategy sees the traded prices.
@@ -27,6 +29,8 @@ struct SymbolSeries {
 
   size_t size() const { return day.size(); }
   bool has_signal() const { return !signal_close.empty(); }
+  // The time that orders the bar among every symbol's: its open, or its session's midnight.
+  int64_t time(size_t k) const { return ts.empty() ? int64_t{day[k]} * 86'400'000'000'000 : ts[k]; }
 };
 
 struct MarketData {
@@ -40,22 +44,27 @@ struct MarketData {
   void validate() const;
   // Every session any symbol traded, ascending.
   std::vector<int32_t> sessions() const;
+  // Every bar time of any symbol, ascending: the backtester's events (= sessions for daily bars).
+  std::vector<int64_t> events() const;
   size_t bars() const;
 };
 
 class MarketView {
  public:
   MarketView(const MarketData& data, const std::vector<size_t>& seen, const std::vector<size_t>& updated,
-             const std::vector<size_t>& prediction_seen, int32_t day)
-      : data_(&data), seen_(&seen), updated_(&updated), prediction_seen_(&prediction_seen), day_(day) {}
+             const std::vector<size_t>& prediction_seen, int32_t day, int64_t time = 0)
+      : data_(&data), seen_(&seen), updated_(&updated), prediction_seen_(&prediction_seen), day_(day), time_(time) {}
 
+  // The session of the bar just closed, and its time (the event's: its open).
   Date date() const { return Date(day_); }
+  int64_t time() const { return time_; }
   size_t size() const { return data_->symbols.size(); }
   const std::string& symbol(size_t i) const { return data_->symbols[i].symbol; }
-  // Bars of symbol i dated on or before date().
+  // Bars of symbol i up to this event.
   size_t count(size_t i) const { return (*seen_)[i]; }
-  // Symbols with a bar dated date(), ascending.
+  // Symbols with a bar at this event, ascending.
   const std::vector<size_t>& updated() const { return *updated_; }
+  // A bar of symbol i in date()'s session so far.
   bool has_bar(size_t i) const {
     const auto& s = data_->symbols[i];
     return count(i) > 0 && s.day[count(i) - 1] == day_;
@@ -94,6 +103,7 @@ class MarketView {
   const std::vector<size_t>* updated_;
   const std::vector<size_t>* prediction_seen_;
   int32_t day_;
+  int64_t time_;
 };
 
 }  // namespace trib::trading
