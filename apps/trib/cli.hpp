@@ -55,7 +55,7 @@ nlohmann::json run_features_json(Workspace& ws, const std::string& workspace_dir
 nlohmann::json run_backtest_json(Workspace& ws, const StrategyConfig& s,
                                  const std::string& from, const std::string& to,
                                  const std::string& adjust = "", const std::string& as_of = "", bool save = true,
-                                 const std::string& timeframe = "1d");
+                                 const std::string& timeframe = "1d", const std::string& feature_set = "");
 // The [prices] options with adjust mode `mode` (raw, split, total).
 etl::PriceOptions prices_of(const Config& config, const std::string& mode);
 // `symbols` parsed, or every symbol with curated daily bars when empty (NotFound when none).
@@ -65,7 +65,7 @@ int64_t parse_as_of(const std::string& text);
 // One end-of-day cycle of the live runner for `account` on `session` ("" = the last completed
 // session, refusing stale data).
 nlohmann::json run_trade_json(Workspace& ws, const StrategyConfig& s, const std::string& session = "",
-                              const std::string& account = "paper");
+                              const std::string& account = "paper", const std::string& feature_set = "");
 void print_backtest(const nlohmann::json& b);
 void print_trade(const nlohmann::json& t);
 

@@ -131,7 +131,8 @@ json parameters_json(const Config& config, const trading::Strategy& strategy, co
 }  // namespace
 
 json run_backtest_json(Workspace& ws, const StrategyConfig& s, const std::string& from, const std::string& to,
-                       const std::string& adjust, const std::string& as_of, bool save, const std::string& timeframe) {
+                       const std::string& adjust, const std::string& as_of, bool save, const std::string& timeframe,
+                       const std::string& feature_set) {
   auto strategy = trading::make_strategy(s);
   const std::string mode = adjust.empty() ? ws.config.prices.adjust : adjust;
   const auto universe = strategy_universe(ws, s);
@@ -147,6 +148,8 @@ json run_backtest_json(Workspace& ws, const StrategyConfig& s, const std::string
   request.as_of_ns = parse_as_of(as_of);
   request.model = strategy->model();
   request.benchmark = Symbol::parse(benchmark);
+  request.feature_set = feature_set;
+  request.workspace = ws.config.workspace;
   const trading::MarketData data = trading::load_market(*ws.store, *ws.catalog, request);
 
   trading::BacktestConfig config;
@@ -165,10 +168,11 @@ json run_backtest_json(Workspace& ws, const StrategyConfig& s, const std::string
   const auto result = trading::run_backtest(data, *strategy, config);
 
   const std::string text = config_text(ws.config, s, universe, benchmark, mode, from, to, as_of) +
-                           "timeframe = " + json(timeframe).dump() + "\n";
+                           "timeframe = " + json(timeframe).dump() + "\nfeature_set = " + json(feature_set).dump() + "\n";
   const std::string run_id = trading::backtest_run_id(text, data);
   json parameters = parameters_json(ws.config, *strategy, s, mode, from, to, as_of);
   parameters["timeframe"] = timeframe;
+  parameters["feature_set"] = feature_set;
   json out = trading::backtest_summary(run_id, text, parameters, data, result);
   out["engine_seconds"] = result.engine_seconds;
   // Kept from the single-symbol summary: the first symbol, the strategy's name, the dates.
@@ -299,7 +303,8 @@ json order_json(const catalog::OrderRecord& o) {
 
 }  // namespace
 
-json run_trade_json(Workspace& ws, const StrategyConfig& s, const std::string& session_text, const std::string& account) {
+json run_trade_json(Workspace& ws, const StrategyConfig& s, const std::string& session_text, const std::string& account,
+                    const std::string& feature_set) {
   auto strategy = trading::make_strategy(s);
   const auto universe = strategy_universe(ws, s);
   const Date completed = last_completed_session(now_ts_ns());
@@ -319,6 +324,8 @@ json run_trade_json(Workspace& ws, const StrategyConfig& s, const std::string& s
   request.signal = prices_of(ws.config, ws.config.prices.adjust);
   request.to = session;
   request.model = strategy->model();
+  request.feature_set = feature_set;
+  request.workspace = ws.config.workspace;
   const trading::MarketData data = trading::load_market(*ws.store, *ws.catalog, request);
   const Date newest = newest_session(data);
   if (newest < session) {
@@ -405,7 +412,7 @@ void add_trading_commands(CLI::App& app, Globals& g, Action& action) {
   struct Args {
     std::vector<std::string> symbols;
     std::string universe, strategy, model, benchmark, from, to, adjust, as_of, session, account = "paper", reason,
-        timeframe = "1d";
+        timeframe = "1d", features;
     int fast = 0, slow = 0, lookback = 0, skip = -1, top_k = 0, drop_n = -1, rebalance_days = 0, interval = 60;
     bool no_save = false, once = false, loop = false;
   };
@@ -441,6 +448,8 @@ void add_trading_commands(CLI::App& app, Globals& g, Action& action) {
     cmd->add_option("--drop-n", a.drop_n, "topk_dropout: names replaced per session");
     cmd->add_option("--rebalance-days", a.rebalance_days, "momentum: sessions between rebalances");
     cmd->add_option("--model", a.model, "topk_dropout: the model whose predictions rank the names (trib ml list)");
+    cmd->add_option("--features", a.features,
+                    "A feature set the strategy sees beside the bars (basic, alpha158, yours; computed first if stale)");
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
@@ -465,7 +474,8 @@ void add_trading_commands(CLI::App& app, Globals& g, Action& action) {
     action = [&g, args, strategy_of] {
       Workspace ws = open_workspace(g.workspace);
       const StrategyConfig s = strategy_of(ws.config, *args);
-      json out = run_backtest_json(ws, s, args->from, args->to, args->adjust, args->as_of, !args->no_save, args->timeframe);
+      json out = run_backtest_json(ws, s, args->from, args->to, args->adjust, args->as_of, !args->no_save, args->timeframe,
+                                   args->features);
       if (g.json) {
         fmt::print("{}\n", out.dump());
       } else {
@@ -508,7 +518,7 @@ void add_trading_commands(CLI::App& app, Globals& g, Action& action) {
           std::fflush(stdout);
         };
         if (!targs->loop) {
-          emit(run_trade_json(ws, s, targs->session, targs->account));
+          emit(run_trade_json(ws, s, targs->session, targs->account, targs->features));
           return 0;
         }
         const auto& stop = runtime::install_shutdown_handlers();
@@ -518,7 +528,19 @@ void add_trading_commands(CLI::App& app, Globals& g, Action& action) {
             const std::string memory = trading::trading_state(*ws.catalog, targs->account).strategy_json;
             const std::string decided =
                 memory.empty() ? std::string() : json::parse(memory).value("last_decided", std::string());
-            if (decided < last_completed_session(now_ts_ns()).to_string()) emit(run_trade_json(ws, s, "", targs->account));
+            const Date completed = last_completed_session(now_ts_ns());
+            if (decided < completed.to_string()) {
+              emit(run_trade_json(ws, s, "", targs->account, targs->features));
+            } else {
+              // Between sessions: reconcile on every wake (fills arrive after the open).
+              auto broker = make_broker(ws, targs->account, completed);
+              const auto report = trading::reconcile(*ws.catalog, *broker, targs->account, completed);
+              if (report.orders_updated > 0 || !report.differences.empty()) {
+                fmt::print(stderr, "trib trade --loop: reconciled {} order(s), {} fill(s) imported{}\n",
+                           report.orders_updated, report.fills_imported,
+                           report.differences.empty() ? "" : "; DIFFERENCES: trading halted");
+              }
+            }
             last_error.clear();
           } catch (const Error& e) {
             // Stale data is the normal state between the close and the update: said once.
@@ -561,6 +583,36 @@ void add_trading_commands(CLI::App& app, Globals& g, Action& action) {
           fmt::print("account {}: {} ({})\n", t.account, t.state, t.reason);
         }
         return 0;
+      };
+    });
+  }
+  {
+    auto rargs = std::make_shared<Args>();
+    auto* cmd = app.add_subcommand(
+        "reconcile",
+        "Compare the account with its broker now: open orders by client id (their status and fills into the ledger), "
+        "then positions; a difference no order explains halts the account");
+    cmd->add_option("--account", rargs->account, "The ledger account (default paper)");
+    cmd->add_flag("--json", g.json, "Machine-readable output");
+    cmd->callback([&g, &action, rargs] {
+      action = [&g, rargs] {
+        Workspace ws = open_workspace(g.workspace);
+        const Date session = last_completed_session(now_ts_ns());
+        auto broker = make_broker(ws, rargs->account, session);
+        const auto r = trading::reconcile(*ws.catalog, *broker, rargs->account, session);
+        const auto t = trading::trading_state(*ws.catalog, rargs->account);
+        const json out = {{"account", rargs->account}, {"orders_checked", r.orders_checked},
+                          {"orders_updated", r.orders_updated}, {"fills_imported", r.fills_imported},
+                          {"orders_resent", r.orders_resent}, {"orders_expired", r.orders_expired},
+                          {"differences", r.differences}, {"state", t.state}, {"reason", t.reason}};
+        if (g.json) {
+          fmt::print("{}\n", out.dump());
+        } else {
+          fmt::print("account {}: {} open order(s) checked, {} updated, {} fill(s) imported; {}\n", rargs->account,
+                     r.orders_checked, r.orders_updated, r.fills_imported, t.state);
+          for (const auto& d : r.differences) fmt::print("  DIFFERENCE {}\n", d);
+        }
+        return r.differences.empty() ? 0 : 1;
       };
     });
   }

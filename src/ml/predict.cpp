@@ -239,12 +239,14 @@ std::vector<PredictionRow> read_predictions(lake::ObjectStore& store, catalog::C
   std::set<std::string> wanted;
   for (const auto& s : symbols) wanted.insert(s.str());
   std::vector<PredictionRow> out;
+  // Dates past 2262 do not fit in nanoseconds: no bound then (an as-of of 2999-12-31 is "all").
+  auto ns_of = [](int64_t days) {
+    return days > INT64_MAX / kNanosPerDay ? INT64_MAX : days < INT64_MIN / kNanosPerDay ? INT64_MIN : days * kNanosPerDay;
+  };
+  const int64_t from_ns = ns_of(from.days_since_epoch()), as_of_ns = ns_of(as_of.days_since_epoch());
   for (const auto& record : catalog.list_partitions(dataset_name(model_id))) {
     if (!wanted.empty() && wanted.count(record.key.symbol) == 0) continue;
-    if (record.max_ts_ns < static_cast<int64_t>(from.days_since_epoch()) * kNanosPerDay ||
-        record.min_ts_ns > static_cast<int64_t>(as_of.days_since_epoch()) * kNanosPerDay) {
-      continue;
-    }
+    if (record.max_ts_ns < from_ns || record.min_ts_ns > as_of_ns) continue;
     const Rows rows = decode(etl::read_committed_bytes(store, record));
     for (size_t i = 0; i < rows.day.size(); ++i) {
       if (rows.day[i] < from.days_since_epoch() || rows.day[i] > as_of.days_since_epoch()) continue;

@@ -29,6 +29,11 @@ void validate_series(const SymbolSeries& s, bool prices) {
     same(s.volume, "volume", false);
   }
   same(s.signal_close, "signal close", true);
+  for (const auto& f : s.features) {
+    if (f.size() != n) {
+      throw Error::InvalidInput(fmt::format("market data for {}: a feature has {} values for {} bars", s.symbol, f.size(), n));
+    }
+  }
   if (s.has_signal()) {
     same(s.signal_open, "signal open", false);
     same(s.signal_high, "signal high", false);

@@ -1,10 +1,14 @@
 #include "trib/trading/market_loader.hpp"
 
+#include <algorithm>
+#include <limits>
 #include <map>
 
 #include <fmt/format.h>
 
 #include "trib/core/error.hpp"
+#include "trib/features/feature_set.hpp"
+#include "trib/ml/dataset.hpp"
 #include "trib/ml/predict.hpp"
 
 namespace trib::trading {
@@ -84,6 +88,30 @@ MarketData load_market(lake::ObjectStore& store, catalog::Catalog& catalog, cons
     for (const auto& row : ml::read_predictions(store, catalog, request.model, symbols, Date::from_ymd(1900, 1, 1), to)) {
       auto it = index.find(row.symbol);
       if (it != index.end()) data.symbols[it->second].predictions.emplace_back(row.day, row.prediction);
+    }
+  }
+  if (!request.feature_set.empty()) {
+    if (request.timeframe != Timeframe::kDay1) {
+      throw Error::InvalidInput("feature sets are daily: a strategy on intraday bars cannot read one");
+    }
+    const features::FeatureSet set = features::load_feature_set(request.feature_set, request.workspace);
+    std::vector<Symbol> symbols;
+    for (const auto& s : data.symbols) symbols.push_back(Symbol::parse(s.symbol));
+    features::FeatureRunOptions run;
+    run.prices = request.signal;
+    features::write_feature_set(store, catalog, set, symbols, run);  // a no-op when current
+    const ml::Dataset rows = ml::read_feature_rows(store, catalog, set, symbols, Date::from_ymd(1900, 1, 1),
+                                                   request.to.value_or(Date::from_ymd(2999, 12, 31)), request.timeframe);
+    data.feature_names = rows.feature_names;
+    for (auto& s : data.symbols) {
+      s.features.assign(rows.features(), std::vector<float>(s.size(), std::numeric_limits<float>::quiet_NaN()));
+    }
+    for (size_t r = 0; r < rows.rows(); ++r) {
+      SymbolSeries& s = data.symbols[static_cast<size_t>(rows.symbol[r])];
+      const auto it = std::lower_bound(s.day.begin(), s.day.end(), rows.day[r]);
+      if (it == s.day.end() || *it != rows.day[r]) continue;  // a feature row without a bar
+      const size_t k = static_cast<size_t>(it - s.day.begin());
+      for (size_t f = 0; f < rows.features(); ++f) s.features[f][k] = rows.x[f][r];
     }
   }
   if (request.benchmark) {

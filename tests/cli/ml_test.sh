@@ -83,6 +83,15 @@ again=$("$TRIB_BIN" -w ws ml predict --model "$ridge_id" --json)
 csv=$("$TRIB_BIN" -w ws ml predictions --model "$ridge_id" --symbol AAPL --from 2017-06-01 --as-of 2017-06-07)
 [ "$(wc -l <<< "$csv")" == 6 ] && ! grep -q "2017-06-08" <<< "$csv" && pass "predictions as of 2017-06-07: 5 sessions" \
   || fail "as-of: $csv"
+# A strategy on the model: Qlib's TopkDropout over the 30 names, trading from the first forecast on.
+bt=$("$TRIB_BIN" -w ws backtest --strategy topk_dropout --model "$ridge_id" --top-k 5 --drop-n 1 \
+  --universe "$(echo $SYMBOLS | tr ' ' ',')" --from "$first" --benchmark AAPL --json)
+first_trade=$("$TRIB_BIN" parquet cat "ws/lake/$(jq -r .saved <<< "$bt")trades.parquet" --columns session_date --limit 1 | tail -1)
+[ "$(jq .trades <<< "$bt")" -gt 20 ] && [[ "$first_trade" > "$first" ]] \
+  && pass "topk_dropout on $ridge_id: $(jq .trades <<< "$bt") trades from $first_trade, Sharpe $(jq .sharpe <<< "$bt")" \
+  || fail "topk_dropout: first trade $first_trade, $bt"
+[ "$(jq -r .params <<< "$bt")" == "top_k=5,drop_n=1,model=$ridge_id" ] && pass "the model is part of the run's parameters" \
+  || fail "params: $(jq -r .params <<< "$bt")"
 # The out-of-sample file: what the metrics were computed from, readable by anything that reads Parquet.
 [ -f "ws/lake/models/$ridge_id/oos.parquet" ] && pass "oos.parquet written" || fail "no oos.parquet"
 

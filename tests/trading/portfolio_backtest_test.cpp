@@ -287,6 +287,27 @@ TEST(PortfolioBacktest, IntradayBarsFillAtTheNextBarsOpenAndMetricsAreDaily) {
   EXPECT_DOUBLE_EQ(r.metrics.final_equity, 10'000 - 952 * 10.5 + 952 * 14);
 }
 
+TEST(PortfolioBacktest, AStrategySeesFeaturesUpToTheBarJustClosed) {
+  MarketData data;
+  data.symbols = {series("A", {10, 11, 12, 13})};
+  data.feature_names = {"MA2", "ROC1"};
+  data.symbols[0].features = {{NAN, 10.5f, 11.5f, 12.5f}, {NAN, 0.1f, 0.09f, 0.083f}};
+  int calls = 0;
+  Scripted s([&](const MarketView& m, const Portfolio&, Decision&) {
+    ++calls;
+    const size_t ma = m.feature_index("MA2");
+    ASSERT_EQ(ma, 0u);
+    EXPECT_EQ(m.feature_index("nope"), static_cast<size_t>(-1));
+    const auto v = m.feature(0, ma);
+    ASSERT_EQ(v.size(), static_cast<size_t>(calls));
+    if (calls >= 2) EXPECT_FLOAT_EQ(v.back(), 8.5f + static_cast<float>(calls));  // 10.5 on the 2nd bar
+  });
+  run_backtest(data, s, no_costs());
+  EXPECT_EQ(calls, 4);
+  data.symbols[0].features[1].pop_back();
+  EXPECT_THROW(run_backtest(data, s, no_costs()), Error);  // a feature column shorter than the bars
+}
+
 // ---- the strategies ----
 
 // Runs `strategy` over `data` and returns the targets it set per session.

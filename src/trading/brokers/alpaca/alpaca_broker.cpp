@@ -157,7 +157,7 @@ class Alpaca final : public AlpacaBroker {
     auto j = get_or_missing("/v2/orders:by_client_order_id?client_order_id=" + url_encode(client_order_id));
     if (!j) return std::nullopt;
     BrokerOrder o = order_of(*j);
-    if (o.filled_qty > 0) o.fills = fills_of(text(*j, "id"));
+    if (o.filled_qty > 0) o.fills = fills_of(text(*j, "id"), rfc3339_ns(text(*j, "submitted_at")));
     return o;
   }
 
@@ -253,12 +253,15 @@ class Alpaca final : public AlpacaBroker {
     return o;
   }
 
-  // The order's fills, oldest first, from the account's FILL activities (paged).
-  std::vector<BrokerFill> fills_of(const std::string& broker_order_id) {
+  // The order's fills, oldest first, from the account's FILL activities since it was submitted
+  // (paged; a second of slack for clocks that tick coarsely).
+  std::vector<BrokerFill> fills_of(const std::string& broker_order_id, int64_t submitted_ns) {
     std::vector<BrokerFill> out;
     std::string token;
+    const std::string after =
+        submitted_ns > 1'000'000'000 ? "&after=" + url_encode(format_ts_ns(submitted_ns - 1'000'000'000)) : "";
     for (int page = 0; page < 1000; ++page) {
-      std::string path = "/v2/account/activities/FILL?direction=asc&page_size=100";
+      std::string path = "/v2/account/activities/FILL?direction=asc&page_size=100" + after;
       if (!token.empty()) path += "&page_token=" + url_encode(token);
       const json activities = get(path);
       if (!activities.is_array() || activities.empty()) break;

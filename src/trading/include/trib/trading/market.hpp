@@ -26,6 +26,8 @@ struct SymbolSeries {
   std::vector<double> signal_open, signal_high, signal_low, signal_close, signal_volume;
   std::vector<CorporateAction> actions;                // splits and dividends (others ignored)
   std::vector<std::pair<int32_t, double>> predictions;  // (session day, score), ascending
+  // A feature set's values per feature (MarketData::feature_names), one per bar; NaN: none.
+  std::vector<std::vector<float>> features;
 
   size_t size() const { return day.size(); }
   bool has_signal() const { return !signal_close.empty(); }
@@ -38,6 +40,7 @@ struct MarketData {
   // The benchmark's total-return closes (buy-and-hold with dividends reinvested); optional.
   std::optional<SymbolSeries> benchmark;
   std::string signal_prices = "raw";  // what the signal columns are: raw, split, total
+  std::vector<std::string> feature_names;  // the feature set the strategy sees (may be empty)
 
   // Error::InvalidInput naming the symbol and session when a series is not ascending, its
   // columns differ in length, or a price is not positive and finite.
@@ -76,6 +79,19 @@ class MarketView {
   std::span<const double> low(size_t i) const { return column(i, &SymbolSeries::signal_low, &SymbolSeries::low); }
   std::span<const double> volume(size_t i) const {
     return column(i, &SymbolSeries::signal_volume, &SymbolSeries::volume);
+  }
+  // Feature f of symbol i (MarketData::feature_names), one value per bar up to this event; a
+  // feature of session d is computed from bars up to d's close (no look-ahead).
+  std::span<const float> feature(size_t i, size_t f) const {
+    const auto& v = data_->symbols[i].features;
+    return f < v.size() ? std::span<const float>(v[f].data(), count(i)) : std::span<const float>();
+  }
+  // The index of a feature by name; npos when the data has none of that name.
+  size_t feature_index(const std::string& name) const {
+    for (size_t f = 0; f < data_->feature_names.size(); ++f) {
+      if (data_->feature_names[f] == name) return f;
+    }
+    return static_cast<size_t>(-1);
   }
   // The newest prediction dated on or before date(), if any.
   std::optional<double> prediction(size_t i) const {

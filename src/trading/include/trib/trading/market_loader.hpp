@@ -1,8 +1,10 @@
 // Loads a universe's market data from the lake: traded (raw) bars, the strategy's signal prices,
-// the splits and dividends, a model's predictions and the benchmark's total-return series.
+// the splits and dividends, a feature set, a model's predictions and the benchmark's
+// total-return series.
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +25,10 @@ struct MarketRequest {
   int64_t as_of_ns = INT64_MAX;    // the lake and the actions as they were then
   std::string model;               // its predictions, when a strategy reads them
   std::optional<Symbol> benchmark;
+  // A feature set the strategy sees (basic, alpha158, a workspace set or a path; "" none): its
+  // files are brought up to date first (incrementally), then read beside the bars. Daily only.
+  std::string feature_set;
+  std::filesystem::path workspace;
 };
 
 // Error::NotFound naming the symbol when one has no curated bars; InvalidInput for an empty
