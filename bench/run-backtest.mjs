@@ -5,8 +5,9 @@
 //     cross equal-weighted, `trib backtest --universe all --json` (engine seconds: the event loop,
 //     data loading apart; wall and peak RSS of the whole command), next to the peer: the plain
 //     JavaScript implementation of the same rules (tests/interop/reference_backtest.mjs, which the
-//     interop test holds equal to ours trade for trade) on the same curated bars read by DuckDB,
-//     timed around its loop. Prints the ratio and whether both ended on the same equity.
+//     interop test holds equal to ours trade for trade), with sliding window sums, on the same
+//     curated bars read by DuckDB, timed around its loop. Prints the ratio and whether both ended
+//     on the same equity.
 //  2. Scaling on synthetic markets (bench/backtest_bench): symbols x years, engine seconds, bar
 //     events per second (one core: the engine is single-threaded), peak RSS.
 //
@@ -57,7 +58,7 @@ for (const r of rows) {
 }
 const bars = [...bySymbol.keys()].sort().map((symbol) => ({ symbol, rows: bySymbol.get(symbol) }));
 const t0 = process.hrtime.bigint();
-const peer = referenceBacktest(bars, { fast: 50, slow: 200 });
+const peer = referenceBacktest(bars, { fast: 50, slow: 200, incremental: true });
 const peerSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
 const peerFinal = peer.curve.at(-1).equity;
 console.log(`   trib backtest  engine ${ours.engine_seconds.toFixed(3)} s for ${ours.bar_events} bar events ` +

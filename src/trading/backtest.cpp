@@ -65,6 +65,13 @@ BacktestResult run_backtest(const MarketData& data, Strategy& strategy, const Ba
   Metrics& m = result.metrics;
 
   std::vector<size_t> seen(n_symbols, 0), predictions_seen(n_symbols, 0), next_action(n_symbols, 0), updated;
+  // Each symbol's next bar time (INT64_MAX past its last): the event loop's scan is one compare.
+  std::vector<int64_t> next_time(n_symbols, INT64_MAX);
+  bool any_predictions = false;
+  for (size_t i = 0; i < n_symbols; ++i) {
+    if (data.symbols[i].size() > 0) next_time[i] = data.symbols[i].time(0);
+    any_predictions = any_predictions || !data.symbols[i].predictions.empty();
+  }
   std::vector<OrderRequest> pending;
   Decision decision;
   TradingState state = TradingState::kActive;
@@ -83,8 +90,7 @@ BacktestResult run_backtest(const MarketData& data, Strategy& strategy, const Ba
     const bool new_session = t == 0 || day != event_day[t - 1];
     updated.clear();
     for (size_t i = 0; i < n_symbols; ++i) {
-      const auto& s = data.symbols[i];
-      if (seen[i] < s.size() && s.time(seen[i]) == time) updated.push_back(i);
+      if (next_time[i] == time) updated.push_back(i);
     }
 
     // 1. Corporate actions ex since the symbol's previous bar, before this open.
@@ -148,10 +154,12 @@ BacktestResult run_backtest(const MarketData& data, Strategy& strategy, const Ba
 
     // 3. The close: marks, then financing.
     for (size_t i : updated) {
-      portfolio.set_price(i, data.symbols[i].close[seen[i]]);
+      const auto& s = data.symbols[i];
+      portfolio.set_price(i, s.close[seen[i]]);
       ++seen[i];
+      next_time[i] = seen[i] < s.size() ? s.time(seen[i]) : INT64_MAX;
     }
-    for (size_t i = 0; i < n_symbols; ++i) {
+    for (size_t i = 0; any_predictions && i < n_symbols; ++i) {
       const auto& p = data.symbols[i].predictions;
       // A prediction is known at its session's close: intraday, from the next session on.
       const bool daily = data.symbols[i].ts.empty();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -76,12 +77,17 @@ std::vector<int32_t> MarketData::sessions() const {
 }
 
 std::vector<int64_t> MarketData::events() const {
-  std::vector<int64_t> all;
+  // A running union of sorted series: O(events) per symbol, and most symbols share the timeline.
+  std::vector<int64_t> all, merged, times;
   for (const auto& s : symbols) {
-    for (size_t k = 0; k < s.size(); ++k) all.push_back(s.time(k));
+    times.resize(s.size());
+    for (size_t k = 0; k < s.size(); ++k) times[k] = s.time(k);
+    if (std::includes(all.begin(), all.end(), times.begin(), times.end())) continue;
+    merged.clear();
+    merged.reserve(all.size() + times.size());
+    std::set_union(all.begin(), all.end(), times.begin(), times.end(), std::back_inserter(merged));
+    all.swap(merged);
   }
-  std::sort(all.begin(), all.end());
-  all.erase(std::unique(all.begin(), all.end()), all.end());
   return all;
 }
 

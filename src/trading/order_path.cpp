@@ -58,7 +58,10 @@ OrderPath::Plan OrderPath::plan(const Portfolio& portfolio, TradingState state,
   if (state == TradingState::kHalted) return plan;
 
   // What each managed symbol needs, reducing orders first, each group in symbol order.
-  std::vector<OrderRequest> reducing, increasing;
+  auto& reducing = reducing_;
+  auto& increasing = increasing_;
+  reducing.clear();
+  increasing.clear();
   for (size_t i = 0; i < weight_.size(); ++i) {
     if (!managed_[i] || resize_[i]) continue;
     const double q = portfolio.qty(i);
@@ -72,7 +75,10 @@ OrderPath::Plan OrderPath::plan(const Portfolio& portfolio, TradingState state,
   }
   for (const auto& o : explicit_orders) (o.side * portfolio.qty(o.symbol) < 0 ? reducing : increasing).push_back(o);
 
-  RiskBook book = RiskBook::of(portfolio, state);
+  // Nothing to order, nothing to check: most events of a long backtest.
+  if (reducing.empty() && increasing.empty()) return plan;
+  RiskBook& book = book_;
+  book.refresh(portfolio, state);
   auto consider = [&](OrderRequest o) {
     const size_t i = o.symbol;
     const auto fit = risk_.fit(o, names_[i], book);

@@ -56,18 +56,23 @@ RiskLimits RiskLimits::from_config(const RiskConfig& risk, const BrokerConfig& b
 
 RiskBook RiskBook::of(const Portfolio& portfolio, TradingState state) {
   RiskBook b;
-  b.state = state;
-  b.equity = portfolio.equity();
-  b.gross = portfolio.gross();
-  b.net = portfolio.net();
-  b.cash = portfolio.cash();
-  b.qty.resize(portfolio.size());
-  b.price.resize(portfolio.size());
-  for (size_t i = 0; i < portfolio.size(); ++i) {
-    b.qty[i] = portfolio.qty(i);
-    b.price[i] = portfolio.price(i);
-  }
+  b.refresh(portfolio, state);
   return b;
+}
+
+void RiskBook::refresh(const Portfolio& portfolio, TradingState state) {
+  this->state = state;
+  equity = portfolio.equity();
+  gross = portfolio.gross();
+  net = portfolio.net();
+  cash = portfolio.cash();
+  orders_today = 0;
+  qty.resize(portfolio.size());
+  price.resize(portfolio.size());
+  for (size_t i = 0; i < portfolio.size(); ++i) {
+    qty[i] = portfolio.qty(i);
+    price[i] = portfolio.price(i);
+  }
 }
 
 void RiskBook::apply(const OrderRequest& order, const CostModel& costs) {

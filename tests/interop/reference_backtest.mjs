@@ -21,11 +21,14 @@ function affordable(wanted, price, cash) {
 // cross at 1/N each; trading from `from` (the strategy warms up on the sessions before it; no
 // `from`: from the session after its warm-up).
 // Returns {trades, curve}. Windows are summed afresh each bar (no running sums): plain and slow.
-export function referenceBacktest(bars, { from, fast: FAST, slow: SLOW }) {
+// With `incremental`, the window sums slide instead (what a fast implementation does; the bench's
+// peer).
+export function referenceBacktest(bars, { from, fast: FAST, slow: SLOW, incremental = false }) {
   const days = [...new Set(bars.flatMap((b) => b.rows.map((r) => r.day)))].sort();
   const N = bars.length;
   const byDay = bars.map((b) => new Map(b.rows.map((r) => [r.day, r])));
   const closes = bars.map(() => []);
+  const sums = bars.map(() => [0, 0]);
   const qty = new Array(N).fill(0), price = new Array(N).fill(NaN), avg = new Array(N).fill(0);
   const signal = new Array(N).fill(-1), weight = new Array(N).fill(0), targetQty = new Array(N).fill(0);
   const managed = new Array(N).fill(false), resize = new Array(N).fill(false);
@@ -80,9 +83,21 @@ export function referenceBacktest(bars, { from, fast: FAST, slow: SLOW }) {
     // SMA cross: a target of 1/N when the fast mean crosses above the slow one, 0 below.
     for (const i of updated) {
       const c = closes[i];
-      if (c.length < SLOW) continue;
-      const mean = (k) => c.slice(c.length - k).reduce((a, b) => a + b, 0) / k;
-      const f = mean(FAST), sl = mean(SLOW);
+      const n = c.length;
+      if (incremental) {
+        // Window sums kept as they slide (re-added from scratch now and then, so rounding stays
+        // far below the tie tolerance).
+        if (n % 1024 === 0) {
+          sums[i][0] = c.slice(Math.max(0, n - FAST)).reduce((a, b) => a + b, 0);
+          sums[i][1] = c.slice(Math.max(0, n - SLOW)).reduce((a, b) => a + b, 0);
+        } else {
+          sums[i][0] += c[n - 1] - (n > FAST ? c[n - 1 - FAST] : 0);
+          sums[i][1] += c[n - 1] - (n > SLOW ? c[n - 1 - SLOW] : 0);
+        }
+      }
+      if (n < SLOW) continue;
+      const mean = (k) => c.slice(n - k).reduce((a, b) => a + b, 0) / k;
+      const f = incremental ? sums[i][0] / FAST : mean(FAST), sl = incremental ? sums[i][1] / SLOW : mean(SLOW);
       const s = f - sl > 1e-12 * Math.abs(sl) ? 1 : 0;  // a tie (to 1e-12) is flat
       if (s !== signal[i]) {
         signal[i] = s;

@@ -56,6 +56,8 @@ class OrderPath {
   std::vector<char> managed_, resize_;
   std::vector<size_t> to_resize_;
   std::vector<std::string> last_denied_;  // per symbol: the rule that denied its last order
+  std::vector<OrderRequest> reducing_, increasing_;  // plan()'s buffers
+  RiskBook book_;
 };
 
 }  // namespace trib::trading

@@ -68,6 +68,8 @@ struct RiskBook {
   int orders_today = 0;
 
   static RiskBook of(const Portfolio& portfolio, TradingState state);
+  // The same, reusing this book's buffers (the backtester plans every event).
+  void refresh(const Portfolio& portfolio, TradingState state);
   // Records an approved order as filled at its reference price (with the costs' estimate).
   void apply(const OrderRequest& order, const CostModel& costs);
 };
