@@ -128,6 +128,9 @@ class Alpaca final : public AlpacaBroker {
           if (response->status == 401) {
             throw Error::Permanent("alpaca: the keys were refused (401): check APCA_API_KEY_ID and APCA_API_SECRET_KEY");
           }
+          if (response->status == 404) {
+            throw Error::Permanent(fmt::format("alpaca: {} has no /v2/orders (404): check [broker] url", config_.base_url));
+          }
           BrokerOrder rejected;
           rejected.client_order_id = o.client_order_id;
           rejected.symbol = o.symbol;
