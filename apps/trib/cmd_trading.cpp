@@ -174,7 +174,6 @@ json run_backtest_json(Workspace& ws, const StrategyConfig& s, const std::string
   parameters["timeframe"] = timeframe;
   parameters["feature_set"] = feature_set;
   json out = trading::backtest_summary(run_id, text, parameters, data, result);
-  out["engine_seconds"] = result.engine_seconds;
   // Kept from the single-symbol summary: the first symbol, the strategy's name, the dates.
   out["symbol"] = data.symbols.front().symbol;
   out["strategy"] = strategy->name();
@@ -188,6 +187,8 @@ json run_backtest_json(Workspace& ws, const StrategyConfig& s, const std::string
   } else {
     out["saved"] = nullptr;
   }
+  // Printed, not saved: the saved files are the same bytes on a rerun.
+  out["engine_seconds"] = result.engine_seconds;
   return out;
 }
 

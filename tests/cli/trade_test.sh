@@ -38,6 +38,14 @@ if [ "$trades" -gt 20 ] && diff -q backtest_trades.csv paper_fills.csv > /dev/nu
 else
   fail "paper and backtest differ ($trades backtest trades): $(diff backtest_trades.csv paper_fills.csv | head -5)"
 fi
+# The run is saved once: a rerun is the same run id, the same bytes, one catalog record.
+before=$(sha256sum "$run_dir"/* | sort)
+bt2=$("$TRIB_BIN" -w ws backtest "${STRAT[@]}" --from "$second" --to "$last" --json)
+[ "$(jq -r .run_id <<< "$bt2")" == "$(jq -r .run_id <<< "$bt")" ] && [ "$(sha256sum "$run_dir"/* | sort)" == "$before" ] \
+  && [ "$(sqlite3 ws/catalog.db "SELECT count(*) FROM runs WHERE kind = 'backtest'")" == 1 ] \
+  && pass "a rerun of the backtest: run $(jq -r .run_id <<< "$bt"), same files, one catalog run" || fail "backtest rerun"
+grep -q '"max_order_notional": 1000000.0' "$run_dir/result.json" && grep -q 'fast = 10' "$run_dir/result.json" \
+  && pass "result.json holds the parameters and the config" || fail "result.json: $(head -c 300 "$run_dir/result.json")"
 equity=$(tail -1 cycles.jsonl | jq .equity)
 bt_equity=$(jq .final_equity <<< "$bt")
 node -e "process.exit(Math.abs($equity - $bt_equity) < 0.01 ? 0 : 1)" && pass "paper equity $equity = backtest $bt_equity" \
