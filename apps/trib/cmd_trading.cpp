@@ -278,6 +278,23 @@ std::unique_ptr<trading::Broker> make_broker(Workspace& ws, const std::string& a
   catalog::Catalog* catalog = ws.catalog.get();
   lake::ObjectStore* store = ws.store.get();
   const etl::PriceOptions raw = prices_of(ws.config, "raw");
+  etl::PriceOptions split = prices_of(ws.config, "split");
+  // The splits between an order's decision and its fill, from the catalog's resolved actions.
+  trading::SplitLookup splits = [catalog, store, split](const std::string& symbol, Date decided, Date session) {
+    etl::BarsQuery q;
+    q.symbol = Symbol::parse(symbol);
+    q.from = decided;
+    q.to = session;
+    double ratio = 1.0;
+    try {
+      for (const auto& a : etl::read_adjusted_bars(*store, *catalog, q, split).actions) {
+        if (a.kind == CorporateAction::Kind::kSplit && a.ex_date > decided && a.ex_date <= session) ratio *= a.split_ratio;
+      }
+    } catch (const Error& e) {
+      if (e.category() != ErrorCategory::kNotFound) throw;
+    }
+    return ratio;
+  };
   return trading::make_paper_broker(*catalog, c, [catalog, store, raw](const std::string& symbol, Date day) {
     etl::BarsQuery q;
     q.symbol = Symbol::parse(symbol);
@@ -291,7 +308,7 @@ std::unique_ptr<trading::Broker> make_broker(Workspace& ws, const std::string& a
       if (e.category() != ErrorCategory::kNotFound) throw;
     }
     return out;
-  });
+  }, splits);
 }
 
 json order_json(const catalog::OrderRecord& o) {

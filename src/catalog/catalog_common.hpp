@@ -206,6 +206,37 @@ inline void check_dq(
   }
 }
 
+// What an adjustment does to a position: the new position and the cash it moves. Whole shares: a
+// split's quantity is rounded when within 1e-5 of a whole number (ratios printed to 7 digits),
+// otherwise the fraction is paid at fraction_price.
+struct AdjustmentEffect {
+  PositionRecord position;
+  Micros cash;
+};
+inline AdjustmentEffect adjustment_effect(PositionRecord p, const LedgerAdjustment& a) {
+  AdjustmentEffect e;
+  if (a.kind == "split") {
+    if (!(a.ratio > 0)) throw Error::InvalidInput(fmt::format("adjustment {}: ratio must be > 0", a.action_id));
+    double q = p.qty.to_double() * a.ratio;
+    const double nearest = std::round(q);
+    if (std::fabs(q - nearest) <= 1e-5 * std::max(1.0, std::fabs(q))) {
+      q = nearest;
+    } else {
+      const double whole = std::trunc(q);
+      e.cash = Micros::from_double((q - whole) * a.fraction_price.to_double());
+      q = whole;
+    }
+    p.qty = Micros::from_double(q);
+    p.avg_price = Micros::from_double(p.avg_price.to_double() / a.ratio);
+  } else if (a.kind == "dividend") {
+    e.cash = Micros::from_double(p.qty.to_double() * a.cash_per_share.to_double());
+  } else {
+    throw Error::InvalidInput(fmt::format("adjustment {}: kind '{}' is not split or dividend", a.action_id, a.kind));
+  }
+  e.position = p;
+  return e;
+}
+
 // The trading states a catalog stores (the trading module names them; the catalog only checks).
 inline std::string_view parse_trading_state_name(std::string_view state) {
   if (state != "ACTIVE" && state != "REDUCING" && state != "HALTED") {

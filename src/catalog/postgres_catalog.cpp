@@ -668,6 +668,44 @@ class PostgresCatalog final : public Catalog {
     return out;
   }
 
+  bool apply_adjustment(const LedgerAdjustment& a) override {
+    if (a.action_id.empty() || a.account.empty() || a.symbol.empty()) {
+      throw Error::InvalidInput("apply_adjustment: empty action id, account or symbol");
+    }
+    bool applied = false;
+    guarded("adjustment " + a.action_id, [&] {
+      db_.transaction([&](PgTx& tx) {
+        applied = false;
+        const int64_t now = now_ts_ns();
+        ensure_account(tx, a.account, now);
+        // The account's row lock: adjustments and fills of one account apply one at a time.
+        tx.exec("SELECT 1 FROM ledger_accounts WHERE account = $1 FOR UPDATE", a.account);
+        if (tx.scalar("SELECT 1 FROM ledger_adjustments WHERE account = $1 AND action_id = $2", a.account, a.action_id)) {
+          return;
+        }
+        const PositionRecord before =
+            select_position(tx, a.account, a.symbol).value_or(PositionRecord{a.account, a.symbol, {}, {}, {}, 0});
+        const auto effect = internal::adjustment_effect(before, a);
+        tx.exec(
+            "INSERT INTO ledger_positions (account, symbol, qty_micros, avg_price_micros, realized_pnl_micros, "
+            "updated_at_ns) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (account, symbol) DO UPDATE SET "
+            "qty_micros = excluded.qty_micros, avg_price_micros = excluded.avg_price_micros, "
+            "updated_at_ns = excluded.updated_at_ns",
+            a.account, a.symbol, effect.position.qty.raw(), effect.position.avg_price.raw(),
+            effect.position.realized_pnl.raw(), now);
+        tx.exec("UPDATE ledger_accounts SET net_flow_micros = net_flow_micros + $1 WHERE account = $2",
+                effect.cash.raw(), a.account);
+        tx.exec(
+            "INSERT INTO ledger_adjustments (action_id, account, symbol, kind, qty_before, qty_after, cash_micros, "
+            "ex_date, applied_at_ns) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            a.action_id, a.account, a.symbol, a.kind, before.qty.raw(), effect.position.qty.raw(), effect.cash.raw(),
+            a.ex_date, now);
+        applied = true;
+      });
+    });
+    return applied;
+  }
+
   // ---- universe ----
 
   bool upsert_universe(const UniverseEntry& e) override {

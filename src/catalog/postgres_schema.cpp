@@ -422,6 +422,18 @@ CREATE TABLE risk_denials (
   created_at_ns   BIGINT NOT NULL
 );
 CREATE INDEX risk_denials_by_account ON risk_denials (account, id);
+CREATE TABLE ledger_adjustments (
+  action_id       TEXT COLLATE "C" NOT NULL,
+  account         TEXT COLLATE "C" NOT NULL,
+  symbol          TEXT COLLATE "C" NOT NULL,
+  kind            TEXT COLLATE "C" NOT NULL CHECK (kind IN ('split', 'dividend')),
+  qty_before      BIGINT NOT NULL,
+  qty_after       BIGINT NOT NULL,
+  cash_micros     BIGINT NOT NULL,
+  ex_date         TEXT COLLATE "C" NOT NULL,
+  applied_at_ns   BIGINT NOT NULL,
+  PRIMARY KEY (account, action_id)
+);
 )sql";
 
 constexpr Migration kMigrations[] = {
@@ -433,7 +445,7 @@ constexpr Migration kMigrations[] = {
     {5, "corporate actions", kCorporateActionsSchema},
     {6, "dividend reference price", kActionReferencePriceSchema},
     {7, "model registry", kModelRegistrySchema},
-    {8, "trading: order account and fills, trading state, risk denials", kTradingSchema},
+    {8, "trading: order account and fills, trading state, risk denials, ledger adjustments", kTradingSchema},
 };
 
 }  // namespace

@@ -433,6 +433,18 @@ CREATE TABLE risk_denials (
   created_at_ns   INTEGER NOT NULL
 );
 CREATE INDEX risk_denials_by_account ON risk_denials (account, id);
+CREATE TABLE ledger_adjustments (
+  action_id       TEXT NOT NULL,
+  account         TEXT NOT NULL,
+  symbol          TEXT NOT NULL,
+  kind            TEXT NOT NULL CHECK (kind IN ('split', 'dividend')),
+  qty_before      INTEGER NOT NULL,
+  qty_after       INTEGER NOT NULL,
+  cash_micros     INTEGER NOT NULL,
+  ex_date         TEXT NOT NULL,
+  applied_at_ns   INTEGER NOT NULL,
+  PRIMARY KEY (account, action_id)
+);
 )sql";
 
 constexpr Migration kMigrations[] = {
@@ -444,7 +456,7 @@ constexpr Migration kMigrations[] = {
     {5, "corporate actions", kCorporateActionsSchema},
     {6, "dividend reference price", kActionReferencePriceSchema},
     {7, "model registry", kModelRegistrySchema},
-    {8, "trading: order account and fills, trading state, risk denials", kTradingSchema},
+    {8, "trading: order account and fills, trading state, risk denials, ledger adjustments", kTradingSchema},
 };
 
 }  // namespace

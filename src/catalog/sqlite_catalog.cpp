@@ -578,6 +578,39 @@ class SqliteCatalog final : public Catalog {
     return out;
   }
 
+  bool apply_adjustment(const LedgerAdjustment& a) override {
+    if (a.action_id.empty() || a.account.empty() || a.symbol.empty()) {
+      throw Error::InvalidInput("apply_adjustment: empty action id, account or symbol");
+    }
+    bool applied = false;
+    guarded("adjustment " + a.action_id, [&] {
+      db_.transaction([&] {
+        applied = false;
+        if (db_.scalar("SELECT 1 FROM ledger_adjustments WHERE account = ? AND action_id = ?", a.account, a.action_id)) return;
+        const int64_t now = now_ts_ns();
+        ensure_account(a.account, now);
+        const PositionRecord before = get_position(a.account, a.symbol).value_or(PositionRecord{a.account, a.symbol});
+        const auto effect = internal::adjustment_effect(before, a);
+        db_.execute(
+            "INSERT INTO ledger_positions (account, symbol, qty_micros, avg_price_micros, realized_pnl_micros, "
+            "updated_at_ns) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account, symbol) DO UPDATE SET "
+            "qty_micros = excluded.qty_micros, avg_price_micros = excluded.avg_price_micros, "
+            "updated_at_ns = excluded.updated_at_ns",
+            a.account, a.symbol, effect.position.qty.raw(), effect.position.avg_price.raw(),
+            effect.position.realized_pnl.raw(), now);
+        db_.execute("UPDATE ledger_accounts SET net_flow_micros = net_flow_micros + ? WHERE account = ?",
+                    effect.cash.raw(), a.account);
+        db_.execute(
+            "INSERT INTO ledger_adjustments (action_id, account, symbol, kind, qty_before, qty_after, cash_micros, "
+            "ex_date, applied_at_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            a.action_id, a.account, a.symbol, a.kind, before.qty.raw(), effect.position.qty.raw(), effect.cash.raw(),
+            a.ex_date, now);
+        applied = true;
+      });
+    });
+    return applied;
+  }
+
   // ---- universe ----
 
   bool upsert_universe(const UniverseEntry& e) override {

@@ -163,19 +163,53 @@ CycleResult run_cycle(catalog::Catalog& catalog, Broker& broker, Strategy& strat
   }
   const std::string last_decided = memory.value("last_decided", std::string());
 
-  // 1. Reconcile.
-  result.reconcile = reconcile(catalog, broker, config.account, D);
-  state = trading_state(catalog, config.account);  // a reconciliation may have halted it
-
-  // 2. Feed the strategy every session up to D; keep the targets it set after the last decided
-  // session.
-  RiskEngine risk(config.risk, config.costs);
   std::vector<std::string> names;
   std::map<std::string, size_t> index;
   for (size_t i = 0; i < n; ++i) {
     names.push_back(data.symbols[i].symbol);
     index[names.back()] = i;
   }
+
+  // 1. The paper book follows the splits and dividends ex since its last session, before that
+  // session's fills (a real broker applies them to its own book; reconciliation compares).
+  if (broker.name() == "paper" && !state.last_session.empty()) {
+    for (const auto& p : catalog.list_positions(config.account)) {
+      auto it = index.find(p.symbol);
+      if (it == index.end() || p.qty == Micros()) continue;
+      const SymbolSeries& s = data.symbols[it->second];
+      for (const auto& a : s.actions) {
+        const std::string ex = a.ex_date.to_string();
+        if (ex <= state.last_session || ex > D.to_string()) continue;
+        catalog::LedgerAdjustment adj;
+        adj.account = config.account;
+        adj.symbol = p.symbol;
+        adj.ex_date = ex;
+        if (a.kind == CorporateAction::Kind::kSplit && a.split_ratio > 0) {
+          adj.kind = "split";
+          adj.ratio = a.split_ratio;
+          // Cash in lieu at the close before the ex-date, on the new basis.
+          const auto before = std::lower_bound(s.day.begin(), s.day.end(), a.ex_date.days_since_epoch());
+          const double close = before == s.day.begin() ? 0.0 : s.close[static_cast<size_t>(before - s.day.begin()) - 1];
+          adj.fraction_price = Micros::from_double(close / a.split_ratio);
+        } else if (a.kind == CorporateAction::Kind::kDividend) {
+          adj.kind = "dividend";
+          adj.cash_per_share = Micros::from_double(a.cash_amount);
+        } else {
+          continue;
+        }
+        adj.action_id = adj.kind + ":" + p.symbol + ":" + ex;
+        catalog.apply_adjustment(adj);
+      }
+    }
+  }
+
+  // 2. Reconcile.
+  result.reconcile = reconcile(catalog, broker, config.account, D);
+  state = trading_state(catalog, config.account);  // a reconciliation may have halted it
+
+  // 3. Feed the strategy every session up to D; keep the targets it set after the last decided
+  // session.
+  RiskEngine risk(config.risk, config.costs);
   OrderPath path(names, risk, config.costs);
   if (memory.contains("targets")) {
     for (auto& [symbol, m] : memory["targets"].items()) {
@@ -183,6 +217,16 @@ CycleResult run_cycle(catalog::Catalog& catalog, Broker& broker, Strategy& strat
       if (it == index.end()) continue;  // out of the universe now: its target lapses
       path.restore(it->second, {m.at(0).get<double>(), m.at(1).get<double>(), m.at(2).get<int>() != 0,
                                 m.at(3).get<int>() != 0});
+    }
+  }
+  // Target quantities follow the splits ex since the last decided session (the memory is saved
+  // with that session, so a rerun scales from the same memory once).
+  if (!last_decided.empty()) {
+    for (size_t i = 0; i < n; ++i) {
+      for (const auto& a : data.symbols[i].actions) {
+        const std::string ex = a.ex_date.to_string();
+        if (a.kind == CorporateAction::Kind::kSplit && ex > last_decided && ex <= D.to_string()) path.split(i, a.split_ratio);
+      }
     }
   }
   Portfolio portfolio(n, 0);
@@ -227,7 +271,7 @@ CycleResult run_cycle(catalog::Catalog& catalog, Broker& broker, Strategy& strat
   result.equity = portfolio.equity();
   result.cash = portfolio.cash();
 
-  // 3. The risk state after D's close (once per session).
+  // 4. The risk state after D's close (once per session).
   TradingState ts = parse_trading_state(state.state);
   if (state.last_session.empty() || state.last_session < D.to_string()) {
     std::string why;
@@ -269,7 +313,7 @@ CycleResult run_cycle(catalog::Catalog& catalog, Broker& broker, Strategy& strat
     return result;
   }
 
-  // 4. Orders through the order path; each recorded before it is sent.
+  // 5. Orders through the order path; each recorded before it is sent.
   auto plan = path.plan(portfolio, ts);
   const int64_t close_ns = TradingCalendar::nyse().session_close_ts_ns(D);
   int64_t k = 0;
@@ -314,7 +358,7 @@ CycleResult run_cycle(catalog::Catalog& catalog, Broker& broker, Strategy& strat
     record(catalog, config.account, o, ack, nullptr);
     result.orders.push_back(catalog.get_order(o.client_order_id).value_or(o));
   }
-  // 5. The account's memory.
+  // 6. The account's memory.
   save(D.to_string());
   result.action = ts == TradingState::kHalted ? "halted" : (result.orders.empty() ? "none" : "placed");
   return result;

@@ -476,3 +476,47 @@ TEST_P(TradingLedgerTest, TradingStateAndDenialsAreKept) {
 
 }  // namespace
 }  // namespace trib::catalog
+
+namespace trib::catalog {
+namespace {
+
+class AdjustmentTest : public CatalogTest {};
+INSTANTIATE_TEST_SUITE_P(Backends, AdjustmentTest, ::testing::Values(Backend::kSqlite, Backend::kPostgres), backend_name);
+
+TEST_P(AdjustmentTest, SplitsAndDividendsMoveThePositionAndTheCashOnce) {
+  const Micros initial = Micros::parse("10000");
+  catalog_->account_cash("paper", initial);
+  ASSERT_TRUE(catalog_->apply_fill("paper", {"f1", "o1", "AAPL", Side::kBuy, Micros::parse("61"), Micros::parse("100"),
+                                             Micros(), 1}));
+  const Micros after_buy = catalog_->account_cash("paper", initial);  // 10,000 - 6,100
+  LedgerAdjustment split;
+  split.action_id = "split:AAPL:2020-08-31";
+  split.account = "paper";
+  split.symbol = "AAPL";
+  split.kind = "split";
+  split.ratio = 1.5;                               // 61 x 1.5 = 91.5: 91 shares and half a share in cash
+  split.fraction_price = Micros::parse("66.5");    // the close before, on the new basis
+  split.ex_date = "2020-08-31";
+  EXPECT_TRUE(catalog_->apply_adjustment(split));
+  EXPECT_FALSE(catalog_->apply_adjustment(split));  // once
+  auto p = catalog_->get_position("paper", "AAPL");
+  EXPECT_EQ(p->qty, Micros::parse("91"));
+  EXPECT_EQ(p->avg_price, Micros::from_double(100 / 1.5));
+  EXPECT_EQ(catalog_->account_cash("paper", initial), after_buy + Micros::parse("33.25"));
+  LedgerAdjustment dividend;
+  dividend.action_id = "dividend:AAPL:2020-11-06";
+  dividend.account = "paper";
+  dividend.symbol = "AAPL";
+  dividend.kind = "dividend";
+  dividend.cash_per_share = Micros::parse("0.205");
+  dividend.ex_date = "2020-11-06";
+  EXPECT_TRUE(catalog_->apply_adjustment(dividend));
+  EXPECT_FALSE(catalog_->apply_adjustment(dividend));
+  EXPECT_EQ(catalog_->account_cash("paper", initial), after_buy + Micros::parse("33.25") + Micros::parse("18.655"));
+  dividend.action_id = "x";
+  dividend.kind = "spinoff";
+  EXPECT_EQ(category_of([&] { catalog_->apply_adjustment(dividend); }), ErrorCategory::kInvalidInput);
+}
+
+}  // namespace
+}  // namespace trib::catalog

@@ -116,6 +116,7 @@ class SabotagedCatalog : public catalog::Catalog {
   std::optional<catalog::TradingStateRecord> get_trading_state(const std::string& a) override { return real_.get_trading_state(a); }
   void put_trading_state(const catalog::TradingStateRecord& t) override { real_.put_trading_state(t); }
   void record_denial(const catalog::RiskDenialRecord& d) override { real_.record_denial(d); }
+  bool apply_adjustment(const catalog::LedgerAdjustment& a) override { return real_.apply_adjustment(a); }
   std::vector<catalog::RiskDenialRecord> list_denials(const std::string& a) override { return real_.list_denials(a); }
   bool upsert_universe(const catalog::UniverseEntry& e) override { return real_.upsert_universe(e); }
   bool remove_universe(const std::string& s, const std::string& v, const std::string& d, const std::string& t) override { return real_.remove_universe(s, v, d, t); }

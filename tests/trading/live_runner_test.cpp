@@ -52,6 +52,47 @@ MarketData synthetic_market(int sessions) {
   return data;
 }
 
+// BBB splits 2-for-1 on the 30th session (its raw prices halve; the strategy sees them split-
+// adjusted); AAA and CCC pay 0.50 dividends on the 40th and 50th.
+MarketData with_actions(MarketData data) {
+  SymbolSeries& b = data.symbols[1];
+  b.signal_open = b.open;
+  b.signal_high = b.high;
+  b.signal_low = b.low;
+  b.signal_close = b.close;
+  b.signal_volume = b.volume;
+  for (size_t t = 30; t < b.size(); ++t) {
+    b.open[t] /= 2;
+    b.high[t] /= 2;
+    b.low[t] /= 2;
+    b.close[t] /= 2;
+    b.volume[t] *= 2;
+  }
+  for (size_t t = 0; t < b.size(); ++t) {
+    if (t < 30) {
+      b.signal_open[t] /= 2;
+      b.signal_high[t] /= 2;
+      b.signal_low[t] /= 2;
+      b.signal_close[t] /= 2;
+    }
+  }
+  CorporateAction split;
+  split.kind = CorporateAction::Kind::kSplit;
+  split.ex_date = Date(b.day[30]);
+  split.split_ratio = 2;
+  b.actions = {split};
+  for (size_t i : {0, 2}) {
+    for (size_t t : {40, 50}) {
+      CorporateAction dividend;
+      dividend.kind = CorporateAction::Kind::kDividend;
+      dividend.ex_date = Date(data.symbols[i].day[t]);
+      dividend.cash_amount = 0.5;
+      data.symbols[i].actions.push_back(dividend);
+    }
+  }
+  return data;
+}
+
 // The market as it was known after `day`'s close.
 MarketData up_to(const MarketData& data, Date day) {
   MarketData out = data;
@@ -60,8 +101,25 @@ MarketData up_to(const MarketData& data, Date day) {
     while (n < s.size() && s.day[n] <= day.days_since_epoch()) ++n;
     s.day.resize(n);
     for (auto* v : {&s.open, &s.high, &s.low, &s.close, &s.volume}) v->resize(n);
+    if (s.has_signal()) {
+      for (auto* v : {&s.signal_open, &s.signal_high, &s.signal_low, &s.signal_close, &s.signal_volume}) v->resize(n);
+    }
+    std::erase_if(s.actions, [&](const CorporateAction& a) { return a.ex_date > day; });
   }
   return out;
+}
+
+SplitLookup split_lookup(const MarketData& data) {
+  return [&data](const std::string& symbol, Date decided, Date session) {
+    double ratio = 1;
+    for (const auto& s : data.symbols) {
+      if (s.symbol != symbol) continue;
+      for (const auto& a : s.actions) {
+        if (a.kind == CorporateAction::Kind::kSplit && a.ex_date > decided && a.ex_date <= session) ratio *= a.split_ratio;
+      }
+    }
+    return ratio;
+  };
 }
 
 BarLookup lookup(const MarketData& data) {
@@ -94,7 +152,7 @@ class LiveRunnerTest : public ::testing::Test {
     pc.account = "paper";
     pc.initial_cash = 100'000;
     pc.last_session = session;
-    auto broker = make_paper_broker(*catalog_, pc, lookup(market_));
+    auto broker = make_paper_broker(*catalog_, pc, lookup(market_), split_lookup(market_));
     return run_cycle(*catalog_, *broker, strategy, up_to(market_, session), config(session));
   }
 
@@ -106,7 +164,7 @@ class LiveRunnerTest : public ::testing::Test {
 
   TempDir dir_;
   std::unique_ptr<catalog::Catalog> catalog_;
-  MarketData market_ = synthetic_market(60);
+  MarketData market_ = with_actions(synthetic_market(60));
   RiskLimits risk_;
 };
 
@@ -150,7 +208,10 @@ TEST_F(LiveRunnerTest, PaperCyclesOverPastSessionsGiveTheBacktestsOrdersAndFills
       EXPECT_FALSE(catalog::is_open(o.status)) << o.client_order_id;
     }
   }
-  // The equity the runner marked equals the backtest's curve at the last close.
+  // The equity the runner marked equals the backtest's curve at the last close: the split and the
+  // dividend reached the paper book as they reached the backtest's.
+  EXPECT_EQ(bt.splits_applied, 1);
+  EXPECT_GT(bt.dividends, 0);
   EXPECT_NEAR(trading_state(*catalog_, "paper").last_equity.to_double(), bt.curve.back().equity, 0.01);
 }
 

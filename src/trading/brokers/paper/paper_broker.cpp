@@ -14,8 +14,8 @@ using catalog::OrderStatus;
 
 class PaperBroker final : public Broker {
  public:
-  PaperBroker(catalog::Catalog& catalog, PaperBrokerConfig config, BarLookup bars)
-      : catalog_(catalog), config_(std::move(config)), bars_(std::move(bars)) {}
+  PaperBroker(catalog::Catalog& catalog, PaperBrokerConfig config, BarLookup bars, SplitLookup splits)
+      : catalog_(catalog), config_(std::move(config)), bars_(std::move(bars)), splits_(std::move(splits)) {}
 
   std::string name() const override { return "paper"; }
 
@@ -82,6 +82,14 @@ class PaperBroker final : public Broker {
     request.type = parse_order_type(record->order_type);
     if (record->limit_price) request.limit_price = record->limit_price->to_double();
     if (record->stop_price) request.stop_price = record->stop_price->to_double();
+    // A split between the decision and the fill: the order on the new basis.
+    const double ratio = splits_ ? splits_(record->symbol, decided, session) : 1.0;
+    if (ratio > 0 && ratio != 1.0) {
+      request.qty = std::floor(request.qty * ratio + 1e-6);
+      request.limit_price /= ratio;
+      request.stop_price /= ratio;
+      out.qty = std::floor(out.qty * ratio + 1e-6);
+    }
     auto fill = simulate_fill(request, *bar, config_.costs, config_.volume_participation);
     if (fill && request.side > 0 && !config_.margin) {
       const double cash =
@@ -112,12 +120,14 @@ class PaperBroker final : public Broker {
   catalog::Catalog& catalog_;
   PaperBrokerConfig config_;
   BarLookup bars_;
+  SplitLookup splits_;
 };
 
 }  // namespace
 
-std::unique_ptr<Broker> make_paper_broker(catalog::Catalog& catalog, PaperBrokerConfig config, BarLookup bars) {
-  return std::make_unique<PaperBroker>(catalog, std::move(config), std::move(bars));
+std::unique_ptr<Broker> make_paper_broker(catalog::Catalog& catalog, PaperBrokerConfig config, BarLookup bars,
+                                          SplitLookup splits) {
+  return std::make_unique<PaperBroker>(catalog, std::move(config), std::move(bars), std::move(splits));
 }
 
 }  // namespace trib::trading

@@ -182,6 +182,18 @@ struct TradingStateRecord {
   int64_t updated_at_ns = 0;
 };
 
+// A split or cash dividend applied to an account's position, as a broker applies it to its book
+// (the paper account's; a real broker's book is reconciled instead). Recorded once per action_id.
+struct LedgerAdjustment {
+  std::string action_id;  // e.g. "split:AAPL:2020-08-31": the idempotency key
+  std::string account, symbol;
+  std::string kind;       // "split" | "dividend"
+  double ratio = 1;       // split: new shares per old
+  Micros cash_per_share;  // dividend
+  Micros fraction_price;  // split: cash per new share for a fraction of a share (cash in lieu)
+  std::string ex_date;    // YYYY-MM-DD
+};
+
 // An order the risk engine denied. Kept apart from the orders, so a denial does not take the
 // session's client order id: once the limits change, a later cycle may place that order.
 struct RiskDenialRecord {
@@ -443,6 +455,10 @@ class Catalog {
   virtual void record_denial(const RiskDenialRecord& denial) = 0;
   // Oldest first; "" = every account.
   virtual std::vector<RiskDenialRecord> list_denials(const std::string& account = "") = 0;
+  // Applies a split (the position's quantity x ratio, whole shares, the fraction paid in cash at
+  // fraction_price; the average price / ratio) or a dividend (position x cash_per_share to cash;
+  // a short pays it) in one transaction, once per action_id: false when it was applied before.
+  virtual bool apply_adjustment(const LedgerAdjustment& adjustment) = 0;
 
   // ---- universe ----
   // Adds or replaces an instrument (a replaced one becomes "active" again). True when new.

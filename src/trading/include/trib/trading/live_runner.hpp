@@ -2,6 +2,8 @@
 // risk engine as the backtester, against a broker (paper or Alpaca) and the catalog's ledger.
 //
 // A cycle for decision session D (the last completed session; the caller refuses stale data):
+//   0. a paper account's positions take the splits and dividends ex since its last session
+//      (Catalog::apply_adjustment, once per action), before that session's fills;
 //   1. reconcile: every open order of the account is asked of the broker by its client id and the
 //      answer (status and fills) written to the ledger in one transaction; an order the broker
 //      never received (a crash before the send) is sent now when it is D's, expired otherwise;
@@ -9,7 +11,7 @@
 //      the account with a report;
 //   2. the strategy is fed every session of the data up to D (its state is rebuilt, deterministic)
 //      and the targets it set after the account's last decided session go to the order path,
-//      whose memory (target weights and quantities) is kept in the catalog;
+//      whose memory (target weights and quantities, scaled by splits) is kept in the catalog;
 //   3. the account is marked at D's closes; the risk state moves (daily loss, drawdown; HALTED
 //      stays until trib resume);
 //   4. the orders are recorded in the ledger as "new" under deterministic client ids

@@ -29,7 +29,11 @@ struct PaperBrokerConfig {
 
 // The traded (raw) bar of `symbol` on `session`, nullopt when it did not trade.
 using BarLookup = std::function<std::optional<BarPrices>(const std::string& symbol, Date session)>;
+// The product of `symbol`'s split ratios ex after `decided` and by `session` (1: none): an order
+// decided before a split fills on the split's basis, as a broker adjusts open orders.
+using SplitLookup = std::function<double(const std::string& symbol, Date decided, Date session)>;
 
-std::unique_ptr<Broker> make_paper_broker(catalog::Catalog& catalog, PaperBrokerConfig config, BarLookup bars);
+std::unique_ptr<Broker> make_paper_broker(catalog::Catalog& catalog, PaperBrokerConfig config, BarLookup bars,
+                                          SplitLookup splits = nullptr);
 
 }  // namespace trib::trading
