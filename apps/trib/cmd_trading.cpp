@@ -13,6 +13,7 @@
 #include "cli.hpp"
 #include "trib/core/calendar.hpp"
 #include "trib/core/error.hpp"
+#include "trib/core/text.hpp"
 #include "trib/etl/bars_reader.hpp"
 #include "trib/runtime/shutdown.hpp"
 #include "trib/trading/alpaca_broker.hpp"
@@ -27,18 +28,6 @@ namespace trib::cli {
 using nlohmann::json;
 
 namespace {
-
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    item.erase(0, item.find_first_not_of(" \t"));
-    item.erase(item.find_last_not_of(" \t") + 1);
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
 
 // [strategy] universe: "" = [strategy] symbol, "all" = every curated daily symbol, else a list.
 std::vector<Symbol> strategy_universe(Workspace& ws, const StrategyConfig& s) {

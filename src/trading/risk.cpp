@@ -7,6 +7,7 @@
 
 #include "trib/core/config.hpp"
 #include "trib/core/error.hpp"
+#include "trib/core/text.hpp"
 
 namespace trib::trading {
 
@@ -38,17 +39,7 @@ RiskLimits RiskLimits::from_config(const RiskConfig& risk, const BrokerConfig& b
   l.max_orders_per_day = risk.max_orders_per_day;
   l.daily_loss_limit_pct = risk.daily_loss_limit_pct;
   l.max_drawdown_pct = risk.max_drawdown_pct;
-  size_t start = 0;
-  const std::string& list = risk.restricted;
-  while (start <= list.size()) {
-    size_t comma = list.find(',', start);
-    if (comma == std::string::npos) comma = list.size();
-    std::string name = list.substr(start, comma - start);
-    name.erase(0, name.find_first_not_of(" \t"));
-    name.erase(name.find_last_not_of(" \t") + 1);
-    if (!name.empty()) l.restricted.insert(name);
-    start = comma + 1;
-  }
+  for (auto& name : split_list(risk.restricted)) l.restricted.insert(std::move(name));
   l.margin = broker.account_type == "margin";
   l.allow_short = broker.allow_short;
   return l;

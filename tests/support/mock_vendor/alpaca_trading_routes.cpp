@@ -39,6 +39,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mock_vendor.hpp"
+#include "trib/core/text.hpp"
 
 namespace trib::testing {
 namespace {
@@ -114,18 +115,6 @@ std::string asset_id(const std::string& symbol) {
 bool plausible_symbol(const std::string& s) {
   return !s.empty() && s.size() <= 21 &&
          std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'A' && c <= 'Z') || c == '.'; });
-}
-
-std::vector<std::string> split_list(const std::string& list) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t comma = list.find(',', start);
-    if (comma == std::string::npos) comma = list.size();
-    if (comma > start) out.push_back(list.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
 }
 
 // RFC 3339 with any offset (or a bare date). parse_ts_ns reads UTC only, so the offset is applied
