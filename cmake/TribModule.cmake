@@ -58,6 +58,10 @@ function(trib_module NAME)
   if(M_LIBS)
     target_link_libraries(trib_${NAME} ${scope} ${M_LIBS})
   endif()
+  # The link graph as built, one file per module (what it links, one per line), for the tests
+  # that check what a module can reach (tests/llm: the assistant cannot link the broker).
+  file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/link_graph/${NAME}.txt
+       CONTENT "$<JOIN:$<TARGET_PROPERTY:trib_${NAME},INTERFACE_LINK_LIBRARIES>,\n>\n")
 endfunction()
 
 # trib_module_tests(NAME [LIBS ...]): tests/<NAME>/*_test.cpp -> executable <NAME>_test.

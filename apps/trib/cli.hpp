@@ -35,7 +35,8 @@ void add_universe_commands(CLI::App& app, Globals& globals, Action& action);  //
 void add_coverage_command(CLI::App& app, Globals& globals, Action& action);    // coverage
 void add_actions_commands(CLI::App& app, Globals& globals, Action& action);   // actions import|list|conflicts
 void add_ml_commands(CLI::App& app, Globals& globals, Action& action);
-void add_trading_commands(CLI::App& app, Globals& globals, Action& action);  // backtest trade halt resume        // ml train|list|show|compare|predict|predictions
+void add_trading_commands(CLI::App& app, Globals& globals, Action& action);
+void add_llm_commands(CLI::App& app, Globals& globals, Action& action);      // ask report  // backtest trade halt resume        // ml train|list|show|compare|predict|predictions
 
 // ETL counts as JSON and as the lines the commands print.
 nlohmann::json stats_json(const etl::EtlStats& stats);

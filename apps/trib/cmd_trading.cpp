@@ -16,12 +16,12 @@
 #include "trib/core/text.hpp"
 #include "trib/etl/bars_reader.hpp"
 #include "trib/runtime/shutdown.hpp"
-#include "trib/trading/alpaca_broker.hpp"
+#include "trib/broker/alpaca_broker.hpp"
 #include "trib/trading/backtest.hpp"
 #include "trib/trading/backtest_store.hpp"
-#include "trib/trading/live_runner.hpp"
+#include "trib/broker/live_runner.hpp"
 #include "trib/trading/market_loader.hpp"
-#include "trib/trading/paper_broker.hpp"
+#include "trib/broker/paper_broker.hpp"
 #include "workspace.hpp"
 
 namespace trib::cli {
@@ -254,10 +254,10 @@ Date newest_session(const trading::MarketData& data) {
   return Date(newest);
 }
 
-std::unique_ptr<trading::Broker> make_broker(Workspace& ws, const std::string& account, Date session) {
+std::unique_ptr<broker::Broker> make_broker(Workspace& ws, const std::string& account, Date session) {
   const BrokerConfig& b = ws.config.broker;
-  if (b.kind == "alpaca") return trading::make_alpaca_broker(trading::AlpacaConfig::from_env(b.url));
-  trading::PaperBrokerConfig c;
+  if (b.kind == "alpaca") return broker::make_alpaca_broker(broker::AlpacaConfig::from_env(b.url));
+  broker::PaperBrokerConfig c;
   c.account = account;
   c.initial_cash = b.initial_cash;
   c.costs = trading::CostModel::from_config(b);
@@ -269,7 +269,7 @@ std::unique_ptr<trading::Broker> make_broker(Workspace& ws, const std::string& a
   const etl::PriceOptions raw = prices_of(ws.config, "raw");
   etl::PriceOptions split = prices_of(ws.config, "split");
   // The splits between an order's decision and its fill, from the catalog's resolved actions.
-  trading::SplitLookup splits = [catalog, store, split](const std::string& symbol, Date decided, Date session) {
+  broker::SplitLookup splits = [catalog, store, split](const std::string& symbol, Date decided, Date session) {
     etl::BarsQuery q;
     q.symbol = Symbol::parse(symbol);
     q.from = decided;
@@ -284,7 +284,7 @@ std::unique_ptr<trading::Broker> make_broker(Workspace& ws, const std::string& a
     }
     return ratio;
   };
-  return trading::make_paper_broker(*catalog, c, [catalog, store, raw](const std::string& symbol, Date day) {
+  return broker::make_paper_broker(*catalog, c, [catalog, store, raw](const std::string& symbol, Date day) {
     etl::BarsQuery q;
     q.symbol = Symbol::parse(symbol);
     q.from = q.to = day;
@@ -345,13 +345,13 @@ json run_trade_json(Workspace& ws, const StrategyConfig& s, const std::string& s
                           newest.to_string()));
   }
   auto broker = make_broker(ws, account, session);
-  trading::CycleConfig config;
+  broker::CycleConfig config;
   config.account = account;
   config.initial_cash = ws.config.broker.initial_cash;
   config.costs = trading::CostModel::from_config(ws.config.broker);
   config.risk = trading::RiskLimits::from_config(ws.config.risk, ws.config.broker);
   config.session = session;
-  const auto r = trading::run_cycle(*ws.catalog, *broker, *strategy, data, config);
+  const auto r = broker::run_cycle(*ws.catalog, *broker, *strategy, data, config);
 
   json orders = json::array(), denials = json::array(), positions = json::array();
   for (const auto& o : r.orders) orders.push_back(order_json(o));
@@ -532,7 +532,7 @@ void add_trading_commands(CLI::App& app, Globals& g, Action& action) {
         std::string last_error;
         while (!stop.load()) {
           try {
-            const std::string memory = trading::trading_state(*ws.catalog, targs->account).strategy_json;
+            const std::string memory = broker::trading_state(*ws.catalog, targs->account).strategy_json;
             const std::string decided =
                 memory.empty() ? std::string() : json::parse(memory).value("last_decided", std::string());
             const Date completed = last_completed_session(now_ts_ns());
@@ -541,7 +541,7 @@ void add_trading_commands(CLI::App& app, Globals& g, Action& action) {
             } else {
               // Between sessions: reconcile on every wake (fills arrive after the open).
               auto broker = make_broker(ws, targs->account, completed);
-              const auto report = trading::reconcile(*ws.catalog, *broker, targs->account, completed);
+              const auto report = broker::reconcile(*ws.catalog, *broker, targs->account, completed);
               if (report.orders_updated > 0 || !report.differences.empty()) {
                 fmt::print(stderr, "trib trade --loop: reconciled {} order(s), {} fill(s) imported{}\n",
                            report.orders_updated, report.fills_imported,
@@ -579,11 +579,11 @@ void add_trading_commands(CLI::App& app, Globals& g, Action& action) {
       action = [&g, hargs, halting] {
         Workspace ws = open_workspace(g.workspace);
         if (halting) {
-          trading::halt_trading(*ws.catalog, hargs->account, hargs->reason.empty() ? "trib halt" : "trib halt: " + hargs->reason);
+          broker::halt_trading(*ws.catalog, hargs->account, hargs->reason.empty() ? "trib halt" : "trib halt: " + hargs->reason);
         } else {
-          trading::resume_trading(*ws.catalog, hargs->account);
+          broker::resume_trading(*ws.catalog, hargs->account);
         }
-        const auto t = trading::trading_state(*ws.catalog, hargs->account);
+        const auto t = broker::trading_state(*ws.catalog, hargs->account);
         if (g.json) {
           fmt::print("{}\n", json{{"account", t.account}, {"state", t.state}, {"reason", t.reason}}.dump());
         } else {
@@ -606,8 +606,8 @@ void add_trading_commands(CLI::App& app, Globals& g, Action& action) {
         Workspace ws = open_workspace(g.workspace);
         const Date session = last_completed_session(now_ts_ns());
         auto broker = make_broker(ws, rargs->account, session);
-        const auto r = trading::reconcile(*ws.catalog, *broker, rargs->account, session);
-        const auto t = trading::trading_state(*ws.catalog, rargs->account);
+        const auto r = broker::reconcile(*ws.catalog, *broker, rargs->account, session);
+        const auto t = broker::trading_state(*ws.catalog, rargs->account);
         const json out = {{"account", rargs->account}, {"orders_checked", r.orders_checked},
                           {"orders_updated", r.orders_updated}, {"fills_imported", r.fills_imported},
                           {"orders_resent", r.orders_resent}, {"orders_expired", r.orders_expired},

@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   add_actions_commands(app, globals, action);
   add_ml_commands(app, globals, action);
   add_trading_commands(app, globals, action);
+  add_llm_commands(app, globals, action);
   add_demo_command(app, globals, action);
 
   try {

@@ -19,6 +19,16 @@
 
 namespace trib::catalog::internal {
 
+// A read-only session cannot migrate: a catalog behind this build is refused with the fix.
+inline void check_read_only_schema(int have, int want, const std::string& where) {
+  if (have < want) {
+    throw Error::InvalidInput(fmt::format(
+        "{}: the catalog is at schema version {}, this build needs {}, and a read-only session cannot "
+        "migrate it; run any writing command once (e.g. `trib status`) to migrate, then retry",
+        where, have, want));
+  }
+}
+
 inline constexpr const char* kPartitionColumns =
     "dataset, timeframe, symbol, partition, object_key, version_key, row_count, content_sha256, "
     "min_ts_ns, max_ts_ns, version, code_version, committed_at_ns";

@@ -91,8 +91,38 @@ void lock_name(PgTx& tx, std::string_view space, const std::string& a, const std
 
 class PostgresCatalog final : public Catalog {
  public:
-  PostgresCatalog(const std::string& url, CatalogOptions options) : options_(options), db_(url) {
-    migrate();
+  PostgresCatalog(const std::string& url, CatalogOptions options)
+      : options_(options), db_(options.read_only ? read_only_url(url) : url) {
+    if (!options.read_only) {
+      migrate();
+      return;
+    }
+    internal::check_read_only_schema(schema_version(), postgres_catalog_migrations().back().version, describe());
+  }
+
+  // The server makes every transaction of the session read-only: libpq passes `options` as
+  // command-line switches of the backend, so a reconnect keeps them.
+  static std::string read_only_url(const std::string& url) {
+    if (url.rfind("postgres://", 0) == 0 || url.rfind("postgresql://", 0) == 0) {
+      // One `options` parameter (a second would replace the first, e.g. a search_path).
+      const size_t query = url.find('?');
+      if (query != std::string::npos) {
+        for (size_t at = query + 1; at < url.size();) {
+          const size_t end = std::min(url.find('&', at), url.size());
+          if (url.compare(at, 8, "options=") == 0) {
+            return url.substr(0, end) + "%20-c%20default_transaction_read_only%3Don" + url.substr(end);
+          }
+          at = end + 1;
+        }
+      }
+      return url + (query == std::string::npos ? "?" : "&") + "options=-c%20default_transaction_read_only%3Don";
+    }
+    if (url.find("options=") != std::string::npos) {
+      throw Error::InvalidInput(
+          "a read-only catalog session cannot add to `options=` in a key=value connection string; give [catalog] url "
+          "as a postgresql:// URL");
+    }
+    return url + " options='-c default_transaction_read_only=on'";
   }
 
   void migrate() override { db_.migrate(kCatalogComponent, postgres_catalog_migrations()); }

@@ -39,7 +39,12 @@ class SqliteCatalog final : public Catalog {
  public:
   SqliteCatalog(const std::filesystem::path& path, CatalogOptions options)
       : options_(options), db_(path) {
-    migrate();
+    if (!options.read_only) {
+      migrate();
+      return;
+    }
+    db_.exec("PRAGMA query_only = ON");
+    internal::check_read_only_schema(schema_version(), catalog_migrations().back().version, describe());
   }
 
   void migrate() override { db_.migrate(kCatalogComponent, catalog_migrations()); }

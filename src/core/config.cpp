@@ -44,6 +44,9 @@ constexpr std::string_view kRiskKeys[] = {"max_position_notional", "max_order_no
 constexpr std::string_view kStrategyKeys[] = {"name", "symbol", "universe", "benchmark", "fast", "slow",
                                               "lookback", "skip", "top_k", "drop_n", "rebalance_days",
                                               "model", "risk_free_rate"};
+constexpr std::string_view kLlmKeys[] = {"kind", "url", "model", "api_version", "auth", "key_env", "timeout_s",
+                                         "max_retries", "max_tokens", "max_tool_calls", "max_tool_output_bytes",
+                                         "temperature", "stream"};
 // [vendors.<name>]: one table per vendor; the vendor names are checked where the vendors are known.
 constexpr std::string_view kVendorKeys[] = {"requests_per_minute", "requests_per_hour", "requests_per_day",
                                             "burst", "base_url", "publish_delay_minutes", "feed",
@@ -56,7 +59,7 @@ constexpr SectionSchema kSchema[] = {
     {"lake", kLakeKeys},          {"catalog", kCatalogKeys}, {"queue", kQueueKeys},
     {"hot_cache", kHotCacheKeys}, {"broker", kBrokerKeys},   {"risk", kRiskKeys},
     {"strategy", kStrategyKeys},  {"update", kUpdateKeys},     {"prices", kPricesKeys},
-    {"quality", kQualityKeys},    {"vendors", {}},
+    {"quality", kQualityKeys},    {"llm", kLlmKeys},         {"vendors", {}},
 };
 
 std::string join(Names items) {
@@ -448,6 +451,19 @@ Config Config::load(const fs::path& workspace) {
   read_int(root, "queue", "visibility_timeout_s", 1, 604'800, c.queue.visibility_timeout_s);
   read_int(root, "queue", "max_attempts", 1, 100, c.queue.max_attempts);
   read_int(root, "hot_cache", "sessions", 0, 100'000, c.hot_cache.sessions);
+  read_string(root, "llm", "kind", c.llm.kind);
+  read_string(root, "llm", "url", c.llm.url);
+  read_string(root, "llm", "model", c.llm.model);
+  read_string(root, "llm", "api_version", c.llm.api_version);
+  read_string(root, "llm", "auth", c.llm.auth);
+  read_string(root, "llm", "key_env", c.llm.key_env);
+  read_int(root, "llm", "timeout_s", 1, 3600, c.llm.timeout_s);
+  read_int(root, "llm", "max_retries", 0, 20, c.llm.max_retries);
+  read_int(root, "llm", "max_tokens", 256, 10'000'000, c.llm.max_tokens);
+  read_int(root, "llm", "max_tool_calls", 0, 1000, c.llm.max_tool_calls);
+  read_int(root, "llm", "max_tool_output_bytes", 512, 1 << 20, c.llm.max_tool_output_bytes);
+  read_float(root, "llm", "temperature", c.llm.temperature);
+  read_bool(root, "llm", "stream", c.llm.stream);
   read_string(root, "broker", "kind", c.broker.kind);
   read_float(root, "broker", "initial_cash", c.broker.initial_cash);
   read_float(root, "broker", "commission_per_share", c.broker.commission_per_share);
@@ -558,6 +574,20 @@ Config Config::load(const fs::path& workspace) {
       throw Error::InvalidInput(fmt::format(
           "trib.toml: [{}] endpoint must not carry a query (a SAS token is a secret: put it in "
           "AZURE_STORAGE_SAS_TOKEN)", section));
+    }
+  }
+  check_kind("llm", c.llm.kind, {"none", "openai", "azure"});
+  check_kind("llm", c.llm.auth, {"api-key", "bearer"}, "auth");
+  check_range(c.llm.temperature >= 0 && c.llm.temperature <= 2, "llm", "temperature", c.llm.temperature, "in [0, 2]");
+  if (c.llm.kind != "none") {
+    if (!c.llm.url.starts_with("https://") && !c.llm.url.starts_with("http://")) {
+      throw Error::InvalidInput(fmt::format(
+          "trib.toml: [llm] url = '{}' must be an http(s) URL: the API base for openai (e.g. "
+          "https://api.openai.com/v1), the resource endpoint for azure (e.g. https://NAME.openai.azure.com)",
+          c.llm.url));
+    }
+    if (c.llm.model.empty()) {
+      throw Error::InvalidInput("trib.toml: [llm] model is empty: name the model (openai) or the deployment (azure)");
     }
   }
   check_kind("broker", c.broker.kind, {"paper", "alpaca"});
@@ -725,6 +755,20 @@ std::string Config::to_toml() const {
   line("rebalance_days", std::to_string(strategy.rebalance_days));
   line("model", toml_string(strategy.model));
   line("risk_free_rate", toml_float(strategy.risk_free_rate, 4));
+  out += "\n[llm]\n";
+  line("kind", toml_string(llm.kind));
+  if (!llm.url.empty()) line("url", toml_string(llm.url));
+  line("model", toml_string(llm.model));
+  line("api_version", toml_string(llm.api_version));
+  line("auth", toml_string(llm.auth));
+  if (!llm.key_env.empty()) line("key_env", toml_string(llm.key_env));
+  line("timeout_s", std::to_string(llm.timeout_s));
+  line("max_retries", std::to_string(llm.max_retries));
+  line("max_tokens", std::to_string(llm.max_tokens));
+  line("max_tool_calls", std::to_string(llm.max_tool_calls));
+  line("max_tool_output_bytes", std::to_string(llm.max_tool_output_bytes));
+  line("temperature", toml_float(llm.temperature, 2));
+  line("stream", llm.stream ? "true" : "false");
   out += "\n[update]\n";
   line("vendor", toml_string(update.vendor));
   line("symbols", toml_string(update.symbols));

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
 #include <mutex>
 
 #include "trib/core/error.hpp"
@@ -57,6 +58,9 @@ struct Transfer {
   int64_t max_bytes = 0;
   bool too_large = false;
   int sends = 0;  // times libcurl was about to send the request (its own resends included)
+  CURL* handle = nullptr;
+  const std::function<void(int, std::string_view)>* on_piece = nullptr;
+  std::exception_ptr piece_error;  // thrown by on_piece: rethrown once libcurl has returned
 };
 
 // CURLOPT_PREREQFUNCTION: called each time a connection is ready and the request is about to go
@@ -74,6 +78,17 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
     return 0;  // anything but `bytes` makes libcurl abort with CURLE_WRITE_ERROR
   }
   transfer.response.body.append(data, bytes);
+  if (transfer.on_piece != nullptr && *transfer.on_piece) {
+    long status = 0;
+    curl_easy_getinfo(transfer.handle, CURLINFO_RESPONSE_CODE, &status);
+    try {
+      (*transfer.on_piece)(static_cast<int>(status), std::string_view(data, bytes));
+    } catch (...) {
+      // Never unwind through libcurl's C frames: stop the transfer, rethrow after it returned.
+      transfer.piece_error = std::current_exception();
+      return 0;
+    }
+  }
   return bytes;
 }
 
@@ -143,6 +158,8 @@ class CurlClient final : public HttpClient {
     char error_text[CURL_ERROR_SIZE] = {0};
     Transfer transfer;
     transfer.max_bytes = options_.max_response_bytes;
+    transfer.handle = handle_;
+    transfer.on_piece = &request.on_body;
 
     HeaderGuard headers;
     for (const auto& [name, value] : request.headers) {
@@ -205,6 +222,7 @@ class CurlClient final : public HttpClient {
     transfer.response.elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                        std::chrono::steady_clock::now() - start)
                                        .count();
+    if (transfer.piece_error) std::rethrow_exception(transfer.piece_error);
     if (transfer.too_large) {
       throw Error::Permanent(
           fmt::format("{}: response body exceeds {} bytes", where, options_.max_response_bytes));

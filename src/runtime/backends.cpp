@@ -65,14 +65,22 @@ std::unique_ptr<lake::ObjectStore> open_lake(const Config& config, bool create) 
 
 std::unique_ptr<lake::ObjectStore> Backends::open_store() const { return open_lake(config, false); }
 
-std::unique_ptr<catalog::Catalog> Backends::open_catalog() const {
-  if (config.catalog.kind == "sqlite") {
-    return catalog::open_sqlite_catalog(config.catalog.path, catalog_options(config));
-  }
-  if (config.catalog.kind == "postgres") {
-    return catalog::open_postgres_catalog(config.catalog.url, catalog_options(config));
-  }
+namespace {
+
+std::unique_ptr<catalog::Catalog> open_configured_catalog(const Config& config, bool read_only) {
+  auto options = catalog_options(config);
+  options.read_only = read_only;
+  if (config.catalog.kind == "sqlite") return catalog::open_sqlite_catalog(config.catalog.path, options);
+  if (config.catalog.kind == "postgres") return catalog::open_postgres_catalog(config.catalog.url, options);
   throw Error::InvalidInput(fmt::format("[catalog] kind '{}' is not available", config.catalog.kind));
+}
+
+}  // namespace
+
+std::unique_ptr<catalog::Catalog> Backends::open_catalog() const { return open_configured_catalog(config, false); }
+
+std::unique_ptr<catalog::Catalog> Backends::open_read_only_catalog() const {
+  return open_configured_catalog(config, true);
 }
 
 std::unique_ptr<queue::TaskQueue> Backends::open_queue(const std::string& name) const {

@@ -1,5 +1,7 @@
 #include "trib/trading/backtest_store.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "trib/core/config.hpp"
@@ -256,6 +258,119 @@ std::string save_backtest(lake::ObjectStore& store, catalog::Catalog& catalog, c
     catalog.finish_run(run_id, catalog::RunStatus::kOk, stats.dump());
   }
   return prefix;
+}
+
+void check_backtest_run_id(const std::string& run_id) {
+  bool ok = run_id.size() == 15 && run_id.starts_with("bt-");
+  for (size_t i = 3; ok && i < run_id.size(); ++i) {
+    const char c = run_id[i];
+    ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  }
+  if (!ok) {
+    throw Error::InvalidInput(fmt::format(
+        "'{}' is not a backtest run id: ids look like bt-0123456789ab (`trib backtest` prints them)", run_id));
+  }
+}
+
+namespace {
+
+// The run must be committed in the catalog: its files alone could be a crashed save's.
+void require_committed(catalog::Catalog& catalog, const std::string& run_id) {
+  check_backtest_run_id(run_id);
+  const auto run = catalog.get_run(run_id);
+  if (!run || run->kind != "backtest" || run->status != catalog::RunStatus::kOk) {
+    throw Error::NotFound(fmt::format(
+        "no saved backtest {}: run `trib backtest` (without --no-save) to create one", run_id));
+  }
+}
+
+parquet::Reader open_run_file(const lake::ObjectStore& store, const std::string& run_id, const std::string& name) {
+  return parquet::Reader(parquet::memory_source(store.get("backtests/" + run_id + "/" + name)),
+                         "backtests/" + run_id + "/" + name);
+}
+
+int column_of(const parquet::Reader& reader, std::string_view name) {
+  const int c = reader.metadata().schema.find(name);
+  if (c < 0) throw Error::DataLoss(fmt::format("backtest file lacks column '{}'", name));
+  return c;
+}
+
+}  // namespace
+
+std::vector<catalog::RunRecord> list_backtests(const lake::ObjectStore& store, catalog::Catalog& catalog) {
+  std::vector<catalog::RunRecord> out;
+  for (const auto& key : store.list("backtests/")) {
+    if (!key.ends_with("/result.json")) continue;
+    const std::string run_id = key.substr(10, key.size() - 10 - 12);
+    const auto run = catalog.get_run(run_id);
+    if (run && run->kind == "backtest" && run->status == catalog::RunStatus::kOk) out.push_back(*run);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.started_at_ns != b.started_at_ns ? a.started_at_ns > b.started_at_ns : a.run_id < b.run_id;
+  });
+  return out;
+}
+
+json read_backtest_summary(const lake::ObjectStore& store, catalog::Catalog& catalog, const std::string& run_id) {
+  require_committed(catalog, run_id);
+  return json::parse(store.get("backtests/" + run_id + "/result.json"));
+}
+
+std::vector<StoredTrade> read_backtest_trades(const lake::ObjectStore& store, catalog::Catalog& catalog,
+                                              const std::string& run_id) {
+  require_committed(catalog, run_id);
+  const auto reader = open_run_file(store, run_id, "trades.parquet");
+  const std::vector<int> cols = {column_of(reader, "session_date"), column_of(reader, "ts"),
+                                 column_of(reader, "symbol"),       column_of(reader, "side"),
+                                 column_of(reader, "qty"),          column_of(reader, "price"),
+                                 column_of(reader, "reference_price"), column_of(reader, "commission"),
+                                 column_of(reader, "realized_pnl"), column_of(reader, "order_type")};
+  std::vector<StoredTrade> out;
+  for (int g = 0; g < reader.num_row_groups(); ++g) {
+    const auto c = reader.read_row_group(g, cols);
+    for (size_t r = 0; r < c[0].num_rows; ++r) {
+      StoredTrade t;
+      t.date = Date(c[0].i32[r]);
+      t.ts = c[1].i64[r];
+      t.symbol = c[2].str(r);
+      t.side = c[3].str(r);
+      t.qty = c[4].f64[r];
+      t.price = c[5].f64[r];
+      t.reference_price = c[6].f64[r];
+      t.commission = c[7].f64[r];
+      t.realized_pnl = c[8].f64[r];
+      t.order_type = c[9].str(r);
+      out.push_back(std::move(t));
+    }
+  }
+  return out;
+}
+
+std::vector<StoredEquityPoint> read_backtest_equity(const lake::ObjectStore& store, catalog::Catalog& catalog,
+                                                    const std::string& run_id) {
+  require_committed(catalog, run_id);
+  const auto reader = open_run_file(store, run_id, "equity.parquet");
+  const std::vector<int> cols = {column_of(reader, "session_date"), column_of(reader, "ts"),
+                                 column_of(reader, "equity"),       column_of(reader, "cash"),
+                                 column_of(reader, "gross"),        column_of(reader, "net"),
+                                 column_of(reader, "benchmark"),    column_of(reader, "state")};
+  std::vector<StoredEquityPoint> out;
+  for (int g = 0; g < reader.num_row_groups(); ++g) {
+    const auto c = reader.read_row_group(g, cols);
+    for (size_t r = 0; r < c[0].num_rows; ++r) {
+      StoredEquityPoint p;
+      p.date = Date(c[0].i32[r]);
+      p.ts = c[1].i64[r];
+      p.equity = c[2].f64[r];
+      p.cash = c[3].f64[r];
+      p.gross = c[4].f64[r];
+      p.net = c[5].f64[r];
+      p.benchmark = c[6].f64[r];
+      p.state = c[7].str(r);
+      out.push_back(std::move(p));
+    }
+  }
+  return out;
 }
 
 }  // namespace trib::trading

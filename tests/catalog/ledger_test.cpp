@@ -520,3 +520,39 @@ TEST_P(AdjustmentTest, SplitsAndDividendsMoveThePositionAndTheCashOnce) {
 
 }  // namespace
 }  // namespace trib::catalog
+
+namespace trib::catalog {
+namespace {
+
+// A read-only session (CatalogOptions::read_only, what the LLM assistant's tools get): the
+// database refuses every write, the ledger included, and reads see what others wrote.
+class ReadOnlyTest : public CatalogTest {};
+
+TEST_P(ReadOnlyTest, TheDatabaseRefusesEveryWrite) {
+  CatalogOptions ro;
+  ro.read_only = true;
+  auto reader = open(ro);
+  OrderRecord o;
+  o.client_order_id = "ro-1";
+  o.strategy = "sma";
+  o.symbol = "AAPL";
+  o.qty = Micros::parse("1");
+  o.session_date = "2024-01-05";
+  EXPECT_THROW(reader->insert_order_if_absent(o), Error);
+  EXPECT_THROW(reader->apply_fill("paper", {"f1", "ro-1", "AAPL", Side::kBuy, Micros::parse("1"), Micros::parse("10"),
+                                            Micros::parse("0"), 1}),
+               Error);
+  EXPECT_THROW(reader->upsert_instrument("AAPL", "csv", "nyse"), Error);
+  TradingStateRecord t;
+  t.account = "paper";
+  EXPECT_THROW(reader->put_trading_state(t), Error);
+  EXPECT_TRUE(catalog_->list_orders().empty());
+  EXPECT_TRUE(catalog_->insert_order_if_absent(o));  // the writer is unaffected
+  EXPECT_EQ(reader->list_orders().size(), 1u);
+  EXPECT_EQ(reader->schema_version(), catalog_->schema_version());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ReadOnlyTest, ::testing::Values(Backend::kSqlite, Backend::kPostgres), backend_name);
+
+}  // namespace
+}  // namespace trib::catalog

@@ -44,6 +44,19 @@ start_mock_vendor() {
   MOCK_URL="http://127.0.0.1:$MOCK_PORT"
 }
 
+# start_mock_llm SCRIPT.json: starts tests/mock_llm (the Chat Completions protocol, OpenAI's and
+# Azure's, replaying the scripted conversations) and sets LLM_PORT / LLM_URL; stopped on exit.
+start_mock_llm() {
+  : "${MOCK_LLM_BIN:?MOCK_LLM_BIN must point at tests/mock_llm}"
+  rm -f "$TMP/.llm_port"
+  "$MOCK_LLM_BIN" --port-file "$TMP/.llm_port" --script "$1" 2> "$TMP/mock_llm.log" &
+  LLM_PID=$!
+  trap 'kill -TERM $LLM_PID 2>/dev/null; wait $LLM_PID 2>/dev/null; rm -rf "$TMP"' EXIT
+  for _ in $(seq 1 200); do [ -s "$TMP/.llm_port" ] && break; sleep 0.05; done
+  LLM_PORT=$(cat "$TMP/.llm_port")
+  LLM_URL="http://127.0.0.1:$LLM_PORT"
+}
+
 # init_polygon_ws [TOML LINE...]: `trib init ws` with [vendors.polygon] pointed at the started
 # mock (no rate limit unless a line sets one) and the mock's key in POLYGON_API_KEY; each extra
 # argument is one more line of that section.

@@ -92,6 +92,28 @@ TEST(Config, ToTomlRoundTrips) {
   EXPECT_EQ(back.to_toml(), toml);
 }
 
+TEST(Config, LlmSectionRoundTripsAndRefusesBadValues) {
+  TempDir dir;
+  Config c = Config::defaults(dir.path());
+  EXPECT_EQ(c.llm.kind, "none");  // the embedded default needs no model
+  c.llm.kind = "azure";
+  c.llm.url = "https://research.openai.azure.com";
+  c.llm.model = "gpt4o-deploy";
+  c.llm.auth = "bearer";
+  c.llm.key_env = "MY_TOKEN";
+  c.llm.max_tokens = 5000;
+  c.llm.temperature = 0.25;
+  c.llm.stream = false;
+  spit(dir.path() / "trib.toml", c.to_toml());
+  EXPECT_EQ(Config::load(dir.path()), c);
+  EXPECT_THAT(load_error(dir, "[llm]\nkind = \"gpt\"\n"), HasSubstr("[llm] kind"));
+  EXPECT_THAT(load_error(dir, "[llm]\nkind = \"openai\"\nurl = \"api.openai.com\"\n"),
+              HasSubstr("[llm] url = 'api.openai.com' must be an http(s) URL"));
+  EXPECT_THAT(load_error(dir, "[llm]\ntemperature = 3.0\n"), HasSubstr("temperature"));
+  EXPECT_THAT(load_error(dir, "[llm]\nmax_tokens = 10\n"), HasSubstr("max_tokens"));
+  EXPECT_THAT(load_error(dir, "[llm]\napi_key = \"sk-x\"\n"), HasSubstr("api_key"));  // keys live in the environment
+}
+
 TEST(Config, DefaultsWriteEverySectionAndNoUrl) {
   TempDir dir;
   Config c = Config::defaults(dir.path());
@@ -342,13 +364,13 @@ TEST(Config, UnknownSectionIsNamedWithTheKnownSections) {
   TempDir dir;
   EXPECT_EQ(load_error(dir, "[queues]\nname = \"x\"\n"),
             "trib.toml: [queues] is not a known section; known: lake, catalog, queue, hot_cache, "
-            "broker, risk, strategy, update, prices, quality, vendors");
+            "broker, risk, strategy, update, prices, quality, llm, vendors");
   EXPECT_THAT(load_error(dir, "[hotcache]\nsessions = 3\n"),
               HasSubstr("[hotcache] is not a known section"));
   // A key outside any section.
   EXPECT_EQ(load_error(dir, "sessions = 3\n[hot_cache]\n"),
             "trib.toml: sessions is outside any section and not a known section; known sections: "
-            "lake, catalog, queue, hot_cache, broker, risk, strategy, update, prices, quality, vendors");
+            "lake, catalog, queue, hot_cache, broker, risk, strategy, update, prices, quality, llm, vendors");
   // A known section that is not a table.
   EXPECT_THAT(load_error(dir, "queue = \"tasks\"\n"),
               HasSubstr("[queue] must be a table, found a string"));

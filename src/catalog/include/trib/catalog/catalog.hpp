@@ -288,6 +288,11 @@ bool same_action_values(const ActionRecord& a, const ActionRecord& b);
 
 struct CatalogOptions {
   int hot_cache_sessions = 300;  // rows per (symbol, timeframe) kept in the hot cache; 0 = off
+  // A session that cannot write: the database refuses every write (SQLite `query_only`,
+  // PostgreSQL `default_transaction_read_only`), and opening does not migrate (a catalog older
+  // than this build is an error naming the fix). For readers that must never change state,
+  // such as the LLM assistant's tools.
+  bool read_only = false;
 };
 
 // A trained model in the registry (`trib ml train`): what it is, what it saw, how it scored.

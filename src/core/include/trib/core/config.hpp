@@ -126,6 +126,29 @@ struct StrategyConfig {
 
 // The daily update (`trib update`, the scheduler, the Azure Functions timer): which symbols of
 // which vendor are kept current, each from `start` when it has never been ingested.
+// [llm]: the research assistant's chat endpoint (`trib ask`, `trib report`). kind "none" (the
+// default) renders reports from templates and refuses `trib ask` with the fix. The key is read
+// from the environment variable `key_env` (never from trib.toml); by default OPENAI_API_KEY for
+// openai, AZURE_OPENAI_API_KEY for azure with auth "api-key", AZURE_OPENAI_AD_TOKEN with "bearer".
+struct LlmConfig {
+  std::string kind = "none";            // none | openai | azure
+  std::string url;                      // openai: the API base ("https://api.openai.com/v1", any
+                                        // compatible server); azure: the resource endpoint
+  std::string model = "gpt-4o-mini";    // openai: the model; azure: the deployment name
+  std::string api_version = "2024-10-21";  // azure only
+  std::string auth = "api-key";         // azure: api-key | bearer (openai always sends a bearer)
+  std::string key_env;                  // the environment variable holding the key or token
+  int timeout_s = 60;                   // [1, 3600] per request, streamed or not
+  int max_retries = 4;                  // [0, 20] on 429, 5xx and lost connections
+  int max_tokens = 32000;               // [256, 10'000'000] prompt + completion tokens per question
+  int max_tool_calls = 16;              // [0, 1000] per question
+  int max_tool_output_bytes = 16384;    // [512, 1 MiB] one tool result as the model sees it
+  double temperature = 0;               // [0, 2]
+  bool stream = true;                   // server-sent events, printed as they arrive
+
+  bool operator==(const LlmConfig&) const = default;
+};
+
 struct UpdateConfig {
   std::string vendor = "sim";
   // Comma-separated symbols ("AAPL,MSFT"), or for the sim vendor a count ("50": SIM0001..SIM0050).
@@ -197,6 +220,7 @@ struct Config {
   BrokerConfig broker;
   RiskConfig risk;
   StrategyConfig strategy;
+  LlmConfig llm;
   UpdateConfig update;
   PricesConfig prices;
   QualityConfig quality;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,6 +32,10 @@ struct HttpRequest {
   std::string body;
   // Whole-transfer limit; 0 means the client's default (CurlOptions::timeout_ms).
   int64_t timeout_ms = 0;
+  // Optional: called with each piece of the response body as it arrives (status: the response's),
+  // for streamed answers such as server-sent events. The body is still collected in
+  // HttpResponse::body. An exception thrown here aborts the transfer and leaves send() unchanged.
+  std::function<void(int status, std::string_view piece)> on_body;
 
   std::optional<std::string_view> header(std::string_view name) const {
     return find_header(headers, name);

@@ -23,6 +23,8 @@ struct Backends {
 
   std::unique_ptr<lake::ObjectStore> open_store() const;
   std::unique_ptr<catalog::Catalog> open_catalog() const;
+  // A catalog session the database itself keeps from writing (CatalogOptions::read_only).
+  std::unique_ptr<catalog::Catalog> open_read_only_catalog() const;
   // The task queue ([queue] name, or `name`).
   std::unique_ptr<queue::TaskQueue> open_queue(const std::string& name = "") const;
   // "sqlite:/path/catalog.db" or "postgres:postgresql://user@host/db" (never a password).

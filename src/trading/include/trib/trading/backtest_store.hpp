@@ -37,4 +37,32 @@ std::string trades_parquet(const MarketData& data, const BacktestResult& result)
 std::string save_backtest(lake::ObjectStore& store, catalog::Catalog& catalog, const nlohmann::json& summary,
                           const MarketData& data, const BacktestResult& result);
 
+// ---- reading saved runs (the assistant's tools, the server) ----
+
+struct StoredTrade {
+  Date date;
+  int64_t ts = 0;
+  std::string symbol, side, order_type;
+  double qty = 0, price = 0, reference_price = 0, commission = 0, realized_pnl = 0;
+};
+
+struct StoredEquityPoint {
+  Date date;
+  int64_t ts = 0;
+  double equity = 0, cash = 0, gross = 0, net = 0, benchmark = 0;
+  std::string state;
+};
+
+// "bt-" + 12 lower-case hex digits; anything else (a path, a typo) is Error::InvalidInput.
+void check_backtest_run_id(const std::string& run_id);
+// The saved runs the catalog committed (status ok), newest first.
+std::vector<catalog::RunRecord> list_backtests(const lake::ObjectStore& store, catalog::Catalog& catalog);
+// A committed run's result.json; Error::NotFound (naming `trib backtest`) for an unknown run.
+nlohmann::json read_backtest_summary(const lake::ObjectStore& store, catalog::Catalog& catalog,
+                                     const std::string& run_id);
+std::vector<StoredTrade> read_backtest_trades(const lake::ObjectStore& store, catalog::Catalog& catalog,
+                                              const std::string& run_id);
+std::vector<StoredEquityPoint> read_backtest_equity(const lake::ObjectStore& store, catalog::Catalog& catalog,
+                                                    const std::string& run_id);
+
 }  // namespace trib::trading

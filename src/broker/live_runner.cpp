@@ -1,4 +1,4 @@
-#include "trib/trading/live_runner.hpp"
+#include "trib/broker/live_runner.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -13,7 +13,9 @@
 #include "trib/core/hash.hpp"
 #include "trib/trading/order_path.hpp"
 
-namespace trib::trading {
+namespace trib::broker {
+
+using namespace trading;  // the engine's value types (orders, costs, risk) throughout
 
 using catalog::OrderStatus;
 using nlohmann::json;
@@ -364,4 +366,4 @@ CycleResult run_cycle(catalog::Catalog& catalog, Broker& broker, Strategy& strat
   return result;
 }
 
-}  // namespace trib::trading
+}  // namespace trib::broker

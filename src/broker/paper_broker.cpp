@@ -1,4 +1,4 @@
-#include "trib/trading/paper_broker.hpp"
+#include "trib/broker/paper_broker.hpp"
 
 #include <cmath>
 
@@ -7,7 +7,9 @@
 #include "trib/core/calendar.hpp"
 #include "trib/core/error.hpp"
 
-namespace trib::trading {
+namespace trib::broker {
+
+using namespace trading;  // the engine's value types (orders, costs, risk) throughout
 namespace {
 
 using catalog::OrderStatus;
@@ -130,4 +132,4 @@ std::unique_ptr<Broker> make_paper_broker(catalog::Catalog& catalog, PaperBroker
   return std::make_unique<PaperBroker>(catalog, std::move(config), std::move(bars), std::move(splits));
 }
 
-}  // namespace trib::trading
+}  // namespace trib::broker

@@ -22,9 +22,9 @@
 #include "trib/core/time.hpp"
 #include "trib/net/http_client.hpp"
 #include "trib/net/retry.hpp"
-#include "trib/trading/broker.hpp"
+#include "trib/broker/broker.hpp"
 
-namespace trib::trading {
+namespace trib::broker {
 
 struct AlpacaConfig {
   std::string base_url = "https://paper-api.alpaca.markets";
@@ -53,4 +53,4 @@ class AlpacaBroker : public Broker {
 std::unique_ptr<AlpacaBroker> make_alpaca_broker(AlpacaConfig config, std::unique_ptr<net::HttpClient> http = nullptr,
                                                  net::Sleeper* sleeper = nullptr);
 
-}  // namespace trib::trading
+}  // namespace trib::broker

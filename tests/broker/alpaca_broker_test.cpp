@@ -3,7 +3,7 @@
 // orders by client id with their fills, partial fills, rejections, 429 and 5xx, an answer lost
 // after the order was taken (a retry finds it instead of doubling it), cancels, the clock and
 // calendar; no error message carries a key.
-#include "trib/trading/alpaca_broker.hpp"
+#include "trib/broker/alpaca_broker.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -15,7 +15,8 @@
 #include "mock_vendor.hpp"
 #include "trib/core/error.hpp"
 
-namespace trib::trading {
+namespace trib::broker {
+using namespace trading;
 namespace {
 
 using ::testing::HasSubstr;
@@ -186,4 +187,4 @@ TEST_F(AlpacaBrokerTest, WrongKeysFailWithoutSayingTheKeys) {
 }
 
 }  // namespace
-}  // namespace trib::trading
+}  // namespace trib::broker

@@ -1,4 +1,4 @@
-#include "trib/trading/alpaca_broker.hpp"
+#include "trib/broker/alpaca_broker.hpp"
 
 #include <cmath>
 #include <cstdlib>
@@ -8,7 +8,9 @@
 
 #include "trib/core/error.hpp"
 
-namespace trib::trading {
+namespace trib::broker {
+
+using namespace trading;  // the engine's value types (orders, costs, risk) throughout
 namespace {
 
 using catalog::OrderStatus;
@@ -306,4 +308,4 @@ std::unique_ptr<AlpacaBroker> make_alpaca_broker(AlpacaConfig config, std::uniqu
   return std::make_unique<Alpaca>(std::move(config), std::move(http), sleeper);
 }
 
-}  // namespace trib::trading
+}  // namespace trib::broker

@@ -2,7 +2,7 @@
 // cycle by cycle over past sessions gives the backtest's orders and fills; reruns send nothing
 // twice; a denial takes no client order id; halt and resume; one strategy per account; a
 // reconciliation difference halts the account.
-#include "trib/trading/live_runner.hpp"
+#include "trib/broker/live_runner.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,9 +13,10 @@
 #include "trib/core/calendar.hpp"
 #include "trib/core/error.hpp"
 #include "trib/trading/backtest.hpp"
-#include "trib/trading/paper_broker.hpp"
+#include "trib/broker/paper_broker.hpp"
 
-namespace trib::trading {
+namespace trib::broker {
+using namespace trading;
 namespace {
 
 using testing::TempDir;
@@ -321,4 +322,4 @@ TEST(ClientOrderId, ReadableStableDistinctAndShortEnoughForAlpaca) {
 }
 
 }  // namespace
-}  // namespace trib::trading
+}  // namespace trib::broker

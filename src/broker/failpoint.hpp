@@ -8,11 +8,11 @@
 #include <cstdlib>
 #include <string_view>
 
-namespace trib::trading {
+namespace trib::broker {
 
 inline void failpoint(std::string_view name) {
   const char* armed = std::getenv("TRIB_FAILPOINT");
   if (armed != nullptr && name == armed) std::raise(SIGKILL);
 }
 
-}  // namespace trib::trading
+}  // namespace trib::broker

@@ -28,18 +28,18 @@
 
 #include "trib/catalog/catalog.hpp"
 #include "trib/core/time.hpp"
-#include "trib/trading/broker.hpp"
+#include "trib/broker/broker.hpp"
 #include "trib/trading/market.hpp"
 #include "trib/trading/risk.hpp"
 #include "trib/trading/strategy.hpp"
 
-namespace trib::trading {
+namespace trib::broker {
 
 struct CycleConfig {
   std::string account = "paper";
   double initial_cash = 100'000;  // the account's starting cash in the ledger (paper)
-  CostModel costs;
-  RiskLimits risk;
+  trading::CostModel costs;
+  trading::RiskLimits risk;
   Date session;  // D: the decision session (its bars must be in `data`)
 };
 
@@ -51,7 +51,7 @@ struct ReconcileReport {
 struct CycleResult {
   Date session;
   std::string action;  // "placed", "none", "already_ran", "halted"
-  TradingState state = TradingState::kActive;
+  trading::TradingState state = trading::TradingState::kActive;
   std::string state_reason;
   ReconcileReport reconcile;
   std::vector<catalog::OrderRecord> orders;         // the orders of this cycle (placed or found)
@@ -61,7 +61,7 @@ struct CycleResult {
 
 // One strategy per account: a cycle with another strategy (name or parameters) than the account
 // was run with is refused (Error::Conflict), so two strategies never share a book.
-CycleResult run_cycle(catalog::Catalog& catalog, Broker& broker, Strategy& strategy, const MarketData& data,
+CycleResult run_cycle(catalog::Catalog& catalog, Broker& broker, trading::Strategy& strategy, const trading::MarketData& data,
                       const CycleConfig& config);
 
 // Step 1 alone (trib reconcile, and the start of every cycle).
@@ -79,4 +79,4 @@ catalog::TradingStateRecord trading_state(catalog::Catalog& catalog, const std::
 std::string make_client_order_id(const std::string& strategy, const std::string& params, const std::string& account,
                                  const std::string& symbol, Date session);
 
-}  // namespace trib::trading
+}  // namespace trib::broker

@@ -12,14 +12,14 @@
 #include "trib/catalog/catalog.hpp"
 #include "trib/trading/orders.hpp"
 
-namespace trib::trading {
+namespace trib::broker {
 
 struct BrokerOrderRequest {
   std::string client_order_id;  // the idempotency key: one order per id, whatever the retries
   std::string symbol;
   int side = 1;  // +1 buy, -1 sell
   double qty = 0;
-  OrderType type = OrderType::kMarket;
+  trading::OrderType type = trading::OrderType::kMarket;
   double limit_price = 0, stop_price = 0;
 };
 
@@ -64,4 +64,4 @@ class Broker {
   virtual void cancel(const std::string& client_order_id) = 0;
 };
 
-}  // namespace trib::trading
+}  // namespace trib::broker

@@ -12,15 +12,15 @@
 
 #include "trib/catalog/catalog.hpp"
 #include "trib/core/time.hpp"
-#include "trib/trading/broker.hpp"
+#include "trib/broker/broker.hpp"
 #include "trib/trading/costs.hpp"
 
-namespace trib::trading {
+namespace trib::broker {
 
 struct PaperBrokerConfig {
   std::string account = "paper";
   double initial_cash = 100'000;
-  CostModel costs;
+  trading::CostModel costs;
   double volume_participation = 0.05;
   bool margin = false;
   // The last completed session: an order for a later session is still open.
@@ -28,7 +28,7 @@ struct PaperBrokerConfig {
 };
 
 // The traded (raw) bar of `symbol` on `session`, nullopt when it did not trade.
-using BarLookup = std::function<std::optional<BarPrices>(const std::string& symbol, Date session)>;
+using BarLookup = std::function<std::optional<trading::BarPrices>(const std::string& symbol, Date session)>;
 // The product of `symbol`'s split ratios ex after `decided` and by `session` (1: none): an order
 // decided before a split fills on the split's basis, as a broker adjusts open orders.
 using SplitLookup = std::function<double(const std::string& symbol, Date decided, Date session)>;
@@ -36,4 +36,4 @@ using SplitLookup = std::function<double(const std::string& symbol, Date decided
 std::unique_ptr<Broker> make_paper_broker(catalog::Catalog& catalog, PaperBrokerConfig config, BarLookup bars,
                                           SplitLookup splits = nullptr);
 
-}  // namespace trib::trading
+}  // namespace trib::broker
