@@ -166,8 +166,11 @@ Report backtest_report(const Toolbox& tools, const std::string& run_id) {
   const json b = s.value("benchmark", json());
   r.title = fmt::format("Backtest {}", run_id);
   std::string md = fmt::format("# {}\n\n", r.title);
+  const json st = p.value("strategy", json());
+  const std::string strategy = st.is_object() ? st.value("name", "?") + (st.contains("params") ? " (" + text(st["params"]) + ")" : "")
+                                              : text(st);
   md += fmt::format("Strategy `{}` on {} symbol(s), {} to {} ({} sessions), initial equity {}.\n\n",
-                    text(p.value("strategy", json("?"))), text(s.value("symbols", json())), text(s["start"]),
+                    strategy, text(s.value("symbols", json())), text(s["start"]),
                     text(s["end"]), text(s["sessions"]), fixed(s["initial_equity"]));
   md += fmt::format("| Metric | Strategy | Benchmark{} |\n|---|---:|---:|\n",
                     b.is_object() ? " (" + text(b["symbol"]) + ")" : "");
@@ -284,8 +287,9 @@ Report daily_report(const Toolbox& tools, Date today) {
   md += ".\n\n## Backtests\n\n";
   if (bts["backtests"].empty()) md += "No saved backtests.\n";
   for (const auto& b : bts["backtests"]) {
+    const json st = b.value("strategy", json("?"));
     md += fmt::format("- {} `{}` {}..{}: total return {}, Sharpe {}, max drawdown {}\n", text(b["run_id"]),
-                      text(b.value("strategy", json("?"))), text(b.value("start", json())), text(b.value("end", json())),
+                      st.is_object() ? st.value("name", "?") : text(st), text(b.value("start", json())), text(b.value("end", json())),
                       pct(b.value("total_return", json())), fixed(b.value("sharpe", json())),
                       pct(b.value("max_drawdown", json())));
   }

@@ -483,7 +483,8 @@ json backtest_equity(const ToolContext& c, const json& args, std::vector<std::st
   if (points.empty()) return {{"run_id", run_id}, {"note", "no equity points in this window"}};
   double peak = points.front().equity, max_dd = 0;
   Date dd_peak = points.front().date, dd_trough = points.front().date, peak_date = points.front().date;
-  size_t worst = 0;
+  size_t worst = 0;  // the session with the lowest return (0: none, a single point)
+  double worst_return = INFINITY;
   for (size_t i = 0; i < points.size(); ++i) {
     if (points[i].equity > peak) {
       peak = points[i].equity;
@@ -495,7 +496,8 @@ json backtest_equity(const ToolContext& c, const json& args, std::vector<std::st
       dd_peak = peak_date;
       dd_trough = points[i].date;
     }
-    if (i > 0 && points[i].equity / points[i - 1].equity < points[worst].equity / points[worst > 0 ? worst - 1 : 0].equity) {
+    if (i > 0 && points[i - 1].equity != 0 && points[i].equity / points[i - 1].equity - 1 < worst_return) {
+      worst_return = points[i].equity / points[i - 1].equity - 1;
       worst = i;
     }
   }
@@ -513,7 +515,7 @@ json backtest_equity(const ToolContext& c, const json& args, std::vector<std::st
   if (a.benchmark > 0 && b.benchmark > 0) out["benchmark_return_pct"] = num(100 * (b.benchmark / a.benchmark - 1), 4);
   if (worst > 0) {
     out["worst_session"] = points[worst].date.to_string();
-    out["worst_session_return_pct"] = num(100 * (points[worst].equity / points[worst - 1].equity - 1), 4);
+    out["worst_session_return_pct"] = num(100 * worst_return, 4);
   }
   // At most 60 points: every point of a short window, evenly spaced ones (ends kept) otherwise.
   json list = json::array();
