@@ -4,12 +4,14 @@
 #include <atomic>
 #include <cstdlib>
 #include <iostream>
+#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
 #include "trib/core/error.hpp"
+#include "trib/core/fs.hpp"
 #include "trib/core/log.hpp"
 #include "trib/core/time.hpp"
 #include "trib/ingest/vendor_access.hpp"
@@ -17,6 +19,7 @@
 #include "trib/runtime/shutdown.hpp"
 #include "trib/runtime/tasks.hpp"
 #include "trib/runtime/worker_pool.hpp"
+#include "trib/server/api.hpp"
 #include "trib/server/functions.hpp"
 #include "workspace.hpp"
 
@@ -132,19 +135,87 @@ void add_serve_commands(CLI::App& app, Globals& g, Action& action) {
     });
   }
   {
-    auto* cmd = app.add_subcommand("serve", "Serve the workspace: --functions speaks the Azure Functions custom-handler "
-                                            "protocol (DailyUpdate timer, RunTask queue trigger)");
+    auto* cmd = app.add_subcommand(
+        "serve",
+        "Serve the workspace: the HTTP API (/api/v1, documented in docs/openapi.json), /healthz, /readyz and "
+        "/metrics on --host:--port (127.0.0.1:8080; read-only unless TRIB_API_TOKEN is set, then POST routes take "
+        "it as a bearer token); --functions speaks the Azure Functions custom-handler protocol instead");
     auto functions = std::make_shared<bool>(false);
     auto port = std::make_shared<int>(-1);
     auto host = std::make_shared<std::string>("127.0.0.1");
     auto as_of = std::make_shared<std::string>();
-    cmd->add_flag("--functions", *functions, "Azure Functions custom handler (port from FUNCTIONS_CUSTOMHANDLER_PORT)")
-        ->required();
-    cmd->add_option("--port", *port, "Port (default: $FUNCTIONS_CUSTOMHANDLER_PORT; 0 = any free port)");
-    cmd->add_option("--host", *host, "Address to bind (default 127.0.0.1: the Functions host is local)");
+    auto port_file = std::make_shared<std::string>();
+    auto schedule = std::make_shared<bool>(false);
+    cmd->add_flag("--functions", *functions, "Azure Functions custom handler (port from FUNCTIONS_CUSTOMHANDLER_PORT)");
+    cmd->add_option("--port", *port, "Port (API default 8080; --functions: $FUNCTIONS_CUSTOMHANDLER_PORT; 0 = any free port)");
+    cmd->add_option("--host", *host, "Address to bind (default 127.0.0.1; 0.0.0.0 exposes it to the network)");
     cmd->add_option("--as-of", *as_of, "DailyUpdate plans as if run after this date's close (replays, tests)");
-    cmd->callback([&g, &action, port, host, as_of] {
-      action = [&g, port, host, as_of] {
+    cmd->add_option("--port-file", *port_file, "Write the bound port to this file once listening (tests, scripts)");
+    cmd->add_flag("--schedule", *schedule,
+                  "Also run the day beside the API: the daily update (queue and drain) now and after every session's "
+                  "close plus the vendors' publishing delay, each followed by one end-of-day trading cycle of "
+                  "[strategy] on the paper account (or Alpaca, per [broker])");
+    cmd->callback([&g, &action, port, host, as_of, functions, port_file, schedule] {
+      action = [&g, port, host, as_of, functions, port_file, schedule] {
+        if (!*functions) {
+          int p = *port < 0 ? 8080 : *port;
+          if (p > 65535) throw Error::InvalidInput(fmt::format("--port {} is not a port", p));
+          if (!as_of->empty()) throw Error::InvalidInput("--as-of goes with --functions");
+          Workspace ws = open_workspace(g.workspace);
+          server::ApiOptions options;
+          if (const char* token = std::getenv("TRIB_API_TOKEN"); token != nullptr && *token != '\0') {
+            if (std::string_view(token).size() < 16) {
+              throw Error::InvalidInput("TRIB_API_TOKEN is shorter than 16 characters: use a long random token");
+            }
+            options.token = token;
+            log::register_secret(token);
+          }
+          server::Api api(ws.config, options);
+          const auto& stop = runtime::install_shutdown_handlers();
+          std::thread scheduler;
+          if (*schedule) {
+            // Its own workspace: catalog connections belong to the thread that opened them.
+            scheduler = std::thread([&g, &stop] {
+              try {
+                Workspace sws = open_workspace(g.workspace);
+                Globals quiet = g;
+                quiet.json = true;  // one JSON line per update on stdout
+                runtime::ScheduleOptions so;
+                so.publish_delay_minutes = schedule_delay_minutes(sws);
+                runtime::run_every_session(
+                    [&](int64_t now) {
+                      const bool done = update_once(quiet, sws, now, false, 2, stop) == 0;
+                      std::fflush(stdout);
+                      if (stop.load()) return done;
+                      try {
+                        log::info("end-of-day trading cycle: {}", run_trade_json(sws, sws.config.strategy).dump());
+                      } catch (const Error& e) {
+                        log::warn("end-of-day trading cycle: {}", e.what());
+                      }
+                      return done;
+                    },
+                    TradingCalendar::nyse(), so, stop,
+                    [](int64_t next) { log::warn("trib serve --schedule: next update at {}", format_ts_ns(next)); });
+              } catch (const std::exception& e) {
+                log::error("trib serve --schedule stopped: {}", e.what());
+              }
+            });
+          }
+          try {
+            server::serve_api(api, *host, p, stop, [&](int bound) {
+              if (!port_file->empty()) write_file_atomic(std::filesystem::absolute(*port_file), std::to_string(bound) + "\n");
+              fmt::print("listening on http://{}:{} ({}; /healthz /readyz /metrics /api/v1)\n", *host, bound,
+                         options.token.empty() ? "read-only: no TRIB_API_TOKEN" : "changes with the bearer token");
+              std::fflush(stdout);
+            });
+          } catch (...) {
+            runtime::request_shutdown();  // the scheduler stops with the server
+            if (scheduler.joinable()) scheduler.join();
+            throw;
+          }
+          if (scheduler.joinable()) scheduler.join();
+          return 0;
+        }
         int p = *port;
         if (p < 0) {
           const char* env = std::getenv("FUNCTIONS_CUSTOMHANDLER_PORT");
