@@ -155,7 +155,14 @@ async function loadFindings() {
   const rule = $('dq-rule').value;
   const symbol = $('dq-symbol').value.trim().toUpperCase();
   const dq = await api(`/api/v1/dq?limit=500${rule ? `&rule=${rule}` : ''}${symbol ? `&symbol=${encodeURIComponent(symbol)}` : ''}`);
-  table($('quarantine'), ['Quarantined: dataset', 'rule', 'rows'], dq.quarantined.map((q) => [q.dataset, q.rule, q.rows]));
+  // A quarantine count opens the rows behind it: what was rejected, why, and the raw text.
+  table($('quarantine'), ['Quarantined: dataset', 'rule', 'rows'], dq.quarantined.map((q) => [q.dataset, q.rule, q.rows]),
+    async (i) => {
+      const rows = await api(`/api/v1/quarantine?rule=${encodeURIComponent(dq.quarantined[i].rule)}&limit=200`);
+      state.quarantineRows = rows.items.length;
+      table($('quarantine-rows'), ['Symbol', 'Line', 'Rule', 'Reason', 'Session', 'Raw text', 'Source'],
+        rows.items.map((r) => [r.symbol, r.line, r.rule, r.reason, r.session_date ?? '', r.raw_text, r.source]));
+    });
   table($('findings'), ['Rule', 'Symbol', 'First', 'Last', 'Count', 'Detail'],
     dq.items.map((f) => [f.rule, f.symbol, f.first, f.last, f.count, f.detail]),
     (i) => { $('symbol-search').value = dq.items[i].symbol; selectSymbol(dq.items[i].symbol); show('market'); });

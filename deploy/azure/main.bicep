@@ -7,7 +7,7 @@
 //   Log Analytics + Application Insights + Container Apps environment
 //   Container Apps job `backfill`: event-driven (KEDA azure-queue on `tasks`), runs `trib worker --drain`
 //   Container Apps job `init-workspace`: manual, runs `trib init` once (queues, container, catalog tables)
-//   Container App `bot`: always on, `trib serve` (off by default: see deployBot)
+//   Container App `bot`: always on, `trib serve --schedule` (off by default: see deployBot)
 //   Function App (Linux, Flex Consumption, custom handler): DailyUpdate timer and RunTask queue
 //     trigger served by `trib serve --functions` (package: deploy/azure/package-functions.sh)
 //
@@ -65,7 +65,7 @@ param backfillQueueLength int = 20
 @minValue(1)
 param backfillMaxExecutions int = 10
 
-@description('Deploy the always-on bot running `trib serve`. Leave false until the scheduler and the end-of-day cycle land with the server issue: today `trib serve` runs only with --functions, so the bot would restart in a loop.')
+@description('Deploy the always-on bot running `trib serve --schedule`: the API and dashboard, the daily update after every close and the end-of-day trading cycle. Off by default: an always-on container costs, and the Functions timer already runs the update.')
 param deployBot bool = false
 
 @description('Largest number of Function App instances (Flex Consumption: 40 to 1000).')
@@ -468,9 +468,9 @@ resource initJob 'Microsoft.App/jobs@2024-03-01' = if (deployWorkloads) {
   ]
 }
 
-// PENDING: `trib serve` without --functions (the scheduler and the end-of-day trading cycle)
-// lands with the server issue; until then deployBot stays false and
-// tests/cli/deploy_test.sh lists this command as pending.
+// The always-on bot: the API and dashboard of `trib serve`, the daily update after every close
+// and the end-of-day trading cycle (--schedule). Off by default (an always-on container costs);
+// it binds 0.0.0.0 inside the environment, with no ingress unless one is added.
 resource bot 'Microsoft.App/containerApps@2024-03-01' = if (deployWorkloads && deployBot) {
   name: botName
   location: location
@@ -492,7 +492,7 @@ resource bot 'Microsoft.App/containerApps@2024-03-01' = if (deployWorkloads && d
         {
           name: 'trib'
           image: image
-          command: [ 'trib', 'serve' ]
+          command: [ 'trib', 'serve', '--schedule', '--host', '0.0.0.0' ]
           env: containerEnv
           resources: {
             cpu: json('0.5')

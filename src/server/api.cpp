@@ -18,6 +18,7 @@
 #include "trib/core/symbol.hpp"
 #include "trib/etl/adjusted_bars.hpp"
 #include "trib/etl/series_checks.hpp"
+#include "trib/lake/parquet.hpp"
 #include "trib/runtime/backends.hpp"
 #include "trib/trading/backtest_store.hpp"
 #include "dashboard_assets.hpp"
@@ -276,6 +277,47 @@ json coverage_map(runtime::Backends& b) {
   return {{"timeframe", "1d"}, {"years", year_list}, {"symbols", symbols}};
 }
 
+// Rows rejected at ingest, as the quarantine files hold them (etl/quality.hpp: the rule, the
+// reason, the values where the row parsed, the raw text and the raw object it came from).
+json quarantine_rows(runtime::Backends& b, const ApiRequest& r, const ApiOptions& o) {
+  const std::string tf = std::string(to_string(parse_timeframe(r.param("timeframe", "1d"))));
+  std::string prefix = "quarantine/bars/timeframe=" + tf + "/";
+  if (const std::string sym = r.param("symbol"); !sym.empty()) prefix += "symbol=" + Symbol::parse(sym).path_component() + "/";
+  const std::string rule = r.param("rule");
+  json items = json::array();
+  for (const auto& key : b.store->list(prefix)) {
+    if (!key.ends_with(".parquet")) continue;
+    const size_t at = key.find("/symbol=");
+    const size_t end = key.find('/', at + 8);
+    // "_multi": rows of a multi-symbol payload that could not be tied to a symbol.
+    const std::string component = key.substr(at + 8, end - at - 8);
+    const std::string symbol = component == "_multi" ? "" : Symbol::from_path_component(component).str();
+    const parquet::Reader reader(parquet::memory_source(b.store->get(key)), key);
+    const auto& schema = reader.metadata().schema;
+    std::vector<int> cols;
+    for (const char* name : {"line", "rule", "reason", "session_date", "open", "high", "low", "close", "volume", "raw_text",
+                             "source", "raw_id"}) {
+      const int c = schema.find(name);
+      if (c < 0) throw Error::DataLoss(fmt::format("{}: a quarantine file without column '{}'", key, name));
+      cols.push_back(c);
+    }
+    for (int g = 0; g < reader.num_row_groups(); ++g) {
+      const auto c = reader.read_row_group(g, cols);
+      for (size_t i = 0; i < c[0].num_rows; ++i) {
+        if (!rule.empty() && c[1].str(i) != rule) continue;
+        auto value = [&](int k) { return c[k].is_null(i) ? json(nullptr) : json(num(c[k].f64[i])); };
+        items.push_back({{"symbol", symbol}, {"line", c[0].i64[i]}, {"rule", std::string(c[1].str(i))},
+                         {"reason", std::string(c[2].str(i))},
+                         {"session_date", c[3].is_null(i) ? json(nullptr) : json(Date(c[3].i32[i]).to_string())},
+                         {"open", value(4)}, {"high", value(5)}, {"low", value(6)}, {"close", value(7)}, {"volume", value(8)},
+                         {"raw_text", std::string(c[9].str(i)).substr(0, 500)}, {"source", std::string(c[10].str(i))},
+                         {"raw_id", std::string(c[11].str(i))}});
+      }
+    }
+  }
+  return page(items, r, limit_of(r, 100, o.max_page));
+}
+
 json dq(runtime::Backends& b, const ApiRequest& r, const ApiOptions& o) {
   json quarantined = json::array();
   std::map<std::pair<std::string, std::string>, int64_t> totals;
@@ -388,8 +430,8 @@ std::string route_template(const std::vector<std::string>& seg) {
   if (n == 1 && (seg[0] == "healthz" || seg[0] == "readyz" || seg[0] == "metrics")) return "/" + seg[0];
   if (n == 2 && seg[0] == "static") return "/static/{file}";
   if (n < 3 || seg[0] != "api" || seg[1] != "v1") return "unmatched";
-  static const std::set<std::string> lists = {"instruments", "coverage", "dq", "queue", "backtests", "models",
-                                              "orders", "fills", "positions"};
+  static const std::set<std::string> lists = {"instruments", "coverage", "dq", "quarantine", "queue", "backtests",
+                                              "models", "orders", "fills", "positions"};
   const std::string& r = seg[2];
   if (n == 3) return lists.count(r) ? "/api/v1/" + r : "unmatched";
   if (n == 4 && (r == "bars" || r == "coverage")) return "/api/v1/" + r + "/{symbol}";
@@ -510,6 +552,8 @@ ApiResponse Api::handle(const ApiRequest& request) {
         resp = ok(coverage(b, seg[3], request));
       } else if (is({"api", "v1", "dq"}) && get) {
         resp = ok(dq(b, request, options_));
+      } else if (is({"api", "v1", "quarantine"}) && get) {
+        resp = ok(quarantine_rows(b, request, options_));
       } else if (is({"api", "v1", "queue"}) && get) {
         auto q = b.open_queue();
         json poison = json::array();

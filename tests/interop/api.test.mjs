@@ -109,6 +109,8 @@ test('backtests: list, summary, equity and trades (immutable: 304), models, cove
   const cov = await call('/api/v1/coverage/{symbol}', '/api/v1/coverage/MSFT');
   assert.ok(cov.json.years.length >= 5);
   await call('/api/v1/dq', '/api/v1/dq?limit=5');
+  await call('/api/v1/quarantine', '/api/v1/quarantine?symbol=AAPL');
+  await call('/api/v1/quarantine', '/api/v1/quarantine?symbol=..%2Fx', { status: 400 });
   await call('/api/v1/queue', '/api/v1/queue');
 });
 

@@ -122,6 +122,12 @@ test('data quality: a heatmap row per symbol, findings', async () => {
   await page.waitForSelector('#heatmap .hm-cell');
   assert.equal(await page.locator('#heatmap .hm-row').count(), 506);  // the years' header + 505
   await page.waitForSelector('#findings thead');
+  // A quarantine count opens the rows behind it.
+  const counts = (await (await fetch(`${base}/api/v1/dq?limit=1`)).json()).quarantined;
+  assert.ok(counts.length > 0, 'the file\'s incomplete rows were quarantined');
+  await page.click('#quarantine tbody tr');
+  await page.waitForSelector('#quarantine-rows tbody tr');
+  assert.equal(await page.locator('#quarantine-rows tbody tr').count(), Math.min(200, counts[0].rows));
   await shot('quality');
 });
 
