@@ -264,11 +264,15 @@ function badge(s) {
 // ---- operations: queue depth over time, poison, requests ----
 const queue = chart($('queue-chart'));
 state.queueSeries = queue.addSeries(LW.LineSeries, { color: '#58a6ff' });
+const throughput = chart($('throughput-chart'));
+state.throughputSeries = throughput.addSeries(LW.HistogramSeries, { color: '#2ea043' });
 async function loadOperations() {
   const q = await api('/api/v1/queue');
   state.queue.push({ time: Math.floor(Date.now() / 1000), value: q.depth });
   state.queueSeries.setData(state.queue);
-  $('queue-now').textContent = `${q.depth} queued (${q.visible} visible), ${q.poison} poison`;
+  $('queue-now').textContent = `${q.depth} queued (${q.visible} visible), ${q.poison} poison, ${q.tasks_done} done`;
+  state.throughputSeries.setData(q.tasks_done_per_hour.map((h) => ({ time: day(h.hour), value: h.tasks })));
+  throughput.timeScale().fitContent();
   table($('poison'), ['Id', 'Deliveries', 'Last error'], q.poison_messages.map((p) => [p.id, p.dequeue_count, p.last_error]));
   const text = await (await fetch('/metrics')).text();
   const rows = [...text.matchAll(/^trib_http_requests_total\{method="([^"]+)",route="([^"]+)",status="(\d+)"\} (\d+)$/gm)]

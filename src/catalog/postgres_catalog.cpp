@@ -441,6 +441,18 @@ class PostgresCatalog final : public Catalog {
                      row->text(4), row->int64(5), row->int64(6)};
   }
 
+  std::vector<RunRecord> list_runs(const std::string& kind, int64_t limit) override {
+    std::vector<RunRecord> out;
+    for (const PgRow row : db_.exec(
+             "SELECT run_id, kind, params_json, status, stats_json, started_at_ns, finished_at_ns FROM runs "
+             "WHERE ($1 = '' OR kind = $1) ORDER BY started_at_ns DESC, run_id LIMIT $2",
+             kind, limit)) {
+      out.push_back({row.text(0), row.text(1), row.text(2), parse_run_status(row.text(3)), row.text(4), row.int64(5),
+                     row.int64(6)});
+    }
+    return out;
+  }
+
   bool mark_task_done(const std::string& task_id, const std::string& run_id) override {
     if (task_id.empty()) throw Error::InvalidInput("mark_task_done: empty task id");
     bool inserted = false;
@@ -460,6 +472,18 @@ class PostgresCatalog final : public Catalog {
 
   int64_t count_tasks_done(const std::string& run_id) override {
     return db_.scalar("SELECT count(*) FROM tasks_done WHERE run_id = $1", run_id).value_or(0);
+  }
+
+  TaskThroughput task_throughput(int64_t since_ns, int64_t bucket_ns) override {
+    if (bucket_ns <= 0) throw Error::InvalidInput("task_throughput: the bucket must be positive");
+    TaskThroughput out;
+    out.total = db_.scalar("SELECT count(*) FROM tasks_done").value_or(0);
+    for (const PgRow row : db_.exec("SELECT (done_at_ns / $1) * $1 AS b, count(*)::bigint FROM tasks_done "
+                                    "WHERE done_at_ns >= $2 GROUP BY b ORDER BY b",
+                                    bucket_ns, since_ns)) {
+      out.buckets.emplace_back(row.int64(0), row.int64(1));
+    }
+    return out;
   }
 
   std::optional<std::string> get_watermark(const std::string& vendor, const std::string& dataset,

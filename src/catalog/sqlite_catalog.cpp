@@ -330,6 +330,18 @@ class SqliteCatalog final : public Catalog {
                      s.int64(5), s.int64(6)};
   }
 
+  std::vector<RunRecord> list_runs(const std::string& kind, int64_t limit) override {
+    std::vector<RunRecord> out;
+    auto s = db_.query(
+        "SELECT run_id, kind, params_json, status, stats_json, started_at_ns, finished_at_ns FROM runs "
+        "WHERE (? = '' OR kind = ?) ORDER BY started_at_ns DESC, run_id LIMIT ?",
+        kind, kind, limit);
+    while (s.step()) {
+      out.push_back({s.text(0), s.text(1), s.text(2), parse_run_status(s.text(3)), s.text(4), s.int64(5), s.int64(6)});
+    }
+    return out;
+  }
+
   bool mark_task_done(const std::string& task_id, const std::string& run_id) override {
     if (task_id.empty()) throw Error::InvalidInput("mark_task_done: empty task id");
     bool inserted = false;
@@ -349,6 +361,17 @@ class SqliteCatalog final : public Catalog {
 
   int64_t count_tasks_done(const std::string& run_id) override {
     return db_.scalar("SELECT count(*) FROM tasks_done WHERE run_id = ?", run_id).value_or(0);
+  }
+
+  TaskThroughput task_throughput(int64_t since_ns, int64_t bucket_ns) override {
+    if (bucket_ns <= 0) throw Error::InvalidInput("task_throughput: the bucket must be positive");
+    TaskThroughput out;
+    out.total = db_.scalar("SELECT count(*) FROM tasks_done").value_or(0);
+    auto s = db_.query("SELECT (done_at_ns / ?) * ? AS b, count(*) FROM tasks_done WHERE done_at_ns >= ? "
+                       "GROUP BY b ORDER BY b",
+                       bucket_ns, bucket_ns, since_ns);
+    while (s.step()) out.buckets.emplace_back(s.int64(0), s.int64(1));
+    return out;
   }
 
   std::optional<std::string> get_watermark(const std::string& vendor, const std::string& dataset,

@@ -17,9 +17,14 @@
 #include "trib/core/log.hpp"
 #include "trib/core/symbol.hpp"
 #include "trib/etl/adjusted_bars.hpp"
+#include "trib/etl/bars_reader.hpp"
 #include "trib/etl/series_checks.hpp"
+#include "trib/ml/predict.hpp"
 #include "trib/lake/parquet.hpp"
 #include "trib/runtime/backends.hpp"
+#include "trib/runtime/shutdown.hpp"
+#include "trib/runtime/tasks.hpp"
+#include "trib/runtime/worker_pool.hpp"
 #include "trib/trading/backtest_store.hpp"
 #include "dashboard_assets.hpp"
 
@@ -318,6 +323,90 @@ json quarantine_rows(runtime::Backends& b, const ApiRequest& r, const ApiOptions
   return page(items, r, limit_of(r, 100, o.max_page));
 }
 
+json runs(runtime::Backends& b, const ApiRequest& r, const ApiOptions& o) {
+  const std::string kind = r.param("kind");
+  if (kind.size() > 32 || kind.find_first_not_of("abcdefghijklmnopqrstuvwxyz_-") != std::string::npos) {
+    throw Error::InvalidInput("kind: a run kind such as update, backfill, etl, backtest, trade");
+  }
+  json items = json::array();
+  for (const auto& run : b.catalog->list_runs(kind, 10'000)) {
+    json params = json::parse(run.params_json, nullptr, false);
+    json stats = json::parse(run.stats_json, nullptr, false);
+    items.push_back({{"run_id", run.run_id}, {"kind", run.kind}, {"status", std::string(catalog::to_string(run.status))},
+                     {"started_at", format_ts_ns(run.started_at_ns)},
+                     {"finished_at", run.finished_at_ns > 0 ? json(format_ts_ns(run.finished_at_ns)) : json(nullptr)},
+                     {"params", params.is_discarded() ? json(nullptr) : params},
+                     {"stats", stats.is_discarded() ? json(nullptr) : stats}});
+  }
+  return page(items, r, limit_of(r, 100, o.max_page));
+}
+
+// A feature set's committed files for one symbol, as rows: session_date, close, then each feature
+// (null in a warm-up or after a gap).
+json feature_rows(runtime::Backends& b, const std::string& set, const std::string& symbol_text, const ApiRequest& r,
+                  const ApiOptions& o) {
+  if (set.empty() || set.size() > 64 ||
+      set.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != std::string::npos) {
+    throw Error::InvalidInput("feature set: letters, digits, '_' and '-' (trib features --list names them)");
+  }
+  const Symbol symbol = Symbol::parse(symbol_text);
+  const Timeframe tf = parse_timeframe(r.param("timeframe", "1d"));
+  const auto from = date_param(r, "from"), to = date_param(r, "to");
+  const auto parts = b.catalog->list_partitions("features/" + set, std::string(to_string(tf)), symbol.str());
+  if (parts.empty()) {
+    throw Error::NotFound(fmt::format("no feature set '{}' for {} (`trib features --set {} --symbol {}` computes it)", set,
+                                      symbol.str(), set, symbol.str()));
+  }
+  json columns = json::array();
+  json rows = json::array();
+  for (const auto& part : parts) {
+    const parquet::Reader reader(parquet::memory_source(etl::read_committed_bytes(*b.store, part)), part.object_key);
+    const auto& schema = reader.metadata().schema;
+    const int day_col = schema.find("session_date");
+    if (day_col < 0) throw Error::DataLoss(fmt::format("{}: no session_date column", part.object_key));
+    std::vector<int> value_cols;
+    if (columns.empty()) columns.push_back("session_date");
+    for (int c = 0; c < static_cast<int>(schema.columns.size()); ++c) {
+      const std::string& name = schema.columns[c].name;
+      if (name == "ts" || name == "session_date") continue;
+      value_cols.push_back(c);
+      if (columns.size() <= value_cols.size()) columns.push_back(name);
+    }
+    for (int g = 0; g < reader.num_row_groups(); ++g) {
+      const auto day = reader.read_column(g, day_col);
+      std::vector<parquet::ColumnVector> values;
+      for (int c : value_cols) values.push_back(reader.read_column(g, c));
+      for (size_t i = 0; i < day.num_rows; ++i) {
+        const Date d(day.i32[i]);
+        if ((from && d < *from) || (to && d > *to)) continue;
+        json row = json::array({d.to_string()});
+        for (const auto& v : values) row.push_back(v.is_null(i) || !std::isfinite(v.f64[i]) ? json(nullptr) : json(v.f64[i]));
+        rows.push_back(std::move(row));
+      }
+    }
+  }
+  json out = page(rows, r, limit_of(r, 500, o.max_bar_page));
+  out["set"] = set;
+  out["symbol"] = symbol.str();
+  out["columns"] = columns;
+  return out;
+}
+
+json predictions(runtime::Backends& b, const std::string& model_id, const ApiRequest& r, const ApiOptions& o) {
+  std::vector<Symbol> symbols;
+  if (!r.param("symbol").empty()) symbols.push_back(Symbol::parse(r.param("symbol")));
+  const Date from = date_param(r, "from").value_or(Date(0));
+  const Date to = date_param(r, "to").value_or(Date::today_utc());
+  json items = json::array();
+  for (const auto& p : ml::read_predictions(*b.store, *b.catalog, model_id, symbols, from, to)) {
+    items.push_back({{"session_date", Date(p.day).to_string()}, {"symbol", p.symbol}, {"prediction", num(p.prediction)},
+                     {"split", p.split}});
+  }
+  json out = page(items, r, limit_of(r, 1000, o.max_bar_page));
+  out["model_id"] = model_id;
+  return out;
+}
+
 json dq(runtime::Backends& b, const ApiRequest& r, const ApiOptions& o) {
   json quarantined = json::array();
   std::map<std::pair<std::string, std::string>, int64_t> totals;
@@ -431,14 +520,16 @@ std::string route_template(const std::vector<std::string>& seg) {
   if (n == 2 && seg[0] == "static") return "/static/{file}";
   if (n < 3 || seg[0] != "api" || seg[1] != "v1") return "unmatched";
   static const std::set<std::string> lists = {"instruments", "coverage", "dq", "quarantine", "queue", "backtests",
-                                              "models", "orders", "fills", "positions"};
+                                              "models", "orders", "fills", "positions", "runs"};
   const std::string& r = seg[2];
+  if (n == 3 && r == "update") return "/api/v1/update";
   if (n == 3) return lists.count(r) ? "/api/v1/" + r : "unmatched";
   if (n == 4 && (r == "bars" || r == "coverage")) return "/api/v1/" + r + "/{symbol}";
   if (n == 4 && r == "backtests") return "/api/v1/backtests/{run_id}";
   if (n == 5 && r == "backtests" && (seg[4] == "equity" || seg[4] == "trades")) return "/api/v1/backtests/{run_id}/" + seg[4];
   if (n == 4 && r == "models") return "/api/v1/models/{model_id}";
-  if (n == 5 && r == "models" && seg[4] == "ic") return "/api/v1/models/{model_id}/ic";
+  if (n == 5 && r == "models" && (seg[4] == "ic" || seg[4] == "predictions")) return "/api/v1/models/{model_id}/" + seg[4];
+  if (n == 5 && r == "features") return "/api/v1/features/{set}/{symbol}";
   if (n == 4 && r == "trading" && (seg[3] == "state" || seg[3] == "halt" || seg[3] == "resume")) return "/api/v1/trading/" + seg[3];
   if (n == 4 && r == "queue" && seg[3] == "redrive") return "/api/v1/queue/redrive";
   return "unmatched";
@@ -447,7 +538,61 @@ std::string route_template(const std::vector<std::string>& seg) {
 }  // namespace
 
 Api::Api(Config config, ApiOptions options) : config_(std::move(config)), options_(std::move(options)) {}
-Api::~Api() = default;
+Api::~Api() {
+  if (drain_.joinable()) drain_.join();
+}
+
+// POST /api/v1/update {"drain": true, "workers": 2}: queues the daily update as `trib update`
+// does (runtime::queue_daily_update: nothing twice) and, unless drain is false, drains the queue
+// with workers on a background thread; answers 202 at once with the plan. GET /api/v1/runs and
+// /api/v1/queue follow it.
+ApiResponse Api::start_update(const ApiRequest& request) {
+  const json body = request.body.empty() ? json::object() : json::parse(request.body, nullptr, false);
+  if (!body.is_object()) throw Error::InvalidInput("the body must be a JSON object: {\"drain\": true, \"workers\": 2}");
+  if (body.contains("drain") && !body["drain"].is_boolean()) throw Error::InvalidInput("drain must be true or false");
+  const bool drain = body.value("drain", true);
+  const int workers = body.contains("workers") && body["workers"].is_number_integer() ? body["workers"].get<int>() : 2;
+  if (body.contains("workers") && (!body["workers"].is_number_integer() || workers < 1 || workers > 16)) {
+    throw Error::InvalidInput("workers must be a whole number in [1, 16]");
+  }
+  runtime::Backends w;
+  w.config = config_;
+  w.store = w.open_store();
+  w.catalog = w.open_catalog();
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  const runtime::UpdateReport r = runtime::queue_daily_update(w, now);
+  bool started = false;
+  if (drain && !r.enqueued.pending_ids.empty() && !draining_.exchange(true)) {
+    if (drain_.joinable()) drain_.join();  // the previous drain has finished (draining_ was false)
+    drain_ = std::thread([this, workers] {
+      try {
+        runtime::Backends d;
+        d.config = config_;
+        d.store = d.open_store();
+        d.catalog = d.open_catalog();
+        runtime::PoolOptions pool;
+        pool.workers = workers;
+        pool.visibility_timeout_s = config_.queue.visibility_timeout_s;
+        runtime::run_pool(d, pool, &runtime::shutdown_flag());
+      } catch (const std::exception& e) {
+        log::error("update drain started through the API: {}", e.what());
+      }
+      draining_ = false;
+    });
+    started = true;
+  }
+  ApiResponse resp = ok({{"run_id", r.run_id},
+                         {"through", r.last_session.to_string()},
+                         {"symbols", r.symbols},
+                         {"planned", r.planned},
+                         {"queued", r.enqueued.queued},
+                         {"already_done", r.enqueued.already_done},
+                         {"already_queued", r.enqueued.already_queued},
+                         {"draining", started || draining_.load()}});
+  resp.status = 202;
+  return resp;
+}
 
 std::unique_ptr<Api::Session> Api::borrow() {
   {
@@ -561,8 +706,16 @@ ApiResponse Api::handle(const ApiRequest& request) {
           if (poison.size() >= 100) break;
           poison.push_back({{"id", p.id}, {"dequeue_count", p.dequeue_count}, {"last_error", p.last_error}});
         }
+        // Throughput: tasks recorded done per hour over the last 72 hours (the catalog's tasks_done).
+        constexpr int64_t kHour = int64_t{3600} * 1'000'000'000;
+        const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::system_clock::now().time_since_epoch()).count();
+        const auto t = b.catalog->task_throughput(now - 72 * kHour, kHour);
+        json hours = json::array();
+        for (const auto& [start, count] : t.buckets) hours.push_back({{"hour", format_ts_ns(start)}, {"tasks", count}});
         resp = ok({{"name", q->name()}, {"depth", q->count()}, {"visible", q->visible_count()},
-                   {"poison", q->poison_count()}, {"poison_messages", poison}});
+                   {"poison", q->poison_count()}, {"poison_messages", poison}, {"tasks_done", t.total},
+                   {"tasks_done_per_hour", hours}});
       } else if (is({"api", "v1", "backtests"}) && get) {
         resp = ok(backtest_list(b, request, options_));
       } else if (n >= 4 && n <= 5 && seg[2] == "backtests" && get) {
@@ -626,6 +779,16 @@ ApiResponse Api::handle(const ApiRequest& request) {
         }
         resp = ok({{"model_id", m->id}, {"points", points}});
         resp.headers.emplace_back("Cache-Control", "public, max-age=31536000, immutable");
+      } else if (is({"api", "v1", "models", "*", "predictions"}) && get) {
+        check_model_id(seg[3]);
+        if (!b.catalog->get_model(seg[3])) {
+          throw Error::NotFound(fmt::format("no model '{}' (GET /api/v1/models lists them)", seg[3]));
+        }
+        resp = ok(predictions(b, seg[3], request, options_));
+      } else if (is({"api", "v1", "runs"}) && get) {
+        resp = ok(runs(b, request, options_));
+      } else if (is({"api", "v1", "features", "*", "*"}) && get) {
+        resp = ok(feature_rows(b, seg[3], seg[4], request, options_));
       } else if (is({"api", "v1", "orders"}) && get) {
         const std::string account = account_param(request);
         auto orders = b.catalog->list_orders();
@@ -681,6 +844,9 @@ ApiResponse Api::handle(const ApiRequest& request) {
           }
           resp = ok(trading_state_json(*session->writer, account));
         }
+      } else if (is({"api", "v1", "update"}) && post) {
+        ApiResponse refusal;
+        resp = authorised(request, options_, refusal) ? start_update(request) : refusal;
       } else if (is({"api", "v1", "queue", "redrive"}) && post) {
         ApiResponse refusal;
         if (!authorised(request, options_, refusal)) {
@@ -778,6 +944,11 @@ std::string Api::metrics_text() {
       out += fmt::format("trib_last_fetch_timestamp_seconds{{vendor=\"{}\"}} {}\n", vendor, ns / 1'000'000'000);
     }
     auto q = b.open_queue();
+    const auto done = b.catalog->task_throughput(INT64_MAX, 1).total;
+    out += "# HELP trib_tasks Tasks by outcome: done (recorded in the catalog), queued (waiting or leased), poison "
+           "(dead-lettered after their attempts).\n# TYPE trib_tasks gauge\n";
+    out += fmt::format("trib_tasks{{outcome=\"done\"}} {}\ntrib_tasks{{outcome=\"queued\"}} {}\ntrib_tasks{{outcome=\"poison\"}} {}\n",
+                       done, q->count(), q->poison_count());
     out += "# HELP trib_queue_messages Tasks in the queue (visible or leased).\n# TYPE trib_queue_messages gauge\n";
     out += fmt::format("trib_queue_messages{{queue=\"{}\"}} {}\n", q->name(), q->count());
     out += "# HELP trib_queue_poison_messages Tasks moved to the poison queue.\n# TYPE trib_queue_poison_messages gauge\n";

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -817,6 +818,42 @@ TEST_P(CatalogTest, TasksDoneAreIdempotent) {
   EXPECT_EQ(catalog_->count_tasks_done("run-9"), 0);
   EXPECT_EQ(category_of([&] { catalog_->mark_task_done("", "run-1"); }),
             ErrorCategory::kInvalidInput);
+}
+
+TEST_P(CatalogTest, RunsAreListedNewestFirstByKind) {
+  catalog_->start_run({"a", "ingest", "{}", RunStatus::kRunning, "", 10, 0});
+  catalog_->start_run({"b", "backtest", "{}", RunStatus::kRunning, "", 30, 0});
+  catalog_->start_run({"c", "ingest", "{}", RunStatus::kRunning, "", 20, 0});
+  catalog_->finish_run("c", RunStatus::kOk, R"({"rows":1})");
+  auto ids = [](const std::vector<RunRecord>& runs) {
+    std::vector<std::string> out;
+    for (const auto& r : runs) out.push_back(r.run_id);
+    return out;
+  };
+  EXPECT_EQ(ids(catalog_->list_runs("", 10)), (std::vector<std::string>{"b", "c", "a"}));
+  EXPECT_EQ(ids(catalog_->list_runs("ingest", 10)), (std::vector<std::string>{"c", "a"}));
+  EXPECT_EQ(ids(catalog_->list_runs("", 1)), (std::vector<std::string>{"b"}));
+  EXPECT_TRUE(catalog_->list_runs("trade", 10).empty());
+  const auto c = catalog_->list_runs("ingest", 1).at(0);
+  EXPECT_EQ(c.status, RunStatus::kOk);
+  EXPECT_EQ(c.stats_json, R"({"rows":1})");
+}
+
+TEST_P(CatalogTest, TaskThroughputCountsTasksDonePerBucket) {
+  for (const char* id : {"a", "b", "c", "d"}) ASSERT_TRUE(catalog_->mark_task_done(id, "run-1"));
+  // Pin the times: two in the hour from 10:00, one at 12:30, one long before.
+  const int64_t hour = int64_t{3600} * 1'000'000'000, base = 1'700'000'000 / 3600 * hour;
+  raw().exec(fmt::format("UPDATE tasks_done SET done_at_ns = {} WHERE task_id = 'a'", base + 10 * hour + 1));
+  raw().exec(fmt::format("UPDATE tasks_done SET done_at_ns = {} WHERE task_id = 'b'", base + 10 * hour + hour - 1));
+  raw().exec(fmt::format("UPDATE tasks_done SET done_at_ns = {} WHERE task_id = 'c'", base + 12 * hour + hour / 2));
+  raw().exec(fmt::format("UPDATE tasks_done SET done_at_ns = {} WHERE task_id = 'd'", base - 100 * hour));
+  const auto t = catalog_->task_throughput(base, hour);
+  EXPECT_EQ(t.total, 4);
+  using Bucket = std::pair<int64_t, int64_t>;
+  EXPECT_EQ(t.buckets, (std::vector<Bucket>{{base + 10 * hour, 2}, {base + 12 * hour, 1}}));
+  EXPECT_TRUE(catalog_->task_throughput(INT64_MAX, hour).buckets.empty());
+  EXPECT_EQ(catalog_->task_throughput(INT64_MAX, hour).total, 4);
+  EXPECT_EQ(category_of([&] { catalog_->task_throughput(0, 0); }), ErrorCategory::kInvalidInput);
 }
 
 // ---- data quality -----------------------------------------------------------------------------

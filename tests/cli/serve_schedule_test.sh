@@ -15,6 +15,11 @@ for _ in $(seq 1 600); do grep -q "next update at" serve.err 2>/dev/null && brea
 port=$(cat port 2>/dev/null || echo 0)
 curl -s "http://127.0.0.1:$port/healthz" | grep -q ok && pass "the API answers beside the scheduler" || fail "no API on $port"
 grep -q '"done":2' serve.out && pass "the update ran at once: 2 of 2 tasks done" || fail "update: $(cat serve.out)"
+queue=$(curl -s "http://127.0.0.1:$port/api/v1/queue")
+[ "$(jq .tasks_done <<< "$queue")" == 2 ] && [ "$(jq '[.tasks_done_per_hour[].tasks] | add' <<< "$queue")" == 2 ] \
+  && pass "the queue page counts the 2 tasks done, in this hour's throughput" || fail "queue: $queue"
+curl -s "http://127.0.0.1:$port/metrics" | grep -q '^trib_tasks{outcome="done"} 2$' && pass "/metrics: trib_tasks{outcome=\"done\"} 2" \
+  || fail "metrics: $(curl -s "http://127.0.0.1:$port/metrics" | grep trib_tasks)"
 instruments=$(curl -s "http://127.0.0.1:$port/api/v1/instruments" | jq .total)
 [ "$instruments" == 2 ] && pass "the API sees the 2 instruments the update curated" || fail "instruments: $instruments"
 grep -q "end-of-day trading cycle: {" serve.err && pass "an end-of-day trading cycle followed the update" \

@@ -93,9 +93,11 @@ class SabotagedCatalog : public catalog::Catalog {
   void start_run(const catalog::RunRecord& r) override { real_.start_run(r); }
   void finish_run(const std::string& id, catalog::RunStatus st, const std::string& js) override { real_.finish_run(id, st, js); }
   std::optional<catalog::RunRecord> get_run(const std::string& id) override { return real_.get_run(id); }
+  std::vector<catalog::RunRecord> list_runs(const std::string& k, int64_t n) override { return real_.list_runs(k, n); }
   bool mark_task_done(const std::string& t, const std::string& r) override { return real_.mark_task_done(t, r); }
   bool is_task_done(const std::string& t) override { return real_.is_task_done(t); }
   int64_t count_tasks_done(const std::string& r) override { return real_.count_tasks_done(r); }
+  TaskThroughput task_throughput(int64_t since, int64_t bucket) override { return real_.task_throughput(since, bucket); }
   std::optional<std::string> get_watermark(const std::string& v, const std::string& d, const std::string& s) override { return real_.get_watermark(v, d, s); }
   void advance_watermark(const catalog::Watermark& w) override { real_.advance_watermark(w); }
   void replace_dq(const std::string& r, const std::string& d, const std::map<std::string, std::map<std::string, int64_t>>& c, const std::string& run) override { real_.replace_dq(r, d, c, run); }

@@ -408,12 +408,21 @@ class Catalog {
   virtual void finish_run(const std::string& run_id, RunStatus status,
                           const std::string& stats_json) = 0;
   virtual std::optional<RunRecord> get_run(const std::string& run_id) = 0;
+  // Runs newest first (by start), of one kind ("" = any), at most `limit`.
+  virtual std::vector<RunRecord> list_runs(const std::string& kind, int64_t limit) = 0;
   // A task's effect committed (keyed by task id: a redelivery changes nothing). Returns true
   // when newly recorded.
   virtual bool mark_task_done(const std::string& task_id, const std::string& run_id) = 0;
   virtual bool is_task_done(const std::string& task_id) = 0;
   // Tasks recorded done by `run_id`.
   virtual int64_t count_tasks_done(const std::string& run_id) = 0;
+  // Task throughput: every task recorded done (`total`), and those done at or after `since_ns`
+  // counted per `bucket_ns` (bucket start, count; ascending; empty buckets absent).
+  struct TaskThroughput {
+    int64_t total = 0;
+    std::vector<std::pair<int64_t, int64_t>> buckets;
+  };
+  virtual TaskThroughput task_throughput(int64_t since_ns, int64_t bucket_ns) = 0;
   // Last date fully ingested for (vendor, dataset, symbol); advancing only (an older value is
   // ignored).
   virtual std::optional<std::string> get_watermark(const std::string& vendor,

@@ -8,7 +8,7 @@
 // answer 304 to If-None-Match; bodies are gzip-compressed when the client accepts it. Every error
 // is JSON {"error": {"code", "message"}} with a 4xx/5xx status, and a bad request changes nothing.
 //
-// Mutating routes (POST /api/v1/trading/halt, /resume, /api/v1/queue/redrive) need
+// Mutating routes (POST /api/v1/update, /api/v1/trading/halt, /resume, /api/v1/queue/redrive) need
 // `Authorization: Bearer <token>` with the token from the environment (TRIB_API_TOKEN); with no
 // token set the server is read-only and refuses them (403).
 //
@@ -24,6 +24,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -76,6 +77,7 @@ class Api {
  private:
   std::unique_ptr<Session> borrow();
   void give_back(std::unique_ptr<Session> session);
+  ApiResponse start_update(const ApiRequest& request);
 
   Config config_;
   ApiOptions options_;
@@ -86,6 +88,9 @@ class Api {
   std::map<std::string, std::vector<int64_t>> latency_buckets_;           // route -> counts per bucket
   std::map<std::string, double> latency_sum_;
   std::map<std::string, int64_t> latency_count_;
+  // The drain of an update started through the API (one at a time; it stops on shutdown).
+  std::thread drain_;
+  std::atomic<bool> draining_{false};
 };
 
 // Serves `api` on host:port (port 0: a free port) until `stop` is set, then finishes the requests
