@@ -686,7 +686,6 @@ ApiResponse Api::handle(const ApiRequest& request) {
       resp.body = metrics_text();
     } else if (n >= 2 && seg[0] == "api" && seg[1] == "v1") {
       auto& b = backends();
-      const std::string route_base = "/api/v1/";
       if (is({"api", "v1", "instruments"}) && get) {
         resp = ok(instruments(b, request, options_));
       } else if (is({"api", "v1", "bars", "*"}) && get) {
