@@ -46,6 +46,8 @@ function(trib_module NAME)
   if(sources)
     set(scope PUBLIC)
     add_library(trib_${NAME} STATIC ${sources})
+    # Position-independent: the Python extension (python/) links these archives into a .so.
+    set_target_properties(trib_${NAME} PROPERTIES POSITION_INDEPENDENT_CODE ON)
   else()
     set(scope INTERFACE)
     add_library(trib_${NAME} INTERFACE)

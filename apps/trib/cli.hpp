@@ -1,8 +1,11 @@
 // Shared plumbing of the trib commands: global options, output helpers, the command table.
 #pragma once
 
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -10,7 +13,11 @@
 #include "trib/core/config.hpp"
 #include "trib/core/symbol.hpp"
 #include "trib/etl/adjusted_bars.hpp"
+#include "trib/etl/bar_conflicts.hpp"
 #include "trib/etl/etl.hpp"
+#include "trib/features/expression.hpp"
+#include "trib/trading/backtest.hpp"
+#include "trib/trading/strategy.hpp"
 #include "workspace.hpp"
 
 namespace trib::cli {
@@ -40,6 +47,7 @@ void add_llm_commands(CLI::App& app, Globals& globals, Action& action);      // 
 
 // ETL counts as JSON and as the lines the commands print.
 nlohmann::json stats_json(const etl::EtlStats& stats);
+etl::EtlStats stats_from_json(const nlohmann::json& j);
 void print_etl_stats(const etl::EtlStats& stats);
 
 // The numbers `trib status` shows, as JSON.
@@ -69,6 +77,93 @@ nlohmann::json run_trade_json(Workspace& ws, const StrategyConfig& s, const std:
                               const std::string& account = "paper", const std::string& feature_set = "");
 void print_backtest(const nlohmann::json& b);
 void print_trade(const nlohmann::json& t);
+
+// ---- Command bodies the Python package (python/) shares: the same code, the same messages ----
+
+// `trib bars`: the rows of one symbol in the timeframe and price mode asked.
+struct BarsArgs {
+  std::string symbol, from, to, format = "table", adjust = "raw", as_of;
+  std::string timeframe, session;  // "" = as stored (1d), resampled from finer bars when needed
+  bool hot = false;
+  bool ticker_only = false;  // the ticker's own rows, not the instrument's earlier names
+};
+struct BarsRead {
+  std::vector<lake::CuratedBar> rows;
+  std::vector<std::string> notes;  // "trib: note:" lines (renames, conflicting actions)
+  int partitions = 0;              // partition files opened
+  bool intraday = false;
+};
+BarsRead read_bars_rows(Workspace& ws, const BarsArgs& args);
+
+// `trib ingest`: local files or a vendor's symbol into raw and curated.
+struct IngestArgs {
+  std::string vendor;
+  std::vector<std::string> files;  // csv: files, folders or glob patterns
+  std::string symbol;
+  std::string from, to;
+  std::string timeframe = "1d", calendar = "nyse";
+  std::string price_basis = "auto";  // csv: raw | split | total | auto (split when an Adj Close column is there)
+  bool quarantine_bad_rows = false;
+  int threads = 0;
+};
+// `stop_for_batch`, when set, is called once for a batch of several files and returns the flag that
+// ends it between files (the CLI's SIGINT handler); `lines` receives the lines the CLI prints.
+nlohmann::json ingest_json(Workspace& ws, const IngestArgs& args,
+                           const std::function<const std::atomic<bool>*()>& stop_for_batch,
+                           std::vector<std::string>* lines = nullptr);
+
+// `trib update`: plan and queue the daily update as if run at `now`, drained by `workers` unless
+// no_drain. `status`: 0 all done, 1 not all, 130 stopped.
+nlohmann::json update_json(Workspace& ws, int64_t now, bool no_drain, int workers, const std::atomic<bool>& stop,
+                           int* status);
+
+// `trib coverage --json`: per series (universe entries, then curated series outside it) and year.
+struct CoverageArgs {
+  std::string symbol;
+  std::string vendor;
+  int from_year = 0, to_year = 0;  // 0: not given
+  std::string as_of;
+};
+nlohmann::json coverage_json(Workspace& ws, const CoverageArgs& args);
+
+// `trib dq --json` (without --conflicts): quarantine counts and the findings across rows.
+struct DqArgs {
+  std::string run_id, symbol, rule, timeframe = "1d";
+  bool conflicts = false;
+  double tolerance = etl::kBarConflictTolerance;
+};
+nlohmann::json dq_json(Workspace& ws, const DqArgs& args);
+
+// `trib eval`: formulas (FORMULA or NAME=FORMULA) over the symbols' whole daily histories.
+struct EvalTable {
+  std::vector<std::string> names;                    // one per formula
+  std::vector<features::expr::SeriesInput> inputs;   // per symbol: its dates (and bars)
+  std::vector<std::vector<std::vector<double>>> values;  // [symbol][formula][row]; NaN: none
+};
+EvalTable evaluate_formulas(Workspace& ws, const std::vector<std::string>& formulas,
+                            const std::vector<std::string>& symbols, const std::string& adjust, bool label);
+
+// `trib actions list --format json`: the actions in force (as_of "" = now), each with whether
+// readers use that source's version.
+std::vector<std::pair<catalog::ActionRecord, bool>> actions_in_force(Workspace& ws, const std::string& symbol,
+                                                                     const std::string& as_of);
+nlohmann::json action_json(const catalog::ActionRecord& record, bool used);
+
+// `trib ml list --json`: one model.
+nlohmann::json model_json(const catalog::ModelRecord& m);
+
+// A backtest with its inputs kept: the market (shared, so views of it may outlive the call) and
+// the engine's result. `data` is set before the engine runs.
+struct BacktestRun {
+  std::shared_ptr<const trading::MarketData> data;
+  trading::BacktestResult result;
+};
+// run_backtest_json with a strategy object (a Python one) instead of [strategy] name; `code` (its
+// source's hash, say) goes into the run's identity beside its name and parameters.
+nlohmann::json run_backtest_with(Workspace& ws, trading::Strategy& strategy, const std::string& code,
+                                 const StrategyConfig& s, const std::string& from, const std::string& to,
+                                 const std::string& adjust, const std::string& as_of, bool save,
+                                 const std::string& timeframe, const std::string& feature_set, BacktestRun* run);
 
 // Where the demo's S&P 500 file is: $TRIB_SP500_CSV, else node_modules/vega-datasets under the
 // current folder or the source tree this binary was built from.

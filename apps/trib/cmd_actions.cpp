@@ -169,15 +169,12 @@ int run_import(const Globals& g, const ActionsArgs& args) {
 
 int run_list(const Globals& g, const ActionsArgs& args) {
   check_format(args.format);
-  const std::string symbol = args.symbol.empty() ? "" : Symbol::parse(args.symbol).str();
   Workspace ws = open_workspace(g.workspace);
-  const auto known = ws.catalog->list_actions(symbol, as_of_of(args.as_of));
+  const auto listed = actions_in_force(ws, args.symbol, args.as_of);
   const auto precedence = etl::ActionPrecedence::parse(ws.config.prices.action_precedence);
-  // Which version readers use: the resolved actions, matched back to their records.
-  const auto resolved = etl::resolve_actions(known, precedence);
-  auto used = [&](const catalog::ActionRecord& r) {
-    return std::find(resolved.chosen.begin(), resolved.chosen.end(), r) != resolved.chosen.end();
-  };
+  std::vector<catalog::ActionRecord> all;
+  for (const auto& [r, in_use] : listed) all.push_back(r);
+  const size_t conflicts = etl::resolve_actions(all, precedence).conflicts.size();
   std::string out;
   if (args.format == "csv") {
     out += "symbol,kind,ex_date,value,pay_date,source,known_at,used,origin\n";
@@ -185,23 +182,15 @@ int run_list(const Globals& g, const ActionsArgs& args) {
     out += fmt::format("{:<8} {:<14} {:<11} {:>12} {:<11} {:<13} {:<21} {}\n", "symbol", "kind", "ex_date", "value",
                        "pay_date", "source", "known_at", "used");
   }
-  for (const auto& r : known) {
+  for (const auto& [r, in_use] : listed) {
     const auto& a = r.action;
     const std::string pay = a.pay_date ? a.pay_date->to_string() : "";
-    const bool in_use = used(r);
     if (args.format == "csv") {
       out += fmt::format("{},{},{},{},{},{},{},{},{}\n", a.symbol.str(), to_string(a.kind), a.ex_date.to_string(),
                          value_of(a), pay, r.source, format_ts_ns(r.knowledge_ts_ns), in_use ? "yes" : "no",
                          r.origin);
     } else if (args.format == "json") {
-      out += json{{"symbol", a.symbol.str()}, {"kind", std::string(to_string(a.kind))},
-                  {"ex_date", a.ex_date.to_string()}, {"split_ratio", a.split_ratio},
-                  {"cash_amount", a.cash_amount}, {"currency", a.currency}, {"pay_date", pay},
-                  {"new_symbol", a.new_symbol},
-                  {"reference_price", a.reference_price > 0 ? json(a.reference_price) : json(nullptr)},
-                  {"source", r.source}, {"known_at", format_ts_ns(r.knowledge_ts_ns)}, {"used", in_use}, {"origin", r.origin}}
-                 .dump() +
-             "\n";
+      out += action_json(r, in_use).dump() + "\n";
     } else {
       out += fmt::format("{:<8} {:<14} {:<11} {:>12} {:<11} {:<13} {:<21} {}\n", a.symbol.str(), to_string(a.kind),
                          a.ex_date.to_string(), value_of(a), pay, r.source,
@@ -210,7 +199,7 @@ int run_list(const Globals& g, const ActionsArgs& args) {
   }
   if (args.format == "table") {
     out += fmt::format("{} version(s) in force{}; {} conflict(s) between sources (trib actions conflicts)\n",
-                       known.size(), args.as_of.empty() ? "" : " as of " + args.as_of, resolved.conflicts.size());
+                       listed.size(), args.as_of.empty() ? "" : " as of " + args.as_of, conflicts);
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
   return 0;
@@ -253,6 +242,30 @@ int run_conflicts(const Globals& g, const ActionsArgs& args) {
 }
 
 }  // namespace
+
+std::vector<std::pair<catalog::ActionRecord, bool>> actions_in_force(Workspace& ws, const std::string& symbol_text,
+                                                                     const std::string& as_of) {
+  const std::string symbol = symbol_text.empty() ? "" : Symbol::parse(symbol_text).str();
+  const auto known = ws.catalog->list_actions(symbol, as_of_of(as_of));
+  // Which version readers use: the resolved actions, matched back to their records.
+  const auto resolved = etl::resolve_actions(known, etl::ActionPrecedence::parse(ws.config.prices.action_precedence));
+  std::vector<std::pair<catalog::ActionRecord, bool>> out;
+  for (const auto& r : known) {
+    out.emplace_back(r, std::find(resolved.chosen.begin(), resolved.chosen.end(), r) != resolved.chosen.end());
+  }
+  return out;
+}
+
+json action_json(const catalog::ActionRecord& r, bool used) {
+  const auto& a = r.action;
+  return {{"symbol", a.symbol.str()}, {"kind", std::string(to_string(a.kind))},
+          {"ex_date", a.ex_date.to_string()}, {"split_ratio", a.split_ratio},
+          {"cash_amount", a.cash_amount}, {"currency", a.currency},
+          {"pay_date", a.pay_date ? a.pay_date->to_string() : ""}, {"new_symbol", a.new_symbol},
+          {"reference_price", a.reference_price > 0 ? json(a.reference_price) : json(nullptr)},
+          {"source", r.source}, {"known_at", format_ts_ns(r.knowledge_ts_ns)}, {"used", used}, {"origin", r.origin}};
+}
+
 
 void add_actions_commands(CLI::App& app, Globals& g, Action& action) {
   auto* cmd = app.add_subcommand(

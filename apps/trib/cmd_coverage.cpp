@@ -34,13 +34,6 @@
 namespace trib::cli {
 namespace {
 
-struct CoverageArgs {
-  std::string symbol;
-  std::string vendor;
-  int from_year = 0, to_year = 0;  // 0: not given
-  std::string as_of;
-};
-
 struct Series {
   std::string symbol, vendor, dataset = "bars", timeframe, calendar = "nyse";
   bool in_universe = false;
@@ -103,7 +96,8 @@ nlohmann::json series_json(const Series& s) {
           {"years", years}};
 }
 
-int run_coverage(const Globals& g, const CoverageArgs& args) {
+// The series and their years; `other_datasets` counts universe entries of other datasets.
+std::vector<Series> coverage_series(Workspace& ws, const CoverageArgs& args, int* other_datasets_out) {
   const std::string only_symbol = args.symbol.empty() ? "" : Symbol::parse(args.symbol).str();
   if (args.from_year != 0 && args.to_year != 0 && args.from_year > args.to_year) {
     throw Error::InvalidInput(fmt::format("--from {} is after --to {}", args.from_year, args.to_year));
@@ -113,7 +107,6 @@ int run_coverage(const Globals& g, const CoverageArgs& args) {
   const std::optional<Date> year_to =
       args.to_year != 0 ? std::optional(Date::from_ymd(args.to_year, 12, 31)) : std::nullopt;
   const int64_t now = args.as_of.empty() ? wall_now_ns() : as_of_ns(args.as_of);
-  Workspace ws = open_workspace(g.workspace);
   catalog::Catalog& cat = *ws.catalog;
 
   // Curated series of bars: (symbol, timeframe) -> first and last session.
@@ -201,6 +194,14 @@ int run_coverage(const Globals& g, const CoverageArgs& args) {
                                    s.first.days_since_epoch(), s.last.days_since_epoch());
   }
 
+  if (other_datasets_out != nullptr) *other_datasets_out = other_datasets;
+  return series;
+}
+
+int run_coverage(const Globals& g, const CoverageArgs& args) {
+  Workspace ws = open_workspace(g.workspace);
+  int other_datasets = 0;
+  const std::vector<Series> series = coverage_series(ws, args, &other_datasets);
   if (g.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& s : series) out.push_back(series_json(s));
@@ -238,6 +239,12 @@ int run_coverage(const Globals& g, const CoverageArgs& args) {
 }
 
 }  // namespace
+
+nlohmann::json coverage_json(Workspace& ws, const CoverageArgs& args) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& s : coverage_series(ws, args, nullptr)) out.push_back(series_json(s));
+  return out;
+}
 
 void add_coverage_command(CLI::App& app, Globals& g, Action& action) {
   auto* cmd = app.add_subcommand(

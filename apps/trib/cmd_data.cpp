@@ -49,17 +49,6 @@ namespace {
 
 // ---- ingest ----------------------------------------------------------------------------------
 
-struct IngestArgs {
-  std::string vendor;
-  std::vector<std::string> files;  // csv: files, folders or glob patterns
-  std::string symbol;
-  std::string from, to;
-  std::string timeframe = "1d", calendar = "nyse";
-  std::string price_basis = "auto";  // csv: raw | split | total | auto (split when an Adj Close column is there)
-  bool quarantine_bad_rows = false;
-  int threads = 0;
-};
-
 // Dates must ascend within each symbol of a file (the csv vendor turns newest-first files
 // around): a file in no order is almost always the wrong file or a broken export, and the user
 // should see it rather than have it silently sorted.
@@ -257,7 +246,10 @@ etl::EtlStats stats_since(const etl::EtlStats& now, const etl::EtlStats& before)
   return d;
 }
 
-int run_ingest(const Globals& g, const IngestArgs& args) {
+}  // namespace
+
+json ingest_json(Workspace& ws, const IngestArgs& args, const std::function<const std::atomic<bool>*()>& stop_for_batch,
+                 std::vector<std::string>* lines_out) {
   // Validate everything before anything is written.
   (void)providers::vendor_info(args.vendor);  // an unknown vendor fails before anything is written
   (void)parse_timeframe(args.timeframe);
@@ -272,7 +264,6 @@ int run_ingest(const Globals& g, const IngestArgs& args) {
   }
   Symbol given;
   if (!args.symbol.empty()) given = Symbol::parse(args.symbol);
-  Workspace ws = open_workspace(g.workspace);
   // A REST vendor is asked as a worker would: trib.toml's [vendors.<name>] and the shared budget.
   ingest::Task as_task;
   as_task.vendor = args.vendor;
@@ -349,7 +340,7 @@ int run_ingest(const Globals& g, const IngestArgs& args) {
   ingest::FetchHandler handler(*ws.store, *ws.catalog, &engine);
   const bool many = inputs.size() > 1;
   // Ctrl-C between files of a long batch: the files done stay done; the same command finishes.
-  const std::atomic<bool>* stop = many ? &runtime::install_shutdown_handlers() : nullptr;
+  const std::atomic<bool>* stop = many && stop_for_batch ? stop_for_batch() : nullptr;
   Progress progress("ingest", static_cast<int64_t>(inputs.size()));
   json files = json::array();
   std::vector<std::string> lines;
@@ -413,37 +404,50 @@ int run_ingest(const Globals& g, const IngestArgs& args) {
     totals["files_done"] = done;
     ws.catalog->finish_run(run_id, interrupted ? catalog::RunStatus::kInterrupted : catalog::RunStatus::kOk,
                            totals.dump());
-    if (g.json) {
-      json out = stats_json(engine.stats());
-      out["run_id"] = run_id;
-      if (!many && !files.empty()) {
-        out["raw_key"] = files[0]["raw_key"];
-        out["raw_new"] = files[0]["raw_new"];
-      }
-      out["files"] = files;
-      out["files_done"] = done;
-      out["files_total"] = inputs.size();
-      fmt::print("{}\n", out.dump());
-    } else {
+    json out = stats_json(engine.stats());
+    out["run_id"] = run_id;
+    if (!many && !files.empty()) {
+      out["raw_key"] = files[0]["raw_key"];
+      out["raw_new"] = files[0]["raw_new"];
+    }
+    out["files"] = files;
+    out["files_done"] = done;
+    out["files_total"] = inputs.size();
+    if (lines_out != nullptr) {
       if (many) {
-        for (const auto& line : lines) fmt::print("{}\n", line);
-        fmt::print("raw: {} payload(s), {} new, {} already stored\n", done, raw_new, done - raw_new);
-        fmt::print("total: {} of {} file(s)\n", done, inputs.size());
+        *lines_out = lines;
+        lines_out->push_back(fmt::format("raw: {} payload(s), {} new, {} already stored", done, raw_new, done - raw_new));
+        lines_out->push_back(fmt::format("total: {} of {} file(s)", done, inputs.size()));
       } else {
-        if (args.vendor == "csv") fmt::print("{}\n", lines.front());
-        fmt::print("{}\n", raw_line);
-      }
-      print_etl_stats(engine.stats());
-      if (interrupted) {
-        fmt::print("interrupted after {} of {} files: run the same command again to finish (it is "
-                   "idempotent)\n", done, inputs.size());
+        if (args.vendor == "csv" && !lines.empty()) lines_out->push_back(lines.front());
+        lines_out->push_back(raw_line);
       }
     }
-    return interrupted ? 130 : 0;
+    return out;
   } catch (const Error& e) {
     ws.catalog->finish_run(run_id, catalog::RunStatus::kFailed, json{{"error", e.what()}}.dump());
     throw;
   }
+}
+
+namespace {
+
+int run_ingest(const Globals& g, const IngestArgs& args) {
+  Workspace ws = open_workspace(g.workspace);
+  std::vector<std::string> lines;
+  const json out = ingest_json(ws, args, [] { return &runtime::install_shutdown_handlers(); }, &lines);
+  const bool interrupted = out["files_done"].get<size_t>() < out["files_total"].get<size_t>();
+  if (g.json) {
+    fmt::print("{}\n", out.dump());
+  } else {
+    for (const auto& line : lines) fmt::print("{}\n", line);
+    print_etl_stats(stats_from_json(out));
+    if (interrupted) {
+      fmt::print("interrupted after {} of {} files: run the same command again to finish (it is "
+                 "idempotent)\n", out["files_done"].get<size_t>(), out["files_total"].get<size_t>());
+    }
+  }
+  return interrupted ? 130 : 0;
 }
 
 // ---- etl --------------------------------------------------------------------------------------
@@ -610,22 +614,13 @@ int run_vacuum(const Globals& g, const std::string& older_than, bool apply) {
 
 // ---- bars -------------------------------------------------------------------------------------
 
-struct BarsArgs {
-  std::string symbol, from, to, format = "table", adjust = "raw", as_of;
-  std::string timeframe, session;  // "" = as stored (1d), resampled from finer bars when needed
-  bool hot = false;
-  bool ticker_only = false;  // the ticker's own rows, not the instrument's earlier names
-};
+}  // namespace
 
-int run_bars(const Globals& g, const BarsArgs& args) {
+BarsRead read_bars_rows(Workspace& ws, const BarsArgs& args) {
   const std::string& from = args.from;
   const std::string& to = args.to;
-  const std::string& format = args.format;
   const bool hot = args.hot;
   const std::string& symbol_text = args.symbol;
-  if (format != "table" && format != "csv" && format != "json") {
-    throw Error::InvalidInput(fmt::format("--format '{}' is not known; use table, csv or json", format));
-  }
   etl::PriceOptions prices;
   prices.adjust = parse_adjust_mode(args.adjust);
   // A date means the end of that day: the lake and the actions as they were by then.
@@ -641,10 +636,10 @@ int run_bars(const Globals& g, const BarsArgs& args) {
     throw Error::InvalidInput(fmt::format("--from {} is after --to {}", from, to));
   }
   query.as_of_ns = prices.actions_as_of_ns;  // the lake as it was then, too
-  Workspace ws = open_workspace(g.workspace);
-  int partitions = 0;
-  std::vector<lake::CuratedBar> rows;
-  bool intraday = false;  // the table shows each bar's time
+  BarsRead read;
+  int& partitions = read.partitions;
+  std::vector<lake::CuratedBar>& rows = read.rows;
+  bool& intraday = read.intraday;  // the table shows each bar's time
   if (hot) {
     // Straight from the catalog's hot cache: no Parquet is opened.
     const int64_t from_ts = query.from ? to_ts_ns(*query.from) : INT64_MIN;
@@ -656,11 +651,9 @@ int run_bars(const Globals& g, const BarsArgs& args) {
           ws.config.hot_cache.sessions == 0 ? " ([hot_cache] sessions = 0 turns it off)" : ""));
     }
     if (from_ts < cached.front().ts_ns && query.from) {
-      std::fprintf(stderr,
-                   "trib: note: the hot cache holds the last %d sessions of %s, from %s; "
-                   "drop --hot for older bars\n",
-                   ws.config.hot_cache.sessions, query.symbol.str().c_str(),
-                   Date(cached.front().session_date).to_string().c_str());
+      read.notes.push_back(fmt::format("the hot cache holds the last {} sessions of {}, from {}; drop --hot for "
+                                       "older bars", ws.config.hot_cache.sessions, query.symbol.str(),
+                                       Date(cached.front().session_date).to_string()));
     }
     for (const auto& h : cached) {
       if (h.ts_ns < from_ts || h.ts_ns > to_ts) continue;
@@ -711,11 +704,11 @@ int run_bars(const Globals& g, const BarsArgs& args) {
     if (prices.adjust != AdjustMode::kRaw || delivered_adjusted || renamed) {
       etl::AdjustedBars adjusted = etl::read_adjusted_bars(*ws.store, *ws.catalog, query, prices);
       rows = std::move(adjusted.rows);
-      for (const auto& note : adjusted.notes) std::fprintf(stderr, "trib: note: %s\n", note.c_str());
+      for (const auto& note : adjusted.notes) read.notes.push_back(note);
       if (!adjusted.conflicts.empty()) {
-        std::fprintf(stderr, "trib: note: %zu corporate action(s) of %s are reported differently by their "
-                     "sources (trib actions conflicts %s)\n", adjusted.conflicts.size(),
-                     query.symbol.str().c_str(), query.symbol.str().c_str());
+        read.notes.push_back(fmt::format("{} corporate action(s) of {} are reported differently by their sources "
+                                         "(trib actions conflicts {})", adjusted.conflicts.size(),
+                                         query.symbol.str(), query.symbol.str()));
       }
     }
     if (grouped || regular) {
@@ -729,6 +722,23 @@ int run_bars(const Globals& g, const BarsArgs& args) {
       }
     }
   }
+  return read;
+}
+
+namespace {
+
+int run_bars(const Globals& g, const BarsArgs& args) {
+  const std::string& format = args.format;
+  if (format != "table" && format != "csv" && format != "json") {
+    throw Error::InvalidInput(fmt::format("--format '{}' is not known; use table, csv or json", format));
+  }
+  Workspace ws = open_workspace(g.workspace);
+  const BarsRead read = read_bars_rows(ws, args);
+  for (const auto& note : read.notes) std::fprintf(stderr, "trib: note: %s\n", note.c_str());
+  const auto& rows = read.rows;
+  const bool intraday = read.intraday, hot = args.hot;
+  const int partitions = read.partitions;
+  const Symbol symbol = Symbol::parse(args.symbol);
   std::string out;
   if (format == "csv") {
     out += "session_date,ts,open,high,low,close,volume,source\n";
@@ -739,7 +749,7 @@ int run_bars(const Globals& g, const BarsArgs& args) {
     }
   } else if (format == "json") {
     for (const auto& r : rows) {
-      json j = {{"symbol", query.symbol.str()}, {"session_date", r.bar.session_date.to_string()},
+      json j = {{"symbol", symbol.str()}, {"session_date", r.bar.session_date.to_string()},
                 {"ts", format_ts_ns(r.bar.ts_ns)}, {"open", r.bar.open}, {"high", r.bar.high},
                 {"low", r.bar.low}, {"close", r.bar.close}, {"volume", r.bar.volume},
                 {"source", r.source}};
@@ -754,10 +764,10 @@ int run_bars(const Globals& g, const BarsArgs& args) {
                          r.bar.open, r.bar.high, r.bar.low, r.bar.close, r.bar.volume);
     }
     if (hot) {
-      out += fmt::format("{} bar(s) of {} from the hot cache\n", rows.size(), query.symbol.str());
+      out += fmt::format("{} bar(s) of {} from the hot cache\n", rows.size(), symbol.str());
     } else {
       out += fmt::format("{} bar(s) of {} from {} partition file(s)\n", rows.size(),
-                         query.symbol.str(), partitions);
+                         symbol.str(), partitions);
     }
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
@@ -810,12 +820,6 @@ int run_rates(const Globals& g, const std::string& series_text, const std::strin
 }
 
 // ---- dq and status ----------------------------------------------------------------------------
-
-struct DqArgs {
-  std::string run_id, symbol, rule, timeframe = "1d";
-  bool conflicts = false;
-  double tolerance = etl::kBarConflictTolerance;
-};
 
 json finding_json(const etl::SeriesFinding& f) {
   return {{"symbol", f.symbol.str()}, {"timeframe", std::string(to_string(f.timeframe))},
@@ -886,35 +890,52 @@ int run_dq_conflicts(const Globals& g, Workspace& ws, const DqArgs& args) {
   return 0;
 }
 
-int run_dq(const Globals& g, const DqArgs& args) {
-  Workspace ws = open_workspace(g.workspace);
-  if (args.conflicts) return run_dq_conflicts(g, ws, args);
-  auto summary = ws.catalog->dq_summary(args.run_id);
+// The quarantine counts (rule filter applied) and the findings across rows (not for one run).
+struct DqData {
+  std::vector<catalog::DqResult> summary;
+  std::vector<etl::SeriesFinding> findings;
+};
+
+DqData dq_data(Workspace& ws, const DqArgs& args) {
+  DqData d;
+  d.summary = ws.catalog->dq_summary(args.run_id);
   // The catalog counts quarantined rows per (dataset, rule), across symbols.
   if (!args.rule.empty()) {
-    std::erase_if(summary, [&](const catalog::DqResult& r) { return r.rule != args.rule; });
+    std::erase_if(d.summary, [&](const catalog::DqResult& r) { return r.rule != args.rule; });
   }
   // Rules across rows: computed now over the curated series (not for one run's counts).
-  std::vector<etl::SeriesFinding> findings;
   if (args.run_id.empty()) {
     etl::SeriesCheckOptions options;
     options.thresholds = ws.config.quality;
     options.timeframe = parse_timeframe(args.timeframe);
     std::optional<Symbol> symbol;
     if (!args.symbol.empty()) symbol = Symbol::parse(args.symbol);
-    findings = etl::check_lake_series(*ws.store, *ws.catalog, options,
-                                      etl::SourcePrecedence::parse(ws.config.prices.action_precedence), symbol);
-    if (!args.rule.empty()) std::erase_if(findings, [&](const auto& f) { return f.rule != args.rule; });
+    d.findings = etl::check_lake_series(*ws.store, *ws.catalog, options,
+                                        etl::SourcePrecedence::parse(ws.config.prices.action_precedence), symbol);
+    if (!args.rule.empty()) std::erase_if(d.findings, [&](const auto& f) { return f.rule != args.rule; });
   }
+  return d;
+}
+
+json dq_json_of(const DqData& d) {
+  json quarantined = json::array();
+  for (const auto& r : d.summary) {
+    quarantined.push_back({{"run_id", r.run_id}, {"dataset", r.dataset}, {"symbol", r.symbol},
+                           {"rule", r.rule}, {"rows", r.rows}});
+  }
+  json series = json::array();
+  for (const auto& f : d.findings) series.push_back(finding_json(f));
+  return {{"quarantined", quarantined}, {"findings", series}};
+}
+
+int run_dq(const Globals& g, const DqArgs& args) {
+  Workspace ws = open_workspace(g.workspace);
+  if (args.conflicts) return run_dq_conflicts(g, ws, args);
+  const DqData d = dq_data(ws, args);
+  const auto& summary = d.summary;
+  const auto& findings = d.findings;
   if (g.json) {
-    json quarantined = json::array();
-    for (const auto& r : summary) {
-      quarantined.push_back({{"run_id", r.run_id}, {"dataset", r.dataset}, {"symbol", r.symbol},
-                             {"rule", r.rule}, {"rows", r.rows}});
-    }
-    json series = json::array();
-    for (const auto& f : findings) series.push_back(finding_json(f));
-    fmt::print("{}\n", json{{"quarantined", quarantined}, {"findings", series}}.dump());
+    fmt::print("{}\n", dq_json_of(d).dump());
     return 0;
   }
   std::string out;
@@ -1041,6 +1062,11 @@ int run_status(const Globals& g) {
 }
 
 }  // namespace
+
+nlohmann::json dq_json(Workspace& ws, const DqArgs& args) {
+  if (args.conflicts) throw Error::InvalidInput("dq_json: the conflicts between vendors are `trib dq --conflicts`");
+  return dq_json_of(dq_data(ws, args));
+}
 
 nlohmann::json status_json_for(Workspace& ws) { return workspace_status(ws); }
 

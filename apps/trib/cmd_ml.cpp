@@ -21,22 +21,6 @@ std::string num(const json& v, const char* format = "{:.4f}") {
   return fmt::format(fmt::runtime(format), v.get<double>());
 }
 
-json model_json(const catalog::ModelRecord& m) {
-  return {{"id", m.id},
-          {"name", m.name},
-          {"kind", m.kind},
-          {"feature_set", m.feature_set},
-          {"label", m.label},
-          {"dataset_hash", m.dataset_hash},
-          {"from", Date(m.from_day).to_string()},
-          {"to", Date(m.to_day).to_string()},
-          {"splits", m.splits},
-          {"code_version", m.code_version},
-          {"artefacts", m.artefacts},
-          {"created_at", format_ts_ns(m.created_at_ns)},
-          {"metrics", json::parse(m.metrics_json, nullptr, false)},
-          {"importance", json::parse(m.importance_json, nullptr, false)}};
-}
 
 void print_summary(const json& test) {
   fmt::print("  test dates {}, rows {}\n", test.value("dates", 0), test.value("rows", 0));
@@ -54,6 +38,24 @@ void print_summary(const json& test) {
 }
 
 }  // namespace
+
+json model_json(const catalog::ModelRecord& m) {
+  return {{"id", m.id},
+          {"name", m.name},
+          {"kind", m.kind},
+          {"feature_set", m.feature_set},
+          {"label", m.label},
+          {"dataset_hash", m.dataset_hash},
+          {"from", Date(m.from_day).to_string()},
+          {"to", Date(m.to_day).to_string()},
+          {"splits", m.splits},
+          {"code_version", m.code_version},
+          {"artefacts", m.artefacts},
+          {"created_at", format_ts_ns(m.created_at_ns)},
+          {"metrics", json::parse(m.metrics_json, nullptr, false)},
+          {"importance", json::parse(m.importance_json, nullptr, false)}};
+}
+
 
 void add_ml_commands(CLI::App& app, Globals& g, Action& action) {
   auto* ml = app.add_subcommand("ml", "Machine learning: train walk-forward on a feature set, evaluate, register, predict");

@@ -138,38 +138,16 @@ int run_eval(const Globals& g, const EvalArgs& args) {
   if (args.format != "csv" && args.format != "json") {
     throw Error::InvalidInput(fmt::format("--format '{}' is not known; use csv or json", args.format));
   }
-  std::vector<std::pair<std::string, std::string>> named;
-  for (const auto& text : args.formulas) {
-    // NAME=FORMULA when it starts with an identifier and a single '='; otherwise e1, e2, ...
-    size_t k = 0;
-    while (k < text.size() && (std::isalnum(static_cast<unsigned char>(text[k])) || text[k] == '_')) ++k;
-    if (k > 0 && k + 1 < text.size() && text[k] == '=' && text[k + 1] != '=' && !std::isdigit(static_cast<unsigned char>(text[0]))) {
-      named.emplace_back(text.substr(0, k), text.substr(k + 1));
-    } else {
-      named.emplace_back(fmt::format("e{}", named.size() + 1), text);
-    }
-  }
-  const auto program = features::expr::Program::compile(named, args.label ? features::expr::Purpose::kLabel
-                                                                          : features::expr::Purpose::kFeature);
   Workspace ws = open_workspace(g.workspace);
-  const auto universe = universe_of(ws, args.symbols);
-  const auto prices = prices_of(ws.config, args.adjust.empty() ? ws.config.prices.adjust : args.adjust);
-  std::vector<features::expr::SeriesInput> inputs;
-  for (const Symbol& symbol : universe) {
-    // The whole history: every window is warm by --from.
-    std::vector<Bar> bars;
-    for (auto& r : etl::read_adjusted_bars(*ws.store, *ws.catalog, etl::BarsQuery{symbol, Timeframe::kDay1, {}, {}}, prices).rows) {
-      bars.push_back(r.bar);
-    }
-    inputs.push_back(features::expr::series_input(symbol.str(), bars));
-  }
-  const auto values = features::expr::evaluate(program, inputs);
+  const EvalTable table = evaluate_formulas(ws, args.formulas, args.symbols, args.adjust, args.label);
+  const auto& inputs = table.inputs;
+  const auto& values = table.values;
   const std::optional<Date> from = args.from.empty() ? std::nullopt : std::optional(Date::parse(args.from, "--from"));
   const std::optional<Date> to = args.to.empty() ? std::nullopt : std::optional(Date::parse(args.to, "--to"));
   std::string out;
   if (args.format == "csv") {
     out += "symbol,session_date";
-    for (const auto& name : program.names()) out += "," + name;
+    for (const auto& name : table.names) out += "," + name;
     out += "\n";
   }
   for (size_t s = 0; s < inputs.size(); ++s) {
@@ -184,7 +162,7 @@ int run_eval(const Globals& g, const EvalArgs& args) {
       } else {
         json j = {{"symbol", inputs[s].symbol}, {"session_date", d.to_string()}};
         for (size_t k = 0; k < values[s].size(); ++k) {
-          j[program.names()[k]] = std::isfinite(values[s][k][i]) ? json(values[s][k][i]) : json(nullptr);
+          j[table.names[k]] = std::isfinite(values[s][k][i]) ? json(values[s][k][i]) : json(nullptr);
         }
         out += j.dump() + "\n";
       }
@@ -199,6 +177,38 @@ int run_eval(const Globals& g, const EvalArgs& args) {
 }
 
 }  // namespace
+
+EvalTable evaluate_formulas(Workspace& ws, const std::vector<std::string>& formulas,
+                            const std::vector<std::string>& symbols, const std::string& adjust, bool label) {
+  if (formulas.empty()) throw Error::InvalidInput("give a formula, e.g. 'Mean($close, 20) / $close'");
+  std::vector<std::pair<std::string, std::string>> named;
+  for (const auto& text : formulas) {
+    // NAME=FORMULA when it starts with an identifier and a single '='; otherwise e1, e2, ...
+    size_t k = 0;
+    while (k < text.size() && (std::isalnum(static_cast<unsigned char>(text[k])) || text[k] == '_')) ++k;
+    if (k > 0 && k + 1 < text.size() && text[k] == '=' && text[k + 1] != '=' && !std::isdigit(static_cast<unsigned char>(text[0]))) {
+      named.emplace_back(text.substr(0, k), text.substr(k + 1));
+    } else {
+      named.emplace_back(fmt::format("e{}", named.size() + 1), text);
+    }
+  }
+  const auto program =
+      features::expr::Program::compile(named, label ? features::expr::Purpose::kLabel : features::expr::Purpose::kFeature);
+  const auto universe = universe_of(ws, symbols);
+  const auto prices = prices_of(ws.config, adjust.empty() ? ws.config.prices.adjust : adjust);
+  EvalTable table;
+  table.names = program.names();
+  for (const Symbol& symbol : universe) {
+    // The whole history: every window is warm by --from.
+    std::vector<Bar> bars;
+    for (auto& r : etl::read_adjusted_bars(*ws.store, *ws.catalog, etl::BarsQuery{symbol, Timeframe::kDay1, {}, {}}, prices).rows) {
+      bars.push_back(r.bar);
+    }
+    table.inputs.push_back(features::expr::series_input(symbol.str(), bars));
+  }
+  table.values = features::expr::evaluate(program, table.inputs);
+  return table;
+}
 
 json run_features_json(Workspace& ws, const std::string& workspace_dir, const std::string& set_name,
                        const std::vector<std::string>& symbols, bool full) {

@@ -41,49 +41,29 @@ int64_t now_ns() {
 // no_drain. Prints the summary; returns the exit status (0 all done, 1 not all, 130 stopped).
 int update_once(const Globals& g, Workspace& ws, int64_t now, bool no_drain, int workers,
                 const std::atomic<bool>& stop) {
-  const runtime::UpdateReport r = runtime::queue_daily_update(ws, now);
-  nlohmann::json out = {{"run_id", r.run_id},        {"through", r.last_session.to_string()},
-                        {"symbols", r.symbols},      {"planned", r.planned},
-                        {"queued", r.enqueued.queued}, {"already_done", r.enqueued.already_done},
-                        {"already_queued", r.enqueued.already_queued},
-                        {"skipped_unknown", r.skipped_unknown}};
-  if (!g.json) {
-    fmt::print("update {} through {}: {} task(s) for {} symbol(s): {} queued, {} already done, {} already queued\n",
-               r.run_id, r.last_session.to_string(), r.planned, r.symbols, r.enqueued.queued,
-               r.enqueued.already_done, r.enqueued.already_queued);
-    if (r.skipped_unknown > 0) {
-      fmt::print("  {} instrument(s) skipped: the vendor does not know them (`trib universe list`)\n",
-                 r.skipped_unknown);
-    }
-  }
   int status = 0;
-  if (!no_drain && !r.enqueued.pending_ids.empty()) {
-    runtime::PoolOptions pool;
-    pool.workers = workers;
-    pool.visibility_timeout_s = ws.config.queue.visibility_timeout_s;
-    const runtime::PoolResult result = runtime::run_pool(ws, pool, &stop);
-    int64_t done = 0;
-    for (const auto& id : r.enqueued.pending_ids) done += ws.catalog->is_task_done(id) ? 1 : 0;
-    // What is still queued after the drain: tasks deferred until a vendor's budget allows
-    // them (a used-up daily cap), which the next update or worker picks up.
-    const int64_t waiting = ws.open_queue()->count();
-    out["done"] = done;
-    out["dead_lettered"] = result.worker.dead_lettered;
-    out["deferred"] = result.worker.deferred;
-    out["left_in_queue"] = waiting;
-    if (!g.json) {
-      fmt::print("{} of {} task(s) done; {} moved to poison\n", done, r.enqueued.pending_ids.size(),
-                 result.worker.dead_lettered);
-      if (waiting > 0) {
-        fmt::print("  {} task(s) wait in the queue for a vendor's request budget (`trib queue list` "
-                   "says why and until when); the next `trib update` or `trib worker` runs them\n",
-                   waiting);
-      }
-    }
-    if (result.stopped) status = 130;
-    else if (done < static_cast<int64_t>(r.enqueued.pending_ids.size())) status = 1;
+  const nlohmann::json out = update_json(ws, now, no_drain, workers, stop, &status);
+  if (g.json) {
+    fmt::print("{}\n", out.dump());
+    return status;
   }
-  if (g.json) fmt::print("{}\n", out.dump());
+  fmt::print("update {} through {}: {} task(s) for {} symbol(s): {} queued, {} already done, {} already queued\n",
+             out["run_id"].get<std::string>(), out["through"].get<std::string>(), out["planned"].get<int64_t>(),
+             out["symbols"].get<int64_t>(), out["queued"].get<int64_t>(), out["already_done"].get<int64_t>(),
+             out["already_queued"].get<int64_t>());
+  if (out["skipped_unknown"].get<int64_t>() > 0) {
+    fmt::print("  {} instrument(s) skipped: the vendor does not know them (`trib universe list`)\n",
+               out["skipped_unknown"].get<int64_t>());
+  }
+  if (out.contains("done")) {
+    fmt::print("{} of {} task(s) done; {} moved to poison\n", out["done"].get<int64_t>(),
+               out["pending"].get<int64_t>(), out["dead_lettered"].get<int64_t>());
+    if (out["left_in_queue"].get<int64_t>() > 0) {
+      fmt::print("  {} task(s) wait in the queue for a vendor's request budget (`trib queue list` "
+                 "says why and until when); the next `trib update` or `trib worker` runs them\n",
+                 out["left_in_queue"].get<int64_t>());
+    }
+  }
   return status;
 }
 
@@ -97,6 +77,35 @@ int schedule_delay_minutes(Workspace& ws) {
 }
 
 }  // namespace
+
+nlohmann::json update_json(Workspace& ws, int64_t now, bool no_drain, int workers, const std::atomic<bool>& stop,
+                           int* status) {
+  const runtime::UpdateReport r = runtime::queue_daily_update(ws, now);
+  nlohmann::json out = {{"run_id", r.run_id},        {"through", r.last_session.to_string()},
+                        {"symbols", r.symbols},      {"planned", r.planned},
+                        {"queued", r.enqueued.queued}, {"already_done", r.enqueued.already_done},
+                        {"already_queued", r.enqueued.already_queued},
+                        {"skipped_unknown", r.skipped_unknown}};
+  *status = 0;
+  if (!no_drain && !r.enqueued.pending_ids.empty()) {
+    runtime::PoolOptions pool;
+    pool.workers = workers;
+    pool.visibility_timeout_s = ws.config.queue.visibility_timeout_s;
+    const runtime::PoolResult result = runtime::run_pool(ws, pool, &stop);
+    int64_t done = 0;
+    for (const auto& id : r.enqueued.pending_ids) done += ws.catalog->is_task_done(id) ? 1 : 0;
+    // What is still queued after the drain: tasks deferred until a vendor's budget allows
+    // them (a used-up daily cap), which the next update or worker picks up.
+    out["done"] = done;
+    out["pending"] = r.enqueued.pending_ids.size();
+    out["dead_lettered"] = result.worker.dead_lettered;
+    out["deferred"] = result.worker.deferred;
+    out["left_in_queue"] = ws.open_queue()->count();
+    if (result.stopped) *status = 130;
+    else if (done < static_cast<int64_t>(r.enqueued.pending_ids.size())) *status = 1;
+  }
+  return out;
+}
 
 void add_serve_commands(CLI::App& app, Globals& g, Action& action) {
   {

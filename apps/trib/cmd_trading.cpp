@@ -119,10 +119,11 @@ json parameters_json(const Config& config, const trading::Strategy& strategy, co
 
 }  // namespace
 
-json run_backtest_json(Workspace& ws, const StrategyConfig& s, const std::string& from, const std::string& to,
+json run_backtest_with(Workspace& ws, trading::Strategy& strategy_object, const std::string& code,
+                       const StrategyConfig& s, const std::string& from, const std::string& to,
                        const std::string& adjust, const std::string& as_of, bool save, const std::string& timeframe,
-                       const std::string& feature_set) {
-  auto strategy = trading::make_strategy(s);
+                       const std::string& feature_set, BacktestRun* run) {
+  trading::Strategy* strategy = &strategy_object;
   const std::string mode = adjust.empty() ? ws.config.prices.adjust : adjust;
   const auto universe = strategy_universe(ws, s);
   // The benchmark: [strategy] benchmark, else ^GSPC where the lake has it, else the first symbol.
@@ -139,7 +140,9 @@ json run_backtest_json(Workspace& ws, const StrategyConfig& s, const std::string
   request.benchmark = Symbol::parse(benchmark);
   request.feature_set = feature_set;
   request.workspace = ws.config.workspace;
-  const trading::MarketData data = trading::load_market(*ws.store, *ws.catalog, request);
+  auto loaded = std::make_shared<trading::MarketData>(trading::load_market(*ws.store, *ws.catalog, request));
+  if (run != nullptr) run->data = loaded;
+  const trading::MarketData& data = *loaded;
 
   trading::BacktestConfig config;
   config.initial_cash = ws.config.broker.initial_cash;
@@ -154,10 +157,15 @@ json run_backtest_json(Workspace& ws, const StrategyConfig& s, const std::string
   if (config.from && config.to && *config.to < *config.from) {
     throw Error::InvalidInput(fmt::format("--from {} is after --to {}", from, to));
   }
-  const auto result = trading::run_backtest(data, *strategy, config);
+  auto result = trading::run_backtest(data, *strategy, config);
 
-  const std::string text = config_text(ws.config, s, universe, benchmark, mode, from, to, as_of) +
-                           "timeframe = " + json(timeframe).dump() + "\nfeature_set = " + json(feature_set).dump() + "\n";
+  std::string text = config_text(ws.config, s, universe, benchmark, mode, from, to, as_of) +
+                     "timeframe = " + json(timeframe).dump() + "\nfeature_set = " + json(feature_set).dump() + "\n";
+  // A strategy object from outside [strategy] (Python): its name, parameters and code identify it.
+  if (!code.empty()) {
+    text += "strategy = " + json(strategy->name()).dump() + "\nstrategy_params = " + json(strategy->params()).dump() +
+            "\nstrategy_code = " + json(code).dump() + "\n";
+  }
   const std::string run_id = trading::backtest_run_id(text, data);
   json parameters = parameters_json(ws.config, *strategy, s, mode, from, to, as_of);
   parameters["timeframe"] = timeframe;
@@ -178,7 +186,15 @@ json run_backtest_json(Workspace& ws, const StrategyConfig& s, const std::string
   }
   // Printed, not saved: the saved files are the same bytes on a rerun.
   out["engine_seconds"] = result.engine_seconds;
+  if (run != nullptr) run->result = std::move(result);
   return out;
+}
+
+json run_backtest_json(Workspace& ws, const StrategyConfig& s, const std::string& from, const std::string& to,
+                       const std::string& adjust, const std::string& as_of, bool save, const std::string& timeframe,
+                       const std::string& feature_set) {
+  auto strategy = trading::make_strategy(s);
+  return run_backtest_with(ws, *strategy, "", s, from, to, adjust, as_of, save, timeframe, feature_set, nullptr);
 }
 
 void print_backtest(const json& b) {
