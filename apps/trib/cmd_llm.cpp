@@ -34,6 +34,15 @@ llm::AskOptions ask_options(const Config& config) {
   return o;
 }
 
+// The assistant's view of the workspace: its store, a read-only catalog session (kept alive in
+// `catalog`), today; the environment's secrets registered for redaction first.
+llm::ToolContext tool_context(Workspace& ws, std::unique_ptr<catalog::Catalog>& catalog) {
+  llm::register_environment_secrets();
+  catalog = ws.open_read_only_catalog();
+  return llm::ToolContext{ws.store.get(), catalog.get(), &ws.config, Date::today_utc(),
+                          ws.config.llm.max_tool_output_bytes};
+}
+
 // Short, one line: what the model asked for.
 std::string one_line(std::string s, size_t max) {
   for (char& c : s) {
@@ -58,11 +67,9 @@ void add_llm_commands(CLI::App& app, Globals& g, Action& action) {
     cmd->callback([&g, &action, args] {
       action = [&g, args] {
         Workspace ws = open_workspace(g.workspace);
-        llm::register_environment_secrets();
+        std::unique_ptr<catalog::Catalog> catalog;
+        const llm::ToolContext context = tool_context(ws, catalog);
         auto client = llm::make_chat_client(ws.config.llm);
-        auto catalog = ws.open_read_only_catalog();
-        llm::ToolContext context{ws.store.get(), catalog.get(), &ws.config, Date::today_utc(),
-                                 ws.config.llm.max_tool_output_bytes};
         const llm::Toolbox tools(context);
         auto options = ask_options(ws.config);
         bool streamed = false;
@@ -142,10 +149,8 @@ void add_llm_commands(CLI::App& app, Globals& g, Action& action) {
           throw Error::InvalidInput(fmt::format("trib report {} takes no run id", args->kind));
         }
         Workspace ws = open_workspace(g.workspace);
-        llm::register_environment_secrets();
-        auto catalog = ws.open_read_only_catalog();
-        llm::ToolContext context{ws.store.get(), catalog.get(), &ws.config, Date::today_utc(),
-                                 ws.config.llm.max_tool_output_bytes};
+        std::unique_ptr<catalog::Catalog> catalog;
+        const llm::ToolContext context = tool_context(ws, catalog);
         const llm::Toolbox tools(context);
         llm::Report report = args->kind == "backtest" ? llm::backtest_report(tools, args->run_id)
                              : args->kind == "dq"     ? llm::dq_report(tools)

@@ -2,6 +2,7 @@
 // command bodies and the modules under them), with the GIL released while it works; tables come
 // back as columns (NumPy arrays that own the engine's vectors) for the Python layer to wrap in
 // DataFrames. Errors arrive as tributary's exception classes, one per error category.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -72,11 +73,7 @@ struct BarColumns {
   std::map<std::string, int32_t> source_index;
 
   void append(const std::vector<lake::CuratedBar>& rows, int32_t symbol_index) {
-    const size_t n = ts.size() + rows.size();
-    for (auto* v : {&ts, &session_date}) v->reserve(n);
-    for (auto* v : {&open, &high, &low, &close, &volume}) v->reserve(n);
-    source.reserve(n);
-    symbol.reserve(n);
+    // No reserve() here: exact reserves per symbol would copy the panel once per symbol.
     for (const auto& r : rows) {
       ts.push_back(r.bar.ts_ns);
       session_date.push_back(day_ns(r.bar.session_date.days_since_epoch()));
@@ -107,6 +104,21 @@ struct BarColumns {
     return d;
   }
 };
+
+// Row order by symbol, then as given (dates ascend within a symbol): the frames' (symbol, date) order.
+std::vector<size_t> by_symbol(const std::vector<int32_t>& symbol) {
+  std::vector<size_t> order(symbol.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return symbol[a] < symbol[b]; });
+  return order;
+}
+
+template <class T>
+std::vector<T> permuted(const std::vector<T>& values, const std::vector<size_t>& order) {
+  std::vector<T> out(order.size());
+  for (size_t i = 0; i < order.size(); ++i) out[i] = values[order[i]];
+  return out;
+}
 
 std::optional<Date> date_arg(const std::string& text, const char* what) {
   if (text.empty()) return std::nullopt;
@@ -187,16 +199,15 @@ class PyWorkspace {
     {
       py::gil_scoped_release release;
       std::lock_guard lock(mutex_);
-      std::vector<std::string> wanted = symbols;
-      if (wanted.empty()) {
-        for (const Symbol& s : cli::universe_of(*ws_, {})) wanted.push_back(s.str());
+      if (symbols.empty()) {
+        for (const Symbol& s : cli::universe_of(*ws_, {})) names.push_back(s.str());
+      } else {
+        for (const auto& text : symbols) names.push_back(Symbol::parse(text).str());
       }
-      for (const auto& text : wanted) {
-        const std::string name = Symbol::parse(text).str();
+      for (size_t i = 0; i < names.size(); ++i) {
         const cli::BarsRead read =
-            cli::read_bars_rows(*ws_, bars_args(name, start, end, adjust, timeframe, as_of, session, false));
-        columns.append(read.rows, static_cast<int32_t>(names.size()));
-        names.push_back(name);
+            cli::read_bars_rows(*ws_, bars_args(names[i], start, end, adjust, timeframe, as_of, session, false));
+        columns.append(read.rows, static_cast<int32_t>(i));
         for (const auto& n : read.notes) notes.push_back(n);
       }
     }
@@ -221,15 +232,20 @@ class PyWorkspace {
                                    from.value_or(Date::from_ymd(1900, 1, 1)), to.value_or(Date::from_ymd(2200, 12, 31)),
                                    Timeframe::kDay1);
     }
-    std::vector<int64_t> day(data.day.size());
-    for (size_t i = 0; i < day.size(); ++i) day[i] = day_ns(data.day[i]);
+    // The dataset's rows go by date, then symbol; the frame's by symbol, then date.
+    const std::vector<size_t> order = by_symbol(data.symbol);
+    std::vector<int64_t> day(order.size());
+    for (size_t i = 0; i < day.size(); ++i) day[i] = day_ns(data.day[order[i]]);
     py::dict d;
     d["session_date"] = to_numpy(std::move(day));
-    d["symbol_code"] = to_numpy(std::move(data.symbol));
+    d["symbol_code"] = to_numpy(permuted(data.symbol, order));
     d["symbols"] = data.symbols;
     d["names"] = data.feature_names;
     py::list values;
-    for (auto& column : data.x) values.append(to_numpy(std::move(column)));
+    for (auto& column : data.x) {
+      values.append(to_numpy(permuted(column, order)));
+      column = {};
+    }
     d["values"] = values;
     d["computed"] = to_python(computed);
     return d;
@@ -376,12 +392,25 @@ class PyWorkspace {
         split.push_back(r.split);
       }
     }
+    // Read by date, then symbol; the frame goes by symbol (in name order), then date.
+    std::vector<int32_t> rank(names.size());
+    {
+      std::vector<int32_t> sorted(names.size());
+      for (size_t i = 0; i < sorted.size(); ++i) sorted[i] = static_cast<int32_t>(i);
+      std::sort(sorted.begin(), sorted.end(), [&](int32_t a, int32_t b) { return names[a] < names[b]; });
+      for (size_t r = 0; r < sorted.size(); ++r) rank[sorted[r]] = static_cast<int32_t>(r);
+      std::vector<std::string> ordered(names.size());
+      for (size_t i = 0; i < names.size(); ++i) ordered[rank[i]] = names[i];
+      names = std::move(ordered);
+      for (auto& s : symbol) s = rank[s];
+    }
+    const std::vector<size_t> order = by_symbol(symbol);
     py::dict d;
-    d["session_date"] = to_numpy(std::move(day));
-    d["symbol_code"] = to_numpy(std::move(symbol));
+    d["session_date"] = to_numpy(permuted(day, order));
+    d["symbol_code"] = to_numpy(permuted(symbol, order));
     d["symbols"] = names;
-    d["prediction"] = to_numpy(std::move(prediction));
-    d["split"] = to_numpy(std::move(split));
+    d["prediction"] = to_numpy(permuted(prediction, order));
+    d["split"] = to_numpy(permuted(split, order));
     return d;
   }
 

@@ -158,8 +158,8 @@ class PythonStrategy final : public trading::Strategy {
           "with a method on_bar(view, portfolio) returning {symbol: weight}");
     }
     on_bar_ = object_.attr("on_bar");
-    name_ = py::hasattr(object_, "name") ? py::str(object_.attr("name")).cast<std::string>()
-                                         : py::str(py::type::of(object_).attr("__name__")).cast<std::string>();
+    name_ = py::str(py::getattr(object_, "name", py::str(""))).cast<std::string>();
+    if (name_.empty()) name_ = py::str(py::type::of(object_).attr("__name__")).cast<std::string>();
     params_ = params_text(py::getattr(object_, "params", py::none()));
     warmup_ = py::getattr(object_, "warmup_bars", py::int_(0)).cast<int>();
     if (warmup_ < 0) throw Error::InvalidInput(fmt::format("{}.warmup_bars must be >= 0, got {}", name_, warmup_));

@@ -20,6 +20,12 @@ SHARED = Path(os.environ.get("TRIB_SHARED_DATA", str(ROOT.parent / "shared/data"
 STOCKS = ["AAPL", "MSFT", "XOM", "KO", "JPM", "GE"]
 
 sys.path.insert(0, str(Path(__file__).parent))  # strategies.py
+# The package from the build unless PYTHONPATH names one; absolute, for the example's subprocess.
+_paths = [str(Path(p).resolve()) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+if not _paths:
+    _paths = [str(ROOT / "build/python")]
+    sys.path.insert(0, _paths[0])
+os.environ["PYTHONPATH"] = os.pathsep.join(_paths)
 
 
 def trib(ws, *args, check=True):

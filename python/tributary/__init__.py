@@ -376,7 +376,7 @@ class Workspace:
         (``symbol``, ``session_date``), with the walk-forward ``split`` each came from."""
         c = self._ws.predictions(_text(model_id, "model_id"), _symbols(symbols), _date(start, "start"),
                                  _date(as_of, "as_of"))
-        return _by_symbol_date(c, {"prediction": c["prediction"], "split": c["split"]}).sort_index()
+        return _by_symbol_date(c, {"prediction": c["prediction"], "split": c["split"]})
 
     # -- backtests --
 

@@ -16,6 +16,7 @@
 #include "trib/core/symbol.hpp"
 #include "trib/etl/adjusted_bars.hpp"
 #include "trib/etl/bars_reader.hpp"
+#include "trib/etl/coverage.hpp"
 #include "trib/etl/series_checks.hpp"
 #include "trib/llm/query.hpp"
 #include "trib/trading/backtest_store.hpp"
@@ -205,22 +206,12 @@ json list_instruments(const ToolContext& c, const json& args, std::vector<std::s
   const std::string prefix = args.value("prefix", "");
   const std::string tf = args.value("timeframe", "1d");
   const int limit = args.value("limit", 100);
-  struct Span {
-    int64_t first = INT64_MAX, last = INT64_MIN, rows = 0;
-  };
-  std::map<std::string, Span> spans;
-  for (const auto& p : c.catalog->list_partitions("bars", tf)) {
-    if (!p.key.symbol.starts_with(prefix)) continue;
-    auto& s = spans[p.key.symbol];
-    s.first = std::min(s.first, p.min_ts_ns);
-    s.last = std::max(s.last, p.max_ts_ns);
-    s.rows += p.row_count;
-  }
+  const auto spans = etl::curated_spans(*c.catalog, tf, prefix);
   json items = json::array();
   for (const auto& [symbol, s] : spans) {
     if (static_cast<int>(items.size()) >= limit) break;
-    json item = {{"symbol", symbol}, {"first", format_ts_ns(s.first).substr(0, 10)},
-                 {"last", format_ts_ns(s.last).substr(0, 10)}, {"bars", s.rows}};
+    json item = {{"symbol", symbol}, {"first", format_ts_ns(s.first_ts_ns).substr(0, 10)},
+                 {"last", format_ts_ns(s.last_ts_ns).substr(0, 10)}, {"bars", s.rows}};
     if (const auto rec = c.catalog->get_instrument(symbol)) {
       item["vendor"] = rec->vendor;
       item["calendar"] = rec->calendar;
@@ -298,29 +289,17 @@ json coverage(const ToolContext& c, const json& args, std::vector<std::string>& 
   if (present.empty()) return {{"symbol", symbol}, {"note", "no bars"}};
   const auto rec = c.catalog->get_instrument(symbol);
   const auto& calendar = TradingCalendar::by_name(rec ? rec->calendar : "nyse");
-  Date from = opt_date(args, "from").value_or(*present.begin());
-  Date to = opt_date(args, "to").value_or(*present.rbegin());
-  from = std::max(from, calendar.first_date());
-  to = std::min(to, calendar.last_date());
+  const Date from = std::max(opt_date(args, "from").value_or(*present.begin()), calendar.first_date());
+  const Date to = std::min(opt_date(args, "to").value_or(*present.rbegin()), calendar.last_date());
   json years = json::array();
-  std::map<int, std::pair<int64_t, std::vector<std::string>>> by_year;
-  std::map<int, int64_t> present_by_year;
-  for (const Date d : calendar.sessions(from, to)) {
-    auto& [expected, missing] = by_year[d.year()];
-    ++expected;
-    if (present.count(d)) {
-      ++present_by_year[d.year()];
-    } else {
-      missing.push_back(d.to_string());
+  for (const auto& y : etl::sessions_by_year(calendar, present, from, to)) {
+    json j = {{"year", y.year}, {"expected", y.expected}, {"present", y.present}, {"missing", y.missing.size()}};
+    if (!y.missing.empty()) {
+      json first = json::array();
+      for (size_t i = 0; i < y.missing.size() && i < 15; ++i) first.push_back(y.missing[i].to_string());
+      j["first_missing"] = first;
     }
-  }
-  for (auto& [year, v] : by_year) {
-    json y = {{"year", year}, {"expected", v.first}, {"present", present_by_year[year]}, {"missing", v.second.size()}};
-    if (!v.second.empty()) {
-      v.second.resize(std::min<size_t>(v.second.size(), 15));
-      y["first_missing"] = v.second;
-    }
-    years.push_back(y);
+    years.push_back(j);
   }
   cites.push_back(fmt::format("coverage {} {} on {} {}..{}", symbol, args.value("timeframe", "1d"), calendar.name(),
                               from.to_string(), to.to_string()));

@@ -18,6 +18,7 @@
 #include "trib/core/symbol.hpp"
 #include "trib/etl/adjusted_bars.hpp"
 #include "trib/etl/bars_reader.hpp"
+#include "trib/etl/coverage.hpp"
 #include "trib/etl/series_checks.hpp"
 #include "trib/ml/predict.hpp"
 #include "trib/lake/parquet.hpp"
@@ -125,20 +126,10 @@ double num(double x) { return std::isfinite(x) ? x : 0; }
 
 json instruments(runtime::Backends& b, const ApiRequest& r, const ApiOptions& o) {
   const std::string tf = std::string(to_string(parse_timeframe(r.param("timeframe", "1d"))));
-  struct Span {
-    int64_t first = INT64_MAX, last = INT64_MIN, rows = 0;
-  };
-  std::map<std::string, Span> spans;
-  for (const auto& p : b.catalog->list_partitions("bars", tf)) {
-    auto& s = spans[p.key.symbol];
-    s.first = std::min(s.first, p.min_ts_ns);
-    s.last = std::max(s.last, p.max_ts_ns);
-    s.rows += p.row_count;
-  }
   json items = json::array();
-  for (const auto& [symbol, s] : spans) {
-    json item = {{"symbol", symbol}, {"timeframe", tf}, {"first_ts", format_ts_ns(s.first)},
-                 {"last_ts", format_ts_ns(s.last)}, {"bars", s.rows}};
+  for (const auto& [symbol, s] : etl::curated_spans(*b.catalog, tf)) {
+    json item = {{"symbol", symbol}, {"timeframe", tf}, {"first_ts", format_ts_ns(s.first_ts_ns)},
+                 {"last_ts", format_ts_ns(s.last_ts_ns)}, {"bars", s.rows}};
     if (const auto rec = b.catalog->get_instrument(symbol)) {
       item["vendor"] = rec->vendor;
       item["calendar"] = rec->calendar;
@@ -228,20 +219,12 @@ json coverage(runtime::Backends& b, const std::string& symbol_text, const ApiReq
   const auto& calendar = TradingCalendar::by_name(rec ? rec->calendar : "nyse");
   json years = json::array();
   if (!present.empty()) {
-    const Date from = std::max(date_param(r, "from").value_or(*present.begin()), calendar.first_date());
-    const Date to = std::min(date_param(r, "to").value_or(*present.rbegin()), calendar.last_date());
-    std::map<int, std::tuple<int64_t, int64_t, std::vector<std::string>>> by_year;
-    for (const Date d : calendar.sessions(from, to)) {
-      auto& [expected, have, missing] = by_year[d.year()];
-      ++expected;
-      if (present.count(d)) {
-        ++have;
-      } else {
-        missing.push_back(d.to_string());
-      }
-    }
-    for (const auto& [year, v] : by_year) {
-      years.push_back({{"year", year}, {"expected", std::get<0>(v)}, {"present", std::get<1>(v)}, {"missing", std::get<2>(v)}});
+    const Date from = date_param(r, "from").value_or(*present.begin());
+    const Date to = date_param(r, "to").value_or(*present.rbegin());
+    for (const auto& y : etl::sessions_by_year(calendar, present, from, to)) {
+      json missing = json::array();
+      for (const Date d : y.missing) missing.push_back(d.to_string());
+      years.push_back({{"year", y.year}, {"expected", y.expected}, {"present", y.present}, {"missing", missing}});
     }
   }
   return {{"symbol", symbol.str()}, {"calendar", std::string(calendar.name())}, {"years", years}};
@@ -251,24 +234,16 @@ json coverage(runtime::Backends& b, const std::string& symbol_text, const ApiReq
 // sessions the calendar expects between the symbol's first and last bar. From the catalog alone:
 // no Parquet is opened, so 500 symbols answer at once.
 json coverage_map(runtime::Backends& b) {
-  std::map<std::string, std::map<int, int64_t>> rows;
-  std::map<std::string, std::pair<int64_t, int64_t>> span;
-  for (const auto& p : b.catalog->list_partitions("bars", "1d")) {
-    if (p.key.partition.size() != 4) continue;
-    rows[p.key.symbol][std::stoi(p.key.partition)] += p.row_count;
-    auto& [first, last] = span.try_emplace(p.key.symbol, INT64_MAX, INT64_MIN).first->second;
-    first = std::min(first, p.min_ts_ns);
-    last = std::max(last, p.max_ts_ns);
-  }
   std::set<int> years;
   json symbols = json::array();
-  for (const auto& [symbol, by_year] : rows) {
+  for (const auto& [symbol, span] : etl::curated_spans(*b.catalog, "1d")) {
+    if (span.rows_by_year.empty()) continue;
     const auto rec = b.catalog->get_instrument(symbol);
     const auto& calendar = TradingCalendar::by_name(rec ? rec->calendar : "nyse");
-    const Date first = std::max(utc_date_of(span[symbol].first), calendar.first_date());
-    const Date last = std::min(utc_date_of(span[symbol].second), calendar.last_date());
+    const Date first = std::max(utc_date_of(span.first_ts_ns), calendar.first_date());
+    const Date last = std::min(utc_date_of(span.last_ts_ns), calendar.last_date());
     json cells = json::object();
-    for (const auto& [year, present] : by_year) {
+    for (const auto& [year, present] : span.rows_by_year) {
       const Date from = std::max(first, Date::from_ymd(year, 1, 1));
       const Date to = std::min(last, Date::from_ymd(year, 12, 31));
       const int64_t expected = from <= to ? static_cast<int64_t>(calendar.sessions(from, to).size()) : 0;

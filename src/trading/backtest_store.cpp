@@ -316,61 +316,43 @@ json read_backtest_summary(const lake::ObjectStore& store, catalog::Catalog& cat
   return json::parse(store.get("backtests/" + run_id + "/result.json"));
 }
 
-std::vector<StoredTrade> read_backtest_trades(const lake::ObjectStore& store, catalog::Catalog& catalog,
-                                              const std::string& run_id) {
+// Every row of a committed run's file: `row` receives each row group's columns (in `names`'
+// order) and a row index.
+template <class T, class F>
+std::vector<T> read_run_rows(const lake::ObjectStore& store, catalog::Catalog& catalog, const std::string& run_id,
+                             const char* file, std::initializer_list<const char*> names, F row) {
   require_committed(catalog, run_id);
-  const auto reader = open_run_file(store, run_id, "trades.parquet");
-  const std::vector<int> cols = {column_of(reader, "session_date"), column_of(reader, "ts"),
-                                 column_of(reader, "symbol"),       column_of(reader, "side"),
-                                 column_of(reader, "qty"),          column_of(reader, "price"),
-                                 column_of(reader, "reference_price"), column_of(reader, "commission"),
-                                 column_of(reader, "realized_pnl"), column_of(reader, "order_type")};
-  std::vector<StoredTrade> out;
+  const auto reader = open_run_file(store, run_id, file);
+  std::vector<int> cols;
+  for (const char* name : names) cols.push_back(column_of(reader, name));
+  std::vector<T> out;
   for (int g = 0; g < reader.num_row_groups(); ++g) {
     const auto c = reader.read_row_group(g, cols);
-    for (size_t r = 0; r < c[0].num_rows; ++r) {
-      StoredTrade t;
-      t.date = Date(c[0].i32[r]);
-      t.ts = c[1].i64[r];
-      t.symbol = c[2].str(r);
-      t.side = c[3].str(r);
-      t.qty = c[4].f64[r];
-      t.price = c[5].f64[r];
-      t.reference_price = c[6].f64[r];
-      t.commission = c[7].f64[r];
-      t.realized_pnl = c[8].f64[r];
-      t.order_type = c[9].str(r);
-      out.push_back(std::move(t));
-    }
+    for (size_t r = 0; r < c[0].num_rows; ++r) out.push_back(row(c, r));
   }
   return out;
 }
 
+std::vector<StoredTrade> read_backtest_trades(const lake::ObjectStore& store, catalog::Catalog& catalog,
+                                              const std::string& run_id) {
+  return read_run_rows<StoredTrade>(
+      store, catalog, run_id, "trades.parquet",
+      {"session_date", "ts", "symbol", "side", "qty", "price", "reference_price", "commission", "realized_pnl",
+       "order_type"},
+      [](const auto& c, size_t r) {
+        return StoredTrade{Date(c[0].i32[r]), c[1].i64[r], std::string(c[2].str(r)), std::string(c[3].str(r)),
+                           std::string(c[9].str(r)), c[4].f64[r], c[5].f64[r], c[6].f64[r], c[7].f64[r], c[8].f64[r]};
+      });
+}
+
 std::vector<StoredEquityPoint> read_backtest_equity(const lake::ObjectStore& store, catalog::Catalog& catalog,
                                                     const std::string& run_id) {
-  require_committed(catalog, run_id);
-  const auto reader = open_run_file(store, run_id, "equity.parquet");
-  const std::vector<int> cols = {column_of(reader, "session_date"), column_of(reader, "ts"),
-                                 column_of(reader, "equity"),       column_of(reader, "cash"),
-                                 column_of(reader, "gross"),        column_of(reader, "net"),
-                                 column_of(reader, "benchmark"),    column_of(reader, "state")};
-  std::vector<StoredEquityPoint> out;
-  for (int g = 0; g < reader.num_row_groups(); ++g) {
-    const auto c = reader.read_row_group(g, cols);
-    for (size_t r = 0; r < c[0].num_rows; ++r) {
-      StoredEquityPoint p;
-      p.date = Date(c[0].i32[r]);
-      p.ts = c[1].i64[r];
-      p.equity = c[2].f64[r];
-      p.cash = c[3].f64[r];
-      p.gross = c[4].f64[r];
-      p.net = c[5].f64[r];
-      p.benchmark = c[6].f64[r];
-      p.state = c[7].str(r);
-      out.push_back(std::move(p));
-    }
-  }
-  return out;
+  return read_run_rows<StoredEquityPoint>(
+      store, catalog, run_id, "equity.parquet", {"session_date", "ts", "equity", "cash", "gross", "net", "benchmark", "state"},
+      [](const auto& c, size_t r) {
+        return StoredEquityPoint{Date(c[0].i32[r]), c[1].i64[r], c[2].f64[r],        c[3].f64[r],
+                                 c[4].f64[r],       c[5].f64[r], c[6].f64[r], std::string(c[7].str(r))};
+      });
 }
 
 }  // namespace trib::trading

@@ -18,8 +18,13 @@ run=$(jq -r .run_id <<< "$bt")
 # Without an endpoint: reports work from templates, trib ask says what to configure.
 expect_error "trib ask without [llm]" 2 "no LLM is configured: set \[llm\] kind" -- "$TRIB_BIN" -w ws ask "anything?"
 "$TRIB_BIN" -w ws report backtest "$run" -o bt.md > /dev/null
-sharpe=$(jq -r '.sharpe' <<< "$bt" | awk '{ printf "%.2f", $1 }')
-ret=$(jq -r '.total_return' <<< "$bt" | awk '{ printf "%.2f%%", 100 * $1 }')
+# The figures recomputed here from the saved equity curve (daily returns, sample standard
+# deviation, sqrt(252); risk-free rate 0), not taken from the engine's summary.
+read -r sharpe ret < <("$TRIB_BIN" parquet cat "ws/lake/backtests/$run/equity.parquet" | awk -F, '
+  NR > 1 { e[n++] = $3 }
+  END { for (i = 1; i < n; i++) { r[i] = e[i] / e[i - 1] - 1; s += r[i] }
+        m = s / (n - 1); for (i = 1; i < n; i++) ss += (r[i] - m) ^ 2
+        printf "%.2f %.2f%%\n", m / sqrt(ss / (n - 2)) * sqrt(252), 100 * (e[n - 1] / e[0] - 1) }')
 grep -q "^| Sharpe | $sharpe |" bt.md && grep -q "^| Total return | $ret |" bt.md && grep -q "^- backtest $run" bt.md \
   && ! grep -q "## Summary" bt.md && pass "report backtest from templates: Sharpe $sharpe, total return $ret, sourced" \
   || fail "backtest report: $(head -20 bt.md)"
