@@ -16,6 +16,7 @@
 #include "trib/etl/bar_conflicts.hpp"
 #include "trib/etl/etl.hpp"
 #include "trib/features/expression.hpp"
+#include "trib/ml/model_config.hpp"
 #include "trib/trading/backtest.hpp"
 #include "trib/trading/strategy.hpp"
 #include "workspace.hpp"
@@ -151,6 +152,13 @@ nlohmann::json action_json(const catalog::ActionRecord& record, bool used);
 
 // `trib ml list --json`: one model.
 nlohmann::json model_json(const catalog::ModelRecord& m);
+// `trib ml train --json`: trains (or finds registered) the model `config` describes, plus its
+// ten most important features. `progress` (may be empty) receives a line per step.
+nlohmann::json train_json(Workspace& ws, const std::string& workspace_dir, const ml::ModelConfig& config,
+                          const std::string& export_dir, const std::function<void(const std::string&)>& progress);
+// `trib ml predict --json`: writes a model's out-of-sample forecasts ("" dates: the defaults).
+nlohmann::json predict_json(Workspace& ws, const std::string& workspace_dir, const std::string& model_id,
+                            const std::string& from, const std::string& to);
 
 // A backtest with its inputs kept: the market (shared, so views of it may outlive the call) and
 // the engine's result. `data` is set before the engine runs.

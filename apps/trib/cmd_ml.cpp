@@ -57,6 +57,43 @@ json model_json(const catalog::ModelRecord& m) {
 }
 
 
+json train_json(Workspace& ws, const std::string& workspace_dir, const ml::ModelConfig& config,
+                const std::string& export_dir, const std::function<void(const std::string&)>& progress) {
+  ml::TrainOptions options;
+  options.workspace = workspace_dir;
+  if (!export_dir.empty()) options.export_dir = export_dir;
+  if (progress) options.progress = progress;
+  const ml::TrainResult r = ml::train_model(*ws.store, *ws.catalog, config, options);
+  json out = model_json(r.record);
+  out["already_registered"] = r.already_registered;
+  json split_seconds = json::array();
+  for (const auto& s : r.splits) split_seconds.push_back({{"prepare", s.prepare_seconds}, {"fit", s.fit_seconds}});
+  out["seconds"] = {{"dataset", r.dataset_seconds}, {"splits", split_seconds}, {"final", r.final_seconds}};
+  json top = json::array();
+  for (size_t i = 0; i < std::min<size_t>(10, r.importance.size()); ++i) {
+    top.push_back({r.importance[i].first, r.importance[i].second});
+  }
+  out["top_features"] = top;
+  return out;
+}
+
+json predict_json(Workspace& ws, const std::string& workspace_dir, const std::string& model_id,
+                  const std::string& from, const std::string& to) {
+  ml::PredictOptions options;
+  options.workspace = workspace_dir;
+  if (!from.empty()) options.from = Date::parse(from, "--from");
+  if (!to.empty()) options.to = Date::parse(to, "--to");
+  const auto s = ml::write_predictions(*ws.store, *ws.catalog, model_id, options);
+  return {{"model", model_id},
+          {"symbols", s.symbols},
+          {"rows", s.rows},
+          {"rows_without_model", s.rows_without_model},
+          {"partitions_written", s.partitions_written},
+          {"partitions_unchanged", s.partitions_unchanged},
+          {"from", s.from_day ? Date(s.from_day).to_string() : ""},
+          {"to", s.to_day ? Date(s.to_day).to_string() : ""}};
+}
+
 void add_ml_commands(CLI::App& app, Globals& g, Action& action) {
   auto* ml = app.add_subcommand("ml", "Machine learning: train walk-forward on a feature set, evaluate, register, predict");
   ml->require_subcommand(1);
@@ -72,29 +109,23 @@ void add_ml_commands(CLI::App& app, Globals& g, Action& action) {
       action = [&g, config, export_dir] {
         const ml::ModelConfig c = ml::ModelConfig::load(*config);
         Workspace ws = open_workspace(g.workspace);
-        ml::TrainOptions options;
-        options.workspace = g.workspace;
-        if (!export_dir->empty()) options.export_dir = *export_dir;
-        if (!g.json) options.progress = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
-        const ml::TrainResult r = ml::train_model(*ws.store, *ws.catalog, c, options);
-        json out = model_json(r.record);
-        out["already_registered"] = r.already_registered;
-        json split_seconds = json::array();
-        for (const auto& s : r.splits) split_seconds.push_back({{"prepare", s.prepare_seconds}, {"fit", s.fit_seconds}});
-        out["seconds"] = {{"dataset", r.dataset_seconds}, {"splits", split_seconds}, {"final", r.final_seconds}};
+        std::function<void(const std::string&)> progress;
+        if (!g.json) progress = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
+        const json out = train_json(ws, g.workspace, c, *export_dir, progress);
         if (g.json) {
           fmt::print("{}\n", out.dump());
           return 0;
         }
-        fmt::print("model {} ({}, {} on {}){}\n", r.record.id, r.record.kind, r.record.label, r.record.feature_set,
-                   r.already_registered ? ": registered already, nothing trained" : "");
-        fmt::print("  {} split(s) over {} .. {}; artefacts in the lake under {}\n", r.record.splits,
-                   Date(r.record.from_day).to_string(), Date(r.record.to_day).to_string(), r.record.artefacts);
+        fmt::print("model {} ({}, {} on {}){}\n", out["id"].get<std::string>(), out["kind"].get<std::string>(),
+                   out["label"].get<std::string>(), out["feature_set"].get<std::string>(),
+                   out["already_registered"].get<bool>() ? ": registered already, nothing trained" : "");
+        fmt::print("  {} split(s) over {} .. {}; artefacts in the lake under {}\n", out["splits"].get<int64_t>(),
+                   out["from"].get<std::string>(), out["to"].get<std::string>(), out["artefacts"].get<std::string>());
         print_summary(out["metrics"]["test"]);
-        if (!r.importance.empty()) {
+        if (!out["top_features"].empty()) {
           std::string top;
-          for (size_t i = 0; i < std::min<size_t>(10, r.importance.size()); ++i) {
-            top += fmt::format("{}{} {:.3g}", i ? ", " : "", r.importance[i].first, r.importance[i].second);
+          for (const auto& f : out["top_features"]) {
+            top += fmt::format("{}{} {:.3g}", top.empty() ? "" : ", ", f[0].get<std::string>(), f[1].get<double>());
           }
           fmt::print("  top features (final model): {}\n", top);
         }
@@ -215,29 +246,19 @@ void add_ml_commands(CLI::App& app, Globals& g, Action& action) {
     cmd->callback([&g, &action, id, from, to] {
       action = [&g, id, from, to] {
         Workspace ws = open_workspace(g.workspace);
-        ml::PredictOptions options;
-        options.workspace = g.workspace;
-        if (!from->empty()) options.from = Date::parse(*from, "--from");
-        if (!to->empty()) options.to = Date::parse(*to, "--to");
-        const auto s = ml::write_predictions(*ws.store, *ws.catalog, *id, options);
-        const json out = {{"model", *id},
-                          {"symbols", s.symbols},
-                          {"rows", s.rows},
-                          {"rows_without_model", s.rows_without_model},
-                          {"partitions_written", s.partitions_written},
-                          {"partitions_unchanged", s.partitions_unchanged},
-                          {"from", s.from_day ? Date(s.from_day).to_string() : ""},
-                          {"to", s.to_day ? Date(s.to_day).to_string() : ""}};
+        const json out = predict_json(ws, g.workspace, *id, *from, *to);
+        const int64_t rows_without_model = out["rows_without_model"].get<int64_t>();
         if (g.json) {
           fmt::print("{}\n", out.dump());
         } else {
           fmt::print("predictions/model={}: {} forecast(s) for {} symbol(s), {} .. {}; {} partition(s) written, {} "
                      "unchanged{}\n",
-                     *id, s.rows, s.symbols, out["from"].get<std::string>(), out["to"].get<std::string>(),
-                     s.partitions_written, s.partitions_unchanged,
-                     s.rows_without_model > 0
+                     *id, out["rows"].get<int64_t>(), out["symbols"].get<int64_t>(), out["from"].get<std::string>(),
+                     out["to"].get<std::string>(), out["partitions_written"].get<int64_t>(),
+                     out["partitions_unchanged"].get<int64_t>(),
+                     rows_without_model > 0
                          ? fmt::format("; {} row(s) before the first test window have no out-of-sample model",
-                                       s.rows_without_model)
+                                       rows_without_model)
                          : "");
         }
         return 0;

@@ -20,7 +20,9 @@
 #include "trib/core/text.hpp"
 #include "trib/features/feature_set.hpp"
 #include "trib/ml/dataset.hpp"
+#include "trib/ml/model_config.hpp"
 #include "trib/ml/predict.hpp"
+#include "trib/trading/backtest_store.hpp"
 
 namespace trib::python {
 
@@ -414,6 +416,105 @@ class PyWorkspace {
     return d;
   }
 
+  // A model from a config: a path to a TOML file, or the TOML itself (it holds a newline).
+  py::object train(const std::string& config, const std::string& export_dir, bool progress) {
+    std::function<void(const std::string&)> report;
+    if (progress) {
+      report = [](const std::string& line) {
+        py::gil_scoped_acquire gil;
+        py::print(line, py::arg("file") = py::module_::import("sys").attr("stderr"), py::arg("flush") = true);
+      };
+    }
+    return locked_json([&] {
+      const ml::ModelConfig c = config.find('\n') != std::string::npos ? ml::ModelConfig::parse(config, "config")
+                                                                        : ml::ModelConfig::load(config);
+      return cli::train_json(*ws_, path_, c, export_dir, report);
+    });
+  }
+
+  py::object predict(const std::string& model_id, const std::string& start, const std::string& end) {
+    return locked_json([&] {
+      check_range(date_arg(start, "start"), date_arg(end, "end"));
+      return cli::predict_json(*ws_, path_, model_id, start, end);
+    });
+  }
+
+  // Saved backtests, newest first: each run's summary (result.json).
+  py::object backtests() {
+    return locked_json([&] {
+      json out = json::array();
+      for (const auto& run : trading::list_backtests(*ws_->store, *ws_->catalog)) {
+        out.push_back(trading::read_backtest_summary(*ws_->store, *ws_->catalog, run.run_id));
+      }
+      return out;
+    });
+  }
+
+  // A saved run read back: (summary, trades columns, equity columns) as ws.backtest returns them.
+  py::tuple saved_backtest(const std::string& run_id) {
+    json summary;
+    std::vector<trading::StoredTrade> trades;
+    std::vector<trading::StoredEquityPoint> curve;
+    {
+      py::gil_scoped_release release;
+      std::lock_guard lock(mutex_);
+      trading::check_backtest_run_id(run_id);
+      summary = trading::read_backtest_summary(*ws_->store, *ws_->catalog, run_id);
+      trades = trading::read_backtest_trades(*ws_->store, *ws_->catalog, run_id);
+      curve = trading::read_backtest_equity(*ws_->store, *ws_->catalog, run_id);
+    }
+    // The same columns as a run just made (side +1/-1, symbols by code).
+    std::vector<int64_t> time, session;
+    std::vector<int32_t> symbol, side;
+    std::vector<double> qty, price, reference, commission, realized;
+    std::vector<std::string> names;
+    std::map<std::string, int32_t> index;
+    for (const auto& t : trades) {
+      auto [it, fresh] = index.try_emplace(t.symbol, static_cast<int32_t>(names.size()));
+      if (fresh) names.push_back(t.symbol);
+      time.push_back(t.ts);
+      session.push_back(day_ns(t.date.days_since_epoch()));
+      symbol.push_back(it->second);
+      side.push_back(t.side == "buy" ? 1 : -1);
+      qty.push_back(t.qty);
+      price.push_back(t.price);
+      reference.push_back(t.reference_price);
+      commission.push_back(t.commission);
+      realized.push_back(t.realized_pnl);
+    }
+    py::dict tr;
+    tr["ts"] = to_numpy(std::move(time));
+    tr["session_date"] = to_numpy(std::move(session));
+    tr["symbol_code"] = to_numpy(std::move(symbol));
+    tr["symbols"] = names;
+    tr["side"] = to_numpy(std::move(side));
+    tr["qty"] = to_numpy(std::move(qty));
+    tr["price"] = to_numpy(std::move(price));
+    tr["reference"] = to_numpy(std::move(reference));
+    tr["commission"] = to_numpy(std::move(commission));
+    tr["realized"] = to_numpy(std::move(realized));
+    std::vector<int64_t> ets, eday;
+    std::vector<double> equity, cash, gross, net, benchmark;
+    for (const auto& p : curve) {
+      ets.push_back(p.ts);
+      eday.push_back(day_ns(p.date.days_since_epoch()));
+      equity.push_back(p.equity);
+      cash.push_back(p.cash);
+      gross.push_back(p.gross);
+      net.push_back(p.net);
+      benchmark.push_back(p.benchmark);
+    }
+    py::dict eq;
+    eq["ts"] = to_numpy(std::move(ets));
+    eq["session_date"] = to_numpy(std::move(eday));
+    eq["equity"] = to_numpy(std::move(equity));
+    eq["cash"] = to_numpy(std::move(cash));
+    eq["gross"] = to_numpy(std::move(gross));
+    eq["net"] = to_numpy(std::move(net));
+    eq["benchmark"] = to_numpy(std::move(benchmark));
+    return py::make_tuple(to_python(summary), tr, eq);
+  }
+
   py::object status() {
     return locked_json([&] { return cli::status_json_for(*ws_); });
   }
@@ -591,6 +692,10 @@ PYBIND11_MODULE(_tributary, m) {
       .def("predictions", &PyWorkspace::predictions, py::arg("model_id"), py::arg("symbols"), py::arg("start"),
            py::arg("as_of"))
       .def("status", &PyWorkspace::status)
+      .def("train", &PyWorkspace::train, py::arg("config"), py::arg("export_dir"), py::arg("progress"))
+      .def("predict", &PyWorkspace::predict, py::arg("model_id"), py::arg("start"), py::arg("end"))
+      .def("backtests", &PyWorkspace::backtests)
+      .def("saved_backtest", &PyWorkspace::saved_backtest, py::arg("run_id"))
       .def("backtest", &PyWorkspace::backtest, py::arg("strategy"), py::arg("name"), py::arg("params"),
            py::arg("symbols"), py::arg("benchmark"), py::arg("start"), py::arg("end"), py::arg("adjust"),
            py::arg("as_of"), py::arg("save"), py::arg("timeframe"), py::arg("feature_set"), py::arg("code"));

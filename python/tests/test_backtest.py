@@ -49,6 +49,19 @@ def test_saved_python_run_is_idempotent_and_listed(ws):
     assert a.run_id == b.run_id and a.summary["saved"]
     c = ws.backtest(SmaCross(5, 30), UNIVERSE, "2016-01-01", "2016-12-31")
     assert c.run_id != a.run_id
+    listed = ws.backtests()
+    assert {a.run_id, c.run_id} <= set(listed.index)
+    assert listed.loc[a.run_id, "strategy"] == "SmaCross" and listed.loc[a.run_id, "sharpe"] == a.metrics["sharpe"]
+    saved = ws.saved_backtest(a.run_id)
+    assert saved.summary["run_id"] == a.run_id and saved.metrics["sharpe"] == a.metrics["sharpe"]
+    assert list(saved.trades["symbol"].astype(str)) == list(a.trades["symbol"].astype(str))
+    for column in ["qty", "price", "commission", "realized_pnl"]:
+        assert np.array_equal(saved.trades[column].to_numpy(), a.trades[column].to_numpy()), column
+    pd.testing.assert_frame_equal(saved.equity, a.equity)
+    with pytest.raises(tributary.InvalidInput, match="not a backtest run id"):
+        ws.saved_backtest("../../etc/passwd")
+    with pytest.raises(tributary.NotFound):
+        ws.saved_backtest("bt-000000000000")
 
 
 def test_view_and_portfolio(ws):

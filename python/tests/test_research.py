@@ -65,10 +65,7 @@ def test_features_unknown_set(ws):
         ws.features("no_such_set", ["AAPL"])
 
 
-@pytest.fixture(scope="module")
-def model_id(ws, tmp_path_factory):
-    config = tmp_path_factory.mktemp("ml") / "ridge.toml"
-    config.write_text("""name = "py-ridge"
+RIDGE = """name = "py-ridge"
 [dataset]
 feature_set = "basic"
 universe = ["AAPL", "MSFT", "XOM", "KO", "JPM", "GE"]
@@ -81,10 +78,30 @@ embargo = 2
 kind = "ridge"
 [model.params]
 alphas = [0.1, 10.0, 1000.0]
-""")
-    out = trib_json(ws.path, "ml", "train", "--config", config)
-    trib(ws.path, "ml", "predict", "--model", out["model_id"] if "model_id" in out else out["id"])
-    return out["model_id"] if "model_id" in out else out["id"]
+"""
+
+
+@pytest.fixture(scope="module")
+def model_id(ws):
+    """A ridge model trained and its forecasts written through the Python API."""
+    trained = ws.train(RIDGE)
+    assert trained["kind"] == "ridge" and trained["already_registered"] is False
+    assert len(trained["top_features"]) == 10
+    written = ws.predict(trained["id"])
+    assert written["rows"] > 0 and written["symbols"] == 6
+    assert ws.predict(trained["id"])["partitions_written"] == 0  # incremental: nothing new
+    return trained["id"]
+
+
+def test_training_again_finds_the_registered_model(ws, model_id, tmp_path):
+    config = tmp_path / "ridge.toml"
+    config.write_text(RIDGE)
+    again = ws.train(config)  # a path this time
+    assert again["id"] == model_id and again["already_registered"] is True
+    with pytest.raises(tributary.InvalidInput):
+        ws.train("name = 'x'\n[split]\ntrian = 5\n")
+    with pytest.raises(tributary.NotFound):
+        ws.train(str(tmp_path / "missing.toml"))
 
 
 def test_models_list_the_registry(ws, model_id):
@@ -106,5 +123,6 @@ def test_predictions_equal_the_cli(ws, model_id):
     assert list(p.index.get_level_values("symbol")) == list(cli.index.get_level_values("symbol"))
     assert np.array_equal(p["prediction"].to_numpy(), cli["prediction"].to_numpy())
     assert p.index.get_level_values("session_date").max() <= pd.Timestamp("2017-12-29")
+    assert p.index.is_monotonic_increasing
     with pytest.raises(tributary.NotFound, match="no model"):
         ws.predictions("nope")

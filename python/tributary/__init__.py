@@ -202,6 +202,22 @@ def _code_hash(strategy: Any) -> str:
     return hashlib.sha256(source.encode()).hexdigest()
 
 
+def _backtest_of(summary: dict, trades: dict, equity: dict) -> "Backtest":
+    trades_df = pd.DataFrame({
+        "session_date": _dates(trades["session_date"]),
+        "symbol": _codes(trades["symbol_code"], trades["symbols"]),
+        "side": np.where(trades["side"] > 0, "buy", "sell"),
+        "qty": trades["qty"], "price": trades["price"], "reference_price": trades["reference"],
+        "commission": trades["commission"], "realized_pnl": trades["realized"],
+    }, index=_utc(trades["ts"]).rename("ts"))
+    equity_df = pd.DataFrame({
+        "equity": equity["equity"], "cash": equity["cash"], "gross": equity["gross"], "net": equity["net"],
+        "benchmark": equity["benchmark"],
+    }, index=pd.DatetimeIndex(_dates(equity["session_date"]), name="session_date"))
+    metrics = {k: v for k, v in summary.items() if not isinstance(v, (dict, list))}
+    return Backtest(summary["run_id"], metrics, summary.get("benchmark", {}) or {}, summary, trades_df, equity_df)
+
+
 # ---- the workspace ------------------------------------------------------------------------------------
 
 class Workspace:
@@ -411,19 +427,36 @@ class Workspace:
             obj, name, params, symbols, _text(benchmark, "benchmark"), _date(start, "start"), _date(end, "end"),
             _text(adjust, "adjust"), _date(as_of, "as_of"), _bool(save, "save"), _text(timeframe, "timeframe"),
             _text(feature_set, "feature_set"), code)
-        trades_df = pd.DataFrame({
-            "session_date": _dates(trades["session_date"]),
-            "symbol": _codes(trades["symbol_code"], trades["symbols"]),
-            "side": np.where(trades["side"] > 0, "buy", "sell"),
-            "qty": trades["qty"], "price": trades["price"], "reference_price": trades["reference"],
-            "commission": trades["commission"], "realized_pnl": trades["realized"],
-        }, index=_utc(trades["ts"]).rename("ts"))
-        equity_df = pd.DataFrame({
-            "equity": equity["equity"], "cash": equity["cash"], "gross": equity["gross"], "net": equity["net"],
-            "benchmark": equity["benchmark"],
-        }, index=pd.DatetimeIndex(_dates(equity["session_date"]), name="session_date"))
-        metrics = {k: v for k, v in summary.items() if not isinstance(v, (dict, list))}
-        return Backtest(summary["run_id"], metrics, summary.get("benchmark", {}) or {}, summary, trades_df, equity_df)
+        return _backtest_of(summary, trades, equity)
+
+    def backtests(self) -> pd.DataFrame:
+        """Saved backtests, newest first: run id, strategy, parameters, dates and headline metrics."""
+        rows = self._ws.backtests()
+        columns = ["run_id", "strategy", "params", "from", "to", "symbols", "total_return", "cagr", "sharpe",
+                   "max_drawdown", "trades"]
+        df = pd.DataFrame([{k: r.get(k) for k in columns} for r in rows], columns=columns)
+        df["from"] = pd.to_datetime(df["from"])
+        df["to"] = pd.to_datetime(df["to"])
+        return df.set_index("run_id")
+
+    def saved_backtest(self, run_id: str) -> Backtest:
+        """A saved run read back from the lake (`trib backtest` or ``ws.backtest(save=True)``)."""
+        summary, trades, equity = self._ws.saved_backtest(_text(run_id, "run_id"))
+        return _backtest_of(summary, trades, equity)
+
+    def train(self, config: Union[str, os.PathLike], export_dir: Optional[str] = None,
+              progress: bool = False) -> dict:
+        """Trains a model walk-forward and registers it (`trib ml train`): ``config`` is a model.toml
+        path or its TOML text. Idempotent: the same config and data find the registered model.
+        Returns the registry record with the test metrics and the top features."""
+        text = os.fspath(config) if isinstance(config, os.PathLike) else _text(config, "config")
+        return self._ws.train(text, _text(export_dir, "export_dir"), _bool(progress, "progress"))
+
+    def predict(self, model_id: str, start: DateLike = None, end: DateLike = None) -> dict:
+        """Writes a model's out-of-sample forecasts into the lake (`trib ml predict`, incremental);
+        read them with :meth:`predictions`."""
+        return self._ws.predict(_text(model_id, "model_id"), _date(start, "start"), _date(end, "end"))
+
 
 
 def open(path: Union[str, os.PathLike] = ".", create: bool = False) -> Workspace:
