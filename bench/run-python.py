@@ -85,8 +85,8 @@ try:
     t_cpp, cpp = best(lambda: ws.backtest("sma_cross", symbols, fast=10, slow=30, save=False))
     t_py, py = best(lambda: ws.backtest(SmaCross(10, 30), symbols, save=False))
     assert len(cpp.trades) == len(py.trades) and (cpp.trades["qty"].to_numpy() == py.trades["qty"].to_numpy()).all()
-    sessions = len(py.equity) + 30  # the curve from the first traded session; warm-up sessions are fed too
-    callbacks = py.summary.get("bar_events", 0)
+    # on_bar runs once per session of the data (the warm-up sessions included).
+    sessions = panel["session_date"].nunique()
     per_call = (t_py - t_cpp) / sessions
     print(f"\nbacktest sma_cross(10, 30) on {len(symbols)} symbols, {len(cpp.trades)} fills, identical "
           f"(best of {REPEATS})")
