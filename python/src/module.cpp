@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include <fmt/format.h>
 #include <pybind11/stl.h>
@@ -182,7 +183,7 @@ class PyWorkspace {
     std::vector<std::string> notes;
     {
       py::gil_scoped_release release;
-      std::lock_guard lock(mutex_);
+      const Busy busy(*this);
       const cli::BarsRead read = cli::read_bars_rows(*ws_, bars_args(symbol, start, end, adjust, timeframe, as_of,
                                                                      session, ticker_only));
       columns.append(read.rows, 0);
@@ -200,7 +201,7 @@ class PyWorkspace {
     std::vector<std::string> names, notes;
     {
       py::gil_scoped_release release;
-      std::lock_guard lock(mutex_);
+      const Busy busy(*this);
       if (symbols.empty()) {
         for (const Symbol& s : cli::universe_of(*ws_, {})) names.push_back(s.str());
       } else {
@@ -225,7 +226,7 @@ class PyWorkspace {
     json computed;
     {
       py::gil_scoped_release release;
-      std::lock_guard lock(mutex_);
+      const Busy busy(*this);
       const auto from = date_arg(start, "start"), to = date_arg(end, "end");
       check_range(from, to);
       if (compute) computed = cli::run_features_json(*ws_, path_, set_name, symbols);
@@ -261,7 +262,7 @@ class PyWorkspace {
     std::vector<std::string> names, symbol_names;
     {
       py::gil_scoped_release release;
-      std::lock_guard lock(mutex_);
+      const Busy busy(*this);
       const auto from = date_arg(start, "start"), to = date_arg(end, "end");
       check_range(from, to);
       cli::EvalTable table = cli::evaluate_formulas(*ws_, formulas, symbols, adjust, label);
@@ -293,7 +294,7 @@ class PyWorkspace {
     json out = json::array();
     {
       py::gil_scoped_release release;
-      std::lock_guard lock(mutex_);
+      const Busy busy(*this);
       for (const auto& [record, used] : cli::actions_in_force(*ws_, symbol, as_of)) {
         out.push_back(cli::action_json(record, used));
       }
@@ -375,7 +376,7 @@ class PyWorkspace {
     std::vector<std::string> names;
     {
       py::gil_scoped_release release;
-      std::lock_guard lock(mutex_);
+      const Busy busy(*this);
       std::vector<Symbol> wanted;
       for (const auto& s : symbols) wanted.push_back(Symbol::parse(s));
       const Date from = date_arg(start, "start").value_or(Date::from_ymd(1900, 1, 1));
@@ -457,7 +458,7 @@ class PyWorkspace {
     std::vector<trading::StoredEquityPoint> curve;
     {
       py::gil_scoped_release release;
-      std::lock_guard lock(mutex_);
+      const Busy busy(*this);
       trading::check_backtest_run_id(run_id);
       summary = trading::read_backtest_summary(*ws_->store, *ws_->catalog, run_id);
       trades = trading::read_backtest_trades(*ws_->store, *ws_->catalog, run_id);
@@ -543,7 +544,7 @@ class PyWorkspace {
     }
     {
       py::gil_scoped_release release;
-      std::lock_guard lock(mutex_);
+      const Busy busy(*this);
       summary = cli::run_backtest_with(*ws_, *object, strategy.is_none() ? "" : code, s, start, end, adjust, as_of,
                                        save, timeframe, feature_set, &run);
     }
@@ -557,7 +558,7 @@ class PyWorkspace {
     json out;
     {
       py::gil_scoped_release release;
-      std::lock_guard lock(mutex_);
+      const Busy busy(*this);
       out = f();
     }
     return to_python(out);
@@ -637,9 +638,34 @@ class PyWorkspace {
     return d;
   }
 
+  // One call at a time per workspace (its catalog session belongs to one thread). A call made
+  // from inside one (a strategy's on_bar calling ws.bars) would wait on itself: refused instead.
+  class Busy {
+   public:
+    explicit Busy(PyWorkspace& w) : w_(w) {
+      if (w_.owner_.load() == std::this_thread::get_id()) {
+        throw Error::Conflict(
+            "this Workspace is busy with the call that is running on_bar; read what a strategy needs from its "
+            "view, or open a second tributary.Workspace on the same folder");
+      }
+      w_.mutex_.lock();
+      w_.owner_ = std::this_thread::get_id();
+    }
+    ~Busy() {
+      w_.owner_ = std::thread::id();
+      w_.mutex_.unlock();
+    }
+    Busy(const Busy&) = delete;
+    Busy& operator=(const Busy&) = delete;
+
+   private:
+    PyWorkspace& w_;
+  };
+
   std::string path_;
   std::unique_ptr<cli::Workspace> ws_;
-  std::mutex mutex_;  // one call at a time per workspace (the catalog session is not shared)
+  std::mutex mutex_;
+  std::atomic<std::thread::id> owner_{};
 };
 
 bool init_workspace(const std::string& path) {

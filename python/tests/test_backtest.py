@@ -119,6 +119,13 @@ def test_strategy_errors(ws):
     with pytest.raises(tributary.InvalidInput, match="finite"):
         ws.backtest(Infinite(), UNIVERSE, save=False)
 
+    class Reentrant(tributary.Strategy):
+        def on_bar(self, view, portfolio):
+            ws.bars("AAPL")  # the workspace is running this backtest
+
+    with pytest.raises(tributary.Conflict, match="busy with the call that is running on_bar"):
+        ws.backtest(Reentrant(), UNIVERSE, save=False)
+
     with pytest.raises(tributary.InvalidInput, match="are for built-in strategies"):
         ws.backtest(SmaCross(), UNIVERSE, fast=3)  # parameters belong to built-ins
     with pytest.raises(TypeError, match="on_bar"):

@@ -63,6 +63,10 @@ def test_wrong_types_are_type_errors(ws):
         ws.eval(3.5, ["AAPL"])
     with pytest.raises(TypeError, match="path"):
         tributary.open(None)
+    with pytest.raises(TypeError, match="fast must be an int"):
+        ws.backtest("sma_cross", ["AAPL"], fast="10")
+    with pytest.raises(TypeError, match="risk_free_rate must be a number"):
+        ws.backtest("sma_cross", ["AAPL"], risk_free_rate="0.02")
 
 
 def test_missing_workspace_is_not_found(tmp_path):

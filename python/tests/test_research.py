@@ -60,6 +60,19 @@ def test_features_basic_equal_the_formulas(ws):
     pd.testing.assert_frame_equal(f, again)
 
 
+def test_alpha158_frame(ws):
+    f = ws.features("alpha158", ["AAPL", "KO"], "2017-01-01", "2017-01-31")
+    assert f.shape == (2 * 20, 158) and all(dt == np.float32 for dt in f.dtypes)
+    assert f.index.is_monotonic_increasing
+    for symbol in ["AAPL", "KO"]:
+        bars = ws.bars(symbol).set_index("session_date")
+        ma5 = (bars["close"].rolling(5).mean() / bars["close"]).loc["2017-01-01":"2017-01-31"]
+        kmid = ((bars["close"] - bars["open"]) / bars["open"]).loc["2017-01-01":"2017-01-31"]
+        got = f.xs(symbol, level="symbol")
+        np.testing.assert_allclose(got["MA5"].to_numpy(), ma5.to_numpy(dtype=np.float32), rtol=1e-6)
+        np.testing.assert_allclose(got["KMID"].to_numpy(), kmid.to_numpy(dtype=np.float32), rtol=1e-5, atol=1e-7)
+
+
 def test_features_unknown_set(ws):
     with pytest.raises(tributary.NotFound, match="alpha158"):
         ws.features("no_such_set", ["AAPL"])

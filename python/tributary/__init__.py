@@ -159,9 +159,11 @@ class Backtest:
 
     def __repr__(self) -> str:
         m = self.metrics
+        ret = m.get("total_return")
         return (f"Backtest({self.run_id}, {self.summary.get('strategy')}({self.summary.get('params')}), "
-                f"{self.summary.get('from')}..{self.summary.get('to')}, total_return={m.get('total_return'):.4f}, "
-                f"sharpe={m.get('sharpe')}, trades={len(self.trades)})")
+                f"{self.summary.get('from')}..{self.summary.get('to')}, "
+                f"total_return={'n/a' if ret is None else f'{ret:.4f}'}, sharpe={m.get('sharpe')}, "
+                f"trades={len(self.trades)})")
 
 
 @dataclass
@@ -216,6 +218,11 @@ def _backtest_of(summary: dict, trades: dict, equity: dict) -> "Backtest":
     }, index=pd.DatetimeIndex(_dates(equity["session_date"]), name="session_date"))
     metrics = {k: v for k, v in summary.items() if not isinstance(v, (dict, list))}
     return Backtest(summary["run_id"], metrics, summary.get("benchmark", {}) or {}, summary, trades_df, equity_df)
+
+
+# The built-in strategies' keyword parameters and their types (the engine names unknown ones).
+_STRATEGY_PARAMS = {"fast": int, "slow": int, "lookback": int, "skip": int, "top_k": int, "drop_n": int,
+                    "rebalance_days": int, "model": str, "risk_free_rate": float}
 
 
 # ---- the workspace ------------------------------------------------------------------------------------
@@ -411,6 +418,14 @@ class Workspace:
         name, obj, code = "", None, ""
         if isinstance(strategy, str):
             name = strategy
+            for key, value in params.items():
+                kind = _STRATEGY_PARAMS.get(key)
+                if kind is int:
+                    _int(value, key)
+                elif kind is float and (isinstance(value, bool) or not isinstance(value, (int, float, np.number))):
+                    raise TypeError(f"{key} must be a number, not {type(value).__name__}")
+                elif kind is str:
+                    _text(value, key)
         elif hasattr(strategy, "on_bar"):
             if params:
                 raise InvalidInput(f"parameters {sorted(params)} are for built-in strategies; give a Python strategy "
