@@ -40,12 +40,12 @@ py::object to_python(const json& j) {
     case json::value_t::array: {
       py::list out;
       for (const auto& v : j) out.append(to_python(v));
-      return std::move(out);
+      return out;
     }
     case json::value_t::object: {
       py::dict out;
       for (const auto& [k, v] : j.items()) out[py::str(k)] = to_python(v);
-      return std::move(out);
+      return out;
     }
     default: return py::none();
   }
