@@ -35,6 +35,11 @@ def test_eval_named_formulas_equal_the_cli(ws):
     assert np.array_equal(df["ret"].to_numpy(), cli["ret"].to_numpy())
 
 
+def test_eval_column_names(ws):
+    df = ws.eval(["m=Mean($close, 3)", "$close"], ["AAPL"], "2017-06-01", "2017-06-02")
+    assert list(df.columns) == ["m", "$close"]
+
+
 def test_eval_label_needs_the_flag(ws):
     with pytest.raises(tributary.InvalidInput, match="Ref"):
         ws.eval("Ref($close, -5) / $close - 1", ["AAPL"])

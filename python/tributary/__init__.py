@@ -334,19 +334,20 @@ class Workspace:
         list, or {name: formula}; columns are named by the names or the formulas' text. Windows
         are warmed up from before ``start``. ``label`` allows the future (``Ref(x, -n)``)."""
         if isinstance(expressions, str):
-            named, shown = [expressions], [expressions]
+            named = [expressions]
         elif isinstance(expressions, Mapping):
             named = [f"{_symbol(k, 'a formula name')}={_text(v, 'a formula')}" for k, v in expressions.items()]
-            shown = list(expressions.keys())
         elif isinstance(expressions, Iterable):
             named = [_text(e, "each formula") for e in expressions]
-            shown = list(named)
         else:
             raise TypeError(f"expressions must be a str, a list of str or a dict, not {type(expressions).__name__}")
         if not named:
             raise InvalidInput("give at least one formula, e.g. 'Mean($close, 20) / $close'")
         c = self._ws.eval(named, _symbols(universe, "universe"), _date(start, "start"), _date(end, "end"),
                           _text(adjust, "adjust"), _bool(label, "label"))
+        # NAME=FORMULA keeps its name; a bare formula is its own column name (the engine says e1, e2).
+        shown = [text if name == f"e{i + 1}" and not text.startswith(f"{name}=") else name
+                 for i, (name, text) in enumerate(zip(c["names"], named))]
         return _by_symbol_date(c, dict(zip(shown, c["values"])))
 
     # -- data in --
