@@ -48,7 +48,6 @@ void add_llm_commands(CLI::App& app, Globals& globals, Action& action);      // 
 
 // ETL counts as JSON and as the lines the commands print.
 nlohmann::json stats_json(const etl::EtlStats& stats);
-etl::EtlStats stats_from_json(const nlohmann::json& j);
 void print_etl_stats(const etl::EtlStats& stats);
 
 // The numbers `trib status` shows, as JSON.
@@ -108,10 +107,14 @@ struct IngestArgs {
   int threads = 0;
 };
 // `stop_for_batch`, when set, is called once for a batch of several files and returns the flag that
-// ends it between files (the CLI's SIGINT handler); `lines` receives the lines the CLI prints.
+// ends it between files (the CLI's SIGINT handler); `lines` receives the lines the CLI prints and
+// `stats` the counts behind them.
 nlohmann::json ingest_json(Workspace& ws, const IngestArgs& args,
                            const std::function<const std::atomic<bool>*()>& stop_for_batch,
-                           std::vector<std::string>* lines = nullptr);
+                           std::vector<std::string>* lines = nullptr, etl::EtlStats* stats = nullptr);
+
+// "now" for planning (`--as-of DATE`: an hour after that session's close; "" = the clock).
+int64_t planning_time(const std::string& as_of);
 
 // `trib update`: plan and queue the daily update as if run at `now`, drained by `workers` unless
 // no_drain. `status`: 0 all done, 1 not all, 130 stopped.

@@ -26,21 +26,6 @@ nlohmann::json stats_json(const etl::EtlStats& s) {
           {"quarantined_by_rule", s.quarantined_by_rule}};
 }
 
-etl::EtlStats stats_from_json(const nlohmann::json& j) {
-  etl::EtlStats s;
-  s.rows_in = j.value("rows_in", int64_t{0});
-  s.rows_accepted = j.value("rows_accepted", int64_t{0});
-  s.rows_quarantined = j.value("rows_quarantined", int64_t{0});
-  s.rows_outside_window = j.value("rows_outside_window", int64_t{0});
-  s.payloads_quarantined = j.value("payloads_quarantined", int64_t{0});
-  s.partitions_created = j.value("partitions_created", int64_t{0});
-  s.partitions_replaced = j.value("partitions_replaced", int64_t{0});
-  s.partitions_unchanged = j.value("partitions_unchanged", int64_t{0});
-  s.live_files_repaired = j.value("live_files_repaired", int64_t{0});
-  if (j.contains("quarantined_by_rule")) j.at("quarantined_by_rule").get_to(s.quarantined_by_rule);
-  return s;
-}
-
 void print_etl_stats(const etl::EtlStats& s) {
   fmt::print("rows: {} in, {} curated, {} quarantined", s.rows_in, s.rows_accepted,
              s.rows_quarantined);

@@ -13,7 +13,6 @@
 //     so only holes inside what is there count.
 // --from/--to narrow the range to whole calendar years.
 #include <algorithm>
-#include <chrono>
 #include <iostream>
 #include <map>
 #include <set>
@@ -41,18 +40,6 @@ struct Series {
   Date first, last;    // the range expected (first > last: nothing expected)
   std::vector<catalog::CoverageYear> years;
 };
-
-int64_t wall_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// "now" for --as-of: an hour after that date's close (as `trib update --as-of`).
-int64_t as_of_ns(const std::string& date) {
-  const Date d = Date::parse(date, "--as-of");
-  return TradingCalendar::nyse().session_close_ts_ns(d) + int64_t{3600} * kNanosPerSecond;
-}
 
 // The missing sessions as runs of consecutive sessions: "2020-07-01..2020-07-09 (6)".
 std::vector<std::string> missing_runs(const TradingCalendar& calendar,
@@ -106,7 +93,7 @@ std::vector<Series> coverage_series(Workspace& ws, const CoverageArgs& args, int
       args.from_year != 0 ? std::optional(Date::from_ymd(args.from_year, 1, 1)) : std::nullopt;
   const std::optional<Date> year_to =
       args.to_year != 0 ? std::optional(Date::from_ymd(args.to_year, 12, 31)) : std::nullopt;
-  const int64_t now = args.as_of.empty() ? wall_now_ns() : as_of_ns(args.as_of);
+  const int64_t now = planning_time(args.as_of);  // as `trib update --as-of`
   catalog::Catalog& cat = *ws.catalog;
 
   // Curated series of bars: (symbol, timeframe) -> first and last session.

@@ -249,7 +249,7 @@ etl::EtlStats stats_since(const etl::EtlStats& now, const etl::EtlStats& before)
 }  // namespace
 
 json ingest_json(Workspace& ws, const IngestArgs& args, const std::function<const std::atomic<bool>*()>& stop_for_batch,
-                 std::vector<std::string>* lines_out) {
+                 std::vector<std::string>* lines_out, etl::EtlStats* stats_out) {
   // Validate everything before anything is written.
   (void)providers::vendor_info(args.vendor);  // an unknown vendor fails before anything is written
   (void)parse_timeframe(args.timeframe);
@@ -404,6 +404,7 @@ json ingest_json(Workspace& ws, const IngestArgs& args, const std::function<cons
     totals["files_done"] = done;
     ws.catalog->finish_run(run_id, interrupted ? catalog::RunStatus::kInterrupted : catalog::RunStatus::kOk,
                            totals.dump());
+    if (stats_out != nullptr) *stats_out = engine.stats();
     json out = stats_json(engine.stats());
     out["run_id"] = run_id;
     if (!many && !files.empty()) {
@@ -435,13 +436,14 @@ namespace {
 int run_ingest(const Globals& g, const IngestArgs& args) {
   Workspace ws = open_workspace(g.workspace);
   std::vector<std::string> lines;
-  const json out = ingest_json(ws, args, [] { return &runtime::install_shutdown_handlers(); }, &lines);
+  etl::EtlStats stats;
+  const json out = ingest_json(ws, args, [] { return &runtime::install_shutdown_handlers(); }, &lines, &stats);
   const bool interrupted = out["files_done"].get<size_t>() < out["files_total"].get<size_t>();
   if (g.json) {
     fmt::print("{}\n", out.dump());
   } else {
     for (const auto& line : lines) fmt::print("{}\n", line);
-    print_etl_stats(stats_from_json(out));
+    print_etl_stats(stats);
     if (interrupted) {
       fmt::print("interrupted after {} of {} files: run the same command again to finish (it is "
                  "idempotent)\n", out["files_done"].get<size_t>(), out["files_total"].get<size_t>());

@@ -26,16 +26,6 @@
 namespace trib::cli {
 namespace {
 
-// "now" for an --as-of date: an hour after that session's close, so it is the last session closed.
-int64_t as_of_ns(const std::string& date) {
-  const Date d = Date::parse(date, "--as-of");
-  return TradingCalendar::nyse().session_close_ts_ns(d) + int64_t{3600} * 1'000'000'000;
-}
-
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // One daily update: plan and queue (runtime::queue_daily_update), then drain with workers unless
 // no_drain. Prints the summary; returns the exit status (0 all done, 1 not all, 130 stopped).
@@ -77,6 +67,15 @@ int schedule_delay_minutes(Workspace& ws) {
 }
 
 }  // namespace
+
+int64_t planning_time(const std::string& as_of) {
+  if (as_of.empty()) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+  // An hour after that session's close, so it is the last session closed.
+  return TradingCalendar::nyse().session_close_ts_ns(Date::parse(as_of, "--as-of")) + int64_t{3600} * 1'000'000'000;
+}
 
 nlohmann::json update_json(Workspace& ws, int64_t now, bool no_drain, int workers, const std::atomic<bool>& stop,
                            int* status) {
@@ -128,7 +127,7 @@ void add_serve_commands(CLI::App& app, Globals& g, Action& action) {
         Workspace ws = open_workspace(g.workspace);
         const auto& stop = runtime::install_shutdown_handlers();
         if (!*every_session) {
-          return update_once(g, ws, as_of->empty() ? now_ns() : as_of_ns(*as_of), *no_drain, *workers, stop);
+          return update_once(g, ws, planning_time(*as_of), *no_drain, *workers, stop);
         }
         if (!as_of->empty()) throw Error::InvalidInput("--every-session runs on the clock; drop --as-of");
         runtime::ScheduleOptions options;
@@ -239,7 +238,7 @@ void add_serve_commands(CLI::App& app, Globals& g, Action& action) {
         Workspace ws = open_workspace(g.workspace);  // fail at start on a bad trib.toml or credentials
         std::function<int64_t()> clock;
         if (!as_of->empty()) {
-          const int64_t fixed = as_of_ns(*as_of);
+          const int64_t fixed = planning_time(*as_of);
           clock = [fixed] { return fixed; };
         }
         server::FunctionsHandler handler(ws.config, clock);

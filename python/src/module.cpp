@@ -4,7 +4,6 @@
 // DataFrames. Errors arrive as tributary's exception classes, one per error category.
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -134,15 +133,6 @@ void check_range(const std::optional<Date>& from, const std::optional<Date>& to)
   }
 }
 
-// "now" for update(as_of=DATE): an hour after that session's close (as `trib update --as-of`).
-int64_t update_now(const std::string& as_of) {
-  if (as_of.empty()) {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
-  return TradingCalendar::nyse().session_close_ts_ns(Date::parse(as_of, "as_of")) + int64_t{3600} * 1'000'000'000;
-}
-
 // The [strategy] table with a built-in's name and the parameters given as keyword arguments.
 StrategyConfig strategy_config(const Config& config, const std::string& name, const py::dict& params) {
   StrategyConfig s = config.strategy;
@@ -167,6 +157,68 @@ StrategyConfig strategy_config(const Config& config, const std::string& name, co
   }
   return s;
 }
+
+// A backtest's fills as columns (ws.backtest and ws.saved_backtest hand over the same shape).
+struct TradeColumns {
+  std::vector<int64_t> ts, session_date;
+  std::vector<int32_t> symbol, side;
+  std::vector<double> qty, price, reference, commission, realized;
+  std::vector<std::string> symbols;
+
+  void add(int64_t time, Date date, int32_t symbol_index, int side_sign, double q, double p, double ref, double fee,
+           double pnl) {
+    ts.push_back(time);
+    session_date.push_back(day_ns(date.days_since_epoch()));
+    symbol.push_back(symbol_index);
+    side.push_back(side_sign);
+    qty.push_back(q);
+    price.push_back(p);
+    reference.push_back(ref);
+    commission.push_back(fee);
+    realized.push_back(pnl);
+  }
+  py::dict to_dict() {
+    py::dict d;
+    d["ts"] = to_numpy(std::move(ts));
+    d["session_date"] = to_numpy(std::move(session_date));
+    d["symbol_code"] = to_numpy(std::move(symbol));
+    d["symbols"] = symbols;
+    d["side"] = to_numpy(std::move(side));
+    d["qty"] = to_numpy(std::move(qty));
+    d["price"] = to_numpy(std::move(price));
+    d["reference"] = to_numpy(std::move(reference));
+    d["commission"] = to_numpy(std::move(commission));
+    d["realized"] = to_numpy(std::move(realized));
+    return d;
+  }
+};
+
+// The daily equity curve as columns.
+struct EquityColumns {
+  std::vector<int64_t> ts, session_date;
+  std::vector<double> equity, cash, gross, net, benchmark;
+
+  void add(int64_t time, Date date, double e, double c, double g, double n, double b) {
+    ts.push_back(time);
+    session_date.push_back(day_ns(date.days_since_epoch()));
+    equity.push_back(e);
+    cash.push_back(c);
+    gross.push_back(g);
+    net.push_back(n);
+    benchmark.push_back(b);
+  }
+  py::dict to_dict() {
+    py::dict d;
+    d["ts"] = to_numpy(std::move(ts));
+    d["session_date"] = to_numpy(std::move(session_date));
+    d["equity"] = to_numpy(std::move(equity));
+    d["cash"] = to_numpy(std::move(cash));
+    d["gross"] = to_numpy(std::move(gross));
+    d["net"] = to_numpy(std::move(net));
+    d["benchmark"] = to_numpy(std::move(benchmark));
+    return d;
+  }
+};
 
 class PyWorkspace {
  public:
@@ -354,7 +406,7 @@ class PyWorkspace {
     int status = 0;
     py::object out = locked_json([&] {
       const std::atomic<bool> stop{false};
-      return cli::update_json(*ws_, update_now(as_of), no_drain, workers, stop, &status);
+      return cli::update_json(*ws_, cli::planning_time(as_of), no_drain, workers, stop, &status);
     });
     out["status"] = status;
     return out;
@@ -464,56 +516,18 @@ class PyWorkspace {
       trades = trading::read_backtest_trades(*ws_->store, *ws_->catalog, run_id);
       curve = trading::read_backtest_equity(*ws_->store, *ws_->catalog, run_id);
     }
-    // The same columns as a run just made (side +1/-1, symbols by code).
-    std::vector<int64_t> time, session;
-    std::vector<int32_t> symbol, side;
-    std::vector<double> qty, price, reference, commission, realized;
-    std::vector<std::string> names;
+    // The same columns as a run just made (side +1/-1, symbols by code in order of first trade).
+    TradeColumns tr;
     std::map<std::string, int32_t> index;
     for (const auto& t : trades) {
-      auto [it, fresh] = index.try_emplace(t.symbol, static_cast<int32_t>(names.size()));
-      if (fresh) names.push_back(t.symbol);
-      time.push_back(t.ts);
-      session.push_back(day_ns(t.date.days_since_epoch()));
-      symbol.push_back(it->second);
-      side.push_back(t.side == "buy" ? 1 : -1);
-      qty.push_back(t.qty);
-      price.push_back(t.price);
-      reference.push_back(t.reference_price);
-      commission.push_back(t.commission);
-      realized.push_back(t.realized_pnl);
+      auto [it, fresh] = index.try_emplace(t.symbol, static_cast<int32_t>(tr.symbols.size()));
+      if (fresh) tr.symbols.push_back(t.symbol);
+      tr.add(t.ts, t.date, it->second, t.side == "buy" ? 1 : -1, t.qty, t.price, t.reference_price, t.commission,
+             t.realized_pnl);
     }
-    py::dict tr;
-    tr["ts"] = to_numpy(std::move(time));
-    tr["session_date"] = to_numpy(std::move(session));
-    tr["symbol_code"] = to_numpy(std::move(symbol));
-    tr["symbols"] = names;
-    tr["side"] = to_numpy(std::move(side));
-    tr["qty"] = to_numpy(std::move(qty));
-    tr["price"] = to_numpy(std::move(price));
-    tr["reference"] = to_numpy(std::move(reference));
-    tr["commission"] = to_numpy(std::move(commission));
-    tr["realized"] = to_numpy(std::move(realized));
-    std::vector<int64_t> ets, eday;
-    std::vector<double> equity, cash, gross, net, benchmark;
-    for (const auto& p : curve) {
-      ets.push_back(p.ts);
-      eday.push_back(day_ns(p.date.days_since_epoch()));
-      equity.push_back(p.equity);
-      cash.push_back(p.cash);
-      gross.push_back(p.gross);
-      net.push_back(p.net);
-      benchmark.push_back(p.benchmark);
-    }
-    py::dict eq;
-    eq["ts"] = to_numpy(std::move(ets));
-    eq["session_date"] = to_numpy(std::move(eday));
-    eq["equity"] = to_numpy(std::move(equity));
-    eq["cash"] = to_numpy(std::move(cash));
-    eq["gross"] = to_numpy(std::move(gross));
-    eq["net"] = to_numpy(std::move(net));
-    eq["benchmark"] = to_numpy(std::move(benchmark));
-    return py::make_tuple(to_python(summary), tr, eq);
+    EquityColumns eq;
+    for (const auto& p : curve) eq.add(p.ts, p.date, p.equity, p.cash, p.gross, p.net, p.benchmark);
+    return py::make_tuple(to_python(summary), tr.to_dict(), eq.to_dict());
   }
 
   py::object status() {
@@ -583,59 +597,21 @@ class PyWorkspace {
   }
 
   static py::dict trades_columns(const cli::BacktestRun& run) {
-    std::vector<int64_t> time, session;
-    std::vector<int32_t> symbol, side;
-    std::vector<double> qty, price, reference, commission, realized;
+    TradeColumns c;
     for (const auto& t : run.result.trades) {
-      time.push_back(t.time);
-      session.push_back(day_ns(t.date.days_since_epoch()));
-      symbol.push_back(static_cast<int32_t>(t.symbol));
-      side.push_back(t.side);
-      qty.push_back(t.qty);
-      price.push_back(t.price);
-      reference.push_back(t.reference);
-      commission.push_back(t.commission);
-      realized.push_back(t.realized);
+      c.add(t.time, t.date, static_cast<int32_t>(t.symbol), t.side, t.qty, t.price, t.reference, t.commission,
+            t.realized);
     }
-    std::vector<std::string> names;
     if (run.data) {
-      for (const auto& s : run.data->symbols) names.push_back(s.symbol);
+      for (const auto& s : run.data->symbols) c.symbols.push_back(s.symbol);
     }
-    py::dict d;
-    d["ts"] = to_numpy(std::move(time));
-    d["session_date"] = to_numpy(std::move(session));
-    d["symbol_code"] = to_numpy(std::move(symbol));
-    d["symbols"] = names;
-    d["side"] = to_numpy(std::move(side));
-    d["qty"] = to_numpy(std::move(qty));
-    d["price"] = to_numpy(std::move(price));
-    d["reference"] = to_numpy(std::move(reference));
-    d["commission"] = to_numpy(std::move(commission));
-    d["realized"] = to_numpy(std::move(realized));
-    return d;
+    return c.to_dict();
   }
 
   static py::dict equity_columns(const cli::BacktestRun& run) {
-    std::vector<int64_t> time, session;
-    std::vector<double> equity, cash, gross, net, benchmark;
-    for (const auto& p : run.result.curve) {
-      time.push_back(p.time);
-      session.push_back(day_ns(p.date.days_since_epoch()));
-      equity.push_back(p.equity);
-      cash.push_back(p.cash);
-      gross.push_back(p.gross);
-      net.push_back(p.net);
-      benchmark.push_back(p.benchmark);
-    }
-    py::dict d;
-    d["ts"] = to_numpy(std::move(time));
-    d["session_date"] = to_numpy(std::move(session));
-    d["equity"] = to_numpy(std::move(equity));
-    d["cash"] = to_numpy(std::move(cash));
-    d["gross"] = to_numpy(std::move(gross));
-    d["net"] = to_numpy(std::move(net));
-    d["benchmark"] = to_numpy(std::move(benchmark));
-    return d;
+    EquityColumns c;
+    for (const auto& p : run.result.curve) c.add(p.time, p.date, p.equity, p.cash, p.gross, p.net, p.benchmark);
+    return c.to_dict();
   }
 
   // One call at a time per workspace (its catalog session belongs to one thread). A call made

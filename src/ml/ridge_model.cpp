@@ -27,15 +27,15 @@ class RidgeModel final : public Model {
   RidgeModel(const json& params, std::vector<std::string> features) : features_(std::move(features)) {
     for (const auto& [key, value] : params.items()) {
       if (key == "alpha") {
-        fixed_alpha_ = value.get<double>();
+        fixed_alpha_ = param_as<double>(value, key, "a number");
         if (!(fixed_alpha_ >= 0) || !std::isfinite(fixed_alpha_)) throw Error::InvalidInput("[model.params] alpha must be >= 0");
       } else if (key == "alphas") {
-        alphas_ = value.get<std::vector<double>>();
+        alphas_ = param_as<std::vector<double>>(value, key, "a list of numbers");
         if (alphas_.empty() || std::any_of(alphas_.begin(), alphas_.end(), [](double a) { return !(a >= 0) || !std::isfinite(a); })) {
           throw Error::InvalidInput("[model.params] alphas must be a non-empty list of numbers >= 0");
         }
       } else if (key == "select_by") {
-        select_by_ = value.get<std::string>();
+        select_by_ = param_as<std::string>(value, key, "a string");
         if (select_by_ != "ic" && select_by_ != "mse") {
           throw Error::InvalidInput(fmt::format("[model.params] select_by '{}' is not known; use ic or mse", select_by_));
         }

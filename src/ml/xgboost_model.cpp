@@ -85,10 +85,10 @@ class XgboostModel final : public Model {
                {"nthread", std::max(1u, std::thread::hardware_concurrency())}};
     for (const auto& [key, value] : params.items()) {
       if (key == "num_boost_round") {
-        rounds_ = value.get<int>();
+        rounds_ = param_as<int>(value, key, "an integer");
         if (rounds_ < 1) throw Error::InvalidInput("[model.params] num_boost_round must be >= 1");
       } else if (key == "early_stopping_rounds") {
-        early_stop_ = value.get<int>();
+        early_stop_ = param_as<int>(value, key, "an integer");
         if (early_stop_ < 1) throw Error::InvalidInput("[model.params] early_stopping_rounds must be >= 1");
       } else if (kBoosterParams.count(key) != 0) {
         params_[key] = value;
@@ -101,7 +101,7 @@ class XgboostModel final : public Model {
             key, fmt::join(kBoosterParams, ", ")));
       }
     }
-    const std::string objective = params_["objective"].get<std::string>();
+    const std::string objective = param_as<std::string>(params_["objective"], "objective", "a string");
     ranking_ = objective.rfind("rank:", 0) == 0;
     if (!params_.contains("eval_metric")) params_["eval_metric"] = ranking_ ? "ndcg" : "rmse";
   }

@@ -66,5 +66,27 @@ TEST(ModelConfig, MistakesNameTheKey) {
   EXPECT_THAT(error_of("name = \"m\"\n[dataset\n"), HasSubstr("m.toml:2"));
 }
 
+// Table headers that do not start with a key (found by scripts/fuzz-model-config; the header-only
+// toml++ 3.3.0 asserts on them): an error naming the place, like any other syntax error.
+TEST(ModelConfig, MalformedTableHeadersAreSyntaxErrors) {
+  for (const char* text : {"name = \"r\"\n[= \"fill\"\n", "[&\n", "[[[1]]]\n", "[[=\n"}) {
+    EXPECT_THAT(error_of(text), HasSubstr("m.toml:")) << text;
+  }
+}
+
+// Parameters of the wrong type are refused by name (found by scripts/fuzz-model-config: `alphas = 6`
+// escaped as a JSON library exception, an internal error to the CLI).
+TEST(ModelConfig, ParametersOfTheWrongTypeNameTheKey) {
+  const std::string ridge = "name = \"m\"\n[model]\nkind = \"ridge\"\n[model.params]\n";
+  EXPECT_THAT(error_of(ridge + "alphas = 6\n"), HasSubstr("alphas must be a list of numbers, not 6"));
+  EXPECT_THAT(error_of(ridge + "alpha = \"big\"\n"), HasSubstr("alpha must be a number"));
+  EXPECT_THAT(error_of(ridge + "select_by = 1\n"), HasSubstr("select_by must be a string"));
+  const std::string xgb = "name = \"m\"\n[model]\nkind = \"xgboost\"\n[model.params]\n";
+  EXPECT_THAT(error_of(xgb + "num_boost_round = 1e30\n"), HasSubstr("num_boost_round must be an integer"));
+  EXPECT_THAT(error_of(xgb + "num_boost_round = 9999999999\n"), HasSubstr("num_boost_round must be an integer"));
+  EXPECT_THAT(error_of(xgb + "early_stopping_rounds = 2.5\n"), HasSubstr("early_stopping_rounds must be an integer"));
+  EXPECT_THAT(error_of(xgb + "objective = 3\n"), HasSubstr("objective must be a string"));
+}
+
 }  // namespace
 }  // namespace trib::ml
